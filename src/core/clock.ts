@@ -1,0 +1,99 @@
+/**
+ * The one source of time for the engine, the worker and the stores. Tests move a {@link ManualClock}
+ * instead of sleeping; lease expiry, timers, backoffs and timeouts all follow it.
+ */
+export interface Clock {
+  now(): number;
+  /** Resolves after `ms` of this clock's time, or rejects with the signal's reason when aborted. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Calls `fn` after `ms`; returns a cancel function. */
+  setTimer(ms: number, fn: () => void): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep(ms, signal) {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const timer = setTimeout(done, Math.max(0, ms));
+      function done() {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }
+      function onAbort() {
+        clearTimeout(timer);
+        reject(signal?.reason);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  },
+  setTimer(ms, fn) {
+    // Node caps timers at 2^31-1 ms; longer waits are re-armed by the safety poll anyway.
+    const timer = setTimeout(fn, Math.min(Math.max(0, ms), 2_147_483_647));
+    timer.unref?.();
+    return () => clearTimeout(timer);
+  },
+};
+
+interface PendingTimer {
+  at: number;
+  seq: number;
+  fn: () => void;
+}
+
+/** A clock that only moves when told to. Timers fire in due order as `advance()` passes them. */
+export class ManualClock implements Clock {
+  private current: number;
+  private timers: PendingTimer[] = [];
+  private seq = 0;
+
+  constructor(start = Date.parse("2026-01-01T00:00:00Z")) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  setTimer(ms: number, fn: () => void): () => void {
+    const timer: PendingTimer = { at: this.current + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+    };
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason);
+      const cancel = this.setTimer(ms, () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      });
+      function onAbort() {
+        cancel();
+        reject(signal?.reason);
+      }
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  /** Number of timers waiting to fire (tests use it to know the code under test has parked). */
+  pendingTimers(): number {
+    return this.timers.length;
+  }
+
+  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  advance(ms: number): void {
+    const target = this.current + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = this.timers[0];
+      if (!next || next.at > target) break;
+      this.timers.shift();
+      this.current = Math.max(this.current, next.at);
+      next.fn();
+    }
+    this.current = target;
+  }
+}

@@ -1,0 +1,23 @@
+/** Durations are milliseconds or strings such as `"250ms"`, `"5s"`, `"10m"`, `"24h"`, `"7d"`, `"1h30m"`. */
+export type Duration = number | string;
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+
+export function toMs(duration: Duration): number {
+  if (typeof duration === "number") {
+    if (!Number.isFinite(duration) || duration < 0) throw new RangeError(`Invalid duration: ${duration}`);
+    return duration;
+  }
+  const text = duration.trim();
+  if (text === "") throw new RangeError("Invalid duration: empty string");
+  let total = 0;
+  let consumed = 0;
+  PART.lastIndex = 0;
+  for (let match = PART.exec(text); match; match = PART.exec(text)) {
+    total += Number(match[1]) * (UNIT_MS[match[2] as string] ?? 0);
+    consumed = PART.lastIndex;
+  }
+  if (consumed !== text.length) throw new RangeError(`Invalid duration: "${duration}" (use e.g. 500ms, 5s, 10m, 2h, 1d)`);
+  return total;
+}

@@ -1,0 +1,98 @@
+/**
+ * Errors with stable string codes. The HTTP layer maps codes to statuses in one place
+ * (`src/server/error-map.ts`); everything else only throws these.
+ */
+
+export const ERROR_CODES = [
+  "execution_not_found",
+  "task_not_registered",
+  "invalid_data",
+  "not_waiting_for_event",
+  "execution_already_exists",
+  "execution_not_cancellable",
+  "invalid_json",
+  "invalid_request",
+  "unauthorized",
+  "not_found",
+  "method_not_allowed",
+  "payload_too_large",
+  "unsupported_media_type",
+  "internal_error",
+  "store_unavailable",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class ZartError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ZartError";
+    this.code = code;
+  }
+}
+
+/** Thrown by `ctx.step` when the step failed after its retries (or replays a recorded failure). Catchable. */
+export class StepFailedError extends Error {
+  readonly step: string;
+  readonly attempts: number;
+  readonly code: string;
+  constructor(step: string, message: string, attempts: number, code = "step_failed") {
+    super(message);
+    this.name = "StepFailedError";
+    this.step = step;
+    this.attempts = attempts;
+    this.code = code;
+  }
+}
+
+/** Thrown by `ctx.waitForEvent` when its timeout passes first. Catchable; recorded, so replays agree. */
+export class EventTimeoutError extends Error {
+  readonly step: string;
+  readonly code = "event_timeout";
+  constructor(eventName: string, message = `Timed out waiting for event "${eventName}"`) {
+    super(message);
+    this.name = "EventTimeoutError";
+    this.step = eventName;
+  }
+}
+
+/** Throw (or wrap) this inside a step to skip the remaining retries. */
+export class NonRetryableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NonRetryableError";
+  }
+}
+
+/** A programming error in the workflow (duplicate step name, value that is not JSON, …): never retried. */
+export class WorkflowDefinitionError extends NonRetryableError {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "WorkflowDefinitionError";
+    this.code = code;
+  }
+}
+
+/** Why a running execution's code was told to stop through `ctx.signal`. */
+export type AbortReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";
+
+export class ExecutionAbortedError extends Error {
+  readonly reason: AbortReason;
+  constructor(reason: AbortReason) {
+    super(`Execution aborted: ${reason}`);
+    this.name = "ExecutionAbortedError";
+    this.reason = reason;
+  }
+}
+
+/** Normalise anything thrown into an Error, so no `catch (e: any)` leaks further. */
+export function toError(thrown: unknown): Error {
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === "string") return new Error(thrown);
+  try {
+    return new Error(`Non-error thrown: ${JSON.stringify(thrown)}`);
+  } catch {
+    return new Error(`Non-error thrown: ${String(thrown)}`);
+  }
+}

@@ -1,0 +1,64 @@
+import { type Duration, toMs } from "./duration.js";
+import { NonRetryableError } from "./errors.js";
+
+/** How a step (or a whole execution) is retried. Attempts count the first try: 1 means no retries. */
+export interface RetryPolicy {
+  maxAttempts?: number;
+  backoff?: "fixed" | "exponential";
+  /** Delay before the first retry. Default 1s. */
+  initialDelay?: Duration;
+  /** Upper bound on any delay. Default 5m. */
+  maxDelay?: Duration;
+  /** Multiplier for exponential backoff. Default 2. */
+  factor?: number;
+  /** Fraction of each delay that is randomised (0..1). Default 0.2: delays fall in [0.8d, d]. */
+  jitter?: number;
+  /** Return false for errors that must not be retried. `NonRetryableError` is never retried either way. */
+  retryIf?: (error: Error) => boolean;
+}
+
+export interface ResolvedRetryPolicy {
+  maxAttempts: number;
+  backoff: "fixed" | "exponential";
+  initialDelayMs: number;
+  maxDelayMs: number;
+  factor: number;
+  jitter: number;
+  retryIf: ((error: Error) => boolean) | undefined;
+}
+
+export const NO_RETRY: ResolvedRetryPolicy = resolveRetryPolicy({ maxAttempts: 1 });
+
+export function resolveRetryPolicy(policy: RetryPolicy | undefined, fallback?: ResolvedRetryPolicy): ResolvedRetryPolicy {
+  if (!policy) return fallback ?? NO_RETRY;
+  const maxAttempts = policy.maxAttempts ?? fallback?.maxAttempts ?? 3;
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new RangeError(`retry.maxAttempts must be an integer >= 1, got ${maxAttempts}`);
+  const jitter = policy.jitter ?? 0.2;
+  if (!(jitter >= 0 && jitter <= 1)) throw new RangeError(`retry.jitter must be within 0..1, got ${jitter}`);
+  const factor = policy.factor ?? 2;
+  if (!(factor >= 1)) throw new RangeError(`retry.factor must be >= 1, got ${factor}`);
+  return {
+    maxAttempts,
+    backoff: policy.backoff ?? "exponential",
+    initialDelayMs: toMs(policy.initialDelay ?? 1000),
+    maxDelayMs: toMs(policy.maxDelay ?? "5m"),
+    factor,
+    jitter,
+    retryIf: policy.retryIf,
+  };
+}
+
+/** Whether another attempt may follow `attemptsMade` failed attempts ending in `error`. */
+export function shouldRetry(policy: ResolvedRetryPolicy, attemptsMade: number, error: Error): boolean {
+  if (attemptsMade >= policy.maxAttempts) return false;
+  if (error instanceof NonRetryableError) return false;
+  return policy.retryIf ? policy.retryIf(error) : true;
+}
+
+/** Delay before retry number `retry` (1 = the first retry). `random` is injectable so tests are exact. */
+export function backoffDelay(policy: ResolvedRetryPolicy, retry: number, random: () => number = Math.random): number {
+  const base = policy.backoff === "fixed" ? policy.initialDelayMs : policy.initialDelayMs * policy.factor ** (retry - 1);
+  const capped = Math.min(base, policy.maxDelayMs);
+  return Math.round(capped * (1 - policy.jitter * random()));
+}

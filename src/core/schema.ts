@@ -1,0 +1,99 @@
+/**
+ * Input and payload validation. A schema is JSON Schema (TypeBox types are JSON Schema) or any
+ * Standard Schema library (zod, valibot, arktype…). JSON Schema is also stored with the task
+ * registration, so an API-only server can check `data` for tasks it does not host.
+ */
+import { Compile } from "typebox/compile";
+
+/** The subset of the Standard Schema v1 interface we use. */
+export interface StandardSchemaLike {
+  "~standard": {
+    version: number;
+    validate(value: unknown): StandardResult | Promise<StandardResult>;
+    jsonSchema?: { input?: (options: { target: string }) => unknown };
+  };
+}
+type StandardResult =
+  | { value: unknown; issues?: undefined }
+  | { issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }> };
+
+export type SchemaInput = Record<string, unknown> | StandardSchemaLike;
+
+export type Validation = { ok: true } | { ok: false; message: string };
+
+export interface CompiledSchema {
+  /** JSON Schema text when the schema is (or converts to) JSON Schema; null otherwise. */
+  readonly jsonSchemaText: string | null;
+  /** Checks a value; `label` prefixes the failing path in the message (e.g. `data`). */
+  validate(value: unknown, label: string): Promise<Validation>;
+}
+
+function isStandard(schema: SchemaInput): schema is StandardSchemaLike {
+  return typeof schema === "object" && schema !== null && "~standard" in schema;
+}
+
+type JsonValidator = ReturnType<typeof Compile>;
+const compiledByText = new Map<string, JsonValidator>();
+
+function jsonValidator(schemaText: string): JsonValidator {
+  let validator = compiledByText.get(schemaText);
+  if (!validator) {
+    validator = Compile(JSON.parse(schemaText) as Parameters<typeof Compile>[0]);
+    // Schemas come from task definitions, so this cache stays small; the bound only guards misuse.
+    if (compiledByText.size > 1000) compiledByText.clear();
+    compiledByText.set(schemaText, validator);
+  }
+  return validator;
+}
+
+/** Validates against JSON Schema text; returns an error message naming the failing field, or null. */
+export function checkJsonSchema(schemaText: string, value: unknown, label: string): string | null {
+  const validator = jsonValidator(schemaText);
+  if (validator.Check(value)) return null;
+  const errors = [...validator.Errors(value)] as Array<{
+    instancePath: string;
+    message: string;
+    keyword: string;
+    params: Record<string, unknown>;
+  }>;
+  const first = errors[0];
+  if (!first) return `${label} is invalid`;
+  let path = `${label}${first.instancePath.replaceAll("/", ".")}`;
+  if (first.keyword === "required" && Array.isArray(first.params.requiredProperties)) {
+    path = `${path}.${String(first.params.requiredProperties[0])}`;
+    return `${path} is required`;
+  }
+  return `${path} ${first.message}`;
+}
+
+export function compileSchema(schema: SchemaInput): CompiledSchema {
+  if (isStandard(schema)) {
+    const standard = schema["~standard"];
+    let jsonSchemaText: string | null = null;
+    try {
+      const converted = standard.jsonSchema?.input?.({ target: "draft-2020-12" });
+      if (converted && typeof converted === "object") jsonSchemaText = JSON.stringify(converted);
+    } catch {
+      jsonSchemaText = null;
+    }
+    return {
+      jsonSchemaText,
+      async validate(value, label) {
+        const result = await standard.validate(value);
+        if (!result.issues) return { ok: true };
+        const issue = result.issues[0];
+        const path = (issue?.path ?? []).map((p) => (typeof p === "object" && p !== null && "key" in p ? String(p.key) : String(p)));
+        return { ok: false, message: `${[label, ...path].join(".")}: ${issue?.message ?? "invalid"}` };
+      },
+    };
+  }
+  const jsonSchemaText = JSON.stringify(schema);
+  jsonValidator(jsonSchemaText); // compile now so a broken schema fails at definition time
+  return {
+    jsonSchemaText,
+    async validate(value, label) {
+      const message = checkJsonSchema(jsonSchemaText, value, label);
+      return message === null ? { ok: true } : { ok: false, message };
+    },
+  };
+}

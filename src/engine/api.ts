@@ -1,0 +1,52 @@
+/**
+ * What the HTTP server (and any other front end) needs from the engine. `Engine` implements it; the
+ * server depends on this interface only. Every method throws `ZartError` with a stable code for the
+ * caller's mistakes (`task_not_registered`, `invalid_data`, `execution_not_found`, …).
+ */
+import type { ExecutionRecord, StatusCounts } from "../core/types.js";
+import type { ListQuery, ListResult, StepDetail } from "../store/store.js";
+
+export interface ScheduleRequest {
+  task: string;
+  data: unknown;
+  idempotencyKey?: string;
+}
+
+export interface ScheduleResult {
+  execution: ExecutionRecord;
+  /** false when the idempotency key matched an existing execution of the same task (HTTP 200). */
+  created: boolean;
+}
+
+export interface TaskInfo {
+  name: string;
+  inputSchemaJson: string | null;
+  /** Whether this process runs it (false: known from another worker's registration). */
+  local: boolean;
+}
+
+export interface ZartApi {
+  /** Throws task_not_registered, invalid_data, execution_already_exists (same key, other task). */
+  schedule(request: ScheduleRequest): Promise<ScheduleResult>;
+  /** Throws execution_not_found. */
+  get(id: string): Promise<ExecutionRecord>;
+  list(query: ListQuery): Promise<ListResult>;
+  /** Cancels; idempotent for cancelled. Throws execution_not_found, execution_not_cancellable. */
+  cancel(id: string): Promise<ExecutionRecord>;
+  /** Throws execution_not_found, not_waiting_for_event, invalid_data (payload schema). */
+  deliverEvent(id: string, eventName: string, payloadJson: string): Promise<void>;
+  /**
+   * Resolves with the execution as soon as it is terminal, or with its current state when `timeoutMs`
+   * passes or `signal` aborts (client gone, server draining). Throws execution_not_found.
+   * Costs no store query per waiter per tick: waiters are woken by terminal notices.
+   */
+  waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionRecord>;
+  stats(): Promise<StatusCounts>;
+  stepDetail(id: string): Promise<StepDetail>;
+  /** Throws when the store does not answer. */
+  ready(): Promise<void>;
+  /** Tasks known to this process: its own, plus those other workers registered in the store. */
+  tasks(): Promise<TaskInfo[]>;
+  /** Number of open `waitForTerminal` calls (for metrics). */
+  openWaiters(): number;
+}

@@ -1,0 +1,33 @@
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import type { TaskDefinition } from "../core/task.js";
+import type { Store } from "../store/store.js";
+
+export interface WorkerOptions {
+  /** Executions run at once by this process. Default 50. */
+  concurrency?: number;
+  /** Lease length; renewed every third of it while running. Default 30 s. */
+  leaseMs?: number;
+  /** Slow safety poll that catches anything a notice missed. Default 5 s (SQLite: 1 s across processes). */
+  safetyPollMs?: number;
+  /** On stop: how long running executions may keep going before they are released. Default 10 s. */
+  shutdownGraceMs?: number;
+  /** Step backoffs up to this long wait in place; longer ones park the execution in `waiting`. Default 2 s. */
+  inPlaceBackoffMaxMs?: number;
+}
+
+export interface EngineOptions {
+  store: Store;
+  /** Tasks this process can run. An engine with no tasks (or `worker: false`) only serves the API. */
+  tasks?: readonly TaskDefinition[];
+  clock?: Clock;
+  logger?: Logger;
+  /** `false`: API only (no claiming). */
+  worker?: false | WorkerOptions;
+  /** Largest data / result / output / payload in bytes of JSON. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /** Identifies this process in leases and task registrations. Default: host-pid-random. */
+  workerId?: string;
+  /** Run store migrations on start. Default true. */
+  migrate?: boolean;
+}

@@ -1,0 +1,181 @@
+/**
+ * The storage seam. Two implementations (SQLite, PostgreSQL) pass one behaviour suite
+ * (`test/store-behaviour.ts`). Stores do no scheduling logic of their own: they apply the writes the
+ * engine hands them atomically, enforce fencing, idempotency and event races with constraints and
+ * conditional updates, and tell listeners what changed once it is committed.
+ *
+ * Every time argument (`now`) comes from the engine's injected clock; stores never read the wall clock.
+ */
+import type {
+  AttemptRecord,
+  ErrorInfo,
+  ExecutionRecord,
+  ExecutionStatus,
+  StatusCounts,
+  StepRecord,
+  TaskRegistration,
+} from "../core/types.js";
+
+/** Identifies the claim a write belongs to. A write whose token is no longer current is rejected. */
+export interface Fence {
+  executionId: string;
+  leaseToken: number;
+}
+
+export interface NewExecution {
+  id: string;
+  task: string;
+  dataJson: string;
+  idempotencyKey: string | null;
+  now: number;
+}
+
+export interface CreateResult {
+  /** The new execution, or the existing one that holds the idempotency key (whatever its task). */
+  execution: ExecutionRecord;
+  created: boolean;
+}
+
+export interface ListQuery {
+  status?: ExecutionStatus;
+  task?: string;
+  limit: number;
+  offset: number;
+  /** By (created_at, id). */
+  order: "asc" | "desc";
+}
+
+export interface ListResult {
+  executions: ExecutionRecord[];
+  /** Every row that matches the filters (not just this page). */
+  total: number;
+}
+
+export type CancelOutcome = "cancelled" | "already_cancelled" | "not_cancellable" | "not_found";
+
+export interface DeliverRequest {
+  executionId: string;
+  eventName: string;
+  payloadJson: string;
+  now: number;
+  /**
+   * Checks the payload against the wait's schema (JSON Schema text) inside the delivery transaction;
+   * returns an error message to refuse delivery, or null to accept.
+   */
+  validate?: (schemaJson: string, payloadJson: string) => string | null;
+}
+
+export type DeliverOutcome =
+  | { outcome: "delivered"; task: string }
+  | { outcome: "not_found" }
+  | { outcome: "not_waiting" }
+  | { outcome: "invalid"; message: string };
+
+export interface ClaimRequest {
+  workerId: string;
+  /** Only executions of these tasks are claimed. */
+  tasks: readonly string[];
+  limit: number;
+  now: number;
+  leaseMs: number;
+}
+
+export interface ClaimedExecution {
+  /** Status `running`, with the new lease token, `attempt` and `started_at` already applied. */
+  execution: ExecutionRecord;
+  /** Every recorded step of the execution, for replay. Empty for an execution that never ran. */
+  steps: StepRecord[];
+}
+
+/**
+ * What happens to the execution row in a checkpoint. The worker holds the lease, so absolute values
+ * (not deltas) are safe for `stepsCompleted`.
+ */
+export type ExecutionPatch =
+  /** Still running: progress only (the lease is extended to now + leaseMs as a side effect). */
+  | { status: "running"; currentStep: string | null; stepsCompleted: number }
+  /** Durably paused; the lease is released. `wakeAt` null means only an event can resume it. */
+  | {
+      status: "waiting";
+      currentStep: string | null;
+      waitingForEvent: string | null;
+      wakeAt: number | null;
+      stepsCompleted: number;
+    }
+  /**
+   * Back to the queue: a graceful release (same attempt) or a task-level retry (`retryAttempt` set:
+   * recorded step failures are discarded so those steps run again; successful results are kept).
+   * The row becomes `pending` when `runAt <= now`, else `waiting` (a backoff) until `runAt`.
+   */
+  | { status: "requeue"; runAt: number; retryAttempt?: { attempt: number; error: ErrorInfo } }
+  | { status: "completed"; outputJson: string; stepsCompleted: number }
+  | { status: "failed"; error: ErrorInfo; stepsCompleted: number };
+
+/** One fenced write of a running execution. A batch of these commits in one transaction (group commit). */
+export interface Checkpoint {
+  fence: Fence;
+  now: number;
+  leaseMs: number;
+  /** Step rows to insert or replace (keyed by execution id and name). */
+  steps?: StepRecord[];
+  /** Failed attempts to append. */
+  attempts?: AttemptRecord[];
+  execution: ExecutionPatch;
+}
+
+/** Change notices, delivered to subscribers after commit (in-process, and across processes on Postgres). */
+export type Notice =
+  /** Work became claimable now or at `at` (new execution, event delivered, released, timer set). */
+  | { kind: "runnable"; task: string; at: number }
+  /** The execution reached completed / failed / cancelled. */
+  | { kind: "terminal"; executionId: string; status: ExecutionStatus }
+  /** A running execution was cancelled: its holder must abort it. */
+  | { kind: "cancelled"; executionId: string };
+
+export type NoticeListener = (notice: Notice) => void;
+
+export interface StepDetail {
+  steps: StepRecord[];
+  attempts: AttemptRecord[];
+}
+
+export interface Store {
+  /** `sqlite` or `postgres`, for logs and metrics. */
+  readonly kind: string;
+  /** A human-readable location without credentials (file path, host/db/schema). */
+  readonly description: string;
+
+  /** Applies pending numbered migrations; safe when several processes do it at once. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Throws when the store cannot answer (used by `/readyz`). */
+  ping(): Promise<void>;
+
+  // ── API side ──────────────────────────────────────────────────────────────
+  /** Inserts the execution, or returns the one that already holds the idempotency key. */
+  createExecution(input: NewExecution): Promise<CreateResult>;
+  getExecution(id: string): Promise<ExecutionRecord | null>;
+  /** Statuses of the given ids that exist (long-poll safety check: one query for many waiters). */
+  getStatuses(ids: readonly string[]): Promise<Map<string, ExecutionStatus>>;
+  getStepDetail(id: string): Promise<StepDetail>;
+  listExecutions(query: ListQuery): Promise<ListResult>;
+  countByStatus(): Promise<StatusCounts>;
+  cancelExecution(id: string, now: number): Promise<{ outcome: CancelOutcome; execution: ExecutionRecord | null }>;
+  deliverEvent(request: DeliverRequest): Promise<DeliverOutcome>;
+
+  // ── Task registry (workers publish what they serve) ──────────────────────
+  registerTasks(workerId: string, tasks: readonly TaskRegistration[], now: number): Promise<void>;
+  getTask(name: string): Promise<TaskRegistration | null>;
+
+  // ── Worker side ───────────────────────────────────────────────────────────
+  /** Claims up to `limit` executions whose `runnableAt <= now`, oldest first, each with a new fencing token. */
+  claim(request: ClaimRequest): Promise<ClaimedExecution[]>;
+  /** Applies each checkpoint atomically, all in one transaction; result[i] is false when i was fenced out. */
+  applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]>;
+  /** Extends the leases still held; returns the execution ids whose lease is still held. */
+  renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>>;
+  /** Earliest `runnableAt` among claimable rows of these tasks (timers, backoffs, leases), or null. */
+  nextWakeAt(tasks: readonly string[]): Promise<number | null>;
+
+  subscribe(listener: NoticeListener): () => void;
+}
