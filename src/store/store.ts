@@ -130,7 +130,9 @@ export type Notice =
   /** The execution reached completed / failed / cancelled. */
   | { kind: "terminal"; executionId: string; status: ExecutionStatus }
   /** A running execution was cancelled: its holder must abort it. */
-  | { kind: "cancelled"; executionId: string };
+  | { kind: "cancelled"; executionId: string }
+  /** The store lost and regained its notification channel: notices may have been missed; re-poll. */
+  | { kind: "reconnected" };
 
 export type NoticeListener = (notice: Notice) => void;
 
