@@ -46,6 +46,8 @@ export class ManualClock implements Clock {
   private current: number;
   private timers: PendingTimer[] = [];
   private seq = 0;
+  private sleepers = 0;
+  private readonly sleeperWatchers = new Set<() => void>();
 
   constructor(start = Date.parse("2026-01-01T00:00:00Z")) {
     this.current = start;
@@ -66,15 +68,38 @@ export class ManualClock implements Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const cancel = this.setTimer(ms, () => {
+      const done = () => {
+        this.sleepers -= 1;
         signal?.removeEventListener("abort", onAbort);
+      };
+      const cancel = this.setTimer(ms, () => {
+        done();
         resolve();
       });
-      function onAbort() {
+      const onAbort = () => {
         cancel();
+        done();
         reject(signal?.reason);
-      }
+      };
       signal?.addEventListener("abort", onAbort, { once: true });
+      this.sleepers += 1;
+      for (const check of [...this.sleeperWatchers]) check();
+    });
+  }
+
+  /**
+   * Resolves once at least `count` `sleep()` calls are pending. Tests use it to move time exactly when
+   * the code under test is waiting (an in-place retry backoff, say), instead of sleeping themselves.
+   */
+  whenSleeping(count = 1): Promise<void> {
+    return new Promise((resolve) => {
+      const check = () => {
+        if (this.sleepers < count) return;
+        this.sleeperWatchers.delete(check);
+        resolve();
+      };
+      this.sleeperWatchers.add(check);
+      check();
     });
   }
 

@@ -45,7 +45,7 @@ export interface ZartApi {
   stepDetail(id: string): Promise<StepDetail>;
   /** Throws when the store does not answer. */
   ready(): Promise<void>;
-  /** Tasks known to this process: its own, plus those other workers registered in the store. */
+  /** Tasks this process runs (an API-only server learns others' tasks from the store on demand). */
   tasks(): Promise<TaskInfo[]>;
   /** Number of open `waitForTerminal` calls (for metrics). */
   openWaiters(): number;

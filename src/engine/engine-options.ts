@@ -2,6 +2,7 @@ import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
+import type { EngineMetrics } from "./metrics.js";
 
 export interface WorkerOptions {
   /** Executions run at once by this process. Default 50. */
@@ -30,4 +31,8 @@ export interface EngineOptions {
   workerId?: string;
   /** Run store migrations on start. Default true. */
   migrate?: boolean;
+  /** Metrics sink (the server plugs prom-client in). */
+  metrics?: EngineMetrics;
+  /** Random source for backoff jitter (tests make it fixed). Default Math.random. */
+  random?: () => number;
 }

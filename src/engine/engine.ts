@@ -1,0 +1,241 @@
+/**
+ * The engine: what the HTTP server and library users call. It validates requests, talks to the store,
+ * wakes long-poll waiters on terminal notices and (unless API-only) runs a {@link Worker}.
+ *
+ * ```ts
+ * const store = await openStore("./zart.db");
+ * const engine = await Engine.start({ store, tasks: [myTask] });
+ * const { execution } = await engine.schedule({ task: "my-task", data: { n: 1 } });
+ * const done = await engine.waitForTerminal(execution.id, 30_000);
+ * await engine.stop();
+ * await store.close();
+ * ```
+ */
+import { ZartError } from "../core/errors.js";
+import { encodeJson } from "../core/json.js";
+import { checkJsonSchema } from "../core/schema.js";
+import { type ExecutionRecord, isTerminal, type StatusCounts, type TaskRegistration } from "../core/types.js";
+import type { ListQuery, ListResult, Notice, StepDetail } from "../store/store.js";
+import { GroupCommitter } from "../worker/group-committer.js";
+import { Worker } from "../worker/worker.js";
+import type { ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
+import type { EngineOptions } from "./engine-options.js";
+import { isExecutionId, newExecutionId } from "./execution-id.js";
+import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
+import { Waiters } from "./waiters.js";
+
+/** Registrations of tasks other workers serve, cached briefly so a POST does not cost a lookup each time. */
+const REMOTE_TASK_TTL_MS = 5000;
+
+export class Engine implements ZartApi {
+  readonly options: ResolvedEngineOptions;
+  readonly worker: Worker | null;
+  private readonly waiters: Waiters;
+  private readonly committer: GroupCommitter;
+  private readonly remoteTasks = new Map<string, { registration: TaskRegistration; at: number }>();
+  private unsubscribe: (() => void) | null = null;
+
+  private constructor(options: ResolvedEngineOptions) {
+    this.options = options;
+    const { store, clock, logger } = options;
+    this.waiters = new Waiters(store, clock, logger, options.safetyPollMs);
+    this.committer = new GroupCommitter(store, clock, logger, { maxBatch: 500, retryForMs: options.worker?.leaseMs ?? 30_000 });
+    this.worker = options.worker ? this.createWorker(options) : null;
+  }
+
+  static async start(options: EngineOptions): Promise<Engine> {
+    const engine = new Engine(resolveEngineOptions(options));
+    await engine.begin();
+    return engine;
+  }
+
+  private createWorker(options: ResolvedEngineOptions): Worker {
+    const worker = options.worker!;
+    const { clock, logger, metrics } = options;
+    return new Worker({
+      store: options.store,
+      clock,
+      logger,
+      workerId: options.workerId,
+      tasks: options.tasks,
+      options: worker,
+      onClaim: (count, ms) => metrics.claimed(count, ms),
+      runnerDeps: {
+        clock,
+        logger,
+        leaseMs: worker.leaseMs,
+        maxPayloadBytes: options.maxPayloadBytes,
+        inPlaceBackoffMaxMs: worker.inPlaceBackoffMaxMs,
+        random: options.random,
+        commit: (checkpoint) => this.committer.submit(checkpoint),
+        commitProgress: (checkpoint) => this.committer.submitProgress(checkpoint),
+        onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
+      },
+    });
+  }
+
+  private async begin(): Promise<void> {
+    const { store, tasks, clock, workerId } = this.options;
+    if (this.options.migrate) await store.migrate();
+    if (this.worker) {
+      const registrations = [...tasks.values()].map((t) => ({ name: t.name, inputSchemaJson: t.input?.jsonSchemaText ?? null }));
+      await store.registerTasks(workerId, registrations, clock.now());
+    }
+    this.unsubscribe = store.subscribe((notice) => this.onNotice(notice));
+    this.worker?.start();
+  }
+
+  private onNotice(notice: Notice): void {
+    if (notice.kind === "terminal") this.waiters.wake(notice.executionId);
+    else if (notice.kind === "reconnected") void this.waiters.safetyCheck();
+  }
+
+  /** Graceful stop: drain or release running work, answer long-polls. The caller closes the store. */
+  async stop(): Promise<void> {
+    await this.worker?.stop();
+    await this.committer.drain();
+    this.waiters.wakeAll();
+    this.waiters.stop();
+    this.unsubscribe?.();
+  }
+
+  async schedule(request: ScheduleRequest): Promise<ScheduleResult> {
+    const { task, data, idempotencyKey } = request;
+    if (typeof task !== "string" || task.length === 0) throw new ZartError("invalid_data", "task must be a non-empty string");
+    if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ZartError("invalid_data", "data must be a JSON object");
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+      throw new ZartError("invalid_data", "idempotency_key must be a string of 1 to 255 characters");
+    }
+    await this.validateInput(task, data);
+    let dataJson: string;
+    try {
+      dataJson = encodeJson(data, "data", this.options.maxPayloadBytes);
+    } catch (error) {
+      throw new ZartError(
+        String((error as { code?: string }).code) === "payload_too_large" ? "payload_too_large" : "invalid_data",
+        (error as Error).message,
+      );
+    }
+    const { store, clock } = this.options;
+    const result = await store.createExecution({
+      id: newExecutionId(),
+      task,
+      dataJson,
+      idempotencyKey: idempotencyKey ?? null,
+      now: clock.now(),
+    });
+    if (!result.created && result.execution.task !== task) {
+      throw new ZartError(
+        "execution_already_exists",
+        `Idempotency key "${idempotencyKey}" is already used by an execution of task "${result.execution.task}"`,
+      );
+    }
+    if (result.created) this.options.metrics.scheduled(task);
+    return result;
+  }
+
+  private async validateInput(task: string, data: unknown): Promise<void> {
+    const local = this.options.tasks.get(task);
+    if (local) {
+      const result = local.input ? await local.input.validate(data, "data") : ({ ok: true } as const);
+      if (!result.ok) throw new ZartError("invalid_data", result.message);
+      return;
+    }
+    const remote = await this.remoteTask(task);
+    if (!remote) throw new ZartError("task_not_registered", `No task named "${task}" is registered`);
+    if (remote.inputSchemaJson) {
+      const message = checkJsonSchema(remote.inputSchemaJson, data, "data");
+      if (message) throw new ZartError("invalid_data", message);
+    }
+  }
+
+  private async remoteTask(name: string): Promise<TaskRegistration | null> {
+    const now = this.options.clock.now();
+    const cached = this.remoteTasks.get(name);
+    if (cached && now - cached.at < REMOTE_TASK_TTL_MS) return cached.registration;
+    const registration = await this.options.store.getTask(name);
+    if (registration) this.remoteTasks.set(name, { registration, at: now });
+    return registration;
+  }
+
+  async get(id: string): Promise<ExecutionRecord> {
+    const execution = isExecutionId(id) ? await this.options.store.getExecution(id) : null;
+    if (!execution) throw notFound(id);
+    return execution;
+  }
+
+  list(query: ListQuery): Promise<ListResult> {
+    return this.options.store.listExecutions(query);
+  }
+
+  async cancel(id: string): Promise<ExecutionRecord> {
+    if (!isExecutionId(id)) throw notFound(id);
+    const { outcome, execution } = await this.options.store.cancelExecution(id, this.options.clock.now());
+    if (outcome === "not_found" || !execution) throw notFound(id);
+    if (outcome === "not_cancellable") {
+      throw new ZartError("execution_not_cancellable", `Execution ${id} is ${execution.status} and cannot be cancelled`);
+    }
+    return execution;
+  }
+
+  async deliverEvent(id: string, eventName: string, payloadJson: string): Promise<void> {
+    if (!isExecutionId(id)) throw notFound(id);
+    if (Buffer.byteLength(payloadJson) > this.options.maxPayloadBytes) {
+      throw new ZartError("payload_too_large", `Event payload is over the ${this.options.maxPayloadBytes}-byte limit`);
+    }
+    const result = await this.options.store.deliverEvent({
+      executionId: id,
+      eventName,
+      payloadJson,
+      now: this.options.clock.now(),
+      validate: (schemaText, payload) => checkJsonSchema(schemaText, JSON.parse(payload), "payload"),
+    });
+    if (result.outcome === "not_found") throw notFound(id);
+    if (result.outcome === "not_waiting") {
+      throw new ZartError("not_waiting_for_event", `Execution ${id} is not waiting for event "${eventName}"`);
+    }
+    if (result.outcome === "invalid") throw new ZartError("invalid_data", result.message);
+  }
+
+  async waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionRecord> {
+    // Register before reading, so a terminal notice between the read and the registration is not missed.
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    const waiting = this.waiters.wait(id, Math.max(0, timeoutMs), stop.signal);
+    try {
+      const execution = await this.get(id);
+      if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
+      await waiting;
+      return await this.get(id);
+    } finally {
+      stop.abort();
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  stats(): Promise<StatusCounts> {
+    return this.options.store.countByStatus();
+  }
+
+  async stepDetail(id: string): Promise<StepDetail> {
+    await this.get(id);
+    return this.options.store.getStepDetail(id);
+  }
+
+  ready(): Promise<void> {
+    return this.options.store.ping();
+  }
+
+  async tasks(): Promise<TaskInfo[]> {
+    return [...this.options.tasks.values()].map((t) => ({ name: t.name, inputSchemaJson: t.input?.jsonSchemaText ?? null, local: true }));
+  }
+
+  openWaiters(): number {
+    return this.waiters.size;
+  }
+}
+
+function notFound(id: string): ZartError {
+  return new ZartError("execution_not_found", `No execution found with ID ${id}`);
+}

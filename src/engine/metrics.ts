@@ -1,0 +1,15 @@
+/** Engine events for metrics. The server plugs prom-client in; the default does nothing. */
+export interface EngineMetrics {
+  scheduled(task: string): void;
+  /** An execution finished a run on this worker: completed / failed / parked / requeued / aborted. */
+  finished(task: string, outcome: string, executionId: string): void;
+  stepFinished(task: string, step: string, ms: number, ok: boolean): void;
+  claimed(count: number, ms: number): void;
+}
+
+export const noMetrics: EngineMetrics = {
+  scheduled() {},
+  finished() {},
+  stepFinished() {},
+  claimed() {},
+};

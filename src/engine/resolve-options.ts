@@ -1,0 +1,64 @@
+/** Turns user options into one fully resolved, read-only object, once, at the edge. */
+
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { type Clock, systemClock } from "../core/clock.js";
+import { type Logger, silentLogger } from "../core/logger.js";
+import type { TaskDefinition } from "../core/task.js";
+import type { Store } from "../store/store.js";
+import type { ResolvedWorkerOptions } from "../worker/worker.js";
+import type { EngineOptions } from "./engine-options.js";
+import { type EngineMetrics, noMetrics } from "./metrics.js";
+
+export interface ResolvedEngineOptions {
+  readonly store: Store;
+  readonly tasks: ReadonlyMap<string, TaskDefinition>;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly worker: (ResolvedWorkerOptions & { inPlaceBackoffMaxMs: number }) | null;
+  readonly maxPayloadBytes: number;
+  readonly workerId: string;
+  readonly migrate: boolean;
+  readonly metrics: EngineMetrics;
+  readonly random: () => number;
+  /** How often long-poll waiters and the idle worker re-check the store when no notice arrives. */
+  readonly safetyPollMs: number;
+}
+
+function positiveInt(value: number | undefined, fallback: number, name: string): number {
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  return resolved;
+}
+
+export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
+  const tasks = new Map<string, TaskDefinition>();
+  for (const task of options.tasks ?? []) {
+    if (tasks.has(task.name)) throw new Error(`Task "${task.name}" is defined twice`);
+    tasks.set(task.name, task);
+  }
+  // SQLite cannot push notices to other processes, so cross-process pickup relies on this poll;
+  // Postgres pushes them with LISTEN/NOTIFY and only needs a slow safety net.
+  const defaultPoll = options.store.kind === "sqlite" ? 1000 : 5000;
+  const worker = options.worker === false || tasks.size === 0 ? null : (options.worker ?? {});
+  const safetyPollMs = positiveInt(worker?.safetyPollMs, defaultPoll, "worker.safetyPollMs");
+  return {
+    store: options.store,
+    tasks,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? silentLogger,
+    worker: worker && {
+      concurrency: positiveInt(worker.concurrency, 50, "worker.concurrency"),
+      leaseMs: positiveInt(worker.leaseMs, 30_000, "worker.leaseMs"),
+      safetyPollMs,
+      shutdownGraceMs: worker.shutdownGraceMs ?? 10_000,
+      inPlaceBackoffMaxMs: worker.inPlaceBackoffMaxMs ?? 2000,
+    },
+    maxPayloadBytes: positiveInt(options.maxPayloadBytes, 1024 * 1024, "maxPayloadBytes"),
+    workerId: options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    migrate: options.migrate ?? true,
+    metrics: options.metrics ?? noMetrics,
+    random: options.random ?? Math.random,
+    safetyPollMs,
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Zart: durable execution for Node.js. Write workflows as async functions; every step's result is
+ * checkpointed so executions survive crashes, restarts and deploys.
+ *
+ * ```ts
+ * import { defineTask, Engine, openStore } from "zart";
+ *
+ * export const greet = defineTask({
+ *   name: "greet",
+ *   async run(ctx, data: { name: string }) {
+ *     const text = await ctx.step("compose", () => `Hello, ${data.name}!`);
+ *     await ctx.sleep("pause", "1s");
+ *     return { text };
+ *   },
+ * });
+ * ```
+ * @module
+ */
+export { type Clock, ManualClock, systemClock } from "./core/clock.js";
+export type { Duration } from "./core/duration.js";
+export {
+  EventTimeoutError,
+  ExecutionAbortedError,
+  NonRetryableError,
+  StepFailedError,
+  WorkflowDefinitionError,
+  ZartError,
+} from "./core/errors.js";
+export type { Logger } from "./core/logger.js";
+export type { RetryPolicy } from "./core/retry-policy.js";
+export {
+  defineTask,
+  type StepContext,
+  type StepOptions,
+  type TaskDefinition,
+  type TaskOptions,
+  type WaitForEventOptions,
+  type WorkflowContext,
+} from "./core/task.js";
+export type { ErrorInfo, ExecutionRecord, ExecutionStatus, StatusCounts } from "./core/types.js";
+export type { ScheduleRequest, ScheduleResult, ZartApi } from "./engine/api.js";
+export { Engine } from "./engine/engine.js";
+export type { EngineOptions, WorkerOptions } from "./engine/engine-options.js";
+export { openStore } from "./store/open-store.js";
+export type { Store } from "./store/store.js";

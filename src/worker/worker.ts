@@ -1,0 +1,189 @@
+/**
+ * The claim loop. It claims as many executions as it has free slots in one store call, runs each in
+ * an {@link ExecutionRunner}, and claims again when a slot frees or a notice says work arrived. When
+ * idle it sleeps until the earliest known wake-up (timer, backoff, lease expiry) or the slow safety
+ * poll — never on a fast polling tick.
+ */
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import type { TaskDefinition } from "../core/task.js";
+import type { ClaimedExecution, Notice, Store } from "../store/store.js";
+import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
+import { LeaseKeeper } from "./lease-keeper.js";
+
+export interface ResolvedWorkerOptions {
+  concurrency: number;
+  leaseMs: number;
+  safetyPollMs: number;
+  shutdownGraceMs: number;
+}
+
+export interface WorkerDeps {
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  workerId: string;
+  tasks: ReadonlyMap<string, TaskDefinition>;
+  options: ResolvedWorkerOptions;
+  runnerDeps: RunnerDeps;
+  onClaim?(count: number, ms: number): void;
+}
+
+export class Worker {
+  private readonly running = new Map<string, ExecutionRunner>();
+  private readonly taskNames: string[];
+  private readonly leases: LeaseKeeper;
+  private claiming: Promise<void> | null = null;
+  private wanted = false;
+  private stopped = false;
+  private wakeTimer: { at: number; cancel: () => void } | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.taskNames = [...deps.tasks.keys()];
+    this.leases = new LeaseKeeper(
+      deps.store,
+      deps.clock,
+      deps.logger,
+      deps.options.leaseMs,
+      () => this.running,
+      (id) => this.lost(id),
+    );
+  }
+
+  get activeCount(): number {
+    return this.running.size;
+  }
+
+  start(): void {
+    this.unsubscribe = this.deps.store.subscribe((notice) => this.onNotice(notice));
+    this.leases.start();
+    this.kick();
+  }
+
+  /** Asks for a claim pass soon (coalesced: at most one in flight, one more queued). */
+  kick(): void {
+    if (this.stopped) return;
+    this.wanted = true;
+    if (!this.claiming) this.runClaimLoop();
+  }
+
+  private runClaimLoop(): void {
+    this.claiming = this.claimLoop().finally(() => {
+      this.claiming = null;
+      // A kick that landed while the loop was finishing must not be lost.
+      if (this.wanted && !this.stopped) this.runClaimLoop();
+    });
+  }
+
+  /** Stop claiming; let running executions finish within the grace period; release the rest. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.wakeTimer?.cancel();
+    await this.claiming;
+    if (this.running.size > 0) {
+      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+      let cancelGrace: () => void = () => {};
+      const grace = new Promise<void>((resolve) => {
+        cancelGrace = this.deps.clock.setTimer(this.deps.options.shutdownGraceMs, resolve);
+      });
+      await Promise.race([idle, grace]);
+      cancelGrace();
+    }
+    // Whatever is still running is told to stop; its runner releases the lease (requeue at once), so
+    // another worker resumes it immediately instead of after the lease expires.
+    for (const runner of this.running.values()) runner.abort("shutdown");
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    this.leases.stop();
+  }
+
+  private onNotice(notice: Notice): void {
+    switch (notice.kind) {
+      case "runnable":
+        if (!this.deps.tasks.has(notice.task)) return;
+        if (notice.at <= this.deps.clock.now()) this.kick();
+        else this.armWake(notice.at);
+        return;
+      case "cancelled":
+        this.running.get(notice.executionId)?.abort("cancelled");
+        return;
+      case "reconnected":
+        this.kick();
+        return;
+      case "terminal":
+        return;
+    }
+  }
+
+  private async claimLoop(): Promise<void> {
+    while (this.wanted && !this.stopped) {
+      this.wanted = false;
+      const free = this.deps.options.concurrency - this.running.size;
+      if (free <= 0) return;
+      const claimed = await this.claimBatch(free);
+      if (claimed === null) return;
+      for (const item of claimed) this.launch(item);
+      // A full batch means there may be more; a short one means the queue is drained for now.
+      if (claimed.length === free) this.wanted = true;
+      else await this.armNextWake();
+    }
+  }
+
+  private async claimBatch(limit: number): Promise<ClaimedExecution[] | null> {
+    const { store, clock, workerId, options } = this.deps;
+    const started = clock.now();
+    try {
+      const claimed = await store.claim({ workerId, tasks: this.taskNames, limit, now: clock.now(), leaseMs: options.leaseMs });
+      this.deps.onClaim?.(claimed.length, clock.now() - started);
+      return claimed;
+    } catch (error) {
+      this.deps.logger.error({ err: error }, "claim failed; retrying after a pause");
+      this.armWake(clock.now() + 1000);
+      return null;
+    }
+  }
+
+  private launch(item: ClaimedExecution): void {
+    const task = this.deps.tasks.get(item.execution.task);
+    if (!task) return; // cannot happen: claims are filtered by our task names
+    const runner = new ExecutionRunner(item, task, this.deps.runnerDeps);
+    this.running.set(item.execution.id, runner);
+    void runner.done.then(() => {
+      this.running.delete(item.execution.id);
+      if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      this.kick();
+    });
+  }
+
+  private lost(executionId: string): void {
+    this.running.get(executionId)?.abort("lease_lost");
+  }
+
+  private async armNextWake(): Promise<void> {
+    try {
+      const next = await this.deps.store.nextWakeAt(this.taskNames);
+      this.armWake(next ?? Number.POSITIVE_INFINITY);
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "could not read the next wake-up time");
+      this.armWake(this.deps.clock.now() + 1000);
+    }
+  }
+
+  /** Keeps one timer, for the earliest of the requested time and the safety poll. */
+  private armWake(at: number): void {
+    if (this.stopped) return;
+    const { clock, options } = this.deps;
+    const target = Math.min(at, clock.now() + options.safetyPollMs);
+    if (this.wakeTimer && this.wakeTimer.at <= target && this.wakeTimer.at > clock.now()) return;
+    this.wakeTimer?.cancel();
+    const cancel = clock.setTimer(Math.max(0, target - clock.now()), () => {
+      this.wakeTimer = null;
+      this.kick();
+      // Re-arm the safety poll even when the kick finds nothing.
+      if (!this.wakeTimer) this.armWake(Number.POSITIVE_INFINITY);
+    });
+    this.wakeTimer = { at: target, cancel };
+  }
+}
