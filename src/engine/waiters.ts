@@ -28,8 +28,8 @@ export class Waiters {
   /** Resolves when the execution is reported terminal, `timeoutMs` passes, or `signal` aborts. */
   wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve) => {
-      let set = this.byId.get(id);
-      if (!set) this.byId.set(id, (set = new Set()));
+      const set = this.byId.get(id) ?? new Set<() => void>();
+      this.byId.set(id, set);
       const done = () => {
         cancelTimer();
         signal?.removeEventListener("abort", done);

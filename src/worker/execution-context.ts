@@ -109,7 +109,7 @@ export class ExecutionContext implements WorkflowContext {
 
   step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options?: StepOptions): Promise<T> {
     const gate = this.enter(name);
-    if (gate) return gate as Promise<T>;
+    if (gate !== null) return gate as Promise<T>;
     const record = this.recorded.get(name);
     if (record?.state === "completed") return Promise.resolve(JSON.parse(record.resultJson ?? "null") as T);
     if (record?.state === "failed") return Promise.reject(failureFromRecord(record));
@@ -129,7 +129,7 @@ export class ExecutionContext implements WorkflowContext {
 
   waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
     const gate = this.enter(name);
-    if (gate) return gate as Promise<T>;
+    if (gate !== null) return gate as Promise<T>;
     const now = this.deps.clock.now();
     const record = this.recorded.get(name);
     if (record?.state === "completed") return Promise.resolve(JSON.parse(record.resultJson ?? "null") as T);
@@ -189,7 +189,7 @@ export class ExecutionContext implements WorkflowContext {
 
   private sleepUntilTime(name: string, computeWake: () => number): Promise<void> {
     const gate = this.enter(name);
-    if (gate) return gate;
+    if (gate !== null) return gate;
     const record = this.recorded.get(name);
     if (record?.state === "completed") return Promise.resolve();
     // The wake time is fixed the first time the sleep is reached; replays reuse it.
