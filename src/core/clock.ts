@@ -28,9 +28,9 @@ export const systemClock: Clock = {
     });
   },
   setTimer(ms, fn) {
-    // Node caps timers at 2^31-1 ms; longer waits are re-armed by the safety poll anyway.
+    // Node caps timers at 2^31-1 ms; longer waits are re-armed by the safety poll anyway. Timers stay
+    // referenced: a running engine (or a pending long-poll) keeps its process alive until stop().
     const timer = setTimeout(fn, Math.min(Math.max(0, ms), 2_147_483_647));
-    timer.unref?.();
     return () => clearTimeout(timer);
   },
 };
