@@ -1,0 +1,95 @@
+/**
+ * API-side writes: schedule, cancel, deliver an event. Each is one IMMEDIATE transaction whose checks and
+ * write see the same committed state, so races between processes (same idempotency key, two deliveries,
+ * two cancels) resolve in the database, not in a check-then-act window.
+ */
+import type { ExecutionRecord } from "../../core/types.js";
+import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
+import { EXECUTION_COLUMNS, type ExecutionRow, toExecution } from "./row-mapping.js";
+import type { Connection } from "./statement-cache.js";
+
+// The conflict target names the partial unique index, so a duplicate *id* still raises an error (ids are
+// random; a clash is a bug to surface, not an idempotent replay to hide).
+const INSERT_EXECUTION = `
+  INSERT INTO executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
+  VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${EXECUTION_COLUMNS}`;
+
+const SELECT_BY_KEY = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE idempotency_key = ?`;
+
+export const SELECT_BY_ID = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`;
+
+// lease_token is left alone: the holder is fenced out by status <> 'running' already.
+const CANCEL = `
+  UPDATE executions
+  SET status = 'cancelled', completed_at = ?, runnable_at = NULL, current_step = NULL, waiting_for_event = NULL,
+      lease_owner = NULL, updated_at = ?
+  WHERE id = ?
+  RETURNING ${EXECUTION_COLUMNS}`;
+
+const SELECT_EVENT_WAIT = `
+  SELECT schema FROM steps WHERE execution_id = ? AND name = ? AND kind = 'event' AND state = 'waiting'`;
+
+const RECORD_EVENT = "UPDATE steps SET state = 'completed', result = ?, completed_at = ? WHERE execution_id = ? AND name = ?";
+
+const WAKE_FOR_EVENT = `
+  UPDATE executions
+  SET status = 'pending', runnable_at = ?, waiting_for_event = NULL, current_step = NULL,
+      steps_completed = steps_completed + 1, updated_at = ?
+  WHERE id = ?`;
+
+export function createExecution(conn: Connection, input: NewExecution): { result: CreateResult; notices: Notice[] } {
+  const run = conn.db.transaction((): CreateResult => {
+    const { id, task, dataJson, idempotencyKey, now } = input;
+    const inserted = conn.sql.get(INSERT_EXECUTION).get(id, task, dataJson, idempotencyKey, now, now, now) as ExecutionRow | undefined;
+    if (inserted) return { execution: toExecution(inserted), created: true };
+    const existing = conn.sql.get(SELECT_BY_KEY).get(idempotencyKey) as ExecutionRow | undefined;
+    if (!existing) throw new Error(`Insert of execution ${id} was skipped but no row holds its idempotency key`);
+    return { execution: toExecution(existing), created: false };
+  });
+  const result = run.immediate();
+  const notices: Notice[] = result.created ? [{ kind: "runnable", task: input.task, at: input.now }] : [];
+  return { result, notices };
+}
+
+export interface CancelResult {
+  outcome: CancelOutcome;
+  execution: ExecutionRecord | null;
+}
+
+export function cancelExecution(conn: Connection, id: string, now: number): { result: CancelResult; notices: Notice[] } {
+  const run = conn.db.transaction((): { result: CancelResult; notices: Notice[] } => {
+    const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
+    if (!row) return { result: { outcome: "not_found", execution: null }, notices: [] };
+    const current = toExecution(row);
+    if (row.status === "cancelled") return { result: { outcome: "already_cancelled", execution: current }, notices: [] };
+    if (row.status === "completed" || row.status === "failed") {
+      return { result: { outcome: "not_cancellable", execution: current }, notices: [] };
+    }
+    const after = toExecution(conn.sql.get(CANCEL).get(now, now, id) as ExecutionRow);
+    const notices: Notice[] = [{ kind: "terminal", executionId: id, status: "cancelled" }];
+    if (row.status === "running") notices.push({ kind: "cancelled", executionId: id });
+    return { result: { outcome: "cancelled", execution: after }, notices };
+  });
+  return run.immediate();
+}
+
+/** Checks in the contract's order: unknown execution, not waiting for that event, payload refused by its schema. */
+export function deliverEvent(conn: Connection, request: DeliverRequest): { result: DeliverOutcome; notices: Notice[] } {
+  const { executionId, eventName, payloadJson, now } = request;
+  const run = conn.db.transaction((): { result: DeliverOutcome; notices: Notice[] } => {
+    const row = conn.sql.get(SELECT_BY_ID).get(executionId) as ExecutionRow | undefined;
+    if (!row) return { result: { outcome: "not_found" }, notices: [] };
+    const wait = conn.sql.get(SELECT_EVENT_WAIT).get(executionId, eventName) as { schema: string | null } | undefined;
+    if (row.status !== "waiting" || !wait) return { result: { outcome: "not_waiting" }, notices: [] };
+    if (wait.schema !== null && request.validate) {
+      const message = request.validate(wait.schema, payloadJson);
+      if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
+    }
+    conn.sql.get(RECORD_EVENT).run(payloadJson, now, executionId, eventName);
+    conn.sql.get(WAKE_FOR_EVENT).run(now, now, executionId);
+    return { result: { outcome: "delivered", task: row.task }, notices: [{ kind: "runnable", task: row.task, at: now }] };
+  });
+  return run.immediate();
+}

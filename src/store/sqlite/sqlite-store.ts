@@ -1,0 +1,162 @@
+/**
+ * The embedded store: one SQLite file in WAL mode, shareable by several processes on one machine.
+ * better-sqlite3 is synchronous, so every method finishes its transaction before it returns and no
+ * transaction ever spans an `await`; writers queue on the file lock (BEGIN IMMEDIATE + busy_timeout) rather
+ * than failing with SQLITE_BUSY. SQLite has no cross-process notifications: notices reach only this
+ * process's subscribers, and other processes find work through their safety poll and `nextWakeAt`.
+ */
+import { resolve } from "node:path";
+import Database from "better-sqlite3";
+import { type Logger, silentLogger } from "../../core/logger.js";
+import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
+import type {
+  CancelOutcome,
+  Checkpoint,
+  ClaimedExecution,
+  ClaimRequest,
+  CreateResult,
+  DeliverOutcome,
+  DeliverRequest,
+  Fence,
+  ListQuery,
+  ListResult,
+  NewExecution,
+  NoticeListener,
+  StepDetail,
+  Store,
+} from "../store.js";
+import { applyCheckpoints, renewLeases } from "./checkpoint-writer.js";
+import { claim, nextWakeAt } from "./claim.js";
+import { cancelExecution, createExecution, deliverEvent } from "./execution-commands.js";
+import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./execution-queries.js";
+import { runMigrations } from "./migration-runner.js";
+import { migrations } from "./migrations.js";
+import { NoticeHub } from "./notice-hub.js";
+import { type Connection, StatementCache } from "./statement-cache.js";
+
+export interface SqliteStoreOptions {
+  path: string;
+  /** `normal` (default) survives a killed process; `full` also survives power loss, at a cost per commit. */
+  sync?: "normal" | "full";
+  logger?: Logger;
+}
+
+/** How long a writer waits for another process's transaction before SQLITE_BUSY; transactions are short. */
+const BUSY_TIMEOUT_MS = 5000;
+
+export class SqliteStore implements Store {
+  readonly kind = "sqlite";
+  readonly description: string;
+  private readonly conn: Connection;
+  private readonly notices: NoticeHub;
+  private readonly logger: Logger;
+
+  private constructor(db: Database.Database, path: string, logger: Logger) {
+    this.description = path;
+    this.conn = { db, sql: new StatementCache(db) };
+    this.logger = logger;
+    this.notices = new NoticeHub(logger);
+  }
+
+  /** Opens (creating if needed) the file and sets the connection pragmas; the schema comes from `migrate()`. */
+  static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
+    // ":memory:" (a private database per store, for quick tests) has no file and so no WAL.
+    const inMemory = options.path === ":memory:";
+    const path = inMemory ? options.path : resolve(options.path);
+    const logger = (options.logger ?? silentLogger).child({ store: "sqlite", path });
+    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const mode = db.pragma("journal_mode = WAL", { simple: true });
+      if (mode !== "wal" && !inMemory) throw new Error(`SQLite file ${path} refused WAL mode (journal_mode is ${String(mode)})`);
+      db.pragma(`synchronous = ${options.sync === "full" ? "FULL" : "NORMAL"}`);
+      db.pragma("foreign_keys = OFF");
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    return new SqliteStore(db, path, logger);
+  }
+
+  async migrate(): Promise<void> {
+    runMigrations(this.conn.db, migrations, this.logger);
+  }
+
+  async close(): Promise<void> {
+    if (this.conn.db.open) this.conn.db.close();
+  }
+
+  async ping(): Promise<void> {
+    this.conn.sql.get("SELECT 1").get();
+  }
+
+  async createExecution(input: NewExecution): Promise<CreateResult> {
+    const { result, notices } = createExecution(this.conn, input);
+    this.notices.emit(notices);
+    return result;
+  }
+
+  async getExecution(id: string): Promise<ExecutionRecord | null> {
+    return getExecution(this.conn, id);
+  }
+
+  async getStatuses(ids: readonly string[]): Promise<Map<string, ExecutionStatus>> {
+    return getStatuses(this.conn, ids);
+  }
+
+  async getStepDetail(id: string): Promise<StepDetail> {
+    return getStepDetail(this.conn, id);
+  }
+
+  async listExecutions(query: ListQuery): Promise<ListResult> {
+    return listExecutions(this.conn, query);
+  }
+
+  async countByStatus(): Promise<StatusCounts> {
+    return countByStatus(this.conn);
+  }
+
+  async cancelExecution(id: string, now: number): Promise<{ outcome: CancelOutcome; execution: ExecutionRecord | null }> {
+    const { result, notices } = cancelExecution(this.conn, id, now);
+    this.notices.emit(notices);
+    return result;
+  }
+
+  async deliverEvent(request: DeliverRequest): Promise<DeliverOutcome> {
+    const { result, notices } = deliverEvent(this.conn, request);
+    this.notices.emit(notices);
+    return result;
+  }
+
+  async registerTasks(workerId: string, tasks: readonly TaskRegistration[], now: number): Promise<void> {
+    registerTasks(this.conn, workerId, tasks, now);
+  }
+
+  async getTask(name: string): Promise<TaskRegistration | null> {
+    return getTask(this.conn, name);
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedExecution[]> {
+    return claim(this.conn, request);
+  }
+
+  async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {
+    if (batch.length === 0) return [];
+    const { results, notices } = applyCheckpoints(this.conn, batch);
+    this.notices.emit(notices);
+    return results;
+  }
+
+  async renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {
+    if (fences.length === 0) return new Set();
+    return renewLeases(this.conn, fences, now, leaseMs);
+  }
+
+  async nextWakeAt(tasks: readonly string[]): Promise<number | null> {
+    return nextWakeAt(this.conn, tasks);
+  }
+
+  subscribe(listener: NoticeListener): () => void {
+    return this.notices.subscribe(listener);
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * SQLite store: the shared behaviour suite on a temp file, plus what only a file-based store must prove:
+ * WAL mode, migrations racing from several instances and processes, claims shared by several processes,
+ * and commits that survive `kill -9`.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { NEXT_WAKE, SELECT_DUE } from "../src/store/sqlite/claim.js";
+import { listSql, SELECT_STATUSES } from "../src/store/sqlite/execution-queries.js";
+import { migrations } from "../src/store/sqlite/migrations.js";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { runStoreBehaviourSuite } from "./support/store-behaviour.js";
+import { create, T0 } from "./support/store-fixtures.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const childScript = fileURLToPath(new URL("./support/sqlite-child.ts", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "zart-sqlite-test-"));
+let fileCounter = 0;
+
+function freshPath(): string {
+  fileCounter += 1;
+  return join(dir, `store-${fileCounter}.db`);
+}
+
+function removeDatabase(path: string): void {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+}
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let suitePath = freshPath();
+runStoreBehaviourSuite("sqlite", {
+  open: () => SqliteStore.open({ path: suitePath }),
+  openPeer: () => SqliteStore.open({ path: suitePath }),
+  reset: async () => {
+    removeDatabase(suitePath);
+    suitePath = freshPath();
+  },
+});
+
+interface Child {
+  process: ChildProcessWithoutNullStreams;
+  lines: string[];
+  stderr: string[];
+  /** Resolves with the first line matching `prefix` (or rejects when the child exits first). */
+  waitForLine(prefix: string): Promise<string>;
+  exit: Promise<number | null>;
+}
+
+function startChild(...args: string[]): Child {
+  const proc = spawn(process.execPath, ["--import", "tsx", childScript, ...args], { cwd: root });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const watchers: { prefix: string; resolve: (line: string) => void }[] = [];
+  proc.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
+  createInterface({ input: proc.stdout }).on("line", (line) => {
+    lines.push(line);
+    for (const w of watchers.filter((x) => line.startsWith(x.prefix))) w.resolve(line);
+  });
+  const exit = once(proc, "exit").then(([code]) => code as number | null);
+  const waitForLine = (prefix: string) =>
+    new Promise<string>((resolve, reject) => {
+      const seen = lines.find((l) => l.startsWith(prefix));
+      if (seen) return resolve(seen);
+      watchers.push({ prefix, resolve });
+      void exit.then((code) => reject(new Error(`child exited (${code}) before "${prefix}": ${stderr.join("")}`)));
+    });
+  return { process: proc, lines, stderr, waitForLine, exit };
+}
+
+function ledger(path: string): { version: number; name: string }[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare("SELECT version, name FROM zart_migrations ORDER BY version").all() as { version: number; name: string }[];
+  } finally {
+    db.close();
+  }
+}
+
+const expectedLedger = migrations.map((m) => ({ version: m.version, name: m.name }));
+
+describe("sqlite store: file-specific behaviour", () => {
+  test("opens in WAL mode and describes itself by absolute path", async () => {
+    const path = freshPath();
+    const store = await SqliteStore.open({ path, sync: "full" });
+    try {
+      assert.equal(store.kind, "sqlite");
+      assert.equal(store.description, path);
+      const db = new Database(path, { readonly: true });
+      assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+      db.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  test(":memory: opens a private database without WAL", async () => {
+    const store = await SqliteStore.open({ path: ":memory:" });
+    try {
+      await store.migrate();
+      assert.equal(store.description, ":memory:");
+      await create(store);
+      assert.equal((await store.countByStatus()).pending, 1);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("migrate from several instances at once applies each migration once", async () => {
+    const path = freshPath();
+    const stores = await Promise.all(Array.from({ length: 4 }, () => SqliteStore.open({ path })));
+    try {
+      await Promise.all(stores.map((s) => s.migrate()));
+      assert.deepEqual(ledger(path), expectedLedger);
+      await create(stores[3]!);
+      assert.equal((await stores[0]!.countByStatus()).pending, 1);
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  test("migrate from three processes at once", { timeout: 60_000 }, async () => {
+    const path = freshPath();
+    const children = Array.from({ length: 3 }, () => startChild("migrate", path));
+    const codes = await Promise.all(children.map((c) => c.exit));
+    assert.deepEqual(codes, [0, 0, 0], children.flatMap((c) => c.stderr).join(""));
+    for (const c of children) assert.deepEqual(c.lines, ["migrated"]);
+    assert.deepEqual(ledger(path), expectedLedger);
+  });
+
+  test("three processes claiming from one file take every execution exactly once", { timeout: 90_000 }, async () => {
+    const path = freshPath();
+    const store = await SqliteStore.open({ path });
+    await store.migrate();
+    const ids = new Set<string>();
+    for (let i = 0; i < 300; i++) ids.add((await create(store, { task: "multi", now: T0 + i })).id);
+    const children = ["p1", "p2", "p3"].map((name) => startChild("claim", path, name));
+    // Start all claim loops together so the processes really contend for the write lock.
+    await Promise.all(children.map((c) => c.waitForLine("ready")));
+    for (const c of children) c.process.stdin.write("go\n");
+    const codes = await Promise.all(children.map((c) => c.exit));
+    const stderr = children.flatMap((c) => c.stderr).join("");
+    assert.deepEqual(codes, [0, 0, 0], stderr);
+    assert.doesNotMatch(stderr, /SQLITE_BUSY|database is locked/);
+    const claimed = children.flatMap((c) => c.lines.filter((l) => l.startsWith("claimed ")).map((l) => l.slice(8)));
+    assert.equal(claimed.length, 300, "no execution claimed twice");
+    assert.deepEqual(new Set(claimed), ids);
+    assert.equal((await store.countByStatus()).completed, 300);
+    await store.close();
+  });
+
+  test("every commit a killed writer reported survives kill -9", { timeout: 60_000 }, async () => {
+    const path = freshPath();
+    const setup = await SqliteStore.open({ path });
+    await setup.migrate();
+    await setup.close();
+    const child = startChild("create", path);
+    // Wait for a couple hundred acknowledged commits, then kill the writer mid-stream.
+    const enough = new Promise<void>((resolve) => {
+      const check = () => child.lines.length >= 200 && resolve();
+      child.process.stdout.on("data", check);
+    });
+    await Promise.race([enough, child.exit.then(() => assert.fail(`writer exited early: ${child.stderr.join("")}`))]);
+    child.process.kill("SIGKILL");
+    assert.equal(await child.exit, null);
+    const reported = child.lines.filter((l) => l.startsWith("created ")).map((l) => l.slice(8));
+    assert.ok(reported.length >= 200);
+    const store = await SqliteStore.open({ path });
+    try {
+      const found = await store.getStatuses(reported);
+      assert.equal(found.size, reported.length, "every reported id is stored");
+      assert.equal((await store.countByStatus()).pending >= reported.length, true);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("claim, next-wake, status and list queries are served by indexes", async () => {
+    const path = freshPath();
+    const store = await SqliteStore.open({ path });
+    await store.migrate();
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    const plan = (sql: string, ...params: unknown[]) =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(" | ");
+    try {
+      assert.match(plan(SELECT_DUE, T0, '["a"]', 10), /SEARCH executions USING (COVERING )?INDEX executions_runnable/);
+      assert.match(plan(NEXT_WAKE, '["a"]'), /SEARCH executions USING (COVERING )?INDEX executions_runnable/);
+      assert.match(plan(SELECT_STATUSES, '["a"]'), /SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)/);
+      const shapes = [
+        [{}, /SCAN executions USING INDEX executions_created/],
+        [{ status: "pending" as const }, /SEARCH executions USING INDEX executions_status_created \(status=\?\)/],
+        [{ task: "t" }, /SEARCH executions USING INDEX executions_task_created \(task=\?\)/],
+        [
+          { task: "t", status: "failed" as const },
+          /SEARCH executions USING INDEX executions_task_status_created \(task=\? AND status=\?\)/,
+        ],
+      ] as const;
+      for (const [filter, expected] of shapes) {
+        for (const order of ["asc", "desc"] as const) {
+          const { page, total, params } = listSql({ ...filter, limit: 10, offset: 0, order });
+          const detail = plan(page, ...params, 10, 0);
+          assert.match(detail, expected, `${JSON.stringify(filter)} ${order}`);
+          assert.doesNotMatch(detail, /TEMP B-TREE/, "no sort step: the index gives the order");
+          assert.doesNotMatch(plan(total, ...params), /executions/, "totals come from status_counts");
+        }
+      }
+    } finally {
+      db.close();
+    }
+  });
+});

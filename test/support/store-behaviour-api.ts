@@ -1,0 +1,241 @@
+/** API-side behaviour: create, idempotency, reads, lists and totals, status counts, cancel, task registry. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, emptyCounts } from "../../src/core/types.js";
+import type { Store } from "../../src/store/store.js";
+import { applyOne, checkpoint, create, createRunning, newId, type SuiteContext, T0 } from "./store-fixtures.js";
+
+export function apiBehaviour(ctx: SuiteContext): void {
+  test("createExecution / getExecution round trip", async () => {
+    const id = newId();
+    // Odd spacing proves data is stored as text, never parsed and re-encoded.
+    const result = await ctx.store.createExecution({ id, task: "demo", dataJson: '{ "b": 2,  "a": [1] }', idempotencyKey: "k-1", now: T0 });
+    assert.equal(result.created, true);
+    const expected = {
+      id,
+      task: "demo",
+      status: "pending",
+      dataJson: '{ "b": 2,  "a": [1] }',
+      idempotencyKey: "k-1",
+      createdAt: T0,
+      updatedAt: T0,
+      startedAt: null,
+      completedAt: null,
+      outputJson: null,
+      error: null,
+      stepsCompleted: 0,
+      currentStep: null,
+      waitingForEvent: null,
+      attempt: 0,
+      runnableAt: T0,
+      leaseToken: 0,
+      leaseOwner: null,
+    };
+    assert.deepEqual(result.execution, expected);
+    assert.deepEqual(await ctx.store.getExecution(id), expected);
+    assert.equal(await ctx.store.getExecution(newId()), null);
+  });
+
+  test("idempotency: the same key returns the first execution unchanged", async () => {
+    const first = await create(ctx.store, { key: "order-7", dataJson: '{"v":1}' });
+    const again = await ctx.store.createExecution({
+      id: newId(),
+      task: "demo",
+      dataJson: '{"v":2}',
+      idempotencyKey: "order-7",
+      now: T0 + 5,
+    });
+    assert.equal(again.created, false);
+    assert.deepEqual(again.execution, first);
+    const other = await ctx.store.createExecution({ id: newId(), task: "demo", dataJson: "{}", idempotencyKey: null, now: T0 });
+    const another = await ctx.store.createExecution({ id: newId(), task: "demo", dataJson: "{}", idempotencyKey: null, now: T0 });
+    assert.equal(other.created && another.created, true, "null keys never collide");
+    assert.equal((await ctx.store.countByStatus()).pending, 3);
+  });
+
+  test("idempotency: the same key raced 20 times across two instances creates exactly one", async () => {
+    const peer = await ctx.peer();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 === 0 ? ctx.store : peer).createExecution({
+          id: newId(),
+          task: "demo",
+          dataJson: "{}",
+          idempotencyKey: "race",
+          now: T0 + i,
+        }),
+      ),
+    );
+    assert.equal(results.filter((r) => r.created).length, 1);
+    assert.equal(new Set(results.map((r) => r.execution.id)).size, 1);
+    assert.equal((await ctx.store.countByStatus()).pending, 1);
+  });
+
+  test("idempotency: a key reused with another task returns the existing row with its original task", async () => {
+    const first = await create(ctx.store, { task: "alpha", key: "shared" });
+    const again = await ctx.store.createExecution({ id: newId(), task: "beta", dataJson: "{}", idempotencyKey: "shared", now: T0 + 1 });
+    assert.equal(again.created, false);
+    assert.equal(again.execution.id, first.id);
+    assert.equal(again.execution.task, "alpha");
+  });
+
+  test("listExecutions: filters by status and task, with totals for the whole match", async () => {
+    const rows: ExecutionRecord[] = [];
+    for (let i = 0; i < 6; i++) rows.push(await create(ctx.store, { task: i % 2 === 0 ? "even" : "odd", now: T0 + i }));
+    await ctx.store.cancelExecution(rows[0]!.id, T0 + 10);
+    await ctx.store.cancelExecution(rows[1]!.id, T0 + 10);
+    const ids = async (q: { status?: ExecutionStatus; task?: string; limit?: number }) => {
+      const result = await ctx.store.listExecutions({ limit: 50, offset: 0, order: "asc", ...q });
+      return { ids: result.executions.map((e) => e.id), total: result.total };
+    };
+    const id = (i: number) => rows[i]!.id;
+    assert.deepEqual(await ids({}), { ids: rows.map((r) => r.id), total: 6 });
+    assert.deepEqual(await ids({ task: "even" }), { ids: [id(0), id(2), id(4)], total: 3 });
+    assert.deepEqual(await ids({ status: "cancelled" }), { ids: [id(0), id(1)], total: 2 });
+    assert.deepEqual(await ids({ task: "odd", status: "pending" }), { ids: [id(3), id(5)], total: 2 });
+    assert.deepEqual(await ids({ task: "odd", status: "pending", limit: 1 }), { ids: [id(3)], total: 2 });
+    assert.deepEqual(await ids({ task: "nobody" }), { ids: [], total: 0 });
+    assert.deepEqual(await ids({ status: "failed" }), { ids: [], total: 0 });
+  });
+
+  test("listExecutions: desc is the exact reverse of asc, and pages never repeat or skip", async () => {
+    // Several rows share a created_at, so the id tie-break decides their order.
+    for (let i = 0; i < 11; i++) await create(ctx.store, { now: T0 + Math.floor(i / 3) });
+    const all = async (order: "asc" | "desc") =>
+      (await ctx.store.listExecutions({ limit: 100, offset: 0, order })).executions.map((e) => `${e.createdAt}/${e.id}`);
+    const asc = await all("asc");
+    assert.deepEqual(asc, [...asc].sort());
+    assert.deepEqual(await all("desc"), [...asc].reverse());
+    for (const order of ["asc", "desc"] as const) {
+      const paged: string[] = [];
+      for (let offset = 0; offset < 12; offset += 4) {
+        const page = await ctx.store.listExecutions({ limit: 4, offset, order });
+        assert.equal(page.total, 11);
+        paged.push(...page.executions.map((e) => `${e.createdAt}/${e.id}`));
+      }
+      assert.deepEqual(paged, await all(order));
+    }
+  });
+
+  test("countByStatus: all six statuses, consistent with list totals after every transition", async () => {
+    const expectCounts = async (partial: Partial<Record<ExecutionStatus, number>>) => {
+      const expected = { ...emptyCounts(), ...partial };
+      assert.deepEqual(await ctx.store.countByStatus(), expected);
+      for (const status of EXECUTION_STATUSES) {
+        const listed = await ctx.store.listExecutions({ status, limit: 1, offset: 0, order: "asc" });
+        assert.equal(listed.total, expected[status], `list total for ${status}`);
+      }
+    };
+    await expectCounts({});
+    const a = await createRunning(ctx.store, { task: "a" });
+    await create(ctx.store, { task: "b" });
+    await expectCounts({ running: 1, pending: 1 });
+    await applyOne(
+      ctx.store,
+      checkpoint(a.fence, { status: "waiting", currentStep: "nap", waitingForEvent: null, wakeAt: T0 + 10, stepsCompleted: 0 }),
+    );
+    await expectCounts({ waiting: 1, pending: 1 });
+    const again = await ctx.store.claim({ workerId: "w", tasks: ["a"], limit: 1, now: T0 + 10, leaseMs: 1000 });
+    const fence = { executionId: a.execution.id, leaseToken: again[0]!.execution.leaseToken };
+    await expectCounts({ running: 1, pending: 1 });
+    await applyOne(ctx.store, checkpoint(fence, { status: "requeue", runAt: T0 }));
+    await expectCounts({ pending: 2 });
+    const b = await createRunning(ctx.store, { task: "c" });
+    await applyOne(ctx.store, checkpoint(b.fence, { status: "completed", outputJson: "1", stepsCompleted: 0 }));
+    const c = await createRunning(ctx.store, { task: "d" });
+    await applyOne(ctx.store, checkpoint(c.fence, { status: "failed", error: { message: "x", step: null }, stepsCompleted: 0 }));
+    await ctx.store.cancelExecution(a.execution.id, T0 + 20);
+    await expectCounts({ pending: 1, completed: 1, failed: 1, cancelled: 1 });
+  });
+
+  test("cancelExecution: outcome for each status", async () => {
+    const store = ctx.store;
+    const pending = await create(store, { task: "p" });
+    const running = await createRunning(store, { task: "r" });
+    const waiting = await createRunning(store, { task: "w" });
+    await applyOne(
+      store,
+      checkpoint(waiting.fence, { status: "waiting", currentStep: "s", waitingForEvent: null, wakeAt: T0 + 99, stepsCompleted: 1 }),
+    );
+    const done = await createRunning(store, { task: "c" });
+    await applyOne(store, checkpoint(done.fence, { status: "completed", outputJson: "7", stepsCompleted: 0 }));
+    const failed = await createRunning(store, { task: "f" });
+    await applyOne(store, checkpoint(failed.fence, { status: "failed", error: { message: "boom", step: null }, stepsCompleted: 0 }));
+
+    for (const id of [pending.id, running.execution.id, waiting.execution.id]) {
+      const result = await store.cancelExecution(id, T0 + 50);
+      assert.equal(result.outcome, "cancelled");
+      assert.equal(result.execution?.status, "cancelled");
+      assert.equal(result.execution?.completedAt, T0 + 50);
+      assert.equal(result.execution?.runnableAt, null);
+      assert.equal(result.execution?.currentStep, null);
+      assert.equal(result.execution?.leaseOwner, null);
+    }
+    const twice = await store.cancelExecution(pending.id, T0 + 60);
+    assert.equal(twice.outcome, "already_cancelled");
+    assert.equal(twice.execution?.completedAt, T0 + 50, "a repeated cancel changes nothing");
+    for (const id of [done.execution.id, failed.execution.id]) {
+      const result = await store.cancelExecution(id, T0 + 70);
+      assert.equal(result.outcome, "not_cancellable");
+      assert.notEqual(result.execution?.status, "cancelled");
+      assert.notEqual((await store.getExecution(id))?.status, "cancelled");
+    }
+    assert.deepEqual(await store.cancelExecution(newId(), T0), { outcome: "not_found", execution: null });
+    // A claim never takes a cancelled row, whatever its old runnable_at was.
+    assert.deepEqual(await store.claim({ workerId: "w", tasks: ["p", "r", "w"], limit: 10, now: T0 + 1e9, leaseMs: 1 }), []);
+  });
+
+  test("cancelExecution: racing cancels from two instances both succeed and cancel once", async () => {
+    const peer = await ctx.peer();
+    const { execution } = await createRunning(ctx.store);
+    const results = await Promise.all([ctx.store.cancelExecution(execution.id, T0 + 1), peer.cancelExecution(execution.id, T0 + 2)]);
+    const outcomes = results.map((r) => r.outcome).sort();
+    assert.ok(
+      JSON.stringify(outcomes) === '["already_cancelled","cancelled"]' || JSON.stringify(outcomes) === '["cancelled","cancelled"]',
+      `unexpected outcomes ${outcomes}`,
+    );
+    assert.ok(outcomes.includes("cancelled"));
+    for (const r of results) assert.equal(r.execution?.status, "cancelled");
+    assert.equal((await ctx.store.countByStatus()).cancelled, 1);
+  });
+
+  test("getStatuses: existing ids only, across more ids than one chunk", async () => {
+    const a = await create(ctx.store, { task: "a" });
+    const b = await createRunning(ctx.store, { task: "b" });
+    const unknown = Array.from({ length: 1200 }, () => newId());
+    const statuses = await ctx.store.getStatuses([...unknown.slice(0, 700), a.id, ...unknown.slice(700), b.execution.id]);
+    assert.deepEqual(
+      [...statuses.entries()].sort(),
+      [
+        [a.id, "pending"],
+        [b.execution.id, "running"],
+      ].sort(),
+    );
+    assert.equal((await ctx.store.getStatuses([])).size, 0);
+  });
+
+  test("registerTasks / getTask: upsert by name", async () => {
+    await ctx.store.registerTasks(
+      "worker-a",
+      [
+        { name: "one", inputSchemaJson: '{"type":"object"}' },
+        { name: "two", inputSchemaJson: null },
+      ],
+      T0,
+    );
+    assert.deepEqual(await ctx.store.getTask("one"), { name: "one", inputSchemaJson: '{"type":"object"}' });
+    assert.deepEqual(await ctx.store.getTask("two"), { name: "two", inputSchemaJson: null });
+    assert.equal(await ctx.store.getTask("three"), null);
+    const peer: Store = await ctx.peer();
+    await peer.registerTasks("worker-b", [{ name: "one", inputSchemaJson: '{"type":"array"}' }], T0 + 1);
+    assert.deepEqual(await ctx.store.getTask("one"), { name: "one", inputSchemaJson: '{"type":"array"}' });
+  });
+
+  test("ping answers and migrate is repeatable", async () => {
+    await ctx.store.ping();
+    await ctx.store.migrate();
+    await create(ctx.store);
+    await ctx.store.migrate();
+    assert.equal((await ctx.store.countByStatus()).pending, 1, "a repeated migrate keeps the data");
+  });
+}

@@ -1,0 +1,265 @@
+/** Worker-side behaviour: claims, leases and fencing, checkpoints (group commit), timers, requeue and retry. */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Store } from "../../src/store/store.js";
+import { applyOne, checkpoint, create, createRunning, LEASE_MS, newId, type SuiteContext, stepRecord, T0 } from "./store-fixtures.js";
+
+async function claimAll(store: Store, worker: string, now: number, limit: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (;;) {
+    const claimed = await store.claim({ workerId: worker, tasks: ["bulk"], limit, now, leaseMs: LEASE_MS });
+    if (claimed.length === 0) return ids;
+    for (const c of claimed) {
+      assert.equal(c.execution.leaseOwner, worker);
+      ids.push(c.execution.id);
+    }
+  }
+}
+
+export function workerBehaviour(ctx: SuiteContext): void {
+  test("claim: sets the lease, attempt and start time; new work comes without steps", async () => {
+    const created = await create(ctx.store, { task: "t", now: T0 });
+    const [claimed, ...rest] = await ctx.store.claim({ workerId: "w-1", tasks: ["t"], limit: 5, now: T0 + 7, leaseMs: 1000 });
+    assert.equal(rest.length, 0);
+    assert.deepEqual(claimed, {
+      execution: {
+        ...created,
+        status: "running",
+        leaseToken: 1,
+        leaseOwner: "w-1",
+        runnableAt: T0 + 1007,
+        startedAt: T0 + 7,
+        attempt: 1,
+        updatedAt: T0 + 7,
+      },
+      steps: [],
+    });
+    assert.deepEqual(await ctx.store.getExecution(created.id), claimed?.execution);
+  });
+
+  test("claim: only the given tasks, only due rows, oldest runnable first, at most limit", async () => {
+    const late = await create(ctx.store, { task: "a", now: T0 + 500 });
+    const first = await create(ctx.store, { task: "a", now: T0 + 1 });
+    await create(ctx.store, { task: "b", now: T0 });
+    const second = await create(ctx.store, { task: "a", now: T0 + 2 });
+    const claim = (limit: number) => ctx.store.claim({ workerId: "w", tasks: ["a", "x"], limit, now: T0 + 100, leaseMs: LEASE_MS });
+    assert.deepEqual(
+      (await claim(1)).map((c) => c.execution.id),
+      [first.id],
+    );
+    assert.deepEqual(
+      (await claim(10)).map((c) => c.execution.id),
+      [second.id],
+    );
+    assert.deepEqual(await claim(10), [], "rows of other tasks and rows not yet due stay put");
+    assert.deepEqual(await ctx.store.claim({ workerId: "w", tasks: [], limit: 10, now: T0 + 1e6, leaseMs: 1 }), []);
+    assert.equal((await ctx.store.getExecution(late.id))?.status, "pending");
+    assert.equal((await ctx.store.countByStatus()).pending, 2);
+  });
+
+  test("claim: concurrent claimers on several instances take each of 200 rows exactly once", async () => {
+    const stores = [ctx.store, await ctx.peer(), await ctx.peer(), await ctx.peer()];
+    const created = new Set<string>();
+    for (let i = 0; i < 200; i++) created.add((await create(ctx.store, { task: "bulk", now: T0 + (i % 17) })).id);
+    const perWorker = await Promise.all(stores.map((store, i) => claimAll(store, `w-${i}`, T0 + 100, 7)));
+    const all = perWorker.flat();
+    assert.equal(all.length, 200, "no row claimed twice");
+    assert.deepEqual(new Set(all), created);
+    assert.equal((await ctx.store.countByStatus()).running, 200);
+  });
+
+  test("lease expiry: the row is reclaimed with a higher token and the old holder is fenced out", async () => {
+    const { execution, fence } = await createRunning(ctx.store, { task: "lease" });
+    await applyOne(
+      ctx.store,
+      checkpoint(fence, { status: "running", currentStep: "b", stepsCompleted: 1 }, { steps: [stepRecord(execution.id, "a")] }),
+    );
+    const expiry = T0 + LEASE_MS;
+    const claim = (now: number) => ctx.store.claim({ workerId: "w-2", tasks: ["lease"], limit: 1, now, leaseMs: LEASE_MS });
+    assert.deepEqual(await claim(expiry - 1), [], "not claimable before the lease expires");
+    const [again] = await claim(expiry);
+    assert.ok(again);
+    assert.equal(again.execution.leaseToken, fence.leaseToken + 1);
+    assert.equal(again.execution.leaseOwner, "w-2");
+    assert.equal(again.execution.startedAt, T0, "started_at keeps the first start");
+    assert.equal(again.execution.attempt, 1);
+    assert.deepEqual(
+      again.steps.map((s) => s.name),
+      ["a"],
+      "recorded steps come back for replay",
+    );
+    const stale = checkpoint(
+      fence,
+      { status: "completed", outputJson: '"stale"', stepsCompleted: 2 },
+      { steps: [stepRecord(execution.id, "zombie")] },
+    );
+    assert.equal(await applyOne(ctx.store, stale), false);
+    const fresh = { executionId: execution.id, leaseToken: again.execution.leaseToken };
+    assert.equal((await ctx.store.getStepDetail(execution.id)).steps.length, 1, "a fenced-out checkpoint writes no step");
+    assert.equal(await applyOne(ctx.store, checkpoint(fresh, { status: "completed", outputJson: '"fresh"', stepsCompleted: 1 })), true);
+    assert.equal((await ctx.store.getExecution(execution.id))?.outputJson, '"fresh"');
+  });
+
+  test("renewLeases: extends held leases and reports the ones lost", async () => {
+    const a = await createRunning(ctx.store, { task: "ra" });
+    const b = await createRunning(ctx.store, { task: "rb" });
+    await ctx.store.cancelExecution(b.execution.id, T0 + 1);
+    const held = await ctx.store.renewLeases(
+      [a.fence, b.fence, { executionId: a.execution.id, leaseToken: a.fence.leaseToken + 1 }, { executionId: newId(), leaseToken: 1 }],
+      T0 + 10_000,
+      LEASE_MS,
+    );
+    assert.deepEqual([...held], [a.execution.id]);
+    assert.equal((await ctx.store.getExecution(a.execution.id))?.runnableAt, T0 + 10_000 + LEASE_MS);
+    assert.deepEqual(await ctx.store.claim({ workerId: "w", tasks: ["ra"], limit: 1, now: T0 + LEASE_MS, leaseMs: 1 }), []);
+    assert.equal((await ctx.store.renewLeases([], T0, 1)).size, 0);
+  });
+
+  test("fencing after cancel: the holder's checkpoint is rejected and the row stays cancelled", async () => {
+    const { execution, fence } = await createRunning(ctx.store);
+    await ctx.store.cancelExecution(execution.id, T0 + 5);
+    const done = checkpoint(fence, { status: "completed", outputJson: "1", stepsCompleted: 1 }, { steps: [stepRecord(execution.id, "s")] });
+    assert.equal(await applyOne(ctx.store, done), false);
+    assert.equal(await applyOne(ctx.store, checkpoint(fence, { status: "running", currentStep: "s", stepsCompleted: 0 })), false);
+    const after = await ctx.store.getExecution(execution.id);
+    assert.equal(after?.status, "cancelled");
+    assert.equal(after?.outputJson, null);
+    assert.equal(after?.runnableAt, null);
+    assert.deepEqual((await ctx.store.getStepDetail(execution.id)).steps, []);
+    assert.equal((await ctx.store.renewLeases([fence], T0 + 6, LEASE_MS)).size, 0);
+  });
+
+  test("applyCheckpoints: running progress, step upsert, attempts, and idempotent re-application", async () => {
+    const { execution, fence } = await createRunning(ctx.store, { task: "cp" });
+    const failure = { message: "flaky", step: "s1", name: "Error" };
+    const batch = [
+      checkpoint(
+        fence,
+        { status: "running", currentStep: "s1", stepsCompleted: 0 },
+        {
+          steps: [stepRecord(execution.id, "s1", { state: "retrying", resultJson: null, attempts: 1, wakeAt: T0 + 50, completedAt: null })],
+          attempts: [{ executionId: execution.id, step: "s1", attempt: 1, startedAt: T0, endedAt: T0 + 1, error: failure }],
+        },
+      ),
+      checkpoint(
+        fence,
+        { status: "running", currentStep: null, stepsCompleted: 1 },
+        { now: T0 + 60, steps: [stepRecord(execution.id, "s1", { attempts: 2, resultJson: "[1,2]", completedAt: T0 + 60 })] },
+      ),
+    ];
+    assert.deepEqual(await ctx.store.applyCheckpoints(batch), [true, true]);
+    assert.deepEqual(await ctx.store.applyCheckpoints(batch), [true, true], "re-applying a batch is harmless");
+    const row = await ctx.store.getExecution(execution.id);
+    assert.equal(row?.status, "running");
+    assert.equal(row?.stepsCompleted, 1);
+    assert.equal(row?.currentStep, null);
+    assert.equal(row?.runnableAt, T0 + 60 + LEASE_MS, "a checkpoint renews the lease");
+    const detail = await ctx.store.getStepDetail(execution.id);
+    assert.deepEqual(detail.steps, [stepRecord(execution.id, "s1", { attempts: 2, resultJson: "[1,2]", completedAt: T0 + 60 })]);
+    assert.deepEqual(detail.attempts, [
+      { executionId: execution.id, step: "s1", attempt: 1, startedAt: T0, endedAt: T0 + 1, error: failure },
+    ]);
+  });
+
+  test("applyCheckpoints: one batch mixes executions; a stale one is skipped alone", async () => {
+    const a = await createRunning(ctx.store, { task: "ga" });
+    const b = await createRunning(ctx.store, { task: "gb" });
+    const c = await createRunning(ctx.store, { task: "gc" });
+    const staleB = { executionId: b.execution.id, leaseToken: b.fence.leaseToken + 5 };
+    const results = await ctx.store.applyCheckpoints([
+      checkpoint(a.fence, { status: "completed", outputJson: '{"a":1}', stepsCompleted: 1 }, { steps: [stepRecord(a.execution.id, "x")] }),
+      checkpoint(staleB, { status: "completed", outputJson: "2", stepsCompleted: 1 }, { steps: [stepRecord(b.execution.id, "x")] }),
+      checkpoint(c.fence, {
+        status: "failed",
+        error: { message: "bad", step: "y", code: "step_failed", name: "TypeError" },
+        stepsCompleted: 3,
+      }),
+    ]);
+    assert.deepEqual(results, [true, false, true]);
+    const [ra, rb, rc] = await Promise.all([a, b, c].map((x) => ctx.store.getExecution(x.execution.id)));
+    assert.deepEqual(
+      [ra?.status, ra?.outputJson, ra?.completedAt, ra?.runnableAt, ra?.leaseOwner],
+      ["completed", '{"a":1}', T0, null, null],
+    );
+    assert.equal(rb?.status, "running");
+    assert.deepEqual((await ctx.store.getStepDetail(b.execution.id)).steps, []);
+    assert.deepEqual(rc?.error, { message: "bad", step: "y", code: "step_failed", name: "TypeError" });
+    assert.deepEqual([rc?.status, rc?.completedAt, rc?.runnableAt, rc?.stepsCompleted], ["failed", T0, null, 3]);
+    assert.deepEqual(
+      await ctx.store.applyCheckpoints([checkpoint(a.fence, { status: "running", currentStep: "z", stepsCompleted: 2 })]),
+      [false],
+      "terminal rows accept nothing",
+    );
+  });
+
+  test("timers: a sleeping execution is not claimable before wakeAt, claimable at it; nextWakeAt sees it", async () => {
+    const { execution, fence } = await createRunning(ctx.store, { task: "sleepy" });
+    const wakeAt = T0 + 5000;
+    const sleep = stepRecord(execution.id, "nap", { kind: "sleep", state: "waiting", resultJson: null, wakeAt, completedAt: null });
+    await applyOne(
+      ctx.store,
+      checkpoint(fence, { status: "waiting", currentStep: "nap", waitingForEvent: null, wakeAt, stepsCompleted: 0 }, { steps: [sleep] }),
+    );
+    const row = await ctx.store.getExecution(execution.id);
+    assert.deepEqual([row?.status, row?.currentStep, row?.runnableAt, row?.leaseOwner], ["waiting", "nap", wakeAt, null]);
+    assert.equal(await ctx.store.nextWakeAt(["sleepy", "other"]), wakeAt);
+    assert.equal(await ctx.store.nextWakeAt(["other"]), null);
+    assert.equal(await ctx.store.nextWakeAt([]), null);
+    const claim = (now: number) => ctx.store.claim({ workerId: "w", tasks: ["sleepy"], limit: 1, now, leaseMs: LEASE_MS });
+    assert.deepEqual(await claim(wakeAt - 1), []);
+    const [woken] = await claim(wakeAt);
+    assert.equal(woken?.execution.status, "running");
+    assert.equal(woken?.execution.leaseToken, fence.leaseToken + 1);
+    assert.deepEqual(woken?.steps, [sleep]);
+    assert.equal(await ctx.store.nextWakeAt(["sleepy"]), wakeAt + LEASE_MS, "a running row's lease expiry is its wake-up");
+  });
+
+  test("event wait with a timeout: claimable at the deadline, waitingForEvent kept for replay", async () => {
+    const { fence } = await createRunning(ctx.store, { task: "ev" });
+    await applyOne(
+      ctx.store,
+      checkpoint(fence, { status: "waiting", currentStep: "approve", waitingForEvent: "approve", wakeAt: T0 + 100, stepsCompleted: 2 }),
+    );
+    const [claimed] = await ctx.store.claim({ workerId: "w", tasks: ["ev"], limit: 1, now: T0 + 100, leaseMs: LEASE_MS });
+    assert.deepEqual(
+      [claimed?.execution.status, claimed?.execution.waitingForEvent, claimed?.execution.stepsCompleted],
+      ["running", "approve", 2],
+    );
+  });
+
+  test("requeue: a graceful release keeps steps; a task-level retry drops failed steps only", async () => {
+    const { execution, fence } = await createRunning(ctx.store, { task: "rq" });
+    const ok = stepRecord(execution.id, "ok");
+    const bad = stepRecord(execution.id, "bad", { state: "failed", resultJson: null, error: { message: "no", step: "bad" }, attempts: 3 });
+    const attempt = {
+      executionId: execution.id,
+      step: "bad",
+      attempt: 1,
+      startedAt: T0,
+      endedAt: T0 + 1,
+      error: { message: "no", step: "bad" },
+    };
+    await applyOne(ctx.store, checkpoint(fence, { status: "requeue", runAt: T0 }, { steps: [ok, bad], attempts: [attempt] }));
+    let row = await ctx.store.getExecution(execution.id);
+    assert.deepEqual([row?.status, row?.runnableAt, row?.leaseOwner, row?.attempt], ["pending", T0, null, 1]);
+    assert.equal((await ctx.store.getStepDetail(execution.id)).steps.length, 2, "a plain release keeps every step");
+
+    const [again] = await ctx.store.claim({ workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 1, leaseMs: LEASE_MS });
+    const fence2 = { executionId: execution.id, leaseToken: again!.execution.leaseToken };
+    const retry = { attempt: 2, error: { message: "task threw", step: null } };
+    await applyOne(ctx.store, checkpoint(fence2, { status: "requeue", runAt: T0 + 1000, retryAttempt: retry }, { now: T0 + 2 }));
+    row = await ctx.store.getExecution(execution.id);
+    assert.deepEqual([row?.status, row?.runnableAt, row?.attempt, row?.error, row?.currentStep], ["waiting", T0 + 1000, 2, null, null]);
+    const detail = await ctx.store.getStepDetail(execution.id);
+    assert.deepEqual(detail.steps, [ok], "failed steps are discarded, completed ones kept");
+    assert.deepEqual(detail.attempts, [attempt], "attempt history stays");
+    assert.deepEqual(
+      await ctx.store.claim({ workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 999, leaseMs: LEASE_MS }),
+      [],
+      "backoff holds",
+    );
+    const [third] = await ctx.store.claim({ workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 1000, leaseMs: LEASE_MS });
+    assert.equal(third?.execution.attempt, 2);
+    assert.deepEqual(third?.steps, [ok]);
+  });
+}
