@@ -250,6 +250,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
     await applyOne(ctx.store, checkpoint(fence2, { status: "requeue", runAt: T0 + 1000, retryAttempt: retry }, { now: T0 + 2 }));
     row = await ctx.store.getExecution(execution.id);
     assert.deepEqual([row?.status, row?.runnableAt, row?.attempt, row?.error, row?.currentStep], ["waiting", T0 + 1000, 2, null, null]);
+    assert.equal(row?.stepsCompleted, 1, "steps_completed no longer counts the discarded failure");
     const detail = await ctx.store.getStepDetail(execution.id);
     assert.deepEqual(detail.steps, [ok], "failed steps are discarded, completed ones kept");
     assert.deepEqual(detail.attempts, [attempt], "attempt history stays");

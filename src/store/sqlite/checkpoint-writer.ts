@@ -37,7 +37,8 @@ const PATCH_REQUEUE = `
 const PATCH_RETRY = `
   UPDATE executions
   SET status = ?, runnable_at = ?, lease_owner = NULL, current_step = NULL, waiting_for_event = NULL,
-      attempt = ?, error = NULL, updated_at = ?
+      attempt = ?, error = NULL, updated_at = ?,
+      steps_completed = (SELECT count(*) FROM steps WHERE steps.execution_id = executions.id AND steps.state = 'completed')
   WHERE id = ?`;
 
 const DELETE_FAILED_STEPS = "DELETE FROM steps WHERE execution_id = ? AND state = 'failed'";
@@ -93,9 +94,10 @@ function applyPatch(conn: Connection, id: string, task: string, checkpoint: Chec
       // A backoff that has not ended shows as `waiting`, so the status tells users nothing runs right now.
       const status = patch.runAt <= now ? "pending" : "waiting";
       if (patch.retryAttempt) {
-        conn.sql.get(PATCH_RETRY).run(status, patch.runAt, patch.retryAttempt.attempt, now, id);
-        // A task-level retry runs failed steps again; their attempt history stays in step_attempts.
+        // A task-level retry runs failed steps again; their attempt history stays in step_attempts, and
+        // steps_completed is recounted so it no longer includes the discarded failures.
         conn.sql.get(DELETE_FAILED_STEPS).run(id);
+        conn.sql.get(PATCH_RETRY).run(status, patch.runAt, patch.retryAttempt.attempt, now, id);
       } else {
         conn.sql.get(PATCH_REQUEUE).run(status, patch.runAt, now, id);
       }
