@@ -1,6 +1,6 @@
 /**
  * The storage seam. Two implementations (SQLite, PostgreSQL) pass one behaviour suite
- * (`test/store-behaviour.ts`). Stores do no scheduling logic of their own: they apply the writes the
+ * (`test/support/store-behaviour.ts`). Stores do no scheduling logic of their own: they apply the writes the
  * engine hands them atomically, enforce fencing, idempotency and event races with constraints and
  * conditional updates, and tell listeners what changed once it is committed.
  *

@@ -1,0 +1,119 @@
+/**
+ * API-side writes: schedule, cancel, deliver an event. Races between processes (same idempotency key, two
+ * deliveries, two cancels) resolve in the database - a unique index, a row lock - never in a check-then-act
+ * window in JavaScript. Each returns the notices its commit warrants; the store emits them after commit.
+ */
+import type { ExecutionRecord } from "../../core/types.js";
+import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
+import { EXECUTION_COLUMNS, type ExecutionRow, toExecution } from "./row-mapping.js";
+import { inTransaction, type SqlContext } from "./sql-context.js";
+
+/**
+ * `isRetry`: this call repeats one that failed on a lost connection and may have committed. Ids are random,
+ * so a row that already has our id (by primary key, or holding our idempotency key) is our own earlier
+ * insert: reported as created, exactly as the first attempt would have been.
+ */
+export async function createExecution(
+  ctx: SqlContext,
+  input: NewExecution,
+  isRetry = false,
+): Promise<{ result: CreateResult; notices: Notice[] }> {
+  const { id, task, dataJson, idempotencyKey, now } = input;
+  const created = (row: ExecutionRow) => ({
+    result: { execution: toExecution(row), created: true },
+    notices: [{ kind: "runnable", task, at: now } satisfies Notice],
+  });
+  // The conflict target is the partial unique index, so a duplicate *id* still raises (ids are random; a
+  // clash is a bug to surface). Under READ COMMITTED a conflicting insert still in flight makes this one
+  // wait for it; if it commits we do nothing, and the SELECT below (a new snapshot) sees its row.
+  const inserted = await ctx.pool
+    .query<ExecutionRow>(
+      `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
+       VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5)
+       ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING ${EXECUTION_COLUMNS}`,
+      [id, task, dataJson, idempotencyKey, now],
+    )
+    .catch(async (error: unknown) => {
+      if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;
+      return ctx.pool.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [id]);
+    });
+  const row = inserted.rows[0];
+  if (row) return created(row);
+  const existing = await ctx.pool.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE idempotency_key = $1`, [
+    idempotencyKey,
+  ]);
+  const found = existing.rows[0];
+  if (!found) throw new Error(`Insert of execution ${id} was skipped but no row holds its idempotency key`);
+  if (found.id === id) return created(found);
+  return { result: { execution: toExecution(found), created: false }, notices: [] };
+}
+
+export interface CancelResult {
+  outcome: CancelOutcome;
+  execution: ExecutionRecord | null;
+}
+
+export async function cancelExecution(ctx: SqlContext, id: string, now: number): Promise<{ result: CancelResult; notices: Notice[] }> {
+  return inTransaction(ctx.pool, async (client) => {
+    // FOR UPDATE: a racing cancel waits here and then sees 'cancelled', so exactly one reports the change.
+    const current = await client.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1 FOR UPDATE`, [id]);
+    const row = current.rows[0];
+    if (!row) return { result: { outcome: "not_found", execution: null }, notices: [] };
+    if (row.status === "cancelled") return { result: { outcome: "already_cancelled", execution: toExecution(row) }, notices: [] };
+    if (row.status === "completed" || row.status === "failed") {
+      return { result: { outcome: "not_cancellable", execution: toExecution(row) }, notices: [] };
+    }
+    // lease_token is left alone: the holder is fenced out by status <> 'running' already.
+    const updated = await client.query<ExecutionRow>(
+      `UPDATE ${ctx.s}.executions
+       SET status = 'cancelled', completed_at = $2, runnable_at = NULL, current_step = NULL, waiting_for_event = NULL,
+           lease_owner = NULL, updated_at = $2
+       WHERE id = $1
+       RETURNING ${EXECUTION_COLUMNS}`,
+      [id, now],
+    );
+    const after = toExecution(updated.rows[0] as ExecutionRow);
+    const notices: Notice[] = [{ kind: "terminal", executionId: id, status: "cancelled" }];
+    if (row.status === "running") notices.push({ kind: "cancelled", executionId: id });
+    return { result: { outcome: "cancelled", execution: after }, notices };
+  });
+}
+
+/** Checks in the contract's order: unknown execution, not waiting for that event, payload refused by its schema. */
+export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Promise<{ result: DeliverOutcome; notices: Notice[] }> {
+  const { executionId, eventName, payloadJson, now } = request;
+  return inTransaction(ctx.pool, async (client) => {
+    // Locking the execution row serialises racing deliveries: the second sees 'pending' and gets not_waiting.
+    const found = await client.query<{ status: string; task: string }>(
+      `SELECT status, task FROM ${ctx.s}.executions WHERE id = $1 FOR UPDATE`,
+      [executionId],
+    );
+    const row = found.rows[0];
+    if (!row) return { result: { outcome: "not_found" }, notices: [] };
+    if (row.status !== "waiting") return { result: { outcome: "not_waiting" }, notices: [] };
+    // A separate statement, so its snapshot is taken after the lock and agrees with the row we locked.
+    const wait = await client.query<{ schema: string | null }>(
+      `SELECT schema FROM ${ctx.s}.steps WHERE execution_id = $1 AND name = $2 AND kind = 'event' AND state = 'waiting'`,
+      [executionId, eventName],
+    );
+    const waiting = wait.rows[0];
+    if (!waiting) return { result: { outcome: "not_waiting" }, notices: [] };
+    if (waiting.schema !== null && request.validate) {
+      const message = request.validate(waiting.schema, payloadJson);
+      if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
+    }
+    await client.query(
+      `UPDATE ${ctx.s}.steps SET state = 'completed', result = $3, completed_at = $4 WHERE execution_id = $1 AND name = $2`,
+      [executionId, eventName, payloadJson, now],
+    );
+    await client.query(
+      `UPDATE ${ctx.s}.executions
+       SET status = 'pending', runnable_at = $2, waiting_for_event = NULL, current_step = NULL,
+           steps_completed = steps_completed + 1, updated_at = $2
+       WHERE id = $1`,
+      [executionId, now],
+    );
+    return { result: { outcome: "delivered", task: row.task }, notices: [{ kind: "runnable", task: row.task, at: now }] };
+  });
+}

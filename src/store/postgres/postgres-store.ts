@@ -1,0 +1,303 @@
+/**
+ * The shared store: one PostgreSQL database for many API servers and workers on many machines. Claims use
+ * `FOR UPDATE SKIP LOCKED`; checkpoints are group-committed through one server-side function call per
+ * batch; notices reach this process's subscribers right after commit, and other processes through
+ * LISTEN/NOTIFY published right after commit too (publisher.ts explains why not inside the transaction).
+ *
+ * Connections per instance: the pool (`poolSize`, default 10, opened lazily, idle ones closed after 10 s)
+ * plus one dedicated LISTEN connection.
+ *
+ * Connection loss (server restart, failover, terminated backends): calls whose repetition is harmless retry
+ * on a fresh pooled connection - reads, migrate, registerTasks and renewLeases (absolute values),
+ * createExecution (it recognises its own committed insert by id) and cancelExecution (a repeat answers
+ * already_cancelled). claim, applyCheckpoints and deliverEvent are not repeated here, because a first
+ * attempt that committed unseen would be misreported (rows leased to nobody until the lease ends, a
+ * completion reported as fenced out, a delivery reported as not_waiting); they fail with
+ * `store_unavailable` and the engine decides. The pool drops dead idle clients on its own (the 'error'
+ * handler below only logs), and the listener reconnects and re-LISTENs itself.
+ */
+import pg from "pg";
+import { type Logger, silentLogger } from "../../core/logger.js";
+import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
+import type {
+  CancelOutcome,
+  Checkpoint,
+  ClaimedExecution,
+  ClaimRequest,
+  CreateResult,
+  DeliverOutcome,
+  DeliverRequest,
+  Fence,
+  ListQuery,
+  ListResult,
+  NewExecution,
+  Notice,
+  NoticeListener,
+  StepDetail,
+  Store,
+} from "../store.js";
+import { cancelExecution, createExecution, deliverEvent } from "./commands.js";
+import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
+import { NotificationListener } from "./listener.js";
+import { runMigrations } from "./migration-runner.js";
+import { migrations } from "./migrations.js";
+import { NoticePublisher } from "./publisher.js";
+import * as queries from "./queries.js";
+import type { SqlContext } from "./sql-context.js";
+import * as worker from "./worker-queries.js";
+
+export interface PostgresStoreOptions {
+  /** `postgres://user:password@host:port/database`. */
+  url: string;
+  /** Schema holding Zart's tables (default `zart`): letters, digits and `_`, at most 63. */
+  schema?: string;
+  /** Pool size (default 10). The store uses one more connection for LISTEN. */
+  poolSize?: number;
+  logger?: Logger;
+  /** How often this store folds status-count deltas (default 2000 ms). */
+  compactEveryMs?: number;
+}
+
+/**
+ * The backend PID a pooled client talks to. Notifications carry the sender's PID: those sent by our own
+ * pool were already delivered to our subscribers right after commit, so the LISTEN echo is dropped and each
+ * write yields one notice per subscriber here. node-postgres sets `processID` at startup but does not type it.
+ */
+function backendPid(client: pg.PoolClient): number | null {
+  const pid = (client as unknown as { processID?: number | null }).processID;
+  return typeof pid === "number" ? pid : null;
+}
+
+/**
+ * When the server drops every connection at once (restart, failover, pg_terminate_backend), each idle
+ * pooled client learns it only when its socket reports the close; a read that races those reports can pick
+ * several dead clients in a row. So a read gets one attempt per pooled connection plus one, with a short
+ * growing pause that lets the pool evict the dead clients (15, 30, 45 ms...).
+ */
+const READ_RETRY_PAUSE_MS = 15;
+/** A connect that hangs (unreachable host) fails rather than blocking a request forever. */
+const CONNECT_TIMEOUT_MS = 15_000;
+
+export class PostgresStore implements Store {
+  readonly kind = "postgres";
+  readonly description: string;
+  private readonly ctx: SqlContext;
+  private readonly listeners = new Set<NoticeListener>();
+  /** Backend PIDs of this store's pooled connections (see `backendPid`). */
+  private readonly ownBackends = new Set<number>();
+  private listener: NotificationListener | null = null;
+  private readonly publisher: NoticePublisher;
+  private compactTimer: NodeJS.Timeout | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly schema: string,
+    private readonly channel: string,
+    private readonly logger: Logger,
+    private readonly poolSize: number,
+    description: string,
+  ) {
+    this.description = description;
+    this.ctx = { pool, s: quoteIdent(schema) };
+    this.publisher = new NoticePublisher(pool, channel, logger);
+  }
+
+  /** Connects the pool (one test query) and the listener. Does not migrate: the engine calls `migrate()`. */
+  static async connect(options: PostgresStoreOptions): Promise<PostgresStore> {
+    const schema = validateSchemaName(options.schema ?? "zart");
+    const description = describeUrl(options.url, schema);
+    const logger = (options.logger ?? silentLogger).child({ store: "postgres", location: description });
+    const base: pg.ClientConfig = { connectionString: options.url, types: typeParsers, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
+    const poolSize = options.poolSize ?? 10;
+    const pool = new pg.Pool({ ...base, application_name: `zart:${schema}`.slice(0, 63), max: poolSize });
+    // An idle client whose backend is terminated emits 'error' on the pool; unhandled, it would crash the process.
+    pool.on("error", (error) => logger.warn({ err: error }, "idle postgres connection lost; the pool replaces it"));
+    const store = new PostgresStore(pool, schema, channelFor(schema), logger, poolSize, description);
+    pool.on("connect", (client) => {
+      const pid = backendPid(client);
+      if (pid !== null) store.ownBackends.add(pid);
+    });
+    pool.on("remove", (client) => {
+      const pid = backendPid(client);
+      if (pid !== null) store.ownBackends.delete(pid);
+    });
+    try {
+      await pool.query("SELECT 1");
+      await store.startListener({ ...base, application_name: `zart-listen:${schema}`.slice(0, 63) });
+    } catch (error) {
+      await store.close();
+      throw isConnectionError(error) ? storeUnavailable(error, description) : error;
+    }
+    store.startCompaction(options.compactEveryMs ?? 2000);
+    return store;
+  }
+
+  private async startListener(config: pg.ClientConfig): Promise<void> {
+    const listener = new NotificationListener({
+      config,
+      channel: this.channel,
+      logger: this.logger,
+      onNotice: (notice, senderPid) => {
+        if (senderPid === undefined || !this.ownBackends.has(senderPid)) this.deliverLocally([notice]);
+      },
+    });
+    this.listener = listener;
+    await listener.start();
+  }
+
+  private startCompaction(everyMs: number): void {
+    this.compactTimer = setInterval(() => {
+      this.compactCounts().catch((error: unknown) => {
+        if (this.closed) return;
+        // Before the first migrate() the function does not exist yet: nothing to fold, nothing to report.
+        const code = (error as { code?: unknown }).code;
+        if (code === "3F000" || code === "42883") return;
+        this.logger.warn({ err: error }, "status count compaction failed; will retry");
+      });
+    }, everyMs);
+    this.compactTimer.unref();
+  }
+
+  /**
+   * Folds status-count deltas now (the store also does it every `compactEveryMs`). Returns the delta rows
+   * folded: 0 when there were none or another process holds the compaction lock at this moment.
+   */
+  compactCounts(): Promise<number> {
+    return this.write(() => queries.compactCounts(this.ctx, this.schema));
+  }
+
+  async migrate(): Promise<void> {
+    await this.retrying(() => runMigrations(this.pool, this.schema, { s: this.ctx.s, channel: this.channel }, migrations, this.logger));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.compactTimer) clearInterval(this.compactTimer);
+    this.compactTimer = null;
+    await this.publisher.flush();
+    await this.listener?.close();
+    await this.pool.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.retrying(() => this.pool.query("SELECT 1"));
+  }
+
+  async createExecution(input: NewExecution): Promise<CreateResult> {
+    // Retried on a lost connection: createExecution() recognises its own earlier insert (see there).
+    const { result, notices } = await this.retrying((attempt) => createExecution(this.ctx, input, attempt > 1));
+    this.emit(notices);
+    return result;
+  }
+
+  getExecution(id: string): Promise<ExecutionRecord | null> {
+    return this.retrying(() => queries.getExecution(this.ctx, id));
+  }
+
+  getStatuses(ids: readonly string[]): Promise<Map<string, ExecutionStatus>> {
+    return this.retrying(() => queries.getStatuses(this.ctx, ids));
+  }
+
+  getStepDetail(id: string): Promise<StepDetail> {
+    return this.retrying(() => queries.getStepDetail(this.ctx, id));
+  }
+
+  listExecutions(query: ListQuery): Promise<ListResult> {
+    return this.retrying(() => queries.listExecutions(this.ctx, query));
+  }
+
+  countByStatus(): Promise<StatusCounts> {
+    return this.retrying(() => queries.countByStatus(this.ctx));
+  }
+
+  async cancelExecution(id: string, now: number): Promise<{ outcome: CancelOutcome; execution: ExecutionRecord | null }> {
+    // Retried on a lost connection: a repeat of a cancel that committed answers already_cancelled.
+    const { result, notices } = await this.retrying(() => cancelExecution(this.ctx, id, now));
+    this.emit(notices);
+    return result;
+  }
+
+  async deliverEvent(request: DeliverRequest): Promise<DeliverOutcome> {
+    const { result, notices } = await this.write(() => deliverEvent(this.ctx, request));
+    this.emit(notices);
+    return result;
+  }
+
+  async registerTasks(workerId: string, tasks: readonly TaskRegistration[], now: number): Promise<void> {
+    // An upsert of absolute values: repeating it is harmless, so it may retry like a read.
+    await this.retrying(() => queries.registerTasks(this.ctx, workerId, tasks, now));
+  }
+
+  getTask(name: string): Promise<TaskRegistration | null> {
+    return this.retrying(() => queries.getTask(this.ctx, name));
+  }
+
+  claim(request: ClaimRequest): Promise<ClaimedExecution[]> {
+    return this.write(() => worker.claim(this.ctx, request));
+  }
+
+  async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {
+    const { results, notices } = await this.write(() => worker.applyCheckpoints(this.ctx, batch));
+    this.emit(notices);
+    return results;
+  }
+
+  renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {
+    return this.retrying(() => worker.renewLeases(this.ctx, fences, now, leaseMs));
+  }
+
+  nextWakeAt(tasks: readonly string[]): Promise<number | null> {
+    return this.retrying(() => worker.nextWakeAt(this.ctx, tasks));
+  }
+
+  subscribe(listener: NoticeListener): () => void {
+    // Wrapped so the same function subscribed twice gets two independent subscriptions.
+    const entry: NoticeListener = (notice) => listener(notice);
+    this.listeners.add(entry);
+    return () => {
+      this.listeners.delete(entry);
+    };
+  }
+
+  /** Only after commit: to other processes, and to ours (where a listener that throws is logged and skipped). */
+  private emit(notices: readonly Notice[]): void {
+    this.publisher.publish(notices);
+    this.deliverLocally(notices);
+  }
+
+  private deliverLocally(notices: readonly Notice[]): void {
+    for (const notice of notices) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(notice);
+        } catch (error) {
+          this.logger.warn({ err: error, notice }, "store notice listener threw");
+        }
+      }
+    }
+  }
+
+  /** For calls whose repetition is harmless: reads, absolute upserts, and the writes that say so. */
+  private async retrying<T>(work: (attempt: number) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await work(attempt);
+      } catch (error) {
+        if (!isConnectionError(error)) throw error;
+        if (attempt > this.poolSize || this.closed) throw storeUnavailable(error, this.description);
+        this.logger.debug({ err: error, attempt }, "postgres call failed on a lost connection; retrying");
+        await new Promise((resolve) => setTimeout(resolve, READ_RETRY_PAUSE_MS * attempt));
+      }
+    }
+  }
+
+  private async write<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw isConnectionError(error) ? storeUnavailable(error, this.description) : error;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Helpers for PostgreSQL tests. The database comes from ZART_TEST_DATABASE_URL (set by `scripts/test.js`,
+ * which starts a throwaway server when it is unset); a missing URL is an error, never a silent skip. Each
+ * test file works in its own schema (`t_<random>`), dropped afterwards, so files can run in parallel on one
+ * server. A file appends to ZART_PG_MARKER once it has really connected, so the runner can fail a run in
+ * which no PostgreSQL test ran.
+ */
+
+import { randomBytes } from "node:crypto";
+import { appendFileSync } from "node:fs";
+import pg from "pg";
+import { PostgresStore, type PostgresStoreOptions } from "../../src/store/postgres/postgres-store.js";
+
+export function testDatabaseUrl(): string {
+  const url = process.env.ZART_TEST_DATABASE_URL;
+  if (!url) {
+    throw new Error(
+      "ZART_TEST_DATABASE_URL is not set: run PostgreSQL tests through `npm test` / `node scripts/test.js` " +
+        "(which starts a throwaway PostgreSQL) or point it at a database you can create schemas in",
+    );
+  }
+  return url;
+}
+
+/** A fresh, unique schema name (lower case, so it needs no quoting in ad-hoc SQL either). */
+export function uniqueSchemaName(prefix = "t"): string {
+  return `${prefix}_${randomBytes(6).toString("hex")}`;
+}
+
+/** Runs one statement on a short-lived connection of its own (outside any store's pool). */
+export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  client.on("error", () => {});
+  await client.connect();
+  try {
+    return (await client.query<R>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+let marked = false;
+
+/** Records (once per process) that a PostgreSQL test really connected. */
+export function markPostgresRan(label: string): void {
+  if (marked) return;
+  marked = true;
+  const marker = process.env.ZART_PG_MARKER;
+  if (marker) appendFileSync(marker, `${label}\n`);
+}
+
+export function openTestStore(schema: string, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+  return PostgresStore.connect({ url: testDatabaseUrl(), schema, poolSize: 4, ...options });
+}
+
+/** A schema for one test file: created on first use by `migrate()`, dropped by `drop()`. */
+export class TestSchema {
+  readonly name: string;
+
+  constructor(prefix = "t") {
+    this.name = uniqueSchemaName(prefix);
+  }
+
+  /** Opens a store on this schema and migrates it; marks the run as having used PostgreSQL. */
+  async open(options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
+    const store = await openTestStore(this.name, options);
+    await store.migrate();
+    markPostgresRan(`${process.argv[1] ?? "postgres test"} ${this.name}`);
+    return store;
+  }
+
+  /** Empties every table (keeps the schema and its migrations), as between behaviour-suite tests. */
+  async truncate(): Promise<void> {
+    const exists = await adminQuery<{ present: boolean }>("SELECT to_regclass($1) IS NOT NULL AS present", [`${this.name}.executions`]);
+    if (!exists[0]?.present) return;
+    await adminQuery(
+      `TRUNCATE ${this.name}.executions, ${this.name}.steps, ${this.name}.step_attempts, ${this.name}.tasks, ` +
+        `${this.name}.status_counts, ${this.name}.count_deltas`,
+    );
+  }
+
+  async drop(): Promise<void> {
+    await adminQuery(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`);
+  }
+
+  /** Terminates this schema's connections of one kind: the pools (`zart:`) or the listeners (`zart-listen:`). */
+  async terminate(kind: "pool" | "listener"): Promise<number> {
+    const name = `${kind === "pool" ? "zart" : "zart-listen"}:${this.name}`;
+    const rows = await adminQuery<{ pid: number }>(
+      // MATERIALIZED: the filter must run before pg_terminate_backend, or the planner may kill every backend.
+      `WITH victims AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid())
+       SELECT pid FROM victims WHERE pg_terminate_backend(pid)`,
+      [name],
+    );
+    return rows.length;
+  }
+}
