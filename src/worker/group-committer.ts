@@ -89,9 +89,10 @@ export class GroupCommitter {
 
   private async applyWithRetry(batch: Pending[]): Promise<boolean[] | Error> {
     const deadline = this.clock.now() + this.options.retryForMs;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 2000)) {
+    for (let delay = 50, tries = 1; ; delay = Math.min(delay * 2, 2000), tries++) {
       try {
-        return await this.store.applyCheckpoints(batch.map((item) => item.checkpoint));
+        const results = await this.store.applyCheckpoints(batch.map((item) => item.checkpoint));
+        return tries === 1 ? results : await this.resolveAmbiguous(batch, results);
       } catch (error) {
         // Re-applying a batch is harmless (upserts; a write whose first application moved the row out of
         // `running` is simply fenced out), so retrying an ambiguous failure is safe.
@@ -100,6 +101,22 @@ export class GroupCommitter {
         await this.clock.sleep(delay);
       }
     }
+  }
+
+  /**
+   * After a failed attempt whose commit may have happened unseen, "fenced out" is ambiguous: the first
+   * attempt may have applied the write and moved the row out of `running`. With our token still current
+   * and the row not cancelled, only our own write can have done that, so it counts as applied.
+   */
+  private async resolveAmbiguous(batch: Pending[], results: boolean[]): Promise<boolean[]> {
+    return Promise.all(
+      results.map(async (applied, i) => {
+        const fence = batch[i]?.checkpoint.fence;
+        if (applied || !fence) return applied;
+        const row = await this.store.getExecution(fence.executionId);
+        return row !== null && row.leaseToken === fence.leaseToken && row.status !== "cancelled";
+      }),
+    );
   }
 }
 
