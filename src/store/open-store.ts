@@ -29,10 +29,32 @@ export function sqlitePathFromUrl(url: string): string {
   return url;
 }
 
+/**
+ * Zart's own settings may ride on the Postgres URL, so every command takes them the same way:
+ * `postgres://host/db?schema=zart_prod&pool_size=20`. They are removed before the URL reaches `pg`.
+ */
+export function splitPostgresUrl(url: string): { connectionUrl: string; schema?: string; poolSize?: number } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get("schema") ?? undefined;
+  const pool = parsed.searchParams.get("pool_size");
+  parsed.searchParams.delete("schema");
+  parsed.searchParams.delete("pool_size");
+  const poolSize = pool === null ? undefined : Number(pool);
+  if (poolSize !== undefined && (!Number.isInteger(poolSize) || poolSize < 1))
+    throw new RangeError(`pool_size must be a positive integer, got "${pool}"`);
+  return { connectionUrl: parsed.toString(), schema, poolSize };
+}
+
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (isPostgresUrl(url)) {
     const { PostgresStore } = await import("./postgres/postgres-store.js");
-    return PostgresStore.connect({ url, schema: options.schema, poolSize: options.poolSize, logger: options.logger });
+    const { connectionUrl, schema, poolSize } = splitPostgresUrl(url);
+    return PostgresStore.connect({
+      url: connectionUrl,
+      schema: schema ?? options.schema,
+      poolSize: poolSize ?? options.poolSize,
+      logger: options.logger,
+    });
   }
   const { SqliteStore } = await import("./sqlite/sqlite-store.js");
   return SqliteStore.open({ path: sqlitePathFromUrl(url), sync: options.sqliteSync, logger: options.logger });
