@@ -42,7 +42,7 @@ test("a write committed before a lost reply counts as applied on retry; a stale 
     }
     const claimed = await store.claim({ workerId: "w", tasks: ["t"], limit: 2, now, leaseMs: 30_000 });
     const [first, second] = claimed.map((c) => ({ executionId: c.execution.id, leaseToken: c.execution.leaseToken }));
-    const committer = new GroupCommitter(losesFirstReply(store), clock, silentLogger, { maxBatch: 10, retryForMs: 60_000 });
+    const committer = new GroupCommitter(losesFirstReply(store), clock, silentLogger, { maxBatch: 10, maxInFlight: 1, retryForMs: 60_000 });
     const complete = (fence: NonNullable<typeof first>, leaseToken = fence.leaseToken): Checkpoint => ({
       fence: { ...fence, leaseToken },
       now,

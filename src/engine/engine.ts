@@ -39,7 +39,14 @@ export class Engine implements ZartApi {
     this.options = options;
     const { store, clock, logger } = options;
     this.waiters = new Waiters(store, clock, logger, options.safetyPollMs);
-    this.committer = new GroupCommitter(store, clock, logger, { maxBatch: 500, retryForMs: options.worker?.leaseMs ?? 30_000 });
+    // Two flushes in flight: W1 at concurrency 10 on Postgres (fsync on, shared 2-core box) went from
+    // ~946 to ~1,084 executions/s (3: ~1,113, at more transactions per execution). 500 per batch bounds
+    // a transaction's size and lock time.
+    this.committer = new GroupCommitter(store, clock, logger, {
+      maxBatch: 500,
+      maxInFlight: 2,
+      retryForMs: options.worker?.leaseMs ?? 30_000,
+    });
     this.worker = options.worker ? this.createWorker(options) : null;
   }
 
