@@ -10,6 +10,12 @@ export interface ScheduleRequest {
   task: string;
   data: unknown;
   idempotencyKey?: string;
+  /**
+   * Eager start: when this process runs the task and has a free slot, insert the execution already
+   * claimed and run it here at once (no claim round trip, no notice hop); it starts as `running`.
+   * Otherwise it queues as usual. Default false.
+   */
+  eager?: boolean;
 }
 
 export interface ScheduleResult {

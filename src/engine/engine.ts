@@ -27,12 +27,22 @@ import { Waiters } from "./waiters.js";
 /** Registrations of tasks other workers serve, cached briefly so a POST does not cost a lookup each time. */
 const REMOTE_TASK_TTL_MS = 5000;
 
+/**
+ * Terminal records this process produced, served from memory: a terminal execution never changes, so
+ * a long-poll that wakes on completion (or a GET of a finished execution) needs no read. Measured on
+ * Postgres: the read was ~0.3-0.5 ms of a ~2.3 ms W0 start→result path. Bounded in entries and in
+ * output size so it cannot hold much memory.
+ */
+const TERMINAL_CACHE_ENTRIES = 2000;
+const TERMINAL_CACHE_MAX_OUTPUT = 16 * 1024;
+
 export class Engine implements ZartApi {
   readonly options: ResolvedEngineOptions;
   readonly worker: Worker | null;
   private readonly waiters: Waiters;
   private readonly committer: GroupCommitter;
   private readonly remoteTasks = new Map<string, { registration: TaskRegistration; at: number }>();
+  private readonly terminal = new Map<string, ExecutionRecord>();
   private unsubscribe: (() => void) | null = null;
 
   private constructor(options: ResolvedEngineOptions) {
@@ -77,6 +87,7 @@ export class Engine implements ZartApi {
         commit: (checkpoint) => this.committer.submit(checkpoint),
         commitProgress: (checkpoint) => this.committer.submitProgress(checkpoint),
         onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
+        onTerminal: (execution) => this.rememberTerminal(execution),
       },
     });
   }
@@ -106,6 +117,12 @@ export class Engine implements ZartApi {
     this.unsubscribe?.();
   }
 
+  private rememberTerminal(execution: ExecutionRecord): void {
+    if ((execution.outputJson?.length ?? 0) > TERMINAL_CACHE_MAX_OUTPUT) return;
+    this.terminal.set(execution.id, execution);
+    if (this.terminal.size > TERMINAL_CACHE_ENTRIES) this.terminal.delete(this.terminal.keys().next().value as string);
+  }
+
   async schedule(request: ScheduleRequest): Promise<ScheduleResult> {
     const { task, data, idempotencyKey } = request;
     if (typeof task !== "string" || task.length === 0) throw new ZartError("invalid_data", "task must be a non-empty string");
@@ -123,14 +140,7 @@ export class Engine implements ZartApi {
         (error as Error).message,
       );
     }
-    const { store, clock } = this.options;
-    const result = await store.createExecution({
-      id: newExecutionId(),
-      task,
-      dataJson,
-      idempotencyKey: idempotencyKey ?? null,
-      now: clock.now(),
-    });
+    const result = await this.insert(task, dataJson, idempotencyKey ?? null, request.eager === true);
     if (!result.created && result.execution.task !== task) {
       throw new ZartError(
         "execution_already_exists",
@@ -138,6 +148,23 @@ export class Engine implements ZartApi {
       );
     }
     if (result.created) this.options.metrics.scheduled(task);
+    return result;
+  }
+
+  /** Inserts the execution; with `eager`, born claimed by this worker and run here if a slot is free. */
+  private async insert(task: string, dataJson: string, idempotencyKey: string | null, eager: boolean): Promise<ScheduleResult> {
+    const { store, clock, workerId } = this.options;
+    const worker = eager && this.options.tasks.has(task) && this.worker?.reserveSlot() ? this.worker : null;
+    const claimFor = worker ? { workerId, leaseMs: this.options.worker?.leaseMs ?? 30_000 } : undefined;
+    let result: ScheduleResult;
+    try {
+      result = await store.createExecution({ id: newExecutionId(), task, dataJson, idempotencyKey, now: clock.now(), claimFor });
+    } catch (error) {
+      worker?.releaseSlot();
+      throw error;
+    }
+    if (worker && result.created) worker.adopt({ execution: result.execution, steps: [] });
+    else worker?.releaseSlot();
     return result;
   }
 
@@ -166,6 +193,8 @@ export class Engine implements ZartApi {
   }
 
   async get(id: string): Promise<ExecutionRecord> {
+    const cached = this.terminal.get(id);
+    if (cached) return cached;
     const execution = isExecutionId(id) ? await this.options.store.getExecution(id) : null;
     if (!execution) throw notFound(id);
     return execution;

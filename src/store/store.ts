@@ -28,6 +28,12 @@ export interface NewExecution {
   dataJson: string;
   idempotencyKey: string | null;
   now: number;
+  /**
+   * Eager start: insert the execution already claimed by this worker (status `running`, fencing token 1,
+   * lease until now + leaseMs), so the process that schedules it runs it without a claim round trip.
+   * An idempotent replay returns the existing row untouched.
+   */
+  claimFor?: { workerId: string; leaseMs: number };
 }
 
 export interface CreateResult {

@@ -6,11 +6,13 @@ import { type AbortReason, type ExecutionAbortedError, StepFailedError, toError 
 import { encodeJson } from "../core/json.js";
 import { backoffDelay, shouldRetry } from "../core/retry-policy.js";
 import type { TaskDefinition } from "../core/task.js";
-import type { ErrorInfo, ExecutionStatus } from "../core/types.js";
+import type { ErrorInfo, ExecutionRecord, ExecutionStatus } from "../core/types.js";
 import type { ClaimedExecution, ExecutionPatch } from "../store/store.js";
 import { type ContextDeps, ExecutionContext, errorInfo } from "./execution-context.js";
 
 export interface RunnerDeps extends ContextDeps {
+  /** The final record of an execution this runner completed or failed (terminal records never change). */
+  onTerminal?(execution: ExecutionRecord): void;
   onFinished?(task: string, status: ExecutionStatus | "parked" | "requeued" | "aborted", executionId: string): void;
 }
 
@@ -143,7 +145,24 @@ export class ExecutionRunner {
   }
 
   private async finish(patch: ExecutionPatch): Promise<void> {
-    const ok = await this.deps.commit(this.ctx.checkpoint(patch));
+    const checkpoint = this.ctx.checkpoint(patch);
+    const ok = await this.deps.commit(checkpoint);
+    if (ok && (patch.status === "completed" || patch.status === "failed")) {
+      const now = checkpoint.now;
+      this.deps.onTerminal?.({
+        ...this.claimed.execution,
+        status: patch.status,
+        outputJson: patch.status === "completed" ? patch.outputJson : null,
+        error: patch.status === "failed" ? patch.error : null,
+        stepsCompleted: patch.stepsCompleted,
+        completedAt: now,
+        updatedAt: now,
+        currentStep: null,
+        waitingForEvent: null,
+        runnableAt: null,
+        leaseOwner: null,
+      });
+    }
     const label =
       patch.status === "requeue" ? "requeued" : patch.status === "running" || patch.status === "waiting" ? "parked" : patch.status;
     this.deps.onFinished?.(this.ctx.taskName, ok ? label : "aborted", this.ctx.executionId);

@@ -37,6 +37,37 @@ export function workerBehaviour(ctx: SuiteContext): void {
     assert.deepEqual(await ctx.store.getExecution(created.id), claimed?.execution);
   });
 
+  test("eager start: an execution born claimed is running, fenced with token 1, and reclaimable only after its lease", async () => {
+    const id = newId();
+    const task = `eager-${id}`;
+    const claimFor = { workerId: "eager-worker", leaseMs: LEASE_MS };
+    const made = await ctx.store.createExecution({ id, task, dataJson: "{}", idempotencyKey: `key-${id}`, now: T0, claimFor });
+    assert.equal(made.created, true);
+    const { execution } = made;
+    assert.deepEqual(
+      [execution.status, execution.leaseToken, execution.leaseOwner, execution.attempt, execution.startedAt, execution.runnableAt],
+      ["running", 1, "eager-worker", 1, T0, T0 + LEASE_MS],
+    );
+    assert.equal((await ctx.store.countByStatus()).running >= 1, true);
+    assert.deepEqual(await ctx.store.claim({ workerId: "other", tasks: [task], limit: 5, now: T0 + LEASE_MS - 1, leaseMs: LEASE_MS }), []);
+    const again = await ctx.store.createExecution({
+      id: newId(),
+      task,
+      dataJson: "{}",
+      idempotencyKey: `key-${id}`,
+      now: T0 + 1,
+      claimFor,
+    });
+    assert.deepEqual(
+      [again.created, again.execution.id, again.execution.leaseToken],
+      [false, id, 1],
+      "idempotent replay leaves the row alone",
+    );
+    const fence = { executionId: id, leaseToken: 1 };
+    assert.equal(await applyOne(ctx.store, checkpoint(fence, { status: "completed", outputJson: "1", stepsCompleted: 0 })), true);
+    assert.equal((await ctx.store.getExecution(id))?.status, "completed");
+  });
+
   test("claim: only the given tasks, only due rows, oldest runnable first, at most limit", async () => {
     const late = await create(ctx.store, { task: "a", now: T0 + 500 });
     const first = await create(ctx.store, { task: "a", now: T0 + 1 });

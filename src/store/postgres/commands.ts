@@ -18,21 +18,31 @@ export async function createExecution(
   input: NewExecution,
   isRetry = false,
 ): Promise<{ result: CreateResult; notices: Notice[] }> {
-  const { id, task, dataJson, idempotencyKey, now } = input;
+  const { id, task, dataJson, idempotencyKey, now, claimFor } = input;
   const created = (row: ExecutionRow) => ({
     result: { execution: toExecution(row), created: true },
-    notices: [{ kind: "runnable", task, at: now } satisfies Notice],
+    // An eagerly started execution is already held by its creator: nobody else needs waking.
+    notices: claimFor ? [] : [{ kind: "runnable", task, at: now } satisfies Notice],
   });
   // The conflict target is the partial unique index, so a duplicate *id* still raises (ids are random; a
   // clash is a bug to surface). Under READ COMMITTED a conflicting insert still in flight makes this one
   // wait for it; if it commits we do nothing, and the SELECT below (a new snapshot) sees its row.
   const inserted = await ctx.pool
     .query<ExecutionRow>(
-      `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
-       VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5)
-       ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-       RETURNING ${EXECUTION_COLUMNS}`,
-      [id, task, dataJson, idempotencyKey, now],
+      claimFor
+        ? // Eager start (see NewExecution.claimFor): the row is born claimed, as a claim would leave it.
+          `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
+                                            started_at, attempt, lease_token, lease_owner)
+           VALUES ($1, $2, 'running', $3, $4, $5, $5, $6, $5, 1, 1, $7)
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING ${EXECUTION_COLUMNS}`
+        : `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
+           VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5)
+           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING ${EXECUTION_COLUMNS}`,
+      claimFor
+        ? [id, task, dataJson, idempotencyKey, now, now + claimFor.leaseMs, claimFor.workerId]
+        : [id, task, dataJson, idempotencyKey, now],
     )
     .catch(async (error: unknown) => {
       if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;

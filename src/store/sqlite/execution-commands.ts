@@ -16,6 +16,14 @@ const INSERT_EXECUTION = `
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING ${EXECUTION_COLUMNS}`;
 
+// Eager start (see NewExecution.claimFor): the row is born claimed, as a claim would leave it.
+const INSERT_CLAIMED = `
+  INSERT INTO executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
+                          started_at, attempt, lease_token, lease_owner)
+  VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, 1, 1, ?)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${EXECUTION_COLUMNS}`;
+
 const SELECT_BY_KEY = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE idempotency_key = ?`;
 
 export const SELECT_BY_ID = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`;
@@ -41,15 +49,19 @@ const WAKE_FOR_EVENT = `
 
 export function createExecution(conn: Connection, input: NewExecution): { result: CreateResult; notices: Notice[] } {
   const run = conn.db.transaction((): CreateResult => {
-    const { id, task, dataJson, idempotencyKey, now } = input;
-    const inserted = conn.sql.get(INSERT_EXECUTION).get(id, task, dataJson, idempotencyKey, now, now, now) as ExecutionRow | undefined;
+    const { id, task, dataJson, idempotencyKey, now, claimFor } = input;
+    const inserted = (
+      claimFor
+        ? conn.sql.get(INSERT_CLAIMED).get(id, task, dataJson, idempotencyKey, now, now, now + claimFor.leaseMs, now, claimFor.workerId)
+        : conn.sql.get(INSERT_EXECUTION).get(id, task, dataJson, idempotencyKey, now, now, now)
+    ) as ExecutionRow | undefined;
     if (inserted) return { execution: toExecution(inserted), created: true };
     const existing = conn.sql.get(SELECT_BY_KEY).get(idempotencyKey) as ExecutionRow | undefined;
     if (!existing) throw new Error(`Insert of execution ${id} was skipped but no row holds its idempotency key`);
     return { execution: toExecution(existing), created: false };
   });
   const result = run.immediate();
-  const notices: Notice[] = result.created ? [{ kind: "runnable", task: input.task, at: input.now }] : [];
+  const notices: Notice[] = result.created && !input.claimFor ? [{ kind: "runnable", task: input.task, at: input.now }] : [];
   return { result, notices };
 }
 
