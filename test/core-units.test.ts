@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { ManualClock } from "../src/core/clock.js";
+import { toMs } from "../src/core/duration.js";
+import { NonRetryableError } from "../src/core/errors.js";
+import { encodeJson } from "../src/core/json.js";
+import { backoffDelay, resolveRetryPolicy, shouldRetry } from "../src/core/retry-policy.js";
+import { checkJsonSchema, compileSchema, type StandardSchemaLike } from "../src/core/schema.js";
+import { defineTask } from "../src/core/task.js";
+
+describe("durations", () => {
+  test("parses units and compounds; refuses junk", () => {
+    assert.equal(toMs(250), 250);
+    assert.equal(toMs("250ms"), 250);
+    assert.equal(toMs("5s"), 5000);
+    assert.equal(toMs("1h30m"), 5_400_000);
+    assert.equal(toMs("1.5s"), 1500);
+    assert.equal(toMs("2d"), 172_800_000);
+    for (const bad of ["", "5", "5 minutes", "s", "-1s", "1h 30m"]) assert.throws(() => toMs(bad), RangeError, bad);
+    assert.throws(() => toMs(-1), RangeError);
+    assert.throws(() => toMs(Number.NaN), RangeError);
+  });
+});
+
+describe("retry policy", () => {
+  test("exponential backoff grows by the factor, is capped, and jitter takes off up to its fraction", () => {
+    const policy = resolveRetryPolicy({ maxAttempts: 10, initialDelay: "1s", factor: 3, maxDelay: "20s", jitter: 0.5 });
+    const exact = (retry: number) => backoffDelay(policy, retry, () => 0);
+    assert.deepEqual([1, 2, 3, 4, 5].map(exact), [1000, 3000, 9000, 20_000, 20_000]);
+    assert.equal(
+      backoffDelay(policy, 2, () => 1),
+      1500,
+      "full jitter halves a delay with jitter 0.5",
+    );
+    const fixed = resolveRetryPolicy({ maxAttempts: 3, backoff: "fixed", initialDelay: 200, jitter: 0 });
+    assert.deepEqual(
+      [1, 2, 3].map((r) => backoffDelay(fixed, r)),
+      [200, 200, 200],
+    );
+  });
+
+  test("attempts count the first try; NonRetryableError and retryIf stop retries", () => {
+    const policy = resolveRetryPolicy({ maxAttempts: 3, retryIf: (e) => !e.message.includes("fatal") });
+    assert.equal(shouldRetry(policy, 1, new Error("x")), true);
+    assert.equal(shouldRetry(policy, 3, new Error("x")), false);
+    assert.equal(shouldRetry(policy, 1, new NonRetryableError("x")), false);
+    assert.equal(shouldRetry(policy, 1, new Error("fatal x")), false);
+    assert.equal(shouldRetry(resolveRetryPolicy(undefined), 1, new Error("x")), false, "no policy: one attempt");
+    assert.throws(() => resolveRetryPolicy({ maxAttempts: 0 }), RangeError);
+    assert.throws(() => resolveRetryPolicy({ jitter: 2 }), RangeError);
+  });
+});
+
+describe("JSON values", () => {
+  test("plain JSON passes; everything JSON would mangle is refused with its path", () => {
+    assert.equal(encodeJson({ a: [1, "x", null, true, { b: 2 }] }, "v", 1000), '{"a":[1,"x",null,true,{"b":2}]}');
+    assert.equal(encodeJson(undefined, "v", 1000), "null", "a step returning nothing records null");
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const cases: Array<[unknown, RegExp]> = [
+      [{ a: undefined }, /\$\.a is undefined/],
+      [{ f() {} }, /\$\.f is a function/],
+      [[1, 2n], /\$\[1\] is a BigInt/],
+      [{ n: Number.POSITIVE_INFINITY }, /\$\.n is Infinity/],
+      [{ d: new Date(0) }, /\$\.d is a Date/],
+      [new Map(), /\$ is a Map/],
+      [cyclic, /\$\.self is a circular reference/],
+      [Symbol("s"), /is a symbol/],
+    ];
+    for (const [value, message] of cases) assert.throws(() => encodeJson(value, "Result", 1000), message);
+    assert.throws(() => encodeJson("x".repeat(2000), "Result", 1000), /over the 1000-byte limit/);
+    assert.throws(() => encodeJson("é".repeat(600), "Result", 1000), /over the 1000-byte limit/, "the limit is in bytes");
+  });
+});
+
+describe("schemas", () => {
+  test("JSON Schema errors name the failing field", () => {
+    const schema = JSON.stringify({
+      type: "object",
+      properties: { user: { type: "object", properties: { email: { type: "string" } }, required: ["email"] } },
+      required: ["user"],
+    });
+    assert.equal(checkJsonSchema(schema, { user: { email: "a" } }, "data"), null);
+    assert.equal(checkJsonSchema(schema, {}, "data"), "data.user is required");
+    assert.equal(checkJsonSchema(schema, { user: {} }, "data"), "data.user.email is required");
+    assert.match(checkJsonSchema(schema, { user: { email: 3 } }, "data") ?? "", /^data\.user\.email /);
+  });
+
+  test("a Standard Schema library is accepted; its issues name the path", async () => {
+    const positive: StandardSchemaLike = {
+      "~standard": {
+        version: 1,
+        validate: (value) =>
+          typeof value === "object" && value !== null && typeof (value as { n?: unknown }).n === "number" && (value as { n: number }).n > 0
+            ? { value }
+            : { issues: [{ message: "must be a positive number", path: [{ key: "n" }] }] },
+      },
+    };
+    const compiled = compileSchema(positive);
+    assert.equal(compiled.jsonSchemaText, null, "no JSON Schema: only local validation");
+    assert.deepEqual(await compiled.validate({ n: 1 }, "data"), { ok: true });
+    assert.deepEqual(await compiled.validate({ n: -1 }, "data"), { ok: false, message: "data.n: must be a positive number" });
+  });
+
+  test("task definitions refuse bad names and compile schemas up front", () => {
+    assert.throws(() => defineTask({ name: "has space", run: () => 1 }), /Invalid task name/);
+    assert.throws(() => defineTask({ name: "", run: () => 1 }), /Invalid task name/);
+    assert.throws(() => defineTask({ name: "ok", timeout: "soon", run: () => 1 }), /Invalid duration/);
+    const task = defineTask({ name: "ok", input: { type: "object" }, timeout: "1m", run: () => 1 });
+    assert.equal(task.timeoutMs, 60_000);
+    assert.equal(task.input?.jsonSchemaText, '{"type":"object"}');
+  });
+});
+
+describe("manual clock", () => {
+  test("timers fire in due order as time moves; sleepers can be awaited and aborted", async () => {
+    const clock = new ManualClock(0);
+    const fired: string[] = [];
+    clock.setTimer(30, () => fired.push("b"));
+    clock.setTimer(10, () => fired.push("a"));
+    const cancel = clock.setTimer(20, () => fired.push("cancelled"));
+    cancel();
+    clock.advance(25);
+    assert.deepEqual(fired, ["a"]);
+    assert.equal(clock.now(), 25);
+    clock.advance(5);
+    assert.deepEqual(fired, ["a", "b"]);
+    const controller = new AbortController();
+    const sleeping = clock.sleep(100, controller.signal);
+    await clock.whenSleeping(1);
+    controller.abort(new Error("stop"));
+    await assert.rejects(sleeping, /stop/);
+    assert.equal(clock.pendingTimers(), 0);
+  });
+});
