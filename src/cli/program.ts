@@ -1,0 +1,89 @@
+/**
+ * The command line: `zart serve | worker | migrate` and `zart-server` (= `zart serve`). Parses flags
+ * with commander, resolves options once, and maps failures to exit codes: 2 for bad flags or
+ * configuration, 1 for anything that goes wrong while starting.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import { openStore } from "../store/open-store.js";
+import { assertSafeBind, type CliFlags, ConfigError, resolveConfig } from "./resolve-config.js";
+import { serve } from "./serve.js";
+import { runWorker } from "./worker-command.js";
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Options every long-running command takes. */
+function withRunOptions(command: Command): Command {
+  return command
+    .option("-d, --database <url>", "SQLite file or sqlite:/postgres:// URL (env ZART_DATABASE_URL; default ./zart.db)")
+    .option("-t, --tasks <module>", "task module to load; repeatable (env ZART_TASKS, comma-separated)", collect, [])
+    .option("-c, --config <file>", "JSON config file (env ZART_CONFIG)")
+    .option("--concurrency <n>", "executions run at once by this process's worker (env ZART_CONCURRENCY; default 50)")
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env ZART_LOG_LEVEL; default info)");
+}
+
+function configFrom(flags: CliFlags) {
+  return resolveConfig({ flags, env: process.env, cwd: process.cwd(), readFile: (path) => readFileSync(path, "utf8") });
+}
+
+function addServe(command: Command): Command {
+  return withRunOptions(command)
+    .option("-p, --port <port>", "port to listen on (env ZART_PORT; default 7700; 0 picks a free port)")
+    .option("-H, --host <host>", "address to bind (env ZART_HOST; default 127.0.0.1)")
+    .option("--no-worker", "serve the API only; run no executions here")
+    .option("--allow-unauthenticated-remote", "allow binding a non-loopback address with no token configured")
+    .action((flags: CliFlags) => {
+      const config = configFrom(flags);
+      assertSafeBind(config);
+      return serve(config);
+    });
+}
+
+function packageVersion(): string {
+  const text = readFileSync(new URL("../../package.json", import.meta.url), "utf8");
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+export function buildProgram(name: "zart" | "zart-server"): Command {
+  if (name === "zart-server") {
+    return addServe(new Command("zart-server").description("Zart HTTP API and workers in one process").version(packageVersion()));
+  }
+  const program = new Command("zart").description("Zart durable execution engine").version(packageVersion());
+  addServe(program.command("serve").description("HTTP API plus workers (same as zart-server)"));
+  withRunOptions(program.command("worker").description("run workers only (no HTTP)")).action((flags: CliFlags) =>
+    runWorker(configFrom(flags)),
+  );
+  program
+    .command("migrate")
+    .description("apply store migrations and exit")
+    .option("-d, --database <url>", "SQLite file or sqlite:/postgres:// URL (env ZART_DATABASE_URL)")
+    .option("-c, --config <file>", "JSON config file (env ZART_CONFIG)")
+    .action(async (flags: CliFlags) => {
+      const config = configFrom(flags);
+      const store = await openStore(config.database);
+      await store.migrate();
+      console.log(`migrations applied: ${store.kind} ${store.description}`);
+      await store.close();
+    });
+  return program;
+}
+
+/** Runs the program; resolves after start-up (long-running commands keep the process alive). */
+export async function main(name: "zart" | "zart-server", argv: readonly string[]): Promise<void> {
+  const program = buildProgram(name);
+  program.exitOverride();
+  for (const command of program.commands) command.exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exit(error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0 ? 0 : 2);
+    }
+    if (error instanceof ConfigError) {
+      console.error(`${name}: ${error.message}`);
+      process.exit(2);
+    }
+    console.error(`${name}: failed to start: ${(error as Error).message}`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * `zart serve` / `zart-server`: the HTTP API and the workers in one process. Prints where it
+ * listens, the store, the tasks and whether auth is on; drains on SIGTERM/SIGINT and exits 0.
+ */
+import { Engine } from "../engine/engine.js";
+import { buildServer } from "../server/app.js";
+import { ServerMetrics } from "../server/metrics.js";
+import { openStore } from "../store/open-store.js";
+import { loadTaskModules } from "./load-tasks.js";
+import { createLogger } from "./logger.js";
+import type { ResolvedConfig } from "./resolve-config.js";
+import { onShutdownSignal } from "./signals.js";
+
+export async function serve(config: ResolvedConfig): Promise<void> {
+  const loaded = await loadTaskModules(config.tasks);
+  const { logger, flush } = createLogger(config.logLevel);
+  const store = await openStore(config.database, { logger });
+  const metrics = new ServerMetrics();
+  const engine = await Engine.start({
+    store,
+    tasks: loaded.tasks,
+    logger,
+    metrics,
+    maxPayloadBytes: config.maxPayloadBytes,
+    worker: config.worker.enabled
+      ? {
+          concurrency: config.worker.concurrency,
+          leaseMs: config.worker.leaseMs,
+          shutdownGraceMs: config.worker.shutdownGraceMs,
+          safetyPollMs: config.worker.safetyPollMs ?? undefined,
+        }
+      : false,
+  });
+  const server = await buildServer(
+    engine,
+    { tokens: config.tokens, bodyLimit: config.bodyLimitBytes, metricsPublic: config.metricsPublic },
+    logger,
+    metrics,
+  );
+  const url = await server.app.listen({ host: config.host, port: config.port });
+
+  const names = loaded.tasks.map((t) => t.name).join(", ");
+  let auth = "off (no token configured; listening on loopback only)";
+  if (config.tokens.length > 0) auth = `on (${config.tokens.length} bearer token${config.tokens.length === 1 ? "" : "s"})`;
+  else if (config.allowNonLoopback)
+    auth = `OFF, and listening on ${config.host} (explicitly allowed): anyone who can reach it can use the API`;
+  // One write, so whoever reads the banner gets it whole.
+  console.log(
+    [
+      `zart-server listening on ${url}`,
+      `  store:  ${store.kind} ${store.description}`,
+      `  tasks:  ${names} (${loaded.sources.join(", ")})`,
+      `  worker: ${config.worker.enabled ? `on (concurrency ${config.worker.concurrency})` : "off (API only)"}`,
+      `  auth:   ${auth}`,
+    ].join("\n"),
+  );
+
+  onShutdownSignal(config.worker.shutdownGraceMs, async (signal) => {
+    console.log(`zart-server: ${signal} received, draining`);
+    await server.close();
+    logger.info("http server closed; stopping the engine");
+    await engine.stop();
+    logger.info("engine stopped; closing the store");
+    await store.close();
+    console.log("zart-server: stopped");
+    flush();
+  });
+}

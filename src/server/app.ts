@@ -1,0 +1,117 @@
+/**
+ * Builds the fastify application: body parsing, validation, auth, the 404/405 logic, one error
+ * shape, one log line per response, and the routes. Everything the server needs arrives as
+ * arguments (the engine API, resolved options, a logger); this module reads no environment.
+ */
+import { randomBytes } from "node:crypto";
+import type { Socket } from "node:net";
+import swagger from "@fastify/swagger";
+import Fastify, { type FastifyInstance, LogController } from "fastify";
+import type { Logger as PinoLogger } from "pino";
+import { ZartError } from "../core/errors.js";
+import type { ZartApi } from "../engine/api.js";
+import { TokenChecker } from "./auth.js";
+import { errorBody } from "./error-map.js";
+import { sendError } from "./error-reply.js";
+import { registerJsonBody } from "./json-body.js";
+import { LongPolls } from "./long-poll.js";
+import { ServerMetrics } from "./metrics.js";
+import { openApiOptions } from "./openapi.js";
+import { pathOf, RequestGate } from "./request-gate.js";
+import { RouteTable } from "./route-table.js";
+import { eventRoutes } from "./routes/events.js";
+import { executionRoutes } from "./routes/executions.js";
+import { opsRoutes } from "./routes/ops.js";
+import { ErrorResponse } from "./schemas.js";
+import { compileValidator } from "./validation.js";
+
+export interface ServerOptions {
+  /** Accepted bearer tokens; empty means no authentication. */
+  tokens: readonly string[];
+  /** Largest accepted request body in bytes. */
+  bodyLimit: number;
+  /** Serve /metrics without a token even when tokens are configured. */
+  metricsPublic: boolean;
+}
+
+export interface ZartServer {
+  app: FastifyInstance;
+  metrics: ServerMetrics;
+  /** Answers open long-polls (202) and closes the HTTP server; resolves once every reply is sent. */
+  close(): Promise<void>;
+}
+
+/** Malformed HTTP never reaches fastify's router; answer it in the same error shape and hang up. */
+function answerMalformedHttp(_error: Error, socket: Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const body = JSON.stringify(errorBody("invalid_request", "Malformed HTTP request"));
+  socket.end(
+    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+function createApp(options: ServerOptions, logger: PinoLogger, gate: RequestGate): FastifyInstance {
+  const bootId = randomBytes(3).toString("hex");
+  let requestCount = 0;
+  return Fastify({
+    loggerInstance: logger,
+    // One line per response is written by the onResponse hook instead of fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit,
+    // Long event names and ids reach the route (and its own 404) instead of a bare router error.
+    routerOptions: { maxParamLength: 1024 },
+    genReqId: () => `${bootId}-${(++requestCount).toString(36)}`,
+    // While draining, requests on kept-alive sockets are still answered normally (the engine is up).
+    return503OnClosing: false,
+    frameworkErrors: (error, request, reply) => gate.answerFrameworkError(error, request, reply),
+    clientErrorHandler: answerMalformedHttp,
+  }) as unknown as FastifyInstance;
+}
+
+export async function buildServer(
+  api: ZartApi,
+  options: ServerOptions,
+  logger: PinoLogger,
+  metrics: ServerMetrics = new ServerMetrics(),
+): Promise<ZartServer> {
+  const longPolls = new LongPolls(api);
+  metrics.attach({ api, openLongPolls: () => longPolls.count });
+  const routes = new RouteTable();
+  const gate = new RequestGate(new TokenChecker(options.tokens), routes, options.metricsPublic);
+  const app = createApp(options, logger, gate);
+
+  app.setValidatorCompiler(compileValidator);
+  app.addSchema(ErrorResponse);
+  registerJsonBody(app);
+  app.addHook("onRoute", (route) => routes.add(route.url, route.method));
+  // Callback-style hooks: no promise per request on the hot path.
+  app.addHook("onRequest", (request, reply, done) => {
+    if (!gate.refuse(request, reply)) done();
+  });
+  app.addHook("onResponse", (request, reply, done) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const ms = reply.elapsedTime;
+    metrics.observeRequest(route, request.method, reply.statusCode, ms / 1000);
+    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 100) / 100 }, "request");
+    done();
+  });
+  app.setErrorHandler((error, _request, reply) => sendError(reply, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, new ZartError("not_found", `No route for ${request.method} ${pathOf(request.url).slice(0, 200)}`)),
+  );
+
+  await app.register(swagger, openApiOptions());
+  executionRoutes(app, { api, longPolls });
+  eventRoutes(app, api);
+  opsRoutes(app, api, metrics);
+  await app.ready();
+
+  return {
+    app,
+    metrics,
+    async close() {
+      longPolls.drain();
+      await app.close();
+    },
+  };
+}

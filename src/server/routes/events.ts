@@ -1,0 +1,29 @@
+/** Event delivery: `POST /api/v1/events/:id/:event_name`; the raw body text is the payload. */
+import type { FastifyInstance } from "fastify";
+import type { ZartApi } from "../../engine/api.js";
+import { described, EventBody, EventParams, EventResponse, errorResponses } from "../schemas.js";
+
+export function eventRoutes(app: FastifyInstance, api: ZartApi): void {
+  app.post<{ Params: EventParams }>(
+    "/api/v1/events/:id/:event_name",
+    {
+      schema: {
+        summary: "Deliver an event to a waiting execution",
+        tags: ["events"],
+        security: [{ bearerAuth: [] }],
+        params: EventParams,
+        body: EventBody,
+        response: { 200: described(EventResponse, "Delivered"), ...errorResponses(400, 401, 404, 409, 413, 415, 422) },
+      },
+    },
+    async (request) => {
+      const { id, event_name } = request.params;
+      // The text the client sent is stored as is (already checked to be JSON by the body parser);
+      // an empty body is the payload null.
+      const text = request.bodyText;
+      const payloadJson = text === undefined || text.trim() === "" ? "null" : text;
+      await api.deliverEvent(id, event_name, payloadJson);
+      return { status: "delivered" as const, execution_id: id, event_name };
+    },
+  );
+}

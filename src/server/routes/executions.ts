@@ -1,0 +1,161 @@
+/** The execution routes: schedule, status, list, long-poll and cancel. */
+import type { FastifyInstance } from "fastify";
+import { isTerminal } from "../../core/types.js";
+import type { ZartApi } from "../../engine/api.js";
+import type { LongPolls } from "../long-poll.js";
+import {
+  CancelResponse,
+  described,
+  ExecutionIdParams,
+  ExecutionResponse,
+  errorResponses,
+  LIST_LIMIT_DEFAULT,
+  LIST_LIMIT_MAX,
+  ListQuerystring,
+  ListResponse,
+  ScheduleBody,
+  ScheduleResponse,
+  WAIT_TIMEOUT_DEFAULT_S,
+  WAIT_TIMEOUT_MAX_S,
+  WaitDoneResponse,
+  WaitQuerystring,
+  WaitTimeoutResponse,
+} from "../schemas.js";
+import { executionJson, listItem, scheduleResponse, waitDoneJson } from "../serialize.js";
+
+export interface ExecutionRouteDeps {
+  api: ZartApi;
+  longPolls: LongPolls;
+}
+
+const JSON_TYPE = "application/json; charset=utf-8";
+const TAGS = ["executions"];
+const security = [{ bearerAuth: [] }];
+const errors = (...statuses: number[]) => errorResponses(401, ...statuses);
+
+export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps): void {
+  scheduleRoute(app, deps.api);
+  listRoute(app, deps.api);
+  statusRoute(app, deps.api);
+  waitRoute(app, deps.longPolls);
+  cancelRoute(app, deps.api);
+}
+
+/** Schedule (201), or replay an idempotent request (200). */
+function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
+  app.post<{ Body: ScheduleBody }>(
+    "/api/v1/executions",
+    {
+      schema: {
+        summary: "Schedule an execution",
+        tags: TAGS,
+        security,
+        body: ScheduleBody,
+        response: {
+          200: described(ScheduleResponse, "Idempotent replay: the execution that already holds the key"),
+          201: described(ScheduleResponse, "Created"),
+          ...errors(400, 409, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { task, data, idempotency_key } = request.body;
+      const { execution, created } = await api.schedule({ task, data, idempotencyKey: idempotency_key });
+      return reply.code(created ? 201 : 200).send(scheduleResponse(execution));
+    },
+  );
+}
+
+/** List with filters, a total and a stable order. */
+function listRoute(app: FastifyInstance, api: ZartApi): void {
+  app.get<{ Querystring: ListQuerystring }>(
+    "/api/v1/executions",
+    {
+      schema: {
+        summary: "List executions",
+        tags: TAGS,
+        security,
+        querystring: ListQuerystring,
+        response: { 200: described(ListResponse, "One page of matching executions"), ...errors(400) },
+      },
+    },
+    async (request) => {
+      const query = request.query;
+      const limit = Math.min(query.limit ?? LIST_LIMIT_DEFAULT, LIST_LIMIT_MAX);
+      const offset = query.offset ?? 0;
+      const result = await api.list({ status: query.status, task: query.task, limit, offset, order: query.order ?? "desc" });
+      return { executions: result.executions.map(listItem), total: result.total, limit, offset };
+    },
+  );
+}
+
+/** One execution's status. */
+function statusRoute(app: FastifyInstance, api: ZartApi): void {
+  app.get<{ Params: ExecutionIdParams }>(
+    "/api/v1/executions/:id",
+    {
+      schema: {
+        summary: "Execution status",
+        tags: TAGS,
+        security,
+        params: ExecutionIdParams,
+        response: { 200: described(ExecutionResponse, "The execution"), ...errors(404) },
+      },
+    },
+    async (request, reply) => {
+      const execution = await api.get(request.params.id);
+      return reply.type(JSON_TYPE).send(executionJson(execution));
+    },
+  );
+}
+
+/** Long-poll until the execution ends (200) or the timeout passes (202). */
+function waitRoute(app: FastifyInstance, longPolls: LongPolls): void {
+  app.get<{ Params: ExecutionIdParams; Querystring: WaitQuerystring }>(
+    "/api/v1/executions/:id/wait",
+    {
+      schema: {
+        summary: "Long-poll until the execution ends",
+        tags: TAGS,
+        security,
+        params: ExecutionIdParams,
+        querystring: WaitQuerystring,
+        response: {
+          200: described(WaitDoneResponse, "The execution ended (completed, failed or cancelled)"),
+          202: described(WaitTimeoutResponse, "Timeout reached; the execution is still running"),
+          ...errors(400, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      const seconds = Math.min(request.query.timeout ?? WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S);
+      const execution = await longPolls.wait(request.params.id, seconds * 1000, reply.raw);
+      if (isTerminal(execution.status)) return reply.type(JSON_TYPE).send(waitDoneJson(execution));
+      return reply.code(202).send({
+        execution_id: execution.id,
+        status: execution.status,
+        message: "Timeout reached. Execution is still running.",
+      });
+    },
+  );
+}
+
+/** Cancel; idempotent for an execution already cancelled. */
+function cancelRoute(app: FastifyInstance, api: ZartApi): void {
+  app.post<{ Params: ExecutionIdParams }>(
+    "/api/v1/executions/:id/cancel",
+    {
+      schema: {
+        summary: "Cancel an execution",
+        tags: TAGS,
+        security,
+        params: ExecutionIdParams,
+        response: { 200: described(CancelResponse, "Cancelled (also when it already was)"), ...errors(404, 409) },
+      },
+    },
+    async (request) => {
+      const execution = await api.cancel(request.params.id);
+      return { execution_id: execution.id, status: "cancelled" as const };
+    },
+  );
+}

@@ -1,0 +1,92 @@
+/** Operational routes: liveness, readiness, metrics, stats and the OpenAPI document. */
+import type { FastifyInstance } from "fastify";
+import { ZartError } from "../../core/errors.js";
+import type { ZartApi } from "../../engine/api.js";
+import type { ServerMetrics } from "../metrics.js";
+import { described, errorResponses, HealthResponse, StatsResponse } from "../schemas.js";
+
+export function opsRoutes(app: FastifyInstance, api: ZartApi, metrics: ServerMetrics): void {
+  probeRoutes(app, api);
+  metricsRoute(app, metrics);
+  apiInfoRoutes(app, api);
+}
+
+/** Liveness and readiness: never behind a token. */
+function probeRoutes(app: FastifyInstance, api: ZartApi): void {
+  app.get(
+    "/healthz",
+    { schema: { summary: "Liveness (no I/O)", tags: ["ops"], response: { 200: described(HealthResponse, "Alive") } } },
+    async () => ({
+      status: "ok",
+    }),
+  );
+
+  app.get(
+    "/readyz",
+    {
+      schema: {
+        summary: "Readiness: the store answers",
+        tags: ["ops"],
+        response: { 200: described(HealthResponse, "The store answers"), ...errorResponses(503) },
+      },
+    },
+    async () => {
+      try {
+        await api.ready();
+      } catch (error) {
+        throw new ZartError("store_unavailable", "The store does not answer", { cause: error });
+      }
+      return { status: "ready" };
+    },
+  );
+}
+
+function metricsRoute(app: FastifyInstance, metrics: ServerMetrics): void {
+  app.get(
+    "/metrics",
+    {
+      schema: {
+        summary: "Prometheus metrics",
+        tags: ["ops"],
+        security: [{ bearerAuth: [] }],
+        response: {
+          200: { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } },
+          ...errorResponses(401),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const { contentType, text } = await metrics.render();
+      return reply.type(contentType).send(text);
+    },
+  );
+}
+
+function apiInfoRoutes(app: FastifyInstance, api: ZartApi): void {
+  app.get(
+    "/api/v1/stats",
+    {
+      schema: {
+        summary: "Executions by status",
+        tags: ["ops"],
+        security: [{ bearerAuth: [] }],
+        response: { 200: described(StatsResponse, "Executions by status"), ...errorResponses(401) },
+      },
+    },
+    async () => api.stats(),
+  );
+
+  app.get(
+    "/api/v1/openapi.json",
+    {
+      schema: {
+        summary: "This OpenAPI document",
+        tags: ["ops"],
+        security: [{ bearerAuth: [] }],
+        // Serialised with JSON.stringify: the document is built once and served rarely.
+        response: { 200: { description: "OpenAPI 3 document", type: "object", additionalProperties: true }, ...errorResponses(401) },
+      },
+    },
+    async () => app.swagger(),
+  );
+}

@@ -1,0 +1,62 @@
+/**
+ * Execution records to wire JSON. Outputs are stored as JSON text, so the bodies that carry one are
+ * assembled as text with the stored output spliced in: no parse and re-stringify per request.
+ */
+import type { ErrorInfo, ExecutionRecord } from "../core/types.js";
+import type { ListItem, ScheduleResponse } from "./schemas.js";
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : isoTime(ms);
+}
+
+const str = JSON.stringify;
+
+function errorJson(error: ErrorInfo | null): string {
+  if (error === null) return "null";
+  return str({ ...error, step: error.step ?? null });
+}
+
+/** `GET /executions/:id` body. */
+export function executionJson(execution: ExecutionRecord): string {
+  return (
+    `{"execution_id":${str(execution.id)},"task":${str(execution.task)},"status":"${execution.status}"` +
+    `,"steps_completed":${execution.stepsCompleted},"current_step":${str(execution.currentStep)}` +
+    `,"waiting_for_event":${str(execution.waitingForEvent)},"started_at":${str(isoOrNull(execution.startedAt))}` +
+    `,"completed_at":${str(isoOrNull(execution.completedAt))},"output":${execution.outputJson ?? "null"}` +
+    `,"error":${errorJson(execution.error)},"created_at":"${isoTime(execution.createdAt)}"` +
+    `,"attempt":${execution.attempt},"idempotency_key":${str(execution.idempotencyKey)}}`
+  );
+}
+
+/** `GET /executions/:id/wait` body once the execution is terminal. */
+export function waitDoneJson(execution: ExecutionRecord): string {
+  const error = execution.status === "failed" ? `,"error":${errorJson(execution.error)}` : "";
+  return (
+    `{"execution_id":${str(execution.id)},"status":"${execution.status}","output":${execution.outputJson ?? "null"}` +
+    `,"completed_at":${str(isoOrNull(execution.completedAt))}${error}}`
+  );
+}
+
+export function scheduleResponse(execution: ExecutionRecord): ScheduleResponse {
+  return {
+    execution_id: execution.id,
+    task: execution.task,
+    status: execution.status,
+    created_at: isoTime(execution.createdAt),
+  };
+}
+
+export function listItem(execution: ExecutionRecord): ListItem {
+  return {
+    execution_id: execution.id,
+    task: execution.task,
+    status: execution.status,
+    started_at: isoOrNull(execution.startedAt),
+    created_at: isoTime(execution.createdAt),
+    completed_at: isoOrNull(execution.completedAt),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Request validation from the route schemas in `schemas.ts`, compiled with TypeBox (no type
+ * coercion: `"task": 5` is an error, not the string "5"). Failures become the contract's codes:
+ * a bad body is `invalid_data` naming the field, a bad query parameter is `invalid_request`, and a
+ * malformed execution id in the path is simply `execution_not_found`.
+ */
+import { Compile } from "typebox/compile";
+import { ZartError } from "../core/errors.js";
+
+type JsonSchema = Record<string, unknown>;
+type ValidationResult = { value: unknown } | { error: Error };
+type Validator = (data: unknown) => ValidationResult;
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  message: string;
+  params: Record<string, unknown>;
+}
+
+function fieldOf(error: SchemaError): string {
+  const path = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  if (error.keyword === "required" && Array.isArray(error.params.requiredProperties)) {
+    const missing = String(error.params.requiredProperties[0]);
+    return path === "" ? missing : `${path}.${missing}`;
+  }
+  return path;
+}
+
+/** A one-line message naming the first failing field, e.g. `data must be object`, `task is required`. */
+export function describeFailure(errors: Iterable<unknown>, root: string, schema: object): string {
+  const first = [...errors][0] as SchemaError | undefined;
+  if (!first) return `${root} is invalid`;
+  const field = fieldOf(first);
+  if (first.keyword === "required") return `${field} is required`;
+  if (field === "") return `${root} ${first.message}`;
+  const property = ((schema as JsonSchema).properties as Record<string, JsonSchema> | undefined)?.[field];
+  if (property && Array.isArray(property.enum)) return `${field} must be one of ${property.enum.join(", ")}`;
+  return `${field} ${first.message}`;
+}
+
+function compileBody(schema: JsonSchema): Validator {
+  const check = Compile(schema as Parameters<typeof Compile>[0]);
+  return (data) => {
+    if (check.Check(data)) return { value: data };
+    return { error: new ZartError("invalid_data", describeFailure(check.Errors(data), "body", schema)) };
+  };
+}
+
+function integerProperties(schema: JsonSchema): Set<string> {
+  const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+  return new Set(Object.keys(properties).filter((key) => properties[key]?.type === "integer"));
+}
+
+const INTEGER_TEXT = /^-?\d{1,20}$/;
+
+/**
+ * Query values arrive as strings; integer parameters are converted here (strictly: digits only, so
+ * `1.5`, `1e3`, ` 5` and `` are rejected) before the schema check. A repeated parameter is an error.
+ */
+function compileQuery(schema: JsonSchema): Validator {
+  const check = Compile(schema as Parameters<typeof Compile>[0]);
+  const integers = integerProperties(schema);
+  return (data) => {
+    const input = (data ?? {}) as Record<string, unknown>;
+    const converted: Record<string, unknown> = {};
+    for (const key of Object.keys(input)) {
+      const raw = input[key];
+      if (Array.isArray(raw)) return { error: new ZartError("invalid_request", `${key} must be given once`) };
+      if (integers.has(key)) {
+        if (typeof raw !== "string" || !INTEGER_TEXT.test(raw)) {
+          return { error: new ZartError("invalid_request", `${key} must be an integer`) };
+        }
+        converted[key] = Number(raw);
+      } else {
+        converted[key] = raw;
+      }
+    }
+    if (check.Check(converted)) return { value: converted };
+    return { error: new ZartError("invalid_request", describeFailure(check.Errors(converted), "query", schema)) };
+  };
+}
+
+/** A path id that is not a well-formed execution id names no execution: 404, not 400. */
+function compileParams(schema: JsonSchema): Validator {
+  const check = Compile(schema as Parameters<typeof Compile>[0]);
+  return (data) => {
+    if (check.Check(data)) return { value: data };
+    const id = (data as Record<string, unknown> | null)?.id;
+    const shown = typeof id === "string" ? id.slice(0, 64) : "";
+    return { error: new ZartError("execution_not_found", `No execution found with ID ${shown}`) };
+  };
+}
+
+export function compileValidator(input: { schema: unknown; httpPart?: string }): Validator {
+  const schema = input.schema as JsonSchema;
+  switch (input.httpPart) {
+    case "querystring":
+      return compileQuery(schema);
+    case "params":
+      return compileParams(schema);
+    default:
+      return compileBody(schema);
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * The command line: option precedence (flags > environment > config file > defaults), config
+ * validation, and the processes' exit codes (2 for bad flags or configuration).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { assertSafeBind, ConfigError, type ResolveInput, resolveConfig } from "../src/cli/resolve-config.js";
+import { startServer } from "./support/server-process.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "zart-cli-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function resolveWith(partial: Partial<ResolveInput> & { file?: unknown }) {
+  return resolveConfig({
+    flags: partial.flags ?? {},
+    env: partial.env ?? {},
+    cwd: "/work/app",
+    readFile: () => (typeof partial.file === "string" ? partial.file : JSON.stringify(partial.file ?? {})),
+  });
+}
+
+describe("resolveConfig", () => {
+  it("has the documented defaults", () => {
+    const config = resolveWith({});
+    assert.equal(config.host, "127.0.0.1");
+    assert.equal(config.port, 7700);
+    assert.equal(config.database, "./zart.db");
+    assert.deepEqual(config.tasks, []);
+    assert.deepEqual(config.tokens, []);
+    assert.equal(config.bodyLimitBytes, 1024 * 1024);
+    assert.equal(config.worker.enabled, true);
+    assert.equal(config.worker.concurrency, 50);
+    assert.equal(config.metricsPublic, false);
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it("takes flags over environment over the config file", () => {
+    const file = {
+      port: 1,
+      host: "127.0.0.3",
+      database: "file.db",
+      tasks: ["./file-tasks.ts"],
+      worker: { concurrency: 3, leaseTime: "10s" },
+    };
+    const env = {
+      ZART_PORT: "2",
+      ZART_HOST: "127.0.0.2",
+      ZART_DATABASE_URL: "env.db",
+      ZART_TASKS: "a.ts, b.ts",
+      ZART_CONCURRENCY: "4",
+      ZART_CONFIG: "/etc/zart.json",
+    };
+    const fromFile = resolveWith({ flags: { config: "/etc/zart.json" }, file });
+    assert.equal(fromFile.port, 1);
+    assert.deepEqual(fromFile.tasks, ["/etc/file-tasks.ts"]);
+    assert.equal(fromFile.worker.leaseMs, 10_000);
+    const fromEnv = resolveWith({ env, file });
+    assert.equal(fromEnv.port, 2);
+    assert.equal(fromEnv.host, "127.0.0.2");
+    assert.equal(fromEnv.database, "env.db");
+    assert.deepEqual(fromEnv.tasks, ["/work/app/a.ts", "/work/app/b.ts"]);
+    assert.equal(fromEnv.worker.concurrency, 4);
+    const fromFlags = resolveWith({
+      env,
+      file,
+      flags: { port: "3", host: "localhost", database: "flag.db", tasks: ["x.ts"], concurrency: "5", worker: false },
+    });
+    assert.equal(fromFlags.port, 3);
+    assert.equal(fromFlags.host, "localhost");
+    assert.equal(fromFlags.database, "flag.db");
+    assert.deepEqual(fromFlags.tasks, ["/work/app/x.ts"]);
+    assert.equal(fromFlags.worker.concurrency, 5);
+    assert.equal(fromFlags.worker.enabled, false);
+  });
+
+  it("takes tokens from the environment over the config file", () => {
+    const file = { tokens: ["file"], metricsPublic: true, limits: { bodyBytes: 10, maxPayloadBytes: 20 } };
+    assert.deepEqual(resolveWith({ flags: { config: "c.json" }, file }).tokens, ["file"]);
+    assert.deepEqual(resolveWith({ flags: { config: "c.json" }, file, env: { ZART_API_TOKEN: "one" } }).tokens, ["one"]);
+    assert.deepEqual(resolveWith({ flags: { config: "c.json" }, file, env: { ZART_API_TOKENS: "a, b,,", ZART_API_TOKEN: "one" } }).tokens, [
+      "a",
+      "b",
+    ]);
+    const config = resolveWith({ flags: { config: "c.json" }, file });
+    assert.equal(config.metricsPublic, true);
+    assert.equal(config.bodyLimitBytes, 10);
+    assert.equal(config.maxPayloadBytes, 20);
+  });
+
+  it("refuses a non-loopback host without a token unless allowed", () => {
+    assert.throws(() => assertSafeBind(resolveWith({ flags: { host: "0.0.0.0" } })), ConfigError);
+    assert.throws(() => assertSafeBind(resolveWith({ flags: { host: "10.1.2.3" } })), /refusing to listen on 10\.1\.2\.3/);
+    assertSafeBind(resolveWith({ flags: { host: "0.0.0.0", allowUnauthenticatedRemote: true } }));
+    assertSafeBind(resolveWith({ flags: { host: "0.0.0.0", config: "c" }, file: { allowNonLoopback: true } }));
+    assertSafeBind(resolveWith({ flags: { host: "0.0.0.0" }, env: { ZART_API_TOKEN: "t" } }));
+    for (const host of ["127.0.0.1", "localhost", "::1", "127.1.2.3"]) assertSafeBind(resolveWith({ flags: { host } }));
+  });
+
+  it("rejects bad values with a message naming them", () => {
+    const bad: Array<[Partial<ResolveInput> & { file?: unknown }, RegExp]> = [
+      [{ flags: { port: "abc" } }, /port/],
+      [{ flags: { port: "70000" } }, /port/],
+      [{ env: { ZART_PORT: "-1" } }, /port/],
+      [{ flags: { concurrency: "0" } }, /concurrency/],
+      [{ flags: { logLevel: "loud" } }, /log level/],
+      [{ flags: { config: "c" }, file: "{not json" }, /config file/],
+      [{ flags: { config: "c" }, file: { prot: 1 } }, /unknown key|prot/],
+      [{ flags: { config: "c" }, file: { port: "80" } }, /port/],
+      [{ flags: { config: "c" }, file: { worker: { leaseTime: "soon" } } }, /leaseTime/],
+      [{ flags: { config: "c" }, file: { limits: { bodyBytes: 0 } } }, /bodyBytes/],
+    ];
+    for (const [input, message] of bad)
+      assert.throws(
+        () => resolveWith(input),
+        (e: Error) => e instanceof ConfigError && message.test(e.message),
+        JSON.stringify(input),
+      );
+  });
+});
+
+function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ZART_API_TOKEN: "", ZART_API_TOKENS: "", ...env } });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (c: Buffer) => (out += c));
+    child.stderr.on("data", (c: Buffer) => (err += c));
+    child.on("exit", (code) => resolve({ code, out, err }));
+  });
+}
+
+describe("processes", () => {
+  it("exit 2 with a clear message on bad flags and configuration", async () => {
+    const badConfig = join(dir, "bad.json");
+    writeFileSync(badConfig, JSON.stringify({ tokens: "not-a-list" }));
+    const results = await Promise.all([
+      run(["bin/zart-server.js", "--port", "abc"]),
+      run(["bin/zart-server.js", "--no-such-flag"]),
+      run(["bin/zart-server.js", "--config", badConfig]),
+      run(["bin/zart-server.js", "--host", "0.0.0.0", "--database", join(dir, "x.db")]),
+      run(["bin/zart-server.js", "--tasks", join(dir, "missing-module.ts"), "--database", join(dir, "y.db")]),
+      run(["bin/zart.js", "frobnicate"]),
+    ]);
+    for (const r of results) assert.equal(r.code, 2, r.err + r.out);
+    assert.match(results[0]?.err ?? "", /port/);
+    assert.match(results[2]?.err ?? "", /tokens/);
+    assert.match(results[3]?.err ?? "", /refusing to listen on 0\.0\.0\.0/);
+    assert.match(results[4]?.err ?? "", /missing-module/);
+  });
+
+  it("zart migrate creates the database and exits 0", async () => {
+    const db = join(dir, "migrated.db");
+    const r = await run(["bin/zart.js", "migrate", "--database", db]);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(existsSync(db));
+    assert.match(r.out, /migrations applied: sqlite/);
+  });
+
+  it("zart worker runs tasks from the database and stops on SIGTERM with 0", async () => {
+    const api = await startServer({ args: ["--no-worker"], dir });
+    try {
+      const created = await fetch(`${api.url}/api/v1/executions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ task: "echo", data: { via: "worker" } }),
+      });
+      const { execution_id: id } = (await created.json()) as { execution_id: string };
+      const worker = spawn(process.execPath, ["bin/zart.js", "worker", "--database", api.dbPath, "--log-level", "warn"], { cwd: ROOT });
+      const exit = new Promise<number | null>((resolve) => worker.on("exit", resolve));
+      const done = (await (await fetch(`${api.url}/api/v1/executions/${id}/wait?timeout=20`)).json()) as { output: unknown };
+      assert.deepEqual(done.output, { echo: { via: "worker" } });
+      worker.kill("SIGTERM");
+      assert.equal(await exit, 0);
+    } finally {
+      assert.equal(await api.stop(), 0);
+    }
+  });
+
+  it("loads user task modules in TypeScript and JavaScript, named and default exports", async () => {
+    const index = join(ROOT, "src/index.ts");
+    writeFileSync(
+      join(dir, "ts-tasks.ts"),
+      `import { defineTask } from ${JSON.stringify(index)};\n` +
+        "export const hello = defineTask({ name: 'hello', async run(ctx, data: { name: string }) { return ctx.step('greet', () => 'hi ' + data.name); } });\n" +
+        "export default [hello];\n",
+    );
+    writeFileSync(
+      join(dir, "js-tasks.mjs"),
+      `import { defineTask } from ${JSON.stringify(index)};\n` +
+        "export default defineTask({ name: 'twice', async run(ctx, data) { return ctx.step('double', () => data.n * 2); } });\n",
+    );
+    const server = await startServer({ args: ["--tasks", join(dir, "ts-tasks.ts"), "--tasks", join(dir, "js-tasks.mjs")] });
+    try {
+      assert.match(server.output.find((l) => l.includes("tasks:")) ?? "", /hello, twice/);
+      const schedule = async (task: string, data: unknown) => {
+        const r = await fetch(`${server.url}/api/v1/executions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ task, data }),
+        });
+        const { execution_id: id } = (await r.json()) as { execution_id: string };
+        return ((await (await fetch(`${server.url}/api/v1/executions/${id}/wait?timeout=10`)).json()) as { output: unknown }).output;
+      };
+      assert.equal(await schedule("hello", { name: "ada" }), "hi ada");
+      assert.equal(await schedule("twice", { n: 21 }), 42);
+      assert.equal(
+        (
+          await fetch(`${server.url}/api/v1/executions`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: '{"task":"echo","data":{}}',
+          })
+        ).status,
+        422,
+      );
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+
+  it("--allow-unauthenticated-remote binds a non-loopback address and says auth is off", async () => {
+    const server = await startServer({ args: ["--host", "0.0.0.0", "--allow-unauthenticated-remote", "--no-worker"] });
+    try {
+      assert.match(server.output.find((l) => l.includes("auth:")) ?? "", /OFF/);
+      assert.equal((await fetch(`${server.url.replace("0.0.0.0", "127.0.0.1")}/healthz`)).status, 200);
+    } finally {
+      assert.equal(await server.stop(), 0);
+    }
+  });
+});

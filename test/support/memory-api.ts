@@ -1,0 +1,153 @@
+/**
+ * A small in-memory ZartApi for developing route logic without the engine. Final tests run the real
+ * server process; this is only for quick `app.inject()` checks of the HTTP layer.
+ */
+import { randomBytes } from "node:crypto";
+import { ZartError } from "../../src/core/errors.js";
+import { checkJsonSchema } from "../../src/core/schema.js";
+import { type ExecutionRecord, emptyCounts, isTerminal, type StatusCounts } from "../../src/core/types.js";
+import type { ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "../../src/engine/api.js";
+import type { ListQuery, ListResult, StepDetail } from "../../src/store/store.js";
+
+export class MemoryApi implements ZartApi {
+  readonly executions = new Map<string, ExecutionRecord>();
+  private readonly byKey = new Map<string, string>();
+  private readonly waits = new Map<string, { event: string; schemaJson: string | null }>();
+  private readonly waiters = new Set<{ id: string; wake: () => void }>();
+  private seq = 0;
+
+  constructor(private readonly taskSchemas: Record<string, string | null>) {}
+
+  async schedule(request: ScheduleRequest): Promise<ScheduleResult> {
+    if (!(request.task in this.taskSchemas)) throw new ZartError("task_not_registered", `No task named ${request.task}`);
+    if (request.idempotencyKey !== undefined) {
+      const existing = this.executions.get(this.byKey.get(request.idempotencyKey) ?? "");
+      if (existing) {
+        if (existing.task !== request.task) throw new ZartError("execution_already_exists", "Key used by another task");
+        return { execution: existing, created: false };
+      }
+    }
+    const schema = this.taskSchemas[request.task];
+    if (schema) {
+      const message = checkJsonSchema(schema, request.data, "data");
+      if (message) throw new ZartError("invalid_data", message);
+    }
+    const now = Date.now() + this.seq++;
+    const execution: ExecutionRecord = {
+      id: `exec-${randomBytes(8).toString("hex")}`,
+      task: request.task,
+      status: "pending",
+      dataJson: JSON.stringify(request.data),
+      idempotencyKey: request.idempotencyKey ?? null,
+      createdAt: now,
+      updatedAt: now,
+      startedAt: null,
+      completedAt: null,
+      outputJson: null,
+      error: null,
+      stepsCompleted: 0,
+      currentStep: null,
+      waitingForEvent: null,
+      attempt: 0,
+      runnableAt: now,
+      leaseToken: 0,
+      leaseOwner: null,
+    };
+    this.executions.set(execution.id, execution);
+    if (request.idempotencyKey !== undefined) this.byKey.set(request.idempotencyKey, execution.id);
+    return { execution, created: true };
+  }
+
+  async get(id: string): Promise<ExecutionRecord> {
+    const execution = this.executions.get(id);
+    if (!execution) throw new ZartError("execution_not_found", `No execution found with ID ${id}`);
+    return execution;
+  }
+
+  async list(query: ListQuery): Promise<ListResult> {
+    const all = [...this.executions.values()]
+      .filter((e) => (!query.status || e.status === query.status) && (!query.task || e.task === query.task))
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    if (query.order === "desc") all.reverse();
+    return { executions: all.slice(query.offset, query.offset + query.limit), total: all.length };
+  }
+
+  async cancel(id: string): Promise<ExecutionRecord> {
+    const execution = await this.get(id);
+    if (execution.status === "completed" || execution.status === "failed") {
+      throw new ZartError("execution_not_cancellable", `Execution ${id} is ${execution.status}`);
+    }
+    this.finish(id, { status: "cancelled" });
+    return execution;
+  }
+
+  /** Test helper: put an execution in `waiting` for an event. */
+  waitFor(id: string, event: string, schemaJson: string | null = null): void {
+    const execution = this.executions.get(id);
+    if (!execution) return;
+    Object.assign(execution, { status: "waiting", waitingForEvent: event, currentStep: event });
+    this.waits.set(id, { event, schemaJson });
+  }
+
+  /** Test helper: move an execution to a terminal status. */
+  finish(id: string, patch: Partial<ExecutionRecord>): void {
+    const execution = this.executions.get(id);
+    if (!execution) return;
+    Object.assign(execution, { completedAt: Date.now(), waitingForEvent: null, currentStep: null }, patch);
+    this.waits.delete(id);
+    for (const waiter of this.waiters) if (waiter.id === id) waiter.wake();
+  }
+
+  async deliverEvent(id: string, eventName: string, payloadJson: string): Promise<void> {
+    const execution = await this.get(id);
+    const wait = this.waits.get(id);
+    if (!wait || wait.event !== eventName || isTerminal(execution.status)) {
+      throw new ZartError("not_waiting_for_event", `Execution ${id} is not waiting for ${eventName}`);
+    }
+    if (wait.schemaJson) {
+      const message = checkJsonSchema(wait.schemaJson, JSON.parse(payloadJson), "payload");
+      if (message) throw new ZartError("invalid_data", message);
+    }
+    this.waits.delete(id);
+    Object.assign(execution, { status: "pending", waitingForEvent: null });
+  }
+
+  async waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionRecord> {
+    const execution = await this.get(id);
+    if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
+    await new Promise<void>((resolve) => {
+      const waiter = { id, wake: done };
+      const timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener("abort", done, { once: true });
+      this.waiters.add(waiter);
+      const waiters = this.waiters;
+      function done() {
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+    });
+    return this.get(id);
+  }
+
+  async stats(): Promise<StatusCounts> {
+    const counts = emptyCounts();
+    for (const e of this.executions.values()) counts[e.status]++;
+    return counts;
+  }
+
+  async stepDetail(): Promise<StepDetail> {
+    return { steps: [], attempts: [] };
+  }
+
+  async ready(): Promise<void> {}
+
+  async tasks(): Promise<TaskInfo[]> {
+    return Object.entries(this.taskSchemas).map(([name, inputSchemaJson]) => ({ name, inputSchemaJson, local: true }));
+  }
+
+  openWaiters(): number {
+    return this.waiters.size;
+  }
+}

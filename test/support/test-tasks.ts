@@ -1,0 +1,30 @@
+/** Tasks for the HTTP tests: the bundled examples plus a long step that honours cancellation. */
+import { defineTask } from "../../src/core/task.js";
+
+export { echo, flaky, onboarding, sleep } from "../../src/tasks/examples.js";
+
+/** A step that runs until its signal fires (cancel, shutdown) or 60 s pass. */
+export const blocker = defineTask({
+  name: "blocker",
+  async run(ctx) {
+    await ctx.step("block", (step) => {
+      return new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => resolve("done"), 60_000);
+        step.signal.addEventListener("abort", () => {
+          clearTimeout(timer);
+          reject(new Error("aborted"));
+        });
+      });
+    });
+    return { finished: true };
+  },
+});
+
+/** Waits for a `ping` event with no payload schema and returns whatever payload arrived. */
+export const inbox = defineTask({
+  name: "inbox",
+  async run(ctx) {
+    const payload = await ctx.waitForEvent("ping");
+    return { payload };
+  },
+});
