@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { Type } from "typebox";
 import { ManualClock } from "../src/core/clock.js";
 import { toMs } from "../src/core/duration.js";
 import { NonRetryableError } from "../src/core/errors.js";
@@ -100,6 +101,12 @@ describe("schemas", () => {
     assert.equal(compiled.jsonSchemaText, null, "no JSON Schema: only local validation");
     assert.deepEqual(await compiled.validate({ n: 1 }, "data"), { ok: true });
     assert.deepEqual(await compiled.validate({ n: -1 }, "data"), { ok: false, message: "data.n: must be a positive number" });
+  });
+
+  test("a TypeBox type is accepted as an input schema and validates", async () => {
+    const task = defineTask({ name: "typed", input: Type.Object({ email: Type.String() }), run: () => 1 });
+    assert.deepEqual(await task.input?.validate({ email: "a@b" }, "data"), { ok: true });
+    assert.deepEqual(await task.input?.validate({ email: 1 }, "data"), { ok: false, message: "data.email must be string" });
   });
 
   test("task definitions refuse bad names and compile schemas up front", () => {

@@ -17,7 +17,8 @@ type StandardResult =
   | { value: unknown; issues?: undefined }
   | { issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }> };
 
-export type SchemaInput = Record<string, unknown> | StandardSchemaLike;
+/** JSON Schema (any object: TypeBox types are JSON Schema objects) or a Standard Schema validator. */
+export type SchemaInput = object | StandardSchemaLike;
 
 export type Validation = { ok: true } | { ok: false; message: string };
 

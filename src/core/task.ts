@@ -21,7 +21,7 @@ export interface StepContext {
 export interface WaitForEventOptions {
   timeout?: Duration;
   /** JSON Schema (or TypeBox type) the payload must match; checked at delivery (422 invalid_data). */
-  schema?: Record<string, unknown>;
+  schema?: object;
 }
 
 /** What a task's `run` receives. Every method is durable: its outcome is recorded and replayed. */

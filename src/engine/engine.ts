@@ -77,6 +77,7 @@ export class Engine implements ZartApi {
       tasks: options.tasks,
       options: worker,
       onClaim: (count, ms) => metrics.claimed(count, ms),
+      onLaunch: (task) => metrics.started(task),
       runnerDeps: {
         clock,
         logger,
@@ -88,6 +89,7 @@ export class Engine implements ZartApi {
         commitProgress: (checkpoint) => this.committer.submitProgress(checkpoint),
         onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
         onTerminal: (execution) => this.rememberTerminal(execution),
+        onStepFinished: (task, step, ms, ok) => metrics.stepFinished(task, step, ms, ok),
       },
     });
   }

@@ -1,6 +1,8 @@
 /** Engine events for metrics. The server plugs prom-client in; the default does nothing. */
 export interface EngineMetrics {
   scheduled(task: string): void;
+  /** A worker of this process began a run of an execution (a claim or an eager start). */
+  started(task: string): void;
   /** An execution finished a run on this worker: completed / failed / parked / requeued / aborted. */
   finished(task: string, outcome: string, executionId: string): void;
   stepFinished(task: string, step: string, ms: number, ok: boolean): void;
@@ -9,6 +11,7 @@ export interface EngineMetrics {
 
 export const noMetrics: EngineMetrics = {
   scheduled() {},
+  started() {},
   finished() {},
   stepFinished() {},
   claimed() {},

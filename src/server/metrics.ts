@@ -20,6 +20,7 @@ export class ServerMetrics implements EngineMetrics {
   private sources: MetricsSources | null = null;
   private readonly httpDuration: Histogram<"route" | "method" | "status">;
   private readonly scheduledTotal: Counter<"task">;
+  private readonly startedTotal: Counter<"task">;
   private readonly runs: Counter<"task" | "outcome">;
   private readonly completed: Counter<"task">;
   private readonly failed: Counter<"task">;
@@ -39,6 +40,7 @@ export class ServerMetrics implements EngineMetrics {
     });
     const byTask = (name: string, help: string) => new Counter({ name, help, labelNames: ["task"], registers });
     this.scheduledTotal = byTask("zart_executions_scheduled_total", "Executions created through this process, by task");
+    this.startedTotal = byTask("zart_executions_started_total", "Runs of executions begun by this process's workers, by task");
     this.completed = byTask("zart_executions_completed_total", "Executions completed by this process's workers, by task");
     this.failed = byTask("zart_executions_failed_total", "Executions failed in this process's workers, by task");
     this.runs = new Counter({
@@ -101,6 +103,9 @@ export class ServerMetrics implements EngineMetrics {
   // ── EngineMetrics ───────────────────────────────────────────────────────────
   scheduled(task: string): void {
     this.scheduledTotal.inc({ task });
+  }
+  started(task: string): void {
+    this.startedTotal.inc({ task });
   }
   finished(task: string, outcome: string): void {
     this.runs.inc({ task, outcome });

@@ -35,6 +35,7 @@ export class OutcomeLog implements EngineMetrics {
   private watchers = new Set<() => void>();
 
   scheduled(): void {}
+  started(): void {}
   stepFinished(): void {}
   claimed(): void {}
 

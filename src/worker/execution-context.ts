@@ -31,7 +31,7 @@ export interface ContextDeps {
   /** Commits a checkpoint through the group committer; false when fenced out. */
   commit(checkpoint: Checkpoint): Promise<boolean>;
   commitProgress(checkpoint: Checkpoint): void;
-  onStepFinished?(step: string, ms: number, ok: boolean): void;
+  onStepFinished?(task: string, step: string, ms: number, ok: boolean): void;
 }
 
 /** A step row to write when the execution parks, and what it waits for. */
@@ -236,7 +236,7 @@ export class ExecutionContext implements WorkflowContext {
         const resultJson = encodeJson(value, `Result of step "${name}"`, this.deps.maxPayloadBytes);
         const done = this.newRecord(name, "step", "completed", { resultJson, attempts: attempt, startedAt });
         await this.record(done, failures, true);
-        this.deps.onStepFinished?.(name, this.deps.clock.now() - attemptStart, true);
+        this.deps.onStepFinished?.(this.taskName, name, this.deps.clock.now() - attemptStart, true);
         return value;
       } catch (thrown) {
         if (this.signal.aborted) throw this.signal.reason;
@@ -251,7 +251,7 @@ export class ExecutionContext implements WorkflowContext {
         endedAt: this.deps.clock.now(),
         error: info,
       });
-      this.deps.onStepFinished?.(name, this.deps.clock.now() - attemptStart, false);
+      this.deps.onStepFinished?.(this.taskName, name, this.deps.clock.now() - attemptStart, false);
       if (!shouldRetry(policy, attempt, error)) {
         const failed = this.newRecord(name, "step", "failed", { error: info, attempts: attempt, startedAt });
         await this.record(failed, failures, true);

@@ -27,6 +27,7 @@ export interface WorkerDeps {
   options: ResolvedWorkerOptions;
   runnerDeps: RunnerDeps;
   onClaim?(count: number, ms: number): void;
+  onLaunch?(task: string): void;
 }
 
 export class Worker {
@@ -143,7 +144,10 @@ export class Worker {
     switch (notice.kind) {
       case "runnable":
         if (!this.deps.tasks.has(notice.task)) return;
-        if (notice.at > this.deps.clock.now()) return this.armWake(notice.at);
+        if (notice.at > this.deps.clock.now()) {
+          this.armWake(notice.at);
+          return;
+        }
         this.mayHaveMore = true;
         this.kick();
         return;
@@ -194,6 +198,7 @@ export class Worker {
     const task = this.deps.tasks.get(item.execution.task);
     if (!task) return; // cannot happen: claims are filtered by our task names
     const runner = new ExecutionRunner(item, task, this.deps.runnerDeps);
+    this.deps.onLaunch?.(task.name);
     this.running.set(item.execution.id, runner);
     void runner.done.then(() => {
       this.running.delete(item.execution.id);
