@@ -252,7 +252,7 @@ describe("leases, fencing and shutdown", () => {
       const { execution } = await h.engine.schedule({ task: "drain", data: {} });
       await started.promise;
       const stopping = h.engine.stop();
-      await h.clock.whenSleeping(0);
+      await h.clock.whenSleeping(1); // the shutdown grace period
       h.clock.advance(5000);
       await stopping;
       const released = await h.engine.get(execution.id);
@@ -263,6 +263,42 @@ describe("leases, fencing and shutdown", () => {
       const done = await h.engine.waitForTerminal(execution.id, LONG);
       assert.equal(done.status, "completed");
       assert.equal(JSON.parse(done.outputJson ?? "null"), "resumed");
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("code that ignores its signal", () => {
+  test("a run stuck outside any step still times out, and shutdown does not wait for it", async () => {
+    const never = new Promise<never>(() => {});
+    const started = [deferred(), deferred()];
+    let runs = 0;
+    const task = defineTask({
+      name: "stuck",
+      timeout: "1m",
+      async run(ctx) {
+        await ctx.step(`first-${ctx.executionId}`, () => 1);
+        started[runs++]?.resolve();
+        await never; // not a ctx call: only the runner's own abort race can end this run
+      },
+    });
+    const h = await createTestEngine({ tasks: [task], worker: { shutdownGraceMs: 5000 } });
+    try {
+      const { execution } = await h.engine.schedule({ task: "stuck", data: {} });
+      await started[0]?.promise;
+      h.clock.advance(60_000);
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.equal(done.status, "failed");
+      assert.equal(done.error?.code, "timeout");
+
+      const second = (await h.engine.schedule({ task: "stuck", data: {} })).execution;
+      await started[1]?.promise;
+      const stopping = h.engine.stop();
+      await h.clock.whenSleeping(1); // the shutdown grace period
+      h.clock.advance(5000);
+      await stopping;
+      assert.equal((await h.store.getExecution(second.id))?.status, "pending", "released for another worker");
     } finally {
       await h.close();
     }

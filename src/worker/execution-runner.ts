@@ -55,7 +55,13 @@ export class ExecutionRunner {
     if (invalid) return this.finish({ status: "failed", error: invalid, stepsCompleted: this.ctx.stepsCompleted });
     const cancelTimer = deadline === null ? null : clock.setTimer(deadline - clock.now(), () => this.ctx.abort("timeout"));
     try {
-      let outcome = await Promise.race([this.startRun(data), this.ctx.suspended().then((): RunOutcome => ({ kind: "suspended" }))]);
+      // The abort race matters when user code waits on something of its own, outside any ctx call:
+      // cancel, timeout, lost lease and shutdown must conclude the run without its cooperation.
+      let outcome = await Promise.race([
+        this.startRun(data),
+        this.ctx.suspended().then((): RunOutcome => ({ kind: "suspended" })),
+        this.aborted(),
+      ]);
       if (outcome.kind === "suspended") {
         await this.ctx.settle();
         // Let a rejection from a parallel branch reach the run's promise before deciding to park.
@@ -66,6 +72,15 @@ export class ExecutionRunner {
     } finally {
       cancelTimer?.();
     }
+  }
+
+  private aborted(): Promise<RunOutcome> {
+    const { signal } = this.ctx;
+    return new Promise((resolve) => {
+      const settle = () => resolve({ kind: "threw", error: signal.reason as Error });
+      if (signal.aborted) settle();
+      else signal.addEventListener("abort", settle, { once: true });
+    });
   }
 
   private startRun(data: unknown): Promise<RunOutcome> {

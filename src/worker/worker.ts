@@ -126,12 +126,10 @@ export class Worker {
     await this.claiming;
     if (this.running.size > 0) {
       const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      let cancelGrace: () => void = () => {};
-      const grace = new Promise<void>((resolve) => {
-        cancelGrace = this.deps.clock.setTimer(this.deps.options.shutdownGraceMs, resolve);
-      });
+      const endGrace = new AbortController();
+      const grace = this.deps.clock.sleep(this.deps.options.shutdownGraceMs, endGrace.signal).catch(() => {});
       await Promise.race([idle, grace]);
-      cancelGrace();
+      endGrace.abort();
     }
     // Whatever is still running is told to stop; its runner releases the lease (requeue at once), so
     // another worker resumes it immediately instead of after the lease expires.
