@@ -27,8 +27,9 @@ import type {
 } from "../store.js";
 import { applyCheckpoints, renewLeases } from "./checkpoint-writer.js";
 import { claim, nextWakeAt } from "./claim.js";
-import { cancelExecution, createExecution, deliverEvent } from "./execution-commands.js";
+import { cancelExecution, deliverEvent } from "./execution-commands.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./execution-queries.js";
+import { InsertBatcher } from "./insert-batcher.js";
 import { runMigrations } from "./migration-runner.js";
 import { migrations } from "./migrations.js";
 import { NoticeHub } from "./notice-hub.js";
@@ -49,6 +50,7 @@ export class SqliteStore implements Store {
   readonly description: string;
   private readonly conn: Connection;
   private readonly notices: NoticeHub;
+  private readonly inserts: InsertBatcher;
   private readonly logger: Logger;
 
   private constructor(db: Database.Database, path: string, logger: Logger) {
@@ -56,6 +58,7 @@ export class SqliteStore implements Store {
     this.conn = { db, sql: new StatementCache(db) };
     this.logger = logger;
     this.notices = new NoticeHub(logger);
+    this.inserts = new InsertBatcher(this.conn, (notices) => this.notices.emit(notices));
   }
 
   /** Opens (creating if needed) the file and sets the connection pragmas; the schema comes from `migrate()`. */
@@ -90,10 +93,8 @@ export class SqliteStore implements Store {
     this.conn.sql.get("SELECT 1").get();
   }
 
-  async createExecution(input: NewExecution): Promise<CreateResult> {
-    const { result, notices } = createExecution(this.conn, input);
-    this.notices.emit(notices);
-    return result;
+  createExecution(input: NewExecution): Promise<CreateResult> {
+    return this.inserts.submit(input);
   }
 
   async getExecution(id: string): Promise<ExecutionRecord | null> {
