@@ -140,3 +140,19 @@ describe("manual clock", () => {
     assert.equal(clock.pendingTimers(), 0);
   });
 });
+
+describe("database URLs", () => {
+  test("SQLite paths, prefixes and the sync option; Postgres schema and pool size", async () => {
+    const { splitSqliteUrl, splitPostgresUrl } = await import("../src/store/open-store.js");
+    assert.deepEqual(splitSqliteUrl("./zart.db"), { path: "./zart.db", sync: undefined });
+    assert.deepEqual(splitSqliteUrl("sqlite:/var/z.db?sync=full"), { path: "/var/z.db", sync: "full" });
+    assert.deepEqual(splitSqliteUrl("file:z.db"), { path: "z.db", sync: undefined });
+    assert.throws(() => splitSqliteUrl("z.db?sync=sometimes"), /sync must be/);
+    assert.deepEqual(splitPostgresUrl("postgres://u:p@h:5/db?schema=zz&pool_size=4&sslmode=disable"), {
+      connectionUrl: "postgres://u:p@h:5/db?sslmode=disable",
+      schema: "zz",
+      poolSize: 4,
+    });
+    assert.throws(() => splitPostgresUrl("postgres://h/db?pool_size=0"), /pool_size/);
+  });
+});

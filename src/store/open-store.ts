@@ -23,10 +23,25 @@ export function isPostgresUrl(url: string): boolean {
 }
 
 export function sqlitePathFromUrl(url: string): string {
-  if (url.startsWith("sqlite://")) return url.slice("sqlite://".length);
-  if (url.startsWith("sqlite:")) return url.slice("sqlite:".length);
-  if (url.startsWith("file:")) return url.slice("file:".length);
-  return url;
+  return splitSqliteUrl(url).path;
+}
+
+/**
+ * `./zart.db`, `sqlite:./zart.db`, `file:/var/lib/zart.db`, optionally with `?sync=full` (fsync every
+ * commit: survives power loss, slower) or `?sync=normal` (the default: survives kill -9).
+ */
+export function splitSqliteUrl(url: string): { path: string; sync?: "normal" | "full" } {
+  const [location = "", query] = url.split("?", 2) as [string, string | undefined];
+  let path = location;
+  for (const prefix of ["sqlite://", "sqlite:", "file:"]) {
+    if (path.startsWith(prefix)) {
+      path = path.slice(prefix.length);
+      break;
+    }
+  }
+  const sync = new URLSearchParams(query ?? "").get("sync");
+  if (sync !== null && sync !== "normal" && sync !== "full") throw new RangeError(`sync must be "normal" or "full", got "${sync}"`);
+  return { path, sync: sync ?? undefined };
 }
 
 /**
@@ -57,5 +72,6 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     });
   }
   const { SqliteStore } = await import("./sqlite/sqlite-store.js");
-  return SqliteStore.open({ path: sqlitePathFromUrl(url), sync: options.sqliteSync, logger: options.logger });
+  const { path, sync } = splitSqliteUrl(url);
+  return SqliteStore.open({ path, sync: sync ?? options.sqliteSync, logger: options.logger });
 }
