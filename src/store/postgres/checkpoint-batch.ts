@@ -6,8 +6,8 @@
  * in a checkpoint can write to an execution whose lease it does not hold.
  */
 import type { StepRecord } from "../../core/types.js";
+import { encodeError } from "../row-mapping.js";
 import type { Checkpoint, ExecutionPatch, Notice } from "../store.js";
-import { encodeError } from "./row-mapping.js";
 
 interface PatchJson {
   status: ExecutionPatch["status"];

@@ -4,8 +4,8 @@
  * window in JavaScript. Each returns the notices its commit warrants; the store emits them after commit.
  */
 import type { ExecutionRecord } from "../../core/types.js";
+import { EXECUTION_COLUMNS, type ExecutionRow, toExecution } from "../row-mapping.js";
 import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
-import { EXECUTION_COLUMNS, type ExecutionRow, toExecution } from "./row-mapping.js";
 import { inTransaction, type SqlContext } from "./sql-context.js";
 
 /**

@@ -19,7 +19,6 @@ import {
   type StatusCounts,
   type TaskRegistration,
 } from "../../core/types.js";
-import type { ListQuery, ListResult, StepDetail } from "../store.js";
 import {
   ATTEMPT_COLUMNS,
   type AttemptRow,
@@ -32,7 +31,8 @@ import {
   toExecution,
   toStep,
   toTask,
-} from "./row-mapping.js";
+} from "../row-mapping.js";
+import type { ListQuery, ListResult, StepDetail } from "../store.js";
 import type { SqlContext } from "./sql-context.js";
 
 export async function getExecution(ctx: SqlContext, id: string): Promise<ExecutionRecord | null> {

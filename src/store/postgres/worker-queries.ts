@@ -16,9 +16,10 @@
  *   price of one more index on the hot update path and over-locking rows of other tasks during a claim.
  * - steps of claimed executions: Bitmap Index Scan on steps_pkey with execution_id = ANY: 0.2 ms.
  */
+
+import { EXECUTION_COLUMNS, type ExecutionRow, STEP_COLUMNS, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice } from "../store.js";
 import { checkpointNotice, encodeBatch } from "./checkpoint-batch.js";
-import { EXECUTION_COLUMNS, type ExecutionRow, STEP_COLUMNS, type StepRow, toExecution, toStep } from "./row-mapping.js";
 import type { SqlContext } from "./sql-context.js";
 
 /**

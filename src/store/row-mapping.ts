@@ -1,7 +1,7 @@
 /**
- * Row shapes as node-postgres returns them (int8 already parsed to numbers by this store's type parser) and
- * their mapping to the shared records. User JSON (data, output, results) stays text end to end; only
- * `error` (our own small ErrorInfo) is parsed.
+ * Row shapes as both stores return them (the two schemas use the same column names; Postgres int8 columns
+ * arrive as numbers through that store's type parser) and their mapping to the shared records. User JSON
+ * (data, output, results) stays text end to end; only `error` (our own small ErrorInfo) is parsed.
  */
 import type {
   AttemptRecord,
@@ -12,7 +12,7 @@ import type {
   StepRecord,
   StepState,
   TaskRegistration,
-} from "../../core/types.js";
+} from "../core/types.js";
 
 export const EXECUTION_COLUMNS =
   "id, task, status, data, idempotency_key, created_at, updated_at, started_at, completed_at, output, error, " +
@@ -83,7 +83,7 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
   return {
     id: row.id,
     task: row.task,
-    // The column only ever receives ExecutionStatus values (every write is this store's SQL).
+    // The column only ever receives ExecutionStatus values (every write is the stores' own SQL).
     status: row.status as ExecutionStatus,
     dataJson: row.data,
     idempotencyKey: row.idempotency_key,
