@@ -164,14 +164,23 @@ describe("processes", () => {
   it("zart worker runs tasks from the database and stops on SIGTERM with 0", async () => {
     const api = await startServer({ args: ["--no-worker"], dir });
     try {
-      const created = await fetch(`${api.url}/api/v1/executions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ task: "echo", data: { via: "worker" } }),
-      });
-      const { execution_id: id } = (await created.json()) as { execution_id: string };
+      const schedule = () =>
+        fetch(`${api.url}/api/v1/executions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ task: "echo", data: { via: "worker" } }),
+        });
+      // An API-only server hosts no tasks: until a worker registers `echo`, nobody would run it.
+      assert.equal((await schedule()).status, 422);
       const worker = spawn(process.execPath, ["bin/zart.js", "worker", "--database", api.dbPath, "--log-level", "warn"], { cwd: ROOT });
       const exit = new Promise<number | null>((resolve) => worker.on("exit", resolve));
+      await new Promise<void>((resolve, reject) => {
+        worker.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("zart worker running") && resolve());
+        worker.once("exit", () => reject(new Error("worker exited before it was running")));
+      });
+      const created = await schedule();
+      assert.equal(created.status, 201);
+      const { execution_id: id } = (await created.json()) as { execution_id: string };
       const done = (await (await fetch(`${api.url}/api/v1/executions/${id}/wait?timeout=20`)).json()) as { output: unknown };
       assert.deepEqual(done.output, { echo: { via: "worker" } });
       worker.kill("SIGTERM");

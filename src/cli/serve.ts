@@ -12,7 +12,13 @@ import type { ResolvedConfig } from "./resolve-config.js";
 import { onShutdownSignal } from "./signals.js";
 
 export async function serve(config: ResolvedConfig): Promise<void> {
-  const loaded = await loadTaskModules(config.tasks);
+  // An API-only server without --tasks hosts nothing: it learns tasks (and their input schemas) from
+  // the workers' registrations in the store, so it never accepts work that no worker runs. The bundled
+  // examples are only the default for a server that also runs them.
+  const loaded =
+    config.worker.enabled || config.tasks.length > 0
+      ? await loadTaskModules(config.tasks)
+      : { tasks: [], sources: ["learned from the workers' registrations"] };
   const { logger, flush } = createLogger(config.logLevel);
   const store = await openStore(config.database, { logger });
   const metrics = new ServerMetrics();
@@ -39,7 +45,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
   );
   const url = await server.app.listen({ host: config.host, port: config.port });
 
-  const names = loaded.tasks.map((t) => t.name).join(", ");
+  const names = loaded.tasks.map((t) => t.name).join(", ") || "none hosted here";
   let auth = "off (no token configured; listening on loopback only)";
   if (config.tokens.length > 0) auth = `on (${config.tokens.length} bearer token${config.tokens.length === 1 ? "" : "s"})`;
   else if (config.allowNonLoopback)
