@@ -37,3 +37,49 @@ test("eager start runs the execution here without a claim; the remembered result
     await h.close();
   }
 });
+
+test("prefetch claims beyond the free slots in one round trip; shutdown hands the buffer back at once", async () => {
+  const gate = deferred();
+  const holding = deferred();
+  const task = defineTask({
+    name: "prefetched",
+    async run(ctx, data: { n: number }) {
+      if (data.n === 0)
+        await ctx.step("hold", () => {
+          holding.resolve();
+          return gate.promise;
+        });
+      return data.n;
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: false });
+  try {
+    const ids: string[] = [];
+    for (let n = 0; n < 5; n++) ids.push((await h.engine.schedule({ task: "prefetched", data: { n } })).execution.id);
+    await h.restart({ worker: { concurrency: 1, prefetch: 4 } });
+    await holding.promise;
+    // One slot, held by n=0, yet nothing is pending: all five were claimed in one round trip; those
+    // ahead of n=0 ran, the rest wait in the buffer leased to this worker (without prefetch: pending).
+    const counts = await h.store.countByStatus();
+    assert.equal(counts.pending, 0);
+    assert.equal(counts.running + counts.completed, 5);
+    assert.ok(counts.running >= 1);
+    const stopping = h.engine.stop();
+    await h.clock.whenSleeping(1); // the shutdown grace period
+    h.clock.advance(10_000);
+    await stopping;
+    const after = await h.store.countByStatus();
+    assert.deepEqual(
+      [after.pending, after.running, after.completed],
+      [counts.running, 0, counts.completed],
+      "the running and buffered ones are handed back",
+    );
+    assert.equal((await h.store.getExecution(ids[0]!))?.status, "pending");
+    gate.resolve();
+    await h.restart({ worker: { concurrency: 2, prefetch: 2 } });
+    for (const id of ids) assert.equal((await h.engine.waitForTerminal(id, 1e9)).status, "completed");
+  } finally {
+    gate.resolve();
+    await h.close();
+  }
+});

@@ -5,8 +5,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
-import type { Store } from "../store/store.js";
-import type { ExecutionRunner } from "./execution-runner.js";
+import type { Fence, Store } from "../store/store.js";
 
 export class LeaseKeeper {
   private cancelTimer: (() => void) | null = null;
@@ -16,7 +15,8 @@ export class LeaseKeeper {
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly leaseMs: number,
-    private readonly running: () => ReadonlyMap<string, ExecutionRunner>,
+    /** Every lease this worker holds: running executions and prefetched ones. */
+    private readonly held: () => Fence[],
     private readonly onLost: (executionId: string) => void,
   ) {}
 
@@ -39,9 +39,8 @@ export class LeaseKeeper {
 
   /** Renews all held leases now; exposed for tests. */
   async renew(): Promise<void> {
-    const runners = [...this.running().values()];
-    if (runners.length === 0) return;
-    const fences = runners.map((r) => r.ctx.fence);
+    const fences = this.held();
+    if (fences.length === 0) return;
     try {
       const held = await this.store.renewLeases(fences, this.clock.now(), this.leaseMs);
       for (const fence of fences) if (!held.has(fence.executionId)) this.onLost(fence.executionId);

@@ -7,12 +7,14 @@
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { TaskDefinition } from "../core/task.js";
-import type { ClaimedExecution, Notice, Store } from "../store/store.js";
+import type { ClaimedExecution, Fence, Notice, Store } from "../store/store.js";
 import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 
 export interface ResolvedWorkerOptions {
   concurrency: number;
+  /** Executions claimed beyond the free slots and held (under lease) in a local buffer. 0: none. */
+  prefetch: number;
   leaseMs: number;
   safetyPollMs: number;
   shutdownGraceMs: number;
@@ -32,6 +34,8 @@ export interface WorkerDeps {
 
 export class Worker {
   private readonly running = new Map<string, ExecutionRunner>();
+  /** Claimed, leased, not started yet (prefetch): they start as slots free, with no round trip. */
+  private buffer: ClaimedExecution[] = [];
   private readonly taskNames: string[];
   private readonly leases: LeaseKeeper;
   private claiming: Promise<void> | null = null;
@@ -54,7 +58,7 @@ export class Worker {
       deps.clock,
       deps.logger,
       deps.options.leaseMs,
-      () => this.running,
+      () => [...[...this.running.values()].map((r) => r.ctx.fence), ...this.buffer.map(fenceOf)],
       (id) => this.lost(id),
     );
   }
@@ -134,7 +138,7 @@ export class Worker {
     // Whatever is still running is told to stop; its runner releases the lease (requeue at once), so
     // another worker resumes it immediately instead of after the lease expires.
     for (const runner of this.running.values()) runner.abort("shutdown");
-    await Promise.all([...this.running.values()].map((r) => r.done));
+    await Promise.all([...[...this.running.values()].map((r) => r.done), this.releaseBuffer()]);
     this.leases.stop();
   }
 
@@ -151,6 +155,7 @@ export class Worker {
         return;
       case "cancelled":
         this.running.get(notice.executionId)?.abort("cancelled");
+        this.dropBuffered(notice.executionId);
         return;
       case "reconnected":
         this.poll();
@@ -163,13 +168,17 @@ export class Worker {
   private async claimLoop(): Promise<void> {
     while (this.wanted && !this.stopped) {
       this.wanted = false;
-      const free = this.deps.options.concurrency - this.running.size - this.reserved;
-      if (free <= 0) return;
-      const claimed = await this.claimBatch(free);
+      const { concurrency, prefetch } = this.deps.options;
+      const room = concurrency + prefetch - this.running.size - this.reserved - this.buffer.length;
+      const slotFree = this.running.size + this.reserved < concurrency;
+      // With every slot busy, refill the prefetch buffer only once it is half empty (fewer, larger claims).
+      if (room <= 0 || (!slotFree && room < Math.ceil(prefetch / 2))) return;
+      const claimed = await this.claimBatch(room);
       if (claimed === null) return;
-      for (const item of claimed) this.launch(item);
+      this.buffer.push(...claimed);
+      this.startBuffered();
       // A full batch means there may be more; a short one means the queue is drained for now.
-      this.mayHaveMore = claimed.length === free;
+      this.mayHaveMore = claimed.length === room;
       if (this.mayHaveMore) this.wanted = true;
       else if (this.refreshWake) {
         this.refreshWake = false;
@@ -201,12 +210,43 @@ export class Worker {
     void runner.done.then(() => {
       this.running.delete(item.execution.id);
       if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      if (!this.stopped) this.startBuffered();
       this.slotFreed();
     });
   }
 
   private lost(executionId: string): void {
     this.running.get(executionId)?.abort("lease_lost");
+    this.dropBuffered(executionId);
+  }
+
+  /** Starts buffered executions while slots are free. */
+  private startBuffered(): void {
+    while (this.buffer.length > 0 && this.running.size + this.reserved < this.deps.options.concurrency) {
+      const next = this.buffer.shift();
+      if (next) this.launch(next);
+    }
+  }
+
+  private dropBuffered(executionId: string): void {
+    this.buffer = this.buffer.filter((item) => item.execution.id !== executionId);
+  }
+
+  /** On shutdown, hands prefetched executions back at once (pending, runnable now) for other workers. */
+  private async releaseBuffer(): Promise<void> {
+    const items = this.buffer;
+    this.buffer = [];
+    const { clock, options, runnerDeps } = this.deps;
+    await Promise.all(
+      items.map((item) =>
+        runnerDeps.commit({
+          fence: fenceOf(item),
+          now: clock.now(),
+          leaseMs: options.leaseMs,
+          execution: { status: "requeue", runAt: clock.now() },
+        }),
+      ),
+    );
   }
 
   private async armNextWake(): Promise<void> {
@@ -239,4 +279,8 @@ export class Worker {
     });
     this.wakeTimer = { at: target, cancel };
   }
+}
+
+function fenceOf(item: ClaimedExecution): Fence {
+  return { executionId: item.execution.id, leaseToken: item.execution.leaseToken };
 }
