@@ -30,7 +30,8 @@ export async function startThrowawayPostgres() {
     user: "postgres",
     password: "postgres",
     port,
-    persistent: false,
+    // Kept across stop/start so restart() is a real database restart; stop() deletes the directory.
+    persistent: true,
     createPostgresUser: isRoot,
     // Test data is throwaway: skip fsync so the suite measures our code, not the disk.
     postgresFlags: ["-c", "fsync=off", "-c", "max_connections=300", "-c", "listen_addresses=127.0.0.1"],
@@ -49,6 +50,11 @@ export async function startThrowawayPostgres() {
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     display: `127.0.0.1:${port}`,
+    /** Stops the server (fast shutdown: connections are cut) and starts it again on the same data. */
+    async restart() {
+      await pg.stop();
+      await pg.start();
+    },
     async stop() {
       await pg.stop().catch(() => {});
       rmSync(base, { recursive: true, force: true });
