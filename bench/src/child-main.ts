@@ -1,0 +1,47 @@
+/**
+ * Entry point of a benchmark child process: receives one job over IPC, runs it, replies, exits.
+ * Exits explicitly because some systems keep timers or pools alive after their own shutdown.
+ */
+import type { ChildJob, ChildReply } from "./child.js";
+import { loadSystem } from "./systems/index.js";
+
+async function run(job: ChildJob): Promise<unknown> {
+  // Zart-only figures: no adapter needed.
+  if (job.op === "scale") return (await import("./scale.js")).measureScale(job.target, job.stored, job.samples);
+  if (job.op === "sleepers") return (await import("./scale.js")).measureSleepers(job.target, job.count);
+  const system = await loadSystem(job.system);
+  switch (job.op) {
+    case "migrate":
+      return system.migrate(job.target);
+    case "enqueue": {
+      const started = performance.now();
+      await system.enqueue(job.target, job.workload, job.n, job.mode);
+      return { elapsedMs: performance.now() - started };
+    }
+    case "drain":
+      return system.drain(job.target, job.config);
+    case "latency":
+      return system.latency(job.target, job.config);
+    case "wake":
+      if (!system.eventWake) throw new Error(`${job.system} has no event wake`);
+      return system.eventWake(job.target, job.samples, job.warmup);
+  }
+}
+
+function reply(message: ChildReply): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) {
+      console.log(JSON.stringify(message));
+      resolve();
+      return;
+    }
+    process.send(message, () => resolve());
+  });
+}
+
+process.once("message", (job: ChildJob) => {
+  run(job)
+    .then((result) => reply({ ok: true, result: result ?? null, rssPeakBytes: process.resourceUsage().maxRSS * 1024 }))
+    .catch((error: unknown) => reply({ ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) }))
+    .finally(() => process.exit(0));
+});

@@ -1,0 +1,152 @@
+/**
+ * Renders BENCHMARKS.md from a results JSON: the tables, the targets, the versions, the machine and the
+ * caveats. `npm run bench:full` calls it at the end; to re-render an earlier run:
+ *
+ *   npx tsx src/render-benchmarks.ts results/<file>.json [../BENCHMARKS.md]
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { reportTables } from "./report.js";
+import type { Results } from "./results.js";
+import { renderTable } from "./table.js";
+
+function machineSection(results: Results): string {
+  const m = results.machine;
+  const pg = m.postgres
+    ? `PostgreSQL ${m.postgres} on 127.0.0.1 (${Object.entries(m.postgresSettings)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ")})`
+    : "PostgreSQL not used in this run";
+  return [
+    "## Machine",
+    "",
+    `- ${m.cpus} CPU cores (${m.cpuModel}), ${m.memoryGiB} GiB RAM, ${m.platform}; load average at start ${m.loadAverageAtStart.join(" / ")}`,
+    `- Node ${m.node}`,
+    `- ${pg}`,
+    "- Postgres, the worker processes, the HTTP servers and the load generators all share these cores.",
+    "",
+  ].join("\n");
+}
+
+function versionsSection(results: Results): string {
+  const rows = Object.entries(results.versions).map(([id, label]) => `| ${id} | ${label} |`);
+  return [
+    "## Versions",
+    "",
+    "| system | version |",
+    "|---|---|",
+    ...rows,
+    "",
+    "Zart is the working tree named by its git revision (`+dirty`: uncommitted changes in src/).",
+    "",
+  ].join("\n");
+}
+
+const METHOD = `## Method
+
+- **Workloads**, the same logic in every system (bench/src/workloads.ts): **W0** one unit (returns its input
+  at once); **W1** three steps (input {i}; a = i+1; b = a*2; c = b-1; output c). Zart and DBOS run W1 as one
+  workflow with three checkpointed steps; graphile-worker and pg-boss have no steps, so they run **W1-chain**,
+  job a enqueues job b enqueues job c. **W3** event wake: an execution checkpoints a step and parks on an
+  event; 20 ms after it is durably parked the caller delivers the event; timed from delivery until the caller
+  sees the execution completed (Zart \`deliverEvent\` → \`waitForTerminal\`, DBOS \`DBOSClient.send\` → \`getResult\`
+  on a workflow blocked in \`DBOS.recv\`). The job queues have no durable event wait.
+- **Fresh database per run.** Each system has a template database migrated at the start of the bench
+  (\`zbench_<system>_tpl\`); every run drops and re-creates \`zbench_<system>\` from it. SQLite runs copy a
+  migrated template file.
+- **Round-robin repetitions.** Every measurement runs once per round; rounds repeat (full mode: 3), so drift
+  on the shared machine spreads over all systems. Tables show the median over runs with min–max; ratios are
+  ratios of medians from the same invocation.
+- **Every run checks every output.** Handlers count each input's completion (a duplicate or a gap fails the
+  run), the sum of outputs must equal the expected sum and the count must equal N; where the system stores
+  outputs (Zart, DBOS) they are read back from the database and checked the same way.
+- **Worker throughput.** N executions are enqueued first (untimed, by the bench process). Then ONE new worker
+  process starts; its clock starts just before the worker start call (Zart \`Engine.start\`, DBOS
+  \`DBOS.launch\`, graphile \`run\`, pg-boss \`start\` + \`work\`), so it includes start-up but not module loading,
+  and stops once every handler has run and a database query confirms all N are durably complete.
+- **Postgres transactions per execution**: \`pg_stat_database.xact_commit\` of the run's database, read once
+  every session has disconnected before and after the worker process, minus the harness's own completion
+  polls, ÷ N. It does not depend on the machine's speed.
+- **Enqueue rate**: one client process; sequential awaits, 50 in flight, and each system's batch API.
+- **Latency**: one execution at a time, caller and an idle worker (concurrency 10) in one process; warm-up
+  samples dropped. Zart's headline is in-process (\`engine.schedule\` → \`engine.waitForTerminal\`), the same
+  shape as DBOS's in-process \`startWorkflow\` → \`getResult\`; Zart over HTTP is shown separately.
+- **HTTP**: autocannon (50 connections, fixed duration) from the bench process against zart-server on
+  127.0.0.1, beside fastify's hello world measured the same way. GET status is measured after the worker
+  has drained what the POST load created.
+- **Scale**: rows bulk-inserted with SQL (generate_series / a recursive CTE) into the store's own tables,
+  then \`VACUUM ANALYZE\` (Postgres) / \`ANALYZE\` (SQLite); store calls timed one at a time: status
+  (\`getExecution\` of a random row), list (first page of 50 with its total, no filter and by status), claim
+  (one due row). Memory: worker RSS once N executions sleep (\`ctx.sleep("1h")\`); zart-server RSS with N
+  open \`GET /executions/:id/wait\` long-polls, one connection each, read from /proc.
+`;
+
+const CAVEATS = `## Caveats
+
+- **Noisy 2-core machine.** Postgres, workers, servers and load generators share two cores with whatever
+  else runs. Compare ratios and medians from the same run, not absolute numbers across days.
+- **Different guarantees.** Zart and DBOS store inputs, each step's result and the output, and a caller can
+  await the result; graphile-worker deletes finished jobs and pg-boss keeps them as \`completed\` without our
+  output. The job queues' W1-chain is three independent jobs, not a workflow.
+- **SQLite durability.** Zart's SQLite store defaults to \`synchronous=normal\` in WAL mode (survives a
+  process crash; a power loss can drop the last commits), while Postgres here commits with
+  \`synchronous_commit=on\`. The SQLite figures are the embedded, one-machine mode.
+- **Zart group commit.** Zart's worker batches checkpoints of concurrent executions into one transaction, so
+  its transactions per execution fall as concurrency rises; the latency runs (one execution at a time) get
+  no such batching across executions.
+- **pg-boss 10 polls** (0.5 s minimum interval, no per-worker concurrency option): its rates are loops ×
+  batch size ÷ interval, so its N is small; its latency is dominated by the poll interval (samples are
+  preceded by a random gap so they do not phase-lock with the poll).
+- **graphile-worker "tuned"** uses its local queue and batched completions, which its docs note trade
+  latency and crash-safety windows for throughput.
+- **DBOS queues** are polled by a dispatcher: the 10 ms setting used here is aggressive (its default is
+  1 s, shown in full mode). DBOS's in-process \`startWorkflow\` avoids the queue.
+- **Scale fill.** Bulk rows bypass the engine (Postgres triggers off during the fill, counts written
+  directly); the rows are valid executions (completed history plus due pending rows for the claims).
+- **Quick mode** (\`npm run bench\`) uses small N, 1 run and 100,000 instead of 1,000,000 stored executions;
+  only full mode reproduces this file.
+`;
+
+export function renderBenchmarks(results: Results, source: string): string {
+  const failures =
+    results.failures.length === 0
+      ? "No measurement failed in this run.\n"
+      : `${results.failures.length} measurement(s) failed in this run and are missing from the tables:\n\n${results.failures
+          .map((f) => `- ${f.cell} (run ${f.run}): ${f.error.split("\n")[0]}`)
+          .join("\n")}\n`;
+  return [
+    "# Benchmarks",
+    "",
+    `Zart and its peers measured on the same machine, the same PostgreSQL and the same workloads in one run
+(mode **${results.mode}**, ${results.runs} round(s), ${results.startedAt} → ${results.finishedAt}; raw data:
+\`bench/results/${basename(source)}\`). Generated by \`bench/src/render-benchmarks.ts\`; do not edit by hand.
+
+Reproduce: \`cd bench && npm install && npm run bench:full\` (about 30–60 minutes; a local PostgreSQL on
+127.0.0.1:5432, user postgres, trust auth, or \`BENCH_DATABASE_URL\`). \`npm run bench\` at the root runs the
+quick version (a few minutes) and only prints the tables.
+`,
+    machineSection(results),
+    versionsSection(results),
+    "## Results",
+    "",
+    ...reportTables(results).map(renderTable),
+    "### Failures",
+    "",
+    failures,
+    ...results.notes.map((n) => `Note: ${n}\n`),
+    METHOD,
+    CAVEATS,
+  ].join("\n");
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [input, output = "../BENCHMARKS.md"] = process.argv.slice(2);
+  if (!input) {
+    console.error("usage: tsx src/render-benchmarks.ts results/<file>.json [../BENCHMARKS.md]");
+    process.exit(2);
+  }
+  const results = JSON.parse(readFileSync(input, "utf8")) as Results;
+  writeFileSync(output, renderBenchmarks(results, input));
+  console.log(`wrote ${output}`);
+}

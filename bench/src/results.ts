@@ -1,0 +1,136 @@
+/** The shape of a results file (bench/results/<timestamp>.json): raw per-run records, aggregated later. */
+import type { OutputCheck } from "./workloads.js";
+
+export interface ThroughputRecord {
+  system: string;
+  label: string;
+  storage: string;
+  workload: string;
+  variant: string;
+  settings: string;
+  concurrency: number;
+  n: number;
+  run: number;
+  elapsedMs: number;
+  perSecond: number;
+  /** pg_stat_database.xact_commit delta over the worker's life ÷ N (Postgres only). */
+  txPerExecution: number | null;
+  workerRssPeakMb: number;
+  check: OutputCheck;
+}
+
+export interface EnqueueRecord {
+  system: string;
+  label: string;
+  storage: string;
+  mode: string;
+  n: number;
+  run: number;
+  perSecond: number;
+}
+
+export interface LatencyRecord {
+  system: string;
+  label: string;
+  storage: string;
+  /** w0, w1, w3 (event wake), or http-w0/http-w1 for Zart over HTTP. */
+  workload: string;
+  variant: string;
+  settings: string;
+  run: number;
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  workerSideP50: number | null;
+  check: OutputCheck;
+}
+
+export interface HttpRecord {
+  target: string;
+  label: string;
+  route: string;
+  connections: number;
+  durationS: number;
+  run: number;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  errors: number;
+}
+
+export interface ScaleRecord {
+  storage: string;
+  stored: number;
+  operation: string;
+  run: number;
+  samples: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface MemoryRecord {
+  what: string;
+  storage: string;
+  count: number;
+  run: number;
+  baselineRssMb: number;
+  rssMb: number;
+  perItemKb: number;
+  note: string;
+}
+
+export interface Failure {
+  cell: string;
+  run: number;
+  error: string;
+}
+
+export interface Machine {
+  cpus: number;
+  cpuModel: string;
+  memoryGiB: number;
+  node: string;
+  platform: string;
+  postgres: string | null;
+  postgresSettings: Record<string, string>;
+  loadAverageAtStart: number[];
+}
+
+export interface Results {
+  startedAt: string;
+  finishedAt: string;
+  mode: string;
+  runs: number;
+  machine: Machine;
+  versions: Record<string, string>;
+  throughput: ThroughputRecord[];
+  enqueue: EnqueueRecord[];
+  latency: LatencyRecord[];
+  http: HttpRecord[];
+  scale: ScaleRecord[];
+  memory: MemoryRecord[];
+  failures: Failure[];
+  notes: string[];
+}
+
+export function emptyResults(mode: string, runs: number, machine: Machine): Results {
+  return {
+    startedAt: new Date().toISOString(),
+    finishedAt: "",
+    mode,
+    runs,
+    machine,
+    versions: {},
+    throughput: [],
+    enqueue: [],
+    latency: [],
+    http: [],
+    scale: [],
+    memory: [],
+    failures: [],
+    notes: [],
+  };
+}

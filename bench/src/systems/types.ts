@@ -1,0 +1,77 @@
+/**
+ * The one small interface every benchmarked system implements. The parent process never runs a
+ * system's code itself: every call below happens in a spawned child (see child.ts), so each figure
+ * comes from a fresh process and systems with global state (DBOS) never share one.
+ */
+import type { TallySummary, WorkloadName } from "../workloads.js";
+
+export type Target = { kind: "postgres"; url: string; database: string } | { kind: "sqlite"; path: string };
+
+export type EnqueueMode = "sequential" | "concurrent50" | "batch";
+
+export const ALL_ENQUEUE_MODES: readonly EnqueueMode[] = ["sequential", "concurrent50", "batch"];
+
+export type Mode = "tiny" | "quick" | "full";
+
+/** One throughput configuration: a workload at a concurrency under named settings. */
+export interface ThroughputConfig {
+  workload: "w0" | "w1";
+  concurrency: number;
+  /** Adapter-specific settings key (e.g. graphile "tuned"); shown in the tables. */
+  variant: string;
+  n: number;
+}
+
+export interface LatencyConfig {
+  workload: "w0" | "w1";
+  variant: string;
+  samples: number;
+  warmup: number;
+}
+
+export interface DrainResult {
+  elapsedMs: number;
+  /** What the handlers saw, counted in the worker process. */
+  tally: TallySummary;
+  /** Peak resident set of the worker process, bytes. */
+  rssPeak: number;
+  /** Transactions the harness itself made on the database while draining (completion checks), subtracted from tx/execution. */
+  ownTransactions?: number;
+}
+
+export interface LatencyResult {
+  samplesMs: number[];
+  /** Start → the function returned inside the worker, where the system lets us observe it. */
+  workerSideMs?: number[];
+  /** Each sample's output, checked like a throughput run. */
+  tally: TallySummary;
+}
+
+export interface BenchSystem {
+  /** Stable key: zart-pg, zart-sqlite, dbos, graphile, pgboss. */
+  readonly id: string;
+  readonly storage: "postgres" | "sqlite";
+  /** "name version" for the tables. */
+  label(): Promise<string>;
+  /** Installs the schema into an empty database or file (the template). */
+  migrate(target: Target): Promise<void>;
+  throughputConfigs(mode: Mode): ThroughputConfig[];
+  latencyConfigs(mode: Mode): LatencyConfig[];
+  enqueueModes(): readonly EnqueueMode[];
+  /** Enqueues inputs 0…n-1 of the workload; `mode` undefined = fastest way, untimed prefill. */
+  enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: EnqueueMode): Promise<void>;
+  /** Runs one worker until all n are durably complete. Its clock starts just before the worker starts. */
+  drain(target: Target, config: ThroughputConfig): Promise<DrainResult>;
+  /**
+   * Outputs as stored after a drain, read back from the database: null when the system keeps no
+   * output (job queues delete or forget results), and the handler tally is then the only check.
+   */
+  storedOutputs(target: Target, workload: "w0" | "w1", n: number): Promise<TallySummary | null>;
+  latency(target: Target, config: LatencyConfig): Promise<LatencyResult>;
+  /** W3: event delivery → completion. Undefined when the system has no durable event wait. */
+  eventWake?(target: Target, samples: number, warmup: number): Promise<LatencyResult>;
+  /** Settings shown beside a variant in the tables. */
+  describeVariant(variant: string): string;
+}
+
+export type { WorkloadName };

@@ -1,0 +1,227 @@
+/**
+ * Zart, imported from the repo's own TypeScript source (no build), on PostgreSQL or SQLite.
+ * W1 is one task with three `ctx.step` checkpoints; W3 parks on `ctx.waitForEvent`.
+ * Latency "in-process" = `engine.schedule` then `engine.waitForTerminal` in the process that also runs
+ * the worker (concurrency 10), the same shape as the peers' in-process callers.
+ */
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Engine } from "../../../src/engine/engine.js";
+import type { WorkerOptions } from "../../../src/engine/engine-options.js";
+import { openStore } from "../../../src/store/open-store.js";
+import type { Store } from "../../../src/store/store.js";
+import { deferred, peakRss, pooled, sleep, waitUntil } from "../util.js";
+import { OutputTally, type TallySummary } from "../workloads.js";
+import { benchTasks, observer, TASK_FOR } from "../zart-tasks.js";
+import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+
+const REPO = new URL("../../../", import.meta.url);
+/** The "prefetch" variant's local buffer: graphile's tuned local queue holds max(C+1, 100), so 100 here. */
+const PREFETCH = 100;
+
+export function storeUrl(target: Target): string {
+  return target.kind === "postgres" ? target.url : target.path;
+}
+
+function open(target: Target): Promise<Store> {
+  return openStore(storeUrl(target), { schema: "zart" });
+}
+
+/** An engine over a fresh store handle; `worker` false = API only (the caller side). */
+async function startEngine(target: Target, worker: false | WorkerOptions): Promise<{ engine: Engine; store: Store }> {
+  const store = await open(target);
+  const engine = await Engine.start({ store, tasks: benchTasks, worker, migrate: false });
+  return { engine, store };
+}
+
+async function stopEngine(handle: { engine: Engine; store: Store }): Promise<void> {
+  await handle.engine.stop();
+  await handle.store.close();
+}
+
+/** "zart 0.1.0 (abc1234+dirty)": the engine under test is the working tree, so say which. */
+function zartLabel(): string {
+  const pkg = JSON.parse(readFileSync(new URL("package.json", REPO), "utf8")) as { version: string };
+  let rev = "";
+  try {
+    const cwd = new URL(".", REPO).pathname;
+    const sha = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd, encoding: "utf8" }).trim() !== "";
+    rev = ` (${sha}${dirty ? "+dirty" : ""})`;
+  } catch {
+    // not a git checkout
+  }
+  return `zart ${pkg.version}${rev}`;
+}
+
+async function enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: EnqueueMode): Promise<void> {
+  const handle = await startEngine(target, false);
+  const task = TASK_FOR[workload];
+  try {
+    if (mode === "sequential") {
+      for (let i = 0; i < n; i++) await handle.engine.schedule({ task, data: { i } });
+    } else {
+      // 50 in flight; the untimed prefill uses the same path (Zart has no batch schedule call).
+      await pooled(n, 50, (i) => handle.engine.schedule({ task, data: { i } }));
+    }
+  } finally {
+    await stopEngine(handle);
+  }
+}
+
+async function drain(target: Target, config: ThroughputConfig): Promise<DrainResult> {
+  const tally = new OutputTally(config.workload, config.n);
+  const allRan = deferred();
+  observer.onOutput = (i, output) => {
+    tally.record(i, output);
+    if (tally.done) allRan.resolve();
+  };
+  // Load the store module first: like the peers' figures, the clock covers start-up but not module loading.
+  await (target.kind === "postgres"
+    ? import("../../../src/store/postgres/postgres-store.js")
+    : import("../../../src/store/sqlite/sqlite-store.js"));
+  const started = performance.now();
+  // Stock settings (pool of 10): the worker batches checkpoints, it does not need a connection per slot.
+  const store = await open(target);
+  const worker: WorkerOptions = { concurrency: config.concurrency, prefetch: config.variant === "prefetch" ? PREFETCH : undefined };
+  const engine = await Engine.start({ store, tasks: benchTasks, worker, migrate: false });
+  await allRan.promise;
+  // Durably complete = N rows in `completed` (the body returned before its completion commit).
+  const polls = await waitUntil(async () => (await store.countByStatus()).completed >= config.n, 2, 60_000, "zart executions to complete");
+  const elapsedMs = performance.now() - started;
+  await engine.stop();
+  await store.close();
+  observer.onOutput = null;
+  return { elapsedMs, tally: tally.summary(), rssPeak: peakRss(), ownTransactions: polls };
+}
+
+/** Reads every completed execution back through the store and tallies its stored output. */
+async function storedOutputs(target: Target, workload: "w0" | "w1", n: number): Promise<TallySummary> {
+  const store = await open(target);
+  const tally = new OutputTally(workload, n);
+  try {
+    for (let offset = 0; ; offset += 500) {
+      const page = await store.listExecutions({ status: "completed", task: TASK_FOR[workload], limit: 500, offset, order: "asc" });
+      for (const e of page.executions)
+        tally.record((JSON.parse(e.dataJson) as { i: number }).i, JSON.parse(e.outputJson ?? "null") as number);
+      if (page.executions.length < 500) break;
+    }
+  } finally {
+    await store.close();
+  }
+  return tally.summary();
+}
+
+async function latency(target: Target, config: LatencyConfig): Promise<LatencyResult> {
+  const handle = await startEngine(target, { concurrency: 10 });
+  const total = config.samples + config.warmup;
+  const tally = new OutputTally(config.workload, total);
+  const samplesMs: number[] = [];
+  const returnedAt = new Map<number, number>();
+  observer.onOutput = (i) => returnedAt.set(i, performance.now());
+  const workerSideMs: number[] = [];
+  try {
+    for (let i = 0; i < total; i++) {
+      const started = performance.now();
+      const { execution } = await handle.engine.schedule({ task: TASK_FOR[config.workload], data: { i } });
+      const done = await handle.engine.waitForTerminal(execution.id, 30_000);
+      const ended = performance.now();
+      if (done.status !== "completed") throw new Error(`execution ${execution.id} ended ${done.status}`);
+      tally.record(i, JSON.parse(done.outputJson ?? "null") as number);
+      if (i >= config.warmup) {
+        samplesMs.push(ended - started);
+        workerSideMs.push((returnedAt.get(i) ?? Number.NaN) - started);
+      }
+    }
+  } finally {
+    observer.onOutput = null;
+    await stopEngine(handle);
+  }
+  return { samplesMs, workerSideMs, tally: tally.summary() };
+}
+
+/** W3: wait until the execution is durably parked on "go", 20 ms more, then time deliver → terminal. */
+async function eventWake(target: Target, samples: number, warmup: number): Promise<LatencyResult> {
+  const handle = await startEngine(target, { concurrency: 10 });
+  const total = samples + warmup;
+  const tally = new OutputTally("w3", total);
+  const samplesMs: number[] = [];
+  try {
+    for (let i = 0; i < total; i++) {
+      const { execution } = await handle.engine.schedule({ task: TASK_FOR.w3, data: { i } });
+      await waitUntil(
+        async () => {
+          const e = await handle.engine.get(execution.id);
+          return e.status === "waiting" && e.waitingForEvent === "go";
+        },
+        2,
+        10_000,
+        "the execution to park on its event",
+      );
+      await sleep(20);
+      const started = performance.now();
+      await handle.engine.deliverEvent(execution.id, "go", "0");
+      const done = await handle.engine.waitForTerminal(execution.id, 30_000);
+      const ended = performance.now();
+      if (done.status !== "completed") throw new Error(`execution ${execution.id} ended ${done.status}`);
+      tally.record(i, JSON.parse(done.outputJson ?? "null") as number);
+      if (i >= warmup) samplesMs.push(ended - started);
+    }
+  } finally {
+    await stopEngine(handle);
+  }
+  return { samplesMs, tally: tally.summary() };
+}
+
+export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
+  const pg = storage === "postgres";
+  return {
+    id: pg ? "zart-pg" : "zart-sqlite",
+    storage,
+    async label() {
+      return zartLabel();
+    },
+    async migrate(target) {
+      const store = await open(target);
+      await store.migrate();
+      await store.close();
+    },
+    throughputConfigs(mode: Mode): ThroughputConfig[] {
+      const n = pg ? { tiny: 50, quick: 2000, full: 10000 }[mode] : { tiny: 50, quick: 5000, full: 20000 }[mode];
+      const configs: ThroughputConfig[] = [
+        { workload: "w1", concurrency: 10, variant: "default", n },
+        { workload: "w1", concurrency: 50, variant: "default", n },
+        { workload: "w0", concurrency: 10, variant: "default", n },
+        { workload: "w0", concurrency: 50, variant: "default", n },
+      ];
+      // Opt-in prefetch, the counterpart of graphile's tuned local queue (Postgres: one claim round trip saved per batch).
+      if (pg) {
+        configs.push(
+          { workload: "w0", concurrency: 10, variant: "prefetch", n },
+          { workload: "w0", concurrency: 50, variant: "prefetch", n },
+        );
+        if (mode === "full") configs.push({ workload: "w1", concurrency: 50, variant: "prefetch", n });
+      }
+      return configs;
+    },
+    latencyConfigs(mode: Mode): LatencyConfig[] {
+      const samples = { tiny: 10, quick: 100, full: 300 }[mode];
+      return [
+        { workload: "w0", variant: "in-process", samples, warmup: 5 },
+        { workload: "w1", variant: "in-process", samples, warmup: 5 },
+      ];
+    },
+    enqueueModes: () => ["sequential", "concurrent50"],
+    enqueue,
+    drain,
+    storedOutputs,
+    latency,
+    eventWake,
+    describeVariant(variant) {
+      if (variant === "in-process") return "in-process (engine.schedule → engine.waitForTerminal)";
+      if (variant === "event") return "in-process (engine.deliverEvent → engine.waitForTerminal)";
+      if (variant === "prefetch") return `prefetch=${PREFETCH} (claimed ahead into a leased local buffer)`;
+      return pg ? "default (LISTEN/NOTIFY + group commit)" : "default (one process, WAL)";
+    },
+  };
+}

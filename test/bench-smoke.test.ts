@@ -1,0 +1,67 @@
+/**
+ * The benchmark suite still runs end to end: the bench harness on tiny N, Zart on SQLite only (no
+ * peers, no PostgreSQL, no bench/node_modules), in its own process as `npm run bench` would run it.
+ * Checked: it exits 0, every run's output check passed (nothing skipped, nothing run twice), and the
+ * tables were printed. Benchmarks themselves are not part of the test command.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+
+const MAIN = new URL("../bench/src/main.ts", import.meta.url).pathname;
+
+interface Checked {
+  system: string;
+  check: { ok: boolean; detail: string };
+}
+
+function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("bench harness runs Zart on SQLite end to end on tiny N", { timeout: 240_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "zart-bench-smoke-"));
+  const out = join(dir, "results.json");
+  try {
+    const { code, stdout, stderr } = await runBench([
+      "--mode",
+      "tiny",
+      "--systems",
+      "zart-sqlite",
+      "--figures",
+      "throughput,latency,wake,enqueue",
+      "--out",
+      out,
+    ]);
+    assert.equal(code, 0, `bench exited ${code}\n${stdout.slice(-3000)}\n${stderr.slice(-3000)}`);
+    assert.match(stdout, /### Worker throughput/);
+    assert.match(stdout, /### Latency, one execution at a time/);
+    assert.match(stdout, /### Targets/);
+    assert.match(stdout, /Output checks: all passed/);
+
+    const results = JSON.parse(readFileSync(out, "utf8")) as { throughput: Checked[]; latency: Checked[]; failures: unknown[] };
+    assert.deepEqual(results.failures, []);
+    assert.ok(results.throughput.length >= 4, "throughput runs recorded");
+    assert.ok(results.latency.length >= 3, "latency and event-wake runs recorded");
+    for (const record of [...results.throughput, ...results.latency]) {
+      assert.equal(record.system, "zart-sqlite");
+      assert.ok(record.check.ok, record.check.detail);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
