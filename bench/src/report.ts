@@ -322,6 +322,8 @@ export function targets(results: Results): TargetResult[] {
     ["W1 latency p50 (Postgres, in-process)", latencyP50(results, "zart-pg", "w1", "in-process"), 3],
     ["W0 latency p50 (Postgres, in-process)", latencyP50(results, "zart-pg", "w0", "in-process"), 1.5],
     ["event wake latency p50 (Postgres)", latencyP50(results, "zart-pg", "w3", "event"), 3],
+    ["W1 latency p50 (Postgres, in-process, eager start; opt-in)", latencyP50(results, "zart-pg", "w1", "eager"), 3],
+    ["W0 latency p50 (Postgres, in-process, eager start; opt-in)", latencyP50(results, "zart-pg", "w0", "eager"), 1.5],
   ] as const;
   for (const [target, value, limit] of lat) {
     out.push({ target, measured: `${fmt(value)} ms`, threshold: `≤ ${limit} ms`, status: verdict(value, (v) => v <= limit) });

@@ -123,7 +123,8 @@ async function latency(target: Target, config: LatencyConfig): Promise<LatencyRe
   try {
     for (let i = 0; i < total; i++) {
       const started = performance.now();
-      const { execution } = await handle.engine.schedule({ task: TASK_FOR[config.workload], data: { i } });
+      const eager = config.variant === "eager";
+      const { execution } = await handle.engine.schedule({ task: TASK_FOR[config.workload], data: { i }, eager });
       const done = await handle.engine.waitForTerminal(execution.id, 30_000);
       const ended = performance.now();
       if (done.status !== "completed") throw new Error(`execution ${execution.id} ended ${done.status}`);
@@ -209,6 +210,8 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
       return [
         { workload: "w0", variant: "in-process", samples, warmup: 5 },
         { workload: "w1", variant: "in-process", samples, warmup: 5 },
+        { workload: "w0", variant: "eager", samples, warmup: 5 },
+        { workload: "w1", variant: "eager", samples, warmup: 5 },
       ];
     },
     enqueueModes: () => ["sequential", "concurrent50"],
@@ -221,6 +224,8 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
       if (variant === "in-process") return "in-process (engine.schedule → engine.waitForTerminal)";
       if (variant === "event") return "in-process (engine.deliverEvent → engine.waitForTerminal)";
       if (variant === "prefetch") return `prefetch=${PREFETCH} (claimed ahead into a leased local buffer)`;
+      if (variant === "eager")
+        return "in-process, eager start (schedule({ eager: true }): inserted already claimed by this worker, no claim round trip)";
       return pg ? "default (LISTEN/NOTIFY + group commit)" : "default (one process, WAL)";
     },
   };
