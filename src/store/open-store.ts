@@ -2,7 +2,6 @@
  * Chooses the store from a URL: `postgres://` / `postgresql://` for PostgreSQL; a file path,
  * `sqlite:<path>` or `file:<path>` for SQLite (default `./zart.db`).
  */
-import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { Store } from "./store.js";
 
@@ -13,17 +12,12 @@ export interface OpenStoreOptions {
   poolSize?: number;
   /** SQLite `synchronous` pragma: `normal` (default; survives kill -9) or `full` (also survives power loss). */
   sqliteSync?: "normal" | "full";
-  /** Safety poll for cross-process notices the store cannot push (ms). */
+  /** Store-level logs (migrations applied, reconnects). */
   logger?: Logger;
-  clock?: Clock;
 }
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
-}
-
-export function sqlitePathFromUrl(url: string): string {
-  return splitSqliteUrl(url).path;
 }
 
 /**

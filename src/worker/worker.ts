@@ -63,10 +63,6 @@ export class Worker {
     );
   }
 
-  get activeCount(): number {
-    return this.running.size;
-  }
-
   start(): void {
     this.unsubscribe = this.deps.store.subscribe((notice) => this.onNotice(notice));
     this.leases.start();
