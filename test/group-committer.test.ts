@@ -46,7 +46,6 @@ test("a write committed before a lost reply counts as applied on retry; a stale 
     const complete = (fence: NonNullable<typeof first>, leaseToken = fence.leaseToken): Checkpoint => ({
       fence: { ...fence, leaseToken },
       now,
-      leaseMs: 30_000,
       execution: { status: "completed", outputJson: '"done"', stepsCompleted: 0 },
     });
     const results = Promise.all([committer.submit(complete(first!)), committer.submit(complete(second!, 99))]);

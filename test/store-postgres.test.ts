@@ -8,6 +8,7 @@ import { after, describe, test } from "node:test";
 import pg from "pg";
 import { createExecution } from "../src/store/postgres/commands.js";
 import { describeUrl, typeParsers } from "../src/store/postgres/connection.js";
+import { migrations } from "../src/store/postgres/migrations.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import type { Notice, Store } from "../src/store/store.js";
 import { adminQuery, markPostgresRan, openTestStore, TestSchema, testDatabaseUrl } from "./support/postgres.js";
@@ -89,7 +90,7 @@ describe("postgres only", () => {
       const versions = await adminQuery<{ version: number }>(`SELECT version FROM ${fresh.name}.migrations ORDER BY version`);
       assert.deepEqual(
         versions.map((v) => v.version),
-        [1, 2],
+        migrations.map((m) => m.version),
       );
       const created = await stores[3]!.createExecution({ id: newId(), task: "m", dataJson: "{}", idempotencyKey: null, now: T0 });
       assert.equal((await stores[1]!.getExecution(created.execution.id))?.id, created.execution.id);

@@ -13,7 +13,8 @@ export interface ScheduleRequest {
   /**
    * Eager start: when this process runs the task and has a free slot, insert the execution already
    * claimed and run it here at once (no claim round trip, no notice hop); it starts as `running`.
-   * Otherwise it queues as usual. Default false.
+   * Otherwise it queues as usual. Default: the worker's `eagerStart` (on), which also waits its turn
+   * behind known queued work; `true` starts at once whenever a slot is free; `false` always queues.
    */
   eager?: boolean;
 }

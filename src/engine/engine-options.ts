@@ -15,6 +15,15 @@ export interface WorkerOptions {
    * Default 0 (off).
    */
   prefetch?: number;
+  /**
+   * `schedule()` in a process that runs the task starts the execution right here when a slot is free and
+   * no claimable backlog is known: the row is inserted already claimed by this worker, which saves the
+   * claim round trip and the notice hop (measured on PostgreSQL: W0 start-to-completion p50 1.92 ->
+   * 1.33 ms, W1 3.29 -> 2.55 ms). It then starts as `running`. A request's own `eager` overrides this.
+   * The HTTP API never starts eagerly (a new execution answers `pending`, per the contract).
+   * Default true.
+   */
+  eagerStart?: boolean;
   /** Lease length; renewed every third of it while running. Default 30 s. */
   leaseMs?: number;
   /** Slow safety poll that catches anything a notice missed. Default 5 s (SQLite: 1 s across processes). */

@@ -81,7 +81,6 @@ export class Engine implements ZartApi {
       runnerDeps: {
         clock,
         logger,
-        leaseMs: worker.leaseMs,
         maxPayloadBytes: options.maxPayloadBytes,
         inPlaceBackoffMaxMs: worker.inPlaceBackoffMaxMs,
         random: options.random,
@@ -142,7 +141,7 @@ export class Engine implements ZartApi {
         (error as Error).message,
       );
     }
-    const result = await this.insert(task, dataJson, idempotencyKey ?? null, request.eager === true);
+    const result = await this.insert(task, dataJson, idempotencyKey ?? null, request.eager);
     if (!result.created && result.execution.task !== task) {
       throw new ZartError(
         "execution_already_exists",
@@ -153,10 +152,14 @@ export class Engine implements ZartApi {
     return result;
   }
 
-  /** Inserts the execution; with `eager`, born claimed by this worker and run here if a slot is free. */
-  private async insert(task: string, dataJson: string, idempotencyKey: string | null, eager: boolean): Promise<ScheduleResult> {
+  /**
+   * Inserts the execution; eagerly (born claimed by this worker and run here) when asked to, or by default
+   * (worker.eagerStart) when no older claimable work is waiting.
+   */
+  private async insert(task: string, dataJson: string, idempotencyKey: string | null, eager: boolean | undefined): Promise<ScheduleResult> {
     const { store, clock, workerId } = this.options;
-    const worker = eager && this.options.tasks.has(task) && this.worker?.reserveSlot() ? this.worker : null;
+    const wanted = eager ?? this.options.worker?.eagerStart ?? false;
+    const worker = wanted && this.options.tasks.has(task) && this.worker?.reserveSlot(eager === undefined) ? this.worker : null;
     const claimFor = worker ? { workerId, leaseMs: this.options.worker?.leaseMs ?? 30_000 } : undefined;
     let result: ScheduleResult;
     try {

@@ -50,6 +50,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     worker: worker && {
       concurrency: positiveInt(worker.concurrency, 50, "worker.concurrency"),
       prefetch: worker.prefetch === undefined || worker.prefetch === 0 ? 0 : positiveInt(worker.prefetch, 0, "worker.prefetch"),
+      eagerStart: worker.eagerStart ?? true,
       leaseMs: positiveInt(worker.leaseMs, 30_000, "worker.leaseMs"),
       safetyPollMs,
       shutdownGraceMs: worker.shutdownGraceMs ?? 10_000,

@@ -98,7 +98,10 @@ export interface ClaimedExecution {
  * (not deltas) are safe for `stepsCompleted`.
  */
 export type ExecutionPatch =
-  /** Still running: progress only (the lease is extended to now + leaseMs as a side effect). */
+  /**
+   * Still running: progress only. The lease is left alone (the worker's lease keeper renews it), so on
+   * PostgreSQL the update touches no indexed column and is done in place (HOT).
+   */
   | { status: "running"; currentStep: string | null; stepsCompleted: number }
   /** Durably paused; the lease is released. `wakeAt` null means only an event can resume it. */
   | {
@@ -121,7 +124,6 @@ export type ExecutionPatch =
 export interface Checkpoint {
   fence: Fence;
   now: number;
-  leaseMs: number;
   /** Step rows to insert or replace (keyed by execution id and name). */
   steps?: StepRecord[];
   /** Failed attempts to append. */

@@ -24,7 +24,6 @@ import { runAttempt } from "./run-attempt.js";
 export interface ContextDeps {
   clock: Clock;
   logger: Logger;
-  leaseMs: number;
   maxPayloadBytes: number;
   inPlaceBackoffMaxMs: number;
   random: () => number;
@@ -104,7 +103,7 @@ export class ExecutionContext implements WorkflowContext {
   }
 
   checkpoint(execution: ExecutionPatch, steps?: StepRecord[], attempts?: AttemptRecord[]): Checkpoint {
-    return { fence: this.fence, now: this.deps.clock.now(), leaseMs: this.deps.leaseMs, steps, attempts, execution };
+    return { fence: this.fence, now: this.deps.clock.now(), steps, attempts, execution };
   }
 
   step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options?: StepOptions): Promise<T> {

@@ -1,7 +1,7 @@
 /**
  * Renews the leases of every execution this worker runs, in one store call every third of the lease.
  * An execution whose lease is gone (expired and reclaimed elsewhere, or cancelled) is aborted through
- * its signal; its later writes would be fenced out anyway. Checkpoints also extend the lease.
+ * its signal; its later writes would be fenced out anyway.
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";

@@ -15,6 +15,8 @@ export interface ResolvedWorkerOptions {
   concurrency: number;
   /** Executions claimed beyond the free slots and held (under lease) in a local buffer. 0: none. */
   prefetch: number;
+  /** schedule() without an explicit `eager` starts eagerly when it can (see WorkerOptions.eagerStart). */
+  eagerStart: boolean;
   leaseMs: number;
   safetyPollMs: number;
   shutdownGraceMs: number;
@@ -100,9 +102,14 @@ export class Worker {
     });
   }
 
-  /** Reserves a slot for an eager start; false when none is free (the execution then queues normally). */
-  reserveSlot(): boolean {
+  /**
+   * Reserves a slot for an eager start; false when none is free (the execution then queues normally).
+   * `behindBacklog`: also false while claimable work may be waiting (a notice not yet claimed, a full last
+   * claim, a prefetch buffer), so a default eager start never overtakes older queued executions.
+   */
+  reserveSlot(behindBacklog: boolean): boolean {
     if (this.stopped || this.running.size + this.reserved >= this.deps.options.concurrency) return false;
+    if (behindBacklog && (this.mayHaveMore || this.buffer.length > 0)) return false;
     this.reserved += 1;
     return true;
   }
@@ -238,7 +245,6 @@ export class Worker {
         runnerDeps.commit({
           fence: fenceOf(item),
           now: clock.now(),
-          leaseMs: options.leaseMs,
           execution: { status: "requeue", runAt: clock.now() },
         }),
       ),

@@ -103,7 +103,7 @@ export async function createRunning(
 }
 
 export function checkpoint(fence: Fence, execution: ExecutionPatch, extra: Partial<Checkpoint> = {}): Checkpoint {
-  return { fence, now: T0, leaseMs: LEASE_MS, execution, ...extra };
+  return { fence, now: T0, execution, ...extra };
 }
 
 export async function applyOne(store: Store, cp: Checkpoint): Promise<boolean> {

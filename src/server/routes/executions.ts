@@ -60,7 +60,8 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
     },
     async (request, reply) => {
       const { task, data, idempotency_key } = request.body;
-      const { execution, created } = await api.schedule({ task, data, idempotencyKey: idempotency_key });
+      // Never eager: the contract answers a new execution as `pending`.
+      const { execution, created } = await api.schedule({ task, data, idempotencyKey: idempotency_key, eager: false });
       return reply.code(created ? 201 : 200).send(scheduleResponse(execution));
     },
   );

@@ -55,7 +55,6 @@ function checkpointJson(checkpoint: Checkpoint, index: number): object {
     id: checkpoint.fence.executionId,
     token: checkpoint.fence.leaseToken,
     now: checkpoint.now,
-    lease: checkpoint.leaseMs,
     steps: uniqueSteps(checkpoint.steps ?? []).map((s) => ({
       name: s.name,
       kind: s.kind,

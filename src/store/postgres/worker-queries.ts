@@ -23,23 +23,18 @@ import { checkpointNotice, encodeBatch } from "./checkpoint-batch.js";
 import type { SqlContext } from "./sql-context.js";
 
 /**
- * One statement, one implicit transaction. `picked` locks the oldest due rows with SKIP LOCKED, so
- * concurrent claimers take disjoint rows without waiting for each other (each row is claimed exactly once);
- * MATERIALIZED keeps the LIMIT + lock in one place. It also remembers whether the row had started before
- * and its old runnable_at (for "oldest first" ordering of the result; RETURNING order is unspecified).
+ * One statement, one implicit transaction. `pick_due()` (migration 3) locks the oldest due rows with SKIP
+ * LOCKED, so concurrent claimers take disjoint rows without waiting for each other (each row is claimed
+ * exactly once), walking the claim index in order whatever the statistics say. It also reports whether the
+ * row had started before and its old runnable_at (for "oldest first" ordering of the result; RETURNING
+ * order is unspecified).
  */
 function claimSql(s: string): string {
   const returned = EXECUTION_COLUMNS.split(", ")
     .map((c) => `e.${c}`)
     .join(", ");
   return `
-    WITH picked AS MATERIALIZED (
-      SELECT id, started_at IS NULL AS fresh, runnable_at AS due_at FROM ${s}.executions
-      WHERE runnable_at <= $1 AND task = ANY($2::text[])
-      ORDER BY runnable_at, id
-      LIMIT $3
-      FOR UPDATE SKIP LOCKED
-    )
+    WITH picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due($1, $2::text[], $3))
     UPDATE ${s}.executions e
     SET status = 'running', lease_token = e.lease_token + 1, lease_owner = $4, runnable_at = $1::bigint + $5::bigint,
         started_at = COALESCE(e.started_at, $1), attempt = GREATEST(e.attempt, 1), updated_at = $1
@@ -94,10 +89,12 @@ export async function renewLeases(ctx: SqlContext, fences: readonly Fence[], now
   // Rows are locked in id order, the same order apply_checkpoints() takes them in, so a renewal and a
   // checkpoint batch of the same worker cannot deadlock.
   const renewed = await ctx.pool.query<{ id: string }>(
-    `WITH held AS MATERIALIZED (
-       SELECT e.id FROM ${ctx.s}.executions e JOIN unnest($1::text[], $2::bigint[]) AS f(id, token)
-         ON e.id = f.id AND e.lease_token = f.token
-       WHERE e.status = 'running' ORDER BY e.id FOR UPDATE OF e
+    // By primary key first, then status and token on the locked row (see migration 3 for the plan this avoids).
+    `WITH locked AS MATERIALIZED (
+       SELECT e.id, e.status, e.lease_token FROM ${ctx.s}.executions e WHERE e.id = ANY ($1::text[]) ORDER BY e.id FOR UPDATE
+     ), held AS (
+       SELECT l.id FROM locked l JOIN unnest($1::text[], $2::bigint[]) AS f(id, token) ON f.id = l.id
+       WHERE l.status = 'running' AND l.lease_token = f.token
      )
      UPDATE ${ctx.s}.executions e SET runnable_at = $3::bigint FROM held WHERE e.id = held.id
      RETURNING e.id`,
@@ -109,11 +106,6 @@ export async function renewLeases(ctx: SqlContext, fences: readonly Fence[], now
 export async function nextWakeAt(ctx: SqlContext, tasks: readonly string[]): Promise<number | null> {
   if (tasks.length === 0) return null;
   // Reads the claim index in order and stops at the first row of one of these tasks.
-  const row = await ctx.pool.query<{ runnable_at: number }>(
-    `SELECT runnable_at FROM ${ctx.s}.executions
-     WHERE runnable_at IS NOT NULL AND task = ANY($1::text[])
-     ORDER BY runnable_at, id LIMIT 1`,
-    [tasks],
-  );
+  const row = await ctx.pool.query<{ runnable_at: number | null }>(`SELECT ${ctx.s}.next_wake($1::text[]) AS runnable_at`, [tasks]);
   return row.rows[0]?.runnable_at ?? null;
 }

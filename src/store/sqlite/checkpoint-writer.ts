@@ -21,7 +21,7 @@ const INSERT_ATTEMPT = `
   INSERT INTO step_attempts (execution_id, step, attempt, started_at, ended_at, error) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT DO NOTHING`;
 
-const PATCH_RUNNING = "UPDATE executions SET current_step = ?, steps_completed = ?, runnable_at = ?, updated_at = ? WHERE id = ?";
+const PATCH_RUNNING = "UPDATE executions SET current_step = ?, steps_completed = ?, updated_at = ? WHERE id = ?";
 
 const PATCH_WAITING = `
   UPDATE executions
@@ -85,7 +85,7 @@ function applyPatch(conn: Connection, id: string, task: string, checkpoint: Chec
   const patch: ExecutionPatch = checkpoint.execution;
   switch (patch.status) {
     case "running":
-      conn.sql.get(PATCH_RUNNING).run(patch.currentStep, patch.stepsCompleted, now + checkpoint.leaseMs, now, id);
+      conn.sql.get(PATCH_RUNNING).run(patch.currentStep, patch.stepsCompleted, now, id);
       return null;
     case "waiting":
       conn.sql.get(PATCH_WAITING).run(patch.currentStep, patch.waitingForEvent, patch.stepsCompleted, patch.wakeAt, now, id);
