@@ -24,6 +24,16 @@ async function openSuiteStore(): Promise<Store> {
 runStoreBehaviourSuite("postgres", { open: openSuiteStore, openPeer: openSuiteStore, reset: () => suiteSchema.truncate() });
 after(() => suiteSchema.drop());
 
+// The same suite with every checkpoint batch, even of one, through the set-based function (normally from 16 up).
+const setSchema = new TestSchema("t_set");
+async function openSetStore(): Promise<Store> {
+  const store = await openTestStore(setSchema.name, { setBatchFrom: 1 });
+  markPostgresRan(`store-postgres ${setSchema.name}`);
+  return store;
+}
+runStoreBehaviourSuite("postgres, set-based batches", { open: openSetStore, openPeer: openSetStore, reset: () => setSchema.truncate() });
+after(() => setSchema.drop());
+
 describe("postgres only", () => {
   const schema = new TestSchema();
   const opened: Store[] = [];

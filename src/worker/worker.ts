@@ -239,7 +239,7 @@ export class Worker {
   private async releaseBuffer(): Promise<void> {
     const items = this.buffer;
     this.buffer = [];
-    const { clock, options, runnerDeps } = this.deps;
+    const { clock, runnerDeps } = this.deps;
     await Promise.all(
       items.map((item) =>
         runnerDeps.commit({

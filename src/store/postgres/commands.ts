@@ -90,40 +90,27 @@ export async function cancelExecution(ctx: SqlContext, id: string, now: number):
   });
 }
 
-/** Checks in the contract's order: unknown execution, not waiting for that event, payload refused by its schema. */
+/**
+ * Checks in the contract's order: unknown execution, not waiting for that event, payload refused by its
+ * schema. One call of `deliver_event()` (migration 3) when the wait has no schema; with one, a first call
+ * returns the schema without writing, the payload is checked here, and a second call delivers if the
+ * wait still has the schema that was checked (otherwise it asks again).
+ */
 export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Promise<{ result: DeliverOutcome; notices: Notice[] }> {
-  const { executionId, eventName, payloadJson, now } = request;
-  return inTransaction(ctx.pool, async (client) => {
-    // Locking the execution row serialises racing deliveries: the second sees 'pending' and gets not_waiting.
-    const found = await client.query<{ status: string; task: string }>(
-      `SELECT status, task FROM ${ctx.s}.executions WHERE id = $1 FOR UPDATE`,
-      [executionId],
+  const { executionId, eventName, payloadJson, now, validate } = request;
+  let checked: string | null = null;
+  for (;;) {
+    const found = await ctx.pool.query<{ outcome: string; task_name: string | null; wait_schema: string | null }>(
+      `SELECT outcome, task_name, wait_schema FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6)`,
+      [executionId, eventName, payloadJson, now, validate !== undefined, checked],
     );
     const row = found.rows[0];
-    if (!row) return { result: { outcome: "not_found" }, notices: [] };
-    if (row.status !== "waiting") return { result: { outcome: "not_waiting" }, notices: [] };
-    // A separate statement, so its snapshot is taken after the lock and agrees with the row we locked.
-    const wait = await client.query<{ schema: string | null }>(
-      `SELECT schema FROM ${ctx.s}.steps WHERE execution_id = $1 AND name = $2 AND kind = 'event' AND state = 'waiting'`,
-      [executionId, eventName],
-    );
-    const waiting = wait.rows[0];
-    if (!waiting) return { result: { outcome: "not_waiting" }, notices: [] };
-    if (waiting.schema !== null && request.validate) {
-      const message = request.validate(waiting.schema, payloadJson);
-      if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
-    }
-    await client.query(
-      `UPDATE ${ctx.s}.steps SET state = 'completed', result = $3, completed_at = $4 WHERE execution_id = $1 AND name = $2`,
-      [executionId, eventName, payloadJson, now],
-    );
-    await client.query(
-      `UPDATE ${ctx.s}.executions
-       SET status = 'pending', runnable_at = $2, waiting_for_event = NULL, current_step = NULL,
-           steps_completed = steps_completed + 1, updated_at = $2
-       WHERE id = $1`,
-      [executionId, now],
-    );
-    return { result: { outcome: "delivered", task: row.task }, notices: [{ kind: "runnable", task: row.task, at: now }] };
-  });
+    if (!row || row.outcome === "not_found") return { result: { outcome: "not_found" }, notices: [] };
+    if (row.outcome === "not_waiting") return { result: { outcome: "not_waiting" }, notices: [] };
+    const task = row.task_name as string;
+    if (row.outcome === "delivered") return { result: { outcome: "delivered", task }, notices: [{ kind: "runnable", task, at: now }] };
+    checked = row.wait_schema as string;
+    const message = validate?.(checked, payloadJson) ?? null;
+    if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
+  }
 }

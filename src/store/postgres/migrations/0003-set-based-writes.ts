@@ -1,30 +1,30 @@
 /**
- * Migration 3: the hot write path made set-based and cheaper per row. Never edit once released.
+ * Migration 3: the hot paths made cheaper and their plans made stable. Never edit once released.
+ * Profiled on PostgreSQL 15.20 (fsync on, 2 cores) with perf, auto_explain and pg_stat_user_functions.
  *
- * Profiled on PostgreSQL 15.20 (fsync on, 2 cores), W0 with prefetch at C=50, PostgreSQL CPU per execution:
- * 146 µs; the row-level count triggers cost ~33 µs of it and the per-checkpoint plpgsql loop (five SPI
- * statements per checkpoint, each re-reading jsonb) most of the rest. So:
- *
- * 1. Counts: statement-level triggers with transition tables. One grouped INSERT per statement instead of
- *    a plpgsql call and a two-row INSERT per changed row. A claim of 100 rows writes 2 delta rows, not 200.
- * 2. `apply_checkpoints()` applies a batch with one statement per table (fence, steps, attempts, failed-step
- *    cleanup, executions) instead of a loop. A batch that names an execution twice (parallel steps of one
- *    execution) still goes through the ordered loop of migration 2, renamed `apply_checkpoints_ordered`,
- *    because set-based statements cannot promise "in order" for two writes of one row.
- * 3. The fence looks rows up by primary key only (`id = ANY(...)`) and checks status and token on the
- *    locked row. `WHERE id = x AND status = 'running'` let the planner, after ANALYZE had seen few running
- *    rows, walk `executions_status_created` over every running row per checkpoint: measured 2x slower
- *    end to end (7,400 -> 3,000 W0/s) once autovacuum had analyzed the table.
- *    Every statement reaches `executions` and `steps` through their primary keys (`= ANY(ids)`): joined to
- *    `jsonb_to_recordset` (estimated at 100 rows) the planner otherwise picked hash joins over sequential
- *    scans of the whole table.
- * 4. The claim and next-wake-up reads go through functions that pin their plan to the claim index
- *    (`SET enable_sort/seqscan/bitmapscan = off` for those statements only). On a freshly filled table
- *    without statistics the planner chose a bitmap scan of a task index plus a sort of every row of the
- *    task (0.6-0.7 ms per claim at 3,000 rows, growing with the table), or a sequential scan, instead of
- *    reading `limit` entries of the small partial index in order. `pick_due` declares ROWS 10: with the
- *    default estimate of 1,000 rows the claim's UPDATE joined its picks to a sequential scan of
- *    `executions` by hash (seen in perf as most of PostgreSQL's CPU at concurrency 10).
+ * 1. Plans pinned to primary keys and the claim index. Found in the profiles: (a) the fence
+ *    `WHERE id = x AND status = 'running'`, once ANALYZE had seen few running rows, walked
+ *    `executions_status_created` over every running row per checkpoint (W0 7,400 -> 3,000/s after an
+ *    analyze); (b) on a table without statistics the claim sorted every row of the task from a task index
+ *    or a sequential scan instead of reading `limit` entries of the claim index in order (0.6-0.7 ms per
+ *    claim at 3,000 rows, growing with the table); (c) plpgsql caches a generic plan, and one made while a
+ *    table was tiny is a sequential scan. So the fence locks by primary key and checks status and token on
+ *    the locked row; claim and next-wake-up go through `pick_due`/`next_wake` with sort, sequential and
+ *    bitmap scans off for their statements only; the write functions run with `enable_seqscan = off`.
+ *    `pick_due` declares ROWS 10: with the default estimate of 1,000 the claim's UPDATE joined its picks to
+ *    a sequential scan of `executions` by hash (most of PostgreSQL's CPU at concurrency 10 in perf).
+ * 2. Two ways to apply a batch. `apply_checkpoints` keeps migration 2's loop (one checkpoint at a time,
+ *    in order); `apply_checkpoint_set` applies a batch with one statement per table. Measured per batch of
+ *    completions on a 50,000-row table: 1 checkpoint 0.59 ms (loop) vs 0.90 ms (set), 4: 0.75 vs 0.95,
+ *    16: 1.67 vs 1.52, 64: 4.84 vs 3.25 ms. The store picks the set form from 16 checkpoints up; a batch
+ *    naming one execution twice (parallel steps) always takes the loop, which alone promises order.
+ * 3. Counts on INSERT and DELETE: statement-level triggers with transition tables, one grouped INSERT per
+ *    statement instead of a plpgsql call and an INSERT per row. UPDATE keeps a row-level trigger whose
+ *    WHEN clause skips the many updates that change no status (see below: measured cheaper for W1).
+ * 4. Event delivery is one function call (one round trip, an implicit transaction) instead of BEGIN, two
+ *    reads, two updates and COMMIT: six round trips while holding the row lock, on the path of every
+ *    event wake-up. A wait with a payload schema answers `validate` with the schema (nothing written);
+ *    the store checks the payload in JavaScript and calls again with the schema it checked.
  * 5. A `running` checkpoint no longer extends the lease (the lease keeper renews every third of the lease):
  *    it then changes no indexed column, so PostgreSQL can update the row in place (HOT) without touching
  *    the six indexes. fillfactor 80 leaves room on each page for those in-place versions.
@@ -49,32 +49,31 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Updates that change no status (progress, lease renewals) net to zero per (task, status) and write nothing.
-CREATE FUNCTION ${s}.count_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  INSERT INTO ${s}.count_deltas (task, status, delta)
-  SELECT task, status, sum(d) FROM (
-    SELECT task, status, -1 AS d FROM old_rows UNION ALL SELECT task, status, 1 FROM new_rows
-  ) changes GROUP BY task, status HAVING sum(d) <> 0;
-  RETURN NULL;
-END $$;
-
 CREATE TRIGGER executions_count_insert AFTER INSERT ON ${s}.executions
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_inserted();
 CREATE TRIGGER executions_count_delete AFTER DELETE ON ${s}.executions
   REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_deleted();
+-- Updates keep migration 1's row-level trigger (re-created: its function was replaced above), because
+-- its WHEN clause skips progress checkpoints and lease renewals at no cost, while a statement-level
+-- trigger runs for every UPDATE statement: measured 68 µs of PostgreSQL CPU per W1 execution at C=10.
+CREATE FUNCTION ${s}.count_status_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO ${s}.count_deltas (task, status, delta) VALUES (OLD.task, OLD.status, -1), (NEW.task, NEW.status, 1);
+  RETURN NULL;
+END $$;
 CREATE TRIGGER executions_count_update AFTER UPDATE ON ${s}.executions
-  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_updated();
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.task IS DISTINCT FROM NEW.task)
+  EXECUTE FUNCTION ${s}.count_status_change();
 
 ALTER TABLE ${s}.executions SET (fillfactor = 80);
 `;
 }
 
 /** Migration 2's loop, unchanged but for the fence (primary key first) and the lease-free running patch. */
-function orderedApply(s: string): string {
+function checkpointApply(s: string): string {
   return `
 CREATE OR REPLACE FUNCTION ${s}.apply_patch(eid text, p jsonb, now_ms bigint, lease_ms bigint) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   kind   text := p->>'status';
   run_at bigint;
@@ -119,11 +118,9 @@ BEGIN
   END IF;
 END $$;
 
-DROP FUNCTION ${s}.apply_checkpoints(jsonb);
-
-CREATE FUNCTION ${s}.apply_checkpoints_ordered(batch jsonb)
+CREATE OR REPLACE FUNCTION ${s}.apply_checkpoints(batch jsonb)
 RETURNS TABLE (i integer, applied boolean, task_name text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   c   jsonb;
   eid text;
@@ -161,11 +158,11 @@ END $$;
  * migration 2's per-checkpoint order: steps, then attempts, then the failed-step cleanup of a task-level
  * retry, then the row itself (whose retry recount reads the steps left after the cleanup).
  */
-function setBasedApply(s: string): string {
+function setApply(s: string): string {
   return `
-CREATE FUNCTION ${s}.apply_checkpoints(batch jsonb)
+CREATE FUNCTION ${s}.apply_checkpoint_set(batch jsonb)
 RETURNS TABLE (i integer, applied boolean, task_name text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   ok_ids   text[];
   ok_tasks  text[];
@@ -176,7 +173,7 @@ BEGIN
     RAISE EXCEPTION 'zart: unknown checkpoint patch status';
   END IF;
   IF (SELECT count(DISTINCT b->>'id') <> count(*) FROM jsonb_array_elements(batch) b) THEN
-    RETURN QUERY SELECT * FROM ${s}.apply_checkpoints_ordered(batch);
+    RETURN QUERY SELECT * FROM ${s}.apply_checkpoints(batch);
     RETURN;
   END IF;
   -- The fence. Rows are locked in id order (the same order every batch and lease renewal uses, so they
@@ -286,6 +283,45 @@ $$;
 `;
 }
 
+function deliverFunction(s: string): string {
+  return `
+-- Outcomes in the contract's order: not_found, not_waiting (not parked on this event), validate (the wait
+-- has a schema other than checked_schema: check the payload and call again), delivered.
+CREATE FUNCTION ${s}.deliver_event(eid text, event_name text, payload text, now_ms bigint, check_schema boolean, checked_schema text)
+RETURNS TABLE (outcome text, task_name text, wait_schema text)
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
+DECLARE
+  r record;
+  w record;
+BEGIN
+  -- Locking the row serialises racing deliveries: the second sees 'pending' and gets not_waiting.
+  SELECT e.status, e.task INTO r FROM ${s}.executions e WHERE e.id = eid FOR UPDATE;
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text; RETURN;
+  END IF;
+  IF r.status <> 'waiting' THEN
+    RETURN QUERY SELECT 'not_waiting'::text, r.task, NULL::text; RETURN;
+  END IF;
+  -- A new statement, so a new snapshot taken after the lock: it agrees with the row we hold.
+  SELECT st.schema INTO w FROM ${s}.steps st
+  WHERE st.execution_id = eid AND st.name = event_name AND st.kind = 'event' AND st.state = 'waiting';
+  IF NOT FOUND THEN
+    RETURN QUERY SELECT 'not_waiting'::text, r.task, NULL::text; RETURN;
+  END IF;
+  IF check_schema AND w.schema IS NOT NULL AND w.schema IS DISTINCT FROM checked_schema THEN
+    RETURN QUERY SELECT 'validate'::text, r.task, w.schema; RETURN;
+  END IF;
+  UPDATE ${s}.steps SET state = 'completed', result = payload, completed_at = now_ms
+  WHERE execution_id = eid AND name = event_name;
+  UPDATE ${s}.executions
+  SET status = 'pending', runnable_at = now_ms, waiting_for_event = NULL, current_step = NULL,
+      steps_completed = steps_completed + 1, updated_at = now_ms
+  WHERE id = eid;
+  RETURN QUERY SELECT 'delivered'::text, r.task, NULL::text;
+END $$;
+`;
+}
+
 export function setBasedWrites({ s }: MigrationContext): string {
-  return countTriggers(s) + orderedApply(s) + setBasedApply(s) + pinnedReads(s);
+  return countTriggers(s) + checkpointApply(s) + setApply(s) + pinnedReads(s) + deliverFunction(s);
 }
