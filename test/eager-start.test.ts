@@ -59,8 +59,13 @@ test("prefetch claims beyond the free slots in one round trip; shutdown hands th
     await h.restart({ worker: { concurrency: 1, prefetch: 4 } });
     await holding.promise;
     // One slot, held by n=0, yet nothing is pending: all five were claimed in one round trip; those
-    // ahead of n=0 ran, the rest wait in the buffer leased to this worker (without prefetch: pending).
+    // ahead of n=0 (claimed oldest first, same instant, so by id) ran, the rest wait in the buffer
+    // leased to this worker (without prefetch: pending). A finished run gives up its slot while its
+    // completion commits, so wait for those commits before counting.
+    const ahead = ids.filter((id) => id < ids[0]!);
+    for (const id of ahead) assert.equal((await h.engine.waitForTerminal(id, 1e9)).status, "completed");
     const counts = await h.store.countByStatus();
+    assert.equal(counts.completed, ahead.length);
     assert.equal(counts.pending, 0);
     assert.equal(counts.running + counts.completed, 5);
     assert.ok(counts.running >= 1);

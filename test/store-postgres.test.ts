@@ -24,10 +24,10 @@ async function openSuiteStore(): Promise<Store> {
 runStoreBehaviourSuite("postgres", { open: openSuiteStore, openPeer: openSuiteStore, reset: () => suiteSchema.truncate() });
 after(() => suiteSchema.drop());
 
-// The same suite with every checkpoint batch, even of one, through the set-based function (normally from 16 up).
+// The same suite with every checkpoint batch that fits, even of one, through the one-statement path (normally from 2 up).
 const setSchema = new TestSchema("t_set");
 async function openSetStore(): Promise<Store> {
-  const store = await openTestStore(setSchema.name, { setBatchFrom: 1 });
+  const store = await openTestStore(setSchema.name, { oneStatementFrom: 1 });
   markPostgresRan(`store-postgres ${setSchema.name}`);
   return store;
 }

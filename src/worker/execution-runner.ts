@@ -27,6 +27,11 @@ export class ExecutionRunner {
     private readonly claimed: ClaimedExecution,
     private readonly task: TaskDefinition,
     private readonly deps: RunnerDeps,
+    /**
+     * Called once the task's code is done and only the final write (completed, failed, parked, requeued)
+     * remains: the worker may give the slot to the next execution while that write commits.
+     */
+    private readonly onSettling: () => void = () => {},
   ) {
     this.ctx = new ExecutionContext(claimed.execution, claimed.steps, deps);
     this.done = this.run().catch((error: unknown) => {
@@ -155,12 +160,14 @@ export class ExecutionRunner {
       suspensions.map((s) => s.record),
       suspensions.flatMap((s) => s.attempts),
     );
+    this.onSettling();
     const ok = await this.deps.commit(checkpoint);
     this.deps.onFinished?.(this.ctx.taskName, ok ? "parked" : "aborted", this.ctx.executionId);
   }
 
   private async finish(patch: ExecutionPatch): Promise<void> {
     const checkpoint = this.ctx.checkpoint(patch);
+    this.onSettling();
     const ok = await this.deps.commit(checkpoint);
     if (ok && (patch.status === "completed" || patch.status === "failed")) {
       const now = checkpoint.now;

@@ -36,6 +36,13 @@ export interface WorkerDeps {
 
 export class Worker {
   private readonly running = new Map<string, ExecutionRunner>();
+  /**
+   * Runs whose code is done and whose final write is committing. They no longer hold a slot: at W0 on
+   * PostgreSQL (concurrency 10) a slot held until the completion commit spent most of its time waiting
+   * for it. Up to `concurrency` of them are free; beyond that they count against the slots, so a slow
+   * store pushes back on new work instead of letting settling runs pile up.
+   */
+  private readonly settling = new Map<string, ExecutionRunner>();
   /** Claimed, leased, not started yet (prefetch): they start as slots free, with no round trip. */
   private buffer: ClaimedExecution[] = [];
   private readonly taskNames: string[];
@@ -60,7 +67,7 @@ export class Worker {
       deps.clock,
       deps.logger,
       deps.options.leaseMs,
-      () => [...[...this.running.values()].map((r) => r.ctx.fence), ...this.buffer.map(fenceOf)],
+      () => [...[...this.running.values(), ...this.settling.values()].map((r) => r.ctx.fence), ...this.buffer.map(fenceOf)],
       (id) => this.lost(id),
     );
   }
@@ -108,7 +115,7 @@ export class Worker {
    * claim, a prefetch buffer), so a default eager start never overtakes older queued executions.
    */
   reserveSlot(behindBacklog: boolean): boolean {
-    if (this.stopped || this.running.size + this.reserved >= this.deps.options.concurrency) return false;
+    if (this.stopped || this.slotsInUse() >= this.deps.options.concurrency) return false;
     if (behindBacklog && (this.mayHaveMore || this.buffer.length > 0)) return false;
     this.reserved += 1;
     return true;
@@ -131,7 +138,7 @@ export class Worker {
     this.unsubscribe?.();
     this.wakeTimer?.cancel();
     await this.claiming;
-    if (this.running.size > 0) {
+    if (this.running.size > 0 || this.settling.size > 0) {
       const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       const endGrace = new AbortController();
       const grace = this.deps.clock.sleep(this.deps.options.shutdownGraceMs, endGrace.signal).catch(() => {});
@@ -141,7 +148,7 @@ export class Worker {
     // Whatever is still running is told to stop; its runner releases the lease (requeue at once), so
     // another worker resumes it immediately instead of after the lease expires.
     for (const runner of this.running.values()) runner.abort("shutdown");
-    await Promise.all([...[...this.running.values()].map((r) => r.done), this.releaseBuffer()]);
+    await Promise.all([...[...this.running.values(), ...this.settling.values()].map((r) => r.done), this.releaseBuffer()]);
     this.leases.stop();
   }
 
@@ -172,8 +179,8 @@ export class Worker {
     while (this.wanted && !this.stopped) {
       this.wanted = false;
       const { concurrency, prefetch } = this.deps.options;
-      const room = concurrency + prefetch - this.running.size - this.reserved - this.buffer.length;
-      const slotFree = this.running.size + this.reserved < concurrency;
+      const room = concurrency + prefetch - this.slotsInUse() - this.buffer.length;
+      const slotFree = this.slotsInUse() < concurrency;
       // With every slot busy, refill the prefetch buffer only once it is half empty (fewer, larger claims).
       if (room <= 0 || (!slotFree && room < Math.ceil(prefetch / 2))) return;
       const claimed = await this.claimBatch(room);
@@ -207,15 +214,34 @@ export class Worker {
   private launch(item: ClaimedExecution): void {
     const task = this.deps.tasks.get(item.execution.task);
     if (!task) return; // cannot happen: claims are filtered by our task names
-    const runner = new ExecutionRunner(item, task, this.deps.runnerDeps);
+    const id = item.execution.id;
+    const runner = new ExecutionRunner(item, task, this.deps.runnerDeps, () => this.settle(id));
     this.deps.onLaunch?.(task.name);
-    this.running.set(item.execution.id, runner);
+    this.running.set(id, runner);
     void runner.done.then(() => {
-      this.running.delete(item.execution.id);
-      if (this.running.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
-      if (!this.stopped) this.startBuffered();
-      this.slotFreed();
+      const held = this.running.delete(id);
+      this.settling.delete(id);
+      if (this.running.size === 0 && this.settling.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+      if (held || this.settling.size >= this.deps.options.concurrency) this.released();
     });
+  }
+
+  /** The run's code is done; its slot goes to the next execution while the final write commits. */
+  private settle(id: string): void {
+    const runner = this.running.get(id);
+    if (!runner) return;
+    this.running.delete(id);
+    this.settling.set(id, runner);
+    this.released();
+  }
+
+  private released(): void {
+    if (!this.stopped) this.startBuffered();
+    this.slotFreed();
+  }
+
+  private slotsInUse(): number {
+    return this.running.size + this.reserved + Math.max(0, this.settling.size - this.deps.options.concurrency);
   }
 
   private lost(executionId: string): void {
@@ -225,7 +251,7 @@ export class Worker {
 
   /** Starts buffered executions while slots are free. */
   private startBuffered(): void {
-    while (this.buffer.length > 0 && this.running.size + this.reserved < this.deps.options.concurrency) {
+    while (this.buffer.length > 0 && this.slotsInUse() < this.deps.options.concurrency) {
       const next = this.buffer.shift();
       if (next) this.launch(next);
     }

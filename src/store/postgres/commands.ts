@@ -6,7 +6,7 @@
 import type { ExecutionRecord } from "../../core/types.js";
 import { EXECUTION_COLUMNS, type ExecutionRow, toExecution } from "../row-mapping.js";
 import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
-import { inTransaction, type SqlContext } from "./sql-context.js";
+import { inTransaction, prepared, type SqlContext } from "./sql-context.js";
 
 /**
  * `isRetry`: this call repeats one that failed on a lost connection and may have committed. Ids are random,
@@ -31,18 +31,23 @@ export async function createExecution(
     .query<ExecutionRow>(
       claimFor
         ? // Eager start (see NewExecution.claimFor): the row is born claimed, as a claim would leave it.
-          `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
+          prepared(
+            "insert_claimed",
+            `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
                                             started_at, attempt, lease_token, lease_owner)
            VALUES ($1, $2, 'running', $3, $4, $5, $5, $6, $5, 1, 1, $7)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING ${EXECUTION_COLUMNS}`
-        : `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
+           RETURNING ${EXECUTION_COLUMNS}`,
+            [id, task, dataJson, idempotencyKey, now, now + claimFor.leaseMs, claimFor.workerId],
+          )
+        : prepared(
+            "insert",
+            `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
            VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING ${EXECUTION_COLUMNS}`,
-      claimFor
-        ? [id, task, dataJson, idempotencyKey, now, now + claimFor.leaseMs, claimFor.workerId]
-        : [id, task, dataJson, idempotencyKey, now],
+            [id, task, dataJson, idempotencyKey, now],
+          ),
     )
     .catch(async (error: unknown) => {
       if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;
@@ -101,8 +106,14 @@ export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Pr
   let checked: string | null = null;
   for (;;) {
     const found = await ctx.pool.query<{ outcome: string; task_name: string | null; wait_schema: string | null }>(
-      `SELECT outcome, task_name, wait_schema FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6)`,
-      [executionId, eventName, payloadJson, now, validate !== undefined, checked],
+      prepared("deliver", `SELECT outcome, task_name, wait_schema FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6)`, [
+        executionId,
+        eventName,
+        payloadJson,
+        now,
+        validate !== undefined,
+        checked,
+      ]),
     );
     const row = found.rows[0];
     if (!row || row.outcome === "not_found") return { result: { outcome: "not_found" }, notices: [] };

@@ -22,7 +22,7 @@
  */
 import { executionsSchema } from "./migrations/0001-initial-schema.js";
 import { checkpointFunctions } from "./migrations/0002-checkpoint-functions.js";
-import { setBasedWrites } from "./migrations/0003-set-based-writes.js";
+import { stableHotPaths } from "./migrations/0003-stable-hot-paths.js";
 
 export interface MigrationContext {
   /** Quoted schema name, e.g. `"zart"`. */
@@ -40,5 +40,5 @@ export interface Migration {
 export const migrations: readonly Migration[] = [
   { version: 1, name: "initial-schema", sql: executionsSchema },
   { version: 2, name: "checkpoint-functions", sql: checkpointFunctions },
-  { version: 3, name: "set-based-writes", sql: setBasedWrites },
+  { version: 3, name: "stable-hot-paths", sql: stableHotPaths },
 ];

@@ -57,10 +57,11 @@ export interface PostgresStoreOptions {
   /** How often this store folds status-count deltas (default 2000 ms). */
   compactEveryMs?: number;
   /**
-   * Checkpoint batches of at least this many go through the set-based function (migration 3 has the
-   * measurements behind the default of 16). Tests set 1 to run every batch through it.
+   * Checkpoint batches of at least this many go through one prepared statement instead of the in-order
+   * loop (checkpoint-statement.ts has the measurements behind the default of 2). Tests set 1 to run every
+   * batch that fits through it.
    */
-  setBatchFrom?: number;
+  oneStatementFrom?: number;
 }
 
 /**
@@ -102,7 +103,7 @@ export class PostgresStore implements Store {
     private readonly logger: Logger,
     private readonly poolSize: number,
     description: string,
-    private readonly setBatchFrom: number,
+    private readonly oneStatementFrom: number,
   ) {
     this.description = description;
     this.ctx = { pool, s: quoteIdent(schema) };
@@ -119,7 +120,7 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...base, application_name: `zart:${schema}`.slice(0, 63), max: poolSize });
     // An idle client whose backend is terminated emits 'error' on the pool; unhandled, it would crash the process.
     pool.on("error", (error) => logger.warn({ err: error }, "idle postgres connection lost; the pool replaces it"));
-    const store = new PostgresStore(pool, schema, channelFor(schema), logger, poolSize, description, options.setBatchFrom ?? 16);
+    const store = new PostgresStore(pool, schema, channelFor(schema), logger, poolSize, description, options.oneStatementFrom ?? 2);
     pool.on("connect", (client) => {
       const pid = backendPid(client);
       if (pid !== null) store.ownBackends.add(pid);
@@ -245,7 +246,7 @@ export class PostgresStore implements Store {
   }
 
   async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {
-    const { results, notices } = await this.write(() => worker.applyCheckpoints(this.ctx, batch, batch.length >= this.setBatchFrom));
+    const { results, notices } = await this.write(() => worker.applyCheckpoints(this.ctx, batch, this.oneStatementFrom));
     this.emit(notices);
     return results;
   }

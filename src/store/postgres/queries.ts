@@ -33,10 +33,12 @@ import {
   toTask,
 } from "../row-mapping.js";
 import type { ListQuery, ListResult, StepDetail } from "../store.js";
-import type { SqlContext } from "./sql-context.js";
+import { prepared, type SqlContext } from "./sql-context.js";
 
 export async function getExecution(ctx: SqlContext, id: string): Promise<ExecutionRecord | null> {
-  const found = await ctx.pool.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [id]);
+  const found = await ctx.pool.query<ExecutionRow>(
+    prepared("get", `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [id]),
+  );
   const row = found.rows[0];
   return row ? toExecution(row) : null;
 }

@@ -20,7 +20,8 @@
 import { EXECUTION_COLUMNS, type ExecutionRow, STEP_COLUMNS, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice } from "../store.js";
 import { checkpointNotice, encodeBatch } from "./checkpoint-batch.js";
-import type { SqlContext } from "./sql-context.js";
+import { fitsOneStatement, statementSql } from "./checkpoint-statement.js";
+import { prepared, type SqlContext } from "./sql-context.js";
 
 /**
  * One statement, one implicit transaction. `pick_due()` (migration 3) locks the oldest due rows with SKIP
@@ -57,25 +58,31 @@ type ClaimedRow = ExecutionRow & { fresh: boolean; due_at: number; steps_json: S
 export async function claim(ctx: SqlContext, request: ClaimRequest): Promise<ClaimedExecution[]> {
   if (request.limit <= 0 || request.tasks.length === 0) return [];
   const { workerId, now, leaseMs } = request;
-  const claimed = await ctx.pool.query<ClaimedRow>(claimSql(ctx.s), [now, request.tasks, request.limit, workerId, leaseMs]);
+  const claimed = await ctx.pool.query<ClaimedRow>(
+    prepared("claim", claimSql(ctx.s), [now, request.tasks, request.limit, workerId, leaseMs]),
+  );
   const rows = claimed.rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   // Executions that never ran have no steps; the others bring theirs in the same statement (a resumed
   // execution, e.g. after an event, is claimed and replayed with one round trip instead of two).
   return rows.map((row) => ({ execution: toExecution(row), steps: (row.steps_json ?? []).map(toStep) }));
 }
 
-/** `setBased`: one statement per table (cheaper from ~16 checkpoints up) instead of the in-order loop. */
+/**
+ * `oneStatementFrom`: batches of at least this many that fit go through the single prepared statement of
+ * checkpoint-statement.ts; the others through the in-order loop `apply_checkpoints()` (migration 3).
+ */
 export async function applyCheckpoints(
   ctx: SqlContext,
   batch: readonly Checkpoint[],
-  setBased: boolean,
+  oneStatementFrom: number,
 ): Promise<{ results: boolean[]; notices: Notice[] }> {
   if (batch.length === 0) return { results: [], notices: [] };
-  const fn = setBased ? "apply_checkpoint_set" : "apply_checkpoints";
-  const applied = await ctx.pool.query<{ i: number; applied: boolean; task_name: string | null }>(
-    `SELECT i, applied, task_name FROM ${ctx.s}.${fn}($1::jsonb)`,
-    [encodeBatch(batch)],
-  );
+  const encoded = encodeBatch(batch);
+  const query =
+    batch.length >= oneStatementFrom && fitsOneStatement(batch)
+      ? prepared("checkpoints", statementSql(ctx.s), [encoded])
+      : prepared("checkpoint_loop", `SELECT i, applied, task_name FROM ${ctx.s}.apply_checkpoints($1::jsonb)`, [encoded]);
+  const applied = await ctx.pool.query<{ i: number; applied: boolean; task_name: string | null }>(query);
   const results = batch.map(() => false);
   const notices: Notice[] = [];
   for (const row of applied.rows) {
@@ -110,6 +117,8 @@ export async function renewLeases(ctx: SqlContext, fences: readonly Fence[], now
 export async function nextWakeAt(ctx: SqlContext, tasks: readonly string[]): Promise<number | null> {
   if (tasks.length === 0) return null;
   // Reads the claim index in order and stops at the first row of one of these tasks.
-  const row = await ctx.pool.query<{ runnable_at: number | null }>(`SELECT ${ctx.s}.next_wake($1::text[]) AS runnable_at`, [tasks]);
+  const row = await ctx.pool.query<{ runnable_at: number | null }>(
+    prepared("next_wake", `SELECT ${ctx.s}.next_wake($1::text[]) AS runnable_at`, [tasks]),
+  );
   return row.rows[0]?.runnable_at ?? null;
 }

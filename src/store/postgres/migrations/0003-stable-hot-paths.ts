@@ -13,11 +13,8 @@
  *    bitmap scans off for their statements only; the write functions run with `enable_seqscan = off`.
  *    `pick_due` declares ROWS 10: with the default estimate of 1,000 the claim's UPDATE joined its picks to
  *    a sequential scan of `executions` by hash (most of PostgreSQL's CPU at concurrency 10 in perf).
- * 2. Two ways to apply a batch. `apply_checkpoints` keeps migration 2's loop (one checkpoint at a time,
- *    in order); `apply_checkpoint_set` applies a batch with one statement per table. Measured per batch of
- *    completions on a 50,000-row table: 1 checkpoint 0.59 ms (loop) vs 0.90 ms (set), 4: 0.75 vs 0.95,
- *    16: 1.67 vs 1.52, 64: 4.84 vs 3.25 ms. The store picks the set form from 16 checkpoints up; a batch
- *    naming one execution twice (parallel steps) always takes the loop, which alone promises order.
+ * 2. `apply_checkpoints` keeps migration 2's loop (one checkpoint at a time, in order) for small batches and
+ *    the batches that need order; larger ones go through one prepared statement (checkpoint-statement.ts).
  * 3. Counts on INSERT and DELETE: statement-level triggers with transition tables, one grouped INSERT per
  *    statement instead of a plpgsql call and an INSERT per row. UPDATE keeps a row-level trigger whose
  *    WHEN clause skips the many updates that change no status (see below: measured cheaper for W1).
@@ -153,110 +150,6 @@ END $$;
 `;
 }
 
-/**
- * The set-based batch. Every statement sees the previous ones (plpgsql runs them in sequence), which keeps
- * migration 2's per-checkpoint order: steps, then attempts, then the failed-step cleanup of a task-level
- * retry, then the row itself (whose retry recount reads the steps left after the cleanup).
- */
-function setApply(s: string): string {
-  return `
-CREATE FUNCTION ${s}.apply_checkpoint_set(batch jsonb)
-RETURNS TABLE (i integer, applied boolean, task_name text)
-LANGUAGE plpgsql SET enable_seqscan = off AS $$
-DECLARE
-  ok_ids   text[];
-  ok_tasks  text[];
-  retry_ids text[];
-BEGIN
-  IF EXISTS (SELECT 1 FROM jsonb_array_elements(batch) b WHERE (b->'patch'->>'status') IS NULL
-             OR b->'patch'->>'status' NOT IN ('running', 'waiting', 'requeue', 'completed', 'failed')) THEN
-    RAISE EXCEPTION 'zart: unknown checkpoint patch status';
-  END IF;
-  IF (SELECT count(DISTINCT b->>'id') <> count(*) FROM jsonb_array_elements(batch) b) THEN
-    RETURN QUERY SELECT * FROM ${s}.apply_checkpoints(batch);
-    RETURN;
-  END IF;
-  -- The fence. Rows are locked in id order (the same order every batch and lease renewal uses, so they
-  -- cannot deadlock), by primary key, and only then checked: running, under this checkpoint's token.
-  WITH locked AS MATERIALIZED (
-    SELECT e.id, e.task, e.status, e.lease_token FROM ${s}.executions e
-    WHERE e.id = ANY (ARRAY(SELECT b->>'id' FROM jsonb_array_elements(batch) b))
-    ORDER BY e.id FOR UPDATE
-  )
-  SELECT array_agg(l.id), array_agg(l.task) INTO ok_ids, ok_tasks
-  FROM locked l JOIN jsonb_to_recordset(batch) AS c(id text, token bigint) ON c.id = l.id
-  WHERE l.status = 'running' AND l.lease_token = c.token;
-
-  IF ok_ids IS NOT NULL THEN
-    INSERT INTO ${s}.steps AS st
-      (execution_id, name, kind, state, result, error, attempts, wake_at, schema, started_at, completed_at)
-    SELECT c.id, x.name, x.kind, x.state, x.result, x.error, x.attempts, x.wake_at, x.schema, x.started_at, x.completed_at
-    FROM jsonb_to_recordset(batch) AS c(id text, steps jsonb),
-      jsonb_to_recordset(c.steps) AS x(name text, kind text, state text, result text, error text,
-        attempts integer, wake_at bigint, schema text, started_at bigint, completed_at bigint)
-    WHERE c.id = ANY (ok_ids)
-    ON CONFLICT (execution_id, name) DO UPDATE SET
-      kind = excluded.kind, state = excluded.state, result = excluded.result, error = excluded.error,
-      attempts = excluded.attempts, wake_at = excluded.wake_at, schema = excluded.schema,
-      started_at = excluded.started_at, completed_at = excluded.completed_at;
-
-    INSERT INTO ${s}.step_attempts (execution_id, step, attempt, started_at, ended_at, error)
-    SELECT c.id, x.step, x.attempt, x.started_at, x.ended_at, x.error
-    FROM jsonb_to_recordset(batch) AS c(id text, attempts jsonb),
-      jsonb_to_recordset(c.attempts) AS x(step text, attempt integer, started_at bigint, ended_at bigint, error text)
-    WHERE c.id = ANY (ok_ids)
-    ON CONFLICT DO NOTHING;
-
-    -- A task-level retry runs failed steps again; their attempt history stays in step_attempts. Rare, so
-    -- its ids come first and the DELETE runs only when there are some (its plan, cached while the table
-    -- was small, would otherwise be a sequential scan of steps on every batch).
-    SELECT array_agg(c.id) INTO retry_ids FROM jsonb_to_recordset(batch) AS c(id text, patch jsonb)
-    WHERE c.id = ANY (ok_ids) AND c.patch->>'status' = 'requeue' AND c.patch->>'retryAttempt' IS NOT NULL;
-    IF retry_ids IS NOT NULL THEN
-      DELETE FROM ${s}.steps st WHERE st.execution_id = ANY (retry_ids) AND st.state = 'failed';
-    END IF;
-
-    -- One UPDATE for every kind of patch; each column keeps its value unless its kind sets it.
-    UPDATE ${s}.executions e SET
-      status = CASE p.kind
-        WHEN 'running' THEN e.status
-        WHEN 'requeue' THEN CASE WHEN p.run_at <= c.now THEN 'pending' ELSE 'waiting' END
-        ELSE p.kind END,
-      current_step = CASE WHEN p.kind IN ('running', 'waiting') THEN p.current_step END,
-      waiting_for_event = CASE p.kind WHEN 'running' THEN e.waiting_for_event WHEN 'waiting' THEN p.waiting_for_event END,
-      steps_completed = CASE
-        WHEN p.kind = 'requeue' AND p.retry_attempt IS NOT NULL THEN
-          (SELECT count(*) FROM ${s}.steps st WHERE st.execution_id = e.id AND st.state = 'completed')
-        WHEN p.kind = 'requeue' THEN e.steps_completed
-        ELSE p.steps_completed END,
-      runnable_at = CASE p.kind
-        WHEN 'running' THEN e.runnable_at WHEN 'waiting' THEN p.wake_at WHEN 'requeue' THEN p.run_at END,
-      lease_owner = CASE WHEN p.kind = 'running' THEN e.lease_owner END,
-      attempt = CASE WHEN p.kind = 'requeue' THEN COALESCE(p.retry_attempt, e.attempt) ELSE e.attempt END,
-      output = CASE WHEN p.kind = 'completed' THEN p.output ELSE e.output END,
-      error = CASE
-        WHEN p.kind = 'failed' THEN p.error
-        WHEN p.kind = 'requeue' AND p.retry_attempt IS NOT NULL THEN NULL
-        ELSE e.error END,
-      completed_at = CASE WHEN p.kind IN ('completed', 'failed') THEN c.now ELSE e.completed_at END,
-      updated_at = c.now
-    FROM jsonb_to_recordset(batch) AS c(id text, now bigint, patch jsonb),
-      LATERAL (SELECT c.patch->>'status' AS kind, c.patch->>'currentStep' AS current_step,
-        c.patch->>'waitingForEvent' AS waiting_for_event, (c.patch->>'stepsCompleted')::integer AS steps_completed,
-        (c.patch->>'wakeAt')::bigint AS wake_at, (c.patch->>'runAt')::bigint AS run_at,
-        (c.patch->>'retryAttempt')::integer AS retry_attempt, c.patch->>'outputJson' AS output,
-        c.patch->>'error' AS error) AS p
-    WHERE e.id = ANY (ok_ids) AND c.id = e.id;
-  END IF;
-
-  RETURN QUERY
-    SELECT c.i, k.id IS NOT NULL, k.task
-    FROM jsonb_to_recordset(batch) AS c(i integer, id text)
-    LEFT JOIN unnest(ok_ids, ok_tasks) AS k(id, task) ON k.id = c.id;
-END $$;
-`;
-}
-
 function pinnedReads(s: string): string {
   return `
 -- The oldest due rows of these tasks, locked (SKIP LOCKED: concurrent claimers take disjoint rows).
@@ -322,6 +215,6 @@ END $$;
 `;
 }
 
-export function setBasedWrites({ s }: MigrationContext): string {
-  return countTriggers(s) + checkpointApply(s) + setApply(s) + pinnedReads(s) + deliverFunction(s);
+export function stableHotPaths({ s }: MigrationContext): string {
+  return countTriggers(s) + checkpointApply(s) + pinnedReads(s) + deliverFunction(s);
 }

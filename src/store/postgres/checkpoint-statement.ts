@@ -1,0 +1,92 @@
+/**
+ * A checkpoint batch as ONE prepared SQL statement (data-modifying CTEs, no plpgsql): fence, steps,
+ * attempts and the execution rows in a single round trip and implicit transaction.
+ *
+ * Measured (PostgreSQL 15.20, fsync on, batches of completions with one step each, 50,000-row table),
+ * this statement vs the per-checkpoint plpgsql loop `apply_checkpoints()`: 1 checkpoint 0.49 vs 0.46 ms,
+ * 4: 0.59 vs 0.69 ms, 16: 1.06 vs 1.47 ms, 64: 2.90 vs 4.53 ms. (A plpgsql function doing the same
+ * statements one after another cost 0.90 ms for 1 and 3.25 ms for 64: each SPI statement re-plans its
+ * jsonb_to_recordset joins.) So the store uses it from 2 checkpoints up, when it can:
+ *
+ * All CTEs see one snapshot, so the statement cannot promise "in order" for two writes of one execution,
+ * nor read steps that the same statement writes. Batches with a repeated execution (parallel steps of
+ * one execution) or a task-level retry (deletes failed steps, then recounts) take the loop instead.
+ *
+ * The fence locks rows by primary key (`= ANY(...)`, id order: the same order as every other batch and
+ * lease renewal, so no deadlocks), then checks status and token on what it locked: under READ COMMITTED a
+ * locking read returns the latest version of a row changed concurrently, so a cancel that won the race
+ * fences us out.
+ */
+import type { Checkpoint } from "../store.js";
+
+/** Whether `statementSql` may apply this batch (see the header). */
+export function fitsOneStatement(batch: readonly Checkpoint[]): boolean {
+  const ids = new Set<string>();
+  for (const checkpoint of batch) {
+    const patch = checkpoint.execution;
+    if (patch.status === "requeue" && patch.retryAttempt !== undefined) return false;
+    if (ids.has(checkpoint.fence.executionId)) return false;
+    ids.add(checkpoint.fence.executionId);
+  }
+  return true;
+}
+
+const STEP_SET = `
+    kind = excluded.kind, state = excluded.state, result = excluded.result, error = excluded.error,
+    attempts = excluded.attempts, wake_at = excluded.wake_at, schema = excluded.schema,
+    started_at = excluded.started_at, completed_at = excluded.completed_at`;
+
+/** $1: the batch as built by `encodeBatch`. Returns one row per checkpoint: i, applied, task_name. */
+export function statementSql(s: string): string {
+  return `
+WITH c AS MATERIALIZED (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS c(i integer, id text, token bigint, now bigint, steps jsonb, attempts jsonb, patch jsonb)
+),
+-- Locked by primary key alone; status and token are checked on the locked (latest) row versions. With
+-- "status = 'running'" in this WHERE the planner walked executions_status_created over every running row.
+candidates AS MATERIALIZED (
+  SELECT e.id, e.task, e.status, e.lease_token FROM ${s}.executions e
+  WHERE e.id = ANY (ARRAY(SELECT c.id FROM c))
+  ORDER BY e.id FOR UPDATE
+),
+locked AS MATERIALIZED (
+  SELECT k.id, k.task FROM candidates k JOIN c ON c.id = k.id WHERE k.status = 'running' AND k.lease_token = c.token
+),
+steps_written AS (
+  INSERT INTO ${s}.steps AS st (execution_id, name, kind, state, result, error, attempts, wake_at, schema, started_at, completed_at)
+  SELECT l.id, x.name, x.kind, x.state, x.result, x.error, x.attempts, x.wake_at, x.schema, x.started_at, x.completed_at
+  FROM locked l JOIN c ON c.id = l.id, jsonb_to_recordset(c.steps) AS x(name text, kind text, state text, result text,
+    error text, attempts integer, wake_at bigint, schema text, started_at bigint, completed_at bigint)
+  ON CONFLICT (execution_id, name) DO UPDATE SET ${STEP_SET}
+),
+attempts_written AS (
+  INSERT INTO ${s}.step_attempts (execution_id, step, attempt, started_at, ended_at, error)
+  SELECT l.id, x.step, x.attempt, x.started_at, x.ended_at, x.error
+  FROM locked l JOIN c ON c.id = l.id,
+    jsonb_to_recordset(c.attempts) AS x(step text, attempt integer, started_at bigint, ended_at bigint, error text)
+  ON CONFLICT DO NOTHING
+),
+-- Each column keeps its value unless the patch's kind sets it (the same effects as apply_patch()).
+rows_written AS (
+  UPDATE ${s}.executions e SET
+    status = CASE p.kind WHEN 'running' THEN e.status
+      WHEN 'requeue' THEN CASE WHEN p.run_at <= c.now THEN 'pending' ELSE 'waiting' END
+      ELSE p.kind END,
+    current_step = CASE WHEN p.kind IN ('running', 'waiting') THEN p.current_step END,
+    waiting_for_event = CASE p.kind WHEN 'running' THEN e.waiting_for_event WHEN 'waiting' THEN p.waiting_for_event END,
+    steps_completed = CASE WHEN p.kind = 'requeue' THEN e.steps_completed ELSE p.steps_completed END,
+    runnable_at = CASE p.kind WHEN 'running' THEN e.runnable_at WHEN 'waiting' THEN p.wake_at WHEN 'requeue' THEN p.run_at END,
+    lease_owner = CASE WHEN p.kind = 'running' THEN e.lease_owner END,
+    output = CASE WHEN p.kind = 'completed' THEN p.output ELSE e.output END,
+    error = CASE WHEN p.kind = 'failed' THEN p.error ELSE e.error END,
+    completed_at = CASE WHEN p.kind IN ('completed', 'failed') THEN c.now ELSE e.completed_at END,
+    updated_at = c.now
+  FROM locked l JOIN c ON c.id = l.id,
+    LATERAL (SELECT c.patch->>'status' AS kind, c.patch->>'currentStep' AS current_step,
+      c.patch->>'waitingForEvent' AS waiting_for_event, (c.patch->>'stepsCompleted')::integer AS steps_completed,
+      (c.patch->>'wakeAt')::bigint AS wake_at, (c.patch->>'runAt')::bigint AS run_at,
+      c.patch->>'outputJson' AS output, c.patch->>'error' AS error) AS p
+  WHERE e.id = l.id
+)
+SELECT c.i, l.id IS NOT NULL AS applied, l.task AS task_name FROM c LEFT JOIN locked l ON l.id = c.id`;
+}

@@ -1,0 +1,66 @@
+/** Slot accounting: a run whose code is done gives up its slot while its final write commits. */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ManualClock } from "../src/core/clock.js";
+import { defineTask } from "../src/core/task.js";
+import { Engine } from "../src/engine/engine.js";
+import { openStore } from "../src/store/open-store.js";
+import type { Store } from "../src/store/store.js";
+import { deferred } from "./support/deferred.js";
+
+test("a finished run frees its slot while its completion commits; settling runs beyond the concurrency hold slots", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "zart-slots-"));
+  const clock = new ManualClock();
+  const started: number[] = [];
+  const task = defineTask({
+    name: "quick",
+    async run(_ctx, data: { n: number }) {
+      started.push(data.n);
+      return data.n;
+    },
+  });
+  const store = await openStore(join(dir, "zart.db"));
+  const open = deferred();
+  const twoWaiting = deferred();
+  let completions = 0;
+  let claims = 0;
+  // The real store, with every checkpoint write held until `open` and the claims counted.
+  const apply = store.applyCheckpoints.bind(store);
+  store.applyCheckpoints = async (batch) => {
+    completions += batch.filter((c) => c.execution.status === "completed").length;
+    if (completions >= 2) twoWaiting.resolve();
+    await open.promise;
+    return apply(batch);
+  };
+  const claim = store.claim.bind(store);
+  store.claim = (request) => {
+    claims += 1;
+    return claim(request);
+  };
+  let engine: Engine | null = null;
+  try {
+    const api = await Engine.start({ store, tasks: [task], clock, worker: false });
+    const ids: string[] = [];
+    for (let n = 0; n < 3; n++) ids.push((await api.schedule({ task: "quick", data: { n } })).execution.id);
+    await api.stop();
+    engine = await Engine.start({ store, tasks: [task], clock, worker: { concurrency: 1 } });
+    await twoWaiting.promise;
+    // Two runs finished their code with one slot while the first completion was still uncommitted...
+    assert.equal(started.length, 2);
+    // ...and with two settling runs for one slot the worker did not claim the third (the claim decision
+    // is made synchronously when the second run settles, before its completion reaches the store).
+    assert.equal(claims, 2);
+    assert.equal((await store.countByStatus()).pending, 1);
+    open.resolve();
+    for (const id of ids) assert.equal((await engine.waitForTerminal(id, 1e9)).status, "completed");
+    assert.equal(started.length, 3);
+  } finally {
+    open.resolve();
+    await engine?.stop();
+    await (store as Store).close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
