@@ -69,10 +69,16 @@ export interface DeliverRequest {
    * returns an error message to refuse delivery, or null to accept.
    */
   validate?: (schemaJson: string, payloadJson: string) => string | null;
+  /**
+   * Eager resume: when the execution is of one of `tasks`, it is left `running` under a new lease of
+   * `workerId` (as a claim would leave it) instead of `pending`, and comes back with its steps, so the
+   * delivering process resumes it without a notice hop and a claim round trip. No runnable notice then.
+   */
+  claimFor?: { workerId: string; leaseMs: number; tasks: readonly string[] };
 }
 
 export type DeliverOutcome =
-  | { outcome: "delivered"; task: string }
+  | { outcome: "delivered"; task: string; claimed?: ClaimedExecution }
   | { outcome: "not_found" }
   | { outcome: "not_waiting" }
   | { outcome: "invalid"; message: string };

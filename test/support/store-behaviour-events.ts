@@ -41,6 +41,52 @@ export function eventBehaviour(ctx: SuiteContext): void {
     assert.deepEqual([step?.state, step?.resultJson, step?.completedAt], ["completed", '{ "ok": true }', T0 + 40]);
   });
 
+  test("eager resume: a delivery with claimFor leaves the execution running under a new lease, with its steps, and no notice", async () => {
+    const execution = await createWaitingForEvent(ctx.store, "approval", { task: "ev-eager" });
+    const other = await createWaitingForEvent(ctx.store, "approval", { task: "ev-eager" });
+    const recorder = new NoticeRecorder(ctx.store);
+    try {
+      const before = (await ctx.store.getExecution(execution.id))?.leaseToken ?? -1;
+      const claimFor = { workerId: "resumer", leaseMs: LEASE_MS, tasks: ["other", "ev-eager"] };
+      const outcome = await ctx.store.deliverEvent({
+        executionId: execution.id,
+        eventName: "approval",
+        payloadJson: "7",
+        now: T0 + 50,
+        claimFor,
+      });
+      assert.equal(outcome.outcome, "delivered");
+      const claimed = outcome.outcome === "delivered" ? outcome.claimed : undefined;
+      assert.ok(claimed, "claimed in the delivery");
+      assert.deepEqual(
+        [claimed.execution.status, claimed.execution.leaseOwner, claimed.execution.leaseToken, claimed.execution.runnableAt],
+        ["running", "resumer", before + 1, T0 + 50 + LEASE_MS],
+      );
+      assert.deepEqual(
+        [claimed.execution.waitingForEvent, claimed.execution.currentStep, claimed.execution.stepsCompleted],
+        [null, null, 1],
+      );
+      const step = claimed.steps.find((s) => s.name === "approval");
+      assert.deepEqual([step?.state, step?.resultJson, step?.completedAt], ["completed", "7", T0 + 50]);
+      assert.deepEqual(await ctx.store.getExecution(execution.id), claimed.execution, "the returned row is the stored row");
+      assert.deepEqual(await ctx.store.claim({ workerId: "w", tasks: ["ev-eager"], limit: 5, now: T0 + 50, leaseMs: 1 }), []);
+      // A worker that does not run the task only delivers: the execution is pending for its workers.
+      const plain = await ctx.store.deliverEvent({
+        executionId: other.id,
+        eventName: "approval",
+        payloadJson: "8",
+        now: T0 + 60,
+        claimFor: { ...claimFor, tasks: ["other"] },
+      });
+      assert.deepEqual(plain, { outcome: "delivered", task: "ev-eager" });
+      assert.equal((await ctx.store.getExecution(other.id))?.status, "pending");
+      const runnable = recorder.notices.filter((n: Notice) => n.kind === "runnable");
+      assert.deepEqual(runnable, [{ kind: "runnable", task: "ev-eager", at: T0 + 60 }], "only the plain delivery announces runnable work");
+    } finally {
+      recorder.unsubscribe();
+    }
+  });
+
   test("deliverEvent: not_found, then not_waiting before the wait, for another name, after delivery, when terminal", async () => {
     const deliver = (executionId: string, eventName = "go") =>
       ctx.store.deliverEvent({ executionId, eventName, payloadJson: "1", now: T0 + 1 });

@@ -4,7 +4,7 @@
  * window in JavaScript. Each returns the notices its commit warrants; the store emits them after commit.
  */
 import type { ExecutionRecord } from "../../core/types.js";
-import { EXECUTION_COLUMNS, type ExecutionRow, toExecution } from "../row-mapping.js";
+import { EXECUTION_COLUMNS, type ExecutionRow, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
 import { inTransaction, prepared, type SqlContext } from "./sql-context.js";
 
@@ -102,26 +102,46 @@ export async function cancelExecution(ctx: SqlContext, id: string, now: number):
  * wait still has the schema that was checked (otherwise it asks again).
  */
 export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Promise<{ result: DeliverOutcome; notices: Notice[] }> {
-  const { executionId, eventName, payloadJson, now, validate } = request;
+  const { executionId, eventName, payloadJson, now, validate, claimFor } = request;
   let checked: string | null = null;
   for (;;) {
-    const found = await ctx.pool.query<{ outcome: string; task_name: string | null; wait_schema: string | null }>(
-      prepared("deliver", `SELECT outcome, task_name, wait_schema FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6)`, [
-        executionId,
-        eventName,
-        payloadJson,
-        now,
-        validate !== undefined,
-        checked,
-      ]),
+    const found = await ctx.pool.query<DeliverRow>(
+      prepared(
+        "deliver",
+        `SELECT outcome, task_name, wait_schema, claimed, claimed_steps FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [
+          executionId,
+          eventName,
+          payloadJson,
+          now,
+          validate !== undefined,
+          checked,
+          claimFor?.workerId ?? null,
+          claimFor?.leaseMs ?? null,
+          claimFor?.tasks ?? [],
+        ],
+      ),
     );
     const row = found.rows[0];
     if (!row || row.outcome === "not_found") return { result: { outcome: "not_found" }, notices: [] };
     if (row.outcome === "not_waiting") return { result: { outcome: "not_waiting" }, notices: [] };
     const task = row.task_name as string;
-    if (row.outcome === "delivered") return { result: { outcome: "delivered", task }, notices: [{ kind: "runnable", task, at: now }] };
+    if (row.outcome === "delivered") {
+      if (row.claimed === null) return { result: { outcome: "delivered", task }, notices: [{ kind: "runnable", task, at: now }] };
+      const claimed = { execution: toExecution(row.claimed), steps: (row.claimed_steps ?? []).map(toStep) };
+      return { result: { outcome: "delivered", task, claimed }, notices: [] };
+    }
     checked = row.wait_schema as string;
     const message = validate?.(checked, payloadJson) ?? null;
     if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
   }
+}
+
+interface DeliverRow {
+  outcome: string;
+  task_name: string | null;
+  wait_schema: string | null;
+  /** The claimed row as JSON (eager resume); bigint columns arrive as JSON numbers, exact below 2^53. */
+  claimed: ExecutionRow | null;
+  claimed_steps: StepRow[] | null;
 }

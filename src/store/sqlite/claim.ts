@@ -16,7 +16,7 @@ export const SELECT_DUE = `
   ORDER BY runnable_at, id
   LIMIT ?`;
 
-const TAKE = `
+export const TAKE = `
   UPDATE executions
   SET status = 'running', lease_token = lease_token + 1, lease_owner = ?, runnable_at = ?,
       started_at = COALESCE(started_at, ?), attempt = MAX(attempt, 1), updated_at = ?

@@ -5,7 +5,8 @@
  */
 import type { ExecutionRecord } from "../../core/types.js";
 import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
-import { EXECUTION_COLUMNS, type ExecutionRow, toExecution } from "./row-mapping.js";
+import { SELECT_STEPS, TAKE } from "./claim.js";
+import { EXECUTION_COLUMNS, type ExecutionRow, type StepRow, toExecution, toStep } from "./row-mapping.js";
 import type { Connection } from "./statement-cache.js";
 
 // The conflict target names the partial unique index, so a duplicate *id* still raises an error (ids are
@@ -101,6 +102,12 @@ export function deliverEvent(conn: Connection, request: DeliverRequest): { resul
     }
     conn.sql.get(RECORD_EVENT).run(payloadJson, now, executionId, eventName);
     conn.sql.get(WAKE_FOR_EVENT).run(now, now, executionId);
+    const claimFor = request.claimFor;
+    if (claimFor?.tasks.includes(row.task)) {
+      const taken = conn.sql.get(TAKE).get(claimFor.workerId, now + claimFor.leaseMs, now, now, executionId) as ExecutionRow;
+      const steps = (conn.sql.get(SELECT_STEPS).all(executionId) as StepRow[]).map(toStep);
+      return { result: { outcome: "delivered", task: row.task, claimed: { execution: toExecution(taken), steps } }, notices: [] };
+    }
     return { result: { outcome: "delivered", task: row.task }, notices: [{ kind: "runnable", task: row.task, at: now }] };
   });
   return run.immediate();

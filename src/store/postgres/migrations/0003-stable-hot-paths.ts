@@ -21,7 +21,8 @@
  * 4. Event delivery is one function call (one round trip, an implicit transaction) instead of BEGIN, two
  *    reads, two updates and COMMIT: six round trips while holding the row lock, on the path of every
  *    event wake-up. A wait with a payload schema answers `validate` with the schema (nothing written);
- *    the store checks the payload in JavaScript and calls again with the schema it checked.
+ *    the store checks the payload in JavaScript and calls again with the schema it checked. A process that
+ *    runs the task may claim the execution in the same call (eager resume, see DeliverRequest.claimFor).
  * 5. A `running` checkpoint no longer extends the lease (the lease keeper renews every third of the lease):
  *    it then changes no indexed column, so PostgreSQL can update the row in place (HOT) without touching
  *    the six indexes. fillfactor 80 leaves room on each page for those in-place versions.
@@ -179,41 +180,72 @@ $$;
 function deliverFunction(s: string): string {
   return `
 -- Outcomes in the contract's order: not_found, not_waiting (not parked on this event), validate (the wait
--- has a schema other than checked_schema: check the payload and call again), delivered.
-CREATE FUNCTION ${s}.deliver_event(eid text, event_name text, payload text, now_ms bigint, check_schema boolean, checked_schema text)
-RETURNS TABLE (outcome text, task_name text, wait_schema text)
+-- has a schema other than checked_schema: check the payload and call again), delivered. With claim_worker
+-- set and the execution of one of claim_tasks, the delivery also claims it for that worker (eager resume:
+-- running under a new lease, as pick_due + the claim UPDATE would leave it) and returns the row and steps.
+CREATE FUNCTION ${s}.deliver_event(eid text, event_name text, payload text, now_ms bigint, check_schema boolean,
+  checked_schema text, claim_worker text, claim_lease bigint, claim_tasks text[])
+RETURNS TABLE (outcome text, task_name text, wait_schema text, claimed json, claimed_steps json)
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
   r record;
   w record;
+  e ${s}.executions;
 BEGIN
   -- Locking the row serialises racing deliveries: the second sees 'pending' and gets not_waiting.
-  SELECT e.status, e.task INTO r FROM ${s}.executions e WHERE e.id = eid FOR UPDATE;
+  SELECT x.status, x.task INTO r FROM ${s}.executions x WHERE x.id = eid FOR UPDATE;
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text; RETURN;
+    RETURN QUERY SELECT 'not_found'::text, NULL::text, NULL::text, NULL::json, NULL::json; RETURN;
   END IF;
   IF r.status <> 'waiting' THEN
-    RETURN QUERY SELECT 'not_waiting'::text, r.task, NULL::text; RETURN;
+    RETURN QUERY SELECT 'not_waiting'::text, r.task, NULL::text, NULL::json, NULL::json; RETURN;
   END IF;
   -- A new statement, so a new snapshot taken after the lock: it agrees with the row we hold.
   SELECT st.schema INTO w FROM ${s}.steps st
   WHERE st.execution_id = eid AND st.name = event_name AND st.kind = 'event' AND st.state = 'waiting';
   IF NOT FOUND THEN
-    RETURN QUERY SELECT 'not_waiting'::text, r.task, NULL::text; RETURN;
+    RETURN QUERY SELECT 'not_waiting'::text, r.task, NULL::text, NULL::json, NULL::json; RETURN;
   END IF;
   IF check_schema AND w.schema IS NOT NULL AND w.schema IS DISTINCT FROM checked_schema THEN
-    RETURN QUERY SELECT 'validate'::text, r.task, w.schema; RETURN;
+    RETURN QUERY SELECT 'validate'::text, r.task, w.schema, NULL::json, NULL::json; RETURN;
   END IF;
   UPDATE ${s}.steps SET state = 'completed', result = payload, completed_at = now_ms
   WHERE execution_id = eid AND name = event_name;
+  IF claim_worker IS NOT NULL AND r.task = ANY (claim_tasks) THEN
+    UPDATE ${s}.executions x
+    SET status = 'running', lease_token = x.lease_token + 1, lease_owner = claim_worker, runnable_at = now_ms + claim_lease,
+        started_at = COALESCE(x.started_at, now_ms), attempt = GREATEST(x.attempt, 1), waiting_for_event = NULL,
+        current_step = NULL, steps_completed = x.steps_completed + 1, updated_at = now_ms
+    WHERE x.id = eid RETURNING x.* INTO e;
+    RETURN QUERY SELECT 'delivered'::text, r.task, NULL::text, row_to_json(e),
+      (SELECT json_agg(json_build_object(${STEP_FIELDS}) ORDER BY st.started_at, st.name) FROM ${s}.steps st WHERE st.execution_id = eid);
+    RETURN;
+  END IF;
   UPDATE ${s}.executions
   SET status = 'pending', runnable_at = now_ms, waiting_for_event = NULL, current_step = NULL,
       steps_completed = steps_completed + 1, updated_at = now_ms
   WHERE id = eid;
-  RETURN QUERY SELECT 'delivered'::text, r.task, NULL::text;
+  RETURN QUERY SELECT 'delivered'::text, r.task, NULL::text, NULL::json, NULL::json;
 END $$;
 `;
 }
+
+/** The step columns as json_build_object arguments (a migration must not change with later code). */
+const STEP_FIELDS = [
+  "execution_id",
+  "name",
+  "kind",
+  "state",
+  "result",
+  "error",
+  "attempts",
+  "wake_at",
+  "schema",
+  "started_at",
+  "completed_at",
+]
+  .map((c) => `'${c}', st.${c}`)
+  .join(", ");
 
 export function stableHotPaths({ s }: MigrationContext): string {
   return countTriggers(s) + checkpointApply(s) + pinnedReads(s) + deliverFunction(s);
