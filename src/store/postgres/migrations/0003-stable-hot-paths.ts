@@ -154,26 +154,31 @@ END $$;
 function pinnedReads(s: string): string {
   return `
 -- The oldest due rows of these tasks, locked (SKIP LOCKED: concurrent claimers take disjoint rows).
+-- plpgsql, not SQL: a SQL function with SET clauses is never inlined and re-plans its query on every
+-- call (measured 115 µs of PostgreSQL time per claim); plpgsql keeps the plan for the session.
 CREATE FUNCTION ${s}.pick_due(now_ms bigint, task_names text[], lim integer)
 RETURNS TABLE (id text, fresh boolean, due_at bigint)
-LANGUAGE sql VOLATILE ROWS 10
+LANGUAGE plpgsql VOLATILE ROWS 10
 SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
 AS $$
+BEGIN
+  RETURN QUERY
   SELECT e.id, e.started_at IS NULL, e.runnable_at FROM ${s}.executions e
   WHERE e.runnable_at <= now_ms AND e.task = ANY (task_names)
   ORDER BY e.runnable_at, e.id
   LIMIT lim
-  FOR UPDATE SKIP LOCKED
-$$;
+  FOR UPDATE SKIP LOCKED;
+END $$;
 
 CREATE FUNCTION ${s}.next_wake(task_names text[]) RETURNS bigint
-LANGUAGE sql STABLE
+LANGUAGE plpgsql STABLE
 SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
 AS $$
-  SELECT e.runnable_at FROM ${s}.executions e
-  WHERE e.runnable_at IS NOT NULL AND e.task = ANY (task_names)
-  ORDER BY e.runnable_at, e.id LIMIT 1
-$$;
+BEGIN
+  RETURN (SELECT e.runnable_at FROM ${s}.executions e
+          WHERE e.runnable_at IS NOT NULL AND e.task = ANY (task_names)
+          ORDER BY e.runnable_at, e.id LIMIT 1);
+END $$;
 `;
 }
 
