@@ -92,6 +92,12 @@ const CAVEATS = `## Caveats
 - **SQLite durability.** Zart's SQLite store defaults to \`synchronous=normal\` in WAL mode (survives a
   process crash; a power loss can drop the last commits), while Postgres here commits with
   \`synchronous_commit=on\`. The SQLite figures are the embedded, one-machine mode.
+- **Zart eager start/resume.** The Zart in-process latency rows use the engine's default: \`schedule()\`
+  and event delivery in the process whose worker runs the task claim the execution in the same write when
+  a slot is free (like DBOS's direct \`startWorkflow\`). The "queued" rows turn that off (insert, notice,
+  claim). Over HTTP Zart never starts eagerly (the contract answers a new execution as \`pending\`).
+- **Zart slots.** A Zart run whose code is done gives its slot to the next execution while its final write
+  commits; C bounds running task code, not uncommitted completions (at most C more of those).
 - **Zart group commit.** Zart's worker batches checkpoints of concurrent executions into one transaction, so
   its transactions per execution fall as concurrency rises; the latency runs (one execution at a time) get
   no such batching across executions.
