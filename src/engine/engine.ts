@@ -58,6 +58,7 @@ export class Engine implements ZartApi {
       retryForMs: options.worker?.leaseMs ?? 30_000,
     });
     this.worker = options.worker ? this.createWorker(options) : null;
+    if (this.worker) this.committer.setClaimer(this.worker);
   }
 
   static async start(options: EngineOptions): Promise<Engine> {

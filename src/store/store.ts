@@ -188,6 +188,11 @@ export interface Store {
   claim(request: ClaimRequest): Promise<ClaimedExecution[]>;
   /** Applies each checkpoint atomically, all in one transaction; result[i] is false when i was fenced out. */
   applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]>;
+  /**
+   * `applyCheckpoints` and then `claim`, in one round trip where the store can (PostgreSQL: one statement
+   * when the batch fits it). Used by the group committer to claim for the slots that its batch frees.
+   */
+  applyAndClaim(batch: readonly Checkpoint[], claim: ClaimRequest): Promise<{ results: boolean[]; claimed: ClaimedExecution[] }>;
   /** Extends the leases still held; returns the execution ids whose lease is still held. */
   renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>>;
   /** Earliest `runnableAt` among claimable rows of these tasks (timers, backoffs, leases), or null. */

@@ -7,7 +7,19 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
-import type { Checkpoint, Store } from "../store/store.js";
+import type { Checkpoint, ClaimedExecution, ClaimRequest, Store } from "../store/store.js";
+
+/**
+ * The worker's side of a claim folded into a flush: the slots a batch frees (finished runs hand theirs
+ * over while their final write commits) are claimed for in the same round trip and transaction as the
+ * batch, instead of by a separate claim right after.
+ */
+export interface FlushClaimer {
+  /** A claim to send with the next flush, or null. */
+  foldClaim(): ClaimRequest | null;
+  /** What it claimed, or null when the flush failed (the worker then claims on its own). */
+  folded(request: ClaimRequest, claimed: ClaimedExecution[] | null): void;
+}
 
 interface Pending {
   checkpoint: Checkpoint;
@@ -37,6 +49,7 @@ export class GroupCommitter {
   /** Executions with a write in a flush under way: their next writes wait, so each applies in order. */
   private readonly busy = new Set<string>();
   private scheduled = false;
+  private claimer: FlushClaimer | null = null;
 
   constructor(
     private readonly store: Store,
@@ -44,6 +57,10 @@ export class GroupCommitter {
     private readonly logger: Logger,
     private readonly options: GroupCommitterOptions,
   ) {}
+
+  setClaimer(claimer: FlushClaimer): void {
+    this.claimer = claimer;
+  }
 
   /** Resolves true once committed, false when fenced out (lease lost or execution cancelled). */
   submit(checkpoint: Checkpoint): Promise<boolean> {
@@ -109,7 +126,8 @@ export class GroupCommitter {
   }
 
   private async flush(batch: Pending[]): Promise<void> {
-    const results = await this.applyWithRetry(batch);
+    const request = this.claimer?.foldClaim() ?? null;
+    const results = await this.applyWithRetry(batch, request);
     if (results instanceof Error) {
       for (const item of batch) item.reject(results);
       return;
@@ -119,11 +137,21 @@ export class GroupCommitter {
     });
   }
 
-  private async applyWithRetry(batch: Pending[]): Promise<boolean[] | Error> {
+  /** A folded claim goes with the first attempt only: after a failure nobody knows what it took. */
+  private async applyWithRetry(batch: Pending[], request: ClaimRequest | null): Promise<boolean[] | Error> {
     const deadline = this.clock.now() + this.options.retryForMs;
+    const checkpoints = batch.map((item) => item.checkpoint);
     for (let delay = 50, tries = 1; ; delay = Math.min(delay * 2, 2000), tries++) {
       try {
-        const results = await this.store.applyCheckpoints(batch.map((item) => item.checkpoint));
+        if (tries === 1 && request) {
+          const { results, claimed } = await this.store.applyAndClaim(checkpoints, request).catch((error: unknown) => {
+            this.claimer?.folded(request, null);
+            throw error;
+          });
+          this.claimer?.folded(request, claimed);
+          return results;
+        }
+        const results = await this.store.applyCheckpoints(checkpoints);
         return tries === 1 ? results : await this.resolveAmbiguous(batch, results);
       } catch (error) {
         // Re-applying a batch is harmless (upserts; a write whose first application moved the row out of

@@ -7,8 +7,9 @@
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import type { TaskDefinition } from "../core/task.js";
-import type { ClaimedExecution, Fence, Notice, Store } from "../store/store.js";
+import type { ClaimedExecution, ClaimRequest, Fence, Notice, Store } from "../store/store.js";
 import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
+import type { FlushClaimer } from "./group-committer.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 
 export interface ResolvedWorkerOptions {
@@ -34,7 +35,7 @@ export interface WorkerDeps {
   onLaunch?(task: string): void;
 }
 
-export class Worker {
+export class Worker implements FlushClaimer {
   private readonly running = new Map<string, ExecutionRunner>();
   /**
    * Runs whose code is done and whose final write is committing. They no longer hold a slot: at W0 on
@@ -50,6 +51,9 @@ export class Worker {
   private claiming: Promise<void> | null = null;
   /** Slots promised to eager starts whose insert is under way. */
   private reserved = 0;
+  /** Rows being claimed right now: by the claim loop, and by claims folded into checkpoint flushes. */
+  private claimingRows = 0;
+  private bufferReleased = false;
   private wanted = false;
   /** Work may be claimable beyond what we hold: set by notices and full claims, cleared by short ones. */
   private mayHaveMore = true;
@@ -178,12 +182,12 @@ export class Worker {
   private async claimLoop(): Promise<void> {
     while (this.wanted && !this.stopped) {
       this.wanted = false;
-      const { concurrency, prefetch } = this.deps.options;
-      const room = concurrency + prefetch - this.slotsInUse() - this.buffer.length;
-      const slotFree = this.slotsInUse() < concurrency;
-      // With every slot busy, refill the prefetch buffer only once it is half empty (fewer, larger claims).
-      if (room <= 0 || (!slotFree && room < Math.ceil(prefetch / 2))) return;
-      const claimed = await this.claimBatch(room);
+      const room = this.claimRoom();
+      if (room === 0) return;
+      this.claimingRows += room;
+      const claimed = await this.claimBatch(room).finally(() => {
+        this.claimingRows -= room;
+      });
       if (claimed === null) return;
       this.buffer.push(...claimed);
       this.startBuffered();
@@ -226,18 +230,63 @@ export class Worker {
     });
   }
 
-  /** The run's code is done; its slot goes to the next execution while the final write commits. */
+  /**
+   * The run's code is done; its slot goes to the next execution while the final write commits. No claim
+   * is started here: the flush that carries that final write claims for the free slots (foldClaim).
+   */
   private settle(id: string): void {
     const runner = this.running.get(id);
     if (!runner) return;
     this.running.delete(id);
     this.settling.set(id, runner);
-    this.released();
+    if (!this.stopped) this.startBuffered();
+  }
+
+  /** FlushClaimer: claim for the free slots with the next checkpoint flush (one round trip for both). */
+  foldClaim(): ClaimRequest | null {
+    if (this.stopped || !this.mayHaveMore) return null;
+    const limit = this.claimRoom();
+    if (limit === 0) return null;
+    this.claimingRows += limit;
+    return { workerId: this.deps.workerId, tasks: this.taskNames, limit, now: this.deps.clock.now(), leaseMs: this.deps.options.leaseMs };
+  }
+
+  folded(request: ClaimRequest, claimed: ClaimedExecution[] | null): void {
+    this.claimingRows -= request.limit;
+    if (claimed === null) {
+      this.kick();
+      return;
+    }
+    this.deps.onClaim?.(claimed.length, 0);
+    if (this.bufferReleased) {
+      // Shutdown already handed the buffer back: hand these back the same way.
+      this.buffer.push(...claimed);
+      void this.releaseBuffer();
+      return;
+    }
+    this.buffer.push(...claimed);
+    this.startBuffered();
+    this.mayHaveMore = claimed.length === request.limit;
+    if (this.mayHaveMore) this.kick();
+    else if (this.refreshWake) {
+      this.refreshWake = false;
+      void this.armNextWake();
+    }
   }
 
   private released(): void {
     if (!this.stopped) this.startBuffered();
     this.slotFreed();
+  }
+
+  /** How many rows a claim may take now: free slots plus prefetch room, counting claims under way. */
+  private claimRoom(): number {
+    const { concurrency, prefetch } = this.deps.options;
+    const room = concurrency + prefetch - this.slotsInUse() - this.buffer.length - this.claimingRows;
+    const slotFree = this.slotsInUse() + this.claimingRows < concurrency;
+    // With every slot busy, refill the prefetch buffer only once it is half empty (fewer, larger claims).
+    if (room <= 0 || (!slotFree && room < Math.ceil(prefetch / 2))) return 0;
+    return room;
   }
 
   private slotsInUse(): number {
@@ -263,6 +312,7 @@ export class Worker {
 
   /** On shutdown, hands prefetched executions back at once (pending, runnable now) for other workers. */
   private async releaseBuffer(): Promise<void> {
+    this.bufferReleased = true;
     const items = this.buffer;
     this.buffer = [];
     const { clock, runnerDeps } = this.deps;
@@ -288,9 +338,17 @@ export class Worker {
   }
 
   /** Keeps one timer, for the earliest of the requested time and the safety poll. */
-  private armWake(at: number): void {
+  private armWake(due: number): void {
     if (this.stopped) return;
     const { clock, options } = this.deps;
+    let at = due;
+    if (at <= clock.now()) {
+      // Already due (e.g. learned after the time passed): claim now rather than through a zero-delay timer,
+      // which a manual clock would only fire at its next advance. The safety poll stays armed below.
+      this.mayHaveMore = true;
+      this.kick();
+      at = Number.POSITIVE_INFINITY;
+    }
     const target = Math.min(at, clock.now() + options.safetyPollMs);
     if (this.wakeTimer && this.wakeTimer.at <= target && this.wakeTimer.at > clock.now()) return;
     this.wakeTimer?.cancel();

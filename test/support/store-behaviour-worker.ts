@@ -192,6 +192,28 @@ export function workerBehaviour(ctx: SuiteContext): void {
     ]);
   });
 
+  test("applyAndClaim: applies the batch and claims due rows in one call, oldest first, never a row of the batch", async () => {
+    const a = await createRunning(ctx.store, { task: "fold" });
+    const b = await create(ctx.store, { task: "fold", now: T0 + 1 });
+    const c = await create(ctx.store, { task: "fold", now: T0 + 2 });
+    // Past a's lease, so a claim of its own would take it back: the batch's rows must be left alone.
+    const now = T0 + LEASE_MS + 10;
+    const { results, claimed } = await ctx.store.applyAndClaim(
+      [checkpoint(a.fence, { status: "completed", outputJson: '"done"', stepsCompleted: 0 }, { now })],
+      { workerId: "folder", tasks: ["fold"], limit: 5, now, leaseMs: LEASE_MS },
+    );
+    assert.deepEqual(results, [true]);
+    assert.deepEqual(
+      claimed.map((x) => [x.execution.id, x.execution.status, x.execution.leaseOwner, x.execution.runnableAt, x.steps.length]),
+      [
+        [b.id, "running", "folder", now + LEASE_MS, 0],
+        [c.id, "running", "folder", now + LEASE_MS, 0],
+      ],
+    );
+    assert.equal((await ctx.store.getExecution(a.execution.id))?.status, "completed");
+    assert.deepEqual(await ctx.store.getExecution(b.id), claimed[0]?.execution, "the returned row is the stored row");
+  });
+
   test("applyCheckpoints: one batch mixes executions; a stale one is skipped alone", async () => {
     const a = await createRunning(ctx.store, { task: "ga" });
     const b = await createRunning(ctx.store, { task: "gb" });

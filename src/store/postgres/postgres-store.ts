@@ -251,6 +251,12 @@ export class PostgresStore implements Store {
     return results;
   }
 
+  async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claimed: ClaimedExecution[] }> {
+    const { results, notices, claimed } = await this.write(() => worker.applyAndClaim(this.ctx, batch, request, this.oneStatementFrom));
+    this.emit(notices);
+    return { results, claimed };
+  }
+
   renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {
     return this.retrying(() => worker.renewLeases(this.ctx, fences, now, leaseMs));
   }

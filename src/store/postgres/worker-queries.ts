@@ -20,7 +20,7 @@
 import { EXECUTION_COLUMNS, type ExecutionRow, STEP_COLUMNS, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice } from "../store.js";
 import { checkpointNotice, encodeBatch } from "./checkpoint-batch.js";
-import { fitsOneStatement, statementSql } from "./checkpoint-statement.js";
+import { fitsOneStatement, foldedClaimSql, statementSql } from "./checkpoint-statement.js";
 import { prepared, type SqlContext } from "./sql-context.js";
 
 /**
@@ -61,9 +61,15 @@ export async function claim(ctx: SqlContext, request: ClaimRequest): Promise<Cla
   const claimed = await ctx.pool.query<ClaimedRow>(
     prepared("claim", claimSql(ctx.s), [now, request.tasks, request.limit, workerId, leaseMs]),
   );
-  const rows = claimed.rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  // Executions that never ran have no steps; the others bring theirs in the same statement (a resumed
-  // execution, e.g. after an event, is claimed and replayed with one round trip instead of two).
+  return toClaimed(claimed.rows);
+}
+
+/**
+ * Oldest first. Executions that never ran have no steps; the others bring theirs in the same statement (a
+ * resumed execution, e.g. after an event, is claimed and replayed with one round trip instead of two).
+ */
+function toClaimed(rows: ClaimedRow[]): ClaimedExecution[] {
+  rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return rows.map((row) => ({ execution: toExecution(row), steps: (row.steps_json ?? []).map(toStep) }));
 }
 
@@ -82,10 +88,39 @@ export async function applyCheckpoints(
     batch.length >= oneStatementFrom && fitsOneStatement(batch)
       ? prepared("checkpoints", statementSql(ctx.s), [encoded])
       : prepared("checkpoint_loop", `SELECT i, applied, task_name FROM ${ctx.s}.apply_checkpoints($1::jsonb)`, [encoded]);
-  const applied = await ctx.pool.query<{ i: number; applied: boolean; task_name: string | null }>(query);
+  const applied = await ctx.pool.query<AppliedRow>(query);
+  return appliedResults(batch, applied.rows);
+}
+
+/**
+ * A checkpoint batch and a claim in one statement (one round trip, one transaction) when the batch fits
+ * the one-statement form; otherwise the two calls one after the other.
+ */
+export async function applyAndClaim(
+  ctx: SqlContext,
+  batch: readonly Checkpoint[],
+  request: ClaimRequest,
+  oneStatementFrom: number,
+): Promise<{ results: boolean[]; notices: Notice[]; claimed: ClaimedExecution[] }> {
+  if (batch.length === 0 || !fitsOneStatement(batch) || request.limit <= 0 || request.tasks.length === 0) {
+    const { results, notices } = await applyCheckpoints(ctx, batch, oneStatementFrom);
+    return { results, notices, claimed: await claim(ctx, request) };
+  }
+  const { now, tasks, limit, workerId, leaseMs } = request;
+  const sql = statementSql(ctx.s, foldedClaimSql(ctx.s, stepFields));
+  const applied = await ctx.pool.query<AppliedRow & { claimed_json: ClaimedRow[] | null }>(
+    prepared("checkpoints_claim", sql, [encodeBatch(batch), now, tasks, limit, workerId, leaseMs]),
+  );
+  const { results, notices } = appliedResults(batch, applied.rows);
+  return { results, notices, claimed: toClaimed(applied.rows.find((row) => row.i === 0)?.claimed_json ?? []) };
+}
+
+type AppliedRow = { i: number; applied: boolean; task_name: string | null };
+
+function appliedResults(batch: readonly Checkpoint[], rows: readonly AppliedRow[]): { results: boolean[]; notices: Notice[] } {
   const results = batch.map(() => false);
   const notices: Notice[] = [];
-  for (const row of applied.rows) {
+  for (const row of rows) {
     const checkpoint = batch[row.i];
     if (!row.applied || !checkpoint || row.task_name === null) continue;
     results[row.i] = true;

@@ -148,6 +148,12 @@ export class SqliteStore implements Store {
     return results;
   }
 
+  /** Local and synchronous: two transactions cost no round trip here. */
+  async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claimed: ClaimedExecution[] }> {
+    const results = await this.applyCheckpoints(batch);
+    return { results, claimed: claim(this.conn, request) };
+  }
+
   async renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {
     if (fences.length === 0) return new Set();
     return renewLeases(this.conn, fences, now, leaseMs);

@@ -156,7 +156,8 @@ function pinnedReads(s: string): string {
 -- The oldest due rows of these tasks, locked (SKIP LOCKED: concurrent claimers take disjoint rows).
 -- plpgsql, not SQL: a SQL function with SET clauses is never inlined and re-plans its query on every
 -- call (measured 115 µs of PostgreSQL time per claim); plpgsql keeps the plan for the session.
-CREATE FUNCTION ${s}.pick_due(now_ms bigint, task_names text[], lim integer)
+-- \`excluded\`: rows a checkpoint in the same statement writes (a claim folded into a checkpoint batch).
+CREATE FUNCTION ${s}.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}')
 RETURNS TABLE (id text, fresh boolean, due_at bigint)
 LANGUAGE plpgsql VOLATILE ROWS 10
 SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
@@ -164,7 +165,7 @@ AS $$
 BEGIN
   RETURN QUERY
   SELECT e.id, e.started_at IS NULL, e.runnable_at FROM ${s}.executions e
-  WHERE e.runnable_at <= now_ms AND e.task = ANY (task_names)
+  WHERE e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
   ORDER BY e.runnable_at, e.id
   LIMIT lim
   FOR UPDATE SKIP LOCKED;
