@@ -2,11 +2,12 @@
  * A checkpoint batch as ONE prepared SQL statement (data-modifying CTEs, no plpgsql): fence, steps,
  * attempts and the execution rows in a single round trip and implicit transaction.
  *
- * Measured (PostgreSQL 15.20, fsync on, batches of completions with one step each, 50,000-row table),
- * this statement vs the per-checkpoint plpgsql loop `apply_checkpoints()`: 1 checkpoint 0.49 vs 0.46 ms,
- * 4: 0.59 vs 0.69 ms, 16: 1.06 vs 1.47 ms, 64: 2.90 vs 4.53 ms. (A plpgsql function doing the same
- * statements one after another cost 0.90 ms for 1 and 3.25 ms for 64: each SPI statement re-plans its
- * jsonb_to_recordset joins.) So the store uses it from 2 checkpoints up, when it can:
+ * Measured with `bench/src/probe-checkpoint-batches.ts` (PostgreSQL 15.20, fsync on, batches of completions
+ * with one step each, 50,000-row table), this statement vs the per-checkpoint plpgsql loop
+ * `apply_checkpoints()`, median ms per batch: 1 checkpoint 0.53 vs 0.50, 4: 0.72 vs 0.83, 16: 1.25 vs 1.90,
+ * 64: 2.95 vs 4.79. (A plpgsql function running the same statements one after another, tried and dropped,
+ * cost 0.90 ms for 1 and 3.25 ms for 64 in a one-off run.) So the store uses it from 2 checkpoints up, when
+ * it can:
  *
  * All CTEs see one snapshot, so the statement cannot promise "in order" for two writes of one execution,
  * nor read steps that the same statement writes. Batches with a repeated execution (parallel steps of

@@ -32,8 +32,9 @@ export async function createExecution(
       claimFor
         ? // Eager start (see NewExecution.claimFor): the row is born claimed, as a claim would leave it.
           prepared(
+            ctx,
             "insert_claimed",
-            `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
+            () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
                                             started_at, attempt, lease_token, lease_owner)
            VALUES ($1, $2, 'running', $3, $4, $5, $5, $6, $5, 1, 1, $7)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -41,8 +42,9 @@ export async function createExecution(
             [id, task, dataJson, idempotencyKey, now, now + claimFor.leaseMs, claimFor.workerId],
           )
         : prepared(
+            ctx,
             "insert",
-            `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
+            () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
            VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5)
            ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
            RETURNING ${EXECUTION_COLUMNS}`,
@@ -107,8 +109,10 @@ export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Pr
   for (;;) {
     const found = await ctx.pool.query<DeliverRow>(
       prepared(
+        ctx,
         "deliver",
-        `SELECT outcome, task_name, wait_schema, claimed, claimed_steps FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        () =>
+          `SELECT outcome, task_name, wait_schema, claimed, claimed_steps FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           executionId,
           eventName,

@@ -37,7 +37,7 @@ import { prepared, type SqlContext } from "./sql-context.js";
 
 export async function getExecution(ctx: SqlContext, id: string): Promise<ExecutionRecord | null> {
   const found = await ctx.pool.query<ExecutionRow>(
-    prepared("get", `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [id]),
+    prepared(ctx, "get", () => `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [id]),
   );
   const row = found.rows[0];
   return row ? toExecution(row) : null;

@@ -59,7 +59,7 @@ export async function claim(ctx: SqlContext, request: ClaimRequest): Promise<Cla
   if (request.limit <= 0 || request.tasks.length === 0) return [];
   const { workerId, now, leaseMs } = request;
   const claimed = await ctx.pool.query<ClaimedRow>(
-    prepared("claim", claimSql(ctx.s), [now, request.tasks, request.limit, workerId, leaseMs]),
+    prepared(ctx, "claim", () => claimSql(ctx.s), [now, request.tasks, request.limit, workerId, leaseMs]),
   );
   return toClaimed(claimed.rows);
 }
@@ -86,8 +86,8 @@ export async function applyCheckpoints(
   const encoded = encodeBatch(batch);
   const query =
     batch.length >= oneStatementFrom && fitsOneStatement(batch)
-      ? prepared("checkpoints", statementSql(ctx.s), [encoded])
-      : prepared("checkpoint_loop", `SELECT i, applied, task_name FROM ${ctx.s}.apply_checkpoints($1::jsonb)`, [encoded]);
+      ? prepared(ctx, "checkpoints", () => statementSql(ctx.s), [encoded])
+      : prepared(ctx, "checkpoint_loop", () => `SELECT i, applied, task_name FROM ${ctx.s}.apply_checkpoints($1::jsonb)`, [encoded]);
   const applied = await ctx.pool.query<AppliedRow>(query);
   return appliedResults(batch, applied.rows);
 }
@@ -107,9 +107,15 @@ export async function applyAndClaim(
     return { results, notices, claimed: await claim(ctx, request) };
   }
   const { now, tasks, limit, workerId, leaseMs } = request;
-  const sql = statementSql(ctx.s, foldedClaimSql(ctx.s, stepFields));
   const applied = await ctx.pool.query<AppliedRow & { claimed_json: ClaimedRow[] | null }>(
-    prepared("checkpoints_claim", sql, [encodeBatch(batch), now, tasks, limit, workerId, leaseMs]),
+    prepared(ctx, "checkpoints_claim", () => statementSql(ctx.s, foldedClaimSql(ctx.s, stepFields)), [
+      encodeBatch(batch),
+      now,
+      tasks,
+      limit,
+      workerId,
+      leaseMs,
+    ]),
   );
   const { results, notices } = appliedResults(batch, applied.rows);
   return { results, notices, claimed: toClaimed(applied.rows.find((row) => row.i === 0)?.claimed_json ?? []) };
@@ -153,7 +159,7 @@ export async function nextWakeAt(ctx: SqlContext, tasks: readonly string[]): Pro
   if (tasks.length === 0) return null;
   // Reads the claim index in order and stops at the first row of one of these tasks.
   const row = await ctx.pool.query<{ runnable_at: number | null }>(
-    prepared("next_wake", `SELECT ${ctx.s}.next_wake($1::text[]) AS runnable_at`, [tasks]),
+    prepared(ctx, "next_wake", () => `SELECT ${ctx.s}.next_wake($1::text[]) AS runnable_at`, [tasks]),
   );
   return row.rows[0]?.runnable_at ?? null;
 }

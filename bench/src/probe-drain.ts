@@ -1,0 +1,113 @@
+/**
+ * Profiling probe behind the measurements quoted in src/store/postgres (not part of the benchmark tables):
+ * fills N executions into a fresh database `zbench_probe`, drains them with one in-process worker, and
+ * prints executions/s, Node and PostgreSQL CPU per execution (PostgreSQL: every local `postgres` process,
+ * from /proc, so run it on the database's machine) and transactions per execution.
+ *
+ *   npx tsx src/probe-drain.ts [w0|w1] [concurrency] [N] [prefetch]
+ *   PROBE_ANALYZE=1        VACUUM ANALYZE after the fill (plans with statistics, as after autovacuum)
+ *   PROBE_DROP_INDEXES=a,b drop these indexes first (the index-cost ablation)
+ *   PROBE_FUNCTIONS=1      also print pg_stat_user_functions (calls and time per function)
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import pg from "pg";
+import { Engine } from "../../src/engine/engine.js";
+import { openStore } from "../../src/store/open-store.js";
+import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
+
+const [workload = "w0", c = "50", n = "10000", pf = "0"] = process.argv.slice(2);
+const concurrency = Number(c);
+const total = Number(n);
+const prefetch = Number(pf);
+const DB = "zbench_probe";
+
+/** CPU ms of every local postgres process (utime + stime, 10 ms ticks). */
+function postgresCpuMs(): number {
+  let ticks = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process ended while we read
+    }
+  }
+  return ticks * 10;
+}
+
+const admin = new pg.Client(adminUrl());
+await admin.connect();
+await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+await admin.query(`CREATE DATABASE ${DB}`);
+const url = urlForDatabase(adminUrl(), DB);
+const commits = async () =>
+  Number((await admin.query("SELECT xact_commit FROM pg_stat_database WHERE datname = $1", [DB])).rows[0].xact_commit);
+
+const filler = await openStore(url, { schema: "zart" });
+await filler.migrate();
+const api = await Engine.start({ store: filler, tasks: benchTasks, worker: false, migrate: false });
+const task = TASK_FOR[workload as "w0" | "w1"];
+let next = 0;
+await Promise.all(
+  Array.from({ length: 50 }, async () => {
+    while (next < total) await api.schedule({ task, data: { i: next++ } });
+  }),
+);
+await api.stop();
+await filler.close();
+
+const db = new pg.Client(url);
+await db.connect();
+for (const index of (process.env.PROBE_DROP_INDEXES ?? "").split(",").filter(Boolean)) await db.query(`DROP INDEX zart.${index}`);
+if (process.env.PROBE_ANALYZE) await db.query("VACUUM ANALYZE zart.executions");
+if (process.env.PROBE_FUNCTIONS) await admin.query(`ALTER DATABASE ${DB} SET track_functions = 'all'`);
+
+let done = 0;
+let allRan!: () => void;
+const ran = new Promise<void>((resolve) => {
+  allRan = resolve;
+});
+observer.onOutput = () => {
+  if (++done === total) allRan();
+};
+const commits0 = await commits();
+const pg0 = postgresCpuMs();
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+const store = await openStore(url, { schema: "zart" });
+const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency, prefetch: prefetch || undefined }, migrate: false });
+await ran;
+const completed = async () => Number((await db.query("SELECT count(*) AS n FROM zart.executions WHERE status = 'completed'")).rows[0].n);
+while ((await completed()) < total) await new Promise((resolve) => setImmediate(resolve));
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const pgMs = postgresCpuMs() - pg0;
+const tx = (await commits()) - commits0;
+console.log(
+  JSON.stringify({
+    workload,
+    concurrency,
+    prefetch,
+    n: total,
+    perSecond: Math.round((total / ms) * 1000),
+    nodeUsPerExecution: Math.round((cpu.user + cpu.system) / total),
+    postgresUsPerExecution: Math.round((pgMs * 1000) / total),
+    transactionsPerExecution: Number((tx / total).toFixed(3)),
+  }),
+);
+if (process.env.PROBE_FUNCTIONS) {
+  const rows = await db.query(
+    "SELECT funcname, calls, round(total_time::numeric, 1) AS total_ms FROM pg_stat_user_functions ORDER BY total_time DESC",
+  );
+  console.table(rows.rows);
+}
+observer.onOutput = null;
+await engine.stop();
+await store.close();
+await db.end();
+await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+await admin.end();
