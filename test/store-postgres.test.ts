@@ -21,7 +21,12 @@ async function openSuiteStore(): Promise<Store> {
   markPostgresRan(`store-postgres ${suiteSchema.name}`);
   return store;
 }
-runStoreBehaviourSuite("postgres", { open: openSuiteStore, openPeer: openSuiteStore, reset: () => suiteSchema.truncate() });
+runStoreBehaviourSuite("postgres", {
+  open: openSuiteStore,
+  openPeer: openSuiteStore,
+  reset: () => suiteSchema.truncate(),
+  countMismatches: () => suiteSchema.countMismatches(),
+});
 after(() => suiteSchema.drop());
 
 // The same suite with every checkpoint batch that fits, even of one, through the one-statement path (normally from 2 up).
@@ -31,7 +36,12 @@ async function openSetStore(): Promise<Store> {
   markPostgresRan(`store-postgres ${setSchema.name}`);
   return store;
 }
-runStoreBehaviourSuite("postgres, set-based batches", { open: openSetStore, openPeer: openSetStore, reset: () => setSchema.truncate() });
+runStoreBehaviourSuite("postgres, set-based batches", {
+  open: openSetStore,
+  openPeer: openSetStore,
+  reset: () => setSchema.truncate(),
+  countMismatches: () => setSchema.countMismatches(),
+});
 after(() => setSchema.drop());
 
 describe("postgres only", () => {

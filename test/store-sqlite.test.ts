@@ -44,6 +44,25 @@ runStoreBehaviourSuite("sqlite", {
     removeDatabase(suitePath);
     suitePath = freshPath();
   },
+  countMismatches: async () => {
+    const db = new Database(suitePath, { readonly: true, fileMustExist: true });
+    try {
+      const rows = db
+        .prepare(
+          `SELECT task, status, counted, stored FROM (
+             SELECT c.task, c.status, c.n AS counted, (SELECT count(*) FROM executions e WHERE e.task = c.task AND e.status = c.status) AS stored
+             FROM status_counts c
+             UNION ALL
+             SELECT e.task, e.status, 0, count(*) FROM executions e
+             WHERE NOT EXISTS (SELECT 1 FROM status_counts c WHERE c.task = e.task AND c.status = e.status) GROUP BY e.task, e.status
+           ) WHERE counted <> stored ORDER BY task, status`,
+        )
+        .all() as Array<{ task: string; status: string; counted: number; stored: number }>;
+      return rows.map((r) => `${r.task}/${r.status}: counted ${r.counted}, stored ${r.stored}`);
+    } finally {
+      db.close();
+    }
+  },
 });
 
 interface Child {

@@ -11,47 +11,51 @@ import { openStore } from "../src/store/open-store.js";
 import type { Store } from "../src/store/store.js";
 import { deferred } from "./support/deferred.js";
 
-test("a finished run frees its slot while its completion commits; settling runs beyond the concurrency hold slots", async () => {
+test("a finished run frees its slot while its completion commits; settling runs beyond concurrency + prefetch hold slots", async () => {
   const dir = mkdtempSync(join(tmpdir(), "zart-slots-"));
   const clock = new ManualClock();
-  const started: number[] = [];
+  let committed = 0;
+  /** For each started execution: how many completions had committed when it started. */
+  const committedAtStart = new Map<number, number>();
+  const started = [deferred(), deferred(), deferred()];
   const task = defineTask({
     name: "quick",
     async run(_ctx, data: { n: number }) {
-      started.push(data.n);
+      committedAtStart.set(data.n, committed);
+      started[committedAtStart.size - 1]?.resolve();
       return data.n;
     },
   });
   const store = await openStore(join(dir, "zart.db"));
   const open = deferred();
-  const twoWaiting = deferred();
-  let completions = 0;
-  // The real store, with every checkpoint write held until `open` (claims folded into a flush wait too).
+  // The real store, with every checkpoint write held until `open` (a claim folded into a flush waits too;
+  // the claim loop's own claims, on notices, do not).
   const apply = store.applyCheckpoints.bind(store);
   store.applyCheckpoints = async (batch) => {
-    completions += batch.filter((c) => c.execution.status === "completed").length;
-    if (completions >= 2) twoWaiting.resolve();
     await open.promise;
-    return apply(batch);
+    const results = await apply(batch);
+    committed += results.filter(Boolean).length;
+    return results;
   };
   let engine: Engine | null = null;
   try {
-    const api = await Engine.start({ store, tasks: [task], clock, worker: false });
-    const ids: string[] = [];
-    for (let n = 0; n < 3; n++) ids.push((await api.schedule({ task: "quick", data: { n } })).execution.id);
-    await api.stop();
-    // One slot; the first claim takes all three (two into the prefetch buffer), so nothing below waits
-    // for a claim: only slots decide what runs.
-    engine = await Engine.start({ store, tasks: [task], clock, worker: { concurrency: 1, prefetch: 2 } });
-    await twoWaiting.promise;
-    // The second run started from the buffer while the first completion was still uncommitted; with two
-    // settling runs for one slot, the third did not (the decision is made when the second one settles,
-    // before its completion reaches the store).
-    assert.equal(started.length, 2);
-    assert.equal((await store.countByStatus()).completed, 0);
+    // One slot and a prefetch of one: up to two runs (concurrency + prefetch) may settle without holding a
+    // slot; a third settling run holds it.
+    engine = await Engine.start({ store, tasks: [task], clock, worker: { concurrency: 1, prefetch: 1 } });
+    const schedule = async (n: number) => (await engine?.schedule({ task: "quick", data: { n }, eager: false }))?.execution.id as string;
+    const ids = [await schedule(0), await schedule(1)];
+    await started[1]?.promise;
+    // Both settled with nothing committed. Two more: the notice's claim takes both, the first starts (two
+    // settling runs hold no slot), settles as the third, and then holds the slot: the last waits for a commit.
+    ids.push(await schedule(2), await schedule(3));
+    await started[2]?.promise;
     open.resolve();
     for (const id of ids) assert.equal((await engine.waitForTerminal(id, 1e9)).status, "completed");
-    assert.equal(started.length, 3);
+    assert.deepEqual(
+      [0, 1, 2].map((n) => committedAtStart.get(n)),
+      [0, 0, 0],
+    );
+    assert.ok((committedAtStart.get(3) ?? 0) >= 1, `the fourth started after ${committedAtStart.get(3)} commits`);
   } finally {
     open.resolve();
     await engine?.stop();

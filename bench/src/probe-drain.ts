@@ -7,9 +7,12 @@
  *   npx tsx src/probe-drain.ts [w0|w1] [concurrency] [N] [prefetch]
  *   PROBE_ANALYZE=1        VACUUM ANALYZE after the fill (plans with statistics, as after autovacuum)
  *   PROBE_DROP_INDEXES=a,b drop these indexes first (the index-cost ablation)
+ *   PROBE_SQL="..."       run this SQL after the fill (other ablations, e.g. dropping a trigger)
+ *   PROBE_CPUPROF=file    write a V8 CPU profile (.cpuprofile) of the drain alone
  *   PROBE_FUNCTIONS=1      also print pg_stat_user_functions (calls and time per function)
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import pg from "pg";
 import { Engine } from "../../src/engine/engine.js";
 import { openStore } from "../../src/store/open-store.js";
@@ -39,6 +42,20 @@ function postgresCpuMs(): number {
   return ticks * 10;
 }
 
+async function startProfile(): Promise<{ stop(): Promise<unknown> }> {
+  const session = new Session();
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+  return {
+    async stop() {
+      const { profile } = await session.post("Profiler.stop");
+      session.disconnect();
+      return profile;
+    },
+  };
+}
+
 const admin = new pg.Client(adminUrl());
 await admin.connect();
 await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
@@ -63,6 +80,7 @@ await filler.close();
 const db = new pg.Client(url);
 await db.connect();
 for (const index of (process.env.PROBE_DROP_INDEXES ?? "").split(",").filter(Boolean)) await db.query(`DROP INDEX zart.${index}`);
+if (process.env.PROBE_SQL) await db.query(process.env.PROBE_SQL);
 if (process.env.PROBE_ANALYZE) await db.query("VACUUM ANALYZE zart.executions");
 if (process.env.PROBE_FUNCTIONS) await admin.query(`ALTER DATABASE ${DB} SET track_functions = 'all'`);
 
@@ -74,7 +92,11 @@ const ran = new Promise<void>((resolve) => {
 observer.onOutput = () => {
   if (++done === total) allRan();
 };
+// PROBE_CPUPROF=file: a V8 CPU profile of the drain alone (the fill above is not in it).
+const profiler = process.env.PROBE_CPUPROF ? await startProfile() : null;
 const commits0 = await commits();
+// A profiler can start on this line (e.g. `perf record -a` once it appears) to see the drain alone.
+console.error("draining");
 const pg0 = postgresCpuMs();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -84,6 +106,7 @@ await ran;
 const completed = async () => Number((await db.query("SELECT count(*) AS n FROM zart.executions WHERE status = 'completed'")).rows[0].n);
 while ((await completed()) < total) await new Promise((resolve) => setImmediate(resolve));
 const ms = performance.now() - t0;
+if (profiler) writeFileSync(process.env.PROBE_CPUPROF as string, JSON.stringify(await profiler.stop()));
 const cpu = process.cpuUsage(cpu0);
 const pgMs = postgresCpuMs() - pg0;
 const tx = (await commits()) - commits0;

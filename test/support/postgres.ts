@@ -79,6 +79,24 @@ export class TestSchema {
     );
   }
 
+  /** `task/status: counted N, stored M` for every pair where status_counts + count_deltas disagree with the rows. */
+  async countMismatches(): Promise<string[]> {
+    const exists = await adminQuery<{ present: boolean }>("SELECT to_regclass($1) IS NOT NULL AS present", [`${this.name}.executions`]);
+    if (!exists[0]?.present) return [];
+    const rows = await adminQuery<{ task: string; status: string; counted: string | null; stored: string | null }>(
+      `SELECT task, status, counted, stored FROM
+         (SELECT task, status, SUM(n) AS counted FROM (
+            SELECT task, status, n FROM ${this.name}.status_counts
+            UNION ALL SELECT task, status, delta FROM ${this.name}.count_deltas) c
+          GROUP BY task, status HAVING SUM(n) <> 0) counted
+       FULL JOIN (SELECT task, status, count(*) AS stored FROM ${this.name}.executions GROUP BY task, status) stored
+       USING (task, status)
+       WHERE counted IS DISTINCT FROM stored
+       ORDER BY task, status`,
+    );
+    return rows.map((r) => `${r.task}/${r.status}: counted ${r.counted ?? 0}, stored ${r.stored ?? 0}`);
+  }
+
   async drop(): Promise<void> {
     await adminQuery(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`);
   }

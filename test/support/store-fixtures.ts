@@ -15,6 +15,11 @@ export interface StoreHarness {
   openPeer(): Promise<Store>;
   /** drop everything created by open()/openPeer() (the suite has closed every store it opened by then) */
   reset(): Promise<void>;
+  /**
+   * The (task, status) pairs whose maintained count differs from a real count of the rows, read from the
+   * database directly. Checked after every test: each status-changing write must keep the counts exact.
+   */
+  countMismatches(): Promise<string[]>;
 }
 
 /** 2026-01-01T00:00:00Z: every time in the suite is an explicit offset from here (stores never read the clock). */
@@ -53,6 +58,7 @@ export class SuiteContext {
     this.opened = [];
     this.current = null;
     for (const store of stores) await store.close();
+    assert.deepEqual(await this.harness.countMismatches(), [], "status counts must equal the stored rows after every test");
   }
 
   private async track(opening: Promise<Store>): Promise<Store> {

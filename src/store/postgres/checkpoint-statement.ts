@@ -19,6 +19,7 @@
  * fences us out.
  */
 import type { Checkpoint } from "../store.js";
+import { checkpointCountsSql, claimCountsSql } from "./count-deltas.js";
 
 /** Whether `statementSql` may apply this batch (see the header). */
 export function fitsOneStatement(batch: readonly Checkpoint[]): boolean {
@@ -52,12 +53,12 @@ claimed AS (
   SET status = 'running', lease_token = e.lease_token + 1, lease_owner = $5, runnable_at = $2::bigint + $6::bigint,
       started_at = COALESCE(e.started_at, $2), attempt = GREATEST(e.attempt, 1), updated_at = $2
   FROM picked WHERE e.id = picked.id
-  RETURNING e.*, picked.fresh, picked.due_at,
+  RETURNING e.*, picked.fresh, picked.due_at, picked.old_status,
     CASE WHEN NOT picked.fresh THEN (
       SELECT json_agg(json_build_object(${stepFields}) ORDER BY st.started_at, st.name)
       FROM ${s}.steps st WHERE st.execution_id = e.id
     ) END AS steps_json
-)`,
+)${claimCountsSql(s, "claimed")}`,
     // On the first checkpoint's row only: repeated on every row it was the bulk of the reply (and of Node's
     // CPU: W0 with prefetch went from ~45 to ~120 µs per execution).
     column: ", CASE WHEN c.i = 0 THEN (SELECT json_agg(row_to_json(cl)) FROM claimed cl) END AS claimed_json",
@@ -115,6 +116,7 @@ rows_written AS (
       (c.patch->>'wakeAt')::bigint AS wake_at, (c.patch->>'runAt')::bigint AS run_at,
       c.patch->>'outputJson' AS output, c.patch->>'error' AS error) AS p
   WHERE e.id = l.id
-)${folded?.ctes ?? ""}
+  RETURNING e.task, e.status
+)${checkpointCountsSql(s, "rows_written")}${folded?.ctes ?? ""}
 SELECT c.i, l.id IS NOT NULL AS applied, l.task AS task_name${folded?.column ?? ""} FROM c LEFT JOIN locked l ON l.id = c.id`;
 }

@@ -83,12 +83,19 @@ export async function cancelExecution(ctx: SqlContext, id: string, now: number):
     }
     // lease_token is left alone: the holder is fenced out by status <> 'running' already.
     const updated = await client.query<ExecutionRow>(
-      `UPDATE ${ctx.s}.executions
-       SET status = 'cancelled', completed_at = $2, runnable_at = NULL, current_step = NULL, waiting_for_event = NULL,
-           lease_owner = NULL, updated_at = $2
-       WHERE id = $1
-       RETURNING ${EXECUTION_COLUMNS}`,
-      [id, now],
+      // Counted here (migration 4: a status change is counted by the statement that makes it).
+      `WITH updated AS (
+         UPDATE ${ctx.s}.executions
+         SET status = 'cancelled', completed_at = $2, runnable_at = NULL, current_step = NULL, waiting_for_event = NULL,
+             lease_owner = NULL, updated_at = $2
+         WHERE id = $1
+         RETURNING ${EXECUTION_COLUMNS}
+       ), counted AS (
+         INSERT INTO ${ctx.s}.count_deltas (task, status, delta)
+         SELECT task, $3, -1 FROM updated UNION ALL SELECT task, 'cancelled', 1 FROM updated
+       )
+       SELECT * FROM updated`,
+      [id, now, row.status],
     );
     const after = toExecution(updated.rows[0] as ExecutionRow);
     const notices: Notice[] = [{ kind: "terminal", executionId: id, status: "cancelled" }];

@@ -8,7 +8,7 @@
 import pg from "pg";
 import type { Logger } from "../../core/logger.js";
 import type { Notice } from "../store.js";
-import { decodeNotice } from "./notice-payload.js";
+import { decodeNotices } from "./notice-payload.js";
 
 export interface ListenerOptions {
   config: pg.ClientConfig;
@@ -59,9 +59,9 @@ export class NotificationListener {
     client.on("end", () => this.lost(client, new Error("listener connection ended")));
     client.on("notification", (message) => {
       if (message.channel !== this.options.channel || message.payload === undefined) return;
-      const notice = decodeNotice(message.payload);
-      if (notice) this.options.onNotice(notice, message.processId);
-      else this.options.logger.warn({ payload: message.payload }, "unrecognised postgres notification");
+      const notices = decodeNotices(message.payload);
+      if (notices.length === 0) this.options.logger.warn({ payload: message.payload }, "unrecognised postgres notification");
+      for (const notice of notices) this.options.onNotice(notice, message.processId);
     });
     try {
       await client.connect();

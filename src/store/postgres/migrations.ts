@@ -23,6 +23,7 @@
 import { executionsSchema } from "./migrations/0001-initial-schema.js";
 import { checkpointFunctions } from "./migrations/0002-checkpoint-functions.js";
 import { stableHotPaths } from "./migrations/0003-stable-hot-paths.js";
+import { fewerIndexWrites } from "./migrations/0004-fewer-index-writes.js";
 
 export interface MigrationContext {
   /** Quoted schema name, e.g. `"zart"`. */
@@ -41,4 +42,5 @@ export const migrations: readonly Migration[] = [
   { version: 1, name: "initial-schema", sql: executionsSchema },
   { version: 2, name: "checkpoint-functions", sql: checkpointFunctions },
   { version: 3, name: "stable-hot-paths", sql: stableHotPaths },
+  { version: 4, name: "fewer-index-writes", sql: fewerIndexWrites },
 ];

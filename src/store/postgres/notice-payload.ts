@@ -1,10 +1,20 @@
 /**
  * The NOTIFY payloads sent by `NoticePublisher` and parsed by the listener:
- * `r|<task>|<at>`, `t|<execution id>|<status>`, `c|<execution id>`. The variable part is split at the
- * LAST separator, so a task name or id that itself contains `|` still parses.
+ * `r|<task>|<at>`, `c|<execution id>`, and terminal notices packed many to a payload,
+ * `T|<status>|<JSON array of execution ids>`. The variable part of `r|` is split at the LAST separator,
+ * so a task name that itself contains `|` still parses.
+ *
+ * Why packed: every W0 execution ends with a terminal notice, and one NOTIFY each meant a queue entry in
+ * PostgreSQL and a message to parse in every listening process. `bench/src/probe-drain.ts` (W0, C=50,
+ * prefetch 100), without terminal notices vs one per execution, alternating runs: 12,717 / 12,960 / 13,368
+ * vs 11,389 / 10,028 / 11,576 executions/s, Node 43 vs 53 µs per execution. Packed, a flush of a hundred
+ * completions sends one or two.
  */
 import { EXECUTION_STATUSES, type ExecutionStatus } from "../../core/types.js";
 import type { Notice } from "../store.js";
+
+/** PostgreSQL refuses payloads of 8000 bytes or more; stay well below with room for the header. */
+const MAX_PAYLOAD_BYTES = 7000;
 
 function splitLast(rest: string): [string, string] | null {
   const at = rest.lastIndexOf("|");
@@ -15,31 +25,81 @@ function isStatus(value: string): value is ExecutionStatus {
   return (EXECUTION_STATUSES as readonly string[]).includes(value);
 }
 
-export function decodeNotice(payload: string): Notice | null {
+/** The notices in one payload; empty when it is not one of ours. */
+export function decodeNotices(payload: string): Notice[] {
   const kind = payload.slice(0, 2);
   const rest = payload.slice(2);
-  if (kind === "c|") return rest ? { kind: "cancelled", executionId: rest } : null;
+  if (kind === "T|") return decodeTerminals(rest);
+  if (kind === "c|") return rest ? [{ kind: "cancelled", executionId: rest }] : [];
   const parts = splitLast(rest);
-  if (!parts) return null;
+  if (!parts) return [];
   const [head, tail] = parts;
   if (kind === "r|") {
     const at = Number(tail);
-    return Number.isFinite(at) && tail !== "" ? { kind: "runnable", task: head, at } : null;
+    return Number.isFinite(at) && tail !== "" ? [{ kind: "runnable", task: head, at }] : [];
   }
-  if (kind === "t|") return isStatus(tail) ? { kind: "terminal", executionId: head, status: tail } : null;
-  return null;
+  if (kind === "t|") return isStatus(tail) ? [{ kind: "terminal", executionId: head, status: tail }] : [];
+  return [];
 }
 
-/** The payload for another process, or null for notices that only make sense locally (`reconnected`). */
-export function encodeNotice(notice: Notice): string | null {
-  switch (notice.kind) {
-    case "runnable":
-      return `r|${notice.task}|${notice.at}`;
-    case "terminal":
-      return `t|${notice.executionId}|${notice.status}`;
-    case "cancelled":
-      return `c|${notice.executionId}`;
-    case "reconnected":
-      return null;
+function decodeTerminals(rest: string): Notice[] {
+  const bar = rest.indexOf("|");
+  const status = rest.slice(0, bar);
+  if (bar < 0 || !isStatus(status)) return [];
+  let ids: unknown;
+  try {
+    ids = JSON.parse(rest.slice(bar + 1));
+  } catch {
+    return [];
   }
+  if (!Array.isArray(ids) || !ids.every((id) => typeof id === "string")) return [];
+  return (ids as string[]).map((executionId) => ({ kind: "terminal", executionId, status }));
+}
+
+/**
+ * Payloads for other processes: terminal notices packed by status (in order within a status), the others
+ * one each. `reconnected` only makes sense locally and is never sent.
+ */
+export function encodeNotices(notices: readonly Notice[]): string[] {
+  const payloads: string[] = [];
+  const packs = new Map<ExecutionStatus, string[]>();
+  for (const notice of notices) {
+    switch (notice.kind) {
+      case "runnable":
+        payloads.push(`r|${notice.task}|${notice.at}`);
+        break;
+      case "cancelled":
+        payloads.push(`c|${notice.executionId}`);
+        break;
+      case "terminal": {
+        const ids = packs.get(notice.status) ?? [];
+        ids.push(notice.executionId);
+        packs.set(notice.status, ids);
+        break;
+      }
+      case "reconnected":
+        break;
+    }
+  }
+  for (const [status, ids] of packs) payloads.push(...packTerminals(status, ids));
+  return payloads;
+}
+
+function packTerminals(status: ExecutionStatus, ids: readonly string[]): string[] {
+  const payloads: string[] = [];
+  const header = `T|${status}|`;
+  let pack: string[] = [];
+  let bytes = header.length + 2;
+  for (const id of ids) {
+    const size = Buffer.byteLength(JSON.stringify(id)) + 1;
+    if (pack.length > 0 && bytes + size > MAX_PAYLOAD_BYTES) {
+      payloads.push(header + JSON.stringify(pack));
+      pack = [];
+      bytes = header.length + 2;
+    }
+    pack.push(id);
+    bytes += size;
+  }
+  if (pack.length > 0) payloads.push(header + JSON.stringify(pack));
+  return payloads;
 }

@@ -20,7 +20,7 @@
 import type pg from "pg";
 import type { Logger } from "../../core/logger.js";
 import type { Notice } from "../store.js";
-import { encodeNotice } from "./notice-payload.js";
+import { encodeNotices } from "./notice-payload.js";
 
 export class NoticePublisher {
   private queue: string[] = [];
@@ -33,10 +33,7 @@ export class NoticePublisher {
   ) {}
 
   publish(notices: readonly Notice[]): void {
-    for (const notice of notices) {
-      const payload = encodeNotice(notice);
-      if (payload !== null) this.queue.push(payload);
-    }
+    this.queue.push(...encodeNotices(notices));
     if (this.queue.length > 0 && this.flushing === null) this.flushing = this.drain();
   }
 

@@ -21,6 +21,7 @@ import { EXECUTION_COLUMNS, type ExecutionRow, STEP_COLUMNS, type StepRow, toExe
 import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice } from "../store.js";
 import { checkpointNotice, encodeBatch } from "./checkpoint-batch.js";
 import { fitsOneStatement, foldedClaimSql, statementSql } from "./checkpoint-statement.js";
+import { claimCountsSql } from "./count-deltas.js";
 import { prepared, type SqlContext } from "./sql-context.js";
 
 /**
@@ -41,16 +42,19 @@ function claimSql(s: string): string {
     .map((c) => `e.${c}`)
     .join(", ");
   return `
-    WITH picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due($1, $2::text[], $3))
-    UPDATE ${s}.executions e
-    SET status = 'running', lease_token = e.lease_token + 1, lease_owner = $4, runnable_at = $1::bigint + $5::bigint,
-        started_at = COALESCE(e.started_at, $1), attempt = GREATEST(e.attempt, 1), updated_at = $1
-    FROM picked WHERE e.id = picked.id
-    RETURNING ${returned}, picked.fresh, picked.due_at,
-      CASE WHEN NOT picked.fresh THEN (
-        SELECT json_agg(json_build_object(${stepFields}) ORDER BY st.started_at, st.name)
-        FROM ${s}.steps st WHERE st.execution_id = e.id
-      ) END AS steps_json`;
+    WITH picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due($1, $2::text[], $3)),
+    claimed AS (
+      UPDATE ${s}.executions e
+      SET status = 'running', lease_token = e.lease_token + 1, lease_owner = $4, runnable_at = $1::bigint + $5::bigint,
+          started_at = COALESCE(e.started_at, $1), attempt = GREATEST(e.attempt, 1), updated_at = $1
+      FROM picked WHERE e.id = picked.id
+      RETURNING ${returned}, picked.fresh, picked.due_at, picked.old_status,
+        CASE WHEN NOT picked.fresh THEN (
+          SELECT json_agg(json_build_object(${stepFields}) ORDER BY st.started_at, st.name)
+          FROM ${s}.steps st WHERE st.execution_id = e.id
+        ) END AS steps_json
+    )${claimCountsSql(s, "claimed")}
+    SELECT * FROM claimed`;
 }
 
 type ClaimedRow = ExecutionRow & { fresh: boolean; due_at: number; steps_json: StepRow[] | null };
