@@ -304,3 +304,39 @@ describe("code that ignores its signal", () => {
     }
   });
 });
+
+describe("scheduleMany", () => {
+  test("schedules a batch that runs; a bad request anywhere writes nothing and names its index", async () => {
+    const task = defineTask({ name: "double", run: (_ctx, data: { i: number }) => data.i * 2 });
+    const h = await createTestEngine({ tasks: [task] });
+    try {
+      const refused = [
+        [
+          { task: "double", data: { i: 1 } },
+          { task: "double", data: [] },
+        ],
+        [
+          { task: "double", data: { i: 1 } },
+          { task: "nope", data: {} },
+        ],
+      ];
+      for (const requests of refused) {
+        await assert.rejects(h.engine.scheduleMany(requests), (error: Error) => /^requests\[1\]: /.test(error.message));
+      }
+      assert.equal((await h.engine.stats()).pending, 0, "nothing of a refused batch is stored");
+      const results = await h.engine.scheduleMany(
+        Array.from({ length: 20 }, (_, i) => ({ task: "double", data: { i }, idempotencyKey: i === 19 ? "k-0" : `k-${i}` })),
+      );
+      assert.equal(results.filter((r) => r.created).length, 19);
+      assert.equal(results[19]?.execution.id, results[0]?.execution.id, "a key repeated in the batch answers with its holder");
+      for (const [i, result] of results.slice(0, 19).entries()) {
+        const done = await h.engine.waitForTerminal(result.execution.id, LONG);
+        assert.equal(done.status, "completed");
+        assert.equal(JSON.parse(done.outputJson ?? "null"), i * 2);
+      }
+      await assert.rejects(h.engine.scheduleMany(Array.from({ length: 10_001 }, () => ({ task: "double", data: {} }))), /at most 10000/);
+    } finally {
+      await h.close();
+    }
+  });
+});

@@ -35,6 +35,8 @@ const REMOTE_TASK_TTL_MS = 5000;
  */
 const TERMINAL_CACHE_ENTRIES = 2000;
 const TERMINAL_CACHE_MAX_OUTPUT = 16 * 1024;
+/** Most executions one scheduleMany call takes (bounds one statement's size and the memory it holds). */
+const MAX_BATCH = 10_000;
 
 export class Engine implements ZartApi {
   readonly options: ResolvedEngineOptions;
@@ -126,23 +128,8 @@ export class Engine implements ZartApi {
   }
 
   async schedule(request: ScheduleRequest): Promise<ScheduleResult> {
-    const { task, data, idempotencyKey } = request;
-    if (typeof task !== "string" || task.length === 0) throw new ZartError("invalid_data", "task must be a non-empty string");
-    if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ZartError("invalid_data", "data must be a JSON object");
-    if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
-      throw new ZartError("invalid_data", "idempotency_key must be a string of 1 to 255 characters");
-    }
-    await this.validateInput(task, data);
-    let dataJson: string;
-    try {
-      dataJson = encodeJson(data, "data", this.options.maxPayloadBytes);
-    } catch (error) {
-      throw new ZartError(
-        String((error as { code?: string }).code) === "payload_too_large" ? "payload_too_large" : "invalid_data",
-        (error as Error).message,
-      );
-    }
-    const result = await this.insert(task, dataJson, idempotencyKey ?? null, request.eager);
+    const { task, dataJson, idempotencyKey } = await this.checkedRequest(request);
+    const result = await this.insert(task, dataJson, idempotencyKey, request.eager);
     if (!result.created && result.execution.task !== task) {
       throw new ZartError(
         "execution_already_exists",
@@ -151,6 +138,52 @@ export class Engine implements ZartApi {
     }
     if (result.created) this.options.metrics.scheduled(task);
     return result;
+  }
+
+  /**
+   * Schedules many executions in one store transaction (all or none), results in request order: one round
+   * trip instead of one per execution. Every request is checked before anything is written; the first
+   * invalid one throws (its code, its index in the message). Batched executions always queue (no eager
+   * start). An idempotency key that is already held returns the holder with `created: false`, even when it
+   * belongs to another task (a batch cannot fail after its commit): compare `execution.task` if that matters.
+   * They share one `created_at`, so among themselves they are listed and claimed in id order.
+   */
+  async scheduleMany(requests: readonly ScheduleRequest[]): Promise<ScheduleResult[]> {
+    if (!Array.isArray(requests) || requests.length > MAX_BATCH) {
+      throw new ZartError("invalid_data", `scheduleMany takes an array of at most ${MAX_BATCH} requests`);
+    }
+    const checked: Array<{ task: string; dataJson: string; idempotencyKey: string | null }> = [];
+    for (const [i, request] of requests.entries()) {
+      try {
+        checked.push(await this.checkedRequest(request));
+      } catch (error) {
+        if (!(error instanceof ZartError)) throw error;
+        throw new ZartError(error.code, `requests[${i}]: ${error.message}`);
+      }
+    }
+    const now = this.options.clock.now();
+    const results = await this.options.store.createExecutions(checked.map((c) => ({ id: newExecutionId(), ...c, now })));
+    for (const result of results) if (result.created) this.options.metrics.scheduled(result.execution.task);
+    return results;
+  }
+
+  /** Validates a schedule request and encodes its data once. Throws ZartError with the caller's mistake. */
+  private async checkedRequest(request: ScheduleRequest): Promise<{ task: string; dataJson: string; idempotencyKey: string | null }> {
+    const { task, data, idempotencyKey } = request;
+    if (typeof task !== "string" || task.length === 0) throw new ZartError("invalid_data", "task must be a non-empty string");
+    if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ZartError("invalid_data", "data must be a JSON object");
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || idempotencyKey.length < 1 || idempotencyKey.length > 255)) {
+      throw new ZartError("invalid_data", "idempotency_key must be a string of 1 to 255 characters");
+    }
+    await this.validateInput(task, data);
+    try {
+      return { task, dataJson: encodeJson(data, "data", this.options.maxPayloadBytes), idempotencyKey: idempotencyKey ?? null };
+    } catch (error) {
+      throw new ZartError(
+        String((error as { code?: string }).code) === "payload_too_large" ? "payload_too_large" : "invalid_data",
+        (error as Error).message,
+      );
+    }
   }
 
   /**

@@ -36,6 +36,9 @@ export interface NewExecution {
   claimFor?: { workerId: string; leaseMs: number };
 }
 
+/** One execution of a batch insert: always queued (`pending`), never eagerly claimed. */
+export type NewQueuedExecution = Omit<NewExecution, "claimFor">;
+
 export interface CreateResult {
   /** The new execution, or the existing one that holds the idempotency key (whatever its task). */
   execution: ExecutionRecord;
@@ -170,6 +173,11 @@ export interface Store {
   // ── API side ──────────────────────────────────────────────────────────────
   /** Inserts the execution, or returns the one that already holds the idempotency key. */
   createExecution(input: NewExecution): Promise<CreateResult>;
+  /**
+   * Inserts many in one transaction (all or none), results in input order. An idempotency key already
+   * stored, or repeated within the batch, yields the execution that holds it (`created: false`).
+   */
+  createExecutions(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]>;
   getExecution(id: string): Promise<ExecutionRecord | null>;
   /** Statuses of the given ids that exist (long-poll safety check: one query for many waiters). */
   getStatuses(ids: readonly string[]): Promise<Map<string, ExecutionStatus>>;

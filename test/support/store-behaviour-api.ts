@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, emptyCounts } from "../../src/core/types.js";
 import type { Store } from "../../src/store/store.js";
-import { applyOne, checkpoint, create, createRunning, newId, type SuiteContext, T0 } from "./store-fixtures.js";
+import { applyOne, checkpoint, create, createRunning, NoticeRecorder, newId, type SuiteContext, T0 } from "./store-fixtures.js";
 
 export function apiBehaviour(ctx: SuiteContext): void {
   test("createExecution / getExecution round trip", async () => {
@@ -51,6 +51,63 @@ export function apiBehaviour(ctx: SuiteContext): void {
     const another = await ctx.store.createExecution({ id: newId(), task: "demo", dataJson: "{}", idempotencyKey: null, now: T0 });
     assert.equal(other.created && another.created, true, "null keys never collide");
     assert.equal((await ctx.store.countByStatus()).pending, 3);
+  });
+
+  test("createExecutions: results in order; a stored or repeated key answers with its holder; one notice per task", async () => {
+    const held = await create(ctx.store, { task: "t2", key: "held" });
+    const recorder = new NoticeRecorder(ctx.store);
+    const ids = [newId(), newId(), newId(), newId(), newId()];
+    const row = (i: number, task: string, idempotencyKey: string | null) => ({
+      id: ids[i] as string,
+      task,
+      dataJson: `{"i":${i}}`,
+      idempotencyKey,
+      now: T0 + 10,
+    });
+    const results = await ctx.store.createExecutions([
+      row(0, "t1", null),
+      row(1, "t2", "held"),
+      row(2, "t1", "new"),
+      row(3, "t1", "new"),
+      row(4, "t2", null),
+    ]);
+    recorder.unsubscribe();
+    assert.deepEqual(
+      results.map((r) => [r.created, r.execution.id]),
+      [
+        [true, ids[0]],
+        [false, held.id],
+        [true, ids[2]],
+        [false, ids[2]],
+        [true, ids[4]],
+      ],
+    );
+    const first = await ctx.store.getExecution(ids[0] as string);
+    assert.deepEqual(first, results[0]?.execution);
+    assert.equal(first?.status, "pending");
+    assert.equal(first?.dataJson, '{"i":0}');
+    assert.equal(first?.runnableAt, T0 + 10);
+    assert.equal(await ctx.store.getExecution(ids[3] as string), null);
+    assert.equal((await ctx.store.countByStatus()).pending, 4);
+    const runnable = recorder.notices.filter((n) => n.kind === "runnable");
+    assert.deepEqual(runnable.map((n) => (n.kind === "runnable" ? [n.task, n.at] : null)).sort(), [
+      ["t1", T0 + 10],
+      ["t2", T0 + 10],
+    ]);
+    assert.deepEqual(await ctx.store.createExecutions([]), []);
+  });
+
+  test("createExecutions: all or none (a failing row leaves nothing of its batch)", async () => {
+    const taken = await create(ctx.store, {});
+    const fresh = newId();
+    const batch = [
+      { id: fresh, task: "demo", dataJson: "{}", idempotencyKey: null, now: T0 },
+      // An id that is already stored cannot be inserted again (ids are random: a clash is a bug to surface).
+      { id: taken.id, task: "demo", dataJson: "{}", idempotencyKey: null, now: T0 },
+    ];
+    await assert.rejects(ctx.store.createExecutions(batch));
+    assert.equal(await ctx.store.getExecution(fresh), null);
+    assert.equal((await ctx.store.countByStatus()).pending, 1);
   });
 
   test("idempotency: the same key raced 20 times across two instances creates exactly one", async () => {

@@ -4,8 +4,9 @@
  * window in JavaScript. Each returns the notices its commit warrants; the store emits them after commit.
  */
 import type { ExecutionRecord } from "../../core/types.js";
+import { batchNotices } from "../batch-notices.js";
 import { EXECUTION_COLUMNS, type ExecutionRow, type StepRow, toExecution, toStep } from "../row-mapping.js";
-import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
+import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, NewQueuedExecution, Notice } from "../store.js";
 import { inTransaction, prepared, type SqlContext } from "./sql-context.js";
 
 /**
@@ -64,6 +65,62 @@ export async function createExecution(
   if (!found) throw new Error(`Insert of execution ${id} was skipped but no row holds its idempotency key`);
   if (found.id === id) return created(found);
   return { result: { execution: toExecution(found), created: false }, notices: [] };
+}
+
+/**
+ * A batch in ONE statement (one implicit transaction): all rows or none. Rows that a stored (or earlier
+ * in-batch) idempotency key stops are answered with the row that holds the key, read after the insert as
+ * in `createExecution`. `isRetry` as there: after a lost connection, a row that already has one of our
+ * (random) ids is our own earlier insert, so every conflict is skipped and such rows count as created.
+ */
+export async function createExecutions(
+  ctx: SqlContext,
+  inputs: readonly NewQueuedExecution[],
+  isRetry = false,
+): Promise<{ result: CreateResult[]; notices: Notice[] }> {
+  if (inputs.length === 0) return { result: [], notices: [] };
+  const conflict = isRetry ? "ON CONFLICT DO NOTHING" : "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+  const inserted = await ctx.pool.query<ExecutionRow>(
+    prepared(
+      ctx,
+      isRetry ? "insert_many_retry" : "insert_many",
+      () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
+             SELECT b.id, b.task, 'pending', b.data, b.key, b.now, b.now, b.now
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS b(id, task, data, key, now, ord)
+             ORDER BY b.ord
+             ${conflict}
+             RETURNING ${EXECUTION_COLUMNS}`,
+      [
+        inputs.map((i) => i.id),
+        inputs.map((i) => i.task),
+        inputs.map((i) => i.dataJson),
+        inputs.map((i) => i.idempotencyKey),
+        inputs.map((i) => i.now),
+      ],
+    ),
+  );
+  const byId = new Map(inserted.rows.map((row) => [row.id, row]));
+  const missing = inputs.filter((i) => !byId.has(i.id));
+  // Keys this batch inserted answer its own later repeats of them.
+  const held = new Map(inserted.rows.flatMap((row) => (row.idempotency_key === null ? [] : [[row.idempotency_key, row] as const])));
+  if (missing.length > 0) {
+    const found = await ctx.pool.query<ExecutionRow>(
+      `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = ANY($1::text[]) OR idempotency_key = ANY($2::text[])`,
+      [missing.map((i) => i.id), missing.flatMap((i) => (i.idempotencyKey === null ? [] : [i.idempotencyKey]))],
+    );
+    for (const row of found.rows) {
+      if (isRetry && missing.some((i) => i.id === row.id)) byId.set(row.id, row);
+      if (row.idempotency_key !== null) held.set(row.idempotency_key, row);
+    }
+  }
+  const result = inputs.map((input): CreateResult => {
+    const own = byId.get(input.id);
+    if (own) return { execution: toExecution(own), created: true };
+    const holder = input.idempotencyKey === null ? undefined : held.get(input.idempotencyKey);
+    if (!holder) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
+    return { execution: toExecution(holder), created: false };
+  });
+  return { result, notices: batchNotices(inputs, result) };
 }
 
 export interface CancelResult {

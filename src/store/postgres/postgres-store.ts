@@ -31,12 +31,13 @@ import type {
   ListQuery,
   ListResult,
   NewExecution,
+  NewQueuedExecution,
   Notice,
   NoticeListener,
   StepDetail,
   Store,
 } from "../store.js";
-import { cancelExecution, createExecution, deliverEvent } from "./commands.js";
+import { cancelExecution, createExecution, createExecutions, deliverEvent } from "./commands.js";
 import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
 import { NotificationListener } from "./listener.js";
 import { runMigrations } from "./migration-runner.js";
@@ -195,6 +196,13 @@ export class PostgresStore implements Store {
   async createExecution(input: NewExecution): Promise<CreateResult> {
     // Retried on a lost connection: createExecution() recognises its own earlier insert (see there).
     const { result, notices } = await this.retrying((attempt) => createExecution(this.ctx, input, attempt > 1));
+    this.emit(notices);
+    return result;
+  }
+
+  async createExecutions(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
+    // Retried on a lost connection like createExecution (see createExecutions() for how it recognises its own rows).
+    const { result, notices } = await this.retrying((attempt) => createExecutions(this.ctx, inputs, attempt > 1));
     this.emit(notices);
     return result;
   }

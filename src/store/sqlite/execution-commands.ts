@@ -4,7 +4,8 @@
  * two cancels) resolve in the database, not in a check-then-act window.
  */
 import type { ExecutionRecord } from "../../core/types.js";
-import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Notice } from "../store.js";
+import { batchNotices } from "../batch-notices.js";
+import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, NewQueuedExecution, Notice } from "../store.js";
 import { SELECT_STEPS, TAKE } from "./claim.js";
 import { EXECUTION_COLUMNS, type ExecutionRow, type StepRow, toExecution, toStep } from "./row-mapping.js";
 import type { Connection } from "./statement-cache.js";
@@ -64,6 +65,12 @@ export function createExecution(conn: Connection, input: NewExecution): { result
   const result = run.immediate();
   const notices: Notice[] = result.created && !input.claimFor ? [{ kind: "runnable", task: input.task, at: input.now }] : [];
   return { result, notices };
+}
+
+/** A batch in one transaction (a nested createExecution is a savepoint); one runnable notice per task. */
+export function createExecutions(conn: Connection, inputs: readonly NewQueuedExecution[]): { results: CreateResult[]; notices: Notice[] } {
+  const results = conn.db.transaction(() => inputs.map((input) => createExecution(conn, input).result)).immediate();
+  return { results, notices: batchNotices(inputs, results) };
 }
 
 export interface CancelResult {

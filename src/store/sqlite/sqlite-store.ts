@@ -21,13 +21,14 @@ import type {
   ListQuery,
   ListResult,
   NewExecution,
+  NewQueuedExecution,
   NoticeListener,
   StepDetail,
   Store,
 } from "../store.js";
 import { applyCheckpoints, renewLeases } from "./checkpoint-writer.js";
 import { claim, nextWakeAt } from "./claim.js";
-import { cancelExecution, deliverEvent } from "./execution-commands.js";
+import { cancelExecution, createExecutions, deliverEvent } from "./execution-commands.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./execution-queries.js";
 import { InsertBatcher } from "./insert-batcher.js";
 import { runMigrations } from "./migration-runner.js";
@@ -95,6 +96,12 @@ export class SqliteStore implements Store {
 
   createExecution(input: NewExecution): Promise<CreateResult> {
     return this.inserts.submit(input);
+  }
+
+  async createExecutions(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
+    const { results, notices } = createExecutions(this.conn, inputs);
+    this.notices.emit(notices);
+    return results;
   }
 
   async getExecution(id: string): Promise<ExecutionRecord | null> {
