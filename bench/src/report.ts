@@ -117,7 +117,7 @@ function enqueueTable(results: Results): Table {
         return [first.label, first.storage, first.mode, String(first.n), String(s.runs), fmtSpread(s)];
       }),
     notes: [
-      "Zart: `engine.schedule` from an API-only engine (no batch call exists, so no batch row). " +
+      "Zart: `engine.schedule` from an API-only engine; batch: `engine.scheduleMany` in batches of 1000. " +
         "batch: graphile `addJobs` and pg-boss `insert` in batches of 1000; DBOS: N `enqueueInTransaction` calls in one transaction.",
     ],
   };

@@ -17,8 +17,11 @@ import type { Checkpoint, ClaimedExecution, ClaimRequest, Store } from "../store
 export interface FlushClaimer {
   /** A claim to send with the next flush, or null. */
   foldClaim(): ClaimRequest | null;
-  /** What it claimed, or null when the flush failed (the worker then claims on its own). */
-  folded(request: ClaimRequest, claimed: ClaimedExecution[] | null): void;
+  /**
+   * What it claimed, or null when the flush failed (the worker then claims on its own). `moreFlushes`:
+   * another flush is queued or in flight, so a claim can ride with it instead of going alone.
+   */
+  folded(request: ClaimRequest, claimed: ClaimedExecution[] | null, moreFlushes: boolean): void;
 }
 
 interface Pending {
@@ -145,10 +148,10 @@ export class GroupCommitter {
       try {
         if (tries === 1 && request) {
           const { results, claimed } = await this.store.applyAndClaim(checkpoints, request).catch((error: unknown) => {
-            this.claimer?.folded(request, null);
+            this.claimer?.folded(request, null, false);
             throw error;
           });
-          this.claimer?.folded(request, claimed);
+          this.claimer?.folded(request, claimed, this.queue.length > 0 || this.flushes.size > 1);
           return results;
         }
         const results = await this.store.applyCheckpoints(checkpoints);

@@ -57,6 +57,8 @@ export class Worker implements FlushClaimer {
   private claimingRows = 0;
   private bufferReleased = false;
   private wanted = false;
+  /** A kick for freed slots is queued for the end of this turn (see slotFreed). */
+  private kickQueued = false;
   /** Work may be claimable beyond what we hold: set by notices and full claims, cleared by short ones. */
   private mayHaveMore = true;
   /** Read the next wake-up time after the next short claim (start, safety poll, reconnect). */
@@ -104,7 +106,17 @@ export class Worker implements FlushClaimer {
    * new-work notice then queued behind (~1 ms of start latency on Postgres).
    */
   private slotFreed(): void {
-    if (this.mayHaveMore) this.kick();
+    if (!this.mayHaveMore || this.kickQueued) return;
+    // After the current turn: a flush that commits nine completions frees nine slots in one turn, and one
+    // claim for all of them beats a claim of one followed by a claim of eight (W0 at C=10 without prefetch
+    // made ~1,200 claims per 10,000 executions, most of them for one row). probe-drain.ts without prefetch,
+    // alternating runs, kick now vs deferred: W0 C=10 2,789 / 2,722 vs 3,854 / 3,795 executions/s; C=50
+    // 5,715 / 5,996 / 5,706 vs 6,918 / 8,071 / 7,722; W1 C=10 1,574 / 1,267 vs 1,594 / 1,430.
+    this.kickQueued = true;
+    setImmediate(() => {
+      this.kickQueued = false;
+      this.kick();
+    });
   }
 
   private runClaimLoop(): void {
@@ -253,7 +265,7 @@ export class Worker implements FlushClaimer {
     return { workerId: this.deps.workerId, tasks: this.taskNames, limit, now: this.deps.clock.now(), leaseMs: this.deps.options.leaseMs };
   }
 
-  folded(request: ClaimRequest, claimed: ClaimedExecution[] | null): void {
+  folded(request: ClaimRequest, claimed: ClaimedExecution[] | null, moreFlushes: boolean): void {
     this.claimingRows -= request.limit;
     if (claimed === null) {
       this.kick();
@@ -269,8 +281,11 @@ export class Worker implements FlushClaimer {
     this.buffer.push(...claimed);
     this.startBuffered();
     this.mayHaveMore = claimed.length === request.limit;
-    if (this.mayHaveMore) this.kick();
-    else if (this.refreshWake) {
+    // A full claim: more may be waiting. With another flush coming, its folded claim takes the slots that
+    // free meanwhile; claiming now would mostly be a round trip for a row or two (W0 at C=50 without
+    // prefetch: 0.19 -> 0.12 transactions per execution).
+    if (this.mayHaveMore && !moreFlushes) this.kick();
+    else if (!this.mayHaveMore && this.refreshWake) {
       this.refreshWake = false;
       void this.armNextWake();
     }

@@ -60,9 +60,13 @@ async function enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: 
   try {
     if (mode === "sequential") {
       for (let i = 0; i < n; i++) await handle.engine.schedule({ task, data: { i } });
-    } else {
-      // 50 in flight; the untimed prefill uses the same path (Zart has no batch schedule call).
+    } else if (mode === "concurrent50") {
       await pooled(n, 50, (i) => handle.engine.schedule({ task, data: { i } }));
+    } else {
+      // Bulk prefill and the "batch" figure: scheduleMany in batches of 1000, like graphile's addJobs.
+      for (let start = 0; start < n; start += 1000) {
+        await handle.engine.scheduleMany(Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ task, data: { i: start + k } })));
+      }
     }
   } finally {
     await stopEngine(handle);
@@ -198,9 +202,11 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
       ];
       // Opt-in prefetch, the counterpart of graphile's tuned local queue (Postgres: one claim round trip saved per batch).
       if (pg) {
+        // The same N as graphile's tuned W0 cells, so start-up weighs the same in both.
+        const nPrefetch = { tiny: 200, quick: 5000, full: 40000 }[mode];
         configs.push(
-          { workload: "w0", concurrency: 10, variant: "prefetch", n },
-          { workload: "w0", concurrency: 50, variant: "prefetch", n },
+          { workload: "w0", concurrency: 10, variant: "prefetch", n: nPrefetch },
+          { workload: "w0", concurrency: 50, variant: "prefetch", n: nPrefetch },
         );
         configs.push({ workload: "w1", concurrency: 10, variant: "prefetch", n });
         if (mode === "full") configs.push({ workload: "w1", concurrency: 50, variant: "prefetch", n });
@@ -216,7 +222,7 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
         { workload: "w1", variant: "queued", samples, warmup: 5 },
       ];
     },
-    enqueueModes: () => ["sequential", "concurrent50"],
+    enqueueModes: () => ["sequential", "concurrent50", "batch"],
     enqueue,
     drain,
     storedOutputs,
