@@ -63,3 +63,53 @@ test("a finished run frees its slot while its completion commits; settling runs 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** Drains `count` executions of `task` through a worker with default settings; returns every claim's row limit. */
+async function claimLimits(task: ReturnType<typeof defineTask>, clock: ManualClock, count: number): Promise<number[]> {
+  const dir = mkdtempSync(join(tmpdir(), "zart-prefetch-"));
+  const store = await openStore(join(dir, "zart.db"));
+  const limits: number[] = [];
+  const claim = store.claim.bind(store);
+  store.claim = (request) => {
+    limits.push(request.limit);
+    return claim(request);
+  };
+  const applyAndClaim = store.applyAndClaim.bind(store);
+  store.applyAndClaim = (batch, request) => {
+    limits.push(request.limit);
+    return applyAndClaim(batch, request);
+  };
+  let engine: Engine | null = null;
+  try {
+    const api = await Engine.start({ store, tasks: [task], clock, worker: false });
+    const ids: string[] = [];
+    for (let n = 0; n < count; n++) ids.push((await api.schedule({ task: task.name, data: { n } })).execution.id);
+    await api.stop();
+    engine = await Engine.start({ store, tasks: [task], clock, worker: { concurrency: 2 } });
+    for (const id of ids) assert.equal((await engine.waitForTerminal(id, 1e9)).status, "completed");
+    return limits;
+  } finally {
+    await engine?.stop();
+    await (store as Store).close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('prefetch "auto" (the default) claims ahead while runs are short, and not once they are long', async () => {
+  const quickClock = new ManualClock();
+  const quick = defineTask({ name: "quick", run: (_ctx, data: { n: number }) => data.n });
+  const quickLimits = await claimLimits(quick, quickClock, 40);
+  // Runs take 0 ms on the manual clock: after the first ones, claims ask for more rows than the two slots.
+  assert.ok(Math.max(...quickLimits) > 2, `claims asked for ${quickLimits.join(",")}`);
+
+  const slowClock = new ManualClock();
+  const slow = defineTask({
+    name: "slow",
+    run: (_ctx, data: { n: number }) => {
+      slowClock.advance(50); // each run's code takes 50 ms by the worker's clock
+      return data.n;
+    },
+  });
+  const slowLimits = await claimLimits(slow, slowClock, 20);
+  assert.ok(Math.max(...slowLimits) <= 2, `claims asked for ${slowLimits.join(",")}`);
+});

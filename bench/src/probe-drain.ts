@@ -4,7 +4,7 @@
  * prints executions/s, Node and PostgreSQL CPU per execution (PostgreSQL: every local `postgres` process,
  * from /proc, so run it on the database's machine) and transactions per execution.
  *
- *   npx tsx src/probe-drain.ts [w0|w1] [concurrency] [N] [prefetch]
+ *   npx tsx src/probe-drain.ts [w0|w1] [concurrency] [N] [prefetch: a number, 0 for none, or auto]
  *   PROBE_ANALYZE=1        VACUUM ANALYZE after the fill (plans with statistics, as after autovacuum)
  *   PROBE_DROP_INDEXES=a,b drop these indexes first (the index-cost ablation)
  *   PROBE_SQL="..."       run this SQL after the fill (other ablations, e.g. dropping a trigger)
@@ -22,7 +22,7 @@ import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
 const [workload = "w0", c = "50", n = "10000", pf = "0"] = process.argv.slice(2);
 const concurrency = Number(c);
 const total = Number(n);
-const prefetch = Number(pf);
+const prefetch = pf === "auto" ? "auto" : Number(pf);
 const DB = "zbench_probe";
 
 /** CPU ms of every local postgres process (utime + stime, 10 ms ticks). */
@@ -101,7 +101,7 @@ const pg0 = postgresCpuMs();
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const store = await openStore(url, { schema: "zart" });
-const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency, prefetch: prefetch || undefined }, migrate: false });
+const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency, prefetch }, migrate: false });
 await ran;
 const completed = async () => Number((await db.query("SELECT count(*) AS n FROM zart.executions WHERE status = 'completed'")).rows[0].n);
 while ((await completed()) < total) await new Promise((resolve) => setImmediate(resolve));

@@ -85,7 +85,9 @@ const METHOD = `## Method
 const CAVEATS = `## Caveats
 
 - **Noisy 2-core machine.** Postgres, workers, servers and load generators share two cores with whatever
-  else runs. Compare ratios and medians from the same run, not absolute numbers across days.
+  else runs. Compare ratios and medians from the same run, not absolute numbers across days: the same
+  commit has measured ~1.5x apart on different days here, so the absolute thresholds (latency in ms, SQLite
+  req/s) depend on the day's machine; fastify's hello world in the HTTP table is the yardstick.
 - **Different guarantees.** Zart and DBOS store inputs, each step's result and the output, and a caller can
   await the result; graphile-worker deletes finished jobs and pg-boss keeps them as \`completed\` without our
   output. The job queues' W1-chain is three independent jobs, not a workflow.
@@ -97,7 +99,11 @@ const CAVEATS = `## Caveats
   a slot is free (like DBOS's direct \`startWorkflow\`). The "queued" rows turn that off (insert, notice,
   claim). Over HTTP Zart never starts eagerly (the contract answers a new execution as \`pending\`).
 - **Zart slots.** A Zart run whose code is done gives its slot to the next execution while its final write
-  commits; C bounds running task code, not uncommitted completions (at most C more of those).
+  commits; C bounds running task code, not uncommitted completions (at most C + prefetch more of those).
+- **W0 sizes and the W0 target.** Zart's prefetch W0 cells use graphile's tuned N (40,000), so start-up
+  weighs the same in both; Zart's other cells use 10,000. The W0 target row compares Zart's defaults
+  (prefetch "auto": claims ahead only while runs are short) with graphile-worker's opt-in batching; the
+  "(also)" row compares it with Zart's fixed prefetch of 100, the counterpart of graphile's local queue.
 - **Zart group commit.** Zart's worker batches checkpoints of concurrent executions into one transaction, so
   its transactions per execution fall as concurrency rises; the latency runs (one execution at a time) get
   no such batching across executions.

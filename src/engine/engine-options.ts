@@ -12,9 +12,11 @@ export interface WorkerOptions {
    * buffer until a slot frees (like graphile-worker's local queue). Raises throughput for short
    * executions; a prefetched execution already shows `running` (and its `started_at`) while it waits
    * in the buffer, and other workers cannot take it until it is released or its lease expires.
-   * Default 0 (off).
+   * Default "auto": up to `concurrency` more while this worker's recent runs are short (their code took
+   * under 10 ms on average) and there is a backlog, so the buffer waits milliseconds at most; none when
+   * runs are long. A number fixes the size; 0 turns it off.
    */
-  prefetch?: number;
+  prefetch?: number | "auto";
   /**
    * `schedule()` in a process that runs the task starts the execution right here when a slot is free and
    * no claimable backlog is known: the row is inserted already claimed by this worker, which saves the

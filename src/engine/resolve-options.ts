@@ -49,7 +49,12 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     logger: options.logger ?? silentLogger,
     worker: worker && {
       concurrency: positiveInt(worker.concurrency, 50, "worker.concurrency"),
-      prefetch: worker.prefetch === undefined || worker.prefetch === 0 ? 0 : positiveInt(worker.prefetch, 0, "worker.prefetch"),
+      prefetch:
+        worker.prefetch === undefined || worker.prefetch === "auto"
+          ? "auto"
+          : worker.prefetch === 0
+            ? 0
+            : positiveInt(worker.prefetch, 0, "worker.prefetch"),
       eagerStart: worker.eagerStart ?? true,
       leaseMs: positiveInt(worker.leaseMs, 30_000, "worker.leaseMs"),
       safetyPollMs,

@@ -234,7 +234,7 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
       if (variant === "event") return "in-process (engine.deliverEvent → engine.waitForTerminal)";
       if (variant === "prefetch") return `prefetch=${PREFETCH} (claimed ahead into a leased local buffer)`;
       if (variant === "queued") return "in-process, queued (schedule({ eager: false }): insert, notice, claim)";
-      return pg ? "default (LISTEN/NOTIFY + group commit)" : "default (one process, WAL)";
+      return pg ? "default (LISTEN/NOTIFY + group commit, prefetch auto)" : "default (one process, WAL, prefetch auto)";
     },
   };
 }
