@@ -100,8 +100,8 @@ const CAVEATS = `## Caveats
   claim). Over HTTP Zart never starts eagerly (the contract answers a new execution as \`pending\`).
 - **Zart slots.** A Zart run whose code is done gives its slot to the next execution while its final write
   commits; C bounds running task code, not uncommitted completions (at most C + prefetch more of those).
-- **W0 sizes and the W0 target.** Zart's prefetch W0 cells use graphile's tuned N (40,000), so start-up
-  weighs the same in both; Zart's other cells use 10,000. The W0 target row compares Zart's defaults
+- **W0 sizes and the W0 target.** Zart's Postgres W0 cells use graphile's tuned N (40,000), so start-up
+  weighs the same in both; Zart's other Postgres cells use 10,000. The W0 target row compares Zart's defaults
   (prefetch "auto": claims ahead only while runs are short) with graphile-worker's opt-in batching; the
   "(also)" row compares it with Zart's fixed prefetch of 100, the counterpart of graphile's local queue.
 - **Zart group commit.** Zart's worker batches checkpoints of concurrent executions into one transaction, so
