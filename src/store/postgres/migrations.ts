@@ -24,6 +24,7 @@ import { executionsSchema } from "./migrations/0001-initial-schema.js";
 import { checkpointFunctions } from "./migrations/0002-checkpoint-functions.js";
 import { stableHotPaths } from "./migrations/0003-stable-hot-paths.js";
 import { fewerIndexWrites } from "./migrations/0004-fewer-index-writes.js";
+import { listFunction } from "./migrations/0005-list-function.js";
 
 export interface MigrationContext {
   /** Quoted schema name, e.g. `"zart"`. */
@@ -43,4 +44,5 @@ export const migrations: readonly Migration[] = [
   { version: 2, name: "checkpoint-functions", sql: checkpointFunctions },
   { version: 3, name: "stable-hot-paths", sql: stableHotPaths },
   { version: 4, name: "fewer-index-writes", sql: fewerIndexWrites },
+  { version: 5, name: "list-function", sql: listFunction },
 ];

@@ -11,6 +11,7 @@
  * executions_task_status_created, 0.07 ms. counts: 22 status_counts rows + pending deltas, 0.05 ms
  * (countByStatus 0.36 ms per call over the wire).
  */
+import type pg from "pg";
 import {
   EXECUTION_STATUSES,
   type ExecutionRecord,
@@ -91,15 +92,7 @@ function countsSql(s: string, where: string): string {
 export async function listExecutions(ctx: SqlContext, query: ListQuery): Promise<ListResult> {
   const { where, params } = filters(query);
   const [page, counts] = await Promise.all([
-    ctx.pool.query<ExecutionRow>(
-      // Prepared per shape (filters and order): the six-branch form costs more to plan than to run.
-      prepared(
-        ctx,
-        `list_${query.order}_${query.task === undefined ? "" : "t"}${query.status === undefined ? "" : "s"}`,
-        () => pageSql(ctx.s, query, where, params.length),
-        [...params, query.limit, query.offset],
-      ),
-    ),
+    ctx.pool.query<ExecutionRow>(pageQuery(ctx, query, where, params)),
     ctx.pool.query<{ status: string; n: number }>(countsSql(ctx.s, where), params),
   ]);
   const total = counts.rows.reduce((sum, row) => sum + row.n, 0);
@@ -108,24 +101,28 @@ export async function listExecutions(ctx: SqlContext, query: ListQuery): Promise
 
 /**
  * One page in (created_at, id) order. With a status filter: one range of `executions_status_created` or
- * `executions_task_status_created`. Without one, the same indexes serve as a merge of the six per-status
- * ranges (MergeAppend; migration 4 dropped the status-less list indexes to make claims and completions
- * cheaper). Each branch is one index range in page order limited to offset + limit rows, so a page reads at
- * most six times what a dedicated index would, whatever the table's size (see the scale figures).
+ * `executions_task_status_created`. Without one, `list_page()` (migration 5): a merge of the six per-status
+ * ranges of the same indexes (migration 4 dropped the status-less list indexes to make claims and
+ * completions cheaper), each limited to offset + limit rows, so a page reads at most six times what a
+ * dedicated index would, whatever the table's size; planned once per session (see the migration).
  */
-function pageSql(s: string, query: ListQuery, where: string, n: number): string {
-  // desc is the exact reverse of asc on the same unique key, so offset pages never repeat or skip a row.
-  const order = query.order === "desc" ? "created_at DESC, id DESC" : "created_at ASC, id ASC";
-  const [limit, offset] = [`$${n + 1}`, `$${n + 2}`];
-  if (query.status !== undefined) {
-    return `SELECT ${EXECUTION_COLUMNS} FROM ${s}.executions ${where} ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
+function pageQuery(ctx: SqlContext, query: ListQuery, where: string, params: string[]): pg.QueryConfig {
+  const descending = query.order === "desc";
+  if (query.status === undefined) {
+    return prepared(ctx, "list_page", () => `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.list_page($1, $2, $3, $4)`, [
+      query.task ?? null,
+      query.limit,
+      query.offset,
+      descending,
+    ]);
   }
-  const branches = EXECUTION_STATUSES.map(
-    (status) =>
-      `(SELECT ${EXECUTION_COLUMNS} FROM ${s}.executions ${where ? `${where} AND` : "WHERE"} status = '${status}' ` +
-      `ORDER BY ${order} LIMIT ${limit}::bigint + ${offset}::bigint)`,
-  );
-  return `SELECT * FROM (${branches.join(" UNION ALL ")}) page ORDER BY ${order} LIMIT ${limit} OFFSET ${offset}`;
+  // desc is the exact reverse of asc on the same unique key, so offset pages never repeat or skip a row.
+  const order = descending ? "created_at DESC, id DESC" : "created_at ASC, id ASC";
+  const n = params.length;
+  return {
+    text: `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions ${where} ORDER BY ${order} LIMIT $${n + 1} OFFSET $${n + 2}`,
+    values: [...params, query.limit, query.offset],
+  };
 }
 
 export async function countByStatus(ctx: SqlContext): Promise<StatusCounts> {
