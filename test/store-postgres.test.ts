@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import pg from "pg";
-import { createExecution } from "../src/store/postgres/commands.js";
+import { createExecution, createExecutions } from "../src/store/postgres/commands.js";
 import { describeUrl, typeParsers } from "../src/store/postgres/connection.js";
 import { migrations } from "../src/store/postgres/migrations.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
@@ -213,6 +213,34 @@ describe("postgres only", () => {
       assert.equal((await createExecution(ctx, keyed, true)).result.created, true, "our own row holds the key");
       const other = await createExecution(ctx, { ...keyed, id: newId() }, true);
       assert.deepEqual([other.result.created, other.result.execution.id], [false, keyed.id]);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test("createExecutions: a retry after an unseen commit recognises its own rows; a real id clash still fails", async () => {
+    const store = await open();
+    const pool = new pg.Pool({ connectionString: testDatabaseUrl(), types: typeParsers, max: 1 });
+    try {
+      const ctx = { pool, s: `"${schema.name}"` };
+      const key = `k-${newId()}`;
+      const batch = [
+        { id: newId(), task: "retry-many", dataJson: "{}", idempotencyKey: null, now: T0 },
+        { id: newId(), task: "retry-many", dataJson: "{}", idempotencyKey: key, now: T0 },
+      ];
+      await store.createExecutions(batch);
+      await assert.rejects(createExecutions(ctx, batch), /duplicate key/, "outside a retry an id clash is a bug to surface");
+      const again = await createExecutions(ctx, batch, true);
+      assert.deepEqual(
+        again.result.map((r) => [r.created, r.execution.id]),
+        batch.map((b) => [true, b.id]),
+        "the first attempt's rows count as created",
+      );
+      const other = await createExecutions(ctx, [{ ...batch[1]!, id: newId() }], true);
+      assert.deepEqual(
+        other.result.map((r) => [r.created, r.execution.id]),
+        [[false, batch[1]?.id]],
+      );
     } finally {
       await pool.end();
     }

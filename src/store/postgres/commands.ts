@@ -104,12 +104,13 @@ export async function createExecutions(
   // Keys this batch inserted answer its own later repeats of them.
   const held = new Map(inserted.rows.flatMap((row) => (row.idempotency_key === null ? [] : [[row.idempotency_key, row] as const])));
   if (missing.length > 0) {
+    const missingIds = new Set(missing.map((i) => i.id));
     const found = await ctx.pool.query<ExecutionRow>(
       `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = ANY($1::text[]) OR idempotency_key = ANY($2::text[])`,
       [missing.map((i) => i.id), missing.flatMap((i) => (i.idempotencyKey === null ? [] : [i.idempotencyKey]))],
     );
     for (const row of found.rows) {
-      if (isRetry && missing.some((i) => i.id === row.id)) byId.set(row.id, row);
+      if (isRetry && missingIds.has(row.id)) byId.set(row.id, row);
       if (row.idempotency_key !== null) held.set(row.idempotency_key, row);
     }
   }
