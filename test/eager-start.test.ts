@@ -95,3 +95,40 @@ test("prefetch claims beyond the free slots in one round trip; shutdown hands th
     await h.close();
   }
 });
+
+test("waiting for an execution this process runs needs no read; one that parks is then waited for as usual", async () => {
+  const gate = deferred();
+  const task = defineTask({
+    name: "local-wait",
+    async run(ctx, data: { sleep: boolean }) {
+      await ctx.step("wait", () => gate.promise);
+      if (data.sleep) await ctx.sleep("nap", 1000);
+      return "done";
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 2 } });
+  const reads: string[] = [];
+  const getExecution = h.store.getExecution.bind(h.store);
+  h.store.getExecution = (id) => {
+    reads.push(id);
+    return getExecution(id);
+  };
+  try {
+    const quick = await h.engine.schedule({ task: "local-wait", data: { sleep: false } });
+    const napping = await h.engine.schedule({ task: "local-wait", data: { sleep: true } });
+    assert.deepEqual([quick.execution.status, napping.execution.status], ["running", "running"], "both started eagerly");
+    const quickDone = h.engine.waitForTerminal(quick.execution.id, 1e9);
+    const napDone = h.engine.waitForTerminal(napping.execution.id, 1e9);
+    gate.resolve();
+    assert.equal((await quickDone).status, "completed");
+    assert.ok(!reads.includes(quick.execution.id), "the run's own end answered the wait");
+    await h.outcome(napping.execution.id, "parked");
+    h.clock.advance(1000);
+    const done = await napDone;
+    assert.equal(done.status, "completed");
+    assert.equal(done.outputJson, '"done"');
+    assert.ok(reads.includes(napping.execution.id), "a parked run was read and waited for");
+  } finally {
+    await h.close();
+  }
+});

@@ -1,7 +1,16 @@
 /**
  * The `ctx` a task's `run` receives, and the replay state behind it. Recorded results return at once;
- * the first unrecorded step runs for real and its checkpoint is awaited (through the group committer)
- * before the workflow continues, so a recorded step never runs again.
+ * the first unrecorded step runs for real, and its record commits (through the group committer) before
+ * the next step's function starts, so a recorded step never runs again and no step ever runs on the
+ * result of one that is not recorded.
+ *
+ * A finished step's record is held until the end of the event-loop turn it finished in, and the
+ * workflow continues meanwhile: the code between two steps is deterministic (it replays), so nothing it
+ * does before the next step needs the record durable. If the execution's next write comes in that turn -
+ * the next step's start, a park, or its final write - the record rides along in the same checkpoint.
+ * So a workflow ending in a step commits that step and its completion in one transaction (W1: four
+ * commits instead of five); otherwise the record commits on its own at the end of the turn, as before.
+ * A crash before that commit re-runs the step, exactly as a crash before its own commit always did.
  *
  * Sleeps, event waits and long backoffs "suspend": their promise never settles, the runner waits for
  * the other in-flight steps to record, commits one `waiting` checkpoint and drops the run. Using a
@@ -60,6 +69,11 @@ export class ExecutionContext implements WorkflowContext {
   private readonly recorded: Map<string, StepRecord>;
   private readonly usedNames = new Set<string>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Step records finished but not yet submitted (see the header), with their failed attempts. */
+  private pending: { steps: StepRecord[]; attempts: AttemptRecord[] } = { steps: [], attempts: [] };
+  private flushScheduled = false;
+  /** The commit of the latest submitted records: the next step starts only after it (writes apply in order). */
+  private lastFlush: Promise<void> | null = null;
   private readonly leaseToken: number;
   private onSuspend: (() => void) | null = null;
 
@@ -104,6 +118,15 @@ export class ExecutionContext implements WorkflowContext {
 
   checkpoint(execution: ExecutionPatch, steps?: StepRecord[], attempts?: AttemptRecord[]): Checkpoint {
     return { fence: this.fence, now: this.deps.clock.now(), steps, attempts, execution };
+  }
+
+  /**
+   * The run's last write (completed, failed, parked, requeued), carrying the step records still held:
+   * they commit in the same transaction, in order before the patch.
+   */
+  finalCheckpoint(execution: ExecutionPatch, steps: StepRecord[] = [], attempts: AttemptRecord[] = []): Checkpoint {
+    const held = this.takePending();
+    return this.checkpoint(execution, [...held.steps, ...steps], [...held.attempts, ...attempts]);
   }
 
   step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options?: StepOptions): Promise<T> {
@@ -219,6 +242,7 @@ export class ExecutionContext implements WorkflowContext {
     const failures: AttemptRecord[] = [];
     let attempt = previous?.attempts ?? 0;
     await this.waitOutRecordedBackoff(previous);
+    await this.recordedSoFar();
     this.deps.commitProgress(this.checkpoint({ status: "running", currentStep: name, stepsCompleted: this.stepsCompleted }));
     const log = this.log.child({ step: name });
     for (;;) {
@@ -278,18 +302,56 @@ export class ExecutionContext implements WorkflowContext {
     if (remaining > 0) await this.deps.clock.sleep(remaining, this.signal);
   }
 
-  /** Commits a step result; when fenced out, aborts the execution: its lease or status is gone. */
+  /**
+   * Holds a step result for the next write (see the header); it is submitted at the end of this
+   * event-loop turn unless a write of this execution takes it first.
+   */
   private async record(record: StepRecord, attempts: AttemptRecord[], counts: boolean): Promise<void> {
     if (this.signal.aborted) throw this.signal.reason;
-    // Counted at submission: parallel steps submit in order, so each write carries a higher count and
-    // the group committer applies them in that order. A failed write aborts the run anyway.
+    // Counted when held: parallel steps are held in order, so every write carries a count at least as
+    // high as the records in it, and the group committer applies one execution's writes in order.
     if (counts) this.stepsCompleted += 1;
-    const checkpoint = this.checkpoint({ status: "running", currentStep: null, stepsCompleted: this.stepsCompleted }, [record], attempts);
-    if (!(await this.deps.commit(checkpoint))) {
-      this.abort("lease_lost");
-      throw this.signal.reason;
-    }
+    this.pending.steps.push(record);
+    this.pending.attempts.push(...attempts);
     this.recorded.set(record.name, record);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.submitPending();
+      });
+    }
+  }
+
+  private takePending(): { steps: StepRecord[]; attempts: AttemptRecord[] } {
+    const held = this.pending;
+    this.pending = { steps: [], attempts: [] };
+    return held;
+  }
+
+  /** Submits the held records (if any). A write that is fenced out, or cannot commit, aborts the run. */
+  private submitPending(): void {
+    if (this.pending.steps.length === 0 || this.signal.aborted) return;
+    const { steps, attempts } = this.takePending();
+    const checkpoint = this.checkpoint({ status: "running", currentStep: null, stepsCompleted: this.stepsCompleted }, steps, attempts);
+    this.lastFlush = this.deps.commit(checkpoint).then(
+      (applied) => {
+        if (!applied) this.abort("lease_lost");
+      },
+      (error: unknown) => {
+        // The store stayed unavailable through the committer's retries: the lease will lapse and another
+        // worker resume from the last recorded step, so this run must not start anything more.
+        this.log.error({ err: error }, "step record could not be written");
+        this.abort("lease_lost");
+      },
+    );
+  }
+
+  /** Resolves once every step record so far has committed; throws when the run was aborted meanwhile. */
+  private async recordedSoFar(): Promise<void> {
+    this.submitPending();
+    await this.lastFlush;
+    if (this.signal.aborted) throw this.signal.reason;
   }
 
   private newRecord(name: string, kind: StepRecord["kind"], state: StepRecord["state"], fields: Partial<StepRecord>): StepRecord {

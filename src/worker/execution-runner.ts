@@ -7,7 +7,7 @@ import { encodeJson } from "../core/json.js";
 import { backoffDelay, shouldRetry } from "../core/retry-policy.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { ErrorInfo, ExecutionRecord, ExecutionStatus } from "../core/types.js";
-import type { ClaimedExecution, ExecutionPatch } from "../store/store.js";
+import type { Checkpoint, ClaimedExecution, ExecutionPatch } from "../store/store.js";
 import { type ContextDeps, ExecutionContext, errorInfo } from "./execution-context.js";
 
 export interface RunnerDeps extends ContextDeps {
@@ -155,20 +155,20 @@ export class ExecutionRunner {
       wakeAt: wakes.length > 0 ? Math.min(...wakes) : null,
       stepsCompleted: this.ctx.stepsCompleted,
     };
-    const checkpoint = this.ctx.checkpoint(
+    const checkpoint = this.ctx.finalCheckpoint(
       patch,
       suspensions.map((s) => s.record),
       suspensions.flatMap((s) => s.attempts),
     );
     this.onSettling();
-    const ok = await this.deps.commit(checkpoint);
+    const ok = await this.commitFinal(checkpoint);
     this.deps.onFinished?.(this.ctx.taskName, ok ? "parked" : "aborted", this.ctx.executionId);
   }
 
   private async finish(patch: ExecutionPatch): Promise<void> {
-    const checkpoint = this.ctx.checkpoint(patch);
+    const checkpoint = this.ctx.finalCheckpoint(patch);
     this.onSettling();
-    const ok = await this.deps.commit(checkpoint);
+    const ok = await this.commitFinal(checkpoint);
     if (ok && (patch.status === "completed" || patch.status === "failed")) {
       const now = checkpoint.now;
       this.deps.onTerminal?.({
@@ -189,6 +189,13 @@ export class ExecutionRunner {
       patch.status === "requeue" ? "requeued" : patch.status === "running" || patch.status === "waiting" ? "parked" : patch.status;
     this.deps.onFinished?.(this.ctx.taskName, ok ? label : "aborted", this.ctx.executionId);
     if (patch.status === "failed" && ok) this.ctx.log.warn({ error: patch.error }, "execution failed");
+  }
+
+  /** Fenced out (lease lost, cancelled): the code still running for this run is told to stop. */
+  private async commitFinal(checkpoint: Checkpoint): Promise<boolean> {
+    const ok = await this.deps.commit(checkpoint);
+    if (!ok) this.ctx.abort("lease_lost");
+    return ok;
   }
 
   private timeoutError(): ErrorInfo {

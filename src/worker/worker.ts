@@ -151,6 +151,14 @@ export class Worker implements FlushClaimer {
     this.slotFreed();
   }
 
+  /**
+   * The end of this worker's run of `id` (code done and its last write committed or refused), or null
+   * when no run of it is under way here.
+   */
+  runOf(id: string): Promise<void> | null {
+    return (this.running.get(id) ?? this.settling.get(id))?.done ?? null;
+  }
+
   /** Runs an execution this process inserted already claimed (eager start) in a reserved slot. */
   adopt(item: ClaimedExecution): void {
     this.reserved -= 1;

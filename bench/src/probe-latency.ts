@@ -1,0 +1,131 @@
+/**
+ * Profiling probe for the one-at-a-time latency figures (not part of the benchmark tables): runs W0, W1 or
+ * W3 one execution at a time against a fresh database `zbench_probe_lat`, like the benchmark's in-process
+ * latency cell, and prints the median start→completion time plus a median timeline of the store calls
+ * inside one execution (when each call started and how long it took), so the gaps between commits show.
+ *
+ *   npx tsx src/probe-latency.ts [w0|w1|w3] [samples]
+ */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import pg from "pg";
+import { Engine } from "../../src/engine/engine.js";
+import { openStore } from "../../src/store/open-store.js";
+import type { Store } from "../../src/store/store.js";
+import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { sleep } from "./util.js";
+import { benchTasks, TASK_FOR } from "./zart-tasks.js";
+
+const [workload = "w1", n = "200"] = process.argv.slice(2) as ["w0" | "w1" | "w3", string];
+const samples = Number(n);
+const DB = "zbench_probe_lat";
+
+const admin = new pg.Client(adminUrl());
+await admin.connect();
+await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+await admin.query(`CREATE DATABASE ${DB}`);
+if (process.env.PROBE_ASYNC_COMMIT) await admin.query(`ALTER DATABASE ${DB} SET synchronous_commit = off`);
+const url = urlForDatabase(adminUrl(), DB);
+
+/** Every call of the store, timed: [method, start, end] relative to the sample's start. */
+let origin = 0;
+let trace: Array<[string, number, number]> = [];
+function traced(store: Store): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      return (...args: unknown[]) => {
+        const started = performance.now() - origin;
+        const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (result instanceof Promise) {
+          return result.then((r) => {
+            trace.push([String(prop), started, performance.now() - origin]);
+            return r;
+          });
+        }
+        return result;
+      };
+    },
+  });
+}
+
+const raw = await openStore(url, { schema: "zart" });
+await raw.migrate();
+const store = traced(raw);
+const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency: 10 }, migrate: false });
+const session = new Session();
+const totals: number[] = [];
+let cpuStart = process.cpuUsage();
+let wallStart = performance.now();
+const traces: Array<Array<[string, number, number]>> = [];
+for (let i = 0; i < samples + 20; i++) {
+  let id: string;
+  if (workload === "w3") {
+    const { execution } = await engine.schedule({ task: TASK_FOR.w3, data: { i } });
+    id = execution.id;
+    for (;;) {
+      const e = await engine.get(id);
+      if (e.status === "waiting") break;
+      await sleep(2);
+    }
+    await sleep(Number(process.env.PROBE_IDLE_MS ?? 20));
+    trace = [];
+    origin = performance.now();
+    await engine.deliverEvent(id, "go", "0");
+  } else {
+    trace = [];
+    origin = performance.now();
+    ({
+      execution: { id },
+    } = await engine.schedule({ task: TASK_FOR[workload], data: { i } }));
+  }
+  const done = await engine.waitForTerminal(id, 30_000);
+  const total = performance.now() - origin;
+  if (done.status !== "completed") throw new Error(`ended ${done.status}`);
+  if (i === 19) {
+    if (process.env.PROBE_CPUPROF) {
+      session.connect();
+      await session.post("Profiler.enable");
+      await session.post("Profiler.start");
+    }
+    cpuStart = process.cpuUsage();
+    wallStart = performance.now();
+  }
+  if (i >= 20) {
+    totals.push(total);
+    traces.push(trace);
+  }
+}
+const cpu = process.cpuUsage(cpuStart);
+if (process.env.PROBE_CPUPROF) {
+  const { profile } = await session.post("Profiler.stop");
+  writeFileSync(process.env.PROBE_CPUPROF, JSON.stringify(profile));
+}
+const wall = performance.now() - wallStart;
+console.log(
+  `node cpu ${((cpu.user + cpu.system) / 1000 / samples).toFixed(2)} ms per execution (user ${(cpu.user / 1000 / samples).toFixed(2)}) (wall ${(wall / samples).toFixed(2)})`,
+);
+await engine.stop();
+await raw.close();
+await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+await admin.end();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+console.log(`${workload}: p50 ${median(totals).toFixed(2)} ms over ${samples}`);
+// The most common call sequence, with median start and end per position.
+const shapes = new Map<string, number>();
+for (const t of traces) {
+  const key = t.map(([m]) => m).join(",");
+  shapes.set(key, (shapes.get(key) ?? 0) + 1);
+}
+const [shape, count] = [...shapes].sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+console.log(`most common sequence (${count}/${traces.length}): ${shape}`);
+const same = traces.filter((t) => t.map(([m]) => m).join(",") === shape);
+const calls = shape.split(",");
+calls.forEach((m, k) => {
+  const s = median(same.map((t) => t[k]?.[1] ?? 0));
+  const e = median(same.map((t) => t[k]?.[2] ?? 0));
+  console.log(`  ${m.padEnd(20)} start ${s.toFixed(2)}  end ${e.toFixed(2)}  took ${(e - s).toFixed(2)}`);
+});
+console.log(`  completion seen     ${median(same.map((_, k) => totals[traces.indexOf(same[k] ?? [])] ?? 0)).toFixed(2)}`);
