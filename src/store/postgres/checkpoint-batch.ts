@@ -49,31 +49,41 @@ function uniqueSteps(steps: readonly StepRecord[]): StepRecord[] {
   return [...byName.values()];
 }
 
+/** A checkpoint's step rows as the `jsonb_to_recordset` input of the SQL that writes them. */
+export function stepsJson(checkpoint: Checkpoint): object[] {
+  return uniqueSteps(checkpoint.steps ?? []).map((s) => ({
+    name: s.name,
+    kind: s.kind,
+    state: s.state,
+    result: s.resultJson,
+    error: encodeError(s.error),
+    attempts: s.attempts,
+    wake_at: s.wakeAt,
+    schema: s.schemaJson,
+    started_at: s.startedAt,
+    completed_at: s.completedAt,
+  }));
+}
+
+/** A checkpoint's failed attempts, likewise. */
+export function attemptsJson(checkpoint: Checkpoint): object[] {
+  return (checkpoint.attempts ?? []).map((a) => ({
+    step: a.step,
+    attempt: a.attempt,
+    started_at: a.startedAt,
+    ended_at: a.endedAt,
+    error: JSON.stringify(a.error),
+  }));
+}
+
 function checkpointJson(checkpoint: Checkpoint, index: number): object {
   return {
     i: index,
     id: checkpoint.fence.executionId,
     token: checkpoint.fence.leaseToken,
     now: checkpoint.now,
-    steps: uniqueSteps(checkpoint.steps ?? []).map((s) => ({
-      name: s.name,
-      kind: s.kind,
-      state: s.state,
-      result: s.resultJson,
-      error: encodeError(s.error),
-      attempts: s.attempts,
-      wake_at: s.wakeAt,
-      schema: s.schemaJson,
-      started_at: s.startedAt,
-      completed_at: s.completedAt,
-    })),
-    attempts: (checkpoint.attempts ?? []).map((a) => ({
-      step: a.step,
-      attempt: a.attempt,
-      started_at: a.startedAt,
-      ended_at: a.endedAt,
-      error: JSON.stringify(a.error),
-    })),
+    steps: stepsJson(checkpoint),
+    attempts: attemptsJson(checkpoint),
     patch: patchJson(checkpoint.execution),
   };
 }

@@ -39,6 +39,28 @@ const STEP_SET = `
     started_at = excluded.started_at, completed_at = excluded.completed_at`;
 
 /**
+ * The CTEs `steps_written` and `attempts_written`: a checkpoint's step rows (upserted) and failed attempts
+ * (appended) from JSON, for the executions `source` yields (only fenced rows: nothing is written for a
+ * checkpoint that was fenced out). `id` names the execution id in `source`.
+ */
+export function stepWritesSql(s: string, source: string, id: string, steps: string, attempts: string): string {
+  return `steps_written AS (
+  INSERT INTO ${s}.steps AS st (execution_id, name, kind, state, result, error, attempts, wake_at, schema, started_at, completed_at)
+  SELECT ${id}, x.name, x.kind, x.state, x.result, x.error, x.attempts, x.wake_at, x.schema, x.started_at, x.completed_at
+  FROM ${source}, jsonb_to_recordset(${steps}) AS x(name text, kind text, state text, result text,
+    error text, attempts integer, wake_at bigint, schema text, started_at bigint, completed_at bigint)
+  ON CONFLICT (execution_id, name) DO UPDATE SET ${STEP_SET}
+),
+attempts_written AS (
+  INSERT INTO ${s}.step_attempts (execution_id, step, attempt, started_at, ended_at, error)
+  SELECT ${id}, x.step, x.attempt, x.started_at, x.ended_at, x.error
+  FROM ${source},
+    jsonb_to_recordset(${attempts}) AS x(step text, attempt integer, started_at bigint, ended_at bigint, error text)
+  ON CONFLICT DO NOTHING
+)`;
+}
+
+/**
  * The claim folded into the same statement (`statementSql(s, claimSql)`): $2 now, $3 tasks, $4 limit,
  * $5 worker, $6 lease. It never picks a row of the batch (those are locked by this statement already),
  * and reads steps from the snapshot before the statement, which is right because picked rows are not
@@ -81,20 +103,7 @@ candidates AS MATERIALIZED (
 locked AS MATERIALIZED (
   SELECT k.id, k.task FROM candidates k JOIN c ON c.id = k.id WHERE k.status = 'running' AND k.lease_token = c.token
 ),
-steps_written AS (
-  INSERT INTO ${s}.steps AS st (execution_id, name, kind, state, result, error, attempts, wake_at, schema, started_at, completed_at)
-  SELECT l.id, x.name, x.kind, x.state, x.result, x.error, x.attempts, x.wake_at, x.schema, x.started_at, x.completed_at
-  FROM locked l JOIN c ON c.id = l.id, jsonb_to_recordset(c.steps) AS x(name text, kind text, state text, result text,
-    error text, attempts integer, wake_at bigint, schema text, started_at bigint, completed_at bigint)
-  ON CONFLICT (execution_id, name) DO UPDATE SET ${STEP_SET}
-),
-attempts_written AS (
-  INSERT INTO ${s}.step_attempts (execution_id, step, attempt, started_at, ended_at, error)
-  SELECT l.id, x.step, x.attempt, x.started_at, x.ended_at, x.error
-  FROM locked l JOIN c ON c.id = l.id,
-    jsonb_to_recordset(c.attempts) AS x(step text, attempt integer, started_at bigint, ended_at bigint, error text)
-  ON CONFLICT DO NOTHING
-),
+${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", "c.attempts")},
 -- Each column keeps its value unless the patch's kind sets it (the same effects as apply_patch()).
 rows_written AS (
   UPDATE ${s}.executions e SET

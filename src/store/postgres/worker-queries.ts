@@ -22,6 +22,7 @@ import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice } from "
 import { checkpointNotice, encodeBatch } from "./checkpoint-batch.js";
 import { fitsOneStatement, foldedClaimSql, statementSql } from "./checkpoint-statement.js";
 import { claimCountsSql } from "./count-deltas.js";
+import { applySingle, fitsSingle } from "./single-checkpoint.js";
 import { prepared, type SqlContext } from "./sql-context.js";
 
 /**
@@ -78,8 +79,10 @@ function toClaimed(rows: ClaimedRow[]): ClaimedExecution[] {
 }
 
 /**
+ * A lone checkpoint of the common kinds goes through the lean statement of single-checkpoint.ts.
  * `oneStatementFrom`: batches of at least this many that fit go through the single prepared statement of
- * checkpoint-statement.ts; the others through the in-order loop `apply_checkpoints()` (migration 3).
+ * checkpoint-statement.ts (tests set 1 to send every batch there, lone checkpoints included); the others
+ * through the in-order loop `apply_checkpoints()` (migration 3).
  */
 export async function applyCheckpoints(
   ctx: SqlContext,
@@ -87,6 +90,11 @@ export async function applyCheckpoints(
   oneStatementFrom: number,
 ): Promise<{ results: boolean[]; notices: Notice[] }> {
   if (batch.length === 0) return { results: [], notices: [] };
+  const only = batch.length === 1 ? batch[0] : undefined;
+  if (only && oneStatementFrom > 1 && fitsSingle(only)) {
+    const task = await applySingle(ctx, only);
+    return appliedResults(batch, task === null ? [] : [{ i: 0, applied: true, task_name: task }]);
+  }
   const encoded = encodeBatch(batch);
   const query =
     batch.length >= oneStatementFrom && fitsOneStatement(batch)
