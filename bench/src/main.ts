@@ -11,6 +11,7 @@ import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { commitYardstickCell } from "./commit-yardstick.js";
 import { extraCells } from "./extra-figures.js";
 import { PgAdmin } from "./pg-admin.js";
 import { printReport } from "./report.js";
@@ -109,6 +110,7 @@ function engineCells(ctx: Context, options: Options, system: BenchSystem, label:
     }
   }
   if (figures.has("latency")) for (const c of system.latencyConfigs(mode)) cells.push(latencyCell(ctx, system, label, c));
+  if (figures.has("latency") && system.id === "zart-pg") cells.push(commitYardstickCell(ctx, system));
   if (figures.has("wake") && system.eventWake) {
     cells.push(wakeCell(ctx, system, label, { tiny: 5, quick: 40, full: 100 }[mode], 3));
   }

@@ -87,7 +87,9 @@ const CAVEATS = `## Caveats
 - **Noisy 2-core machine.** Postgres, workers, servers and load generators share two cores with whatever
   else runs. Compare ratios and medians from the same run, not absolute numbers across days: the same
   commit has measured ~1.5x apart on different days here, so the absolute thresholds (latency in ms, SQLite
-  req/s) depend on the day's machine; fastify's hello world in the HTTP table is the yardstick.
+  req/s) depend on the day's machine; fastify's hello world in the HTTP table is the yardstick for HTTP,
+  and one single-row INSERT commit (the latency table's PostgreSQL yardstick row) for the latency
+  thresholds: on this kind of VM it has measured from 0.3 to 0.7 ms within one day.
 - **Different guarantees.** Zart and DBOS store inputs, each step's result and the output, and a caller can
   await the result; graphile-worker deletes finished jobs and pg-boss keeps them as \`completed\` without our
   output. The job queues' W1-chain is three independent jobs, not a workflow.
@@ -98,6 +100,9 @@ const CAVEATS = `## Caveats
   and event delivery in the process whose worker runs the task claim the execution in the same write when
   a slot is free (like DBOS's direct \`startWorkflow\`). The "queued" rows turn that off (insert, notice,
   claim). Over HTTP Zart never starts eagerly (the contract answers a new execution as \`pending\`).
+- **Zart step records.** A Zart step's record commits before the next step's function starts, and the
+  record of a workflow's last step commits in the same transaction as its completion (docs/engine.md), so
+  an in-process W1 is four commits in sequence (insert, a, b, c with the completion) and W0 two.
 - **Zart slots.** A Zart run whose code is done gives its slot to the next execution while its final write
   commits; C bounds running task code, not uncommitted completions (at most C + prefetch more of those).
 - **W0 sizes and the W0 target.** Zart's Postgres W0 cells use graphile's tuned N (40,000), so start-up

@@ -346,6 +346,16 @@ export function targets(results: Results): TargetResult[] {
   for (const [target, value, limit] of lat) {
     out.push({ target, measured: `${fmt(value)} ms`, threshold: `≤ ${limit} ms`, status: verdict(value, (v) => v <= limit) });
   }
+  // Context for the thresholds above: the machine's own commit round trip (W0 makes two in sequence, W1 four).
+  const commit = latencyP50(results, "postgres", "commit", "yardstick");
+  if (Number.isFinite(commit)) {
+    out.push({
+      target: "(context) one PostgreSQL commit, p50 (yardstick; the W0 threshold allows 2 commits, W1's 4, at ≤ 0.75 ms each)",
+      measured: `${fmt(commit)} ms`,
+      threshold: "-",
+      status: "n/a",
+    });
+  }
   const sqliteW1 = Math.max(
     ...rows
       .filter((r) => r.first.system === "zart-sqlite" && r.first.workload === "w1" && r.first.variant === "default")
