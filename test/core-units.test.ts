@@ -8,6 +8,18 @@ import { encodeJson } from "../src/core/json.js";
 import { backoffDelay, resolveRetryPolicy, shouldRetry } from "../src/core/retry-policy.js";
 import { checkJsonSchema, compileSchema, type StandardSchemaLike } from "../src/core/schema.js";
 import { defineTask } from "../src/core/task.js";
+import { isExecutionId, newExecutionId } from "../src/engine/execution-id.js";
+
+describe("execution ids", () => {
+  test("well-formed and distinct across many refills of the random pool", () => {
+    // 256 ids use up one pool of random bytes: 3,000 cross several refills.
+    const ids = Array.from({ length: 3000 }, () => newExecutionId());
+    assert.equal(new Set(ids).size, ids.length);
+    for (const id of ids) assert.ok(isExecutionId(id) && id.length === 30, id);
+    // 128 random bits each: the first characters of 3,000 ids are far from all alike.
+    assert.ok(new Set(ids.map((id) => id.slice(5, 7))).size > 100);
+  });
+});
 
 describe("durations", () => {
   test("parses units and compounds; refuses junk", () => {
