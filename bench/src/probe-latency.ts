@@ -59,7 +59,15 @@ const totals: number[] = [];
 let cpuStart = process.cpuUsage();
 let wallStart = performance.now();
 const traces: Array<Array<[string, number, number]>> = [];
+// The same single-row commit as the benchmark's yardstick, from this process, between samples.
+const yardstick = new pg.Client(url);
+await yardstick.connect();
+await yardstick.query("CREATE TABLE probe_yardstick (id bigserial PRIMARY KEY, v integer NOT NULL)");
+const commits: number[] = [];
 for (let i = 0; i < samples + 20; i++) {
+  const before = performance.now();
+  await yardstick.query({ name: "y", text: "INSERT INTO probe_yardstick (v) VALUES ($1)", values: [i] });
+  if (i >= 20) commits.push(performance.now() - before);
   let id: string;
   if (workload === "w3") {
     const { execution } = await engine.schedule({ task: TASK_FOR.w3, data: { i } });
@@ -107,12 +115,13 @@ console.log(
   `node cpu ${((cpu.user + cpu.system) / 1000 / samples).toFixed(2)} ms per execution (user ${(cpu.user / 1000 / samples).toFixed(2)}) (wall ${(wall / samples).toFixed(2)})`,
 );
 await engine.stop();
+await yardstick.end();
 await raw.close();
 await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 await admin.end();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-console.log(`${workload}: p50 ${median(totals).toFixed(2)} ms over ${samples}`);
+console.log(`${workload}: p50 ${median(totals).toFixed(2)} ms over ${samples}; one single-row commit from this process between samples: p50 ${median(commits).toFixed(2)} ms`);
 // The most common call sequence, with median start and end per position.
 const shapes = new Map<string, number>();
 for (const t of traces) {

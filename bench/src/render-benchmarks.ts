@@ -89,7 +89,10 @@ const CAVEATS = `## Caveats
   commit has measured ~1.5x apart on different days here, so the absolute thresholds (latency in ms, SQLite
   req/s) depend on the day's machine; fastify's hello world in the HTTP table is the yardstick for HTTP,
   and one single-row INSERT commit (the latency table's PostgreSQL yardstick row) for the latency
-  thresholds: on this kind of VM it has measured from 0.3 to 0.7 ms within one day.
+  thresholds: on this kind of VM it has measured from 0.3 to 0.7 ms within one day. The yardstick sends
+  its commits back to back; a commit sent after a pause costs more here (the idle virtual CPUs have to be
+  woken): \`bench/src/probe-latency.ts\` measured the same single-row commit at 0.7-1.1 ms between W0
+  samples and 1.29 ms after a 5 ms pause, against 0.31-0.36 ms back to back in the same hour.
 - **Different guarantees.** Zart and DBOS store inputs, each step's result and the output, and a caller can
   await the result; graphile-worker deletes finished jobs and pg-boss keeps them as \`completed\` without our
   output. The job queues' W1-chain is three independent jobs, not a workflow.
