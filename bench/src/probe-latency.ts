@@ -121,7 +121,9 @@ await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 await admin.end();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-console.log(`${workload}: p50 ${median(totals).toFixed(2)} ms over ${samples}; one single-row commit from this process between samples: p50 ${median(commits).toFixed(2)} ms`);
+console.log(
+  `${workload}: p50 ${median(totals).toFixed(2)} ms over ${samples}; one single-row commit from this process between samples: p50 ${median(commits).toFixed(2)} ms`,
+);
 // The most common call sequence, with median start and end per position.
 const shapes = new Map<string, number>();
 for (const t of traces) {
