@@ -5,6 +5,10 @@
  * inside one execution (when each call started and how long it took), so the gaps between commits show.
  *
  *   npx tsx src/probe-latency.ts [w0|w1|w3] [samples]
+ *   PROBE_ASYNC_COMMIT=1  synchronous_commit off for the database (what the commits' flushes cost)
+ *   PROBE_PAUSE=ms        idle this long before the single-row commit measured between samples
+ *   PROBE_IDLE_MS=ms      W3: idle before the delivery (default 20, as in the benchmark)
+ *   PROBE_CPUPROF=file    a V8 CPU profile of the measured samples
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -65,6 +69,7 @@ await yardstick.connect();
 await yardstick.query("CREATE TABLE probe_yardstick (id bigserial PRIMARY KEY, v integer NOT NULL)");
 const commits: number[] = [];
 for (let i = 0; i < samples + 20; i++) {
+  if (process.env.PROBE_PAUSE) await sleep(Number(process.env.PROBE_PAUSE));
   const before = performance.now();
   await yardstick.query({ name: "y", text: "INSERT INTO probe_yardstick (v) VALUES ($1)", values: [i] });
   if (i >= 20) commits.push(performance.now() - before);

@@ -1,9 +1,11 @@
 import { randomFillSync } from "node:crypto";
 
 /**
- * Random bytes are drawn 4 KiB at a time and handed out 16 at a time: one `randomBytes(16)` per id cost
- * ~27 µs on the benchmark VM (a system call each), a tenth of zart-server's CPU under POST load on SQLite.
- * The bytes are the same CSPRNG output either way (`crypto.randomUUID` pools the same way).
+ * Random bytes are drawn 4 KiB at a time and handed out 16 at a time: one `randomBytes(16)` per id is a
+ * system call each, and a V8 profile of zart-server on SQLite under 50-connection POST load
+ * (`node --cpu-prof bin/zart-server.js`, autocannon as in bench/src/http.ts) put it at a tenth of the
+ * process's CPU on the benchmark VM. The bytes are the same CSPRNG output either way (`crypto.randomUUID`
+ * pools the same way).
  */
 const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafe(POOL_BYTES);

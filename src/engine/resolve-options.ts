@@ -49,12 +49,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     logger: options.logger ?? silentLogger,
     worker: worker && {
       concurrency: positiveInt(worker.concurrency, 50, "worker.concurrency"),
-      prefetch:
-        worker.prefetch === undefined || worker.prefetch === "auto"
-          ? "auto"
-          : worker.prefetch === 0
-            ? 0
-            : positiveInt(worker.prefetch, 0, "worker.prefetch"),
+      prefetch: resolvePrefetch(worker.prefetch),
       eagerStart: worker.eagerStart ?? true,
       leaseMs: positiveInt(worker.leaseMs, 30_000, "worker.leaseMs"),
       safetyPollMs,
@@ -68,4 +63,10 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     random: options.random ?? Math.random,
     safetyPollMs,
   };
+}
+
+/** "auto" (the default), 0 (off) or a positive number of rows. */
+function resolvePrefetch(prefetch: number | "auto" | undefined): number | "auto" {
+  if (prefetch === undefined || prefetch === "auto") return "auto";
+  return prefetch === 0 ? 0 : positiveInt(prefetch, 0, "worker.prefetch");
 }

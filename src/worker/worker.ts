@@ -62,8 +62,6 @@ export class Worker implements FlushClaimer {
   private wanted = false;
   /** A kick for freed slots is queued for the end of this turn (see slotFreed). */
   private kickQueued = false;
-  /** When each running execution was launched, for the average run time that sizes "auto" prefetch. */
-  private readonly launchedAt = new Map<string, number>();
   /** Moving average of how long runs' code took (launch to settle), ms; unknown (no prefetch) at first. */
   private runMsAverage = Number.POSITIVE_INFINITY;
   /** Work may be claimable beyond what we hold: set by notices and full claims, cleared by short ones. */
@@ -248,14 +246,13 @@ export class Worker implements FlushClaimer {
     const task = this.deps.tasks.get(item.execution.task);
     if (!task) return; // cannot happen: claims are filtered by our task names
     const id = item.execution.id;
-    const runner = new ExecutionRunner(item, task, this.deps.runnerDeps, () => this.settle(id));
+    const launchedAt = this.deps.clock.now();
+    const runner = new ExecutionRunner(item, task, this.deps.runnerDeps, () => this.settle(id, launchedAt));
     this.deps.onLaunch?.(task.name);
     this.running.set(id, runner);
-    this.launchedAt.set(id, this.deps.clock.now());
     void runner.done.then(() => {
       const held = this.running.delete(id);
       this.settling.delete(id);
-      this.launchedAt.delete(id);
       if (this.running.size === 0 && this.settling.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       if (held || this.settling.size >= this.settlingFree()) this.released();
     });
@@ -265,12 +262,12 @@ export class Worker implements FlushClaimer {
    * The run's code is done; its slot goes to the next execution while the final write commits. No claim
    * is started here: the flush that carries that final write claims for the free slots (foldClaim).
    */
-  private settle(id: string): void {
+  private settle(id: string, launchedAt: number): void {
     const runner = this.running.get(id);
     if (!runner) return;
     this.running.delete(id);
     this.settling.set(id, runner);
-    this.recordRunTime(id);
+    this.recordRunTime(this.deps.clock.now() - launchedAt);
     if (!this.stopped) this.startBuffered();
   }
 
@@ -314,11 +311,8 @@ export class Worker implements FlushClaimer {
     this.slotFreed();
   }
 
-  private recordRunTime(id: string): void {
-    const launched = this.launchedAt.get(id);
-    if (launched === undefined) return;
-    this.launchedAt.delete(id);
-    const ms = this.deps.clock.now() - launched;
+  /** Folds one run's code time (launch to settle) into the moving average that sizes "auto" prefetch. */
+  private recordRunTime(ms: number): void {
     this.runMsAverage = Number.isFinite(this.runMsAverage) ? this.runMsAverage * 0.9 + ms * 0.1 : ms;
   }
 

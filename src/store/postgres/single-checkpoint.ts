@@ -10,12 +10,14 @@
  * with a plain `status = 'running'` the planner walked `executions_status_created` over every running row
  * once statistics said few were running (the drift migration 3 fixed); here the primary key is the only path.
  *
- * Measured through the store (PostgreSQL 15, 2 cores, one execution row, the two paths alternating, 800
- * step records each, median per call, two rounds): 0.48 / 0.41 ms vs 0.61 / 0.55 ms through
- * `apply_checkpoints()` with synchronous_commit off, 0.99 / 0.86 vs 1.22 / 1.09 ms with it on; the
- * in-process latency probe (`bench/src/probe-latency.ts`) moved W1 by 0.3-0.5 ms. A lone checkpoint is what
- * the latency figures are made of (W1: three of its four commits).
+ * Measured with `bench/src/probe-checkpoint-batches.ts` (PostgreSQL 15, fsync on, 2 cores, two runs on a slow
+ * hour of the benchmark VM, median per call): a step record 1.418 / 1.303 ms vs 1.559 / 1.394 ms through
+ * `apply_checkpoints()`, a completion 1.398 / 1.225 vs 1.470 / 1.358 ms (the one-statement batch form:
+ * 1.518 / 1.329). Earlier, alternating through the store on a faster hour (a one-off script), the gap was
+ * 0.14-0.23 ms per step record. A lone checkpoint is what the latency figures are made of (W1: three of its
+ * four commits).
  */
+import type pg from "pg";
 import { encodeError } from "../row-mapping.js";
 import type { Checkpoint } from "../store.js";
 import { attemptsJson, stepsJson } from "./checkpoint-batch.js";
@@ -59,25 +61,36 @@ SELECT task FROM u`;
 
 /** Applies one checkpoint that `fitsSingle`; returns its task when applied, null when fenced out. */
 export async function applySingle(ctx: SqlContext, checkpoint: Checkpoint): Promise<string | null> {
-  const { fence, now, execution: patch } = checkpoint;
-  const steps = JSON.stringify(stepsJson(checkpoint));
-  const attempts = JSON.stringify(attemptsJson(checkpoint));
-  const head = [fence.executionId, fence.leaseToken, now];
-  const query =
-    patch.status === "running"
-      ? prepared(ctx, "single_progress", () => progressSql(ctx.s), [...head, patch.currentStep, patch.stepsCompleted, steps, attempts])
-      : patch.status === "completed" || patch.status === "failed"
-        ? prepared(ctx, "single_end", () => endSql(ctx.s), [
-            ...head,
-            patch.status,
-            patch.status === "completed" ? patch.outputJson : null,
-            patch.status === "failed" ? encodeError(patch.error) : null,
-            patch.stepsCompleted,
-            steps,
-            attempts,
-          ])
-        : null;
-  if (query === null) throw new Error(`applySingle cannot write a "${patch.status}" checkpoint`);
-  const result = await ctx.pool.query<{ task: string }>(query);
+  const result = await ctx.pool.query<{ task: string }>(singleQuery(ctx, checkpoint));
   return result.rows[0]?.task ?? null;
+}
+
+function singleQuery(ctx: SqlContext, checkpoint: Checkpoint): pg.QueryConfig {
+  const { fence, now, execution: patch } = checkpoint;
+  const head = [fence.executionId, fence.leaseToken, now];
+  const rows = [JSON.stringify(stepsJson(checkpoint)), JSON.stringify(attemptsJson(checkpoint))];
+  switch (patch.status) {
+    case "running":
+      return prepared(ctx, "single_progress", () => progressSql(ctx.s), [...head, patch.currentStep, patch.stepsCompleted, ...rows]);
+    case "completed":
+      return prepared(ctx, "single_end", () => endSql(ctx.s), [
+        ...head,
+        patch.status,
+        patch.outputJson,
+        null,
+        patch.stepsCompleted,
+        ...rows,
+      ]);
+    case "failed":
+      return prepared(ctx, "single_end", () => endSql(ctx.s), [
+        ...head,
+        patch.status,
+        null,
+        encodeError(patch.error),
+        patch.stepsCompleted,
+        ...rows,
+      ]);
+    default:
+      throw new Error(`applySingle cannot write a "${patch.status}" checkpoint`);
+  }
 }
