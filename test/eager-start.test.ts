@@ -132,3 +132,147 @@ test("waiting for an execution this process runs needs no read; one that parks i
     await h.close();
   }
 });
+
+/** Every store write of an execution, in order: inserts (with the state they were born in) and checkpoints. */
+function recordWrites(store: TestStore): string[] {
+  const writes: string[] = [];
+  const create = store.createExecution.bind(store);
+  store.createExecution = async (input) => {
+    const result = await create(input);
+    writes.push(`insert ${input.finished?.status ?? (input.claimFor ? "running" : "pending")}${result.created ? "" : " (held key)"}`);
+    return result;
+  };
+  const apply = store.applyCheckpoints.bind(store);
+  store.applyCheckpoints = async (batch) => {
+    const results = await apply(batch);
+    for (const c of batch)
+      writes.push(`checkpoint ${c.execution.status}${c.steps?.length ? ` +${c.steps.map((s) => s.name).join(",")}` : ""}`);
+    return results;
+  };
+  store.applyAndClaim = async (batch, request) => ({ results: await store.applyCheckpoints(batch), claimed: await store.claim(request) });
+  return writes;
+}
+type TestStore = Awaited<ReturnType<typeof createTestEngine>>["store"];
+
+test("an eager run that ends without a step is inserted finished: one write, answered as completed or failed", async () => {
+  const task = defineTask({
+    name: "instant",
+    retry: { maxAttempts: 1 },
+    async run(_ctx, data: { fail: boolean }) {
+      if (data.fail) throw new Error("no");
+      return { ok: true };
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 2 } });
+  const writes = recordWrites(h.store);
+  try {
+    const ok = await h.engine.schedule({ task: "instant", data: { fail: false } });
+    assert.deepEqual([ok.created, ok.execution.status, ok.execution.outputJson], [true, "completed", '{"ok":true}']);
+    const done = await h.engine.waitForTerminal(ok.execution.id, 1e9);
+    assert.deepEqual(done, await h.store.getExecution(ok.execution.id), "the remembered record is exactly the stored one");
+    const bad = await h.engine.schedule({ task: "instant", data: { fail: true } });
+    assert.deepEqual([bad.execution.status, bad.execution.error?.message], ["failed", "no"]);
+    assert.deepEqual(writes, ["insert completed", "insert failed"]);
+    assert.deepEqual((await h.store.countByStatus()).running, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test("an eager run's first step starts only once its row is stored; a run waiting outside ctx is inserted at the turn's end", async () => {
+  const outside = deferred();
+  const seen: Array<string | null> = [];
+  const task = defineTask({
+    name: "stepper",
+    async run(ctx, data: { wait: boolean }) {
+      if (data.wait) await outside.promise;
+      await ctx.step("look", async () => {
+        seen.push((await h.store.getExecution(ctx.executionId))?.status ?? null);
+      });
+      return "done";
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 2 } });
+  const writes = recordWrites(h.store);
+  try {
+    const first = await h.engine.schedule({ task: "stepper", data: { wait: false } });
+    assert.equal(first.execution.status, "running");
+    assert.equal((await h.engine.waitForTerminal(first.execution.id, 1e9)).status, "completed");
+    assert.deepEqual(seen, ["running"], "the step saw its execution's row");
+    // The run is blocked on its own promise, yet schedule() answers: the insert went at the end of the turn.
+    const second = await h.engine.schedule({ task: "stepper", data: { wait: true } });
+    assert.equal((await h.store.getExecution(second.execution.id))?.status, "running");
+    outside.resolve();
+    assert.equal((await h.engine.waitForTerminal(second.execution.id, 1e9)).status, "completed");
+    assert.deepEqual(seen, ["running", "running"]);
+    assert.deepEqual(writes, ["insert running", "checkpoint completed +look", "insert running", "checkpoint completed +look"]);
+  } finally {
+    outside.resolve();
+    await h.close();
+  }
+});
+
+test("an eager start whose idempotency key is held: schedule answers the holder and nothing of the new run is written or run", async () => {
+  let charged = 0;
+  const task = defineTask({
+    name: "charge",
+    async run(ctx) {
+      await ctx.step("charge", () => {
+        charged += 1;
+      });
+      return charged;
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 2 } });
+  const writes = recordWrites(h.store);
+  try {
+    const first = await h.engine.schedule({ task: "charge", data: {}, idempotencyKey: "order-1" });
+    assert.equal((await h.engine.waitForTerminal(first.execution.id, 1e9)).status, "completed");
+    const again = await h.engine.schedule({ task: "charge", data: {}, idempotencyKey: "order-1" });
+    assert.deepEqual([again.created, again.execution.id, again.execution.status], [false, first.execution.id, "completed"]);
+    const ended = await h.log.waitFor((o) => o.task === "charge", 2);
+    assert.equal(ended.outcome, "aborted", "the refused run was dropped");
+    assert.equal(charged, 1, "the step never ran for the refused insert");
+    assert.deepEqual(writes, ["insert running", "checkpoint completed +charge", "insert running (held key)"]);
+    assert.equal((await h.store.listExecutions({ limit: 10, offset: 0, order: "asc" })).executions.length, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test("a lease renewal while an eager run's insert is in flight leaves the run alone", async () => {
+  const task = defineTask({
+    name: "slow-birth",
+    async run(ctx) {
+      return await ctx.step("one", () => 1);
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 2, leaseMs: 3000 } });
+  const inserting = deferred();
+  const release = deferred();
+  const create = h.store.createExecution.bind(h.store);
+  h.store.createExecution = async (input) => {
+    inserting.resolve();
+    await release.promise;
+    return create(input);
+  };
+  const renewed: string[] = [];
+  const renew = h.store.renewLeases.bind(h.store);
+  h.store.renewLeases = async (fences, now, leaseMs) => {
+    renewed.push(...fences.map((f) => f.executionId));
+    return renew(fences, now, leaseMs);
+  };
+  try {
+    const scheduled = h.engine.schedule({ task: "slow-birth", data: {} });
+    await inserting.promise;
+    h.clock.advance(1000); // a third of the lease: the renewal runs while the row does not exist yet
+    assert.deepEqual(renewed, [], "nothing to renew before the row exists");
+    release.resolve();
+    const { execution } = await scheduled;
+    const done = await h.engine.waitForTerminal(execution.id, 1e9);
+    assert.deepEqual([done.status, done.outputJson], ["completed", "1"]);
+  } finally {
+    release.resolve();
+    await h.close();
+  }
+});

@@ -17,6 +17,7 @@ import { checkJsonSchema } from "../core/schema.js";
 import { type ExecutionRecord, isTerminal, type StatusCounts, type TaskRegistration } from "../core/types.js";
 import type { DeliverOutcome, ListQuery, ListResult, Notice, StepDetail } from "../store/store.js";
 import { GroupCommitter } from "../worker/group-committer.js";
+import { HeldInsert } from "../worker/held-insert.js";
 import { Worker } from "../worker/worker.js";
 import type { ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
 import type { EngineOptions } from "./engine-options.js";
@@ -187,24 +188,20 @@ export class Engine implements ZartApi {
   }
 
   /**
-   * Inserts the execution; eagerly (born claimed by this worker and run here) when asked to, or by default
-   * (worker.eagerStart) when no older claimable work is waiting.
+   * Inserts the execution; eagerly (run here, born claimed by this worker) when asked to, or by default
+   * (worker.eagerStart) when no older claimable work is waiting. An eager run starts at once and its
+   * insert is held for its first write (see worker/held-insert.ts): a run that ends without a step is
+   * inserted finished, one commit in all.
    */
   private async insert(task: string, dataJson: string, idempotencyKey: string | null, eager: boolean | undefined): Promise<ScheduleResult> {
     const { store, clock, workerId } = this.options;
     const wanted = eager ?? this.options.worker?.eagerStart ?? false;
     const worker = wanted && this.options.tasks.has(task) && this.worker?.reserveSlot(eager === undefined) ? this.worker : null;
-    const claimFor = worker ? { workerId, leaseMs: this.options.worker?.leaseMs ?? 30_000 } : undefined;
-    let result: ScheduleResult;
-    try {
-      result = await store.createExecution({ id: newExecutionId(), task, dataJson, idempotencyKey, now: clock.now(), claimFor });
-    } catch (error) {
-      worker?.releaseSlot();
-      throw error;
-    }
-    if (worker && result.created) worker.adopt({ execution: result.execution, steps: [] });
-    else worker?.releaseSlot();
-    return result;
+    const input = { id: newExecutionId(), task, dataJson, idempotencyKey, now: clock.now() };
+    if (!worker) return store.createExecution(input);
+    const held = new HeldInsert(store, { ...input, claimFor: { workerId, leaseMs: this.options.worker?.leaseMs ?? 30_000 } });
+    worker.adoptHeld(held);
+    return held.result;
   }
 
   private async validateInput(task: string, data: unknown): Promise<void> {

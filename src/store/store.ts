@@ -34,10 +34,20 @@ export interface NewExecution {
    * An idempotent replay returns the existing row untouched.
    */
   claimFor?: { workerId: string; leaseMs: number };
+  /**
+   * With `claimFor`: the eager run already ended, before this insert was written, without recording
+   * any step (see docs/engine.md, "Eager start"), so the row is born in that final state: started at
+   * `now`, ended at `at`, fencing token 1, lease released, and a terminal notice like a completion's.
+   * An idempotent replay returns the existing row untouched, as always.
+   */
+  finished?: FinishedPatch & { at: number };
 }
 
+/** The final patches a run can end with. */
+export type FinishedPatch = Extract<ExecutionPatch, { status: "completed" | "failed" }>;
+
 /** One execution of a batch insert: always queued (`pending`), never eagerly claimed. */
-export type NewQueuedExecution = Omit<NewExecution, "claimFor">;
+export type NewQueuedExecution = Omit<NewExecution, "claimFor" | "finished">;
 
 export interface CreateResult {
   /** The new execution, or the existing one that holds the idempotency key (whatever its task). */

@@ -39,6 +39,11 @@ export interface ContextDeps {
   /** Commits a checkpoint through the group committer; false when fenced out. */
   commit(checkpoint: Checkpoint): Promise<boolean>;
   commitProgress(checkpoint: Checkpoint): void;
+  /**
+   * Eager start with a held insert (see held-insert.ts): writes the row if it is still held; true once this
+   * run owns it, false when it never will. Nothing of the run's but deterministic code runs before it.
+   */
+  whenStored?(): Promise<boolean>;
   onStepFinished?(task: string, step: string, ms: number, ok: boolean): void;
 }
 
@@ -349,6 +354,7 @@ export class ExecutionContext implements WorkflowContext {
 
   /** Resolves once every step record so far has committed; throws when the run was aborted meanwhile. */
   private async recordedSoFar(): Promise<void> {
+    if (this.deps.whenStored && !(await this.deps.whenStored())) this.abort("lease_lost");
     this.submitPending();
     await this.lastFlush;
     if (this.signal.aborted) throw this.signal.reason;

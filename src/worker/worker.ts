@@ -10,6 +10,7 @@ import type { TaskDefinition } from "../core/task.js";
 import type { ClaimedExecution, ClaimRequest, Fence, Notice, Store } from "../store/store.js";
 import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
 import type { FlushClaimer } from "./group-committer.js";
+import type { HeldInsert } from "./held-insert.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 
 /** "auto" prefetch claims ahead only while runs average at most this long (see Worker.prefetch). */
@@ -56,6 +57,8 @@ export class Worker implements FlushClaimer {
   private claiming: Promise<void> | null = null;
   /** Slots promised to eager starts whose insert is under way. */
   private reserved = 0;
+  /** Eager starts running before their row is written (their insert is held or in flight). */
+  private readonly unstored = new Set<string>();
   /** Rows being claimed right now: by the claim loop, and by claims folded into checkpoint flushes. */
   private claimingRows = 0;
   private bufferReleased = false;
@@ -80,7 +83,10 @@ export class Worker implements FlushClaimer {
       deps.clock,
       deps.logger,
       deps.options.leaseMs,
-      () => [...[...this.running.values(), ...this.settling.values()].map((r) => r.ctx.fence), ...this.buffer.map(fenceOf)],
+      () => [
+        ...[...this.running.values(), ...this.settling.values()].map((r) => r.ctx.fence).filter((f) => !this.unstored.has(f.executionId)),
+        ...this.buffer.map(fenceOf),
+      ],
       (id) => this.lost(id),
     );
   }
@@ -157,10 +163,23 @@ export class Worker implements FlushClaimer {
     return (this.running.get(id) ?? this.settling.get(id))?.done ?? null;
   }
 
-  /** Runs an execution this process inserted already claimed (eager start) in a reserved slot. */
+  /** Runs an execution this process claimed outside the claim loop (eager resume) in a reserved slot. */
   adopt(item: ClaimedExecution): void {
     this.reserved -= 1;
     this.launch(item);
+  }
+
+  /**
+   * Runs, in a reserved slot, an execution this process schedules for itself (eager start) before its row
+   * is written: the insert is held for the run's first write (see held-insert.ts).
+   */
+  adoptHeld(insert: HeldInsert): void {
+    this.reserved -= 1;
+    const execution = insert.claimedRecord();
+    // No lease to renew before the row exists (a renewal would find none and report the lease lost).
+    this.unstored.add(execution.id);
+    void insert.result.finally(() => this.unstored.delete(execution.id)).catch(() => {});
+    this.launch({ execution, steps: [] }, insert.wrap(this.deps.runnerDeps));
   }
 
   /** Stop claiming; let running executions finish within the grace period; release the rest. */
@@ -242,12 +261,12 @@ export class Worker implements FlushClaimer {
     }
   }
 
-  private launch(item: ClaimedExecution): void {
+  private launch(item: ClaimedExecution, runnerDeps: RunnerDeps = this.deps.runnerDeps): void {
     const task = this.deps.tasks.get(item.execution.task);
     if (!task) return; // cannot happen: claims are filtered by our task names
     const id = item.execution.id;
     const launchedAt = this.deps.clock.now();
-    const runner = new ExecutionRunner(item, task, this.deps.runnerDeps, () => this.settle(id, launchedAt));
+    const runner = new ExecutionRunner(item, task, runnerDeps, () => this.settle(id, launchedAt));
     this.deps.onLaunch?.(task.name);
     this.running.set(id, runner);
     void runner.done.then(() => {

@@ -2,7 +2,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Store } from "../../src/store/store.js";
-import { applyOne, checkpoint, create, createRunning, LEASE_MS, newId, type SuiteContext, stepRecord, T0 } from "./store-fixtures.js";
+import {
+  applyOne,
+  checkpoint,
+  create,
+  createRunning,
+  LEASE_MS,
+  NoticeRecorder,
+  newId,
+  type SuiteContext,
+  stepRecord,
+  T0,
+} from "./store-fixtures.js";
 
 async function claimAll(store: Store, worker: string, now: number, limit: number): Promise<string[]> {
   const ids: string[] = [];
@@ -66,6 +77,82 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const fence = { executionId: id, leaseToken: 1 };
     assert.equal(await applyOne(ctx.store, checkpoint(fence, { status: "completed", outputJson: "1", stepsCompleted: 0 })), true);
     assert.equal((await ctx.store.getExecution(id))?.status, "completed");
+  });
+
+  test("eager start born finished: the row is terminal at once, counted, announced, never claimed; a replay leaves it", async () => {
+    const task = `born-${newId()}`;
+    const claimFor = { workerId: "eager-worker", leaseMs: LEASE_MS };
+    const before = await ctx.store.countByStatus();
+    const recorder = new NoticeRecorder(ctx.store);
+    const doneId = newId();
+    const done = await ctx.store.createExecution({
+      id: doneId,
+      task,
+      dataJson: '{"n":1}',
+      idempotencyKey: `key-${doneId}`,
+      now: T0,
+      claimFor,
+      finished: { status: "completed", outputJson: '{"ok":true}', stepsCompleted: 0, at: T0 + 3 },
+    });
+    const error = { message: "boom", step: null, name: "Error", code: "E_BOOM" };
+    const failed = await ctx.store.createExecution({
+      id: newId(),
+      task,
+      dataJson: "{}",
+      idempotencyKey: null,
+      now: T0 + 1,
+      claimFor,
+      finished: { status: "failed", error, stepsCompleted: 2, at: T0 + 4 },
+    });
+    recorder.unsubscribe();
+    assert.deepEqual([done.created, failed.created], [true, true]);
+    assert.deepEqual(done.execution, {
+      id: doneId,
+      task,
+      status: "completed",
+      dataJson: '{"n":1}',
+      idempotencyKey: `key-${doneId}`,
+      createdAt: T0,
+      updatedAt: T0 + 3,
+      startedAt: T0,
+      completedAt: T0 + 3,
+      outputJson: '{"ok":true}',
+      error: null,
+      stepsCompleted: 0,
+      currentStep: null,
+      waitingForEvent: null,
+      attempt: 1,
+      runnableAt: null,
+      leaseToken: 1,
+      leaseOwner: null,
+    });
+    assert.deepEqual(await ctx.store.getExecution(doneId), done.execution);
+    assert.deepEqual(
+      [failed.execution.status, failed.execution.error, failed.execution.outputJson, failed.execution.stepsCompleted],
+      ["failed", error, null, 2],
+    );
+    assert.deepEqual(await ctx.store.getExecution(failed.execution.id), failed.execution);
+    const after = await ctx.store.countByStatus();
+    assert.deepEqual([after.completed - before.completed, after.failed - before.failed, after.running - before.running], [1, 1, 0]);
+    assert.deepEqual(
+      recorder.notices.filter((n) => n.kind !== "runnable" || n.task === task),
+      [
+        { kind: "terminal", executionId: doneId, status: "completed" },
+        { kind: "terminal", executionId: failed.execution.id, status: "failed" },
+      ],
+    );
+    assert.deepEqual(await ctx.store.claim({ workerId: "other", tasks: [task], limit: 5, now: T0 + 10 * LEASE_MS, leaseMs: LEASE_MS }), []);
+    const again = await ctx.store.createExecution({
+      id: newId(),
+      task,
+      dataJson: "{}",
+      idempotencyKey: `key-${doneId}`,
+      now: T0 + 5,
+      claimFor,
+      finished: { status: "completed", outputJson: "2", stepsCompleted: 0, at: T0 + 6 },
+    });
+    assert.equal(again.created, false);
+    assert.deepEqual(again.execution, done.execution, "the holder is returned untouched");
   });
 
   test("claim: only the given tasks, only due rows, oldest runnable first, at most limit", async () => {

@@ -3,8 +3,9 @@
  * deliveries, two cancels) resolve in the database - a unique index, a row lock - never in a check-then-act
  * window in JavaScript. Each returns the notices its commit warrants; the store emits them after commit.
  */
+import type pg from "pg";
 import type { ExecutionRecord } from "../../core/types.js";
-import { batchNotices } from "../batch-notices.js";
+import { batchNotices, creationNotices, finishedColumns } from "../creation-notices.js";
 import { EXECUTION_COLUMNS, type ExecutionRow, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, NewQueuedExecution, Notice } from "../store.js";
 import { inTransaction, prepared, type SqlContext } from "./sql-context.js";
@@ -19,43 +20,15 @@ export async function createExecution(
   input: NewExecution,
   isRetry = false,
 ): Promise<{ result: CreateResult; notices: Notice[] }> {
-  const { id, task, dataJson, idempotencyKey, now, claimFor } = input;
-  const created = (row: ExecutionRow) => ({
-    result: { execution: toExecution(row), created: true },
-    // An eagerly started execution is already held by its creator: nobody else needs waking.
-    notices: claimFor ? [] : [{ kind: "runnable", task, at: now } satisfies Notice],
-  });
+  const { id, idempotencyKey } = input;
+  const created = (row: ExecutionRow) => ({ result: { execution: toExecution(row), created: true }, notices: creationNotices(input) });
   // The conflict target is the partial unique index, so a duplicate *id* still raises (ids are random; a
   // clash is a bug to surface). Under READ COMMITTED a conflicting insert still in flight makes this one
   // wait for it; if it commits we do nothing, and the SELECT below (a new snapshot) sees its row.
-  const inserted = await ctx.pool
-    .query<ExecutionRow>(
-      claimFor
-        ? // Eager start (see NewExecution.claimFor): the row is born claimed, as a claim would leave it.
-          prepared(
-            ctx,
-            "insert_claimed",
-            () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
-                                            started_at, attempt, lease_token, lease_owner)
-           VALUES ($1, $2, 'running', $3, $4, $5, $5, $6, $5, 1, 1, $7)
-           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING ${EXECUTION_COLUMNS}`,
-            [id, task, dataJson, idempotencyKey, now, now + claimFor.leaseMs, claimFor.workerId],
-          )
-        : prepared(
-            ctx,
-            "insert",
-            () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
-           VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5)
-           ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-           RETURNING ${EXECUTION_COLUMNS}`,
-            [id, task, dataJson, idempotencyKey, now],
-          ),
-    )
-    .catch(async (error: unknown) => {
-      if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;
-      return ctx.pool.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [id]);
-    });
+  const inserted = await ctx.pool.query<ExecutionRow>(insertQuery(ctx, input)).catch(async (error: unknown) => {
+    if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;
+    return ctx.pool.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [id]);
+  });
   const row = inserted.rows[0];
   if (row) return created(row);
   const existing = await ctx.pool.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE idempotency_key = $1`, [
@@ -65,6 +38,56 @@ export async function createExecution(
   if (!found) throw new Error(`Insert of execution ${id} was skipped but no row holds its idempotency key`);
   if (found.id === id) return created(found);
   return { result: { execution: toExecution(found), created: false }, notices: [] };
+}
+
+const CONFLICT = `ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+           RETURNING ${EXECUTION_COLUMNS}`;
+
+/** The INSERT for a new execution: queued, born claimed (eager start), or born finished (see NewExecution). */
+function insertQuery(ctx: SqlContext, input: NewExecution): pg.QueryConfig {
+  const { id, task, dataJson, idempotencyKey, now, claimFor, finished } = input;
+  if (finished) {
+    return prepared(
+      ctx,
+      "insert_finished",
+      () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
+                                            started_at, completed_at, attempt, lease_token, output, error, steps_completed)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $6, $7, 1, 1, $8, $9, $10)
+           ${CONFLICT}`,
+      [
+        id,
+        task,
+        finished.status,
+        dataJson,
+        idempotencyKey,
+        now,
+        finished.at,
+        finishedColumns(finished).output,
+        finishedColumns(finished).error,
+        finished.stepsCompleted,
+      ],
+    );
+  }
+  if (claimFor) {
+    // Eager start (see NewExecution.claimFor): the row is born claimed, as a claim would leave it.
+    return prepared(
+      ctx,
+      "insert_claimed",
+      () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
+                                            started_at, attempt, lease_token, lease_owner)
+           VALUES ($1, $2, 'running', $3, $4, $5, $5, $6, $5, 1, 1, $7)
+           ${CONFLICT}`,
+      [id, task, dataJson, idempotencyKey, now, now + claimFor.leaseMs, claimFor.workerId],
+    );
+  }
+  return prepared(
+    ctx,
+    "insert",
+    () => `INSERT INTO ${ctx.s}.executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at)
+           VALUES ($1, $2, 'pending', $3, $4, $5, $5, $5)
+           ${CONFLICT}`,
+    [id, task, dataJson, idempotencyKey, now],
+  );
 }
 
 /**

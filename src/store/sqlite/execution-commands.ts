@@ -4,7 +4,7 @@
  * two cancels) resolve in the database, not in a check-then-act window.
  */
 import type { ExecutionRecord } from "../../core/types.js";
-import { batchNotices } from "../batch-notices.js";
+import { batchNotices, creationNotices, finishedColumns } from "../creation-notices.js";
 import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, NewQueuedExecution, Notice } from "../store.js";
 import { SELECT_STEPS, TAKE } from "./claim.js";
 import { EXECUTION_COLUMNS, type ExecutionRow, type StepRow, toExecution, toStep } from "./row-mapping.js";
@@ -23,6 +23,14 @@ const INSERT_CLAIMED = `
   INSERT INTO executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
                           started_at, attempt, lease_token, lease_owner)
   VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, 1, 1, ?)
+  ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${EXECUTION_COLUMNS}`;
+
+// An eager run that ended before its insert was written (see NewExecution.finished): born in its final state.
+const INSERT_FINISHED = `
+  INSERT INTO executions (id, task, status, data, idempotency_key, created_at, updated_at, runnable_at,
+                          started_at, completed_at, attempt, lease_token, output, error, steps_completed)
+  VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, 1, 1, ?, ?, ?)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING ${EXECUTION_COLUMNS}`;
 
@@ -51,20 +59,41 @@ const WAKE_FOR_EVENT = `
 
 export function createExecution(conn: Connection, input: NewExecution): { result: CreateResult; notices: Notice[] } {
   const run = conn.db.transaction((): CreateResult => {
-    const { id, task, dataJson, idempotencyKey, now, claimFor } = input;
-    const inserted = (
-      claimFor
-        ? conn.sql.get(INSERT_CLAIMED).get(id, task, dataJson, idempotencyKey, now, now, now + claimFor.leaseMs, now, claimFor.workerId)
-        : conn.sql.get(INSERT_EXECUTION).get(id, task, dataJson, idempotencyKey, now, now, now)
-    ) as ExecutionRow | undefined;
+    const inserted = conn.sql.get(insertSql(input)).get(...insertValues(input)) as ExecutionRow | undefined;
     if (inserted) return { execution: toExecution(inserted), created: true };
-    const existing = conn.sql.get(SELECT_BY_KEY).get(idempotencyKey) as ExecutionRow | undefined;
-    if (!existing) throw new Error(`Insert of execution ${id} was skipped but no row holds its idempotency key`);
+    const existing = conn.sql.get(SELECT_BY_KEY).get(input.idempotencyKey) as ExecutionRow | undefined;
+    if (!existing) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
     return { execution: toExecution(existing), created: false };
   });
   const result = run.immediate();
-  const notices: Notice[] = result.created && !input.claimFor ? [{ kind: "runnable", task: input.task, at: input.now }] : [];
-  return { result, notices };
+  return { result, notices: result.created ? creationNotices(input) : [] };
+}
+
+function insertSql(input: NewExecution): string {
+  return input.finished ? INSERT_FINISHED : input.claimFor ? INSERT_CLAIMED : INSERT_EXECUTION;
+}
+
+function insertValues(input: NewExecution): unknown[] {
+  const { id, task, dataJson, idempotencyKey, now, claimFor, finished } = input;
+  if (finished) {
+    const { output, error } = finishedColumns(finished);
+    return [
+      id,
+      task,
+      finished.status,
+      dataJson,
+      idempotencyKey,
+      now,
+      finished.at,
+      now,
+      finished.at,
+      output,
+      error,
+      finished.stepsCompleted,
+    ];
+  }
+  if (claimFor) return [id, task, dataJson, idempotencyKey, now, now, now + claimFor.leaseMs, now, claimFor.workerId];
+  return [id, task, dataJson, idempotencyKey, now, now, now];
 }
 
 /** A batch in one transaction (a nested createExecution is a savepoint); one runnable notice per task. */
