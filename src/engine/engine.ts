@@ -299,7 +299,7 @@ export class Engine implements ZartApi {
       const run = this.worker?.runOf(id) ?? null;
       if (run !== null) {
         await Promise.race([waiting, run]);
-        await this.cachingHops(id);
+        await this.cachingHops(id, run);
       }
       const execution = await this.get(id);
       if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
@@ -315,10 +315,15 @@ export class Engine implements ZartApi {
   /**
    * The terminal notice is emitted as the commit returns, a few promise hops before this process's runner
    * (if it ran the execution) caches the final record; let those hops finish so the record comes from
-   * memory instead of a store read (~0.2-0.4 ms on PostgreSQL).
+   * memory instead of a store read (~0.2-0.4 ms on PostgreSQL). With the run at hand, its end is what to
+   * wait for: it comes within those hops, while a turn of the event loop can take longer than the read
+   * (W3 on PostgreSQL, bench/src/probe-latency.ts: 0.4 ms from the notice to the record via setImmediate).
+   * A run cancelled elsewhere may not end soon, so the turn still bounds the wait.
    */
-  private async cachingHops(id: string): Promise<void> {
-    if (!this.terminal.has(id)) await new Promise((resolve) => setImmediate(resolve));
+  private async cachingHops(id: string, run: Promise<void> | null = null): Promise<void> {
+    if (this.terminal.has(id)) return;
+    const turn = new Promise((resolve) => setImmediate(resolve));
+    await (run === null ? turn : Promise.race([run, turn]));
   }
 
   stats(): Promise<StatusCounts> {
