@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { defineTask } from "../src/core/task.js";
 import { createTestEngine } from "../src/testing/index.js";
 import { deferred } from "./support/deferred.js";
+import { recordWrites } from "./support/write-log.js";
 
 test("eager start runs the execution here without a claim; the remembered result equals the stored row", async () => {
   const gate = deferred();
@@ -132,27 +133,6 @@ test("waiting for an execution this process runs needs no read; one that parks i
     await h.close();
   }
 });
-
-/** Every store write of an execution, in order: inserts (with the state they were born in) and checkpoints. */
-function recordWrites(store: TestStore): string[] {
-  const writes: string[] = [];
-  const create = store.createExecution.bind(store);
-  store.createExecution = async (input) => {
-    const result = await create(input);
-    writes.push(`insert ${input.finished?.status ?? (input.claimFor ? "running" : "pending")}${result.created ? "" : " (held key)"}`);
-    return result;
-  };
-  const apply = store.applyCheckpoints.bind(store);
-  store.applyCheckpoints = async (batch) => {
-    const results = await apply(batch);
-    for (const c of batch)
-      writes.push(`checkpoint ${c.execution.status}${c.steps?.length ? ` +${c.steps.map((s) => s.name).join(",")}` : ""}`);
-    return results;
-  };
-  store.applyAndClaim = async (batch, request) => ({ results: await store.applyCheckpoints(batch), claimed: await store.claim(request) });
-  return writes;
-}
-type TestStore = Awaited<ReturnType<typeof createTestEngine>>["store"];
 
 test("an eager run that ends without a step is inserted finished: one write, answered as completed or failed", async () => {
   const task = defineTask({

@@ -88,10 +88,17 @@ export interface DeliverRequest {
    * delivering process resumes it without a notice hop and a claim round trip. No runnable notice then.
    */
   claimFor?: { workerId: string; leaseMs: number; tasks: readonly string[] };
+  /**
+   * With `claimFor`: when the claim leaves the row with exactly this fencing token (nobody claimed it since
+   * the caller parked it, so the caller's copy of its steps is current), also end the execution with
+   * `finished` in the same transaction (a resumed run that ended before the delivery was written, see
+   * docs/engine.md, "Eager resume"). `finished: true` in the outcome says it was applied.
+   */
+  finishIfToken?: { leaseToken: number; finished: FinishedPatch & { at: number } };
 }
 
 export type DeliverOutcome =
-  | { outcome: "delivered"; task: string; claimed?: ClaimedExecution }
+  | { outcome: "delivered"; task: string; claimed?: ClaimedExecution; finished?: boolean }
   | { outcome: "not_found" }
   | { outcome: "not_waiting" }
   | { outcome: "invalid"; message: string };

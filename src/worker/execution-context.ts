@@ -40,8 +40,9 @@ export interface ContextDeps {
   commit(checkpoint: Checkpoint): Promise<boolean>;
   commitProgress(checkpoint: Checkpoint): void;
   /**
-   * Eager start with a held insert (see held-insert.ts): writes the row if it is still held; true once this
-   * run owns it, false when it never will. Nothing of the run's but deterministic code runs before it.
+   * A run started before its first write (eager start or resume, see held-write.ts): sends that write if it
+   * is still held; true once it made the run ours, false when it never will. Only the workflow's
+   * deterministic code runs before it.
    */
   whenStored?(): Promise<boolean>;
   onStepFinished?(task: string, step: string, ms: number, ok: boolean): void;
@@ -132,6 +133,13 @@ export class ExecutionContext implements WorkflowContext {
   finalCheckpoint(execution: ExecutionPatch, steps: StepRecord[] = [], attempts: AttemptRecord[] = []): Checkpoint {
     const held = this.takePending();
     return this.checkpoint(execution, [...held.steps, ...steps], [...held.attempts, ...attempts]);
+  }
+
+  /** The execution's step rows once `written` (the last write's records) committed after all before it. */
+  storedSteps(written: readonly StepRecord[]): StepRecord[] {
+    const rows = new Map(this.recorded);
+    for (const step of written) rows.set(step.name, step);
+    return [...rows.values()];
   }
 
   step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options?: StepOptions): Promise<T> {

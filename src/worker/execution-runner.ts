@@ -9,11 +9,14 @@ import type { TaskDefinition } from "../core/task.js";
 import type { ErrorInfo, ExecutionRecord, ExecutionStatus } from "../core/types.js";
 import type { Checkpoint, ClaimedExecution, ExecutionPatch } from "../store/store.js";
 import { type ContextDeps, ExecutionContext, errorInfo } from "./execution-context.js";
+import type { ParkedRun } from "./held-write.js";
 
 export interface RunnerDeps extends ContextDeps {
   /** The final record of an execution this runner completed or failed (terminal records never change). */
   onTerminal?(execution: ExecutionRecord): void;
   onFinished?(task: string, status: ExecutionStatus | "parked" | "requeued" | "aborted", executionId: string): void;
+  /** A run parked on an event: the execution and steps exactly as stored (see held-write.ts). */
+  onParked?(run: ParkedRun): void;
 }
 
 type RunOutcome = { kind: "returned"; value: unknown } | { kind: "threw"; error: Error } | { kind: "suspended" };
@@ -162,6 +165,20 @@ export class ExecutionRunner {
     );
     this.onSettling();
     const ok = await this.commitFinal(checkpoint);
+    if (ok && patch.waitingForEvent !== null) {
+      // The row as the `waiting` write leaves it.
+      const execution: ExecutionRecord = {
+        ...this.claimed.execution,
+        status: "waiting",
+        currentStep: patch.currentStep,
+        waitingForEvent: patch.waitingForEvent,
+        stepsCompleted: patch.stepsCompleted,
+        runnableAt: patch.wakeAt,
+        leaseOwner: null,
+        updatedAt: checkpoint.now,
+      };
+      this.deps.onParked?.({ execution, steps: this.ctx.storedSteps(checkpoint.steps ?? []) });
+    }
     this.deps.onFinished?.(this.ctx.taskName, ok ? "parked" : "aborted", this.ctx.executionId);
   }
 

@@ -10,8 +10,14 @@ import type { TaskDefinition } from "../core/task.js";
 import type { ClaimedExecution, ClaimRequest, Fence, Notice, Store } from "../store/store.js";
 import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
 import type { FlushClaimer } from "./group-committer.js";
-import type { HeldInsert } from "./held-insert.js";
+import type { HeldWrite, ParkedRun } from "./held-write.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+
+/**
+ * Parked runs remembered for an eager resume here (see Worker.takeParked). Each holds its steps' records;
+ * a thousand bounds the memory while covering the waits a single process typically answers itself.
+ */
+const PARKED_RUNS_KEPT = 1000;
 
 /** "auto" prefetch claims ahead only while runs average at most this long (see Worker.prefetch). */
 const AUTO_PREFETCH_MAX_RUN_MS = 10;
@@ -57,8 +63,11 @@ export class Worker implements FlushClaimer {
   private claiming: Promise<void> | null = null;
   /** Slots promised to eager starts whose insert is under way. */
   private reserved = 0;
-  /** Eager starts running before their row is written (their insert is held or in flight). */
+  private readonly runnerDeps: RunnerDeps;
+  /** Runs started before their first write committed (see held-write.ts). */
   private readonly unstored = new Set<string>();
+  /** Runs this process parked on an event, as stored: an eager resume here can start from them. */
+  private readonly parked = new Map<string, ParkedRun>();
   /** Rows being claimed right now: by the claim loop, and by claims folded into checkpoint flushes. */
   private claimingRows = 0;
   private bufferReleased = false;
@@ -78,6 +87,7 @@ export class Worker implements FlushClaimer {
 
   constructor(private readonly deps: WorkerDeps) {
     this.taskNames = [...deps.tasks.keys()];
+    this.runnerDeps = { ...deps.runnerDeps, onParked: (run) => this.rememberParked(run) };
     this.leases = new LeaseKeeper(
       deps.store,
       deps.clock,
@@ -170,16 +180,42 @@ export class Worker implements FlushClaimer {
   }
 
   /**
-   * Runs, in a reserved slot, an execution this process schedules for itself (eager start) before its row
-   * is written: the insert is held for the run's first write (see held-insert.ts).
+   * Runs an execution claimed for this worker with no slot reserved: an eager resume whose parked state
+   * turned out stale. Its speculative run is being dropped, so the slot count overshoots by one briefly
+   * rather than leaving a claimed execution unrun until its lease expires.
    */
-  adoptHeld(insert: HeldInsert): void {
+  adoptClaimed(item: ClaimedExecution): void {
+    this.launch(item);
+  }
+
+  /**
+   * Runs, in a reserved slot, an execution whose first write is still held (see held-write.ts): an eager
+   * start before its INSERT, an eager resume before its delivery.
+   */
+  adoptHeld<R>(write: HeldWrite<R>, run: ClaimedExecution): void {
     this.reserved -= 1;
-    const execution = insert.claimedRecord();
-    // No lease to renew before the row exists (a renewal would find none and report the lease lost).
-    this.unstored.add(execution.id);
-    void insert.result.finally(() => this.unstored.delete(execution.id)).catch(() => {});
-    this.launch({ execution, steps: [] }, insert.wrap(this.deps.runnerDeps));
+    const id = run.execution.id;
+    // No lease to renew before the first write (a renewal would find none and report the lease lost).
+    this.unstored.add(id);
+    void write.result.finally(() => this.unstored.delete(id)).catch(() => {});
+    this.launch(run, write.wrap(this.runnerDeps));
+  }
+
+  /**
+   * The parked state of `id` if this process parked it on event `eventName` and nothing here ran it since
+   * (taken: at most one resume uses it). Whether it is still current, the delivery's claim tells.
+   */
+  takeParked(id: string, eventName: string): ParkedRun | null {
+    const parked = this.parked.get(id);
+    if (!parked) return null;
+    this.parked.delete(id);
+    return parked.steps.some((s) => s.name === eventName && s.kind === "event" && s.state === "waiting") ? parked : null;
+  }
+
+  /** Remembers a run parked on an event (bounded: the oldest go first). */
+  private rememberParked(run: ParkedRun): void {
+    this.parked.set(run.execution.id, run);
+    if (this.parked.size > PARKED_RUNS_KEPT) this.parked.delete(this.parked.keys().next().value as string);
   }
 
   /** Stop claiming; let running executions finish within the grace period; release the rest. */
@@ -261,11 +297,12 @@ export class Worker implements FlushClaimer {
     }
   }
 
-  private launch(item: ClaimedExecution, runnerDeps: RunnerDeps = this.deps.runnerDeps): void {
+  private launch(item: ClaimedExecution, runnerDeps: RunnerDeps = this.runnerDeps): void {
     const task = this.deps.tasks.get(item.execution.task);
     if (!task) return; // cannot happen: claims are filtered by our task names
     const id = item.execution.id;
     const launchedAt = this.deps.clock.now();
+    this.parked.delete(id);
     const runner = new ExecutionRunner(item, task, runnerDeps, () => this.settle(id, launchedAt));
     this.deps.onLaunch?.(task.name);
     this.running.set(id, runner);

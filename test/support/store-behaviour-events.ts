@@ -87,6 +87,66 @@ export function eventBehaviour(ctx: SuiteContext): void {
     }
   });
 
+  test("eager resume with finishIfToken: ends the execution in the delivery only when the claim's token is the expected one", async () => {
+    const execution = await createWaitingForEvent(ctx.store, "approval", { task: "ev-finish" });
+    const stale = await createWaitingForEvent(ctx.store, "approval", { task: "ev-finish" });
+    const token = (await ctx.store.getExecution(execution.id))?.leaseToken ?? -1;
+    const claimFor = { workerId: "resumer", leaseMs: LEASE_MS, tasks: ["ev-finish"] };
+    const finished = { status: "completed" as const, outputJson: '"done"', stepsCompleted: 1, at: T0 + 51 };
+    const before = await ctx.store.countByStatus();
+    const recorder = new NoticeRecorder(ctx.store);
+    try {
+      const outcome = await ctx.store.deliverEvent({
+        executionId: execution.id,
+        eventName: "approval",
+        payloadJson: "7",
+        now: T0 + 50,
+        claimFor,
+        finishIfToken: { leaseToken: token + 1, finished },
+      });
+      assert.equal(outcome.outcome === "delivered" && outcome.finished, true, "finished in the delivery");
+      const row = await ctx.store.getExecution(execution.id);
+      assert.deepEqual(
+        [
+          row?.status,
+          row?.outputJson,
+          row?.completedAt,
+          row?.updatedAt,
+          row?.leaseOwner,
+          row?.runnableAt,
+          row?.stepsCompleted,
+          row?.leaseToken,
+        ],
+        ["completed", '"done"', T0 + 51, T0 + 51, null, null, 1, token + 1],
+      );
+      const detail = await ctx.store.getStepDetail(execution.id);
+      const step = detail.steps.find((st) => st.name === "approval");
+      assert.deepEqual([step?.state, step?.resultJson], ["completed", "7"]);
+      // Another claim happened since the caller parked it (its token moved on): delivered and claimed, not ended.
+      const staleToken = (await ctx.store.getExecution(stale.id))?.leaseToken ?? -1;
+      const second = await ctx.store.deliverEvent({
+        executionId: stale.id,
+        eventName: "approval",
+        payloadJson: "8",
+        now: T0 + 60,
+        claimFor,
+        finishIfToken: { leaseToken: staleToken + 5, finished: { ...finished, at: T0 + 61 } },
+      });
+      assert.equal(second.outcome, "delivered");
+      assert.equal(second.outcome === "delivered" && second.finished === true, false);
+      assert.equal(second.outcome === "delivered" ? second.claimed?.execution.status : null, "running");
+      assert.equal((await ctx.store.getExecution(stale.id))?.status, "running");
+      const after = await ctx.store.countByStatus();
+      assert.deepEqual([after.waiting - before.waiting, after.completed - before.completed, after.running - before.running], [-2, 1, 1]);
+      assert.deepEqual(
+        recorder.notices.filter((n: Notice) => n.kind === "terminal"),
+        [{ kind: "terminal", executionId: execution.id, status: "completed" }],
+      );
+    } finally {
+      recorder.unsubscribe();
+    }
+  });
+
   test("deliverEvent: not_found, then not_waiting before the wait, for another name, after delivery, when terminal", async () => {
     const deliver = (executionId: string, eventName = "go") =>
       ctx.store.deliverEvent({ executionId, eventName, payloadJson: "1", now: T0 + 1 });

@@ -192,28 +192,10 @@ export async function cancelExecution(ctx: SqlContext, id: string, now: number):
  * wait still has the schema that was checked (otherwise it asks again).
  */
 export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Promise<{ result: DeliverOutcome; notices: Notice[] }> {
-  const { executionId, eventName, payloadJson, now, validate, claimFor } = request;
+  const { executionId, payloadJson, now, validate } = request;
   let checked: string | null = null;
   for (;;) {
-    const found = await ctx.pool.query<DeliverRow>(
-      prepared(
-        ctx,
-        "deliver",
-        () =>
-          `SELECT outcome, task_name, wait_schema, claimed, claimed_steps FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [
-          executionId,
-          eventName,
-          payloadJson,
-          now,
-          validate !== undefined,
-          checked,
-          claimFor?.workerId ?? null,
-          claimFor?.leaseMs ?? null,
-          claimFor?.tasks ?? [],
-        ],
-      ),
-    );
+    const found = await ctx.pool.query<DeliverRow>(deliverQuery(ctx, request, checked));
     const row = found.rows[0];
     if (!row || row.outcome === "not_found") return { result: { outcome: "not_found" }, notices: [] };
     if (row.outcome === "not_waiting") return { result: { outcome: "not_waiting" }, notices: [] };
@@ -221,12 +203,49 @@ export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Pr
     if (row.outcome === "delivered") {
       if (row.claimed === null) return { result: { outcome: "delivered", task }, notices: [{ kind: "runnable", task, at: now }] };
       const claimed = { execution: toExecution(row.claimed), steps: (row.claimed_steps ?? []).map(toStep) };
-      return { result: { outcome: "delivered", task, claimed }, notices: [] };
+      if (row.finished !== true) return { result: { outcome: "delivered", task, claimed }, notices: [] };
+      const status = request.finishIfToken?.finished.status ?? "completed";
+      return { result: { outcome: "delivered", task, claimed, finished: true }, notices: [{ kind: "terminal", executionId, status }] };
     }
     checked = row.wait_schema as string;
     const message = validate?.(checked, payloadJson) ?? null;
     if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
   }
+}
+
+/** `deliver_event()`, or `deliver_and_finish()` (migration 6) when the caller ran the resumed workflow already. */
+function deliverQuery(ctx: SqlContext, request: DeliverRequest, checked: string | null): pg.QueryConfig {
+  const { executionId, eventName, payloadJson, now, validate, claimFor, finishIfToken } = request;
+  const args = [
+    executionId,
+    eventName,
+    payloadJson,
+    now,
+    validate !== undefined,
+    checked,
+    claimFor?.workerId ?? null,
+    claimFor?.leaseMs ?? null,
+    claimFor?.tasks ?? [],
+  ];
+  if (!finishIfToken) {
+    return prepared(
+      ctx,
+      "deliver",
+      () =>
+        `SELECT outcome, task_name, wait_schema, claimed, claimed_steps FROM ${ctx.s}.deliver_event($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      args,
+    );
+  }
+  const { leaseToken, finished } = finishIfToken;
+  const { output, error } = finishedColumns(finished);
+  return prepared(
+    ctx,
+    "deliver_finish",
+    () =>
+      `SELECT outcome, task_name, wait_schema, claimed, claimed_steps, finished
+       FROM ${ctx.s}.deliver_and_finish($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+    [...args, leaseToken, finished.status, output, error, finished.stepsCompleted, finished.at],
+  );
 }
 
 interface DeliverRow {
@@ -236,4 +255,6 @@ interface DeliverRow {
   /** The claimed row as JSON (eager resume); bigint columns arrive as JSON numbers, exact below 2^53. */
   claimed: ExecutionRow | null;
   claimed_steps: StepRow[] | null;
+  /** deliver_and_finish() only: the final status was applied too. */
+  finished?: boolean;
 }

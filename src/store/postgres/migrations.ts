@@ -25,6 +25,7 @@ import { checkpointFunctions } from "./migrations/0002-checkpoint-functions.js";
 import { stableHotPaths } from "./migrations/0003-stable-hot-paths.js";
 import { fewerIndexWrites } from "./migrations/0004-fewer-index-writes.js";
 import { listFunction } from "./migrations/0005-list-function.js";
+import { deliverAndFinish } from "./migrations/0006-deliver-and-finish.js";
 
 export interface MigrationContext {
   /** Quoted schema name, e.g. `"zart"`. */
@@ -45,4 +46,5 @@ export const migrations: readonly Migration[] = [
   { version: 3, name: "stable-hot-paths", sql: stableHotPaths },
   { version: 4, name: "fewer-index-writes", sql: fewerIndexWrites },
   { version: 5, name: "list-function", sql: listFunction },
+  { version: 6, name: "deliver-and-finish", sql: deliverAndFinish },
 ];

@@ -6,6 +6,7 @@
 import type { ExecutionRecord } from "../../core/types.js";
 import { batchNotices, creationNotices, finishedColumns } from "../creation-notices.js";
 import type { CancelOutcome, CreateResult, DeliverOutcome, DeliverRequest, NewExecution, NewQueuedExecution, Notice } from "../store.js";
+import { applyCheckpoints } from "./checkpoint-writer.js";
 import { SELECT_STEPS, TAKE } from "./claim.js";
 import { EXECUTION_COLUMNS, type ExecutionRow, type StepRow, toExecution, toStep } from "./row-mapping.js";
 import type { Connection } from "./statement-cache.js";
@@ -142,7 +143,14 @@ export function deliverEvent(conn: Connection, request: DeliverRequest): { resul
     if (claimFor?.tasks.includes(row.task)) {
       const taken = conn.sql.get(TAKE).get(claimFor.workerId, now + claimFor.leaseMs, now, now, executionId) as ExecutionRow;
       const steps = (conn.sql.get(SELECT_STEPS).all(executionId) as StepRow[]).map(toStep);
-      return { result: { outcome: "delivered", task: row.task, claimed: { execution: toExecution(taken), steps } }, notices: [] };
+      const claimed = { execution: toExecution(taken), steps };
+      const finish = request.finishIfToken;
+      if (finish && taken.lease_token === finish.leaseToken) {
+        const { at, ...patch } = finish.finished;
+        const { notices } = applyCheckpoints(conn, [{ fence: { executionId, leaseToken: finish.leaseToken }, now: at, execution: patch }]);
+        return { result: { outcome: "delivered", task: row.task, claimed, finished: true }, notices };
+      }
+      return { result: { outcome: "delivered", task: row.task, claimed }, notices: [] };
     }
     return { result: { outcome: "delivered", task: row.task }, notices: [{ kind: "runnable", task: row.task, at: now }] };
   });

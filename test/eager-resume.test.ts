@@ -1,0 +1,97 @@
+/**
+ * Eager resume of a run this process parked (src/worker/held-write.ts): the resumed run starts from the
+ * steps it parked with, before the delivery is written, and a run that then ends goes in the delivery's
+ * transaction; when the stored execution changed meanwhile, the run comes from the stored steps instead.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import Database from "better-sqlite3";
+import { defineTask } from "../src/core/task.js";
+import { createTestEngine } from "../src/testing/index.js";
+import { recordWrites } from "./support/write-log.js";
+
+const LONG = 1e9;
+
+function approvalTask(after: ((executionId: string) => Promise<unknown>) | null = null) {
+  return defineTask({
+    name: "approval",
+    async run(ctx, data: { i: number }) {
+      const a = await ctx.step("a", () => data.i);
+      const payload = await ctx.waitForEvent<number>("go");
+      if (after) await ctx.step("after", () => after(ctx.executionId));
+      return a + payload;
+    },
+  });
+}
+
+test("an event for a run parked here: the resumed run ends in the delivery's own write", async () => {
+  const h = await createTestEngine({ tasks: [approvalTask()] });
+  try {
+    const { execution } = await h.engine.schedule({ task: "approval", data: { i: 5 } });
+    await h.outcome(execution.id, "parked");
+    const writes = recordWrites(h.store);
+    await h.engine.deliverEvent(execution.id, "go", "10");
+    const done = await h.engine.waitForTerminal(execution.id, LONG);
+    assert.deepEqual([done.status, done.outputJson, done.stepsCompleted], ["completed", "15", 2]);
+    assert.deepEqual(writes, ["deliver delivered completed"], "one write: delivery, claim and completion");
+    assert.deepEqual(done, await h.store.getExecution(execution.id), "the remembered record is exactly the stored one");
+    const detail = await h.store.getStepDetail(execution.id);
+    assert.deepEqual(
+      detail.steps.map((s) => [s.name, s.state, s.resultJson]),
+      [
+        ["a", "completed", "5"],
+        ["go", "completed", "10"],
+      ],
+    );
+  } finally {
+    await h.close();
+  }
+});
+
+test("a resumed run that takes a step: the step starts only once the delivery is stored", async () => {
+  const seen: Array<[string | undefined, string | null | undefined]> = [];
+  const h = await createTestEngine({
+    tasks: [
+      approvalTask(async (id) => {
+        const row = await h.store.getExecution(id);
+        const go = (await h.store.getStepDetail(id)).steps.find((s) => s.name === "go");
+        seen.push([row?.status, go?.resultJson]);
+      }),
+    ],
+  });
+  try {
+    const { execution } = await h.engine.schedule({ task: "approval", data: { i: 1 } });
+    await h.outcome(execution.id, "parked");
+    const writes = recordWrites(h.store);
+    await h.engine.deliverEvent(execution.id, "go", "2");
+    const done = await h.engine.waitForTerminal(execution.id, LONG);
+    assert.deepEqual([done.status, done.outputJson], ["completed", "3"]);
+    assert.deepEqual(seen, [["running", "2"]], "the step saw the delivered event stored");
+    assert.deepEqual(writes, ["deliver delivered", "checkpoint completed +after"]);
+    assert.deepEqual(done, await h.store.getExecution(execution.id));
+  } finally {
+    await h.close();
+  }
+});
+
+test("parked here but changed since (claimed elsewhere): the run resumes from the stored steps, not the remembered ones", async () => {
+  const h = await createTestEngine({ tasks: [approvalTask()] });
+  try {
+    const { execution } = await h.engine.schedule({ task: "approval", data: { i: 5 } });
+    await h.outcome(execution.id, "parked");
+    // What another worker's claim and park would leave: a newer token, and here a different step result.
+    const db = new Database(h.path);
+    db.prepare("UPDATE executions SET lease_token = lease_token + 2 WHERE id = ?").run(execution.id);
+    db.prepare("UPDATE steps SET result = '100' WHERE execution_id = ? AND name = 'a'").run(execution.id);
+    db.close();
+    const writes = recordWrites(h.store);
+    await h.engine.deliverEvent(execution.id, "go", "10");
+    const done = await h.engine.waitForTerminal(execution.id, LONG);
+    assert.deepEqual([done.status, done.outputJson], ["completed", "110"], "computed from the stored step");
+    assert.deepEqual(writes, ["deliver delivered", "checkpoint completed"]);
+    assert.deepEqual(done, await h.store.getExecution(execution.id));
+    assert.equal(done.leaseToken, 4);
+  } finally {
+    await h.close();
+  }
+});
