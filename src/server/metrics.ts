@@ -19,6 +19,7 @@ export class ServerMetrics implements EngineMetrics {
   readonly registry = new Registry();
   private sources: MetricsSources | null = null;
   private readonly httpDuration: Histogram<"route" | "method" | "status">;
+  private readonly httpChildren = new Map<string, { observe(seconds: number): void }>();
   private readonly scheduledTotal: Counter<"task">;
   private readonly startedTotal: Counter<"task">;
   private readonly runs: Counter<"task" | "outcome">;
@@ -97,7 +98,15 @@ export class ServerMetrics implements EngineMetrics {
   }
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    this.httpDuration.observe({ route, method, status: String(status) }, seconds);
+    // One labelled child per (route, method, status), kept: prom-client hashes a label object on every
+    // observe (~6 µs of a ~130 µs GET under autocannon on SQLite). Routes are patterns, so few children.
+    const key = `${method} ${status} ${route}`;
+    let child = this.httpChildren.get(key);
+    if (child === undefined) {
+      child = this.httpDuration.labels({ route, method, status: String(status) });
+      this.httpChildren.set(key, child);
+    }
+    child.observe(seconds);
   }
 
   // ── EngineMetrics ───────────────────────────────────────────────────────────

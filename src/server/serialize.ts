@@ -2,7 +2,7 @@
  * Execution records to wire JSON. Outputs are stored as JSON text, so the bodies that carry one are
  * assembled as text with the stored output spliced in: no parse and re-stringify per request.
  */
-import type { ErrorInfo, ExecutionRecord } from "../core/types.js";
+import { type ErrorInfo, type ExecutionRecord, isTerminal } from "../core/types.js";
 import type { ListItem, ScheduleResponse } from "./schemas.js";
 
 export function isoTime(ms: number): string {
@@ -20,8 +20,25 @@ function errorJson(error: ErrorInfo | null): string {
   return str({ ...error, step: error.step ?? null });
 }
 
+/**
+ * Bodies of terminal records, which never change: the engine serves a finished execution's record from
+ * memory as the same object each time, so its body is built once. (GET of a finished execution under
+ * autocannon on SQLite: building it - three ISO dates - was ~9 µs of a ~130 µs request.)
+ */
+const terminalBodies = new WeakMap<ExecutionRecord, string>();
+
 /** `GET /executions/:id` body. */
 export function executionJson(execution: ExecutionRecord): string {
+  if (!isTerminal(execution.status)) return buildExecutionJson(execution);
+  let body = terminalBodies.get(execution);
+  if (body === undefined) {
+    body = buildExecutionJson(execution);
+    terminalBodies.set(execution, body);
+  }
+  return body;
+}
+
+function buildExecutionJson(execution: ExecutionRecord): string {
   return (
     `{"execution_id":${str(execution.id)},"task":${str(execution.task)},"status":"${execution.status}"` +
     `,"steps_completed":${execution.stepsCompleted},"current_step":${str(execution.currentStep)}` +
