@@ -95,3 +95,26 @@ test("parked here but changed since (claimed elsewhere): the run resumes from th
     await h.close();
   }
 });
+
+test("a parked run with large step results is not remembered: its event resumes it the usual way", async () => {
+  const task = defineTask({
+    name: "bulky",
+    async run(ctx) {
+      const big = await ctx.step("big", () => "x".repeat(70_000));
+      const payload = await ctx.waitForEvent<number>("go");
+      return big.length + payload;
+    },
+  });
+  const h = await createTestEngine({ tasks: [task] });
+  try {
+    const { execution } = await h.engine.schedule({ task: "bulky", data: {} });
+    await h.outcome(execution.id, "parked");
+    const writes = recordWrites(h.store);
+    await h.engine.deliverEvent(execution.id, "go", "1");
+    const done = await h.engine.waitForTerminal(execution.id, LONG);
+    assert.deepEqual([done.status, done.outputJson], ["completed", "70001"]);
+    assert.deepEqual(writes, ["deliver delivered", "checkpoint completed"]);
+  } finally {
+    await h.close();
+  }
+});

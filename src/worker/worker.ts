@@ -18,6 +18,8 @@ import { LeaseKeeper } from "./lease-keeper.js";
  * a thousand bounds the memory while covering the waits a single process typically answers itself.
  */
 const PARKED_RUNS_KEPT = 1000;
+/** A parked run whose input and step results are longer than this is not remembered (64 MB at most in all). */
+const PARKED_RUN_MAX_CHARS = 64 * 1024;
 
 /** "auto" prefetch claims ahead only while runs average at most this long (see Worker.prefetch). */
 const AUTO_PREFETCH_MAX_RUN_MS = 10;
@@ -212,8 +214,11 @@ export class Worker implements FlushClaimer {
     return parked.steps.some((s) => s.name === eventName && s.kind === "event" && s.state === "waiting") ? parked : null;
   }
 
-  /** Remembers a run parked on an event (bounded: the oldest go first). */
+  /** Remembers a run parked on an event (bounded in count, the oldest going first, and in size). */
   private rememberParked(run: ParkedRun): void {
+    let bytes = run.execution.dataJson.length;
+    for (const step of run.steps) bytes += step.resultJson?.length ?? 0;
+    if (bytes > PARKED_RUN_MAX_CHARS) return;
     this.parked.set(run.execution.id, run);
     if (this.parked.size > PARKED_RUNS_KEPT) this.parked.delete(this.parked.keys().next().value as string);
   }
