@@ -13,6 +13,7 @@ import { createInterface } from "node:readline";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { openStore } from "../src/store/open-store.js";
 import { NEXT_WAKE, SELECT_DUE } from "../src/store/sqlite/claim.js";
 import { listSql, SELECT_STATUSES } from "../src/store/sqlite/execution-queries.js";
 import { migrations } from "../src/store/sqlite/migrations.js";
@@ -118,6 +119,23 @@ describe("sqlite store: file-specific behaviour", () => {
       db.close();
     } finally {
       await store.close();
+    }
+  });
+
+  test("the sync option of a database URL sets the connection's synchronous mode (normal by default, full on request)", async () => {
+    // `synchronous` is per connection, so it is read from the store's own (private) connection.
+    const mode = (store: unknown) => (store as { conn: { db: Database.Database } }).conn.db.pragma("synchronous", { simple: true });
+    const dir = mkdtempSync(join(tmpdir(), "zart-sync-"));
+    const stores = await Promise.all([
+      openStore(join(dir, "a.db")),
+      openStore(`sqlite:${join(dir, "b.db")}?sync=full`),
+      openStore(`sqlite:${join(dir, "c.db")}?sync=normal`),
+    ]);
+    try {
+      assert.deepEqual(stores.map(mode), [1, 2, 1], "NORMAL is 1, FULL is 2");
+    } finally {
+      for (const store of stores) await store.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

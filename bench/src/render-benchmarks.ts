@@ -92,7 +92,10 @@ const CAVEATS = `## Caveats
   thresholds: on this kind of VM it has measured from 0.3 to 0.7 ms within one day. The yardstick sends
   its commits back to back; a commit sent after a pause costs more here (the idle virtual CPUs have to be
   woken): \`bench/src/probe-latency.ts\` measured the same single-row commit at 0.7-1.1 ms between W0
-  samples and 1.29 ms after a 5 ms pause, against 0.31-0.36 ms back to back in the same hour.
+  samples and 1.29 ms after a 5 ms pause, against 0.31-0.36 ms back to back in the same hour. The VM's
+  idle driver is \`haltpoll\` with \`guest_halt_poll_ns=0\` (an idle vCPU halts at once); a one-off test
+  that held \`/dev/cpu_dma_latency\` at 0 (what tuned's latency-performance profile does; not used for any
+  figure here) measured a back-to-back commit 0.83 -> 0.35 ms and one after a 5 ms pause 1.08 -> 0.88 ms.
 - **Different guarantees.** Zart and DBOS store inputs, each step's result and the output, and a caller can
   await the result; graphile-worker deletes finished jobs and pg-boss keeps them as \`completed\` without our
   output. The job queues' W1-chain is three independent jobs, not a workflow.
@@ -103,9 +106,15 @@ const CAVEATS = `## Caveats
   and event delivery in the process whose worker runs the task claim the execution in the same write when
   a slot is free (like DBOS's direct \`startWorkflow\`). The "queued" rows turn that off (insert, notice,
   claim). Over HTTP Zart never starts eagerly (the contract answers a new execution as \`pending\`).
+  The eager run starts before that write, which waits for the run's first write within the event-loop turn
+  (docs/engine.md): a W0 is inserted already completed, one commit. The event-wake row delivers to a run
+  that this process parked, which Zart resumes from the steps it remembers before the delivery is written,
+  so W3's resume and completion are one commit too; delivered from a process that did not park it, it is
+  two (delivery with claim, then completion: 3.35-3.45 ms p50 in \`probe-latency.ts w3\` before this
+  change, against 2.26-2.64 ms after, same machine and hour).
 - **Zart step records.** A Zart step's record commits before the next step's function starts, and the
   record of a workflow's last step commits in the same transaction as its completion (docs/engine.md), so
-  an in-process W1 is four commits in sequence (insert, a, b, c with the completion) and W0 two.
+  an in-process W1 is four commits in sequence (insert, a, b, c with the completion) and W0 one.
 - **Zart slots.** A Zart run whose code is done gives its slot to the next execution while its final write
   commits; C bounds running task code, not uncommitted completions (at most C + prefetch more of those).
 - **W0 sizes and the W0 target.** Zart's Postgres W0 cells use graphile's tuned N (40,000), so start-up

@@ -350,7 +350,7 @@ export function targets(results: Results): TargetResult[] {
   const commit = latencyP50(results, "postgres", "commit", "yardstick");
   if (Number.isFinite(commit)) {
     out.push({
-      target: "(context) one PostgreSQL commit, p50 (yardstick; the W0 threshold allows 2 commits, W1's 4, at ≤ 0.75 ms each)",
+      target: "(context) one PostgreSQL commit, p50 (yardstick; in-process W0 and event wake are one commit each, W1 four in sequence)",
       measured: `${fmt(commit)} ms`,
       threshold: "-",
       status: "n/a",
