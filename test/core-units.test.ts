@@ -11,13 +11,17 @@ import { defineTask } from "../src/core/task.js";
 import { isExecutionId, newExecutionId } from "../src/engine/execution-id.js";
 
 describe("execution ids", () => {
-  test("well-formed and distinct across many refills of the random pool", () => {
-    // 256 ids use up one pool of random bytes: 3,000 cross several refills.
-    const ids = Array.from({ length: 3000 }, () => newExecutionId());
+  test("well-formed, distinct across many refills of the random pool, and ordered by creation time", () => {
+    // 409 ids use up one pool of random bytes: 3,000 cross several refills.
+    const ids = Array.from({ length: 3000 }, (_, i) => newExecutionId(1_800_000_000_000 + Math.floor(i / 100)));
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.ok(isExecutionId(id) && id.length === 30, id);
-    // 128 random bits each: the first characters of 3,000 ids are far from all alike.
-    assert.ok(new Set(ids.map((id) => id.slice(5, 7))).size > 100);
+    // 80 random bits after the time: within one millisecond the next characters are far from all alike.
+    assert.ok(new Set(ids.slice(0, 100).map((id) => id.slice(14, 16))).size > 50);
+    // Creation order is id order across milliseconds (within one, the random part decides).
+    for (let i = 100; i < ids.length; i += 100) assert.ok(ids[i - 1]!.slice(0, 14) < ids[i]!.slice(0, 14));
+    assert.ok(newExecutionId(0).startsWith("exec-000000000"));
+    assert.ok(isExecutionId(newExecutionId(Number.MAX_SAFE_INTEGER)));
   });
 });
 

@@ -163,7 +163,7 @@ export class Engine implements ZartApi {
       }
     }
     const now = this.options.clock.now();
-    const results = await this.options.store.createExecutions(checked.map((c) => ({ id: newExecutionId(), ...c, now })));
+    const results = await this.options.store.createExecutions(checked.map((c) => ({ id: newExecutionId(now), ...c, now })));
     for (const result of results) if (result.created) this.options.metrics.scheduled(result.execution.task);
     return results;
   }
@@ -197,7 +197,8 @@ export class Engine implements ZartApi {
     const { store, clock, workerId } = this.options;
     const wanted = eager ?? this.options.worker?.eagerStart ?? false;
     const worker = wanted && this.options.tasks.has(task) && this.worker?.reserveSlot(eager === undefined) ? this.worker : null;
-    const input = { id: newExecutionId(), task, dataJson, idempotencyKey, now: clock.now() };
+    const now = clock.now();
+    const input = { id: newExecutionId(now), task, dataJson, idempotencyKey, now };
     if (!worker) return store.createExecution(input);
     const { write, run } = heldInsert(store, { ...input, claimFor: { workerId, leaseMs: this.options.worker?.leaseMs ?? 30_000 } });
     worker.adoptHeld(write, run);
