@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { defineTask } from "../src/core/task.js";
+import { Engine } from "../src/engine/engine.js";
 import { createTestEngine } from "../src/testing/index.js";
 import { deferred } from "./support/deferred.js";
 import { recordWrites } from "./support/write-log.js";
@@ -253,6 +254,38 @@ test("a lease renewal while an eager run's insert is in flight leaves the run al
     assert.deepEqual([done.status, done.outputJson], ["completed", "1"]);
   } finally {
     release.resolve();
+    await h.close();
+  }
+});
+
+test("a finished execution read once is served from memory afterwards; one still running is read each time", async () => {
+  const gate = deferred();
+  const task = defineTask({
+    name: "read-me",
+    async run(ctx, data: { hold: boolean }) {
+      if (data.hold) await ctx.step("hold", () => gate.promise);
+      return "ok";
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 2 } });
+  // A second engine on the same store that runs nothing: it knows these executions only from the store.
+  const reader = await Engine.start({ store: h.store, tasks: [task], worker: false, clock: h.clock, migrate: false });
+  try {
+    const done = (await h.engine.schedule({ task: "read-me", data: { hold: false } })).execution.id;
+    const held = (await h.engine.schedule({ task: "read-me", data: { hold: true } })).execution.id;
+    assert.equal((await h.engine.waitForTerminal(done, 1e9)).status, "completed");
+    const reads: string[] = [];
+    const getExecution = h.store.getExecution.bind(h.store);
+    h.store.getExecution = (id) => {
+      reads.push(id);
+      return getExecution(id);
+    };
+    for (let i = 0; i < 3; i++) assert.equal((await reader.get(done)).status, "completed");
+    for (let i = 0; i < 3; i++) assert.equal((await reader.get(held)).status, "running");
+    assert.deepEqual([reads.filter((id) => id === done).length, reads.filter((id) => id === held).length], [1, 3]);
+  } finally {
+    gate.resolve();
+    await reader.stop();
     await h.close();
   }
 });

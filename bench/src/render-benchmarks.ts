@@ -74,7 +74,8 @@ const METHOD = `## Method
   shape as DBOS's in-process \`startWorkflow\` → \`getResult\`; Zart over HTTP is shown separately.
 - **HTTP**: autocannon (50 connections, fixed duration) from the bench process against zart-server on
   127.0.0.1, beside fastify's hello world measured the same way. GET status is measured after the worker
-  has drained what the POST load created.
+  has drained what the POST load created; it asks for one finished execution, which zart-server serves
+  from memory after its first read (a terminal record never changes), so it measures the HTTP path.
 - **Scale**: rows bulk-inserted with SQL (generate_series / a recursive CTE) into the store's own tables,
   then \`VACUUM ANALYZE\` (Postgres) / \`ANALYZE\` (SQLite); store calls timed one at a time: status
   (\`getExecution\` of a random row), list (first page of 50 with its total, no filter and by status), claim
