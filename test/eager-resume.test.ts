@@ -8,6 +8,7 @@ import { test } from "node:test";
 import Database from "better-sqlite3";
 import { defineTask } from "../src/core/task.js";
 import { createTestEngine } from "../src/testing/index.js";
+import { deferred } from "./support/deferred.js";
 import { recordWrites } from "./support/write-log.js";
 
 const LONG = 1e9;
@@ -115,6 +116,33 @@ test("a parked run with large step results is not remembered: its event resumes 
     assert.deepEqual([done.status, done.outputJson], ["completed", "70001"]);
     assert.deepEqual(writes, ["deliver delivered", "checkpoint completed"]);
   } finally {
+    await h.close();
+  }
+});
+
+test("a stale resume hands over to a run of the stored state, which the worker then tracks (lease, slot, waits)", async () => {
+  const gate = deferred();
+  const h = await createTestEngine({ tasks: [approvalTask(() => gate.promise)] });
+  try {
+    const { execution } = await h.engine.schedule({ task: "approval", data: { i: 5 } });
+    await h.outcome(execution.id, "parked");
+    const db = new Database(h.path);
+    db.prepare("UPDATE executions SET lease_token = lease_token + 2 WHERE id = ?").run(execution.id);
+    db.close();
+    const delivering = h.engine.deliverEvent(execution.id, "go", "10");
+    // The early run starts inside the call, before the delivery is written.
+    const early = h.engine.worker?.runOf(execution.id) ?? null;
+    assert.notEqual(early, null);
+    await delivering;
+    await early;
+    assert.equal(h.log.outcomes.find((o) => o.executionId === execution.id && o.outcome === "aborted")?.outcome, "aborted");
+    // The early run was dropped; the run of the stored state waits in its step and is the one tracked.
+    assert.notEqual(h.engine.worker?.runOf(execution.id) ?? null, null, "the replacing run is tracked");
+    gate.resolve();
+    const done = await h.engine.waitForTerminal(execution.id, LONG);
+    assert.deepEqual([done.status, done.outputJson, done.leaseToken], ["completed", "15", 4]);
+  } finally {
+    gate.resolve();
     await h.close();
   }
 });

@@ -295,6 +295,7 @@ export class Engine implements ZartApi {
       const result = await write.result;
       // Changed since it parked here (claimed and parked again elsewhere): run it from the stored steps.
       if (result.outcome === "delivered" && result.claimed && result.claimed.execution.leaseToken !== run.execution.leaseToken) {
+        await worker.runOf(request.executionId);
         worker.adoptClaimed(result.claimed);
       }
       return result;

@@ -42,7 +42,10 @@ export interface ParkedRun {
 export class HeldWrite<R> {
   /** The store's answer to the first write; rejects when it failed. */
   readonly result: Promise<R>;
+  /** Settles once the first write is answered: whether it made the run ours (never sends it itself). */
+  readonly owned: Promise<boolean>;
   private settle!: { resolve: (result: R) => void; reject: (error: unknown) => void };
+  private settleOwned!: (owned: boolean) => void;
   private stored: Promise<boolean> | null = null;
   private isStored = false;
 
@@ -54,6 +57,9 @@ export class HeldWrite<R> {
   ) {
     this.result = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
+    });
+    this.owned = new Promise((resolve) => {
+      this.settleOwned = resolve;
     });
     // Held for the rest of this turn at most: the caller waits for it, and a run that goes on awaiting
     // something outside ctx must not hold it longer.
@@ -87,6 +93,7 @@ export class HeldWrite<R> {
         },
         () => false,
       );
+      void this.stored.then(this.settleOwned);
     }
     return this.stored;
   }

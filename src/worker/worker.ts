@@ -200,7 +200,12 @@ export class Worker implements FlushClaimer {
     // No lease to renew before the first write (a renewal would find none and report the lease lost).
     this.unstored.add(id);
     void write.result.finally(() => this.unstored.delete(id)).catch(() => {});
-    this.launch(run, write.wrap(this.runnerDeps));
+    const runner = this.launch(run, write.wrap(this.runnerDeps));
+    // Not ours after all: stop its code now rather than at its next ctx call (it may be awaiting
+    // something of its own), so a run of the stored state can take its place (Engine.deliverToWorker).
+    void write.owned.then((owned) => {
+      if (!owned) runner?.abort("lease_lost");
+    });
   }
 
   /**
@@ -302,30 +307,37 @@ export class Worker implements FlushClaimer {
     }
   }
 
-  private launch(item: ClaimedExecution, runnerDeps: RunnerDeps = this.runnerDeps): void {
+  private launch(item: ClaimedExecution, runnerDeps: RunnerDeps = this.runnerDeps): ExecutionRunner | null {
     const task = this.deps.tasks.get(item.execution.task);
-    if (!task) return; // cannot happen: claims are filtered by our task names
+    if (!task) return null; // cannot happen: claims are filtered by our task names
     const id = item.execution.id;
     const launchedAt = this.deps.clock.now();
     this.parked.delete(id);
-    const runner = new ExecutionRunner(item, task, runnerDeps, () => this.settle(id, launchedAt));
+    // A run can settle inside its constructor (already past its deadline): not in the maps yet, its end cleans up.
+    let launched: ExecutionRunner | null = null;
+    const runner = new ExecutionRunner(item, task, runnerDeps, () => {
+      if (launched) this.settle(launched, launchedAt);
+    });
+    launched = runner;
     this.deps.onLaunch?.(task.name);
     this.running.set(id, runner);
     void runner.done.then(() => {
-      const held = this.running.delete(id);
-      this.settling.delete(id);
+      // Only this runner's entries: a run of the same execution may have replaced it (a stale eager resume).
+      const held = this.running.get(id) === runner && this.running.delete(id);
+      if (this.settling.get(id) === runner) this.settling.delete(id);
       if (this.running.size === 0 && this.settling.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
       if (held || this.settling.size >= this.settlingFree()) this.released();
     });
+    return runner;
   }
 
   /**
    * The run's code is done; its slot goes to the next execution while the final write commits. No claim
    * is started here: the flush that carries that final write claims for the free slots (foldClaim).
    */
-  private settle(id: string, launchedAt: number): void {
-    const runner = this.running.get(id);
-    if (!runner) return;
+  private settle(runner: ExecutionRunner, launchedAt: number): void {
+    const id = runner.ctx.executionId;
+    if (this.running.get(id) !== runner) return;
     this.running.delete(id);
     this.settling.set(id, runner);
     this.recordRunTime(this.deps.clock.now() - launchedAt);
