@@ -121,8 +121,10 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
      * True when the (frozen, quiet) victim holds an execution with a step it started (its side-effect
      * line is written) and not recorded: the kill then lands mid-step, the case that matters most.
      */
+    let heldWhenFrozen: Array<{ id: string; lease_token: number }> = [];
     const victimIsMidStep = async () => {
-      const held = new Set((await heldByVictim()).map((row) => row.id));
+      heldWhenFrozen = await heldByVictim();
+      const held = new Set(heldWhenFrozen.map((row) => row.id));
       if (held.size === 0) return false;
       const recorded = await adminQuery<{ execution_id: string; name: string }>(
         `SELECT execution_id, name FROM ${schema.name}.steps WHERE state = 'completed' AND execution_id = ANY($1::text[])`,
@@ -164,7 +166,9 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
       // The moment of truth: whatever is recorded now must never run again, whoever resumes it; and what
       // the dead victim still holds must be resumed by another worker once its lease expires.
       recordedAtKill = await adminQuery(`SELECT execution_id, name FROM ${schema.name}.steps WHERE state = 'completed'`);
-      heldAtKill = await heldByVictim();
+      // What it held when last seen frozen: it never ran again. (Read after the kill instead, a lease that
+      // lapsed while the loaded machine delayed its renewals could already have been taken over.)
+      heldAtKill = heldWhenFrozen;
       snapshotTaken();
       await startChainWorker("worker-4 (replacement)");
     })();
