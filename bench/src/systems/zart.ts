@@ -230,7 +230,7 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
     eventWake,
     describeVariant(variant) {
       if (variant === "in-process")
-        return "in-process (engine.schedule → engine.waitForTerminal; default eager start: inserted already claimed by this worker)";
+        return "in-process (engine.schedule → engine.waitForTerminal; default eager start: run here at once, its insert carries its first write)";
       if (variant === "event") return "in-process (engine.deliverEvent → engine.waitForTerminal)";
       if (variant === "prefetch") return `prefetch=${PREFETCH} (claimed ahead into a leased local buffer)`;
       if (variant === "queued") return "in-process, queued (schedule({ eager: false }): insert, notice, claim)";
