@@ -11,9 +11,9 @@ export interface ScheduleRequest {
   data: unknown;
   idempotencyKey?: string;
   /**
-   * Eager start: when this process runs the task and has a free slot, insert the execution already
-   * claimed and run it here at once (no claim round trip, no notice hop); it starts as `running`.
-   * Otherwise it queues as usual. Default: the worker's `eagerStart` (on), which also waits its turn
+   * Eager start: when this process runs the task and has a free slot, run it here at once (no claim round
+   * trip, no notice hop); its insert carries the run's first write, so it is answered as `running`, or
+   * already `completed`/`failed` when it ended without a step (docs/engine.md). Otherwise it queues as usual. Default: the worker's `eagerStart` (on), which also waits its turn
    * behind known queued work; `true` starts at once whenever a slot is free; `false` always queues.
    */
   eager?: boolean;

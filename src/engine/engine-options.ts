@@ -21,7 +21,9 @@ export interface WorkerOptions {
    * `schedule()` in a process that runs the task starts the execution right here when a slot is free and
    * no claimable backlog is known: the row is inserted already claimed by this worker, which saves the
    * claim round trip and the notice hop (measured on PostgreSQL: W0 start-to-completion p50 1.92 ->
-   * 1.33 ms, W1 3.29 -> 2.55 ms). It then starts as `running`. A request's own `eager` overrides this.
+   * 1.33 ms, W1 3.29 -> 2.55 ms). It then starts as `running`, or, when the run ends without a step before
+   * its insert is written, is inserted already finished (worker/held-write.ts). A request's own `eager`
+   * overrides this.
    * The HTTP API never starts eagerly (a new execution answers `pending`, per the contract).
    * Default true.
    */
