@@ -289,3 +289,32 @@ test("a finished execution read once is served from memory afterwards; one still
     await h.close();
   }
 });
+
+test("an eager run that parks before any step: the row is inserted first, then the park is written", async () => {
+  const task = defineTask({
+    name: "nap-first",
+    async run(ctx) {
+      await ctx.sleep("nap", 1000);
+      return "rested";
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 2 } });
+  // The insert takes a few event-loop turns (as a network round trip would), so a park written without
+  // waiting for it would reach the store first and find no row.
+  const create = h.store.createExecution.bind(h.store);
+  h.store.createExecution = async (input) => {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    return create(input);
+  };
+  const writes = recordWrites(h.store);
+  try {
+    const { execution } = await h.engine.schedule({ task: "nap-first", data: {} });
+    await h.outcome(execution.id, "parked");
+    assert.deepEqual(writes, ["insert running", "checkpoint waiting +nap"]);
+    assert.equal((await h.store.getExecution(execution.id))?.status, "waiting");
+    h.clock.advance(1000);
+    assert.equal((await h.engine.waitForTerminal(execution.id, 1e9)).outputJson, '"rested"');
+  } finally {
+    await h.close();
+  }
+});

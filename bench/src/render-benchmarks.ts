@@ -94,9 +94,11 @@ const CAVEATS = `## Caveats
   its commits back to back; a commit sent after a pause costs more here (the idle virtual CPUs have to be
   woken): \`bench/src/probe-latency.ts\` measured the same single-row commit at 0.7-1.1 ms between W0
   samples and 1.29 ms after a 5 ms pause, against 0.31-0.36 ms back to back in the same hour. The VM's
-  idle driver is \`haltpoll\` with \`guest_halt_poll_ns=0\` (an idle vCPU halts at once); a one-off test
-  that held \`/dev/cpu_dma_latency\` at 0 (what tuned's latency-performance profile does; not used for any
-  figure here) measured a back-to-back commit 0.83 -> 0.35 ms and one after a 5 ms pause 1.08 -> 0.88 ms.
+  idle driver is \`haltpoll\` with \`guest_halt_poll_ns=0\` (an idle vCPU halts at once).
+  \`bench/src/probe-commit-pause.ts\` with \`PROBE_PM_QOS=1\` holds \`/dev/cpu_dma_latency\` at 0 (what tuned's
+  latency-performance profile does; not used for any figure here): in two hours of one day it measured a
+  back-to-back commit at 0.83 -> 0.35 ms and 0.43 -> 0.39 ms, and one after a 5 ms pause at 1.08 -> 0.88 ms
+  and 0.83 -> 0.81 ms, so most of the cost after a pause is not the guest's idle state.
 - **Different guarantees.** Zart and DBOS store inputs, each step's result and the output, and a caller can
   await the result; graphile-worker deletes finished jobs and pg-boss keeps them as \`completed\` without our
   output. The job queues' W1-chain is three independent jobs, not a workflow.

@@ -13,8 +13,9 @@ export interface ScheduleRequest {
   /**
    * Eager start: when this process runs the task and has a free slot, run it here at once (no claim round
    * trip, no notice hop); its insert carries the run's first write, so it is answered as `running`, or
-   * already `completed`/`failed` when it ended without a step (docs/engine.md). Otherwise it queues as usual. Default: the worker's `eagerStart` (on), which also waits its turn
-   * behind known queued work; `true` starts at once whenever a slot is free; `false` always queues.
+   * already `completed`/`failed` when it ended without a step (docs/engine.md). Otherwise it queues as
+   * usual. Default: the worker's `eagerStart` (on), which also waits its turn behind known queued work;
+   * `true` starts at once whenever a slot is free; `false` always queues.
    */
   eager?: boolean;
 }

@@ -19,8 +19,8 @@ const TIME_LIMIT = 36 ** 9;
  * asks for at least 64). Unique and not guessable from one another, like fully random ids, but ordered by
  * creation: the indexes keyed by execution id (its primary key; the steps' primary key starts with it)
  * then take new rows on their right-hand pages instead of anywhere, so a batch of writes dirties a few
- * pages instead of one per execution. Measured with a scratch drain of 20,000 W1 executions on SQLite
- * (concurrency 50, alternating runs): fully random ids 3,899 / 4,197 / 4,074 / 4,262 / 4,201 executions/s,
+ * pages instead of one per execution. Measured with `bench/src/probe-sqlite-drain.ts w1 50 20000` (SQLite,
+ * alternating runs): fully random ids 3,899 / 4,197 / 4,074 / 4,262 / 4,201 executions/s,
  * time-ordered 5,882 / 5,204 / 4,135 / 4,746 / 5,811 (CPU per execution 233-263 µs -> 182-235 µs).
  */
 export function newExecutionId(now: number): string {

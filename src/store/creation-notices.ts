@@ -1,6 +1,6 @@
 /** What both stores announce and store for a new execution; the SQL around it is each store's own. */
 import { encodeError } from "./row-mapping.js";
-import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "./store.js";
+import type { CreateResult, Finished, NewExecution, NewQueuedExecution, Notice } from "./store.js";
 
 /**
  * The notices of one created execution: new queued work wakes workers; an eager start is already held by
@@ -12,7 +12,7 @@ export function creationNotices(input: NewExecution): Notice[] {
 }
 
 /** The output and error columns of an execution born finished (NewExecution.finished). */
-export function finishedColumns(finished: NonNullable<NewExecution["finished"]>): { output: string | null; error: string | null } {
+export function finishedColumns(finished: Finished): { output: string | null; error: string | null } {
   return {
     output: finished.status === "completed" ? finished.outputJson : null,
     error: finished.status === "failed" ? encodeError(finished.error) : null,

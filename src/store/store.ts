@@ -40,11 +40,11 @@ export interface NewExecution {
    * `now`, ended at `at`, fencing token 1, lease released, and a terminal notice like a completion's.
    * An idempotent replay returns the existing row untouched, as always.
    */
-  finished?: FinishedPatch & { at: number };
+  finished?: Finished;
 }
 
-/** The final patches a run can end with. */
-export type FinishedPatch = Extract<ExecutionPatch, { status: "completed" | "failed" }>;
+/** A run's final patch (completed or failed) and when it ended. */
+export type Finished = Extract<ExecutionPatch, { status: "completed" | "failed" }> & { at: number };
 
 /** One execution of a batch insert: always queued (`pending`), never eagerly claimed. */
 export type NewQueuedExecution = Omit<NewExecution, "claimFor" | "finished">;
@@ -94,7 +94,7 @@ export interface DeliverRequest {
    * `finished` in the same transaction (a resumed run that ended before the delivery was written, see
    * docs/engine.md, "Eager resume"). `finished: true` in the outcome says it was applied.
    */
-  finishIfToken?: { leaseToken: number; finished: FinishedPatch & { at: number } };
+  finishIfToken?: { leaseToken: number; finished: Finished };
 }
 
 export type DeliverOutcome =

@@ -34,7 +34,7 @@ export class ExecutionRunner {
      * Called once the task's code is done and only the final write (completed, failed, parked, requeued)
      * remains: the worker may give the slot to the next execution while that write commits.
      */
-    private readonly onSettling: () => void = () => {},
+    private readonly onSettling: (runner: ExecutionRunner) => void = () => {},
   ) {
     this.ctx = new ExecutionContext(claimed.execution, claimed.steps, deps);
     this.done = this.run().catch((error: unknown) => {
@@ -163,7 +163,7 @@ export class ExecutionRunner {
       suspensions.map((s) => s.record),
       suspensions.flatMap((s) => s.attempts),
     );
-    this.onSettling();
+    this.onSettling(this);
     const ok = await this.commitFinal(checkpoint);
     if (ok && patch.waitingForEvent !== null) {
       // The row as the `waiting` write leaves it.
@@ -184,7 +184,7 @@ export class ExecutionRunner {
 
   private async finish(patch: ExecutionPatch): Promise<void> {
     const checkpoint = this.ctx.finalCheckpoint(patch);
-    this.onSettling();
+    this.onSettling(this);
     const ok = await this.commitFinal(checkpoint);
     if (ok && (patch.status === "completed" || patch.status === "failed")) {
       const now = checkpoint.now;

@@ -25,13 +25,11 @@ import type {
   CreateResult,
   DeliverOutcome,
   DeliverRequest,
-  FinishedPatch,
+  Finished,
   NewExecution,
   Store,
 } from "../store/store.js";
 import type { RunnerDeps } from "./execution-runner.js";
-
-export type Finished = FinishedPatch & { at: number };
 
 /** An execution this process parked on an event, as the park left it in the store. */
 export interface ParkedRun {
@@ -42,25 +40,32 @@ export interface ParkedRun {
 export class HeldWrite<R> {
   /** The store's answer to the first write; rejects when it failed. */
   readonly result: Promise<R>;
-  /** Settles once the first write is answered: whether it made the run ours (never sends it itself). */
+  /**
+   * Whether the answer made the run this worker's (false also when the write failed); settles with the
+   * answer, and waiting for it does not send the write.
+   */
   readonly owned: Promise<boolean>;
-  private settle!: { resolve: (result: R) => void; reject: (error: unknown) => void };
-  private settleOwned!: (owned: boolean) => void;
-  private stored: Promise<boolean> | null = null;
-  private isStored = false;
+  private answer!: { resolve: (result: R) => void; reject: (error: unknown) => void };
+  private sent = false;
+  private isOwned = false;
 
   constructor(
     /** Sends the first write, carrying the run's final state when it ended first. */
     private readonly send: (finished: Finished | undefined) => Promise<R>,
     /** Whether the answer makes the run this worker's (and, when `finished` was sent, ended it). */
-    private readonly owns: (result: R) => boolean,
+    owns: (result: R) => boolean,
   ) {
     this.result = new Promise((resolve, reject) => {
-      this.settle = { resolve, reject };
+      this.answer = { resolve, reject };
     });
-    this.owned = new Promise((resolve) => {
-      this.settleOwned = resolve;
-    });
+    // A failed write leaves the run nothing to write to: it stops, and the caller reports the error.
+    this.owned = this.result.then(
+      (result) => {
+        this.isOwned = owns(result);
+        return this.isOwned;
+      },
+      () => false,
+    );
     // Held for the rest of this turn at most: the caller waits for it, and a run that goes on awaiting
     // something outside ctx must not hold it longer.
     setImmediate(() => void this.submit());
@@ -72,30 +77,21 @@ export class HeldWrite<R> {
       ...deps,
       whenStored: () => this.submit(),
       commit: (checkpoint) => {
-        const finished = this.stored === null ? finishedBy(checkpoint) : null;
+        const finished = this.sent ? null : finishedBy(checkpoint);
         if (finished) return this.submit(finished);
-        if (this.isStored) return deps.commit(checkpoint);
-        return this.submit().then((ok) => (ok ? deps.commit(checkpoint) : false));
+        if (this.isOwned) return deps.commit(checkpoint);
+        return this.submit().then((owned) => (owned ? deps.commit(checkpoint) : false));
       },
     };
   }
 
-  /** Sends the first write (once); true when it made the run ours. */
+  /** Sends the first write (once); resolves true when it made the run ours. */
   private submit(finished?: Finished): Promise<boolean> {
-    if (this.stored === null) {
-      const sending = this.send(finished);
-      sending.then(this.settle.resolve, this.settle.reject);
-      // A failed write leaves the run nothing to write to: it stops, and the caller reports the error.
-      this.stored = sending.then(
-        (result) => {
-          this.isStored = this.owns(result);
-          return this.isStored;
-        },
-        () => false,
-      );
-      void this.stored.then(this.settleOwned);
+    if (!this.sent) {
+      this.sent = true;
+      this.send(finished).then(this.answer.resolve, this.answer.reject);
     }
-    return this.stored;
+    return this.owned;
   }
 }
 

@@ -209,14 +209,16 @@ export class Worker implements FlushClaimer {
   }
 
   /**
-   * The parked state of `id` if this process parked it on event `eventName` and nothing here ran it since
-   * (taken: at most one resume uses it). Whether it is still current, the delivery's claim tells.
+   * The parked state of `id` if this process parked it on event `eventName`, nothing here ran it since, and
+   * the wait has no schema (a payload to check first goes the usual way). Taken: at most one resume uses
+   * it. Whether it is still current, the delivery's claim tells.
    */
   takeParked(id: string, eventName: string): ParkedRun | null {
     const parked = this.parked.get(id);
     if (!parked) return null;
     this.parked.delete(id);
-    return parked.steps.some((s) => s.name === eventName && s.kind === "event" && s.state === "waiting") ? parked : null;
+    const wait = parked.steps.find((s) => s.name === eventName && s.kind === "event" && s.state === "waiting");
+    return wait?.schemaJson === null ? parked : null;
   }
 
   /** Remembers a run parked on an event (bounded in count, the oldest going first, and in size). */
@@ -313,12 +315,7 @@ export class Worker implements FlushClaimer {
     const id = item.execution.id;
     const launchedAt = this.deps.clock.now();
     this.parked.delete(id);
-    // A run can settle inside its constructor (already past its deadline): not in the maps yet, its end cleans up.
-    let launched: ExecutionRunner | null = null;
-    const runner = new ExecutionRunner(item, task, runnerDeps, () => {
-      if (launched) this.settle(launched, launchedAt);
-    });
-    launched = runner;
+    const runner = new ExecutionRunner(item, task, runnerDeps, (settling) => this.settle(settling, launchedAt));
     this.deps.onLaunch?.(task.name);
     this.running.set(id, runner);
     void runner.done.then(() => {
@@ -337,6 +334,8 @@ export class Worker implements FlushClaimer {
    */
   private settle(runner: ExecutionRunner, launchedAt: number): void {
     const id = runner.ctx.executionId;
+    // Not (or no longer) the tracked run of `id`: one settling inside its constructor (already past its
+    // deadline) is not in the map yet, and one replaced by a stale eager resume's successor is not any more.
     if (this.running.get(id) !== runner) return;
     this.running.delete(id);
     this.settling.set(id, runner);

@@ -47,6 +47,7 @@ const CONFLICT = `ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NUL
 function insertQuery(ctx: SqlContext, input: NewExecution): pg.QueryConfig {
   const { id, task, dataJson, idempotencyKey, now, claimFor, finished } = input;
   if (finished) {
+    const { output, error } = finishedColumns(finished);
     return prepared(
       ctx,
       "insert_finished",
@@ -54,18 +55,7 @@ function insertQuery(ctx: SqlContext, input: NewExecution): pg.QueryConfig {
                                             started_at, completed_at, attempt, lease_token, output, error, steps_completed)
            VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $6, $7, 1, 1, $8, $9, $10)
            ${CONFLICT}`,
-      [
-        id,
-        task,
-        finished.status,
-        dataJson,
-        idempotencyKey,
-        now,
-        finished.at,
-        finishedColumns(finished).output,
-        finishedColumns(finished).error,
-        finished.stepsCompleted,
-      ],
+      [id, task, finished.status, dataJson, idempotencyKey, now, finished.at, output, error, finished.stepsCompleted],
     );
   }
   if (claimFor) {
@@ -203,9 +193,12 @@ export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Pr
     if (row.outcome === "delivered") {
       if (row.claimed === null) return { result: { outcome: "delivered", task }, notices: [{ kind: "runnable", task, at: now }] };
       const claimed = { execution: toExecution(row.claimed), steps: (row.claimed_steps ?? []).map(toStep) };
-      if (row.finished !== true) return { result: { outcome: "delivered", task, claimed }, notices: [] };
-      const status = request.finishIfToken?.finished.status ?? "completed";
-      return { result: { outcome: "delivered", task, claimed, finished: true }, notices: [{ kind: "terminal", executionId, status }] };
+      const ended = row.finished === true ? request.finishIfToken?.finished : undefined;
+      if (!ended) return { result: { outcome: "delivered", task, claimed }, notices: [] };
+      return {
+        result: { outcome: "delivered", task, claimed, finished: true },
+        notices: [{ kind: "terminal", executionId, status: ended.status }],
+      };
     }
     checked = row.wait_schema as string;
     const message = validate?.(checked, payloadJson) ?? null;

@@ -1,0 +1,64 @@
+/**
+ * Profiling probe behind the execution-id measurement (src/engine/execution-id.ts; not part of the benchmark
+ * tables): fills N executions into a fresh SQLite file with `scheduleMany`, then times one in-process
+ * worker draining them, and prints executions/s and Node CPU per execution.
+ *
+ *   npx tsx src/probe-sqlite-drain.ts [w0|w1] [concurrency] [N]
+ *   PROBE_CPUPROF=file    a V8 CPU profile of the drain alone
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../../src/engine/engine.js";
+import { openStore } from "../../src/store/open-store.js";
+import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
+
+const [workload = "w1", c = "50", n = "20000"] = process.argv.slice(2) as ["w0" | "w1", string, string];
+const total = Number(n);
+const dir = mkdtempSync(join(tmpdir(), "zart-probe-drain-"));
+const path = join(dir, "zart.db");
+
+const filler = await openStore(path);
+await filler.migrate();
+const enqueuer = await Engine.start({ store: filler, tasks: benchTasks, worker: false, migrate: false });
+for (let i = 0; i < total; i += 5000) {
+  const size = Math.min(5000, total - i);
+  await enqueuer.scheduleMany(Array.from({ length: size }, (_, k) => ({ task: TASK_FOR[workload], data: { i: i + k } })));
+}
+await enqueuer.stop();
+await filler.close();
+
+const store = await openStore(path);
+let seen = 0;
+let allReturned: () => void = () => {};
+const returned = new Promise<void>((resolve) => {
+  allReturned = resolve;
+});
+observer.onOutput = () => {
+  if (++seen === total) allReturned();
+};
+const session = new Session();
+if (process.env.PROBE_CPUPROF) {
+  session.connect();
+  await session.post("Profiler.enable");
+  await session.post("Profiler.start");
+}
+const started = performance.now();
+const cpuStart = process.cpuUsage();
+const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency: Number(c) }, migrate: false });
+await returned;
+// The last completions commit a little after the code returned: wait for every row to be completed.
+while ((await store.countByStatus()).completed < total) await new Promise((resolve) => setImmediate(resolve));
+const ms = performance.now() - started;
+const cpu = process.cpuUsage(cpuStart);
+if (process.env.PROBE_CPUPROF) {
+  const { profile } = await session.post("Profiler.stop");
+  writeFileSync(process.env.PROBE_CPUPROF, JSON.stringify(profile));
+}
+console.log(
+  `${workload} C=${c} N=${total}: ${Math.round(total / (ms / 1000))} executions/s, node cpu ${((cpu.user + cpu.system) / total).toFixed(1)} µs per execution`,
+);
+await engine.stop();
+await store.close();
+rmSync(dir, { recursive: true, force: true });
