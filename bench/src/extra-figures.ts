@@ -19,7 +19,7 @@ import {
 import type { Cell, Context, Figure } from "./runner.js";
 import type { ScaleMeasurement, SleepersResult } from "./scale.js";
 import { loadSystem } from "./systems/index.js";
-import type { BenchSystem, Mode } from "./systems/types.js";
+import { type BenchSystem, LATENCY_WARMUP, type Mode } from "./systems/types.js";
 import { packageVersion } from "./util.js";
 
 const MINUTE = 60_000;
@@ -98,9 +98,10 @@ function httpLatencyCell(ctx: Context, system: BenchSystem, label: string, sampl
     async run(run) {
       const store = await ctx.targets.fresh(system);
       await withServer(startZartServer(store, true, 10), async (s) => {
+        const warmup = LATENCY_WARMUP[ctx.mode];
         for (const workload of ["w0", "w1"] as const) {
-          const result = await httpLatency(s.url, workload, samples, 5);
-          const record = httpLatencyRecord(system.id, label, system.storage, workload, run, result, samples + 5);
+          const result = await httpLatency(s.url, workload, samples, warmup);
+          const record = httpLatencyRecord(system.id, label, system.storage, workload, run, result, samples + warmup);
           ctx.results.latency.push(record);
           ctx.log(`latency over http ${system.id} ${workload}: p50 ${record.p50.toFixed(2)} ms, check ${record.check.detail}`);
           if (!record.check.ok) throw new Error(`output check failed: ${record.check.detail}`);

@@ -18,7 +18,7 @@ import { printReport } from "./report.js";
 import { emptyResults, type Machine, type Results } from "./results.js";
 import { type Cell, type Context, enqueueCell, FIGURES, type Figure, latencyCell, roundRobin, throughputCell, wakeCell } from "./runner.js";
 import { ALL_IDS, loadSystem } from "./systems/index.js";
-import type { BenchSystem, Mode } from "./systems/types.js";
+import { type BenchSystem, type Mode, WAKE_WARMUP } from "./systems/types.js";
 import { Targets } from "./targets.js";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -112,7 +112,7 @@ function engineCells(ctx: Context, options: Options, system: BenchSystem, label:
   if (figures.has("latency")) for (const c of system.latencyConfigs(mode)) cells.push(latencyCell(ctx, system, label, c));
   if (figures.has("latency") && system.id === "zart-pg") cells.push(commitYardstickCell(ctx, system));
   if (figures.has("wake") && system.eventWake) {
-    cells.push(wakeCell(ctx, system, label, { tiny: 5, quick: 40, full: 100 }[mode], 3));
+    cells.push(wakeCell(ctx, system, label, { tiny: 5, quick: 40, full: 100 }[mode], WAKE_WARMUP[mode]));
   }
   return cells;
 }

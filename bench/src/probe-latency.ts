@@ -100,6 +100,7 @@ for (let i = 0; i < samples + 20; i++) {
     if (process.env.PROBE_CPUPROF) {
       session.connect();
       await session.post("Profiler.enable");
+      await session.post("Profiler.setSamplingInterval", { interval: 50 }); // µs: sub-millisecond phases
       await session.post("Profiler.start");
     }
     cpuStart = process.cpuUsage();
@@ -129,6 +130,11 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 console.log(
   `${workload}: p50 ${median(totals).toFixed(2)} ms over ${samples}; one single-row commit from this process between samples: p50 ${median(commits).toFixed(2)} ms`,
 );
+// How the latency settles as the code warms up (JIT tiers, plan caches): p50 per block of samples.
+const block = Math.max(1, Math.ceil(samples / 10));
+const blocks: string[] = [];
+for (let k = 0; k < totals.length; k += block) blocks.push(median(totals.slice(k, k + block)).toFixed(2));
+console.log(`p50 per block of ${block} samples: ${blocks.join(" ")}`);
 // The most common call sequence, with median start and end per position.
 const shapes = new Map<string, number>();
 for (const t of traces) {

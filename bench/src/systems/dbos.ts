@@ -9,6 +9,7 @@ import pg from "pg";
 import { deferred, packageVersion, peakRss, pooled, postgresUrl, sleep, waitUntil, withClient } from "../util.js";
 import { type Input, OutputTally, stepA, stepB, stepC, type TallySummary, w0 } from "../workloads.js";
 import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+import { LATENCY_WARMUP } from "./types.js";
 
 const APP = "zbench";
 const QUEUE = "bench";
@@ -265,9 +266,9 @@ export const dbosSystem: BenchSystem = {
   latencyConfigs(mode: Mode): LatencyConfig[] {
     const samples = { tiny: 10, quick: 60, full: 200 }[mode];
     return [
-      { workload: "w0", variant: "direct", samples, warmup: 5 },
-      { workload: "w1", variant: "direct", samples, warmup: 5 },
-      { workload: "w1", variant: "poll10", samples, warmup: 5 },
+      { workload: "w0", variant: "direct", samples, warmup: LATENCY_WARMUP[mode] },
+      { workload: "w1", variant: "direct", samples, warmup: LATENCY_WARMUP[mode] },
+      { workload: "w1", variant: "poll10", samples, warmup: LATENCY_WARMUP[mode] },
     ];
   },
   enqueueModes: () => ["sequential", "concurrent50", "batch"],

@@ -7,6 +7,7 @@ import type { Job, Runner, RunnerOptions, TaskList } from "graphile-worker";
 import { deferred, packageVersion, peakRss, pooled, postgresUrl, waitUntil, withClient } from "../util.js";
 import { OutputTally, stepA, stepB, stepC, w0 } from "../workloads.js";
 import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+import { LATENCY_WARMUP } from "./types.js";
 
 type Payload = { i: number; a?: number; b?: number };
 
@@ -178,8 +179,8 @@ export const graphileSystem: BenchSystem = {
   latencyConfigs(mode: Mode): LatencyConfig[] {
     const samples = { tiny: 10, quick: 60, full: 200 }[mode];
     return [
-      { workload: "w0", variant: "latency", samples, warmup: 5 },
-      { workload: "w1", variant: "latency", samples, warmup: 5 },
+      { workload: "w0", variant: "latency", samples, warmup: LATENCY_WARMUP[mode] },
+      { workload: "w1", variant: "latency", samples, warmup: LATENCY_WARMUP[mode] },
     ];
   },
   enqueueModes: () => ["sequential", "concurrent50", "batch"],

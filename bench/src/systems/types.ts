@@ -13,6 +13,19 @@ export const ALL_ENQUEUE_MODES: readonly EnqueueMode[] = ["sequential", "concurr
 
 export type Mode = "tiny" | "quick" | "full";
 
+/**
+ * Samples run and dropped before a latency figure's measured ones, the same for every system whose samples
+ * are quick (pg-boss's wait on its poll interval and take one). Each figure runs in a fresh process whose
+ * code starts cold, while a worker in service runs warm: `bench/src/probe-latency.ts w1 3000` (Zart W1 on
+ * PostgreSQL, one at a time, p50 per block of 300 samples after 20) measured 2.95, 2.41, then 1.49-2.16 ms
+ * for the eight blocks after, so the first ~600 samples of a process are the warm-up (JIT tiers,
+ * prepared-statement plans), not the steady state. Before this, 5 samples were dropped.
+ */
+export const LATENCY_WARMUP: Record<Mode, number> = { tiny: 2, quick: 600, full: 600 };
+
+/** The same for the event-wake figure, whose samples each idle 20 ms first: fewer, for the run's length. */
+export const WAKE_WARMUP: Record<Mode, number> = { tiny: 2, quick: 50, full: 200 };
+
 /** One throughput configuration: a workload at a concurrency under named settings. */
 export interface ThroughputConfig {
   workload: "w0" | "w1";

@@ -14,6 +14,7 @@ import { deferred, peakRss, pooled, sleep, waitUntil } from "../util.js";
 import { OutputTally, type TallySummary } from "../workloads.js";
 import { benchTasks, observer, TASK_FOR } from "../zart-tasks.js";
 import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+import { LATENCY_WARMUP } from "./types.js";
 
 const REPO = new URL("../../../", import.meta.url);
 /** The "prefetch" variant's local buffer: graphile's tuned local queue holds max(C+1, 100), so 100 here. */
@@ -215,11 +216,12 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
     },
     latencyConfigs(mode: Mode): LatencyConfig[] {
       const samples = { tiny: 10, quick: 100, full: 300 }[mode];
+      const warmup = LATENCY_WARMUP[mode];
       return [
-        { workload: "w0", variant: "in-process", samples, warmup: 5 },
-        { workload: "w1", variant: "in-process", samples, warmup: 5 },
-        { workload: "w0", variant: "queued", samples, warmup: 5 },
-        { workload: "w1", variant: "queued", samples, warmup: 5 },
+        { workload: "w0", variant: "in-process", samples, warmup },
+        { workload: "w1", variant: "in-process", samples, warmup },
+        { workload: "w0", variant: "queued", samples, warmup },
+        { workload: "w1", variant: "queued", samples, warmup },
       ];
     },
     enqueueModes: () => ["sequential", "concurrent50", "batch"],
