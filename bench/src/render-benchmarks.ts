@@ -102,6 +102,12 @@ const CAVEATS = `## Caveats
   latency-performance profile does; not used for any figure here): in two hours of one day it measured a
   back-to-back commit at 0.83 -> 0.35 ms and 0.43 -> 0.39 ms, and one after a 5 ms pause at 1.08 -> 0.88 ms
   and 0.83 -> 0.81 ms, so most of the cost after a pause is not the guest's idle state.
+- **Latency warm-up.** The latency rows drop 600 warm-up samples per figure (event wake: 200); before
+  2026-11-30 they dropped 5. The full run of 5399b45 that morning (the same engine code, 30 minutes before
+  6788aa5's run on the same machine; \`bench/results/2026-11-30T05-31-59-978Z-full.json\`) measured with 5,
+  p50 in ms (with 600 in brackets, 6788aa5's run): Zart W0 1.40 (1.22), W1 3.52 (2.44), event wake 2.45
+  (2.08); DBOS W0 3.13 (2.59), W1 7.68 (7.36), event 5.62 (5.16); graphile-worker W0 2.78 (2.30), W1 7.16
+  (6.87). Zart's W1 moves most, and it is the threshold the cold figures missed.
 - **Different guarantees.** Zart and DBOS store inputs, each step's result and the output, and a caller can
   await the result; graphile-worker deletes finished jobs and pg-boss keeps them as \`completed\` without our
   output. The job queues' W1-chain is three independent jobs, not a workflow.
