@@ -9,6 +9,7 @@
  *   PROBE_PAUSE=ms        idle this long before the single-row commit measured between samples
  *   PROBE_IDLE_MS=ms      W3: idle before the delivery (default 20, as in the benchmark)
  *   PROBE_CPUPROF=file    a V8 CPU profile of the measured samples
+ *   PROBE_WARMUP=n        samples run and dropped first (default 20)
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -22,6 +23,7 @@ import { benchTasks, TASK_FOR } from "./zart-tasks.js";
 
 const [workload = "w1", n = "200"] = process.argv.slice(2) as ["w0" | "w1" | "w3", string];
 const samples = Number(n);
+const WARMUP = Number(process.env.PROBE_WARMUP ?? 20);
 const DB = "zbench_probe_lat";
 
 const admin = new pg.Client(adminUrl());
@@ -68,11 +70,11 @@ const yardstick = new pg.Client(url);
 await yardstick.connect();
 await yardstick.query("CREATE TABLE probe_yardstick (id bigserial PRIMARY KEY, v integer NOT NULL)");
 const commits: number[] = [];
-for (let i = 0; i < samples + 20; i++) {
+for (let i = 0; i < samples + WARMUP; i++) {
   if (process.env.PROBE_PAUSE) await sleep(Number(process.env.PROBE_PAUSE));
   const before = performance.now();
   await yardstick.query({ name: "y", text: "INSERT INTO probe_yardstick (v) VALUES ($1)", values: [i] });
-  if (i >= 20) commits.push(performance.now() - before);
+  if (i >= WARMUP) commits.push(performance.now() - before);
   let id: string;
   if (workload === "w3") {
     const { execution } = await engine.schedule({ task: TASK_FOR.w3, data: { i } });
@@ -96,7 +98,7 @@ for (let i = 0; i < samples + 20; i++) {
   const done = await engine.waitForTerminal(id, 30_000);
   const total = performance.now() - origin;
   if (done.status !== "completed") throw new Error(`ended ${done.status}`);
-  if (i === 19) {
+  if (i === WARMUP - 1) {
     if (process.env.PROBE_CPUPROF) {
       session.connect();
       await session.post("Profiler.enable");
@@ -106,7 +108,7 @@ for (let i = 0; i < samples + 20; i++) {
     cpuStart = process.cpuUsage();
     wallStart = performance.now();
   }
-  if (i >= 20) {
+  if (i >= WARMUP) {
     totals.push(total);
     traces.push(trace);
   }
