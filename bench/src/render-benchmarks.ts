@@ -70,11 +70,12 @@ const METHOD = `## Method
   polls, ÷ N. It does not depend on the machine's speed.
 - **Enqueue rate**: one client process; sequential awaits, 50 in flight, and each system's batch API.
 - **Latency**: one execution at a time, caller and an idle worker (concurrency 10) in one process. Each
-  figure runs in a fresh process, so the first samples run cold code: every system whose samples are quick
-  runs 600 warm-up samples first (event wake: 200, 50 in quick mode) and drops them, as a worker
-  in service runs warm (\`bench/src/systems/types.ts\` \`LATENCY_WARMUP\` has the measurement); pg-boss, whose
-  samples each wait on its poll, drops one. Zart's headline is in-process (\`engine.schedule\` → \`engine.waitForTerminal\`), the same
-  shape as DBOS's in-process \`startWorkflow\` → \`getResult\`; Zart over HTTP is shown separately.
+  figure runs in a fresh process, so its first samples run cold: every system whose samples are quick runs
+  600 warm-up samples first (event wake: 200, 50 in quick mode) and drops them, as a worker in service runs
+  warm (\`LATENCY_WARMUP\` in \`bench/src/systems/types.ts\` has the measurement); pg-boss, whose samples
+  each wait on its poll, drops one. Zart's headline is in-process (\`engine.schedule\` →
+  \`engine.waitForTerminal\`), the same shape as DBOS's in-process \`startWorkflow\` → \`getResult\`; Zart
+  over HTTP is shown separately.
 - **HTTP**: autocannon (50 connections, fixed duration) from the bench process against zart-server on
   127.0.0.1, beside fastify's hello world measured the same way. GET status is measured after the worker
   has drained what the POST load created; it asks for one finished execution, which zart-server serves
