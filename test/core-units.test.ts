@@ -4,7 +4,7 @@ import { Type } from "typebox";
 import { ManualClock } from "../src/core/clock.js";
 import { toMs } from "../src/core/duration.js";
 import { NonRetryableError } from "../src/core/errors.js";
-import { encodeJson } from "../src/core/json.js";
+import { decodeValue, encodeJson, encodeValue } from "../src/core/json.js";
 import { backoffDelay, resolveRetryPolicy, shouldRetry } from "../src/core/retry-policy.js";
 import { checkJsonSchema, compileSchema, type StandardSchemaLike } from "../src/core/schema.js";
 import { defineTask } from "../src/core/task.js";
@@ -71,11 +71,19 @@ describe("retry policy", () => {
 describe("JSON values", () => {
   test("plain JSON passes; everything JSON would mangle is refused with its path", () => {
     assert.equal(encodeJson({ a: [1, "x", null, true, { b: 2 }] }, "v", 1000), '{"a":[1,"x",null,true,{"b":2}]}');
-    assert.equal(encodeJson(undefined, "v", 1000), "null", "a step returning nothing records null");
+    // undefined as JSON treats it; a recorded undefined itself replays as undefined (encodeValue's null text).
+    assert.equal(encodeJson({ a: undefined, b: [undefined] }, "v", 1000), '{"b":[null]}');
+    assert.deepEqual(
+      encodeValue({ a: undefined, b: 1 }, "v", 1000),
+      { json: '{"b":1}', value: { b: 1 } },
+      "the first run sees what a replay will",
+    );
+    assert.deepEqual(encodeValue(undefined, "v", 1000), { json: null, value: undefined });
+    assert.equal(decodeValue(null), undefined);
+    assert.deepEqual(decodeValue('{"b":1}'), { b: 1 });
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     const cases: Array<[unknown, RegExp]> = [
-      [{ a: undefined }, /\$\.a is undefined/],
       [{ f() {} }, /\$\.f is a function/],
       [[1, 2n], /\$\[1\] is a BigInt/],
       [{ n: Number.POSITIVE_INFINITY }, /\$\.n is Infinity/],

@@ -58,7 +58,7 @@ test("SIGKILL mid-step, many times: recorded steps never re-run and nothing ackn
   const store = await openStore(database);
   // API-only engine in the test process: it schedules (acknowledges) work while workers crash.
   const api = await Engine.start({ store, worker: false, tasks: [] });
-  await store.registerTasks("test", [{ name: "crashy", inputSchemaJson: null }], Date.now());
+  await store.registerTasks("test", [{ name: "crashy", inputSchemaJson: null, options: {} }], Date.now());
   const ids: string[] = [];
   const schedule = async (count: number) => {
     for (let i = 0; i < count; i++) ids.push((await api.schedule({ task: "crashy", data: { n: ids.length } })).execution.id);

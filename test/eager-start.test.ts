@@ -20,14 +20,14 @@ test("eager start runs the execution here without a claim; the remembered result
   // Claims happen on their own or folded into a checkpoint flush: count the rows either way takes.
   const claim = h.store.claim.bind(h.store);
   h.store.claim = async (request) => {
-    const claimed = await claim(request);
-    claims += claimed.length;
-    return claimed;
+    const result = await claim(request);
+    claims += result.claimed.length;
+    return result;
   };
   const applyAndClaim = h.store.applyAndClaim.bind(h.store);
   h.store.applyAndClaim = async (batch, request) => {
     const result = await applyAndClaim(batch, request);
-    claims += result.claimed.length;
+    claims += result.claim.claimed.length;
     return result;
   };
   try {

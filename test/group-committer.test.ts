@@ -40,13 +40,16 @@ test("a write committed before a lost reply counts as applied on retry; a stale 
     for (const id of ["exec-aaaaaaaa01", "exec-aaaaaaaa02"]) {
       await store.createExecution({ id, task: "t", dataJson: "{}", idempotencyKey: null, now });
     }
-    const claimed = await store.claim({ workerId: "w", tasks: ["t"], limit: 2, now, leaseMs: 30_000 });
+    const { claimed } = await store.claim({ workerId: "w", tasks: ["t"], limit: 2, now, leaseMs: 30_000 });
     const [first, second] = claimed.map((c) => ({ executionId: c.execution.id, leaseToken: c.execution.leaseToken }));
     const committer = new GroupCommitter(losesFirstReply(store), clock, silentLogger, { maxBatch: 10, maxInFlight: 1, retryForMs: 60_000 });
     const complete = (fence: NonNullable<typeof first>, leaseToken = fence.leaseToken): Checkpoint => ({
       fence: { ...fence, leaseToken },
+      owner: { task: "t", parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null },
       now,
-      execution: { status: "completed", outputJson: '"done"', stepsCompleted: 0 },
+      patch: { transition: "complete", outputJson: '"done"' },
+      stepsCompleted: 0,
+      crashes: 0,
     });
     const results = Promise.all([committer.submit(complete(first!)), committer.submit(complete(second!, 99))]);
     await clock.whenSleeping(1); // the committer waits out its retry backoff on the clock

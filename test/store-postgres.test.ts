@@ -6,14 +6,14 @@
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import pg from "pg";
-import { createExecution, createExecutions } from "../src/store/postgres/commands.js";
 import { describeUrl, typeParsers } from "../src/store/postgres/connection.js";
-import { migrations } from "../src/store/postgres/migrations.js";
+import { createExecutions, insertExecution } from "../src/store/postgres/create.js";
+import { migrations } from "../src/store/postgres/migration-runner.js";
 import { PostgresStore } from "../src/store/postgres/postgres-store.js";
-import type { Notice, Store } from "../src/store/store.js";
+import type { Checkpoint, NewExecution, Notice, Store } from "../src/store/store.js";
 import { adminQuery, markPostgresRan, openTestStore, TestSchema, testDatabaseUrl } from "./support/postgres.js";
 import { runStoreBehaviourSuite } from "./support/store-behaviour.js";
-import { checkpoint, createRunning, LEASE_MS, NoticeRecorder, newId, T0 } from "./support/store-fixtures.js";
+import { checkpoint, claimRows, createRunning, LEASE_MS, NoticeRecorder, newId, T0 } from "./support/store-fixtures.js";
 
 const suiteSchema = new TestSchema("t_suite");
 async function openSuiteStore(): Promise<Store> {
@@ -29,14 +29,26 @@ runStoreBehaviourSuite("postgres", {
 });
 after(() => suiteSchema.drop());
 
-// The same suite with every checkpoint batch that fits, even of one, through the one-statement path (normally from 2 up).
+/**
+ * The same suite with every checkpoint through the batch statement (a lone checkpoint normally takes the
+ * single-row statement): each write goes with a folded claim for a task no row has.
+ */
+function throughBatchStatement(store: Store): Store {
+  const none = { workerId: "none", tasks: ["no-such-task"], limit: 1, leaseMs: 1 };
+  return Object.assign(Object.create(store) as Store, {
+    async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {
+      const now = batch[0]?.now ?? 0;
+      return (await store.applyAndClaim(batch, { ...none, now })).results;
+    },
+  });
+}
 const setSchema = new TestSchema("t_set");
 async function openSetStore(): Promise<Store> {
-  const store = await openTestStore(setSchema.name, { oneStatementFrom: 1 });
+  const store = throughBatchStatement(await openTestStore(setSchema.name));
   markPostgresRan(`store-postgres ${setSchema.name}`);
   return store;
 }
-runStoreBehaviourSuite("postgres, set-based batches", {
+runStoreBehaviourSuite("postgres, batch statement", {
   open: openSetStore,
   openPeer: openSetStore,
   reset: () => setSchema.truncate(),
@@ -85,7 +97,7 @@ describe("postgres only", () => {
       claimers.map(async (store, n) => {
         const ids: string[] = [];
         for (;;) {
-          const batch = await store.claim({ workerId: `w${n}`, tasks: [task], limit: 7, now: T0 + 1000, leaseMs: LEASE_MS });
+          const batch = await claimRows(store, { workerId: `w${n}`, tasks: [task], limit: 7, now: T0 + 1000, leaseMs: LEASE_MS });
           if (batch.length === 0) return ids;
           for (const c of batch) {
             assert.equal(c.execution.leaseOwner, `w${n}`);
@@ -131,7 +143,7 @@ describe("postgres only", () => {
       const created = await a.createExecution({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: T0 + 5 });
       await onB.waitFor(same({ kind: "runnable", task, at: T0 + 5 }), "runnable from A");
       const running = await createRunning(a, { task: `${task}-2` });
-      await a.applyCheckpoints([checkpoint(running.fence, { status: "completed", outputJson: '"done"', stepsCompleted: 0 })]);
+      await a.applyCheckpoints([checkpoint(running.fence, { transition: "complete", outputJson: '"done"', stepsCompleted: 0 })]);
       await onB.waitFor(same({ kind: "terminal", executionId: running.execution.id, status: "completed" }), "terminal from A");
       await a.cancelExecution(created.execution.id, T0 + 6);
       await onB.waitFor(same({ kind: "terminal", executionId: created.execution.id, status: "cancelled" }), "cancel from A");
@@ -182,7 +194,7 @@ describe("postgres only", () => {
     const { fence } = await createRunning(store, { task });
     await createRunning(store, { task: `${task}-b` });
     await store.createExecution({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: T0 });
-    await store.applyCheckpoints([checkpoint(fence, { status: "failed", error: { message: "x", step: null }, stepsCompleted: 0 })]);
+    await store.applyCheckpoints([checkpoint(fence, { transition: "fail", error: { message: "x", step: null }, stepsCompleted: 0 })]);
     const before = await store.countByStatus();
     const listed = await store.listExecutions({ task, limit: 10, offset: 0, order: "asc" });
     assert.equal(listed.total, 2);
@@ -204,14 +216,19 @@ describe("postgres only", () => {
     try {
       const ctx = { pool, s: `"${schema.name}"` };
       const plain = { id: newId(), task: "retry", dataJson: "{}", idempotencyKey: null, now: T0 };
+      const create = async (input: NewExecution, isRetry = false) => {
+        const notices: Notice[] = [];
+        const result = await insertExecution(ctx, pool, input, notices, isRetry);
+        return { result, notices };
+      };
       await store.createExecution(plain);
-      await assert.rejects(createExecution(ctx, plain), /duplicate key/, "outside a retry an id clash is a bug to surface");
-      const again = await createExecution(ctx, plain, true);
+      await assert.rejects(create(plain), /duplicate key/, "outside a retry an id clash is a bug to surface");
+      const again = await create(plain, true);
       assert.deepEqual([again.result.created, again.result.execution.id, again.notices.length], [true, plain.id, 1]);
       const keyed = { ...plain, id: newId(), idempotencyKey: `k-${newId()}` };
       await store.createExecution(keyed);
-      assert.equal((await createExecution(ctx, keyed, true)).result.created, true, "our own row holds the key");
-      const other = await createExecution(ctx, { ...keyed, id: newId() }, true);
+      assert.equal((await create(keyed, true)).result.created, true, "our own row holds the key");
+      const other = await create({ ...keyed, id: newId() }, true);
       assert.deepEqual([other.result.created, other.result.execution.id], [false, keyed.id]);
     } finally {
       await pool.end();
@@ -250,9 +267,9 @@ describe("postgres only", () => {
     const store = await open();
     const { execution, fence } = await createRunning(store, { task: `order-${newId()}` });
     const results = await store.applyCheckpoints([
-      checkpoint(fence, { status: "running", currentStep: "a", stepsCompleted: 1 }),
-      checkpoint(fence, { status: "completed", outputJson: '{"z": "é"}', stepsCompleted: 2 }),
-      checkpoint(fence, { status: "running", currentStep: "late", stepsCompleted: 3 }),
+      checkpoint(fence, { transition: "progress", currentStep: "a", stepsCompleted: 1 }),
+      checkpoint(fence, { transition: "complete", outputJson: '{"z": "é"}', stepsCompleted: 2 }),
+      checkpoint(fence, { transition: "progress", currentStep: "late", stepsCompleted: 3 }),
     ]);
     assert.deepEqual(results, [true, true, false], "a write after completion in the same batch is fenced out");
     const row = await store.getExecution(execution.id);

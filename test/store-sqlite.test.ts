@@ -14,9 +14,9 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { openStore } from "../src/store/open-store.js";
-import { NEXT_WAKE, SELECT_DUE } from "../src/store/sqlite/claim.js";
-import { listSql, SELECT_STATUSES } from "../src/store/sqlite/execution-queries.js";
-import { migrations } from "../src/store/sqlite/migrations.js";
+import { DUE_TIERS, NEXT_WAKE_PLAIN, NEXT_WAKE_PRIORITY } from "../src/store/sqlite/claim.js";
+import { migrations } from "../src/store/sqlite/migration-runner.js";
+import { listSql, SELECT_STATUSES } from "../src/store/sqlite/queries.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { runStoreBehaviourSuite } from "./support/store-behaviour.js";
 import { create, T0 } from "./support/store-fixtures.js";
@@ -229,8 +229,16 @@ describe("sqlite store: file-specific behaviour", () => {
     const plan = (sql: string, ...params: unknown[]) =>
       (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(" | ");
     try {
-      assert.match(plan(SELECT_DUE, T0, '["a"]', 10), /SEARCH executions USING (COVERING )?INDEX executions_runnable/);
-      assert.match(plan(NEXT_WAKE, '["a"]'), /SEARCH executions USING (COVERING )?INDEX executions_runnable/);
+      const [positive, plain, negative] = DUE_TIERS as [string, string, string];
+      const due = { now: T0, tasks: '["a"]', lim: 10 };
+      assert.match(plan(plain, due), /SEARCH executions USING (COVERING )?INDEX executions_due /);
+      assert.match(plan(positive, due), /SEARCH executions USING (COVERING )?INDEX executions_due_priority/);
+      assert.match(plan(negative, due), /SEARCH executions USING (COVERING )?INDEX executions_due_priority/);
+      assert.match(plan(NEXT_WAKE_PLAIN, { tasks: '["a"]' }), /SEARCH executions USING (COVERING )?INDEX executions_due /);
+      assert.match(
+        plan(NEXT_WAKE_PRIORITY, { tasks: '["a"]' }),
+        /(SEARCH|SCAN) executions USING (COVERING )?INDEX executions_due_priority/,
+      );
       assert.match(plan(SELECT_STATUSES, '["a"]'), /SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)/);
       const shapes = [
         [{}, /SCAN executions USING INDEX executions_created/],

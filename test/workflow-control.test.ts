@@ -173,7 +173,7 @@ describe("cancellation", () => {
       const { execution } = await h.engine.schedule({ task: "never", data: {} });
       assert.equal((await h.engine.cancel(execution.id)).status, "cancelled");
       await h.restart({ worker: {} });
-      const claimed = await h.store.claim({ workerId: "probe", tasks: ["never"], limit: 10, now: h.clock.now(), leaseMs: 1000 });
+      const { claimed } = await h.store.claim({ workerId: "probe", tasks: ["never"], limit: 10, now: h.clock.now(), leaseMs: 1000 });
       assert.equal(claimed.length, 0);
       assert.equal(ran, false);
     } finally {

@@ -21,3 +21,11 @@ export function toMs(duration: Duration): number {
   if (consumed !== text.length) throw new RangeError(`Invalid duration: "${duration}" (use e.g. 500ms, 5s, 10m, 2h, 1d)`);
   return total;
 }
+
+/** The largest time both stores and JavaScript's Date represent exactly (epoch ms, year 275760). */
+export const MAX_TIME_MS = 8.64e15;
+
+/** A wake-up time that both stores can hold: an integer millisecond within Date's range, or null when it is not. */
+export function storableTime(ms: number): number | null {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? Math.round(ms) : null;
+}

@@ -45,6 +45,30 @@ export class StepFailedError extends Error {
   }
 }
 
+/** Thrown by `ctx.runChild` when the child failed or was cancelled. Catchable; recorded, so replays agree. */
+export class ChildFailedError extends StepFailedError {
+  readonly childId: string | null;
+  constructor(
+    step: string,
+    message: string,
+    childId: string | null,
+    code: "child_failed" | "child_cancelled" | "invalid_data" | "task_not_registered",
+  ) {
+    super(step, message, 1, code);
+    this.name = "ChildFailedError";
+    this.childId = childId;
+  }
+}
+
+/** A step attempt that ran past its `timeout`; counts as a failed attempt. */
+export class StepTimeoutError extends Error {
+  readonly code = "step_timeout";
+  constructor(step: string, ms: number) {
+    super(`Step "${step}" attempt timed out after ${ms} ms`);
+    this.name = "StepTimeoutError";
+  }
+}
+
 /** Thrown by `ctx.waitForEvent` when its timeout passes first. Catchable; recorded, so replays agree. */
 export class EventTimeoutError extends Error {
   readonly step: string;
@@ -73,6 +97,30 @@ export class WorkflowDefinitionError extends NonRetryableError {
     this.code = code;
   }
 }
+
+/**
+ * The codes an execution's or a step's recorded `error` carries when the engine made the failure (user
+ * errors carry their own `code` when they have one). Stable: clients may branch on them.
+ */
+export const FAILURE_CODES = [
+  "step_failed",
+  "step_timeout",
+  "event_timeout",
+  "timeout",
+  "worker_crashed",
+  "nondeterminism",
+  "duplicate_step_name",
+  "invalid_step_name",
+  "invalid_argument",
+  "not_serializable",
+  "payload_too_large",
+  "checkpoint_rejected",
+  "child_failed",
+  "child_cancelled",
+  "invalid_data",
+  "task_not_registered",
+] as const;
+export type FailureCode = (typeof FAILURE_CODES)[number];
 
 /** Why a running execution's code was told to stop through `ctx.signal`. */
 export type AbortReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";

@@ -1,32 +1,52 @@
 import { WorkflowDefinitionError } from "./errors.js";
 
 /**
- * Serialises a value that must survive a round trip through storage unchanged. JSON.stringify silently
- * drops functions and `undefined`, turns NaN into null and throws on BigInt and cycles; a durable engine
- * must refuse such values with a clear message instead of recording something else.
+ * Values that are recorded (step results, outputs, data, payloads) must come back from storage unchanged.
+ * Plain JSON values do; `undefined` is treated as JSON treats it (a property holding it is left out, an
+ * array element becomes null), and a recorded `undefined` itself replays as `undefined`. Everything JSON
+ * would silently mangle or refuse - functions, BigInt, NaN and Infinity, symbols, class instances
+ * (including Date and Map) and cycles - is refused with a message naming its path, so a replay never sees
+ * something other than what the first run saw.
  */
-export function encodeJson(value: unknown, what: string, maxBytes: number): string {
+export interface EncodedValue {
+  /** The JSON text to record; null for `undefined`. */
+  json: string | null;
+  /** The value as a replay will return it (the first run gets this too, so both agree exactly). */
+  value: unknown;
+}
+
+export function encodeValue(value: unknown, what: string, maxBytes: number): EncodedValue {
+  if (value === undefined) return { json: null, value: undefined };
   const problem = findNonJson(value, "$", new Set());
   if (problem) throw new WorkflowDefinitionError("not_serializable", `${what} is not JSON-serialisable: ${problem}`);
-  const text = value === undefined ? "null" : JSON.stringify(value);
-  if (text.length > maxBytes || Buffer.byteLength(text) > maxBytes) {
+  const json = JSON.stringify(value);
+  if (json.length > maxBytes || Buffer.byteLength(json) > maxBytes) {
     throw new WorkflowDefinitionError(
       "payload_too_large",
-      `${what} is ${Buffer.byteLength(text)} bytes of JSON, over the ${maxBytes}-byte limit`,
+      `${what} is ${Buffer.byteLength(json)} bytes of JSON, over the ${maxBytes}-byte limit`,
     );
   }
-  return text;
+  return { json, value: typeof value === "object" && value !== null ? JSON.parse(json) : value };
+}
+
+/** `encodeValue` for values that cannot be undefined at the top (data, outputs): `undefined` records null. */
+export function encodeJson(value: unknown, what: string, maxBytes: number): string {
+  return encodeValue(value, what, maxBytes).json ?? "null";
+}
+
+/** A recorded value as the run that recorded it saw it. */
+export function decodeValue(json: string | null): unknown {
+  return json === null ? undefined : JSON.parse(json);
 }
 
 function findNonJson(value: unknown, path: string, seen: Set<object>): string | null {
   switch (typeof value) {
     case "string":
     case "boolean":
+    case "undefined":
       return null;
     case "number":
       return Number.isFinite(value) ? null : `${path} is ${value}`;
-    case "undefined":
-      return path === "$" ? null : `${path} is undefined`;
     case "bigint":
       return `${path} is a BigInt`;
     case "function":
@@ -58,8 +78,4 @@ function findNonJson(value: unknown, path: string, seen: Set<object>): string | 
   }
   seen.delete(object);
   return null;
-}
-
-export function decodeJson<T = unknown>(text: string | null): T {
-  return (text === null ? null : JSON.parse(text)) as T;
 }

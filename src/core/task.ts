@@ -24,6 +24,17 @@ export interface WaitForEventOptions {
   schema?: object;
 }
 
+export interface ChildOptions {
+  /** Cancelling the parent leaves this child running (by default it is cancelled with its parent). */
+  detached?: boolean;
+  /** Higher first (default 0). */
+  priority?: number;
+  /** Delayed start. */
+  startAt?: Date | number;
+  /** Overrides the child task's concurrency key. */
+  concurrencyKey?: string;
+}
+
 /** What a task's `run` receives. Every method is durable: its outcome is recorded and replayed. */
 export interface WorkflowContext {
   readonly executionId: string;
@@ -38,6 +49,13 @@ export interface WorkflowContext {
   sleep(name: string, duration: Duration): Promise<void>;
   sleepUntil(name: string, at: Date | number): Promise<void>;
   waitForEvent<T = unknown>(name: string, options?: WaitForEventOptions): Promise<T>;
+  /** Starts a child execution (recorded, so a replay never starts it twice) and returns its id. */
+  startChild(name: string, task: string | TaskDefinition, data: unknown, options?: ChildOptions): Promise<string>;
+  /**
+   * Starts a child execution and waits for it durably (the parent parks and frees its slot); returns the
+   * child's output, or throws `ChildFailedError` (catchable) when it failed or was cancelled.
+   */
+  runChild<T = unknown>(name: string, task: string | TaskDefinition, data: unknown, options?: ChildOptions): Promise<T>;
 }
 
 export interface TaskOptions<I, O> {
@@ -48,7 +66,21 @@ export interface TaskOptions<I, O> {
   retry?: RetryPolicy;
   /** Execution timeout, counted from the first start. */
   timeout?: Duration;
+  /**
+   * At most `limit` executions of this task run at once across all workers (per key, when `key` is given:
+   * e.g. one per customer). Waiting or sleeping executions hold no slot.
+   */
+  concurrency?: { limit: number; key?: (data: I) => string };
+  /** `"buffered"`: events sent before the execution waits for them are kept for its next wait of that name. */
+  events?: "buffered";
   run(ctx: WorkflowContext, data: I): Promise<O> | O;
+}
+
+export interface TaskConcurrency<I> {
+  readonly limit: number;
+  /** Whether `key` computes the key from the data (false: one task-wide group, key ""). */
+  readonly keyed: boolean;
+  key(data: I): string;
 }
 
 export interface TaskDefinition<I = unknown, O = unknown> {
@@ -56,6 +88,8 @@ export interface TaskDefinition<I = unknown, O = unknown> {
   readonly input: CompiledSchema | null;
   readonly retry: ResolvedRetryPolicy;
   readonly timeoutMs: number | null;
+  readonly concurrency: TaskConcurrency<I> | null;
+  readonly bufferedEvents: boolean;
   run(ctx: WorkflowContext, data: I): Promise<O> | O;
 }
 
@@ -68,11 +102,21 @@ export function defineTask<I = unknown, O = unknown>(options: TaskOptions<I, O>)
     );
   }
   if (typeof options.run !== "function") throw new TypeError(`Task "${options.name}" needs a run(ctx, data) function`);
+  const concurrency = options.concurrency;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency.limit) && concurrency.limit >= 1)) {
+    throw new TypeError(`Task "${options.name}": concurrency.limit must be an integer >= 1`);
+  }
+  if (options.events !== undefined && options.events !== "buffered")
+    throw new TypeError(`Task "${options.name}": events must be "buffered"`);
   return {
     name: options.name,
     input: options.input ? compileSchema(options.input) : null,
     retry: resolveRetryPolicy(options.retry),
     timeoutMs: options.timeout === undefined ? null : toMs(options.timeout),
+    concurrency: concurrency
+      ? { limit: concurrency.limit, keyed: concurrency.key !== undefined, key: concurrency.key ?? (() => "") }
+      : null,
+    bufferedEvents: options.events === "buffered",
     run: options.run,
   };
 }

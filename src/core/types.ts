@@ -22,6 +22,8 @@ export interface ErrorInfo {
   code?: string;
   /** The JavaScript error's `name` when the user's code threw. */
   name?: string;
+  /** The stack of the error the user's code threw: kept for the step timeline, never sent as the execution's `error`. */
+  stack?: string;
 }
 
 export interface ExecutionRecord {
@@ -42,36 +44,64 @@ export interface ExecutionRecord {
   stepsCompleted: number;
   currentStep: string | null;
   waitingForEvent: string | null;
-  /** Execution-level attempt (task-level retries), 1-based once claimed; 0 before the first claim. */
+  /** Execution-level attempt (task-level and operator retries), 1-based once claimed; 0 before the first claim. */
   attempt: number;
   /**
-   * When a claim may take this row: the creation time for new work, the wake time of a sleep or backoff,
-   * the lease expiry of a running execution (crash recovery uses the same claim query), null when it only
-   * waits for an event or is terminal. One partial index on this column serves every kind of wake-up.
+   * When a claim may take this row: the creation time (or delayed start) of new work, the wake time of a
+   * sleep or backoff, the lease expiry of a running execution (crash recovery uses the same claim query),
+   * null when it only waits for an event, a child or a concurrency slot, or is terminal.
    */
   runnableAt: number | null;
   /** Fencing token: incremented by every claim; writes carrying an older token are rejected. */
   leaseToken: number;
   leaseOwner: string | null;
+  /** The execution timeout counts from here (the first start, or the start after an operator retry). */
+  timeoutFrom: number | null;
+  /** Claims that found its lease expired since its last recorded step: attempts that crashed their worker. */
+  crashes: number;
+  /** Something arrived for it while it ran (an event, a child's end): its next park requeues it. */
+  wakeRequested: boolean;
+  parentId: string | null;
+  /** The parent's step (a `runChild`/`startChild` record) this child answers. */
+  parentStep: string | null;
+  /** Cancelling the parent cancels it (false for a detached child). */
+  cancelWithParent: boolean;
+  rerunOf: string | null;
+  scheduleId: string | null;
+  /** Higher first; default 0. */
+  priority: number;
+  /** Concurrency group within the task ("" for the task-wide group) when `concurrencyLimit` is set. */
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
+  /** The delayed start requested at creation, if any. */
+  startAt: number | null;
+  /** W3C trace context of the request that created it. */
+  traceparent: string | null;
+  /** Events stored for later waits (tasks with `events: "buffered"`), not taken yet. */
+  bufferedEvents: number;
 }
 
-export type StepKind = "step" | "sleep" | "event";
+export type StepKind = "step" | "sleep" | "event" | "child";
 
 /**
- * `completed` and `failed` are final results that replay returns or throws. `waiting` is a sleep or event
- * wait that has not ended; `retrying` is a step waiting out a long backoff between attempts.
+ * `completed` and `failed` are final results that replay returns or throws (a record in a final state is
+ * never overwritten). `waiting` is a sleep, event wait or child wait that has not ended; `retrying` is a
+ * step waiting out a long backoff between attempts; `closed` is a wait the execution no longer needed
+ * when it ended; `discarded` is the failure a retry set aside so the step runs again.
  */
-export type StepState = "completed" | "failed" | "waiting" | "retrying";
+export type StepState = "completed" | "failed" | "waiting" | "retrying" | "closed" | "discarded";
+
+export const FINAL_STEP_STATES: ReadonlySet<StepState> = new Set(["completed", "failed"]);
 
 export interface StepRecord {
   executionId: string;
   name: string;
   kind: StepKind;
   state: StepState;
-  /** The recorded result (step result, `null` for a sleep, the event payload). */
+  /** The recorded result (step result, `null` for a sleep, the event payload, a child's output). */
   resultJson: string | null;
   error: ErrorInfo | null;
-  /** Attempts made so far (the successful one included). */
+  /** Attempts made so far (the successful one included), counted across execution attempts. */
   attempts: number;
   /** Sleep wake time, event-wait deadline, or retry time; null otherwise. */
   wakeAt: number | null;
@@ -79,13 +109,21 @@ export interface StepRecord {
   schemaJson: string | null;
   startedAt: number;
   completedAt: number | null;
+  /** Order in which the execution first reached it. */
+  seq: number;
+  /** For child starts: the child execution's id. */
+  childId: string | null;
+  /** Set on records a rerun copied from the execution it reruns. */
+  copiedFrom: string | null;
 }
 
-/** A failed attempt of a step, kept for the admin views. The successful attempt is the step record itself. */
+/** A failed attempt of a step, kept for the timeline. The successful attempt is the step record itself. */
 export interface AttemptRecord {
   executionId: string;
   step: string;
   attempt: number;
+  /** The execution attempt it belonged to. */
+  executionAttempt: number;
   startedAt: number;
   endedAt: number;
   error: ErrorInfo;
@@ -95,6 +133,17 @@ export interface TaskRegistration {
   name: string;
   /** The task's input schema as JSON Schema text, so an API-only server can validate `data`. */
   inputSchemaJson: string | null;
+  /** What an API-only server must know to create its executions as the workers would. */
+  options: TaskRegistrationOptions;
+}
+
+export interface TaskRegistrationOptions {
+  /** `concurrency.limit`, when the task declares one. */
+  concurrencyLimit?: number;
+  /** The task computes its concurrency key from its data (a function only its workers can run). */
+  concurrencyKeyed?: boolean;
+  /** `events: "buffered"`. */
+  bufferedEvents?: boolean;
 }
 
 export type StatusCounts = Record<ExecutionStatus, number>;

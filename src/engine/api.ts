@@ -10,6 +10,14 @@ export interface ScheduleRequest {
   task: string;
   data: unknown;
   idempotencyKey?: string;
+  /** Delayed start (RFC 3339): the execution stays `pending` until then. */
+  startAt?: string | null;
+  /** Higher first; default 0. */
+  priority?: number;
+  /** Overrides the task's concurrency key (operations.md §5). */
+  concurrencyKey?: string;
+  /** W3C `traceparent` of the caller: the execution's spans join that trace. */
+  traceparent?: string | null;
   /**
    * Eager start: when this process runs the task and has a free slot, run it here at once (no claim round
    * trip, no notice hop); its insert carries the run's first write, so it is answered as `running`, or
@@ -41,8 +49,11 @@ export interface ZartApi {
   list(query: ListQuery): Promise<ListResult>;
   /** Cancels; idempotent for cancelled. Throws execution_not_found, execution_not_cancellable. */
   cancel(id: string): Promise<ExecutionRecord>;
-  /** Throws execution_not_found, not_waiting_for_event, invalid_data (payload schema). */
-  deliverEvent(id: string, eventName: string, payloadJson: string): Promise<void>;
+  /**
+   * Throws execution_not_found, not_waiting_for_event, invalid_data (payload schema). "buffered": the task
+   * keeps events sent before their wait (`events: "buffered"`) and this one was stored for it.
+   */
+  deliverEvent(id: string, eventName: string, payloadJson: string): Promise<"delivered" | "buffered">;
   /**
    * Resolves with the execution as soon as it is terminal, or with its current state when `timeoutMs`
    * passes or `signal` aborts (client gone, server draining). Throws execution_not_found.

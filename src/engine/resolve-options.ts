@@ -37,9 +37,9 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     if (tasks.has(task.name)) throw new Error(`Task "${task.name}" is defined twice`);
     tasks.set(task.name, task);
   }
-  // SQLite cannot push notices to other processes, so cross-process pickup relies on this poll;
-  // Postgres pushes them with LISTEN/NOTIFY and only needs a slow safety net.
-  const defaultPoll = options.store.kind === "sqlite" ? 1000 : 5000;
+  // A store that cannot push notices to other processes relies more on this poll; one that can (PostgreSQL
+  // LISTEN/NOTIFY) only needs a slow safety net.
+  const defaultPoll = options.store.capabilities.crossProcessNotices ? 5000 : 1000;
   const worker = options.worker === false || tasks.size === 0 ? null : (options.worker ?? {});
   const safetyPollMs = positiveInt(worker?.safetyPollMs, defaultPoll, "worker.safetyPollMs");
   return {

@@ -1,7 +1,7 @@
 /**
- * Row shapes as both stores return them (the two schemas use the same column names; Postgres int8 columns
- * arrive as numbers through that store's type parser) and their mapping to the shared records. User JSON
- * (data, output, results) stays text end to end; only `error` (our own small ErrorInfo) is parsed.
+ * Row shapes as both stores return them (the two schemas use the same column names; PostgreSQL int8
+ * columns arrive as numbers through that store's type parser) and their mapping to the shared records.
+ * User JSON (data, output, results) stays text end to end; only `error` (our own small ErrorInfo) is parsed.
  */
 import type {
   AttemptRecord,
@@ -13,35 +13,29 @@ import type {
   StepState,
   TaskRegistration,
 } from "../core/types.js";
+import type { ExecutionRow } from "../state/columns.js";
 
-export const EXECUTION_COLUMNS =
-  "id, task, status, data, idempotency_key, created_at, updated_at, started_at, completed_at, output, error, " +
-  "steps_completed, current_step, waiting_for_event, attempt, runnable_at, lease_token, lease_owner";
+export { EXECUTION_COLUMNS, type ExecutionRow } from "../state/columns.js";
 
-export const STEP_COLUMNS = "execution_id, name, kind, state, result, error, attempts, wake_at, schema, started_at, completed_at";
+export const STEP_COLUMN_LIST = [
+  "execution_id",
+  "name",
+  "kind",
+  "state",
+  "result",
+  "error",
+  "attempts",
+  "wake_at",
+  "schema",
+  "started_at",
+  "completed_at",
+  "seq",
+  "child_id",
+  "copied_from",
+] as const;
+export const STEP_COLUMNS = STEP_COLUMN_LIST.join(", ");
 
-export const ATTEMPT_COLUMNS = "execution_id, step, attempt, started_at, ended_at, error";
-
-export interface ExecutionRow {
-  id: string;
-  task: string;
-  status: string;
-  data: string;
-  idempotency_key: string | null;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  completed_at: number | null;
-  output: string | null;
-  error: string | null;
-  steps_completed: number;
-  current_step: string | null;
-  waiting_for_event: string | null;
-  attempt: number;
-  runnable_at: number | null;
-  lease_token: number;
-  lease_owner: string | null;
-}
+export const ATTEMPT_COLUMNS = "execution_id, step, attempt, execution_attempt, started_at, ended_at, error";
 
 export interface StepRow {
   execution_id: string;
@@ -55,12 +49,16 @@ export interface StepRow {
   schema: string | null;
   started_at: number;
   completed_at: number | null;
+  seq: number;
+  child_id: string | null;
+  copied_from: string | null;
 }
 
 export interface AttemptRow {
   execution_id: string;
   step: string;
   attempt: number;
+  execution_attempt: number;
   started_at: number;
   ended_at: number;
   error: string;
@@ -69,6 +67,7 @@ export interface AttemptRow {
 export interface TaskRow {
   name: string;
   input_schema: string | null;
+  options: string | null;
 }
 
 export function encodeError(error: ErrorInfo | null): string | null {
@@ -83,7 +82,7 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
   return {
     id: row.id,
     task: row.task,
-    // The column only ever receives ExecutionStatus values (every write is the stores' own SQL).
+    // The column only ever receives ExecutionStatus values (every write is a transition's generated SQL).
     status: row.status as ExecutionStatus,
     dataJson: row.data,
     idempotencyKey: row.idempotency_key,
@@ -100,6 +99,58 @@ export function toExecution(row: ExecutionRow): ExecutionRecord {
     runnableAt: row.runnable_at,
     leaseToken: row.lease_token,
     leaseOwner: row.lease_owner,
+    timeoutFrom: row.timeout_from,
+    crashes: row.crashes,
+    wakeRequested: row.wake_requested === 1,
+    parentId: row.parent_id,
+    parentStep: row.parent_step,
+    cancelWithParent: row.cancel_with_parent === 1,
+    rerunOf: row.rerun_of,
+    scheduleId: row.schedule_id,
+    priority: row.priority,
+    concurrencyKey: row.concurrency_key,
+    concurrencyLimit: row.concurrency_limit,
+    startAt: row.start_at,
+    traceparent: row.traceparent,
+    bufferedEvents: row.buffered_events,
+  };
+}
+
+/** The inverse of `toExecution`, for the pure transitions the worker applies to records it holds. */
+export function toRow(record: ExecutionRecord): ExecutionRow {
+  return {
+    id: record.id,
+    task: record.task,
+    status: record.status,
+    data: record.dataJson,
+    idempotency_key: record.idempotencyKey,
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+    started_at: record.startedAt,
+    completed_at: record.completedAt,
+    output: record.outputJson,
+    error: encodeError(record.error),
+    steps_completed: record.stepsCompleted,
+    current_step: record.currentStep,
+    waiting_for_event: record.waitingForEvent,
+    attempt: record.attempt,
+    runnable_at: record.runnableAt,
+    lease_token: record.leaseToken,
+    lease_owner: record.leaseOwner,
+    timeout_from: record.timeoutFrom,
+    crashes: record.crashes,
+    wake_requested: record.wakeRequested ? 1 : 0,
+    parent_id: record.parentId,
+    parent_step: record.parentStep,
+    cancel_with_parent: record.cancelWithParent ? 1 : 0,
+    rerun_of: record.rerunOf,
+    schedule_id: record.scheduleId,
+    priority: record.priority,
+    concurrency_key: record.concurrencyKey,
+    concurrency_limit: record.concurrencyLimit,
+    start_at: record.startAt,
+    traceparent: record.traceparent,
+    buffered_events: record.bufferedEvents,
   };
 }
 
@@ -116,7 +167,30 @@ export function toStep(row: StepRow): StepRecord {
     schemaJson: row.schema,
     startedAt: row.started_at,
     completedAt: row.completed_at,
+    seq: row.seq,
+    childId: row.child_id,
+    copiedFrom: row.copied_from,
   };
+}
+
+/** A step record as the column values of its row, in STEP_COLUMN_LIST order (the id is the fence's). */
+export function stepValues(executionId: string, step: StepRecord): unknown[] {
+  return [
+    executionId,
+    step.name,
+    step.kind,
+    step.state,
+    step.resultJson,
+    encodeError(step.error),
+    step.attempts,
+    step.wakeAt,
+    step.schemaJson,
+    step.startedAt,
+    step.completedAt,
+    step.seq,
+    step.childId,
+    step.copiedFrom,
+  ];
 }
 
 export function toAttempt(row: AttemptRow): AttemptRecord {
@@ -124,6 +198,7 @@ export function toAttempt(row: AttemptRow): AttemptRecord {
     executionId: row.execution_id,
     step: row.step,
     attempt: row.attempt,
+    executionAttempt: row.execution_attempt,
     startedAt: row.started_at,
     endedAt: row.ended_at,
     error: JSON.parse(row.error) as ErrorInfo,
@@ -131,5 +206,5 @@ export function toAttempt(row: AttemptRow): AttemptRecord {
 }
 
 export function toTask(row: TaskRow): TaskRegistration {
-  return { name: row.name, inputSchemaJson: row.input_schema };
+  return { name: row.name, inputSchemaJson: row.input_schema, options: row.options === null ? {} : JSON.parse(row.options) };
 }

@@ -1,10 +1,12 @@
 /**
  * The storage seam. Two implementations (SQLite, PostgreSQL) pass one behaviour suite
- * (`test/support/store-behaviour.ts`). Stores do no scheduling logic of their own: they apply the writes the
- * engine hands them atomically, enforce fencing, idempotency and event races with constraints and
- * conditional updates, and tell listeners what changed once it is committed.
+ * (`test/support/store-behaviour*.ts`). Stores hold no scheduling logic: they apply the transitions the
+ * engine hands them (src/state/transitions.ts) atomically, enforce fencing, idempotency and event races
+ * with constraints and conditional updates, apply a transition's consequences in the same transaction
+ * (a child's end wakes its parent; a freed concurrency slot goes to the next execution), and tell
+ * listeners what changed once it is committed.
  *
- * Every time argument (`now`) comes from the engine's injected clock; stores never read the wall clock.
+ * Every time argument (`now`) comes from the engine's clock; stores never read the wall clock.
  */
 import type {
   AttemptRecord,
@@ -22,32 +24,50 @@ export interface Fence {
   leaseToken: number;
 }
 
-export interface NewExecution {
+/** Creation options beyond the contract's three fields (operations.md §2 and §5). */
+export interface CreationOptions {
+  /** Delayed start: stays `pending` until then. */
+  startAt?: number | null;
+  priority?: number;
+  /** The execution's concurrency group within its task ("" for the task-wide group) and its limit. */
+  concurrency?: { key: string; limit: number } | null;
+  /** A child execution: its parent, the parent's step it answers, whether cancelling the parent cancels it. */
+  parent?: { id: string; step: string; cancelWithParent: boolean } | null;
+  rerunOf?: string | null;
+  scheduleId?: string | null;
+  traceparent?: string | null;
+}
+
+export interface NewExecution extends CreationOptions {
   id: string;
   task: string;
   dataJson: string;
   idempotencyKey: string | null;
   now: number;
+  /** Step records the execution starts with (a rerun from a step copies the records before it). */
+  steps?: StepRecord[];
   /**
-   * Eager start: insert the execution already claimed by this worker (status `running`, fencing token 1,
-   * lease until now + leaseMs), so the process that schedules it runs it without a claim round trip.
-   * An idempotent replay returns the existing row untouched.
+   * Eager start: insert the execution already claimed by this worker (the `create_claimed` transition),
+   * so the process that schedules it runs it without a claim round trip. An idempotent replay returns
+   * the existing row untouched.
    */
   claimFor?: { workerId: string; leaseMs: number };
   /**
    * With `claimFor`: the eager run already ended, before this insert was written, without recording
-   * any step (see docs/engine.md, "Eager start"), so the row is born in that final state: started at
-   * `now`, ended at `at`, fencing token 1, lease released, and a terminal notice like a completion's.
-   * An idempotent replay returns the existing row untouched, as always.
+   * any step (docs/engine.md, "Eager start"), so the row is born in that final state (`create_completed`
+   * / `create_failed`), with a terminal notice like a completion's.
    */
   finished?: Finished;
 }
 
-/** A run's final patch (completed or failed) and when it ended. */
-export type Finished = Extract<ExecutionPatch, { status: "completed" | "failed" }> & { at: number };
+/** A run's final write (completed or failed) and when it ended. */
+export type Finished = (
+  | { transition: "complete"; outputJson: string; error?: undefined }
+  | { transition: "fail"; error: ErrorInfo; outputJson?: undefined }
+) & { at: number; stepsCompleted: number };
 
 /** One execution of a batch insert: always queued (`pending`), never eagerly claimed. */
-export type NewQueuedExecution = Omit<NewExecution, "claimFor" | "finished">;
+export type NewQueuedExecution = Omit<NewExecution, "claimFor" | "finished" | "steps">;
 
 export interface CreateResult {
   /** The new execution, or the existing one that holds the idempotency key (whatever its task). */
@@ -83,24 +103,29 @@ export interface DeliverRequest {
    */
   validate?: (schemaJson: string, payloadJson: string) => string | null;
   /**
-   * Eager resume: when the execution is of one of `tasks`, it is left `running` under a new lease of
-   * `workerId` (as a claim would leave it) instead of `pending`, and comes back with its steps, so the
-   * delivering process resumes it without a notice hop and a claim round trip. No runnable notice then.
+   * Eager resume: when the execution was waiting, is of one of `tasks` and not concurrency-limited, it is
+   * left `running` under a new lease of `workerId` (`deliver_claimed`) instead of `pending`, and comes back
+   * with its steps, so the delivering process resumes it without a notice hop and a claim round trip.
    */
   claimFor?: { workerId: string; leaseMs: number; tasks: readonly string[] };
   /**
    * With `claimFor`: when the claim leaves the row with exactly this fencing token (nobody claimed it since
    * the caller parked it, so the caller's copy of its steps is current), also end the execution with
-   * `finished` in the same transaction (a resumed run that ended before the delivery was written, see
-   * docs/engine.md, "Eager resume"). `finished: true` in the outcome says it was applied.
+   * `finished` in the same transaction (docs/engine.md, "Eager resume"). `finished: true` in the outcome
+   * says it was applied.
    */
   finishIfToken?: { leaseToken: number; finished: Finished };
 }
 
+/**
+ * `buffered`: no wait for the event is open, and the execution's task keeps such events (its registration
+ * says `events: "buffered"`): stored for the execution's next wait of that name.
+ */
 export type DeliverOutcome =
   | { outcome: "delivered"; task: string; claimed?: ClaimedExecution; finished?: boolean }
+  | { outcome: "buffered"; task: string }
   | { outcome: "not_found" }
-  | { outcome: "not_waiting" }
+  | { outcome: "not_waiting"; reason: "no_wait" | "timed_out" | "ended" }
   | { outcome: "invalid"; message: string };
 
 export interface ClaimRequest {
@@ -117,47 +142,81 @@ export interface ClaimedExecution {
   execution: ExecutionRecord;
   /** Every recorded step of the execution, for replay. Empty for an execution that never ran. */
   steps: StepRecord[];
+  /** Buffered events not taken yet, oldest first (only when `execution.bufferedEvents` > 0). */
+  events: BufferedEvent[];
+  /**
+   * The claim found it `running` under an expired lease: the run that held it stopped without a word (a
+   * crash, a frozen process). Its run then writes each step's start durably before the step runs, so a
+   * step that crashes its worker again is known by name (docs/engine.md, "Crashes").
+   */
+  recovered: boolean;
+}
+
+export interface ClaimResult {
+  claimed: ClaimedExecution[];
+  /**
+   * Due rows were left for a later claim (their concurrency group's lock was busy, or their group was
+   * full and they now wait for a slot): the caller should not conclude the queue is drained.
+   */
+  more: boolean;
+}
+
+export interface BufferedEvent {
+  id: number;
+  name: string;
+  payloadJson: string;
+  createdAt: number;
 }
 
 /**
- * What happens to the execution row in a checkpoint. The worker holds the lease, so absolute values
- * (not deltas) are safe for `stepsCompleted`.
+ * What a fenced write does to the execution row: one of the worker transitions of
+ * src/state/transitions.ts, with its parameters.
  */
-export type ExecutionPatch =
+export type WorkerPatch =
+  /** Still running: progress only (no indexed column changes; the lease keeper renews the lease). */
+  | { transition: "progress"; currentStep: string | null }
+  /** Durably paused; `wakeAt` null means only an event or a child's end can resume it. */
+  | { transition: "park"; currentStep: string | null; waitingForEvent: string | null; wakeAt: number | null }
+  /** Back to the queue at `runAt` (a graceful release). */
+  | { transition: "release"; runAt: number }
   /**
-   * Still running: progress only. The lease is left alone (the worker's lease keeper renews it), so on
-   * PostgreSQL the update touches no indexed column and is done in place (HOT).
+   * A task-level retry: attempt `attempt` at `runAt`. The checkpoint's steps carry the failure that escaped
+   * `run()` as `discarded` (the one write allowed over a final record), so that step runs again.
    */
-  | { status: "running"; currentStep: string | null; stepsCompleted: number }
-  /** Durably paused; the lease is released. `wakeAt` null means only an event can resume it. */
-  | {
-      status: "waiting";
-      currentStep: string | null;
-      waitingForEvent: string | null;
-      wakeAt: number | null;
-      stepsCompleted: number;
-    }
-  /**
-   * Back to the queue: a graceful release (same attempt) or a task-level retry (`retryAttempt` set:
-   * recorded step failures are discarded so those steps run again; successful results are kept).
-   * The row becomes `pending` when `runAt <= now`, else `waiting` (a backoff) until `runAt`.
-   */
-  | { status: "requeue"; runAt: number; retryAttempt?: { attempt: number; error: ErrorInfo } }
-  | { status: "completed"; outputJson: string; stepsCompleted: number }
-  | { status: "failed"; error: ErrorInfo; stepsCompleted: number };
+  | { transition: "retry"; runAt: number; attempt: number }
+  | { transition: "complete"; outputJson: string }
+  | { transition: "fail"; error: ErrorInfo };
+
+/** What the store needs to know about the execution a checkpoint writes, to apply its consequences. */
+export interface CheckpointOwner {
+  task: string;
+  parentId: string | null;
+  parentStep: string | null;
+  concurrencyKey: string | null;
+  concurrencyLimit: number | null;
+}
 
 /** One fenced write of a running execution. A batch of these commits in one transaction (group commit). */
 export interface Checkpoint {
   fence: Fence;
+  owner: CheckpointOwner;
   now: number;
-  /** Step rows to insert or replace (keyed by execution id and name). */
+  patch: WorkerPatch;
+  /** The execution's count of recorded steps after this write (absolute: the writer holds the lease). */
+  stepsCompleted: number;
+  /** Crashed attempts still to be accounted for (0 once a step was recorded since the claim). */
+  crashes: number;
+  /** Step rows to insert or update (keyed by execution id and name; a final record is only ever overwritten as `discarded`). */
   steps?: StepRecord[];
   /** Failed attempts to append. */
   attempts?: AttemptRecord[];
-  execution: ExecutionPatch;
+  /** Child executions to insert (`ctx.startChild`), in the same transaction as their step records. */
+  children?: NewExecution[];
+  /** Buffered events the write's waits took (deleted with it). */
+  consumedEvents?: number[];
 }
 
-/** Change notices, delivered to subscribers after commit (in-process, and across processes on Postgres). */
+/** Change notices, delivered to subscribers after commit (in-process, and across processes where the store can). */
 export type Notice =
   /** Work became claimable now or at `at` (new execution, event delivered, released, timer set). */
   | { kind: "runnable"; task: string; at: number }
@@ -175,17 +234,35 @@ export interface StepDetail {
   attempts: AttemptRecord[];
 }
 
+/** What a store can do beyond the interface's minimum; the engine adapts to it instead of asking which store it is. */
+export interface StoreCapabilities {
+  /**
+   * Notices reach other processes sharing the store without polling (PostgreSQL LISTEN/NOTIFY). Without
+   * it, other processes' changes are seen by watching the store (SQLite's `data_version`), and the safety
+   * poll defaults shorter.
+   */
+  readonly crossProcessNotices: boolean;
+  /**
+   * Machines with different clocks share the store: times are kept on the store's clock, and each
+   * process measures its offset from it (`clockOffset`).
+   */
+  readonly sharedClock: boolean;
+}
+
 export interface Store {
   /** `sqlite` or `postgres`, for logs and metrics. */
   readonly kind: string;
   /** A human-readable location without credentials (file path, host/db/schema). */
   readonly description: string;
+  readonly capabilities: StoreCapabilities;
 
   /** Applies pending numbered migrations; safe when several processes do it at once. */
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** Throws when the store cannot answer (used by `/readyz`). */
   ping(): Promise<void>;
+  /** The store's clock minus `localNow` (ms), measured now; 0 for a store on this machine. */
+  clockOffset(localNow: () => number): Promise<number>;
 
   // ── API side ──────────────────────────────────────────────────────────────
   /** Inserts the execution, or returns the one that already holds the idempotency key. */
@@ -201,6 +278,7 @@ export interface Store {
   getStepDetail(id: string): Promise<StepDetail>;
   listExecutions(query: ListQuery): Promise<ListResult>;
   countByStatus(): Promise<StatusCounts>;
+  /** Cancels the execution and, unless detached, its descendants. */
   cancelExecution(id: string, now: number): Promise<{ outcome: CancelOutcome; execution: ExecutionRecord | null }>;
   deliverEvent(request: DeliverRequest): Promise<DeliverOutcome>;
 
@@ -209,15 +287,15 @@ export interface Store {
   getTask(name: string): Promise<TaskRegistration | null>;
 
   // ── Worker side ───────────────────────────────────────────────────────────
-  /** Claims up to `limit` executions whose `runnableAt <= now`, oldest first, each with a new fencing token. */
-  claim(request: ClaimRequest): Promise<ClaimedExecution[]>;
+  /** Claims up to `limit` due executions (`runnable_at <= now`) by priority, then due time, each with a new fencing token. */
+  claim(request: ClaimRequest): Promise<ClaimResult>;
   /** Applies each checkpoint atomically, all in one transaction; result[i] is false when i was fenced out. */
   applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]>;
   /**
-   * `applyCheckpoints` and then `claim`, in one round trip where the store can (PostgreSQL: one statement
-   * when the batch fits it). Used by the group committer to claim for the slots that its batch frees.
+   * `applyCheckpoints` and then `claim`, in one round trip where the store can (PostgreSQL: one statement).
+   * Used by the group committer to claim for the slots that its batch frees.
    */
-  applyAndClaim(batch: readonly Checkpoint[], claim: ClaimRequest): Promise<{ results: boolean[]; claimed: ClaimedExecution[] }>;
+  applyAndClaim(batch: readonly Checkpoint[], claim: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }>;
   /** Extends the leases still held; returns the execution ids whose lease is still held. */
   renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>>;
   /** Earliest `runnableAt` among claimable rows of these tasks (timers, backoffs, leases), or null. */

@@ -1,64 +1,54 @@
 /**
- * The `ctx` a task's `run` receives, and the replay state behind it. Recorded results return at once;
- * the first unrecorded step runs for real, and its record commits (through the group committer) before
- * the next step's function starts, so a recorded step never runs again and no step ever runs on the
- * result of one that is not recorded.
- *
- * A finished step's record is held until the end of the event-loop turn it finished in, and the
- * workflow continues meanwhile: the code between two steps is deterministic (it replays), so nothing it
- * does before the next step needs the record durable. If the execution's next write comes in that turn -
- * the next step's start, a park, or its final write - the record rides along in the same checkpoint.
- * So a workflow ending in a step commits that step and its completion in one transaction (W1: four
- * commits instead of five); otherwise the record commits on its own at the end of the turn, as before.
- * A crash before that commit re-runs the step, exactly as a crash before its own commit always did.
- *
- * Sleeps, event waits and long backoffs "suspend": their promise never settles, the runner waits for
- * the other in-flight steps to record, commits one `waiting` checkpoint and drops the run. Using a
- * promise that never settles (instead of a thrown control-flow error) means user try/catch blocks
- * cannot swallow a suspension.
+ * The `ctx` a task's `run` receives. Every call is durable: a recorded outcome is returned (or thrown) at
+ * once on replay; the first unrecorded step runs for real once every record before it is durable
+ * (record-writer.ts); waits (sleeps, event waits, child waits, long step backoffs) stay open and the run
+ * parks when nothing else can progress (run-activity.ts).
  */
 import type { Clock } from "../core/clock.js";
-import type { Duration } from "../core/duration.js";
-import { toMs } from "../core/duration.js";
-import { EventTimeoutError, ExecutionAbortedError, StepFailedError, toError, WorkflowDefinitionError } from "../core/errors.js";
-import { encodeJson } from "../core/json.js";
+import { type Duration, storableTime, toMs } from "../core/duration.js";
+import {
+  ChildFailedError,
+  EventTimeoutError,
+  ExecutionAbortedError,
+  StepFailedError,
+  WorkflowDefinitionError,
+  ZartError,
+} from "../core/errors.js";
+import { decodeValue } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
-import { backoffDelay, resolveRetryPolicy, shouldRetry } from "../core/retry-policy.js";
+import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { compileSchema } from "../core/schema.js";
-import type { StepContext, StepOptions, WaitForEventOptions, WorkflowContext } from "../core/task.js";
-import type { AttemptRecord, ErrorInfo, ExecutionRecord, StepRecord } from "../core/types.js";
-import type { Checkpoint, ExecutionPatch, Fence } from "../store/store.js";
-import { runAttempt } from "./run-attempt.js";
+import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
+import type { ErrorInfo, StepKind, StepRecord } from "../core/types.js";
+import type { BufferedEvent, ClaimedExecution, NewExecution } from "../store/store.js";
+import { CheckpointRejectedError } from "../store/store-errors.js";
+import { RecordWriter, type WriterDeps } from "./record-writer.js";
+import { ReplayRecords } from "./replay-records.js";
+import { type OpenWait, RunActivity } from "./run-activity.js";
+import { runStep } from "./step-runner.js";
 
-export interface ContextDeps {
+export interface ChildRequest {
+  task: string | TaskDefinition;
+  data: unknown;
+  options: ChildOptions;
+  parent: { id: string; step: string };
+}
+
+export interface ContextDeps extends Omit<WriterDeps, "now"> {
   clock: Clock;
   logger: Logger;
   maxPayloadBytes: number;
   inPlaceBackoffMaxMs: number;
   random: () => number;
-  /** Commits a checkpoint through the group committer; false when fenced out. */
-  commit(checkpoint: Checkpoint): Promise<boolean>;
-  commitProgress(checkpoint: Checkpoint): void;
-  /**
-   * A run started before its first write (eager start or resume, see held-write.ts): sends that write if it
-   * is still held; true once it made the run ours, false when it never will. Only the workflow's
-   * deterministic code runs before it.
-   */
-  whenStored?(): Promise<boolean>;
+  /** Validates a child's task and data like a POST and builds its row; throws ZartError for the caller's mistakes. */
+  prepareChild(request: ChildRequest): Promise<NewExecution>;
   onStepFinished?(task: string, step: string, ms: number, ok: boolean): void;
 }
 
-/** A step row to write when the execution parks, and what it waits for. */
-export interface Suspension {
-  record: StepRecord;
-  attempts: AttemptRecord[];
-}
-
-const never = <T>(): Promise<T> => new Promise<T>(() => {});
-
-/** What tracked work resolves to when it parked the execution (so `settle()` does not wait on it). */
-const PARKED: unique symbol = Symbol("parked");
-type Parked = typeof PARKED;
+/** A call's answer: a value now, or a wait to open. */
+type Answer<T> = T | { open: OpenWait };
+const isOpen = <T>(answer: Answer<T>): answer is { open: OpenWait } =>
+  typeof answer === "object" && answer !== null && "open" in answer && (answer as { open: unknown }).open !== undefined;
 
 export class ExecutionContext implements WorkflowContext {
   readonly executionId: string;
@@ -66,336 +56,259 @@ export class ExecutionContext implements WorkflowContext {
   readonly attempt: number;
   readonly log: Logger;
   readonly controller = new AbortController();
-  /** Steps, sleeps and waits requested to park the execution (parallel branches may add several). */
-  readonly suspensions: Suspension[] = [];
-  /** A definition error (duplicate name…) that fails the execution even if the workflow caught it. */
+  readonly activity = new RunActivity();
+  readonly records: ReplayRecords;
+  readonly writer: RecordWriter;
+  /** A definition error (duplicate name, changed code…) that fails the execution even if the workflow caught it. */
   fatal: Error | null = null;
-  stepsCompleted: number;
-
-  private readonly recorded: Map<string, StepRecord>;
-  private readonly usedNames = new Set<string>();
-  private readonly inFlight = new Set<Promise<unknown>>();
-  /** Step records finished but not yet submitted (see the header), with their failed attempts. */
-  private pending: { steps: StepRecord[]; attempts: AttemptRecord[] } = { steps: [], attempts: [] };
-  private flushScheduled = false;
-  /** The commit of the latest submitted records: the next step starts only after it (writes apply in order). */
-  private lastFlush: Promise<void> | null = null;
-  private readonly leaseToken: number;
-  private onSuspend: (() => void) | null = null;
+  /** The store refused one of this run's writes for good: the run stops and its execution fails with it. */
+  rejected: CheckpointRejectedError | null = null;
+  private readonly buffered: BufferedEvent[];
+  /** See ClaimedExecution.recovered: each step's start is written durably before it runs. */
+  private readonly recovered: boolean;
 
   constructor(
-    execution: ExecutionRecord,
-    steps: readonly StepRecord[],
+    claimed: ClaimedExecution,
     private readonly deps: ContextDeps,
   ) {
+    const { execution, steps, events } = claimed;
+    this.recovered = claimed.recovered;
     this.executionId = execution.id;
     this.taskName = execution.task;
     this.attempt = execution.attempt;
-    this.leaseToken = execution.leaseToken;
-    this.stepsCompleted = execution.stepsCompleted;
-    this.recorded = new Map(steps.map((s) => [s.name, s]));
     this.log = deps.logger.child({ executionId: execution.id, task: execution.task });
-  }
-
-  get fence(): Fence {
-    return { executionId: this.executionId, leaseToken: this.leaseToken };
+    this.records = new ReplayRecords(steps);
+    this.buffered = [...events];
+    this.writer = new RecordWriter(execution, this.records, { ...deps, now: () => deps.clock.now() }, (error) => {
+      if (error instanceof CheckpointRejectedError) this.rejected ??= error;
+      else if (error !== undefined) this.log.error({ err: error }, "step record could not be written");
+      this.abort("lease_lost");
+    });
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
   }
 
-  /** Resolves when the first suspension is requested. */
-  suspended(): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.suspensions.length > 0) resolve();
-      else this.onSuspend = resolve;
-    });
-  }
-
-  /** Waits until no step of this execution is running or recording. */
-  async settle(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
-  }
-
   abort(reason: ExecutionAbortedError["reason"]): void {
     if (!this.controller.signal.aborted) this.controller.abort(new ExecutionAbortedError(reason));
   }
 
-  checkpoint(execution: ExecutionPatch, steps?: StepRecord[], attempts?: AttemptRecord[]): Checkpoint {
-    return { fence: this.fence, now: this.deps.clock.now(), steps, attempts, execution };
-  }
-
-  /**
-   * The run's last write (completed, failed, parked, requeued), carrying the step records still held:
-   * they commit in the same transaction, in order before the patch.
-   */
-  finalCheckpoint(execution: ExecutionPatch, steps: StepRecord[] = [], attempts: AttemptRecord[] = []): Checkpoint {
-    const held = this.takePending();
-    return this.checkpoint(execution, [...held.steps, ...steps], [...held.attempts, ...attempts]);
-  }
-
-  /** The execution's step rows once `written` (the last write's records) committed after all before it. */
-  storedSteps(written: readonly StepRecord[]): StepRecord[] {
-    const rows = new Map(this.recorded);
-    for (const step of written) rows.set(step.name, step);
-    return [...rows.values()];
-  }
-
-  step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options?: StepOptions): Promise<T> {
-    const gate = this.enter(name);
-    if (gate !== null) return gate as Promise<T>;
-    const record = this.recorded.get(name);
-    if (record?.state === "completed") return Promise.resolve(JSON.parse(record.resultJson ?? "null") as T);
-    if (record?.state === "failed") return Promise.reject(failureFromRecord(record));
-    return this.track(this.executeStep(name, fn, options ?? {}, record));
+  step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
+    return this.call<T>(name, "step", (record, seq) => {
+      if (record?.state === "completed") return decodeValue(record.resultJson) as T;
+      if (record?.state === "failed") throw stepFailure(record);
+      if (record?.state === "retrying" && record.wakeAt !== null && this.now() < record.wakeAt) return { open: { record, attempts: [] } };
+      return this.runForReal(name, seq, fn, options, record);
+    });
   }
 
   sleep(name: string, duration: Duration): Promise<void> {
-    return this.sleepUntilTime(name, () => this.deps.clock.now() + toMs(duration));
+    return this.sleepUntilTime(name, () => this.now() + durationMs(duration, `sleep("${name}")`));
   }
 
   sleepUntil(name: string, at: Date | number): Promise<void> {
-    const time = typeof at === "number" ? at : at.getTime();
-    if (!Number.isFinite(time))
-      return Promise.reject(new WorkflowDefinitionError("invalid_argument", `sleepUntil("${name}") needs a valid date`));
-    return this.sleepUntilTime(name, () => time);
+    return this.sleepUntilTime(name, () => {
+      const time = typeof at === "number" ? at : at instanceof Date ? at.getTime() : Number.NaN;
+      if (storableTime(time) === null) throw new WorkflowDefinitionError("invalid_argument", `sleepUntil("${name}") needs a valid date`);
+      return time;
+    });
   }
 
   waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
-    const gate = this.enter(name);
-    if (gate !== null) return gate as Promise<T>;
-    const now = this.deps.clock.now();
-    const record = this.recorded.get(name);
-    if (record?.state === "completed") return Promise.resolve(JSON.parse(record.resultJson ?? "null") as T);
-    if (record?.state === "failed") return Promise.reject(new EventTimeoutError(name, record.error?.message));
-    if (record && record.kind === "event") {
-      if (record.wakeAt !== null && now >= record.wakeAt) return this.track(this.recordEventTimeout(record));
-      return this.suspend({ record, attempts: [] });
-    }
-    const schemaJson = options.schema === undefined ? null : (compileSchema(options.schema).jsonSchemaText ?? null);
-    const wakeAt = options.timeout === undefined ? null : now + toMs(options.timeout);
-    return this.suspend({ record: this.newRecord(name, "event", "waiting", { wakeAt, schemaJson }), attempts: [] });
-  }
-
-  /** Name bookkeeping and the "may a step start now" gate; returns a promise to hand back instead. */
-  private enter(name: string): Promise<never> | null {
-    if (typeof name !== "string" || name.length === 0 || name.length > 255) {
-      return this.fail(new WorkflowDefinitionError("invalid_step_name", "Step names must be 1-255 characters"));
-    }
-    if (this.usedNames.has(name)) {
-      return this.fail(
-        new WorkflowDefinitionError(
-          "duplicate_step_name",
-          `Step name "${name}" is used twice in this execution; names must be unique (use e.g. \`charge-\${i}\` in loops)`,
-        ),
-      );
-    }
-    this.usedNames.add(name);
-    if (this.signal.aborted) return Promise.reject(this.signal.reason as Error);
-    // Once the execution is parking, nothing new starts: the run is about to be dropped.
-    if (this.suspensions.length > 0) return never();
-    return null;
-  }
-
-  private fail(error: WorkflowDefinitionError): Promise<never> {
-    this.fatal ??= error;
-    return Promise.reject(error);
-  }
-
-  private track<T>(work: Promise<T | Parked>): Promise<T> {
-    this.inFlight.add(work);
-    const remove = () => this.inFlight.delete(work);
-    work.then(remove, remove);
-    return work.then((value) => (value === PARKED ? never<T>() : value));
-  }
-
-  private park(suspension: Suspension): Parked {
-    this.suspensions.push(suspension);
-    this.onSuspend?.();
-    this.onSuspend = null;
-    return PARKED;
-  }
-
-  private suspend<T>(suspension: Suspension): Promise<T> {
-    this.park(suspension);
-    return never();
-  }
-
-  private sleepUntilTime(name: string, computeWake: () => number): Promise<void> {
-    const gate = this.enter(name);
-    if (gate !== null) return gate;
-    const record = this.recorded.get(name);
-    if (record?.state === "completed") return Promise.resolve();
-    // The wake time is fixed the first time the sleep is reached; replays reuse it.
-    const wakeAt = record?.wakeAt ?? computeWake();
-    if (this.deps.clock.now() >= wakeAt) {
-      const done = this.newRecord(name, "sleep", "completed", { wakeAt, startedAt: record?.startedAt });
-      return this.track(this.record(done, [], true).then(() => undefined));
-    }
-    return this.suspend({ record: record ?? this.newRecord(name, "sleep", "waiting", { wakeAt }), attempts: [] });
-  }
-
-  private async recordEventTimeout(record: StepRecord): Promise<never> {
-    const error = new EventTimeoutError(record.name);
-    const info: ErrorInfo = { message: error.message, step: record.name, code: error.code, name: error.name };
-    await this.record({ ...record, state: "failed", error: info, completedAt: this.deps.clock.now() }, [], true);
-    throw error;
-  }
-
-  private async executeStep<T>(
-    name: string,
-    fn: (step: StepContext) => T | Promise<T>,
-    options: StepOptions,
-    previous?: StepRecord,
-  ): Promise<T | Parked> {
-    const policy = resolveRetryPolicy(options.retry);
-    const timeoutMs = options.timeout === undefined ? null : toMs(options.timeout);
-    const startedAt = previous?.startedAt ?? this.deps.clock.now();
-    const failures: AttemptRecord[] = [];
-    let attempt = previous?.attempts ?? 0;
-    await this.waitOutRecordedBackoff(previous);
-    await this.recordedSoFar();
-    this.deps.commitProgress(this.checkpoint({ status: "running", currentStep: name, stepsCompleted: this.stepsCompleted }));
-    const log = this.log.child({ step: name });
-    for (;;) {
-      attempt += 1;
-      const attemptStart = this.deps.clock.now();
-      let error: Error;
-      try {
-        const value = await runAttempt((signal) => fn({ attempt, signal, log }), {
-          parent: this.signal,
-          clock: this.deps.clock,
-          timeoutMs,
-          step: name,
-        });
-        const resultJson = encodeJson(value, `Result of step "${name}"`, this.deps.maxPayloadBytes);
-        const done = this.newRecord(name, "step", "completed", { resultJson, attempts: attempt, startedAt });
-        await this.record(done, failures, true);
-        this.deps.onStepFinished?.(this.taskName, name, this.deps.clock.now() - attemptStart, true);
-        return value;
-      } catch (thrown) {
-        if (this.signal.aborted) throw this.signal.reason;
-        error = toError(thrown);
+    return this.call<T>(name, "event", (record, seq) => {
+      if (record?.state === "completed") return decodeValue(record.resultJson) as T;
+      if (record?.state === "failed") throw new EventTimeoutError(name, record.error?.message);
+      if (record?.state === "waiting") {
+        if (record.wakeAt !== null && this.now() >= record.wakeAt) return this.timeOut(record);
+        return { open: { record, attempts: [] } };
       }
-      const info = errorInfo(error, name);
-      failures.push({
-        executionId: this.executionId,
-        step: name,
-        attempt,
-        startedAt: attemptStart,
-        endedAt: this.deps.clock.now(),
-        error: info,
-      });
-      this.deps.onStepFinished?.(this.taskName, name, this.deps.clock.now() - attemptStart, false);
-      if (!shouldRetry(policy, attempt, error)) {
-        const failed = this.newRecord(name, "step", "failed", { error: info, attempts: attempt, startedAt });
-        await this.record(failed, failures, true);
-        throw new StepFailedError(name, `Step "${name}" failed after ${attempt} attempt(s): ${error.message}`, attempt);
+      const taken = this.takeBuffered(name);
+      if (taken) {
+        this.writer.hold(this.newRecord(name, "event", "completed", seq, { resultJson: taken.payloadJson }));
+        this.writer.holdConsumed(taken.id);
+        return decodeValue(taken.payloadJson) as T;
       }
-      const delay = backoffDelay(policy, attempt, this.deps.random);
-      log.warn({ attempt, delayMs: delay, err: error.message }, "step attempt failed; retrying");
-      if (delay > this.deps.inPlaceBackoffMaxMs) {
-        const wakeAt = this.deps.clock.now() + delay;
-        return this.park({
-          record: this.newRecord(name, "step", "retrying", { attempts: attempt, wakeAt, startedAt }),
-          attempts: failures,
-        });
-      }
-      await this.deps.clock.sleep(delay, this.signal).catch(() => {
-        throw this.signal.reason;
-      });
-    }
+      const wakeAt = options.timeout === undefined ? null : this.now() + durationMs(options.timeout, `waitForEvent("${name}") timeout`);
+      const schemaJson = options.schema === undefined ? null : (compileSchema(options.schema).jsonSchemaText ?? null);
+      return { open: { record: this.newRecord(name, "event", "waiting", seq, { wakeAt, schemaJson }), attempts: [] } };
+    });
   }
 
-  /** A step parked in `retrying` resumes only when its backoff is over (an early wake waits the rest). */
-  private async waitOutRecordedBackoff(previous?: StepRecord): Promise<void> {
-    if (previous?.state !== "retrying" || previous.wakeAt === null) return;
-    const remaining = previous.wakeAt - this.deps.clock.now();
-    if (remaining > 0) await this.deps.clock.sleep(remaining, this.signal);
+  startChild(name: string, task: string | TaskDefinition, data: unknown, options: ChildOptions = {}): Promise<string> {
+    return this.call<string>(name, "child", async (record, seq) => {
+      if (record && record.state !== "closed" && record.childId !== null) return record.childId;
+      return (await this.spawn(name, seq, { task, data, options }, false)) as string;
+    });
+  }
+
+  runChild<T = unknown>(name: string, task: string | TaskDefinition, data: unknown, options: ChildOptions = {}): Promise<T> {
+    return this.call<T>(name, "child", async (record, seq) => {
+      if (record?.state === "completed") return decodeValue(record.resultJson) as T;
+      if (record?.state === "failed") throw childFailure(record);
+      if (record?.state === "waiting") return { open: { record, attempts: [] } };
+      return (await this.spawn(name, seq, { task, data, options }, true)) as { open: OpenWait };
+    });
   }
 
   /**
-   * Holds a step result for the next write (see the header); it is submitted at the end of this
-   * event-loop turn unless a write of this execution takes it first.
+   * The gate of every call: the name is reached (checked), then `answer` decides from the record. Work
+   * that takes time is tracked, so the run does not park under it; a wait is opened once answered.
    */
-  private async record(record: StepRecord, attempts: AttemptRecord[], counts: boolean): Promise<void> {
-    if (this.signal.aborted) throw this.signal.reason;
-    // Counted when held: parallel steps are held in order, so every write carries a count at least as
-    // high as the records in it, and the group committer applies one execution's writes in order.
-    if (counts) this.stepsCompleted += 1;
-    this.pending.steps.push(record);
-    this.pending.attempts.push(...attempts);
-    this.recorded.set(record.name, record);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.submitPending();
-      });
+  private call<T>(
+    name: string,
+    kind: StepKind,
+    answer: (record: StepRecord | undefined, seq: number) => Answer<T> | Promise<Answer<T>>,
+  ): Promise<T> {
+    let reached: ReturnType<ReplayRecords["reach"]>;
+    try {
+      reached = this.records.reach(name, kind);
+    } catch (error) {
+      this.fatal ??= error as Error;
+      return Promise.reject(error);
     }
+    if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    const record = reached.record?.state === "closed" ? undefined : reached.record;
+    let answered: Answer<T> | Promise<Answer<T>>;
+    try {
+      answered = answer(record, reached.seq);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (!(answered instanceof Promise)) return isOpen(answered) ? this.activity.open<T>(answered.open) : Promise.resolve(answered);
+    return this.activity.track(answered).then((a) => (isOpen(a) ? this.activity.open<T>(a.open) : a));
   }
 
-  private takePending(): { steps: StepRecord[]; attempts: AttemptRecord[] } {
-    const held = this.pending;
-    this.pending = { steps: [], attempts: [] };
-    return held;
-  }
-
-  /** Submits the held records (if any). A write that is fenced out, or cannot commit, aborts the run. */
-  private submitPending(): void {
-    if (this.pending.steps.length === 0 || this.signal.aborted) return;
-    const { steps, attempts } = this.takePending();
-    const checkpoint = this.checkpoint({ status: "running", currentStep: null, stepsCompleted: this.stepsCompleted }, steps, attempts);
-    this.lastFlush = this.deps.commit(checkpoint).then(
-      (applied) => {
-        if (!applied) this.abort("lease_lost");
+  private async runForReal<T>(
+    name: string,
+    seq: number,
+    fn: (step: StepContext) => T | Promise<T>,
+    options: StepOptions,
+    previous: StepRecord | undefined,
+  ): Promise<Answer<T>> {
+    const policy = resolveRetryPolicy(options.retry);
+    const timeoutMs = options.timeout === undefined ? null : durationMs(options.timeout, `step("${name}") timeout`);
+    await this.writer.barrier(this.signal);
+    if (this.recovered) await this.writer.progressDurably(name, this.signal);
+    else this.writer.progress(name);
+    const outcome = await runStep<T>(
+      {
+        clock: this.deps.clock,
+        log: this.log,
+        signal: this.signal,
+        executionId: this.executionId,
+        executionAttempt: this.attempt,
+        maxPayloadBytes: this.deps.maxPayloadBytes,
+        inPlaceBackoffMaxMs: this.deps.inPlaceBackoffMaxMs,
+        random: this.deps.random,
+        writer: this.writer,
+        onStepFinished: (step, ms, ok) => this.deps.onStepFinished?.(this.taskName, step, ms, ok),
       },
-      (error: unknown) => {
-        // The store stayed unavailable through the committer's retries: the lease will lapse and another
-        // worker resume from the last recorded step, so this run must not start anything more.
-        this.log.error({ err: error }, "step record could not be written");
-        this.abort("lease_lost");
-      },
+      { name, seq, fn, policy, timeoutMs, previous },
     );
+    return outcome.kind === "value" ? outcome.value : { open: outcome.wait };
   }
 
-  /** Resolves once every step record so far has committed; throws when the run was aborted meanwhile. */
-  private async recordedSoFar(): Promise<void> {
-    if (this.deps.whenStored && !(await this.deps.whenStored())) this.abort("lease_lost");
-    this.submitPending();
-    await this.lastFlush;
-    if (this.signal.aborted) throw this.signal.reason;
+  private sleepUntilTime(name: string, computeWake: () => number): Promise<void> {
+    return this.call<void>(name, "sleep", (record, seq) => {
+      if (record?.state === "completed") return undefined;
+      // The wake time is fixed the first time the sleep is reached; replays reuse it.
+      const wakeAt = record?.wakeAt ?? computeWake();
+      if (this.now() >= wakeAt) {
+        this.writer.hold(this.newRecord(name, "sleep", "completed", seq, { wakeAt, startedAt: record?.startedAt }));
+        return undefined;
+      }
+      return { open: { record: record ?? this.newRecord(name, "sleep", "waiting", seq, { wakeAt }), attempts: [] } };
+    });
   }
 
-  private newRecord(name: string, kind: StepRecord["kind"], state: StepRecord["state"], fields: Partial<StepRecord>): StepRecord {
-    const now = this.deps.clock.now();
+  private timeOut(record: StepRecord): never {
+    const error = new EventTimeoutError(record.name);
+    const info: ErrorInfo = { message: error.message, step: record.name, code: error.code, name: error.name };
+    this.writer.hold({ ...record, state: "failed", error: info, completedAt: this.now() });
+    throw error;
+  }
+
+  /** Starts a child: validated like a POST, inserted in the same write as the record of its start. */
+  private async spawn(
+    name: string,
+    seq: number,
+    request: Omit<ChildRequest, "parent">,
+    wait: boolean,
+  ): Promise<string | { open: OpenWait }> {
+    let child: NewExecution;
+    try {
+      child = await this.deps.prepareChild({ ...request, parent: { id: this.executionId, step: name } });
+    } catch (error) {
+      if (!(error instanceof ZartError)) throw error;
+      const code = error.code === "task_not_registered" ? "task_not_registered" : "invalid_data";
+      const info: ErrorInfo = { message: error.message, step: name, code };
+      this.writer.hold(this.newRecord(name, "child", "failed", seq, { error: info }));
+      throw new ChildFailedError(name, error.message, null, code);
+    }
+    await this.writer.barrier(this.signal);
+    const record = this.newRecord(name, "child", wait ? "waiting" : "completed", seq, { childId: child.id });
+    this.writer.hold(record);
+    if (!(await this.writer.commitWithChildren([child], name))) throw this.signal.reason;
+    return wait ? { open: { record, attempts: [] } } : child.id;
+  }
+
+  private takeBuffered(name: string): BufferedEvent | undefined {
+    const index = this.buffered.findIndex((e) => e.name === name);
+    return index < 0 ? undefined : this.buffered.splice(index, 1)[0];
+  }
+
+  private now(): number {
+    return this.deps.clock.now();
+  }
+
+  newRecord(name: string, kind: StepKind, state: StepRecord["state"], seq: number, fields: Partial<StepRecord> = {}): StepRecord {
+    const now = this.now();
     return {
       executionId: this.executionId,
       name,
       kind,
       state,
-      resultJson: fields.resultJson ?? null,
-      error: fields.error ?? null,
-      attempts: fields.attempts ?? 0,
-      wakeAt: fields.wakeAt ?? null,
-      schemaJson: fields.schemaJson ?? null,
-      startedAt: fields.startedAt ?? now,
+      resultJson: null,
+      error: null,
+      attempts: 0,
+      wakeAt: null,
+      schemaJson: null,
+      startedAt: now,
       completedAt: state === "completed" || state === "failed" ? now : null,
+      seq,
+      childId: null,
+      copiedFrom: null,
+      ...fields,
     };
   }
 }
 
-export function errorInfo(error: Error, step: string | null): ErrorInfo {
-  const code = (error as { code?: unknown }).code;
-  return { message: error.message, step, name: error.name, ...(typeof code === "string" ? { code } : {}) };
+/** A duration given to a `ctx` call, or a definition error (not retried) naming the call. */
+function durationMs(duration: Duration, what: string): number {
+  let ms: number;
+  try {
+    ms = toMs(duration);
+  } catch (error) {
+    throw new WorkflowDefinitionError("invalid_argument", `${what}: ${(error as Error).message}`);
+  }
+  if (storableTime(Date.now() + ms) === null) throw new WorkflowDefinitionError("invalid_argument", `${what}: ${duration} is too long`);
+  return ms;
 }
 
-function failureFromRecord(record: StepRecord): Error {
-  if (record.kind === "event") return new EventTimeoutError(record.name, record.error?.message);
+function stepFailure(record: StepRecord): Error {
   return new StepFailedError(
     record.name,
-    `Step "${record.name}" failed after ${record.attempts} attempt(s): ${record.error?.message ?? "unknown error"}`,
+    record.error?.code === "worker_crashed"
+      ? (record.error.message ?? "worker crashed")
+      : `Step "${record.name}" failed after ${record.attempts} attempt(s): ${record.error?.message ?? "unknown error"}`,
     record.attempts,
+    record.error?.code === "worker_crashed" ? "worker_crashed" : "step_failed",
   );
+}
+
+function childFailure(record: StepRecord): Error {
+  const code = record.error?.code;
+  const known = code === "child_cancelled" || code === "invalid_data" || code === "task_not_registered" ? code : "child_failed";
+  return new ChildFailedError(record.name, record.error?.message ?? "child execution failed", record.childId, known);
 }

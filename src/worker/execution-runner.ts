@@ -1,30 +1,37 @@
 /**
  * Runs one claimed execution from the top (replay) to an outcome: completed, failed, parked (`waiting`),
- * requeued for a task-level retry, or released on shutdown. Writes go through the group committer.
+ * requeued for a task-level retry, or released on shutdown. Writes go through the group committer; the
+ * records it keeps of its own rows are the pure transitions' results (src/state/apply.ts).
  */
 import { type AbortReason, type ExecutionAbortedError, StepFailedError, toError } from "../core/errors.js";
-import { encodeJson } from "../core/json.js";
+import { encodeValue } from "../core/json.js";
 import { backoffDelay, shouldRetry } from "../core/retry-policy.js";
 import type { TaskDefinition } from "../core/task.js";
-import type { ErrorInfo, ExecutionRecord, ExecutionStatus } from "../core/types.js";
-import type { Checkpoint, ClaimedExecution, ExecutionPatch } from "../store/store.js";
-import { type ContextDeps, ExecutionContext, errorInfo } from "./execution-context.js";
-import type { ParkedRun } from "./held-write.js";
+import type { ErrorInfo, ExecutionRecord, ExecutionStatus, StepRecord } from "../core/types.js";
+import { applyTransition } from "../state/apply.js";
+import { toExecution, toRow } from "../store/row-mapping.js";
+import type { Checkpoint, ClaimedExecution, Fence, WorkerPatch } from "../store/store.js";
+import { CheckpointRejectedError } from "../store/store-errors.js";
+import { checkpointParams, workerTransition } from "../store/writes.js";
+import { errorInfo } from "./error-info.js";
+import { type ContextDeps, ExecutionContext } from "./execution-context.js";
+
+/** Crashes without any step recorded in between (a crash outside any step, every time) after which the execution fails. */
+const MAX_CRASHES_WITHOUT_PROGRESS = 5;
 
 export interface RunnerDeps extends ContextDeps {
   /** The final record of an execution this runner completed or failed (terminal records never change). */
   onTerminal?(execution: ExecutionRecord): void;
   onFinished?(task: string, status: ExecutionStatus | "parked" | "requeued" | "aborted", executionId: string): void;
   /** A run parked on an event: the execution and steps exactly as stored (see held-write.ts). */
-  onParked?(run: ParkedRun): void;
+  onParked?(run: ClaimedExecution): void;
 }
 
-type RunOutcome = { kind: "returned"; value: unknown } | { kind: "threw"; error: Error } | { kind: "suspended" };
+type RunOutcome = { kind: "returned"; value: unknown } | { kind: "threw"; error: Error } | { kind: "parked" };
 
 export class ExecutionRunner {
   readonly ctx: ExecutionContext;
   readonly done: Promise<void>;
-  private runSettled: RunOutcome | null = null;
 
   constructor(
     private readonly claimed: ClaimedExecution,
@@ -36,7 +43,7 @@ export class ExecutionRunner {
      */
     private readonly onSettling: (runner: ExecutionRunner) => void = () => {},
   ) {
-    this.ctx = new ExecutionContext(claimed.execution, claimed.steps, deps);
+    this.ctx = new ExecutionContext(claimed, deps);
     this.done = this.run().catch((error: unknown) => {
       // Only store failures land here (the lease then expires and another worker resumes the execution).
       this.ctx.log.error({ err: error }, "execution could not record its outcome");
@@ -48,34 +55,35 @@ export class ExecutionRunner {
     this.ctx.abort(reason);
   }
 
+  /** The claim this run holds (for lease renewal). */
+  get fence(): Fence {
+    return { executionId: this.claimed.execution.id, leaseToken: this.claimed.execution.leaseToken };
+  }
+
   private deadline(): number | null {
-    const { startedAt } = this.claimed.execution;
-    return this.task.timeoutMs === null || startedAt === null ? null : startedAt + this.task.timeoutMs;
+    const { timeoutFrom } = this.claimed.execution;
+    return this.task.timeoutMs === null || timeoutFrom === null ? null : timeoutFrom + this.task.timeoutMs;
   }
 
   private async run(): Promise<void> {
     const { clock } = this.deps;
+    const { execution } = this.claimed;
     const deadline = this.deadline();
-    if (deadline !== null && clock.now() >= deadline)
-      return this.finish({ status: "failed", error: this.timeoutError(), stepsCompleted: this.ctx.stepsCompleted });
-    const data = JSON.parse(this.claimed.execution.dataJson) as unknown;
-    const invalid = await this.invalidInput(data);
-    if (invalid) return this.finish({ status: "failed", error: invalid, stepsCompleted: this.ctx.stepsCompleted });
+    if (deadline !== null && clock.now() >= deadline) return this.finish({ transition: "fail", error: this.timeoutError() });
+    if (execution.crashes > 0) {
+      this.ctx.log.warn({ crashes: execution.crashes }, `resuming execution ${execution.id} after its lease expired (its worker stopped)`);
+      if (execution.crashes >= MAX_CRASHES_WITHOUT_PROGRESS)
+        return this.finish({ transition: "fail", error: this.crashError(execution.crashes) });
+    }
     const cancelTimer = deadline === null ? null : clock.setTimer(deadline - clock.now(), () => this.ctx.abort("timeout"));
     try {
       // The abort race matters when user code waits on something of its own, outside any ctx call:
       // cancel, timeout, lost lease and shutdown must conclude the run without its cooperation.
-      let outcome = await Promise.race([
-        this.startRun(data),
-        this.ctx.suspended().then((): RunOutcome => ({ kind: "suspended" })),
+      const outcome = await Promise.race([
+        this.startRun(),
+        this.ctx.activity.parked.then((): RunOutcome => ({ kind: "parked" })),
         this.aborted(),
       ]);
-      if (outcome.kind === "suspended") {
-        await this.ctx.settle();
-        // Let a rejection from a parallel branch reach the run's promise before deciding to park.
-        await new Promise((resolve) => setImmediate(resolve));
-        outcome = this.runSettled ?? outcome;
-      }
       await this.conclude(outcome);
     } finally {
       cancelTimer?.();
@@ -91,126 +99,124 @@ export class ExecutionRunner {
     });
   }
 
-  private startRun(data: unknown): Promise<RunOutcome> {
+  /** Input was validated once, when the execution was created; a later change of the schema does not fail it. */
+  private startRun(): Promise<RunOutcome> {
     return Promise.resolve()
-      .then(() => this.task.run(this.ctx, data))
+      .then(() => this.task.run(this.ctx, JSON.parse(this.claimed.execution.dataJson)))
       .then(
         (value): RunOutcome => ({ kind: "returned", value }),
         (error: unknown): RunOutcome => ({ kind: "threw", error: toError(error) }),
       )
-      .then((outcome) => {
-        this.runSettled = outcome;
-        return outcome;
-      });
-  }
-
-  private async invalidInput(data: unknown): Promise<ErrorInfo | null> {
-    if (!this.task.input) return null;
-    const result = await this.task.input.validate(data, "data");
-    return result.ok ? null : { message: result.message, step: null, code: "invalid_data" };
+      .finally(() => this.ctx.activity.finish());
   }
 
   private async conclude(outcome: RunOutcome): Promise<void> {
     const { ctx } = this;
-    const stepsCompleted = ctx.stepsCompleted;
+    if (ctx.rejected) return this.finish({ transition: "fail", error: errorInfo(ctx.rejected, null) }, true);
     const reason = ctx.signal.aborted ? (ctx.signal.reason as ExecutionAbortedError).reason : null;
     if (reason === "cancelled" || reason === "lease_lost") return this.deps.onFinished?.(ctx.taskName, "aborted", ctx.executionId);
-    if (ctx.fatal) return this.finish({ status: "failed", error: errorInfo(ctx.fatal, null), stepsCompleted });
+    if (ctx.fatal) return this.finish({ transition: "fail", error: errorInfo(ctx.fatal, null) }, true);
     if (outcome.kind === "returned") return this.complete(outcome.value);
-    if (reason === "timeout") return this.finish({ status: "failed", error: this.timeoutError(), stepsCompleted });
-    if (reason === "shutdown") return this.finish({ status: "requeue", runAt: this.deps.clock.now() });
-    if (outcome.kind === "suspended") return this.park();
+    if (reason === "timeout") return this.finish({ transition: "fail", error: this.timeoutError() }, true);
+    if (reason === "shutdown") return this.finish({ transition: "release", runAt: this.deps.clock.now() });
+    if (outcome.kind === "parked") return this.park();
     return this.failOrRetry(outcome.error);
   }
 
   private async complete(value: unknown): Promise<void> {
     let outputJson: string;
     try {
-      outputJson = encodeJson(value, "The task's return value", this.deps.maxPayloadBytes);
+      outputJson = encodeValue(value, "The task's return value", this.deps.maxPayloadBytes).json ?? "null";
     } catch (error) {
-      return this.finish({ status: "failed", error: errorInfo(toError(error), null), stepsCompleted: this.ctx.stepsCompleted });
+      return this.finish({ transition: "fail", error: errorInfo(toError(error), null) }, true);
     }
-    return this.finish({ status: "completed", outputJson, stepsCompleted: this.ctx.stepsCompleted });
+    return this.finish({ transition: "complete", outputJson }, true);
   }
 
   private async failOrRetry(error: Error): Promise<void> {
     const { ctx, task, deps } = this;
-    const step = error instanceof StepFailedError || "step" in error ? String((error as { step: unknown }).step) : null;
+    const step = error instanceof StepFailedError ? error.step : "step" in error ? String((error as { step: unknown }).step) : null;
     const info = errorInfo(error, step);
     if (shouldRetry(task.retry, ctx.attempt, error)) {
       const runAt = deps.clock.now() + backoffDelay(task.retry, ctx.attempt, deps.random);
       ctx.log.warn({ attempt: ctx.attempt, err: error.message }, "execution failed; task-level retry scheduled");
-      return this.finish({ status: "requeue", runAt, retryAttempt: { attempt: ctx.attempt + 1, error: info } });
+      // Only the failure that escaped `run()` is set aside (its step runs again); failures the workflow caught stay.
+      const escaped = step === null ? undefined : ctx.records.get(step);
+      const discarded: StepRecord[] = escaped?.state === "failed" ? [{ ...escaped, state: "discarded" }] : [];
+      return this.finish({ transition: "retry", runAt, attempt: ctx.attempt + 1 }, true, discarded);
     }
-    return this.finish({ status: "failed", error: info, stepsCompleted: ctx.stepsCompleted });
+    return this.finish({ transition: "fail", error: info }, true);
   }
 
-  /** One `waiting` checkpoint for everything the run parked on; wakes at the earliest timer or the deadline. */
+  /** One `park` write for every open wait; wakes at the earliest of their times and the deadline. */
   private async park(): Promise<void> {
-    const { suspensions } = this.ctx;
+    const waits = this.ctx.activity.openWaits();
     const deadline = this.deadline();
-    const wakes = suspensions.map((s) => s.record.wakeAt).filter((w): w is number => w !== null);
+    const wakes = waits.map((w) => w.record.wakeAt).filter((w): w is number => w !== null);
     if (deadline !== null) wakes.push(deadline);
-    const patch: ExecutionPatch = {
-      status: "waiting",
-      currentStep: suspensions[0]?.record.name ?? null,
-      waitingForEvent: suspensions.find((s) => s.record.kind === "event")?.record.name ?? null,
+    const patch: WorkerPatch = {
+      transition: "park",
+      currentStep: waits[0]?.record.name ?? null,
+      waitingForEvent: waits.find((w) => w.record.kind === "event")?.record.name ?? null,
       wakeAt: wakes.length > 0 ? Math.min(...wakes) : null,
-      stepsCompleted: this.ctx.stepsCompleted,
     };
-    const checkpoint = this.ctx.finalCheckpoint(
+    const checkpoint = this.ctx.writer.final(
       patch,
-      suspensions.map((s) => s.record),
-      suspensions.flatMap((s) => s.attempts),
+      waits.map((w) => w.record),
+      waits.flatMap((w) => w.attempts),
     );
     this.onSettling(this);
     const ok = await this.commitFinal(checkpoint);
-    if (ok && patch.waitingForEvent !== null) {
-      // The row as the `waiting` write leaves it.
-      const execution: ExecutionRecord = {
-        ...this.claimed.execution,
-        status: "waiting",
-        currentStep: patch.currentStep,
-        waitingForEvent: patch.waitingForEvent,
-        stepsCompleted: patch.stepsCompleted,
-        runnableAt: patch.wakeAt,
-        leaseOwner: null,
-        updatedAt: checkpoint.now,
-      };
-      this.deps.onParked?.({ execution, steps: this.ctx.storedSteps(checkpoint.steps ?? []) });
+    const after = ok ? this.rowAfter(checkpoint) : null;
+    if (after?.status === "waiting" && patch.waitingForEvent !== null) {
+      this.deps.onParked?.({ execution: after, steps: this.ctx.records.all(), events: [], recovered: false });
     }
     this.deps.onFinished?.(this.ctx.taskName, ok ? "parked" : "aborted", this.ctx.executionId);
   }
 
-  private async finish(patch: ExecutionPatch): Promise<void> {
-    const checkpoint = this.ctx.finalCheckpoint(patch);
+  /**
+   * A write that leaves `running`. `closeWaits`: the run ended, so its open waits are closed (recorded as
+   * such: a late event for one of them is refused).
+   */
+  private async finish(patch: WorkerPatch, closeWaits = false, steps: StepRecord[] = []): Promise<void> {
+    const closed = closeWaits ? this.ctx.activity.openWaits().map((w) => ({ ...w.record, state: "closed" as const })) : [];
+    const checkpoint = this.ctx.writer.final(patch, [...steps, ...closed]);
     this.onSettling(this);
     const ok = await this.commitFinal(checkpoint);
-    if (ok && (patch.status === "completed" || patch.status === "failed")) {
-      const now = checkpoint.now;
-      this.deps.onTerminal?.({
-        ...this.claimed.execution,
-        status: patch.status,
-        outputJson: patch.status === "completed" ? patch.outputJson : null,
-        error: patch.status === "failed" ? patch.error : null,
-        stepsCompleted: patch.stepsCompleted,
-        completedAt: now,
-        updatedAt: now,
-        currentStep: null,
-        waitingForEvent: null,
-        runnableAt: null,
-        leaseOwner: null,
-      });
-    }
+    if (ok && (patch.transition === "complete" || patch.transition === "fail")) this.deps.onTerminal?.(this.rowAfter(checkpoint));
     const label =
-      patch.status === "requeue" ? "requeued" : patch.status === "running" || patch.status === "waiting" ? "parked" : patch.status;
+      patch.transition === "release" || patch.transition === "retry"
+        ? "requeued"
+        : patch.transition === "complete"
+          ? "completed"
+          : "failed";
     this.deps.onFinished?.(this.ctx.taskName, ok ? label : "aborted", this.ctx.executionId);
-    if (patch.status === "failed" && ok) this.ctx.log.warn({ error: patch.error }, "execution failed");
+    if (patch.transition === "fail" && ok) this.ctx.log.warn({ error: withoutStack(patch.error) }, "execution failed");
   }
 
-  /** Fenced out (lease lost, cancelled): the code still running for this run is told to stop. */
+  /**
+   * The row as this write left it, from the pure transition (src/state/apply.ts) applied to the claimed
+   * row. Something the store received meanwhile (an event for an open wait) can make a park requeue
+   * instead; whoever relies on a parked row checks its fencing token first (Engine, eager resume).
+   */
+  private rowAfter(checkpoint: Checkpoint): ExecutionRecord {
+    return toExecution(applyTransition(toRow(this.claimed.execution), workerTransition(checkpoint.patch), checkpointParams(checkpoint)));
+  }
+
+  /**
+   * Fenced out (lease lost, cancelled): the code still running for this run is told to stop. Refused for
+   * good by the store: the execution fails with that refusal instead (a write of our own text only).
+   */
   private async commitFinal(checkpoint: Checkpoint): Promise<boolean> {
-    const ok = await this.deps.commit(checkpoint);
+    let ok: boolean;
+    try {
+      ok = await this.deps.commit(checkpoint);
+    } catch (error) {
+      if (!(error instanceof CheckpointRejectedError) || checkpoint.patch.transition === "fail") throw error;
+      this.ctx.log.error({ err: error }, "the store refused the execution's write; failing it");
+      const failed = this.ctx.writer.final({ transition: "fail", error: errorInfo(error, null) });
+      return this.commitFinal({ ...failed, steps: [], attempts: [] });
+    }
     if (!ok) this.ctx.abort("lease_lost");
     return ok;
   }
@@ -218,4 +224,13 @@ export class ExecutionRunner {
   private timeoutError(): ErrorInfo {
     return { message: `Execution timeout: exceeded ${this.task.timeoutMs} ms since it first started`, step: null, code: "timeout" };
   }
+
+  private crashError(crashes: number): ErrorInfo {
+    return { message: `The execution crashed its worker ${crashes} times without recording a step`, step: null, code: "worker_crashed" };
+  }
+}
+
+function withoutStack(error: ErrorInfo): ErrorInfo {
+  const { stack: _stack, ...rest } = error;
+  return rest;
 }

@@ -7,7 +7,8 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
-import type { Checkpoint, ClaimedExecution, ClaimRequest, Store } from "../store/store.js";
+import type { Checkpoint, ClaimRequest, ClaimResult, Store } from "../store/store.js";
+import { CheckpointRejectedError, isTransientStoreError } from "../store/store-errors.js";
 
 /**
  * The worker's side of a claim folded into a flush: the slots a batch frees (finished runs hand theirs
@@ -21,7 +22,7 @@ export interface FlushClaimer {
    * What it claimed, or null when the flush failed (the worker then claims on its own). `moreFlushes`:
    * another flush is queued or in flight, so a claim can ride with it instead of going alone.
    */
-  folded(request: ClaimRequest, claimed: ClaimedExecution[] | null, moreFlushes: boolean): void;
+  folded(request: ClaimRequest, claim: ClaimResult | null, moreFlushes: boolean): void;
 }
 
 interface Pending {
@@ -110,29 +111,43 @@ export class GroupCommitter {
     }
   }
 
-  /** Takes queued writes in order, skipping (for now) every write of an execution that is busy. */
+  /**
+   * Takes queued writes in order: at most one per execution (a store applies a batch as one statement, so
+   * two writes of one execution must be two batches), none of an execution whose write is in a flush under
+   * way, and none of a child whose parent has a write in the batch (a child's end writes to its parent's
+   * row). A progress-only write followed by another write of its execution is dropped (the later one says more).
+   */
   private takeBatch(): Pending[] {
+    const queue = dropSuperseded(this.queue);
     const taken: Pending[] = [];
     const kept: Pending[] = [];
     const blocked = new Set(this.busy);
-    for (const item of this.queue) {
-      const id = item.checkpoint.fence.executionId;
-      if (taken.length >= this.options.maxBatch || blocked.has(id)) {
-        kept.push(item);
-        blocked.add(id);
-      } else taken.push(item);
+    for (const item of queue) {
+      const { fence, owner } = item.checkpoint;
+      const id = fence.executionId;
+      const waitsForParent = owner.parentId !== null && blocked.has(owner.parentId);
+      if (taken.length >= this.options.maxBatch || blocked.has(id) || waitsForParent) kept.push(item);
+      else taken.push(item);
+      blocked.add(id);
     }
     this.queue = kept;
-    const batch = dropSuperseded(taken);
-    for (const item of batch) this.busy.add(item.checkpoint.fence.executionId);
-    return batch;
+    for (const item of taken) this.busy.add(item.checkpoint.fence.executionId);
+    return taken;
   }
 
   private async flush(batch: Pending[]): Promise<void> {
     const request = this.claimer?.foldClaim() ?? null;
     const results = await this.applyWithRetry(batch, request);
     if (results instanceof Error) {
-      for (const item of batch) item.reject(results);
+      if (isTransientStoreError(results) || batch.length === 1) {
+        const error = isTransientStoreError(results) ? results : new CheckpointRejectedError(results);
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      // Refused for good: one of them carries something the store cannot take. Each alone, so only that
+      // execution fails and the others commit once.
+      this.logger.warn({ err: results, size: batch.length }, "checkpoint batch refused; applying its checkpoints one by one");
+      await Promise.all(batch.map((item) => this.flush([item])));
       return;
     }
     batch.forEach((item, i) => {
@@ -147,19 +162,20 @@ export class GroupCommitter {
     for (let delay = 50, tries = 1; ; delay = Math.min(delay * 2, 2000), tries++) {
       try {
         if (tries === 1 && request) {
-          const { results, claimed } = await this.store.applyAndClaim(checkpoints, request).catch((error: unknown) => {
+          const { results, claim } = await this.store.applyAndClaim(checkpoints, request).catch((error: unknown) => {
             this.claimer?.folded(request, null, false);
             throw error;
           });
-          this.claimer?.folded(request, claimed, this.queue.length > 0 || this.flushes.size > 1);
+          this.claimer?.folded(request, claim, this.queue.length > 0 || this.flushes.size > 1);
           return results;
         }
         const results = await this.store.applyCheckpoints(checkpoints);
         return tries === 1 ? results : await this.resolveAmbiguous(batch, results);
       } catch (error) {
         // Re-applying a batch is harmless (upserts; a write whose first application moved the row out of
-        // `running` is simply fenced out), so retrying an ambiguous failure is safe.
-        if (this.clock.now() + delay > deadline) return error instanceof Error ? error : new Error(String(error));
+        // `running` is simply fenced out), so retrying an ambiguous failure is safe. A refusal is not retried.
+        if (!isTransientStoreError(error) || this.clock.now() + delay > deadline)
+          return error instanceof Error ? error : new Error(String(error));
         this.logger.warn({ err: error, size: batch.length }, "checkpoint flush failed; retrying");
         await this.clock.sleep(delay);
       }
@@ -183,7 +199,7 @@ export class GroupCommitter {
   }
 }
 
-/** Drops progress-only writes followed (later in the same batch) by another write of the same execution. */
+/** Drops progress-only writes followed (later in the queue) by another write of the same execution. */
 function dropSuperseded(batch: Pending[]): Pending[] {
   const lastIndex = new Map<string, number>();
   batch.forEach((item, i) => {

@@ -15,10 +15,11 @@
  * already held; a delivery that finds the execution changed since it parked here), every write of the run
  * answers "fenced out" and it is dropped, as a lost lease drops a run.
  *
- * Measured in-process on PostgreSQL (bench/src/probe-latency.ts, one at a time, p50): W0 start→result
- * 2.25 ms (insert, then completion) -> 1.04-1.08 ms; W3 delivery→result: see Engine.deliverEvent.
+ * Why: docs/decisions/007-eager-start-and-resume.md (W0 and W3 latency on PostgreSQL).
  */
-import type { ExecutionRecord, StepRecord } from "../core/types.js";
+import { applyTransition } from "../state/apply.js";
+import { COMPOSITES } from "../state/transitions.js";
+import { toExecution, toRow } from "../store/row-mapping.js";
 import type {
   Checkpoint,
   ClaimedExecution,
@@ -29,13 +30,8 @@ import type {
   NewExecution,
   Store,
 } from "../store/store.js";
+import { creationParams } from "../store/writes.js";
 import type { RunnerDeps } from "./execution-runner.js";
-
-/** An execution this process parked on an event, as the park left it in the store. */
-export interface ParkedRun {
-  execution: ExecutionRecord;
-  steps: StepRecord[];
-}
 
 export class HeldWrite<R> {
   /** The store's answer to the first write; rejects when it failed. */
@@ -95,12 +91,21 @@ export class HeldWrite<R> {
   }
 }
 
-/** A final write the first write can carry: completed or failed, with no step rows or attempts of its own. */
+/**
+ * A final write the first write can carry: completed or failed, with nothing else to write (no records,
+ * attempts, children or events), of an execution without consequences for other rows (no parent, no slot).
+ */
 function finishedBy(checkpoint: Checkpoint): Finished | null {
-  const patch = checkpoint.execution;
-  if (patch.status !== "completed" && patch.status !== "failed") return null;
-  if ((checkpoint.steps?.length ?? 0) > 0 || (checkpoint.attempts?.length ?? 0) > 0) return null;
-  return { ...patch, at: checkpoint.now };
+  const { patch, owner } = checkpoint;
+  if (patch.transition !== "complete" && patch.transition !== "fail") return null;
+  if ((checkpoint.steps?.length ?? 0) > 0 || (checkpoint.attempts?.length ?? 0) > 0 || checkpoint.children || checkpoint.consumedEvents)
+    return null;
+  if (owner.parentId !== null || owner.concurrencyLimit !== null) return null;
+  const at = checkpoint.now;
+  const { stepsCompleted } = checkpoint;
+  return patch.transition === "complete"
+    ? { transition: "complete", outputJson: patch.outputJson, at, stepsCompleted }
+    : { transition: "fail", error: patch.error, at, stepsCompleted };
 }
 
 type ClaimFor = NonNullable<NewExecution["claimFor"]>;
@@ -114,29 +119,9 @@ export function heldInsert(
     (finished) => store.createExecution(finished ? { ...input, finished } : input),
     (result) => result.created,
   );
-  const { id, task, dataJson, idempotencyKey, now, claimFor } = input;
-  // Exactly the row the INSERT stores born claimed (the behaviour suite checks the stores against it).
-  const execution: ExecutionRecord = {
-    id,
-    task,
-    status: "running",
-    dataJson,
-    idempotencyKey,
-    createdAt: now,
-    updatedAt: now,
-    startedAt: now,
-    completedAt: null,
-    outputJson: null,
-    error: null,
-    stepsCompleted: 0,
-    currentStep: null,
-    waitingForEvent: null,
-    attempt: 1,
-    runnableAt: now + claimFor.leaseMs,
-    leaseToken: 1,
-    leaseOwner: claimFor.workerId,
-  };
-  return { write, run: { execution, steps: [] } };
+  // Exactly the row the INSERT stores born claimed (`create_claimed`).
+  const execution = toExecution(applyTransition(null, COMPOSITES.create_claimed, creationParams(input)));
+  return { write, run: { execution, steps: [], events: [], recovered: false } };
 }
 
 /**
@@ -147,32 +132,19 @@ export function heldInsert(
 export function heldDelivery(
   store: Store,
   request: DeliverRequest & { claimFor: NonNullable<DeliverRequest["claimFor"]> },
-  parked: ParkedRun,
+  parked: ClaimedExecution,
 ): { write: HeldWrite<DeliverOutcome>; run: ClaimedExecution } {
   const { now, claimFor, eventName, payloadJson } = request;
-  const leaseToken = parked.execution.leaseToken + 1;
+  const params = { now, worker: claimFor.workerId, lease_ms: claimFor.leaseMs };
+  const execution = toExecution(applyTransition(toRow(parked.execution), COMPOSITES.deliver_claimed, params));
   const write = new HeldWrite<DeliverOutcome>(
-    (finished) => store.deliverEvent(finished ? { ...request, finishIfToken: { leaseToken, finished } } : request),
-    (outcome) => outcome.outcome === "delivered" && outcome.claimed?.execution.leaseToken === leaseToken,
+    (finished) => store.deliverEvent(finished ? { ...request, finishIfToken: { leaseToken: execution.leaseToken, finished } } : request),
+    (outcome) => outcome.outcome === "delivered" && outcome.claimed?.execution.leaseToken === execution.leaseToken,
   );
-  // As the delivery and its claim leave the row (deliver_event / the SQLite store's delivery).
-  const execution: ExecutionRecord = {
-    ...parked.execution,
-    status: "running",
-    leaseToken,
-    leaseOwner: claimFor.workerId,
-    runnableAt: now + claimFor.leaseMs,
-    startedAt: parked.execution.startedAt ?? now,
-    attempt: Math.max(parked.execution.attempt, 1),
-    waitingForEvent: null,
-    currentStep: null,
-    stepsCompleted: parked.execution.stepsCompleted + 1,
-    updatedAt: now,
-  };
   const steps = parked.steps.map((step) =>
     step.name === eventName && step.kind === "event"
       ? { ...step, state: "completed" as const, resultJson: payloadJson, completedAt: now }
       : step,
   );
-  return { write, run: { execution, steps } };
+  return { write, run: { execution, steps, events: [], recovered: false } };
 }

@@ -1,13 +1,5 @@
 import type { Clock } from "../core/clock.js";
-import { ExecutionAbortedError } from "../core/errors.js";
-
-export class StepTimeoutError extends Error {
-  readonly code = "step_timeout";
-  constructor(step: string, ms: number) {
-    super(`Step "${step}" attempt timed out after ${ms} ms`);
-    this.name = "StepTimeoutError";
-  }
-}
+import { ExecutionAbortedError, StepTimeoutError } from "../core/errors.js";
 
 /**
  * Runs one attempt of a step under its own AbortSignal, which fires when the execution is aborted

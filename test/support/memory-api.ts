@@ -7,7 +7,11 @@ import { ZartError } from "../../src/core/errors.js";
 import { checkJsonSchema } from "../../src/core/schema.js";
 import { type ExecutionRecord, emptyCounts, isTerminal, type StatusCounts } from "../../src/core/types.js";
 import type { ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "../../src/engine/api.js";
+import { applyTransition } from "../../src/state/apply.js";
+import { TRANSITIONS } from "../../src/state/transitions.js";
+import { toExecution } from "../../src/store/row-mapping.js";
 import type { ListQuery, ListResult, StepDetail } from "../../src/store/store.js";
+import { creationParams } from "../../src/store/writes.js";
 
 export class MemoryApi implements ZartApi {
   readonly executions = new Map<string, ExecutionRecord>();
@@ -33,26 +37,17 @@ export class MemoryApi implements ZartApi {
       if (message) throw new ZartError("invalid_data", message);
     }
     const now = Date.now() + this.seq++;
-    const execution: ExecutionRecord = {
-      id: `exec-${randomBytes(8).toString("hex")}`,
-      task: request.task,
-      status: "pending",
-      dataJson: JSON.stringify(request.data),
-      idempotencyKey: request.idempotencyKey ?? null,
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      completedAt: null,
-      outputJson: null,
-      error: null,
-      stepsCompleted: 0,
-      currentStep: null,
-      waitingForEvent: null,
-      attempt: 0,
-      runnableAt: now,
-      leaseToken: 0,
-      leaseOwner: null,
+    const id = `exec-${randomBytes(8).toString("hex")}`;
+    const params = {
+      ...creationParams({
+        id,
+        task: request.task,
+        dataJson: JSON.stringify(request.data),
+        idempotencyKey: request.idempotencyKey ?? null,
+        now,
+      }),
     };
+    const execution: ExecutionRecord = toExecution(applyTransition(null, TRANSITIONS.create, params));
     this.executions.set(execution.id, execution);
     if (request.idempotencyKey !== undefined) this.byKey.set(request.idempotencyKey, execution.id);
     return { execution, created: true };
@@ -98,7 +93,7 @@ export class MemoryApi implements ZartApi {
     for (const waiter of this.waiters) if (waiter.id === id) waiter.wake();
   }
 
-  async deliverEvent(id: string, eventName: string, payloadJson: string): Promise<void> {
+  async deliverEvent(id: string, eventName: string, payloadJson: string): Promise<"delivered"> {
     const execution = await this.get(id);
     const wait = this.waits.get(id);
     if (!wait || wait.event !== eventName || isTerminal(execution.status)) {
@@ -110,6 +105,7 @@ export class MemoryApi implements ZartApi {
     }
     this.waits.delete(id);
     Object.assign(execution, { status: "pending", waitingForEvent: null });
+    return "delivered";
   }
 
   async waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionRecord> {

@@ -23,15 +23,17 @@ async function claimLoop(): Promise<void> {
   process.stdout.write("ready\n");
   await once(process.stdin, "data");
   for (;;) {
-    const claimed = await store.claim({ workerId: worker, tasks: ["multi"], limit: 3, now: NOW, leaseMs: LEASE_MS });
+    const { claimed } = await store.claim({ workerId: worker, tasks: ["multi"], limit: 3, now: NOW, leaseMs: LEASE_MS });
     if (claimed.length === 0) return;
     // Completing adds a second write transaction per claim, so the processes contend for the lock harder.
     await store.applyCheckpoints(
       claimed.map((c) => ({
         fence: { executionId: c.execution.id, leaseToken: c.execution.leaseToken },
+        owner: { task: "multi", parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null },
         now: NOW,
-        leaseMs: LEASE_MS,
-        execution: { status: "completed" as const, outputJson: JSON.stringify(worker), stepsCompleted: 0 },
+        patch: { transition: "complete" as const, outputJson: JSON.stringify(worker) },
+        stepsCompleted: 0,
+        crashes: 0,
       })),
     );
     process.stdout.write(claimed.map((c) => `claimed ${c.execution.id}\n`).join(""));

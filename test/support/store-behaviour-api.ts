@@ -3,7 +3,18 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, emptyCounts } from "../../src/core/types.js";
 import type { Store } from "../../src/store/store.js";
-import { applyOne, checkpoint, create, createRunning, NoticeRecorder, newId, type SuiteContext, T0 } from "./store-fixtures.js";
+import {
+  applyOne,
+  checkpoint,
+  claimRows,
+  create,
+  createRunning,
+  EXTRA_DEFAULTS,
+  NoticeRecorder,
+  newId,
+  type SuiteContext,
+  T0,
+} from "./store-fixtures.js";
 
 export function apiBehaviour(ctx: SuiteContext): void {
   test("createExecution / getExecution round trip", async () => {
@@ -30,6 +41,7 @@ export function apiBehaviour(ctx: SuiteContext): void {
       runnableAt: T0,
       leaseToken: 0,
       leaseOwner: null,
+      ...EXTRA_DEFAULTS,
     };
     assert.deepEqual(result.execution, expected);
     assert.deepEqual(await ctx.store.getExecution(id), expected);
@@ -189,18 +201,18 @@ export function apiBehaviour(ctx: SuiteContext): void {
     await expectCounts({ running: 1, pending: 1 });
     await applyOne(
       ctx.store,
-      checkpoint(a.fence, { status: "waiting", currentStep: "nap", waitingForEvent: null, wakeAt: T0 + 10, stepsCompleted: 0 }),
+      checkpoint(a.fence, { transition: "park", currentStep: "nap", waitingForEvent: null, wakeAt: T0 + 10, stepsCompleted: 0 }),
     );
     await expectCounts({ waiting: 1, pending: 1 });
-    const again = await ctx.store.claim({ workerId: "w", tasks: ["a"], limit: 1, now: T0 + 10, leaseMs: 1000 });
+    const again = await claimRows(ctx.store, { workerId: "w", tasks: ["a"], limit: 1, now: T0 + 10, leaseMs: 1000 });
     const fence = { executionId: a.execution.id, leaseToken: again[0]!.execution.leaseToken };
     await expectCounts({ running: 1, pending: 1 });
-    await applyOne(ctx.store, checkpoint(fence, { status: "requeue", runAt: T0 }));
+    await applyOne(ctx.store, checkpoint(fence, { transition: "release", runAt: T0 }));
     await expectCounts({ pending: 2 });
     const b = await createRunning(ctx.store, { task: "c" });
-    await applyOne(ctx.store, checkpoint(b.fence, { status: "completed", outputJson: "1", stepsCompleted: 0 }));
+    await applyOne(ctx.store, checkpoint(b.fence, { transition: "complete", outputJson: "1", stepsCompleted: 0 }));
     const c = await createRunning(ctx.store, { task: "d" });
-    await applyOne(ctx.store, checkpoint(c.fence, { status: "failed", error: { message: "x", step: null }, stepsCompleted: 0 }));
+    await applyOne(ctx.store, checkpoint(c.fence, { transition: "fail", error: { message: "x", step: null }, stepsCompleted: 0 }));
     await ctx.store.cancelExecution(a.execution.id, T0 + 20);
     await expectCounts({ pending: 1, completed: 1, failed: 1, cancelled: 1 });
   });
@@ -212,12 +224,12 @@ export function apiBehaviour(ctx: SuiteContext): void {
     const waiting = await createRunning(store, { task: "w" });
     await applyOne(
       store,
-      checkpoint(waiting.fence, { status: "waiting", currentStep: "s", waitingForEvent: null, wakeAt: T0 + 99, stepsCompleted: 1 }),
+      checkpoint(waiting.fence, { transition: "park", currentStep: "s", waitingForEvent: null, wakeAt: T0 + 99, stepsCompleted: 1 }),
     );
     const done = await createRunning(store, { task: "c" });
-    await applyOne(store, checkpoint(done.fence, { status: "completed", outputJson: "7", stepsCompleted: 0 }));
+    await applyOne(store, checkpoint(done.fence, { transition: "complete", outputJson: "7", stepsCompleted: 0 }));
     const failed = await createRunning(store, { task: "f" });
-    await applyOne(store, checkpoint(failed.fence, { status: "failed", error: { message: "boom", step: null }, stepsCompleted: 0 }));
+    await applyOne(store, checkpoint(failed.fence, { transition: "fail", error: { message: "boom", step: null }, stepsCompleted: 0 }));
 
     for (const id of [pending.id, running.execution.id, waiting.execution.id]) {
       const result = await store.cancelExecution(id, T0 + 50);
@@ -239,7 +251,7 @@ export function apiBehaviour(ctx: SuiteContext): void {
     }
     assert.deepEqual(await store.cancelExecution(newId(), T0), { outcome: "not_found", execution: null });
     // A claim never takes a cancelled row, whatever its old runnable_at was.
-    assert.deepEqual(await store.claim({ workerId: "w", tasks: ["p", "r", "w"], limit: 10, now: T0 + 1e9, leaseMs: 1 }), []);
+    assert.deepEqual(await claimRows(store, { workerId: "w", tasks: ["p", "r", "w"], limit: 10, now: T0 + 1e9, leaseMs: 1 }), []);
   });
 
   test("cancelExecution: racing cancels from two instances both succeed and cancel once", async () => {
@@ -275,17 +287,21 @@ export function apiBehaviour(ctx: SuiteContext): void {
     await ctx.store.registerTasks(
       "worker-a",
       [
-        { name: "one", inputSchemaJson: '{"type":"object"}' },
-        { name: "two", inputSchemaJson: null },
+        { name: "one", inputSchemaJson: '{"type":"object"}', options: {} },
+        { name: "two", inputSchemaJson: null, options: { concurrencyLimit: 2, bufferedEvents: true } },
       ],
       T0,
     );
-    assert.deepEqual(await ctx.store.getTask("one"), { name: "one", inputSchemaJson: '{"type":"object"}' });
-    assert.deepEqual(await ctx.store.getTask("two"), { name: "two", inputSchemaJson: null });
+    assert.deepEqual(await ctx.store.getTask("one"), { name: "one", inputSchemaJson: '{"type":"object"}', options: {} });
+    assert.deepEqual(await ctx.store.getTask("two"), {
+      name: "two",
+      inputSchemaJson: null,
+      options: { concurrencyLimit: 2, bufferedEvents: true },
+    });
     assert.equal(await ctx.store.getTask("three"), null);
     const peer: Store = await ctx.peer();
-    await peer.registerTasks("worker-b", [{ name: "one", inputSchemaJson: '{"type":"array"}' }], T0 + 1);
-    assert.deepEqual(await ctx.store.getTask("one"), { name: "one", inputSchemaJson: '{"type":"array"}' });
+    await peer.registerTasks("worker-b", [{ name: "one", inputSchemaJson: '{"type":"array"}', options: {} }], T0 + 1);
+    assert.deepEqual(await ctx.store.getTask("one"), { name: "one", inputSchemaJson: '{"type":"array"}', options: {} });
   });
 
   test("ping answers and migrate is repeatable", async () => {

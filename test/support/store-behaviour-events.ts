@@ -5,6 +5,7 @@ import type { Notice } from "../../src/store/store.js";
 import {
   applyOne,
   checkpoint,
+  claimRows,
   create,
   createRunning,
   createWaitingForEvent,
@@ -21,7 +22,7 @@ export function eventBehaviour(ctx: SuiteContext): void {
     const execution = await createWaitingForEvent(ctx.store, "approval", { task: "ev" });
     const row = await ctx.store.getExecution(execution.id);
     assert.deepEqual([row?.status, row?.waitingForEvent, row?.currentStep, row?.runnableAt], ["waiting", "approval", "approval", null]);
-    assert.deepEqual(await ctx.store.claim({ workerId: "w", tasks: ["ev"], limit: 5, now: T0 + 1e12, leaseMs: 1 }), []);
+    assert.deepEqual(await claimRows(ctx.store, { workerId: "w", tasks: ["ev"], limit: 5, now: T0 + 1e12, leaseMs: 1 }), []);
     assert.equal(await ctx.store.nextWakeAt(["ev"]), null);
 
     const outcome = await ctx.store.deliverEvent({
@@ -36,7 +37,7 @@ export function eventBehaviour(ctx: SuiteContext): void {
       [woken?.status, woken?.runnableAt, woken?.waitingForEvent, woken?.currentStep, woken?.stepsCompleted, woken?.updatedAt],
       ["pending", T0 + 40, null, null, 1, T0 + 40],
     );
-    const [claimed] = await ctx.store.claim({ workerId: "w", tasks: ["ev"], limit: 5, now: T0 + 40, leaseMs: LEASE_MS });
+    const [claimed] = await claimRows(ctx.store, { workerId: "w", tasks: ["ev"], limit: 5, now: T0 + 40, leaseMs: LEASE_MS });
     const step = claimed?.steps.find((s) => s.name === "approval");
     assert.deepEqual([step?.state, step?.resultJson, step?.completedAt], ["completed", '{ "ok": true }', T0 + 40]);
   });
@@ -69,7 +70,7 @@ export function eventBehaviour(ctx: SuiteContext): void {
       const step = claimed.steps.find((s) => s.name === "approval");
       assert.deepEqual([step?.state, step?.resultJson, step?.completedAt], ["completed", "7", T0 + 50]);
       assert.deepEqual(await ctx.store.getExecution(execution.id), claimed.execution, "the returned row is the stored row");
-      assert.deepEqual(await ctx.store.claim({ workerId: "w", tasks: ["ev-eager"], limit: 5, now: T0 + 50, leaseMs: 1 }), []);
+      assert.deepEqual(await claimRows(ctx.store, { workerId: "w", tasks: ["ev-eager"], limit: 5, now: T0 + 50, leaseMs: 1 }), []);
       // A worker that does not run the task only delivers: the execution is pending for its workers.
       const plain = await ctx.store.deliverEvent({
         executionId: other.id,
@@ -92,7 +93,7 @@ export function eventBehaviour(ctx: SuiteContext): void {
     const stale = await createWaitingForEvent(ctx.store, "approval", { task: "ev-finish" });
     const token = (await ctx.store.getExecution(execution.id))?.leaseToken ?? -1;
     const claimFor = { workerId: "resumer", leaseMs: LEASE_MS, tasks: ["ev-finish"] };
-    const finished = { status: "completed" as const, outputJson: '"done"', stepsCompleted: 1, at: T0 + 51 };
+    const finished = { transition: "complete" as const, outputJson: '"done"', stepsCompleted: 1, at: T0 + 51 };
     const before = await ctx.store.countByStatus();
     const recorder = new NoticeRecorder(ctx.store);
     try {
@@ -152,10 +153,10 @@ export function eventBehaviour(ctx: SuiteContext): void {
       ctx.store.deliverEvent({ executionId, eventName, payloadJson: "1", now: T0 + 1 });
     assert.deepEqual(await deliver(newId()), { outcome: "not_found" });
     const pending = await create(ctx.store, { task: "p" });
-    assert.deepEqual(await deliver(pending.id), { outcome: "not_waiting" });
+    assert.deepEqual(await deliver(pending.id), { outcome: "not_waiting", reason: "no_wait" });
     const running = await createRunning(ctx.store, { task: "r" });
-    await applyOne(ctx.store, checkpoint(running.fence, { status: "running", currentStep: "go", stepsCompleted: 0 }, { steps: [] }));
-    assert.deepEqual(await deliver(running.execution.id), { outcome: "not_waiting" }, "running, not yet at the wait");
+    await applyOne(ctx.store, checkpoint(running.fence, { transition: "progress", currentStep: "go", stepsCompleted: 0 }, { steps: [] }));
+    assert.deepEqual(await deliver(running.execution.id), { outcome: "not_waiting", reason: "no_wait" }, "running, not yet at the wait");
     // A sleeping execution is `waiting` but has no event step of that name.
     const sleeping = await createRunning(ctx.store, { task: "s" });
     const nap = stepRecord(sleeping.execution.id, "go", {
@@ -169,21 +170,25 @@ export function eventBehaviour(ctx: SuiteContext): void {
       ctx.store,
       checkpoint(
         sleeping.fence,
-        { status: "waiting", currentStep: "go", waitingForEvent: null, wakeAt: T0 + 9, stepsCompleted: 0 },
+        { transition: "park", currentStep: "go", waitingForEvent: null, wakeAt: T0 + 9, stepsCompleted: 0 },
         { steps: [nap] },
       ),
     );
-    assert.deepEqual(await deliver(sleeping.execution.id), { outcome: "not_waiting" }, "a sleep is not an event wait");
+    assert.deepEqual(await deliver(sleeping.execution.id), { outcome: "not_waiting", reason: "no_wait" }, "a sleep is not an event wait");
 
     const waiting = await createWaitingForEvent(ctx.store, "go", { task: "w" });
-    assert.deepEqual(await deliver(waiting.id, "other"), { outcome: "not_waiting" });
+    assert.deepEqual(await deliver(waiting.id, "other"), { outcome: "not_waiting", reason: "no_wait" });
     assert.deepEqual(await deliver(waiting.id), { outcome: "delivered", task: "w" });
-    assert.deepEqual(await deliver(waiting.id), { outcome: "not_waiting" }, "already delivered");
+    assert.deepEqual(await deliver(waiting.id), { outcome: "not_waiting", reason: "no_wait" }, "already delivered");
     assert.equal((await ctx.store.getExecution(waiting.id))?.stepsCompleted, 1);
 
     const cancelled = await createWaitingForEvent(ctx.store, "go", { task: "c" });
     await ctx.store.cancelExecution(cancelled.id, T0 + 2);
-    assert.deepEqual(await deliver(cancelled.id), { outcome: "not_waiting" }, "a late event never revives a terminal execution");
+    assert.deepEqual(
+      await deliver(cancelled.id),
+      { outcome: "not_waiting", reason: "ended" },
+      "a late event never revives a terminal execution",
+    );
     assert.equal((await ctx.store.getExecution(cancelled.id))?.status, "cancelled");
   });
 
@@ -204,6 +209,7 @@ export function eventBehaviour(ctx: SuiteContext): void {
 
     assert.deepEqual(await ctx.store.deliverEvent({ executionId: execution.id, eventName: "nope", payloadJson: "{}", now: T0, validate }), {
       outcome: "not_waiting",
+      reason: "no_wait",
     });
     assert.equal(seen.length, 1, "validation runs only after the wait is found");
     const accepted = await ctx.store.deliverEvent({
@@ -255,12 +261,13 @@ export function eventBehaviour(ctx: SuiteContext): void {
       executionId: execution.id,
       step,
       attempt: n,
+      executionAttempt: 1,
       startedAt: T0 + n,
       endedAt: T0 + n + 1,
       error: { message: `try ${n}`, step },
     });
     const attempts = [attempt("a-second", 2), attempt("b-second", 1), attempt("a-second", 1)];
-    await applyOne(ctx.store, checkpoint(fence, { status: "running", currentStep: null, stepsCompleted: 3 }, { steps, attempts }));
+    await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: null, stepsCompleted: 3 }, { steps, attempts }));
     const detail = await ctx.store.getStepDetail(execution.id);
     assert.deepEqual(
       detail.steps.map((s) => s.name),
@@ -288,12 +295,12 @@ export function eventBehaviour(ctx: SuiteContext): void {
     await recorder.waitFor(is({ kind: "runnable", task: "na", at: T0 + 3 }), "runnable on create");
     await applyOne(
       ctx.store,
-      checkpoint(a.fence, { status: "waiting", currentStep: "t", waitingForEvent: null, wakeAt: T0 + 900, stepsCompleted: 0 }),
+      checkpoint(a.fence, { transition: "park", currentStep: "t", waitingForEvent: null, wakeAt: T0 + 900, stepsCompleted: 0 }),
     );
     await recorder.waitFor(is({ kind: "runnable", task: "na", at: T0 + 900 }), "runnable for a timer");
 
     const b = await createRunning(ctx.store, { task: "nb" });
-    await applyOne(ctx.store, checkpoint(b.fence, { status: "completed", outputJson: "1", stepsCompleted: 0 }));
+    await applyOne(ctx.store, checkpoint(b.fence, { transition: "complete", outputJson: "1", stepsCompleted: 0 }));
     await recorder.waitFor(is({ kind: "terminal", executionId: b.execution.id, status: "completed" }), "terminal on completion");
 
     const c = await createRunning(ctx.store, { task: "nc" });

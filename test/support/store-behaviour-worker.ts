@@ -5,8 +5,10 @@ import type { Store } from "../../src/store/store.js";
 import {
   applyOne,
   checkpoint,
+  claimRows,
   create,
   createRunning,
+  EXTRA_DEFAULTS,
   LEASE_MS,
   NoticeRecorder,
   newId,
@@ -18,7 +20,7 @@ import {
 async function claimAll(store: Store, worker: string, now: number, limit: number): Promise<string[]> {
   const ids: string[] = [];
   for (;;) {
-    const claimed = await store.claim({ workerId: worker, tasks: ["bulk"], limit, now, leaseMs: LEASE_MS });
+    const claimed = await claimRows(store, { workerId: worker, tasks: ["bulk"], limit, now, leaseMs: LEASE_MS });
     if (claimed.length === 0) return ids;
     for (const c of claimed) {
       assert.equal(c.execution.leaseOwner, worker);
@@ -30,7 +32,7 @@ async function claimAll(store: Store, worker: string, now: number, limit: number
 export function workerBehaviour(ctx: SuiteContext): void {
   test("claim: sets the lease, attempt and start time; new work comes without steps", async () => {
     const created = await create(ctx.store, { task: "t", now: T0 });
-    const [claimed, ...rest] = await ctx.store.claim({ workerId: "w-1", tasks: ["t"], limit: 5, now: T0 + 7, leaseMs: 1000 });
+    const [claimed, ...rest] = await claimRows(ctx.store, { workerId: "w-1", tasks: ["t"], limit: 5, now: T0 + 7, leaseMs: 1000 });
     assert.equal(rest.length, 0);
     assert.deepEqual(claimed, {
       execution: {
@@ -40,10 +42,13 @@ export function workerBehaviour(ctx: SuiteContext): void {
         leaseOwner: "w-1",
         runnableAt: T0 + 1007,
         startedAt: T0 + 7,
+        timeoutFrom: T0 + 7,
         attempt: 1,
         updatedAt: T0 + 7,
       },
       steps: [],
+      events: [],
+      recovered: false,
     });
     assert.deepEqual(await ctx.store.getExecution(created.id), claimed?.execution);
   });
@@ -60,7 +65,10 @@ export function workerBehaviour(ctx: SuiteContext): void {
       ["running", 1, "eager-worker", 1, T0, T0 + LEASE_MS],
     );
     assert.equal((await ctx.store.countByStatus()).running >= 1, true);
-    assert.deepEqual(await ctx.store.claim({ workerId: "other", tasks: [task], limit: 5, now: T0 + LEASE_MS - 1, leaseMs: LEASE_MS }), []);
+    assert.deepEqual(
+      await claimRows(ctx.store, { workerId: "other", tasks: [task], limit: 5, now: T0 + LEASE_MS - 1, leaseMs: LEASE_MS }),
+      [],
+    );
     const again = await ctx.store.createExecution({
       id: newId(),
       task,
@@ -75,7 +83,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
       "idempotent replay leaves the row alone",
     );
     const fence = { executionId: id, leaseToken: 1 };
-    assert.equal(await applyOne(ctx.store, checkpoint(fence, { status: "completed", outputJson: "1", stepsCompleted: 0 })), true);
+    assert.equal(await applyOne(ctx.store, checkpoint(fence, { transition: "complete", outputJson: "1", stepsCompleted: 0 })), true);
     assert.equal((await ctx.store.getExecution(id))?.status, "completed");
   });
 
@@ -92,7 +100,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
       idempotencyKey: `key-${doneId}`,
       now: T0,
       claimFor,
-      finished: { status: "completed", outputJson: '{"ok":true}', stepsCompleted: 0, at: T0 + 3 },
+      finished: { transition: "complete", outputJson: '{"ok":true}', stepsCompleted: 0, at: T0 + 3 },
     });
     const error = { message: "boom", step: null, name: "Error", code: "E_BOOM" };
     const failed = await ctx.store.createExecution({
@@ -102,7 +110,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
       idempotencyKey: null,
       now: T0 + 1,
       claimFor,
-      finished: { status: "failed", error, stepsCompleted: 2, at: T0 + 4 },
+      finished: { transition: "fail", error, stepsCompleted: 2, at: T0 + 4 },
     });
     recorder.unsubscribe();
     assert.deepEqual([done.created, failed.created], [true, true]);
@@ -125,6 +133,8 @@ export function workerBehaviour(ctx: SuiteContext): void {
       runnableAt: null,
       leaseToken: 1,
       leaseOwner: null,
+      ...EXTRA_DEFAULTS,
+      timeoutFrom: T0,
     });
     assert.deepEqual(await ctx.store.getExecution(doneId), done.execution);
     assert.deepEqual(
@@ -141,7 +151,10 @@ export function workerBehaviour(ctx: SuiteContext): void {
         { kind: "terminal", executionId: failed.execution.id, status: "failed" },
       ],
     );
-    assert.deepEqual(await ctx.store.claim({ workerId: "other", tasks: [task], limit: 5, now: T0 + 10 * LEASE_MS, leaseMs: LEASE_MS }), []);
+    assert.deepEqual(
+      await claimRows(ctx.store, { workerId: "other", tasks: [task], limit: 5, now: T0 + 10 * LEASE_MS, leaseMs: LEASE_MS }),
+      [],
+    );
     const again = await ctx.store.createExecution({
       id: newId(),
       task,
@@ -149,7 +162,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
       idempotencyKey: `key-${doneId}`,
       now: T0 + 5,
       claimFor,
-      finished: { status: "completed", outputJson: "2", stepsCompleted: 0, at: T0 + 6 },
+      finished: { transition: "complete", outputJson: "2", stepsCompleted: 0, at: T0 + 6 },
     });
     assert.equal(again.created, false);
     assert.deepEqual(again.execution, done.execution, "the holder is returned untouched");
@@ -160,7 +173,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const first = await create(ctx.store, { task: "a", now: T0 + 1 });
     await create(ctx.store, { task: "b", now: T0 });
     const second = await create(ctx.store, { task: "a", now: T0 + 2 });
-    const claim = (limit: number) => ctx.store.claim({ workerId: "w", tasks: ["a", "x"], limit, now: T0 + 100, leaseMs: LEASE_MS });
+    const claim = (limit: number) => claimRows(ctx.store, { workerId: "w", tasks: ["a", "x"], limit, now: T0 + 100, leaseMs: LEASE_MS });
     assert.deepEqual(
       (await claim(1)).map((c) => c.execution.id),
       [first.id],
@@ -170,7 +183,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
       [second.id],
     );
     assert.deepEqual(await claim(10), [], "rows of other tasks and rows not yet due stay put");
-    assert.deepEqual(await ctx.store.claim({ workerId: "w", tasks: [], limit: 10, now: T0 + 1e6, leaseMs: 1 }), []);
+    assert.deepEqual(await claimRows(ctx.store, { workerId: "w", tasks: [], limit: 10, now: T0 + 1e6, leaseMs: 1 }), []);
     assert.equal((await ctx.store.getExecution(late.id))?.status, "pending");
     assert.equal((await ctx.store.countByStatus()).pending, 2);
   });
@@ -190,10 +203,10 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const { execution, fence } = await createRunning(ctx.store, { task: "lease" });
     await applyOne(
       ctx.store,
-      checkpoint(fence, { status: "running", currentStep: "b", stepsCompleted: 1 }, { steps: [stepRecord(execution.id, "a")] }),
+      checkpoint(fence, { transition: "progress", currentStep: "b", stepsCompleted: 1 }, { steps: [stepRecord(execution.id, "a")] }),
     );
     const expiry = T0 + LEASE_MS;
-    const claim = (now: number) => ctx.store.claim({ workerId: "w-2", tasks: ["lease"], limit: 1, now, leaseMs: LEASE_MS });
+    const claim = (now: number) => claimRows(ctx.store, { workerId: "w-2", tasks: ["lease"], limit: 1, now, leaseMs: LEASE_MS });
     assert.deepEqual(await claim(expiry - 1), [], "not claimable before the lease expires");
     const [again] = await claim(expiry);
     assert.ok(again);
@@ -208,13 +221,13 @@ export function workerBehaviour(ctx: SuiteContext): void {
     );
     const stale = checkpoint(
       fence,
-      { status: "completed", outputJson: '"stale"', stepsCompleted: 2 },
+      { transition: "complete", outputJson: '"stale"', stepsCompleted: 2 },
       { steps: [stepRecord(execution.id, "zombie")] },
     );
     assert.equal(await applyOne(ctx.store, stale), false);
     const fresh = { executionId: execution.id, leaseToken: again.execution.leaseToken };
     assert.equal((await ctx.store.getStepDetail(execution.id)).steps.length, 1, "a fenced-out checkpoint writes no step");
-    assert.equal(await applyOne(ctx.store, checkpoint(fresh, { status: "completed", outputJson: '"fresh"', stepsCompleted: 1 })), true);
+    assert.equal(await applyOne(ctx.store, checkpoint(fresh, { transition: "complete", outputJson: '"fresh"', stepsCompleted: 1 })), true);
     assert.equal((await ctx.store.getExecution(execution.id))?.outputJson, '"fresh"');
   });
 
@@ -229,16 +242,20 @@ export function workerBehaviour(ctx: SuiteContext): void {
     );
     assert.deepEqual([...held], [a.execution.id]);
     assert.equal((await ctx.store.getExecution(a.execution.id))?.runnableAt, T0 + 10_000 + LEASE_MS);
-    assert.deepEqual(await ctx.store.claim({ workerId: "w", tasks: ["ra"], limit: 1, now: T0 + LEASE_MS, leaseMs: 1 }), []);
+    assert.deepEqual(await claimRows(ctx.store, { workerId: "w", tasks: ["ra"], limit: 1, now: T0 + LEASE_MS, leaseMs: 1 }), []);
     assert.equal((await ctx.store.renewLeases([], T0, 1)).size, 0);
   });
 
   test("fencing after cancel: the holder's checkpoint is rejected and the row stays cancelled", async () => {
     const { execution, fence } = await createRunning(ctx.store);
     await ctx.store.cancelExecution(execution.id, T0 + 5);
-    const done = checkpoint(fence, { status: "completed", outputJson: "1", stepsCompleted: 1 }, { steps: [stepRecord(execution.id, "s")] });
+    const done = checkpoint(
+      fence,
+      { transition: "complete", outputJson: "1", stepsCompleted: 1 },
+      { steps: [stepRecord(execution.id, "s")] },
+    );
     assert.equal(await applyOne(ctx.store, done), false);
-    assert.equal(await applyOne(ctx.store, checkpoint(fence, { status: "running", currentStep: "s", stepsCompleted: 0 })), false);
+    assert.equal(await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: "s", stepsCompleted: 0 })), false);
     const after = await ctx.store.getExecution(execution.id);
     assert.equal(after?.status, "cancelled");
     assert.equal(after?.outputJson, null);
@@ -250,23 +267,26 @@ export function workerBehaviour(ctx: SuiteContext): void {
   test("applyCheckpoints: running progress, step upsert, attempts, and idempotent re-application", async () => {
     const { execution, fence } = await createRunning(ctx.store, { task: "cp" });
     const failure = { message: "flaky", step: "s1", name: "Error" };
-    const batch = [
+    // A batch holds at most one checkpoint per execution (the group committer's rule): two writes, two batches.
+    const writes = [
       checkpoint(
         fence,
-        { status: "running", currentStep: "s1", stepsCompleted: 0 },
+        { transition: "progress", currentStep: "s1", stepsCompleted: 0 },
         {
           steps: [stepRecord(execution.id, "s1", { state: "retrying", resultJson: null, attempts: 1, wakeAt: T0 + 50, completedAt: null })],
-          attempts: [{ executionId: execution.id, step: "s1", attempt: 1, startedAt: T0, endedAt: T0 + 1, error: failure }],
+          attempts: [
+            { executionId: execution.id, step: "s1", attempt: 1, executionAttempt: 1, startedAt: T0, endedAt: T0 + 1, error: failure },
+          ],
         },
       ),
       checkpoint(
         fence,
-        { status: "running", currentStep: null, stepsCompleted: 1 },
+        { transition: "progress", currentStep: null, stepsCompleted: 1 },
         { now: T0 + 60, steps: [stepRecord(execution.id, "s1", { attempts: 2, resultJson: "[1,2]", completedAt: T0 + 60 })] },
       ),
     ];
-    assert.deepEqual(await ctx.store.applyCheckpoints(batch), [true, true]);
-    assert.deepEqual(await ctx.store.applyCheckpoints(batch), [true, true], "re-applying a batch is harmless");
+    for (const write of writes) assert.deepEqual(await ctx.store.applyCheckpoints([write]), [true]);
+    for (const write of writes) assert.deepEqual(await ctx.store.applyCheckpoints([write]), [true], "re-applying a write is harmless");
     const row = await ctx.store.getExecution(execution.id);
     assert.equal(row?.status, "running");
     assert.equal(row?.stepsCompleted, 1);
@@ -275,7 +295,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const detail = await ctx.store.getStepDetail(execution.id);
     assert.deepEqual(detail.steps, [stepRecord(execution.id, "s1", { attempts: 2, resultJson: "[1,2]", completedAt: T0 + 60 })]);
     assert.deepEqual(detail.attempts, [
-      { executionId: execution.id, step: "s1", attempt: 1, startedAt: T0, endedAt: T0 + 1, error: failure },
+      { executionId: execution.id, step: "s1", attempt: 1, executionAttempt: 1, startedAt: T0, endedAt: T0 + 1, error: failure },
     ]);
   });
 
@@ -285,11 +305,12 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const c = await create(ctx.store, { task: "fold", now: T0 + 2 });
     // Past a's lease, so a claim of its own would take it back: the batch's rows must be left alone.
     const now = T0 + LEASE_MS + 10;
-    const { results, claimed } = await ctx.store.applyAndClaim(
-      [checkpoint(a.fence, { status: "completed", outputJson: '"done"', stepsCompleted: 0 }, { now })],
+    const { results, claim } = await ctx.store.applyAndClaim(
+      [checkpoint(a.fence, { transition: "complete", outputJson: '"done"', stepsCompleted: 0 }, { now })],
       { workerId: "folder", tasks: ["fold"], limit: 5, now, leaseMs: LEASE_MS },
     );
     assert.deepEqual(results, [true]);
+    const { claimed } = claim;
     assert.deepEqual(
       claimed.map((x) => [x.execution.id, x.execution.status, x.execution.leaseOwner, x.execution.runnableAt, x.steps.length]),
       [
@@ -307,10 +328,14 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const c = await createRunning(ctx.store, { task: "gc" });
     const staleB = { executionId: b.execution.id, leaseToken: b.fence.leaseToken + 5 };
     const results = await ctx.store.applyCheckpoints([
-      checkpoint(a.fence, { status: "completed", outputJson: '{"a":1}', stepsCompleted: 1 }, { steps: [stepRecord(a.execution.id, "x")] }),
-      checkpoint(staleB, { status: "completed", outputJson: "2", stepsCompleted: 1 }, { steps: [stepRecord(b.execution.id, "x")] }),
+      checkpoint(
+        a.fence,
+        { transition: "complete", outputJson: '{"a":1}', stepsCompleted: 1 },
+        { steps: [stepRecord(a.execution.id, "x")] },
+      ),
+      checkpoint(staleB, { transition: "complete", outputJson: "2", stepsCompleted: 1 }, { steps: [stepRecord(b.execution.id, "x")] }),
       checkpoint(c.fence, {
-        status: "failed",
+        transition: "fail",
         error: { message: "bad", step: "y", code: "step_failed", name: "TypeError" },
         stepsCompleted: 3,
       }),
@@ -326,7 +351,7 @@ export function workerBehaviour(ctx: SuiteContext): void {
     assert.deepEqual(rc?.error, { message: "bad", step: "y", code: "step_failed", name: "TypeError" });
     assert.deepEqual([rc?.status, rc?.completedAt, rc?.runnableAt, rc?.stepsCompleted], ["failed", T0, null, 3]);
     assert.deepEqual(
-      await ctx.store.applyCheckpoints([checkpoint(a.fence, { status: "running", currentStep: "z", stepsCompleted: 2 })]),
+      await ctx.store.applyCheckpoints([checkpoint(a.fence, { transition: "progress", currentStep: "z", stepsCompleted: 2 })]),
       [false],
       "terminal rows accept nothing",
     );
@@ -338,14 +363,14 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const sleep = stepRecord(execution.id, "nap", { kind: "sleep", state: "waiting", resultJson: null, wakeAt, completedAt: null });
     await applyOne(
       ctx.store,
-      checkpoint(fence, { status: "waiting", currentStep: "nap", waitingForEvent: null, wakeAt, stepsCompleted: 0 }, { steps: [sleep] }),
+      checkpoint(fence, { transition: "park", currentStep: "nap", waitingForEvent: null, wakeAt, stepsCompleted: 0 }, { steps: [sleep] }),
     );
     const row = await ctx.store.getExecution(execution.id);
     assert.deepEqual([row?.status, row?.currentStep, row?.runnableAt, row?.leaseOwner], ["waiting", "nap", wakeAt, null]);
     assert.equal(await ctx.store.nextWakeAt(["sleepy", "other"]), wakeAt);
     assert.equal(await ctx.store.nextWakeAt(["other"]), null);
     assert.equal(await ctx.store.nextWakeAt([]), null);
-    const claim = (now: number) => ctx.store.claim({ workerId: "w", tasks: ["sleepy"], limit: 1, now, leaseMs: LEASE_MS });
+    const claim = (now: number) => claimRows(ctx.store, { workerId: "w", tasks: ["sleepy"], limit: 1, now, leaseMs: LEASE_MS });
     assert.deepEqual(await claim(wakeAt - 1), []);
     const [woken] = await claim(wakeAt);
     assert.equal(woken?.execution.status, "running");
@@ -358,49 +383,68 @@ export function workerBehaviour(ctx: SuiteContext): void {
     const { fence } = await createRunning(ctx.store, { task: "ev" });
     await applyOne(
       ctx.store,
-      checkpoint(fence, { status: "waiting", currentStep: "approve", waitingForEvent: "approve", wakeAt: T0 + 100, stepsCompleted: 2 }),
+      checkpoint(fence, { transition: "park", currentStep: "approve", waitingForEvent: "approve", wakeAt: T0 + 100, stepsCompleted: 2 }),
     );
-    const [claimed] = await ctx.store.claim({ workerId: "w", tasks: ["ev"], limit: 1, now: T0 + 100, leaseMs: LEASE_MS });
+    const [claimed] = await claimRows(ctx.store, { workerId: "w", tasks: ["ev"], limit: 1, now: T0 + 100, leaseMs: LEASE_MS });
     assert.deepEqual(
       [claimed?.execution.status, claimed?.execution.waitingForEvent, claimed?.execution.stepsCompleted],
       ["running", "approve", 2],
     );
   });
 
-  test("requeue: a graceful release keeps steps; a task-level retry drops failed steps only", async () => {
+  test("requeue: a graceful release keeps steps; a task-level retry sets aside only the escaped failure", async () => {
     const { execution, fence } = await createRunning(ctx.store, { task: "rq" });
-    const ok = stepRecord(execution.id, "ok");
-    const bad = stepRecord(execution.id, "bad", { state: "failed", resultJson: null, error: { message: "no", step: "bad" }, attempts: 3 });
+    const ok = stepRecord(execution.id, "ok", { seq: 1 });
+    const caught = stepRecord(execution.id, "caught", {
+      seq: 2,
+      state: "failed",
+      resultJson: null,
+      error: { message: "declined", step: "caught" },
+    });
+    const bad = stepRecord(execution.id, "bad", {
+      seq: 3,
+      state: "failed",
+      resultJson: null,
+      error: { message: "no", step: "bad" },
+      attempts: 3,
+    });
     const attempt = {
       executionId: execution.id,
       step: "bad",
       attempt: 1,
+      executionAttempt: 1,
       startedAt: T0,
       endedAt: T0 + 1,
       error: { message: "no", step: "bad" },
     };
-    await applyOne(ctx.store, checkpoint(fence, { status: "requeue", runAt: T0 }, { steps: [ok, bad], attempts: [attempt] }));
+    await applyOne(
+      ctx.store,
+      checkpoint(fence, { transition: "release", runAt: T0, stepsCompleted: 3 }, { steps: [ok, caught, bad], attempts: [attempt] }),
+    );
     let row = await ctx.store.getExecution(execution.id);
     assert.deepEqual([row?.status, row?.runnableAt, row?.leaseOwner, row?.attempt], ["pending", T0, null, 1]);
-    assert.equal((await ctx.store.getStepDetail(execution.id)).steps.length, 2, "a plain release keeps every step");
+    assert.equal((await ctx.store.getStepDetail(execution.id)).steps.length, 3, "a plain release keeps every step");
 
-    const [again] = await ctx.store.claim({ workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 1, leaseMs: LEASE_MS });
+    const [again] = await claimRows(ctx.store, { workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 1, leaseMs: LEASE_MS });
     const fence2 = { executionId: execution.id, leaseToken: again!.execution.leaseToken };
-    const retry = { attempt: 2, error: { message: "task threw", step: null } };
-    await applyOne(ctx.store, checkpoint(fence2, { status: "requeue", runAt: T0 + 1000, retryAttempt: retry }, { now: T0 + 2 }));
+    const discarded = { ...bad, state: "discarded" as const };
+    await applyOne(
+      ctx.store,
+      checkpoint(fence2, { transition: "retry", runAt: T0 + 1000, attempt: 2, stepsCompleted: 2 }, { now: T0 + 2, steps: [discarded] }),
+    );
     row = await ctx.store.getExecution(execution.id);
     assert.deepEqual([row?.status, row?.runnableAt, row?.attempt, row?.error, row?.currentStep], ["waiting", T0 + 1000, 2, null, null]);
-    assert.equal(row?.stepsCompleted, 1, "steps_completed no longer counts the discarded failure");
+    assert.equal(row?.stepsCompleted, 2, "steps_completed no longer counts the discarded failure");
     const detail = await ctx.store.getStepDetail(execution.id);
-    assert.deepEqual(detail.steps, [ok], "failed steps are discarded, completed ones kept");
+    assert.deepEqual(detail.steps, [ok, caught, discarded], "only the escaped failure is set aside; a caught failure stays recorded");
     assert.deepEqual(detail.attempts, [attempt], "attempt history stays");
     assert.deepEqual(
-      await ctx.store.claim({ workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 999, leaseMs: LEASE_MS }),
+      await claimRows(ctx.store, { workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 999, leaseMs: LEASE_MS }),
       [],
       "backoff holds",
     );
-    const [third] = await ctx.store.claim({ workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 1000, leaseMs: LEASE_MS });
+    const [third] = await claimRows(ctx.store, { workerId: "w", tasks: ["rq"], limit: 1, now: T0 + 1000, leaseMs: LEASE_MS });
     assert.equal(third?.execution.attempt, 2);
-    assert.deepEqual(third?.steps, [ok]);
+    assert.deepEqual(third?.steps, [ok, caught, discarded]);
   });
 }

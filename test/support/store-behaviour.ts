@@ -10,6 +10,7 @@
 import { after, afterEach, beforeEach, describe } from "node:test";
 import { apiBehaviour } from "./store-behaviour-api.js";
 import { eventBehaviour } from "./store-behaviour-events.js";
+import { transitionBehaviour } from "./store-behaviour-transitions.js";
 import { workerBehaviour } from "./store-behaviour-worker.js";
 import { type StoreHarness, SuiteContext } from "./store-fixtures.js";
 
@@ -25,5 +26,6 @@ export function runStoreBehaviourSuite(label: string, harness: StoreHarness): vo
     describe("API side", () => apiBehaviour(ctx));
     describe("worker side", () => workerBehaviour(ctx));
     describe("events, step detail and notices", () => eventBehaviour(ctx));
+    describe("transitions: every stored row is the pure definition's", () => transitionBehaviour(ctx));
   });
 }

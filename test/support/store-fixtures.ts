@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { ExecutionRecord, StepRecord } from "../../src/core/types.js";
-import type { Checkpoint, ExecutionPatch, Fence, Notice, Store } from "../../src/store/store.js";
+import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice, Store, WorkerPatch } from "../../src/store/store.js";
 
 export interface StoreHarness {
   /** A store on a fresh (or freshly reset) database. The suite calls `migrate()` and later `close()` on it. */
@@ -25,6 +25,24 @@ export interface StoreHarness {
 /** 2026-01-01T00:00:00Z: every time in the suite is an explicit offset from here (stores never read the clock). */
 export const T0 = 1_767_225_600_000;
 export const LEASE_MS = 30_000;
+
+/** The fields a new execution has beyond the contract's, at their defaults (every record in the suite has them). */
+export const EXTRA_DEFAULTS = {
+  timeoutFrom: null,
+  crashes: 0,
+  wakeRequested: false,
+  parentId: null,
+  parentStep: null,
+  cancelWithParent: true,
+  rerunOf: null,
+  scheduleId: null,
+  priority: 0,
+  concurrencyKey: null,
+  concurrencyLimit: null,
+  startAt: null,
+  traceparent: null,
+  bufferedEvents: 0,
+} as const;
 
 export function newId(): string {
   return `exec-${randomBytes(8).toString("hex")}`;
@@ -95,7 +113,7 @@ export async function createRunning(
   options: CreateOptions & { claimAt?: number } = {},
 ): Promise<{ execution: ExecutionRecord; fence: Fence }> {
   const created = await create(store, options);
-  const claimed = await store.claim({
+  const claimed = await claimRows(store, {
     workerId: "worker-1",
     tasks: [created.task],
     limit: 1,
@@ -108,8 +126,23 @@ export async function createRunning(
   return { execution: first.execution, fence: { executionId: created.id, leaseToken: first.execution.leaseToken } };
 }
 
-export function checkpoint(fence: Fence, execution: ExecutionPatch, extra: Partial<Checkpoint> = {}): Checkpoint {
-  return { fence, now: T0, execution, ...extra };
+/** The rows a claim took (the suite rarely cares whether it left any for later). */
+export async function claimRows(store: Store, request: ClaimRequest): Promise<ClaimedExecution[]> {
+  return (await store.claim(request)).claimed;
+}
+
+/** A checkpoint of an execution of task "demo" (no parent, not limited) unless `extra.owner` says otherwise. */
+export function checkpoint(fence: Fence, patch: WorkerPatch & { stepsCompleted?: number }, extra: Partial<Checkpoint> = {}): Checkpoint {
+  const { stepsCompleted = 0, ...rest } = patch as WorkerPatch & { stepsCompleted?: number };
+  return {
+    fence,
+    owner: { task: "demo", parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null },
+    now: T0,
+    patch: rest as WorkerPatch,
+    stepsCompleted,
+    crashes: 0,
+    ...extra,
+  };
 }
 
 export async function applyOne(store: Store, cp: Checkpoint): Promise<boolean> {
@@ -131,6 +164,9 @@ export function stepRecord(executionId: string, name: string, over: Partial<Step
     schemaJson: null,
     startedAt: T0,
     completedAt: T0,
+    seq: 1,
+    childId: null,
+    copiedFrom: null,
     ...over,
   };
 }
@@ -147,7 +183,7 @@ export async function createWaitingForEvent(store: Store, eventName: string, opt
     store,
     checkpoint(
       fence,
-      { status: "waiting", currentStep: eventName, waitingForEvent: eventName, wakeAt: null, stepsCompleted: 0 },
+      { transition: "park", currentStep: eventName, waitingForEvent: eventName, wakeAt: null, stepsCompleted: 0 },
       {
         steps: [eventWait(execution.id, eventName, options.schemaJson ?? null)],
       },

@@ -1,30 +1,18 @@
 /**
- * Status-count deltas written by the statements that change a status (migration 4 dropped the row-level
- * UPDATE trigger: its plpgsql call and two-row INSERT per changed row were a fifth of PostgreSQL's time at
- * W0). Each is a data-modifying CTE that adds one `count_deltas` row per (task, status) for the whole
- * statement. INSERT and DELETE are still counted by their statement-level triggers.
+ * Status-count deltas written by the statements that change a status (a row-level UPDATE trigger was a
+ * fifth of PostgreSQL's time at W0: docs/decisions/004-counts-by-statement.md). Each is a data-modifying CTE
+ * adding one `count_deltas` row per (task, status) for the whole statement. INSERT and DELETE are counted by
+ * their statement-level triggers. The behaviour suite checks after every test that the counts equal a real
+ * `count(*)`, so a writer that forgets is caught.
  */
 
-/** A checkpoint batch: every row it wrote was `running` (the fence); `written` returns task and new status. */
-export function checkpointCountsSql(s: string, written: string): string {
-  return `,
-counted AS (
+/** `rows` yields `task`, the status before (`before`) and after (`after`) for each row the statement changed. */
+export function countDeltasSql(s: string, name: string, rows: string, before: string, after: string): string {
+  return `${name} AS (
   INSERT INTO ${s}.count_deltas (task, status, delta)
   SELECT d.task, d.status, SUM(d.delta)::integer FROM (
-    SELECT task, 'running' AS status, -1 AS delta FROM ${written} WHERE status <> 'running'
-    UNION ALL SELECT task, status, 1 FROM ${written} WHERE status <> 'running'
-  ) d GROUP BY d.task, d.status
-)`;
-}
-
-/** A claim: `claimed` returns task and `old_status`, the status `pick_due` found on the row it locked. */
-export function claimCountsSql(s: string, claimed: string): string {
-  return `,
-claim_counted AS (
-  INSERT INTO ${s}.count_deltas (task, status, delta)
-  SELECT d.task, d.status, SUM(d.delta)::integer FROM (
-    SELECT task, old_status AS status, -1 AS delta FROM ${claimed} WHERE old_status <> 'running'
-    UNION ALL SELECT task, 'running', 1 FROM ${claimed} WHERE old_status <> 'running'
+    SELECT task, ${before} AS status, -1 AS delta FROM ${rows} WHERE ${before} <> ${after}
+    UNION ALL SELECT task, ${after}, 1 FROM ${rows} WHERE ${before} <> ${after}
   ) d GROUP BY d.task, d.status
 )`;
 }

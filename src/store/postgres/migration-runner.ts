@@ -7,7 +7,20 @@
  */
 import type pg from "pg";
 import type { Logger } from "../../core/logger.js";
-import type { Migration, MigrationContext } from "./migrations.js";
+import { loadMigrations, type Migration } from "../migration-files.js";
+
+/** The PostgreSQL store's migrations (src/store/postgres/migrations/), written for the schema `zart`. */
+export const migrations: readonly Migration[] = loadMigrations(new URL("./migrations/", import.meta.url));
+
+/** A migration's SQL for the configured schema (`s`: the quoted schema name). */
+export function forSchema(sql: string, s: string): string {
+  return s === '"zart"' ? sql : sql.replace(/\bzart\.(?=[a-z_])/g, `${s}.`);
+}
+
+interface MigrationContext {
+  /** Quoted schema name, e.g. `"zart"`. */
+  s: string;
+}
 
 /** Advisory lock class for migrations ("ZART" in ASCII, minus one); the second key is hashtext(schema). */
 export const MIGRATION_LOCK_CLASS = 1515870809;
@@ -41,9 +54,9 @@ export async function runMigrations(
     );
     const done = await client.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0)::integer AS v FROM ${context.s}.migrations`);
     const from = done.rows[0]?.v ?? 0;
-    for (const migration of [...all].sort((a, b) => a.version - b.version)) {
+    for (const migration of all) {
       if (migration.version <= from) continue;
-      await client.query(migration.sql(context));
+      await client.query(forSchema(migration.sql, context.s));
       await client.query(`INSERT INTO ${context.s}.migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
       logger.info({ version: migration.version, name: migration.name, schema }, "postgres migration applied");
     }

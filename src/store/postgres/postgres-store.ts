@@ -22,8 +22,8 @@ import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration }
 import type {
   CancelOutcome,
   Checkpoint,
-  ClaimedExecution,
   ClaimRequest,
+  ClaimResult,
   CreateResult,
   DeliverOutcome,
   DeliverRequest,
@@ -37,15 +37,16 @@ import type {
   StepDetail,
   Store,
 } from "../store.js";
-import { cancelExecution, createExecution, createExecutions, deliverEvent } from "./commands.js";
+import { applyCheckpoints } from "./checkpoint-writer.js";
+import { claim, nextWakeAt, renewLeases } from "./claim.js";
+import { cancelExecution, deliverEvent } from "./commands.js";
 import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
+import { createExecutions, insertExecution } from "./create.js";
 import { NotificationListener } from "./listener.js";
-import { runMigrations } from "./migration-runner.js";
-import { migrations } from "./migrations.js";
+import { migrations, runMigrations } from "./migration-runner.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
 import type { SqlContext } from "./sql-context.js";
-import * as worker from "./worker-queries.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -57,12 +58,6 @@ export interface PostgresStoreOptions {
   logger?: Logger;
   /** How often this store folds status-count deltas (default 2000 ms). */
   compactEveryMs?: number;
-  /**
-   * Checkpoint batches of at least this many go through one prepared statement instead of the in-order
-   * loop (checkpoint-statement.ts has the measurements behind the default of 2). Tests set 1 to run every
-   * batch that fits through it.
-   */
-  oneStatementFrom?: number;
 }
 
 /**
@@ -88,6 +83,7 @@ const CONNECT_TIMEOUT_MS = 15_000;
 export class PostgresStore implements Store {
   readonly kind = "postgres";
   readonly description: string;
+  readonly capabilities = { crossProcessNotices: true, sharedClock: true } as const;
   private readonly ctx: SqlContext;
   private readonly listeners = new Set<NoticeListener>();
   /** Backend PIDs of this store's pooled connections (see `backendPid`). */
@@ -104,7 +100,6 @@ export class PostgresStore implements Store {
     private readonly logger: Logger,
     private readonly poolSize: number,
     description: string,
-    private readonly oneStatementFrom: number,
   ) {
     this.description = description;
     this.ctx = { pool, s: quoteIdent(schema) };
@@ -121,7 +116,7 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...base, application_name: `zart:${schema}`.slice(0, 63), max: poolSize });
     // An idle client whose backend is terminated emits 'error' on the pool; unhandled, it would crash the process.
     pool.on("error", (error) => logger.warn({ err: error }, "idle postgres connection lost; the pool replaces it"));
-    const store = new PostgresStore(pool, schema, channelFor(schema), logger, poolSize, description, options.oneStatementFrom ?? 2);
+    const store = new PostgresStore(pool, schema, channelFor(schema), logger, poolSize, description);
     pool.on("connect", (client) => {
       const pid = backendPid(client);
       if (pid !== null) store.ownBackends.add(pid);
@@ -176,7 +171,7 @@ export class PostgresStore implements Store {
   }
 
   async migrate(): Promise<void> {
-    await this.retrying(() => runMigrations(this.pool, this.schema, { s: this.ctx.s, channel: this.channel }, migrations, this.logger));
+    await this.retrying(() => runMigrations(this.pool, this.schema, { s: this.ctx.s }, migrations, this.logger));
   }
 
   async close(): Promise<void> {
@@ -194,8 +189,12 @@ export class PostgresStore implements Store {
   }
 
   async createExecution(input: NewExecution): Promise<CreateResult> {
-    // Retried on a lost connection: createExecution() recognises its own earlier insert (see there).
-    const { result, notices } = await this.retrying((attempt) => createExecution(this.ctx, input, attempt > 1));
+    // Retried on a lost connection: insertExecution() recognises its own earlier insert (see there).
+    let notices: Notice[] = [];
+    const result = await this.retrying((attempt) => {
+      notices = [];
+      return insertExecution(this.ctx, this.pool, input, notices, attempt > 1);
+    });
     this.emit(notices);
     return result;
   }
@@ -249,28 +248,48 @@ export class PostgresStore implements Store {
     return this.retrying(() => queries.getTask(this.ctx, name));
   }
 
-  claim(request: ClaimRequest): Promise<ClaimedExecution[]> {
-    return this.write(() => worker.claim(this.ctx, request));
+  claim(request: ClaimRequest): Promise<ClaimResult> {
+    return this.write(() => claim(this.ctx, request));
   }
 
   async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {
-    const { results, notices } = await this.write(() => worker.applyCheckpoints(this.ctx, batch, this.oneStatementFrom));
+    const { results, notices } = await this.write(() => applyCheckpoints(this.ctx, batch, null));
     this.emit(notices);
     return results;
   }
 
-  async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claimed: ClaimedExecution[] }> {
-    const { results, notices, claimed } = await this.write(() => worker.applyAndClaim(this.ctx, batch, request, this.oneStatementFrom));
-    this.emit(notices);
-    return { results, claimed };
+  async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }> {
+    const outcome = await this.write(() =>
+      applyCheckpoints(this.ctx, batch, request.limit > 0 && request.tasks.length > 0 ? request : null),
+    );
+    this.emit(outcome.notices);
+    return { results: outcome.results, claim: outcome.claim ?? (await this.claim(request)) };
   }
 
   renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {
-    return this.retrying(() => worker.renewLeases(this.ctx, fences, now, leaseMs));
+    return this.retrying(() => renewLeases(this.ctx, fences, now, leaseMs));
   }
 
   nextWakeAt(tasks: readonly string[]): Promise<number | null> {
-    return this.retrying(() => worker.nextWakeAt(this.ctx, tasks));
+    return this.retrying(() => nextWakeAt(this.ctx, tasks));
+  }
+
+  /**
+   * The database clock minus `localNow()`: the smallest-round-trip of five samples, taking the database's
+   * reading as made halfway through the round trip (so the error is at most half that round trip).
+   */
+  async clockOffset(localNow: () => number): Promise<number> {
+    let best = { rtt: Number.POSITIVE_INFINITY, offset: 0 };
+    for (let i = 0; i < 5; i++) {
+      const sent = localNow();
+      const row = await this.retrying(() =>
+        this.pool.query<{ ms: number }>("SELECT (extract(epoch from clock_timestamp()) * 1000)::float8 AS ms"),
+      );
+      const received = localNow();
+      const rtt = received - sent;
+      if (rtt < best.rtt) best = { rtt, offset: Math.round((row.rows[0]?.ms ?? 0) - (sent + received) / 2) };
+    }
+    return best.offset;
   }
 
   subscribe(listener: NoticeListener): () => void {

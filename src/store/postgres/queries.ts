@@ -1,6 +1,6 @@
 /**
  * Read paths for the API and admin views, plus the task registry. Each list shape has its own index
- * (migration 1) ending in the page order, so a page reads only its rows; totals and status counts come from
+ * (migrations/0001-initial-schema.sql) ending in the page order, so a page reads only its rows; totals and status counts come from
  * `status_counts` + `count_deltas` (see migrations.ts), so neither scans `executions`.
  *
  * Measured on PostgreSQL 15.20 with 1,000,000 executions (see worker-queries.ts for the data), EXPLAIN ANALYZE:
@@ -20,11 +20,10 @@ import {
   type StatusCounts,
   type TaskRegistration,
 } from "../../core/types.js";
+import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
 import {
   ATTEMPT_COLUMNS,
   type AttemptRow,
-  EXECUTION_COLUMNS,
-  type ExecutionRow,
   STEP_COLUMNS,
   type StepRow,
   type TaskRow,
@@ -59,7 +58,7 @@ export async function getStepDetail(ctx: SqlContext, id: string): Promise<StepDe
   // One statement, one snapshot: steps and attempts agree with each other.
   const found = await ctx.pool.query<{ steps: StepRow[] | null; attempts: AttemptRow[] | null }>(
     `SELECT
-       (SELECT json_agg(st ORDER BY st.started_at, st.name) FROM (SELECT ${STEP_COLUMNS} FROM ${ctx.s}.steps WHERE execution_id = $1) st) AS steps,
+       (SELECT json_agg(st ORDER BY st.seq, st.started_at, st.name) FROM (SELECT ${STEP_COLUMNS} FROM ${ctx.s}.steps WHERE execution_id = $1) st) AS steps,
        (SELECT json_agg(a ORDER BY a.step, a.attempt) FROM (SELECT ${ATTEMPT_COLUMNS} FROM ${ctx.s}.step_attempts WHERE execution_id = $1) a) AS attempts`,
     [id],
   );
@@ -142,19 +141,20 @@ export async function compactCounts(ctx: SqlContext, schema: string): Promise<nu
 
 export async function registerTasks(ctx: SqlContext, workerId: string, tasks: readonly TaskRegistration[], now: number): Promise<void> {
   // Last registration of a name wins; an upsert may not touch one row twice in a statement.
-  const byName = new Map(tasks.map((t) => [t.name, t.inputSchemaJson] as const));
+  const byName = new Map(tasks.map((t) => [t.name, t] as const));
   if (byName.size === 0) return;
+  const list = [...byName.values()];
   await ctx.pool.query(
-    `INSERT INTO ${ctx.s}.tasks (name, input_schema, worker_id, updated_at)
-     SELECT name, input_schema, $3, $4 FROM unnest($1::text[], $2::text[]) AS t(name, input_schema)
-     ON CONFLICT (name) DO UPDATE SET
-       input_schema = excluded.input_schema, worker_id = excluded.worker_id, updated_at = excluded.updated_at`,
-    [[...byName.keys()], [...byName.values()], workerId, now],
+    `INSERT INTO ${ctx.s}.tasks (name, input_schema, options, worker_id, updated_at)
+     SELECT name, input_schema, options, $4, $5 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(name, input_schema, options)
+     ON CONFLICT (name) DO UPDATE SET input_schema = excluded.input_schema, options = excluded.options,
+       worker_id = excluded.worker_id, updated_at = excluded.updated_at`,
+    [list.map((t) => t.name), list.map((t) => t.inputSchemaJson), list.map((t) => JSON.stringify(t.options)), workerId, now],
   );
 }
 
 export async function getTask(ctx: SqlContext, name: string): Promise<TaskRegistration | null> {
-  const found = await ctx.pool.query<TaskRow>(`SELECT name, input_schema FROM ${ctx.s}.tasks WHERE name = $1`, [name]);
+  const found = await ctx.pool.query<TaskRow>(`SELECT name, input_schema, options FROM ${ctx.s}.tasks WHERE name = $1`, [name]);
   const row = found.rows[0];
   return row ? toTask(row) : null;
 }

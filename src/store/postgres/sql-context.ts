@@ -15,17 +15,49 @@ export interface SqlContext {
  * carries a hash of the text, so different schemas or versions never collide.
  */
 export function prepared(ctx: SqlContext, key: string, build: () => string, values: unknown[]): pg.QueryConfig {
+  const { name, text } = named(ctx, key, () => ({ text: build(), names: [] }));
+  return { name, text, values };
+}
+
+/**
+ * A prepared statement generated with named parameters (statements.ts): `leading` fills the fixed
+ * positions ($1…), then `params` the generated ones, by name.
+ */
+export function preparedWith(
+  ctx: SqlContext,
+  key: string,
+  build: () => { text: string; names: readonly string[] },
+  leading: unknown[],
+  params: Readonly<Record<string, unknown>>,
+): pg.QueryConfig {
+  const { name, text, names } = named(ctx, key, build);
+  const values = [...leading];
+  for (const param of names) {
+    const value = params[param];
+    if (value === undefined) throw new Error(`statement ${key}: parameter "${param}" is missing`);
+    values.push(value);
+  }
+  return { name, text, values };
+}
+
+interface NamedStatement {
+  name: string;
+  text: string;
+  names: readonly string[];
+}
+
+function named(ctx: SqlContext, key: string, build: () => { text: string; names: readonly string[] }): NamedStatement {
   const cacheKey = `${ctx.s}\u0000${key}`;
   let statement = statements.get(cacheKey);
   if (statement === undefined) {
-    const text = build();
-    statement = { name: `zart_${key}_${createHash("sha1").update(text).digest("hex").slice(0, 12)}`, text };
+    const built = build();
+    statement = { name: `zart_${key}_${createHash("sha1").update(built.text).digest("hex").slice(0, 12)}`, ...built };
     statements.set(cacheKey, statement);
   }
-  return { ...statement, values };
+  return statement;
 }
 
-const statements = new Map<string, { name: string; text: string }>();
+const statements = new Map<string, NamedStatement>();
 
 /** Runs `work` inside BEGIN … COMMIT on one pooled client, rolling back (and discarding a broken client) on error. */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

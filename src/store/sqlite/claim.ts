@@ -1,56 +1,90 @@
 /**
  * The worker side's read-and-take: claims and the next wake-up. Everything a worker may pick up is found
  * through `runnable_at`, so new work, due timers, ended backoffs and expired leases (crash recovery) are
- * all one query on one partial index.
+ * all one query per priority tier on a partial index.
  */
-import type { ClaimedExecution, ClaimRequest } from "../store.js";
-import { EXECUTION_COLUMNS, type ExecutionRow, STEP_COLUMNS, type StepRow, toExecution, toStep } from "./row-mapping.js";
+import type { ExecutionRow } from "../../state/columns.js";
+import { TRANSITIONS } from "../../state/transitions.js";
+import type { ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
+import { rowNotice } from "../writes.js";
+import { claimedFrom } from "./commands.js";
 import type { Connection } from "./statement-cache.js";
+import { transitionSql } from "./transition-statements.js";
 
 // INDEXED BY turns a planner change into an error instead of a silent full scan: with `task IN (...)` the
 // planner could otherwise prefer a task index and sort every due row. Task lists travel as one JSON
-// parameter so the statement text (and its prepared statement) does not depend on how many tasks there are.
-export const SELECT_DUE = `
-  SELECT id, started_at FROM executions INDEXED BY executions_runnable
-  WHERE runnable_at IS NOT NULL AND runnable_at <= ? AND task IN (SELECT value FROM json_each(?))
-  ORDER BY runnable_at, id
-  LIMIT ?`;
+// parameter so the statement text does not depend on how many tasks there are.
+const CANDIDATE = "id, status, started_at, task, concurrency_key, concurrency_limit";
+const TASKS = "task IN (SELECT value FROM json_each(@tasks))";
+export const DUE_TIERS = [
+  `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due_priority
+   WHERE runnable_at IS NOT NULL AND priority <> 0 AND priority > 0 AND runnable_at <= @now AND ${TASKS}
+   ORDER BY priority DESC, runnable_at, id LIMIT @lim`,
+  `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due
+   WHERE runnable_at IS NOT NULL AND priority = 0 AND runnable_at <= @now AND ${TASKS}
+   ORDER BY runnable_at, id LIMIT @lim`,
+  `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due_priority
+   WHERE runnable_at IS NOT NULL AND priority <> 0 AND priority < 0 AND runnable_at <= @now AND ${TASKS}
+   ORDER BY priority DESC, runnable_at, id LIMIT @lim`,
+];
 
-export const TAKE = `
-  UPDATE executions
-  SET status = 'running', lease_token = lease_token + 1, lease_owner = ?, runnable_at = ?,
-      started_at = COALESCE(started_at, ?), attempt = MAX(attempt, 1), updated_at = ?
-  WHERE id = ?
-  RETURNING ${EXECUTION_COLUMNS}`;
+const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
+  WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;
 
-export const SELECT_STEPS = `SELECT ${STEP_COLUMNS} FROM steps WHERE execution_id = ? ORDER BY started_at, name`;
+export const NEXT_WAKE_PLAIN = `SELECT runnable_at FROM executions INDEXED BY executions_due
+  WHERE runnable_at IS NOT NULL AND priority = 0 AND ${TASKS} ORDER BY runnable_at LIMIT 1`;
+export const NEXT_WAKE_PRIORITY = `SELECT min(runnable_at) AS runnable_at FROM executions INDEXED BY executions_due_priority
+  WHERE runnable_at IS NOT NULL AND priority <> 0 AND ${TASKS}`;
 
-export const NEXT_WAKE = `
-  SELECT runnable_at FROM executions INDEXED BY executions_runnable
-  WHERE runnable_at IS NOT NULL AND task IN (SELECT value FROM json_each(?))
-  ORDER BY runnable_at
-  LIMIT 1`;
+interface Candidate {
+  id: string;
+  status: string;
+  started_at: number | null;
+  task: string;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+}
 
-export function claim(conn: Connection, request: ClaimRequest): ClaimedExecution[] {
-  if (request.limit <= 0 || request.tasks.length === 0) return [];
-  const { workerId, now, leaseMs } = request;
-  const run = conn.db.transaction((): ClaimedExecution[] => {
-    const due = conn.sql.get(SELECT_DUE).all(now, JSON.stringify(request.tasks), request.limit) as {
-      id: string;
-      started_at: number | null;
-    }[];
-    return due.map(({ id, started_at }) => {
-      const row = conn.sql.get(TAKE).get(workerId, now + leaseMs, now, now, id) as ExecutionRow;
-      // An execution that never started has no steps; skipping the query keeps a claim of new work cheap.
-      const steps = started_at === null ? [] : (conn.sql.get(SELECT_STEPS).all(id) as StepRow[]).map(toStep);
-      return { execution: toExecution(row), steps };
-    });
+export function claim(conn: Connection, request: ClaimRequest): { result: ClaimResult; notices: Notice[] } {
+  if (request.limit <= 0 || request.tasks.length === 0) return { result: { claimed: [], more: false }, notices: [] };
+  const { workerId, now, leaseMs, limit } = request;
+  const tasks = JSON.stringify(request.tasks);
+  const run = conn.db.transaction(() => {
+    const claimed: ClaimedExecution[] = [];
+    const notices: Notice[] = [];
+    let more = false;
+    for (const tier of DUE_TIERS) {
+      if (claimed.length >= limit) break;
+      for (const candidate of conn.sql.get(tier).all({ now, tasks, lim: limit - claimed.length }) as Candidate[]) {
+        if (!slotFree(conn, candidate)) {
+          const parked = conn.sql.get(transitionSql(TRANSITIONS.await_slot)).get({ id: candidate.id, now }) as ExecutionRow;
+          const notice = rowNotice(parked);
+          if (notice) notices.push(notice);
+          more = true;
+          continue;
+        }
+        const params = { id: candidate.id, now, worker: workerId, lease_ms: leaseMs };
+        const row = conn.sql.get(transitionSql(TRANSITIONS.claim)).get(params) as ExecutionRow;
+        claimed.push(claimedFrom(conn, row, candidate.started_at === null, candidate.status === "running"));
+      }
+    }
+    return { result: { claimed, more }, notices };
   });
   return run.immediate();
 }
 
+/** A row that is not concurrency-limited, or is running already (its lease expired: it holds its slot), needs no slot. */
+function slotFree(conn: Connection, candidate: Candidate): boolean {
+  if (candidate.concurrency_limit === null || candidate.status === "running") return true;
+  const { n } = conn.sql.get(RUNNING_IN_GROUP).get(candidate.task, candidate.concurrency_key ?? "") as { n: number };
+  return n < candidate.concurrency_limit;
+}
+
 export function nextWakeAt(conn: Connection, tasks: readonly string[]): number | null {
   if (tasks.length === 0) return null;
-  const row = conn.sql.get(NEXT_WAKE).get(JSON.stringify(tasks)) as { runnable_at: number } | undefined;
-  return row?.runnable_at ?? null;
+  const json = JSON.stringify(tasks);
+  const plain = conn.sql.get(NEXT_WAKE_PLAIN).get({ tasks: json }) as { runnable_at: number } | undefined;
+  const other = conn.sql.get(NEXT_WAKE_PRIORITY).get({ tasks: json }) as { runnable_at: number | null };
+  const times = [plain?.runnable_at, other.runnable_at].filter((t): t is number => typeof t === "number");
+  return times.length === 0 ? null : Math.min(...times);
 }

@@ -8,7 +8,7 @@
  * 5,000 req/s target. Everything is still committed before any caller's promise resolves.
  */
 import type { CreateResult, NewExecution, Notice } from "../store.js";
-import { createExecution } from "./execution-commands.js";
+import { createExecution } from "./create.js";
 import type { Connection } from "./statement-cache.js";
 
 interface Queued {

@@ -1,8 +1,11 @@
 import type Database from "better-sqlite3";
 import type { Logger } from "../../core/logger.js";
-import type { Migration } from "./migrations.js";
+import { loadMigrations, type Migration } from "../migration-files.js";
 
 const createLedger = "CREATE TABLE IF NOT EXISTS zart_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)";
+
+/** The SQLite store's migrations (src/store/sqlite/migrations/). */
+export const migrations: readonly Migration[] = loadMigrations(new URL("./migrations/", import.meta.url));
 
 function currentVersion(db: Database.Database): number {
   const row = db.prepare("SELECT COALESCE(MAX(version), 0) AS v FROM zart_migrations").get() as { v: number };
@@ -27,7 +30,7 @@ export function runMigrations(db: Database.Database, all: readonly Migration[], 
     db.exec(createLedger);
     const from = currentVersion(db);
     const record = db.prepare("INSERT INTO zart_migrations (version, name) VALUES (?, ?)");
-    for (const migration of [...all].sort((a, b) => a.version - b.version)) {
+    for (const migration of all) {
       if (migration.version <= from) continue;
       db.exec(migration.sql);
       record.run(migration.version, migration.name);

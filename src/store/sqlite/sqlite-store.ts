@@ -9,11 +9,12 @@ import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
+import { NoticeHub } from "../notice-hub.js";
 import type {
   CancelOutcome,
   Checkpoint,
-  ClaimedExecution,
   ClaimRequest,
+  ClaimResult,
   CreateResult,
   DeliverOutcome,
   DeliverRequest,
@@ -28,12 +29,11 @@ import type {
 } from "../store.js";
 import { applyCheckpoints, renewLeases } from "./checkpoint-writer.js";
 import { claim, nextWakeAt } from "./claim.js";
-import { cancelExecution, createExecutions, deliverEvent } from "./execution-commands.js";
-import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./execution-queries.js";
+import { cancelExecution, deliverEvent } from "./commands.js";
+import { createExecutions } from "./create.js";
 import { InsertBatcher } from "./insert-batcher.js";
-import { runMigrations } from "./migration-runner.js";
-import { migrations } from "./migrations.js";
-import { NoticeHub } from "./notice-hub.js";
+import { migrations, runMigrations } from "./migration-runner.js";
+import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./queries.js";
 import { type Connection, StatementCache } from "./statement-cache.js";
 
 export interface SqliteStoreOptions {
@@ -49,6 +49,7 @@ const BUSY_TIMEOUT_MS = 5000;
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly description: string;
+  readonly capabilities = { crossProcessNotices: false, sharedClock: false } as const;
   private readonly conn: Connection;
   private readonly notices: NoticeHub;
   private readonly inserts: InsertBatcher;
@@ -92,6 +93,10 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.conn.sql.get("SELECT 1").get();
+  }
+  /** One machine, one clock. */
+  async clockOffset(): Promise<number> {
+    return 0;
   }
 
   createExecution(input: NewExecution): Promise<CreateResult> {
@@ -144,8 +149,10 @@ export class SqliteStore implements Store {
     return getTask(this.conn, name);
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimedExecution[]> {
-    return claim(this.conn, request);
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const { result, notices } = claim(this.conn, request);
+    this.notices.emit(notices);
+    return result;
   }
 
   async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {
@@ -156,9 +163,11 @@ export class SqliteStore implements Store {
   }
 
   /** Local and synchronous: two transactions cost no round trip here. */
-  async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claimed: ClaimedExecution[] }> {
+  async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }> {
     const results = await this.applyCheckpoints(batch);
-    return { results, claimed: claim(this.conn, request) };
+    const { result, notices } = claim(this.conn, request);
+    this.notices.emit(notices);
+    return { results, claim: result };
   }
 
   async renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {

@@ -1,6 +1,6 @@
 /**
  * Read paths for the API and the admin views, plus the task registry. Each list shape has its own index
- * (see migrations.ts), and totals come from the trigger-maintained `status_counts`, so neither a page nor
+ * (see migrations/0001-initial-schema.sql), and totals come from the trigger-maintained `status_counts`, so neither a page nor
  * its total scans `executions` however many rows it holds.
  */
 import {
@@ -11,21 +11,10 @@ import {
   type StatusCounts,
   type TaskRegistration,
 } from "../../core/types.js";
+import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
+import { ATTEMPT_COLUMNS, type AttemptRow, type StepRow, type TaskRow, toAttempt, toExecution, toStep, toTask } from "../row-mapping.js";
 import type { ListQuery, ListResult, StepDetail } from "../store.js";
-import { SELECT_STEPS } from "./claim.js";
-import { SELECT_BY_ID } from "./execution-commands.js";
-import {
-  ATTEMPT_COLUMNS,
-  type AttemptRow,
-  EXECUTION_COLUMNS,
-  type ExecutionRow,
-  type StepRow,
-  type TaskRow,
-  toAttempt,
-  toExecution,
-  toStep,
-  toTask,
-} from "./row-mapping.js";
+import { SELECT_BY_ID, SELECT_STEPS } from "./commands.js";
 import type { Connection } from "./statement-cache.js";
 
 /** Keeps each statement well under SQLite's parameter and JSON sizes while answering thousands of waiters. */
@@ -38,11 +27,11 @@ const SELECT_ATTEMPTS = `SELECT ${ATTEMPT_COLUMNS} FROM step_attempts WHERE exec
 const COUNT_BY_STATUS = "SELECT status, SUM(n) AS n FROM status_counts GROUP BY status";
 
 const UPSERT_TASK = `
-  INSERT INTO tasks (name, input_schema, worker_id, updated_at) VALUES (?, ?, ?, ?)
-  ON CONFLICT (name) DO UPDATE SET
-    input_schema = excluded.input_schema, worker_id = excluded.worker_id, updated_at = excluded.updated_at`;
+  INSERT INTO tasks (name, input_schema, options, worker_id, updated_at) VALUES (?, ?, ?, ?, ?)
+  ON CONFLICT (name) DO UPDATE SET input_schema = excluded.input_schema, options = excluded.options,
+    worker_id = excluded.worker_id, updated_at = excluded.updated_at`;
 
-const SELECT_TASK = "SELECT name, input_schema FROM tasks WHERE name = ?";
+const SELECT_TASK = "SELECT name, input_schema, options FROM tasks WHERE name = ?";
 
 export function getExecution(conn: Connection, id: string): ExecutionRecord | null {
   const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
@@ -113,7 +102,7 @@ export function countByStatus(conn: Connection): StatusCounts {
 
 export function registerTasks(conn: Connection, workerId: string, tasks: readonly TaskRegistration[], now: number): void {
   const run = conn.db.transaction(() => {
-    for (const task of tasks) conn.sql.get(UPSERT_TASK).run(task.name, task.inputSchemaJson, workerId, now);
+    for (const task of tasks) conn.sql.get(UPSERT_TASK).run(task.name, task.inputSchemaJson, JSON.stringify(task.options), workerId, now);
   });
   run.immediate();
 }

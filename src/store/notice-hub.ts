@@ -1,5 +1,5 @@
-import type { Logger } from "../../core/logger.js";
-import type { Notice, NoticeListener } from "../store.js";
+import type { Logger } from "../core/logger.js";
+import type { Notice, NoticeListener } from "./store.js";
 
 /**
  * In-process fan-out of change notices. Callers emit only after their transaction committed, so a listener

@@ -1,0 +1,66 @@
+/**
+ * Starting and resuming work where it already is. `schedule()` in a process whose worker runs the task,
+ * with a slot free and no older queued work known, inserts the execution born claimed and runs it at once
+ * (eager start); an event delivered in such a process claims the execution in the delivery (eager
+ * resume). Either saves the notice hop and the claim round trip, and the first write is held for the run's
+ * own first write (worker/held-write.ts). docs/engine.md, "Starting work"; measurements in
+ * docs/decisions/007-eager-start-and-resume.md. Executions whose end or claim has consequences for other
+ * rows (children, concurrency-limited ones) always take the ordinary path.
+ */
+import type { CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Store } from "../store/store.js";
+import { heldDelivery, heldInsert } from "../worker/held-write.js";
+import type { Worker } from "../worker/worker.js";
+
+export class EagerPaths {
+  constructor(
+    private readonly store: Store,
+    private readonly worker: Worker,
+    private readonly claimFor: { workerId: string; leaseMs: number },
+    /** The tasks this process runs. */
+    private readonly localTasks: readonly string[],
+    private readonly eagerByDefault: boolean,
+  ) {}
+
+  /** Inserts the execution, eagerly when asked (`eager`) or by default when nothing older is queued. */
+  insert(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
+    const wanted = (eager ?? this.eagerByDefault) && input.concurrency == null && input.parent == null;
+    if (!wanted || !this.localTasks.includes(input.task) || !this.worker.reserveSlot(eager === undefined)) {
+      return this.store.createExecution(input);
+    }
+    const { write, run } = heldInsert(this.store, { ...input, claimFor: this.claimFor });
+    this.worker.adoptHeld(write, run);
+    return write.result;
+  }
+
+  /**
+   * A delivery that this worker's free slot resumes. When this process parked the execution (and the wait
+   * has no schema to check first), the run resumes before the delivery is written, from the steps it
+   * parked with, and a run that then ends without a step is written with the delivery in one transaction.
+   */
+  async deliver(request: DeliverRequest): Promise<DeliverOutcome> {
+    if (!this.worker.reserveSlot(true)) return this.store.deliverEvent(request);
+    const claimFor = { ...this.claimFor, tasks: this.localTasks };
+    const parked = this.worker.takeParked(request.executionId, request.eventName);
+    if (parked) {
+      const { write, run } = heldDelivery(this.store, { ...request, claimFor }, parked);
+      this.worker.adoptHeld(write, run);
+      const result = await write.result;
+      // Changed since it parked here (claimed and parked again elsewhere): run it from the stored steps.
+      if (result.outcome === "delivered" && result.claimed && result.claimed.execution.leaseToken !== run.execution.leaseToken) {
+        await this.worker.runOf(request.executionId);
+        this.worker.adopt(result.claimed, false);
+      }
+      return result;
+    }
+    let result: DeliverOutcome;
+    try {
+      result = await this.store.deliverEvent({ ...request, claimFor });
+    } catch (error) {
+      this.worker.releaseSlot();
+      throw error;
+    }
+    if (result.outcome === "delivered" && result.claimed) this.worker.adopt(result.claimed);
+    else this.worker.releaseSlot();
+    return result;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The checks every request gets before it reaches the store, the same for the HTTP API and the engine
+ * API: types, sizes, and values both stores can hold (no NUL in names and keys: PostgreSQL text cannot
+ * hold it; times within the range of a Date). Each failure is a ZartError with the contract's code.
+ */
+import { MAX_TIME_MS } from "../core/duration.js";
+import { ZartError } from "../core/errors.js";
+import { encodeJson } from "../core/json.js";
+import type { CreationOptions } from "../store/store.js";
+import type { ScheduleRequest } from "./api.js";
+
+export interface CheckedSchedule extends Pick<CreationOptions, "concurrency"> {
+  task: string;
+  data: object;
+  dataJson: string;
+  idempotencyKey: string | null;
+  startAt: number | null;
+  priority: number;
+  concurrencyKey: string | undefined;
+  traceparent: string | null;
+}
+
+/** Priorities are small integers: a claim reads them in order (see the claim indexes). */
+export const PRIORITY_LIMIT = 1_000_000;
+
+export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: number): CheckedSchedule {
+  const { task, data, idempotencyKey } = request;
+  if (typeof task !== "string" || task.length === 0) throw new ZartError("invalid_data", "task must be a non-empty string");
+  if (task.includes("\u0000") || task.length > 255)
+    throw new ZartError("task_not_registered", `No task named ${JSON.stringify(task.slice(0, 80))} is registered`);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ZartError("invalid_data", "data must be a JSON object");
+  if (idempotencyKey !== undefined && !isKey(idempotencyKey)) {
+    throw new ZartError("invalid_data", "idempotency_key must be a string of 1 to 255 characters without NUL");
+  }
+  const concurrencyKey = request.concurrencyKey;
+  if (
+    concurrencyKey !== undefined &&
+    !(typeof concurrencyKey === "string" && concurrencyKey.length <= 255 && !concurrencyKey.includes("\u0000"))
+  ) {
+    throw new ZartError("invalid_data", "concurrency_key must be a string of at most 255 characters without NUL");
+  }
+  const priority = request.priority ?? 0;
+  if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_LIMIT) {
+    throw new ZartError("invalid_data", `priority must be an integer from -${PRIORITY_LIMIT} to ${PRIORITY_LIMIT}`);
+  }
+  const startAt = request.startAt === undefined || request.startAt === null ? null : Date.parse(request.startAt);
+  if (startAt !== null && !(Number.isFinite(startAt) && Math.abs(startAt) <= MAX_TIME_MS)) {
+    throw new ZartError("invalid_data", "start_at must be an RFC 3339 date-time");
+  }
+  const traceparent = request.traceparent ?? null;
+  if (traceparent !== null && !/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent)) {
+    throw new ZartError("invalid_data", "traceparent must be a W3C trace context header value");
+  }
+  let dataJson: string;
+  try {
+    dataJson = encodeJson(data, "data", maxPayloadBytes);
+  } catch (error) {
+    const code = (error as { code?: string }).code === "payload_too_large" ? "payload_too_large" : "invalid_data";
+    throw new ZartError(code, (error as Error).message);
+  }
+  return { task, data, dataJson, idempotencyKey: idempotencyKey ?? null, startAt, priority, concurrencyKey, traceparent };
+}
+
+/** An event's name and payload; an unknown name is simply not waited for. */
+export function checkedEvent(eventName: string, payloadJson: string, maxPayloadBytes: number): void {
+  if (typeof eventName !== "string" || eventName.length === 0 || eventName.length > 255 || eventName.includes("\u0000")) {
+    throw new ZartError("invalid_request", "event_name must be 1 to 255 characters without NUL");
+  }
+  if (Buffer.byteLength(payloadJson) > maxPayloadBytes) {
+    throw new ZartError("payload_too_large", `Event payload is over the ${maxPayloadBytes}-byte limit`);
+  }
+}
+
+function isKey(value: unknown): value is string {
+  return typeof value === "string" && value.length >= 1 && value.length <= 255 && !value.includes("\u0000");
+}

@@ -1,0 +1,175 @@
+/**
+ * Checkpoint batches (group commit). One rule picks the statement: a lone checkpoint without a folded
+ * claim is the lean single-row statement, anything else the batch statement (statements.ts). Either runs
+ * as one implicit transaction, unless the batch has consequences (children to insert, a parent to answer,
+ * a concurrency slot to hand on): then it runs in an explicit transaction followed by them.
+ */
+import type { Checkpoint, ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
+import { checkpointParams, rowNotice, workerTransition } from "../writes.js";
+import { type ClaimRow, toClaimResult } from "./claim.js";
+import { applyConsequences, type Change, type WrittenRow } from "./consequences.js";
+import { insertExecution, type Queryable } from "./create.js";
+import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
+import { batchSql, claimPart, singleCheckpointSql } from "./statements.js";
+import { attemptsJson, stepsJson } from "./step-json.js";
+
+export interface CheckpointOutcome {
+  results: boolean[];
+  notices: Notice[];
+  claim: ClaimResult | null;
+}
+
+/** Whether applying the checkpoint may imply writes to other rows. */
+function mayHaveConsequences(checkpoint: Checkpoint): boolean {
+  const { owner, patch } = checkpoint;
+  if ((checkpoint.children?.length ?? 0) > 0) return true;
+  if (patch.transition === "progress") return false;
+  return owner.concurrencyLimit !== null || (owner.parentId !== null && (patch.transition === "complete" || patch.transition === "fail"));
+}
+
+export async function applyCheckpoints(
+  ctx: SqlContext,
+  batch: readonly Checkpoint[],
+  claim: ClaimRequest | null,
+): Promise<CheckpointOutcome> {
+  if (batch.length === 0) return { results: [], notices: [], claim: null };
+  const rounds = roundsOf(batch);
+  if (rounds.length > 1) return inRounds(ctx, batch, rounds, claim);
+  if (!batch.some(mayHaveConsequences)) return write(ctx, ctx.pool, batch, claim);
+  return inTransaction(ctx.pool, (client) => writeWithConsequences(ctx, client, batch, claim));
+}
+
+/**
+ * A batch with several checkpoints of one execution (the group committer never sends one, but the Store
+ * contract allows it): applied in rounds, each with one checkpoint per execution, in order, in one transaction.
+ */
+async function inRounds(
+  ctx: SqlContext,
+  batch: readonly Checkpoint[],
+  rounds: number[][],
+  claim: ClaimRequest | null,
+): Promise<CheckpointOutcome> {
+  return inTransaction(ctx.pool, async (client) => {
+    const outcome: CheckpointOutcome = { results: batch.map(() => false), notices: [], claim: null };
+    for (const [n, round] of rounds.entries()) {
+      const part = await writeWithConsequences(
+        ctx,
+        client,
+        round.map((i) => batch[i] as Checkpoint),
+        n === rounds.length - 1 ? claim : null,
+      );
+      round.forEach((i, k) => {
+        outcome.results[i] = part.results[k] ?? false;
+      });
+      outcome.notices.push(...part.notices);
+      outcome.claim = part.claim;
+    }
+    return outcome;
+  });
+}
+
+/** Indexes of the batch grouped so that no group holds two checkpoints of one execution, in order. */
+function roundsOf(batch: readonly Checkpoint[]): number[][] {
+  const rounds: number[][] = [];
+  const seen = new Map<string, number>();
+  batch.forEach((checkpoint, i) => {
+    const id = checkpoint.fence.executionId;
+    const round = (seen.get(id) ?? -1) + 1;
+    seen.set(id, round);
+    rounds[round] ??= [];
+    rounds[round].push(i);
+  });
+  return rounds;
+}
+
+/** The batch, then (in the caller's transaction) its children and consequences. */
+async function writeWithConsequences(
+  ctx: SqlContext,
+  client: Queryable,
+  batch: readonly Checkpoint[],
+  claim: ClaimRequest | null,
+): Promise<CheckpointOutcome> {
+  const outcome = await write(ctx, client, batch, claim);
+  for (const [i, checkpoint] of batch.entries()) {
+    if (!outcome.results[i]) continue;
+    for (const child of checkpoint.children ?? []) await insertExecution(ctx, client, child, outcome.notices);
+  }
+  const changes: Change[] = outcome.written.flatMap((row) => (row ? [{ before: "running", after: row }] : []));
+  await applyConsequences(ctx, client, changes, batch[0]?.now ?? 0, outcome.notices);
+  return outcome;
+}
+
+async function write(
+  ctx: SqlContext,
+  q: Queryable,
+  batch: readonly Checkpoint[],
+  claim: ClaimRequest | null,
+): Promise<CheckpointOutcome & { written: (WrittenRow | null)[] }> {
+  const only = batch.length === 1 && claim === null ? batch[0] : undefined;
+  const written: (WrittenRow | null)[] = batch.map(() => null);
+  let claimRow: ClaimRow | null = null;
+  if (only) {
+    const transition = workerTransition(only.patch);
+    const query = preparedWith(
+      ctx,
+      `checkpoint_${transition.name}`,
+      () => singleCheckpointSql(ctx.s, transition),
+      [
+        only.fence.executionId,
+        only.fence.leaseToken,
+        JSON.stringify(stepsJson(only.steps ?? [])),
+        JSON.stringify(attemptsJson(only.attempts ?? [])),
+        JSON.stringify(only.consumedEvents ?? []),
+      ],
+      checkpointParams(only),
+    );
+    written[0] = (await q.query<WrittenRow>(query)).rows[0] ?? null;
+  } else {
+    const rows = await q.query<WrittenRow & { i: number; id: string | null; claim_json?: ClaimRow | null }>(batchQuery(ctx, batch, claim));
+    for (const row of rows.rows) {
+      if (row.id !== null) written[row.i] = row;
+      if (row.i === 0 && row.claim_json) claimRow = row.claim_json;
+    }
+  }
+  const notices: Notice[] = [];
+  for (const row of written) {
+    const notice = row ? rowNotice(row) : null;
+    if (notice) notices.push(notice);
+  }
+  const claimed = claim === null ? null : toClaimResult(claimRow);
+  return { results: written.map((row) => row !== null), notices, claim: claimed, written };
+}
+
+/**
+ * Checkpoints go to the database sorted by execution id: every batch then takes its row locks in the same
+ * global order (as lease renewals do), so two batches can never deadlock on each other's rows.
+ */
+function batchQuery(ctx: SqlContext, batch: readonly Checkpoint[], claim: ClaimRequest | null) {
+  const order = batch.map((checkpoint, i) => ({ checkpoint, i }));
+  order.sort((a, b) => (a.checkpoint.fence.executionId < b.checkpoint.fence.executionId ? -1 : 1));
+  const json = JSON.stringify(
+    order.map(({ checkpoint, i }) => ({
+      i,
+      id: checkpoint.fence.executionId,
+      token: checkpoint.fence.leaseToken,
+      kind: checkpoint.patch.transition,
+      p: checkpointParams(checkpoint),
+      steps: stepsJson(checkpoint.steps ?? []),
+      attempts: attemptsJson(checkpoint.attempts ?? []),
+      consumed: checkpoint.consumedEvents ?? [],
+    })),
+  );
+  if (claim === null) return preparedWith(ctx, "checkpoints", () => ({ text: batchSql(ctx.s), names: [] }), [json], {});
+  return preparedWith(
+    ctx,
+    "checkpoints_claim",
+    () => {
+      const part = claimPart(ctx.s, 2, "ARRAY(SELECT c.id FROM c)");
+      return { text: batchSql(ctx.s, part), names: part.names };
+    },
+    [json],
+    { now: claim.now, tasks: claim.tasks, limit: claim.limit, worker: claim.workerId, lease_ms: claim.leaseMs },
+  );
+}
+
+export type { ClaimedExecution };

@@ -1,0 +1,72 @@
+/**
+ * The worker side's reads and takes: claims, lease renewal and the next wake-up. Everything a worker may
+ * pick up is found through `runnable_at`, so new work, due timers, ended backoffs and expired leases
+ * (crash recovery) are all `pick_due` (schema.sql) on the claim indexes.
+ */
+import type { ExecutionRow } from "../../state/columns.js";
+import { type StepRow, toExecution, toStep } from "../row-mapping.js";
+import type { BufferedEvent, ClaimRequest, ClaimResult, Fence } from "../store.js";
+import { prepared, preparedWith, type SqlContext } from "./sql-context.js";
+import { claimSql } from "./statements.js";
+
+type ClaimedRow = ExecutionRow & { due_at: number; old_status: string; steps_json: StepRow[] | null; events_json: BufferedEvent[] | null };
+
+/** The claim's JSON result (bigint columns arrive as JSON numbers, exact below 2^53). */
+export interface ClaimRow {
+  claimed: ClaimedRow[] | null;
+  more: boolean;
+}
+
+export async function claim(ctx: SqlContext, request: ClaimRequest): Promise<ClaimResult> {
+  if (request.limit <= 0 || request.tasks.length === 0) return { claimed: [], more: false };
+  const { workerId, now, leaseMs, tasks, limit } = request;
+  const result = await ctx.pool.query<{ claim_json: ClaimRow }>(
+    preparedWith(ctx, "claim", () => claimSql(ctx.s), [], { now, tasks, limit, worker: workerId, lease_ms: leaseMs }),
+  );
+  return toClaimResult(result.rows[0]?.claim_json ?? null);
+}
+
+/** Oldest first (RETURNING order is unspecified); resumed executions come with their steps and buffered events. */
+export function toClaimResult(row: ClaimRow | null): ClaimResult {
+  const rows = row?.claimed ?? [];
+  rows.sort((a, b) => a.due_at - b.due_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    claimed: rows.map((r) => ({
+      execution: toExecution(r),
+      steps: (r.steps_json ?? []).map(toStep),
+      events: r.events_json ?? [],
+      recovered: r.old_status === "running",
+    })),
+    more: row?.more ?? false,
+  };
+}
+
+export async function renewLeases(ctx: SqlContext, fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {
+  if (fences.length === 0) return new Set();
+  // Rows are locked in id order, the same order checkpoint batches take them in, so a renewal and a
+  // batch of the same worker cannot deadlock. By primary key first, then status and token on the locked row.
+  const renewed = await ctx.pool.query<{ id: string }>(
+    prepared(
+      ctx,
+      "renew",
+      () => `WITH locked AS MATERIALIZED (
+       SELECT e.id, e.status, e.lease_token FROM ${ctx.s}.executions e WHERE e.id = ANY ($1::text[]) ORDER BY e.id FOR UPDATE
+     ), held AS (
+       SELECT l.id FROM locked l JOIN unnest($1::text[], $2::bigint[]) AS f(id, token) ON f.id = l.id
+       WHERE l.status = 'running' AND l.lease_token = f.token
+     )
+     UPDATE ${ctx.s}.executions e SET runnable_at = $3::bigint FROM held WHERE e.id = held.id
+     RETURNING e.id`,
+      [fences.map((f) => f.executionId), fences.map((f) => f.leaseToken), now + leaseMs],
+    ),
+  );
+  return new Set(renewed.rows.map((r) => r.id));
+}
+
+export async function nextWakeAt(ctx: SqlContext, tasks: readonly string[]): Promise<number | null> {
+  if (tasks.length === 0) return null;
+  const row = await ctx.pool.query<{ runnable_at: number | null }>(
+    prepared(ctx, "next_wake", () => `SELECT ${ctx.s}.next_wake($1::text[]) AS runnable_at`, [tasks]),
+  );
+  return row.rows[0]?.runnable_at ?? null;
+}

@@ -1,0 +1,130 @@
+/**
+ * Creating executions: one, or many in one statement. The idempotency key is enforced by its unique index
+ * (ON CONFLICT DO NOTHING, then the holder is read), never by a check-then-insert. Under READ COMMITTED a
+ * conflicting insert still in flight makes ours wait for it; if it commits we do nothing and the read (a
+ * new snapshot) sees its row.
+ */
+import type pg from "pg";
+import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
+import { pgType } from "../../state/expr.js";
+import { TRANSITIONS } from "../../state/transitions.js";
+import { toExecution } from "../row-mapping.js";
+import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "../store.js";
+import { insertLists } from "../transition-sql.js";
+import { creationNotices, creationParams, creationTransition, mergeRunnable } from "../writes.js";
+import { preparedWith, type SqlContext } from "./sql-context.js";
+import { STEP_INSERT_FIELDS, STEP_RECORDSET, stepsJson } from "./step-json.js";
+import { Positional } from "./transition-sql.js";
+
+export type Queryable = pg.Pool | pg.PoolClient;
+
+const CONFLICT = `ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING ${EXECUTION_COLUMNS}`;
+
+function insertStatement(s: string, input: NewExecution): { text: string; names: readonly string[] } {
+  const positional = new Positional(1);
+  const transition = creationTransition(input);
+  const { columns, values } = insertLists(transition, { dialect: "postgres", param: (name, type) => positional.ref(name, type) });
+  return { text: `INSERT INTO ${s}.executions (${columns}) VALUES (${values}) ${CONFLICT}`, names: positional.names };
+}
+
+/**
+ * `isRetry`: this call repeats one that failed on a lost connection and may have committed. Ids are random,
+ * so a row that already has our id is our own earlier insert: reported as created, as the first attempt
+ * would have been.
+ */
+export async function insertExecution(
+  ctx: SqlContext,
+  q: Queryable,
+  input: NewExecution,
+  notices: Notice[],
+  isRetry = false,
+): Promise<CreateResult> {
+  const transition = creationTransition(input);
+  const query = preparedWith(ctx, `insert_${transition.name}`, () => insertStatement(ctx.s, input), [], creationParams(input));
+  // The conflict target is the partial unique index, so a duplicate *id* still raises (a clash is a bug).
+  const inserted = await q.query<ExecutionRow>(query).catch(async (error: unknown) => {
+    if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;
+    return q.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [input.id]);
+  });
+  const row = inserted.rows[0];
+  if (row) {
+    if (input.steps && input.steps.length > 0) await insertSteps(ctx, q, input);
+    notices.push(...creationNotices(row));
+    return { execution: toExecution(row), created: true };
+  }
+  const existing = await q.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE idempotency_key = $1`, [
+    input.idempotencyKey,
+  ]);
+  const found = existing.rows[0];
+  if (!found) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
+  if (found.id === input.id) {
+    notices.push(...creationNotices(found));
+    return { execution: toExecution(found), created: true };
+  }
+  return { execution: toExecution(found), created: false };
+}
+
+/** The records a rerun from a step starts with. */
+async function insertSteps(ctx: SqlContext, q: Queryable, input: NewExecution): Promise<void> {
+  await q.query(
+    `INSERT INTO ${ctx.s}.steps (execution_id, ${STEP_INSERT_FIELDS.join(", ")})
+     SELECT $1, ${STEP_INSERT_FIELDS.map((f) => `x.${f}`).join(", ")} FROM jsonb_to_recordset($2::jsonb) AS x(${STEP_RECORDSET})`,
+    [input.id, JSON.stringify(stepsJson(input.steps ?? []))],
+  );
+}
+
+/**
+ * A batch in ONE statement (one implicit transaction): all rows or none. Rows that a stored (or earlier
+ * in-batch) idempotency key stops are answered with the row that holds the key. `isRetry` as above.
+ */
+export async function createExecutions(
+  ctx: SqlContext,
+  inputs: readonly NewQueuedExecution[],
+  isRetry = false,
+): Promise<{ result: CreateResult[]; notices: Notice[] }> {
+  if (inputs.length === 0) return { result: [], notices: [] };
+  const conflict = isRetry ? "ON CONFLICT DO NOTHING" : "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+  const rows = JSON.stringify(inputs.map((input) => creationParams(input)));
+  const inserted = await ctx.pool.query<ExecutionRow>(
+    preparedWith(ctx, isRetry ? "insert_many_retry" : "insert_many", () => insertManyStatement(ctx.s, conflict), [rows], {}),
+  );
+  const byId = new Map(inserted.rows.map((row) => [row.id, row]));
+  const missing = inputs.filter((i) => !byId.has(i.id));
+  // Keys this batch inserted answer its own later repeats of them.
+  const held = new Map(inserted.rows.flatMap((row) => (row.idempotency_key === null ? [] : [[row.idempotency_key, row] as const])));
+  if (missing.length > 0) {
+    const missingIds = new Set(missing.map((i) => i.id));
+    const found = await ctx.pool.query<ExecutionRow>(
+      `SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = ANY($1::text[]) OR idempotency_key = ANY($2::text[])`,
+      [missing.map((i) => i.id), missing.flatMap((i) => (i.idempotencyKey === null ? [] : [i.idempotencyKey]))],
+    );
+    for (const row of found.rows) {
+      if (isRetry && missingIds.has(row.id)) byId.set(row.id, row);
+      if (row.idempotency_key !== null) held.set(row.idempotency_key, row);
+    }
+  }
+  const notices: Notice[] = [];
+  const result = inputs.map((input): CreateResult => {
+    const own = byId.get(input.id);
+    if (own) {
+      notices.push(...creationNotices(own));
+      return { execution: toExecution(own), created: true };
+    }
+    const holder = input.idempotencyKey === null ? undefined : held.get(input.idempotencyKey);
+    if (!holder) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
+    return { execution: toExecution(holder), created: false };
+  });
+  return { result, notices: mergeRunnable(notices) };
+}
+
+/** `create` for every element of the JSON array $1 (each element: the transition's parameters), in order. */
+function insertManyStatement(s: string, conflict: string): { text: string; names: readonly string[] } {
+  const { columns, values } = insertLists(TRANSITIONS.create, {
+    dialect: "postgres",
+    param: (name, type) => `(b.p->>'${name}')::${pgType(type)}`,
+  });
+  const text = `INSERT INTO ${s}.executions (${columns})
+    SELECT ${values} FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS b(p, ord) ORDER BY b.ord
+    ${conflict} RETURNING ${EXECUTION_COLUMNS}`;
+  return { text, names: [] };
+}

@@ -1,0 +1,371 @@
+-- Zart on PostgreSQL, migration 1: the initial schema.
+--
+-- The data model in plain words
+-- -----------------------------
+-- `executions` holds one row per execution of a task. Its `status` is one of pending, running, waiting,
+-- completed, failed, cancelled; every change of a row is one of the transitions defined in
+-- src/state/transitions.ts, and the statements that apply them are generated from there.
+--
+-- `runnable_at` answers "when may a worker take this row?" for every kind of wake-up at once: the
+-- creation time (or delayed start) of new work, the wake time of a sleep or backoff, the lease expiry of
+-- a running execution (so crash recovery is the ordinary claim query), and NULL when only an event, a
+-- child's end or a free concurrency slot can make it runnable, or when it has ended. Claims read the
+-- partial indexes on it in order, so they stay cheap however many finished rows the table holds.
+--
+-- `steps` holds the record of every step, sleep, event wait and child start an execution reached (its
+-- result, or its failure, or what it waits for); a replay returns these instead of running them again.
+-- `step_attempts` keeps every failed attempt of a step. `events` holds events sent before a wait for
+-- them (tasks with `events: "buffered"`). `tasks` and `workers` are what workers register and heartbeat;
+-- `schedules` are cron schedules.
+--
+-- Counts without scanning `executions`: a trigger on INSERT/DELETE and every status-changing statement
+-- append (task, status, delta) rows to `count_deltas` (appends never wait on each other), and
+-- `compact_counts()` folds them into `status_counts` now and then, under a try-lock. Readers add both
+-- tables up in one statement, so totals are exact at every instant.
+--
+-- All times are epoch milliseconds (bigint) on the database's clock (docs/engine.md, "Clocks"). Text keys
+-- use COLLATE "C": byte order, as JavaScript and the SQLite store sort, and cheaper comparisons.
+-- The schema name `zart` below is replaced by the configured schema when it differs.
+
+CREATE TABLE zart.executions (
+  id                 text COLLATE "C" PRIMARY KEY,
+  task               text COLLATE "C" NOT NULL,
+  status             text COLLATE "C" NOT NULL,
+  data               text    NOT NULL,
+  idempotency_key    text    NULL,
+  created_at         bigint  NOT NULL,
+  updated_at         bigint  NOT NULL,
+  started_at         bigint  NULL,
+  completed_at       bigint  NULL,
+  output             text    NULL,
+  error              text    NULL,
+  steps_completed    integer NOT NULL DEFAULT 0,
+  current_step       text    NULL,
+  waiting_for_event  text    NULL,
+  -- Execution-level attempt: 1 at the first claim, +1 per task-level or operator retry.
+  attempt            integer NOT NULL DEFAULT 0,
+  runnable_at        bigint  NULL,
+  -- The fencing token: +1 per claim; a write carrying an older token is refused.
+  lease_token        bigint  NOT NULL DEFAULT 0,
+  lease_owner        text    NULL,
+  -- The execution timeout counts from here: the first start, or the start after an operator retry.
+  timeout_from       bigint  NULL,
+  -- Claims that found the row's lease expired since its last recorded step: crashed attempts.
+  crashes            integer NOT NULL DEFAULT 0,
+  -- 1 when an event or a child's end arrived while the row was running: its next park requeues it.
+  wake_requested     integer NOT NULL DEFAULT 0,
+  parent_id          text COLLATE "C" NULL,
+  parent_step        text    NULL,
+  cancel_with_parent integer NOT NULL DEFAULT 1,
+  rerun_of           text    NULL,
+  schedule_id        text    NULL,
+  priority           integer NOT NULL DEFAULT 0,
+  -- Concurrency group (task, concurrency_key) and its limit; NULL limit: not limited.
+  concurrency_key    text COLLATE "C" NULL,
+  concurrency_limit  integer NULL,
+  start_at           bigint  NULL,
+  traceparent        text    NULL,
+  buffered_events    integer NOT NULL DEFAULT 0
+) WITH (fillfactor = 80);
+-- fillfactor 80: room on each page for the in-place (HOT) versions that progress writes make, since they
+-- change no indexed column.
+
+CREATE UNIQUE INDEX executions_idempotency_key ON zart.executions (idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+-- The claim indexes. Rows of priority 0 (almost all) are read in due order and the scan stops at the
+-- first row not yet due. Other priorities have their own small index, read before (priority > 0) and
+-- after (priority < 0) the first; a claim with no such rows pays two probes of an empty index.
+CREATE INDEX executions_due ON zart.executions (runnable_at, id) WHERE runnable_at IS NOT NULL AND priority = 0;
+CREATE INDEX executions_due_priority ON zart.executions (priority DESC, runnable_at, id)
+  WHERE runnable_at IS NOT NULL AND priority <> 0;
+-- Due rows of concurrency-limited executions: a claim checks this (empty) index before taking the fast path.
+CREATE INDEX executions_due_limited ON zart.executions (runnable_at) WHERE runnable_at IS NOT NULL AND concurrency_limit IS NOT NULL;
+-- Running rows per concurrency group (the slot count), and rows waiting for a slot, oldest first.
+CREATE INDEX executions_group_running ON zart.executions (task, concurrency_key)
+  WHERE status = 'running' AND concurrency_limit IS NOT NULL;
+CREATE INDEX executions_slot_wait ON zart.executions (task, concurrency_key, priority DESC, created_at, id)
+  WHERE status = 'pending' AND runnable_at IS NULL;
+
+-- List pages: one range per status (a page without a status filter merges the six, see list_page()).
+CREATE INDEX executions_status_created ON zart.executions (status, created_at, id);
+CREATE INDEX executions_task_status_created ON zart.executions (task, status, created_at, id);
+CREATE INDEX executions_parent ON zart.executions (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX executions_schedule ON zart.executions (schedule_id, created_at) WHERE schedule_id IS NOT NULL;
+
+CREATE TABLE zart.steps (
+  execution_id text COLLATE "C" NOT NULL,
+  name         text COLLATE "C" NOT NULL,
+  -- step | sleep | event | child
+  kind         text    NOT NULL,
+  -- completed | failed | waiting | retrying | closed | discarded
+  state        text    NOT NULL,
+  result       text    NULL,
+  error        text    NULL,
+  attempts     integer NOT NULL DEFAULT 0,
+  wake_at      bigint  NULL,
+  schema       text    NULL,
+  started_at   bigint  NOT NULL,
+  completed_at bigint  NULL,
+  -- Order in which the execution first reached it.
+  seq          integer NOT NULL DEFAULT 0,
+  child_id     text    NULL,
+  copied_from  text    NULL,
+  PRIMARY KEY (execution_id, name)
+);
+
+CREATE TABLE zart.step_attempts (
+  execution_id      text COLLATE "C" NOT NULL,
+  step              text COLLATE "C" NOT NULL,
+  attempt           integer NOT NULL,
+  execution_attempt integer NOT NULL,
+  started_at        bigint  NOT NULL,
+  ended_at          bigint  NOT NULL,
+  error             text    NOT NULL,
+  PRIMARY KEY (execution_id, step, attempt)
+);
+
+CREATE TABLE zart.events (
+  id           bigserial PRIMARY KEY,
+  execution_id text COLLATE "C" NOT NULL,
+  name         text    NOT NULL,
+  payload      text    NOT NULL,
+  created_at   bigint  NOT NULL
+);
+CREATE INDEX events_execution ON zart.events (execution_id, id);
+
+-- The last registration of each task name (its input schema and options), kept for API-only servers.
+CREATE TABLE zart.tasks (
+  name              text COLLATE "C" PRIMARY KEY,
+  input_schema      text    NULL,
+  options           text    NULL,
+  worker_id         text    NOT NULL,
+  updated_at        bigint  NOT NULL
+);
+
+-- Workers heartbeat here; those not seen for two lease periods are gone.
+CREATE TABLE zart.workers (
+  worker_id    text COLLATE "C" PRIMARY KEY,
+  host         text    NOT NULL,
+  pid          integer NOT NULL,
+  tasks        text    NOT NULL,
+  concurrency  integer NOT NULL,
+  running      integer NOT NULL,
+  lease_ms     bigint  NOT NULL,
+  started_at   bigint  NOT NULL,
+  last_seen_at bigint  NOT NULL
+);
+
+CREATE TABLE zart.schedules (
+  schedule_id       text COLLATE "C" PRIMARY KEY,
+  task              text    NOT NULL,
+  cron              text    NOT NULL,
+  timezone          text    NOT NULL,
+  data              text    NOT NULL,
+  -- skip | allow | buffer_one
+  overlap           text    NOT NULL,
+  paused            integer NOT NULL DEFAULT 0,
+  -- code | api
+  source            text    NOT NULL,
+  created_at        bigint  NOT NULL,
+  updated_at        bigint  NOT NULL,
+  -- The last tick an execution was started for, and the tick held back by `buffer_one`.
+  last_tick_at      bigint  NULL,
+  held_tick_at      bigint  NULL
+);
+
+CREATE TABLE zart.status_counts (
+  task   text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  n      bigint NOT NULL,
+  PRIMARY KEY (task, status)
+);
+
+-- Appended to, never updated: see the header. No index: compaction deletes every row it can see.
+CREATE TABLE zart.count_deltas (
+  task   text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  delta  integer NOT NULL
+);
+
+CREATE FUNCTION zart.count_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO zart.count_deltas (task, status, delta) SELECT task, status, count(*) FROM new_rows GROUP BY task, status;
+  RETURN NULL;
+END $$;
+
+CREATE FUNCTION zart.count_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO zart.count_deltas (task, status, delta) SELECT task, status, -count(*) FROM old_rows GROUP BY task, status;
+  RETURN NULL;
+END $$;
+
+-- Inserts and deletes are counted per statement; updates by the statements themselves (a row-level
+-- trigger on UPDATE was a fifth of PostgreSQL's time at W0: docs/decisions/004-counts-by-statement.md).
+CREATE TRIGGER executions_count_insert AFTER INSERT ON zart.executions
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zart.count_inserted();
+CREATE TRIGGER executions_count_delete AFTER DELETE ON zart.executions
+  REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION zart.count_deleted();
+
+-- Folds the deltas; returns how many it folded (0 when another session holds the lock right now).
+CREATE FUNCTION zart.compact_counts(lock_key integer) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE folded bigint;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(1515870810, lock_key) THEN
+    RETURN 0;
+  END IF;
+  WITH gone AS (DELETE FROM zart.count_deltas RETURNING task, status, delta),
+  summed AS (SELECT task, status, SUM(delta)::bigint AS n, COUNT(*) AS c FROM gone GROUP BY task, status),
+  upserted AS (
+    INSERT INTO zart.status_counts AS sc (task, status, n) SELECT task, status, n FROM summed
+    ON CONFLICT (task, status) DO UPDATE SET n = sc.n + excluded.n
+  )
+  SELECT COALESCE(SUM(c), 0) INTO folded FROM summed;
+  RETURN folded;
+END $$;
+
+-- The due rows a claim takes: locked with SKIP LOCKED (concurrent claimers take disjoint rows), by
+-- priority, then due time. plpgsql keeps its plans for the session; sorts and sequential scans are off so
+-- a plan made on a tiny table still walks the indexes.
+-- `excluded`: rows a checkpoint in the same statement writes (a claim folded into a checkpoint batch).
+-- `declined`: the row's concurrency group is full; the claim parks it until a slot frees. A row with id
+-- NULL and `contended` says a group's lock was busy and its row was left for the next claim.
+-- Concurrency slots (docs/engine.md, "Concurrency limits"): the count runs after a try-lock on the group
+-- (claims never wait), in a statement of its own, so it sees every claim and release committed before;
+-- a release takes the same lock (blocking) before it hands the slot on, so a row parked here is seen.
+CREATE FUNCTION zart.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}')
+RETURNS TABLE (id text, fresh boolean, due_at bigint, old_status text, declined boolean, contended boolean)
+LANGUAGE plpgsql VOLATILE ROWS 10
+SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
+AS $$
+DECLARE
+  c record;
+  r record;
+  taken integer := 0;
+  n integer;
+  grp text;
+  granted text[] := '{}';
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM zart.executions x WHERE x.runnable_at <= now_ms AND x.concurrency_limit IS NOT NULL
+                 AND x.task = ANY (task_names)) THEN
+    -- The common case: nothing due is limited, so whole ranges are taken at once.
+    RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
+      WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    taken := n;
+    IF taken < lim THEN
+      RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
+        WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+        ORDER BY e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      taken := taken + n;
+    END IF;
+    IF taken < lim THEN
+      RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
+        WHERE e.priority < 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+        ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
+    END IF;
+    RETURN;
+  END IF;
+  -- Some due rows are limited: candidates in the same order, then one row at a time.
+  FOR c IN
+    (SELECT e.id FROM zart.executions e
+      WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim * 4)
+    UNION ALL
+    (SELECT e.id FROM zart.executions e
+      WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.runnable_at, e.id LIMIT lim * 4)
+    UNION ALL
+    (SELECT e.id FROM zart.executions e
+      WHERE e.priority < 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim * 4)
+  LOOP
+    EXIT WHEN taken >= lim;
+    SELECT e.id, e.task, e.status, e.started_at, e.runnable_at, e.concurrency_key, e.concurrency_limit INTO r
+      FROM zart.executions e WHERE e.id = c.id AND e.runnable_at <= now_ms FOR UPDATE SKIP LOCKED;
+    CONTINUE WHEN NOT FOUND;
+    id := r.id; fresh := r.started_at IS NULL; due_at := r.runnable_at; old_status := r.status;
+    declined := false; contended := false;
+    -- A running row (its lease expired) already holds its slot.
+    IF r.concurrency_limit IS NOT NULL AND r.status <> 'running' THEN
+      grp := r.task || chr(31) || r.concurrency_key;
+      IF NOT pg_try_advisory_xact_lock(1515870811, hashtext(grp)) THEN
+        id := NULL; contended := true; RETURN NEXT; CONTINUE;
+      END IF;
+      SELECT count(*) INTO n FROM zart.executions x
+        WHERE x.task = r.task AND x.concurrency_key = r.concurrency_key AND x.status = 'running' AND x.concurrency_limit IS NOT NULL;
+      n := n + cardinality(array_positions(granted, grp));
+      IF n >= r.concurrency_limit THEN
+        declined := true; RETURN NEXT; CONTINUE;
+      END IF;
+      granted := granted || grp;
+    END IF;
+    taken := taken + 1;
+    RETURN NEXT;
+  END LOOP;
+  RETURN;
+END $$;
+
+-- The earliest due time among these tasks' claimable rows (timers, backoffs, leases), or NULL.
+CREATE FUNCTION zart.next_wake(task_names text[]) RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
+AS $$
+BEGIN
+  RETURN LEAST(
+    (SELECT e.runnable_at FROM zart.executions e
+      WHERE e.runnable_at IS NOT NULL AND e.priority = 0 AND e.task = ANY (task_names)
+      ORDER BY e.runnable_at, e.id LIMIT 1),
+    (SELECT min(e.runnable_at) FROM zart.executions e
+      WHERE e.runnable_at IS NOT NULL AND e.priority <> 0 AND e.task = ANY (task_names)));
+END $$;
+
+-- One list page without a status filter: a merge of the six per-status ranges of the list indexes,
+-- each limited to offset + limit rows, planned once per session (a custom plan per call cost more to
+-- plan than to run at 1,000,000 rows: docs/decisions/005-list-page-function.md). One branch per shape,
+-- so each has a plan of its own.
+CREATE FUNCTION zart.list_page(task_name text, lim bigint, off bigint, descending boolean)
+RETURNS SETOF zart.executions
+LANGUAGE plpgsql STABLE
+SET plan_cache_mode = force_generic_plan SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
+AS $$
+BEGIN
+  IF task_name IS NULL AND descending THEN
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE status = 'pending' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'running' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'waiting' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'completed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'cancelled' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+    ) page ORDER BY created_at DESC, id DESC LIMIT lim OFFSET off;
+  ELSIF task_name IS NULL THEN
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE status = 'pending' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'running' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'waiting' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'completed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'failed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'cancelled' ORDER BY created_at, id LIMIT lim + off)
+    ) page ORDER BY created_at, id LIMIT lim OFFSET off;
+  ELSIF descending THEN
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE task = task_name AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'running' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'waiting' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'completed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'failed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'cancelled' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+    ) page ORDER BY created_at DESC, id DESC LIMIT lim OFFSET off;
+  ELSE
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE task = task_name AND status = 'pending' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'running' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'waiting' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'completed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'failed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'cancelled' ORDER BY created_at, id LIMIT lim + off)
+    ) page ORDER BY created_at, id LIMIT lim OFFSET off;
+  END IF;
+END $$;

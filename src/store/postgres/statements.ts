@@ -1,0 +1,223 @@
+/**
+ * The PostgreSQL statements of the state machine, generated from the transitions. Checkpoints have two
+ * forms, chosen by one rule (checkpoint-writer.ts): one checkpoint alone is a lean UPDATE fenced by its
+ * own WHERE; a batch is one statement over a JSON array (locked by primary key in id order, so batches
+ * never deadlock), optionally with a claim folded in. The group committer never puts two checkpoints of
+ * one execution in a batch, so the batch needs no ordering within an execution.
+ *
+ * Statements are prepared (sql-context.ts `prepared`), so each is planned once per connection.
+ */
+import { EXECUTION_COLUMNS } from "../../state/columns.js";
+import { COMPOSITES, TRANSITIONS, type Transition } from "../../state/transitions.js";
+import { countDeltasSql } from "./count-deltas.js";
+import { STEP_JSON_FIELDS, stepWritesSql } from "./step-writes.js";
+import { type Case, caseSetList, fromStatuses, jsonContext, Positional, positionalContext } from "./transition-sql.js";
+
+/** What a fenced write returns about the row it wrote (for notices and consequences). */
+const WRITTEN =
+  "e.id, e.task, e.status, e.runnable_at, e.parent_id, e.parent_step, e.concurrency_key, e.concurrency_limit, e.output, e.error";
+
+const WORKER_TRANSITIONS = ["progress", "park", "release", "retry", "complete", "fail"] as const;
+
+export interface Statement {
+  text: string;
+  /** Parameter names in positional order, after the fixed leading ones. */
+  names: readonly string[];
+}
+
+/**
+ * One checkpoint: $1 id, $2 token, $3 steps, $4 attempts, $5 consumed event ids, then the transition's
+ * parameters. The status test is written `(e.status = 'running') IS TRUE` so that no index can serve it
+ * (with a plain equality the planner walked `executions_status_created` over every running row once
+ * statistics said few were running); the primary key is the only path.
+ */
+export function singleCheckpointSql(s: string, transition: Transition): Statement {
+  const positional = new Positional(6);
+  const set = caseSetList([{ when: "TRUE", transition }], positionalContext(positional));
+  const text = `
+WITH u AS (
+  UPDATE ${s}.executions e SET ${set}
+  WHERE e.id = $1 AND e.lease_token = $2 AND (e.status = 'running') IS TRUE
+  RETURNING ${WRITTEN}
+), ${stepWritesSql(s, "u", "u.id", "$3::jsonb", "$4::jsonb", "$5::jsonb")},
+${countDeltasSql(s, "counted", "u", "'running'", "u.status")}
+SELECT * FROM u`;
+  return { text, names: positional.names };
+}
+
+/**
+ * A batch: $1 is a JSON array of `{ i, id, token, kind, p, steps, attempts, consumed }` (p: the transition's
+ * parameters). Returns one row per checkpoint: its index `i` and, when it applied, the row it wrote.
+ */
+export function batchSql(s: string, claim: ClaimPart | null = null): string {
+  const cases: Case[] = WORKER_TRANSITIONS.map((kind) => ({ when: `c.kind = '${kind}'`, transition: TRANSITIONS[kind] }));
+  return `
+WITH c AS MATERIALIZED (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS c(i integer, id text, token bigint, kind text, p jsonb, steps jsonb, attempts jsonb, consumed jsonb)
+),
+-- Locked by primary key alone, in id order; status and token are checked on the locked (latest) versions.
+candidates AS MATERIALIZED (
+  SELECT e.id, e.status, e.lease_token FROM ${s}.executions e
+  WHERE e.id = ANY (ARRAY(SELECT c.id FROM c)) ORDER BY e.id FOR UPDATE
+),
+locked AS MATERIALIZED (
+  SELECT k.id FROM candidates k JOIN c ON c.id = k.id WHERE k.status = 'running' AND k.lease_token = c.token
+),
+rows_written AS (
+  UPDATE ${s}.executions e SET ${caseSetList(cases, jsonContext("c.p"))}
+  FROM locked l JOIN c ON c.id = l.id
+  WHERE e.id = l.id
+  RETURNING ${WRITTEN}
+), ${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", "c.attempts", "c.consumed")},
+${countDeltasSql(s, "counted", "rows_written", "'running'", "rows_written.status")}${claim ? `,\n${claim.ctes}` : ""}
+SELECT c.i, w.*${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
+FROM c LEFT JOIN rows_written w ON w.id = c.id`;
+}
+
+export interface ClaimPart {
+  ctes: string;
+  /** SQL for the claim's result: `{ "claimed": [rows with steps_json, events_json], "more": boolean }`. */
+  result: string;
+  names: readonly string[];
+}
+
+/**
+ * The claim's CTEs: `pick_due` locks due rows (by priority, then due time); the ones it may take are
+ * claimed, the ones whose concurrency group is full wait for a slot. `first`: the first positional
+ * parameter; `excluded`: SQL for ids not to pick (rows a batch in the same statement writes).
+ */
+export function claimPart(s: string, first: number, excluded = "'{}'::text[]"): ClaimPart {
+  const positional = new Positional(first);
+  const ctx = positionalContext(positional);
+  const now = positional.ref("now", "bigint");
+  const tasks = positional.cast("tasks", "text[]");
+  const limit = positional.ref("limit", "int");
+  const claimSet = caseSetList([{ when: "TRUE", transition: TRANSITIONS.claim }], ctx);
+  const parkSet = caseSetList([{ when: "TRUE", transition: TRANSITIONS.await_slot }], ctx);
+  const ctes = `picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due(${now}, ${tasks}, ${limit}, ${excluded})),
+claimed AS (
+  UPDATE ${s}.executions e SET ${claimSet}
+  FROM picked p WHERE e.id = p.id AND NOT p.declined
+  RETURNING ${EXECUTION_COLUMNS.split(", ")
+    .map((c) => `e.${c}`)
+    .join(", ")}, p.due_at, p.old_status,
+    CASE WHEN NOT p.fresh THEN (
+      SELECT json_agg(json_build_object(${STEP_JSON_FIELDS}) ORDER BY st.seq, st.started_at, st.name)
+      FROM ${s}.steps st WHERE st.execution_id = e.id
+    ) END AS steps_json,
+    CASE WHEN e.buffered_events > 0 THEN (
+      SELECT json_agg(json_build_object('id', ev.id, 'name', ev.name, 'payloadJson', ev.payload, 'createdAt', ev.created_at) ORDER BY ev.id)
+      FROM ${s}.events ev WHERE ev.execution_id = e.id
+    ) END AS events_json
+),
+parked AS (
+  UPDATE ${s}.executions e SET ${parkSet}
+  FROM picked p WHERE e.id = p.id AND p.declined
+  RETURNING e.id, e.task, e.status, e.runnable_at, p.old_status
+),
+${countDeltasSql(s, "claim_counted", "claimed", "claimed.old_status", "claimed.status")},
+${countDeltasSql(s, "park_counted", "parked", "parked.old_status", "parked.status")}`;
+  const result = `json_build_object('claimed', (SELECT json_agg(row_to_json(cl)) FROM claimed cl),
+    'more', EXISTS (SELECT 1 FROM picked WHERE picked.id IS NULL OR picked.declined))`;
+  return { ctes, result, names: positional.names };
+}
+
+/** A standalone claim. */
+export function claimSql(s: string): { text: string; names: readonly string[] } {
+  const part = claimPart(s, 1);
+  return { text: `WITH ${part.ctes}\nSELECT ${part.result} AS claim_json`, names: part.names };
+}
+
+/**
+ * A transition of one row by id (`$1`), applied when the row is in one of its statuses; returns the row
+ * after it and its status before (for counts and notices).
+ */
+export function transitionByIdSql(s: string, transition: Transition): Statement {
+  const positional = new Positional(2);
+  const set = caseSetList([{ when: "TRUE", transition }], positionalContext(positional));
+  const text = `
+WITH before AS MATERIALIZED (SELECT e.id, e.status FROM ${s}.executions e WHERE e.id = $1 FOR UPDATE),
+u AS (
+  UPDATE ${s}.executions e SET ${set}
+  FROM before b WHERE e.id = b.id AND ${fromStatuses(transition, "b.status")}
+  RETURNING ${EXECUTION_COLUMNS.split(", ")
+    .map((c) => `e.${c}`)
+    .join(", ")}, b.status AS old_status
+),
+${countDeltasSql(s, "counted", "u", "u.old_status", "u.status")}
+SELECT * FROM u`;
+  return { text, names: positional.names };
+}
+
+/**
+ * An event delivery in one statement: the row and the wait are locked (row first, as every writer of a
+ * row and its steps does), the outcome is decided on the locked versions, and when it is `deliver` the
+ * wait records the payload and the row takes `deliver` - or, for an eager resume, `deliver_claimed`, and
+ * when the caller's resumed run already ended with the token it expected, that end too. $1 id, $2 event,
+ * $3 payload, $4 check schema?, $5 schema checked, $6 claim tasks, $7 expected token. A task registered with
+ * `events: "buffered"` stores an event no wait is open for.
+ */
+export function deliverSql(s: string, finish: "complete" | "fail" | null): Statement {
+  const positional = new Positional(8);
+  const ctx = positionalContext(positional);
+  const now = positional.ref("now", "bigint");
+  const claim = `b.action = 'deliver' AND b.old_status = 'waiting' AND b.concurrency_limit IS NULL AND b.task = ANY ($6::text[])`;
+  const cases: Case[] = [];
+  if (finish) {
+    const ended = finish === "complete" ? COMPOSITES.deliver_completed : COMPOSITES.deliver_failed;
+    // A child's end has consequences (its parent) that this statement does not apply: it ends through a checkpoint.
+    cases.push({ when: `${claim} AND b.parent_id IS NULL AND b.lease_token + 1 = $7::bigint`, transition: ended });
+  }
+  cases.push({ when: claim, transition: COMPOSITES.deliver_claimed }, { when: "TRUE", transition: TRANSITIONS.deliver });
+  const text = `
+WITH locked AS MATERIALIZED (
+  SELECT e.id, e.task, e.status AS old_status, e.concurrency_limit, e.lease_token, e.parent_id FROM ${s}.executions e WHERE e.id = $1 FOR UPDATE
+),
+wait AS MATERIALIZED (
+  SELECT st.schema, st.wake_at FROM ${s}.steps st
+  WHERE st.execution_id = (SELECT id FROM locked) AND st.name = $2 AND st.kind = 'event' AND st.state = 'waiting'
+  FOR UPDATE
+),
+decided AS MATERIALIZED (
+  SELECT l.*, w.schema, $7::bigint AS expected_token,
+    CASE WHEN l.old_status IN ('completed', 'failed', 'cancelled') THEN 'ended'
+         WHEN w.present IS NULL THEN CASE WHEN EXISTS (SELECT 1 FROM ${s}.tasks t WHERE t.name = l.task
+           AND t.options::jsonb->>'bufferedEvents' = 'true') THEN 'buffer' ELSE 'no_wait' END
+         WHEN w.wake_at IS NOT NULL AND w.wake_at <= ${now} THEN 'timed_out'
+         WHEN w.schema IS NOT NULL AND $4::boolean AND w.schema IS DISTINCT FROM $5::text THEN 'validate'
+         ELSE 'deliver' END AS action
+  FROM locked l LEFT JOIN (SELECT true AS present, wait.* FROM wait) w ON true
+),
+u AS (
+  UPDATE ${s}.executions e SET ${caseSetList(cases, ctx)}
+  FROM decided b WHERE e.id = b.id AND b.action = 'deliver'
+  RETURNING ${EXECUTION_COLUMNS.split(", ")
+    .map((c) => `e.${c}`)
+    .join(", ")}, b.old_status, (${claim}) AS claimed
+),
+recorded AS (
+  UPDATE ${s}.steps st SET state = 'completed', result = $3::text, completed_at = ${now}
+  FROM u WHERE st.execution_id = u.id AND st.name = $2
+),
+buffered AS (
+  INSERT INTO ${s}.events (execution_id, name, payload, created_at)
+  SELECT b.id, $2, $3::text, ${now} FROM decided b WHERE b.action = 'buffer'
+),
+buffer_counted AS (
+  UPDATE ${s}.executions e SET ${caseSetList([{ when: "TRUE", transition: TRANSITIONS.buffer_event }], ctx)}
+  FROM decided b WHERE e.id = b.id AND b.action = 'buffer'
+),
+${countDeltasSql(s, "counted", "u", "u.old_status", "u.status")}
+SELECT b.action, b.task, b.schema, (SELECT row_to_json(u) FROM u) AS row,
+  CASE WHEN EXISTS (SELECT 1 FROM u WHERE u.claimed) THEN (
+    SELECT json_agg(json_build_object(${STEP_JSON_FIELDS}) ORDER BY st.seq, st.started_at, st.name)
+    FROM ${s}.steps st WHERE st.execution_id = b.id
+  ) END AS steps_json,
+  CASE WHEN EXISTS (SELECT 1 FROM u WHERE u.claimed AND u.buffered_events > 0) THEN (
+    SELECT json_agg(json_build_object('id', ev.id, 'name', ev.name, 'payloadJson', ev.payload, 'createdAt', ev.created_at) ORDER BY ev.id)
+    FROM ${s}.events ev WHERE ev.execution_id = b.id
+  ) END AS events_json
+FROM decided b`;
+  return { text, names: positional.names };
+}

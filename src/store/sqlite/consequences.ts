@@ -1,0 +1,53 @@
+/**
+ * What a transition implies for other rows, applied in the same transaction: a child that ends answers
+ * its parent's `runChild` (the parent's step record, then the `deliver` transition on the parent), and a
+ * row that leaves `running` hands its concurrency slot to the oldest execution waiting for one (`grant_slot`).
+ * SQLite has one writer at a time, so the slot count read here is exact.
+ */
+import type { ExecutionRow } from "../../state/columns.js";
+import { TRANSITIONS } from "../../state/transitions.js";
+import type { Notice } from "../store.js";
+import { childOutcome, rowNotice, TERMINAL } from "../writes.js";
+import type { Connection } from "./statement-cache.js";
+import { transitionSql } from "./transition-statements.js";
+
+const ANSWER_PARENT = `UPDATE steps SET state = ?, result = ?, error = ?, completed_at = ?
+  WHERE execution_id = ? AND name = ? AND kind = 'child' AND state = 'waiting'`;
+
+const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
+  WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;
+
+const NEXT_IN_GROUP = `SELECT id FROM executions INDEXED BY executions_slot_wait
+  WHERE task = ? AND concurrency_key = ? AND status = 'pending' AND runnable_at IS NULL
+  ORDER BY priority DESC, created_at, id LIMIT 1`;
+
+/** `before`: the row's status before the transition that left it as `after`. */
+export function applyConsequences(conn: Connection, before: string, after: ExecutionRow, now: number, notices: Notice[]): void {
+  if (after.parent_id !== null && after.parent_step !== null && TERMINAL.has(after.status) && !TERMINAL.has(before)) {
+    answerParent(conn, after, now, notices);
+  }
+  if (before === "running" && after.status !== "running" && after.concurrency_limit !== null) {
+    grantSlot(conn, after.task, after.concurrency_key ?? "", after.concurrency_limit, now, notices);
+  }
+}
+
+function answerParent(conn: Connection, child: ExecutionRow, now: number, notices: Notice[]): void {
+  const parentId = child.parent_id as string;
+  const outcome = childOutcome(child, child.parent_step as string);
+  const answered = conn.sql.get(ANSWER_PARENT).run(outcome.state, outcome.result, outcome.error, now, parentId, child.parent_step);
+  if (answered.changes === 0) return; // a startChild (not waited for), or the parent ended
+  const parent = conn.sql.get(transitionSql(TRANSITIONS.deliver)).get({ id: parentId, now }) as ExecutionRow | undefined;
+  const notice = parent ? rowNotice(parent) : null;
+  if (notice) notices.push(notice);
+}
+
+/** Makes the oldest row waiting for a slot of the group due, if a slot is free. */
+export function grantSlot(conn: Connection, task: string, key: string, limit: number, now: number, notices: Notice[]): void {
+  const { n } = conn.sql.get(RUNNING_IN_GROUP).get(task, key) as { n: number };
+  if (n >= limit) return;
+  const next = conn.sql.get(NEXT_IN_GROUP).get(task, key) as { id: string } | undefined;
+  if (!next) return;
+  const granted = conn.sql.get(transitionSql(TRANSITIONS.grant_slot)).get({ id: next.id, now }) as ExecutionRow | undefined;
+  const notice = granted ? rowNotice(granted) : null;
+  if (notice) notices.push(notice);
+}

@@ -1,0 +1,40 @@
+/**
+ * Creating executions: one, or many in one transaction. The idempotency key is enforced by its unique
+ * index (ON CONFLICT DO NOTHING, then the holder is read in the same transaction), never by a
+ * check-then-insert.
+ */
+import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
+import { toExecution } from "../row-mapping.js";
+import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "../store.js";
+import { creationNotices, creationParams, creationTransition, mergeRunnable } from "../writes.js";
+import type { Connection } from "./statement-cache.js";
+import { writeSteps } from "./step-writes.js";
+import { insertSql } from "./transition-statements.js";
+
+const SELECT_BY_KEY = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE idempotency_key = ?`;
+
+/** Inserts the execution (or finds the holder of its key) inside the caller's transaction. */
+export function insertExecution(conn: Connection, input: NewExecution, notices: Notice[]): CreateResult {
+  const inserted = conn.sql.get(insertSql(creationTransition(input))).get(creationParams(input)) as ExecutionRow | undefined;
+  if (inserted) {
+    writeSteps(conn, input.id, input.steps);
+    notices.push(...creationNotices(inserted));
+    return { execution: toExecution(inserted), created: true };
+  }
+  const existing = conn.sql.get(SELECT_BY_KEY).get(input.idempotencyKey) as ExecutionRow | undefined;
+  if (!existing) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
+  return { execution: toExecution(existing), created: false };
+}
+
+export function createExecution(conn: Connection, input: NewExecution): { result: CreateResult; notices: Notice[] } {
+  const notices: Notice[] = [];
+  const result = conn.db.transaction(() => insertExecution(conn, input, notices)).immediate();
+  return { result, notices };
+}
+
+/** A batch in one transaction (a nested call is a savepoint); one runnable notice per task. */
+export function createExecutions(conn: Connection, inputs: readonly NewQueuedExecution[]): { results: CreateResult[]; notices: Notice[] } {
+  const notices: Notice[] = [];
+  const results = conn.db.transaction(() => inputs.map((input) => insertExecution(conn, input, notices))).immediate();
+  return { results, notices: mergeRunnable(notices) };
+}

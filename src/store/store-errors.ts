@@ -1,0 +1,29 @@
+/**
+ * Whether a failed store call may succeed if repeated. Transient: the store is unreachable or busy
+ * (connection lost, lock or serialization conflicts, a full disk, too many connections), and the same
+ * request can go through later. Anything else is deterministic - the request itself is refused (a value the
+ * database cannot hold, a constraint) - and repeating it only repeats the failure.
+ */
+import { ZartError } from "../core/errors.js";
+
+/** PostgreSQL SQLSTATE classes and codes that say nothing about the request itself. */
+const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0|57014|58)/;
+const TRANSIENT_SQLITE = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_PROTOCOL", "SQLITE_CANTOPEN"]);
+
+export function isTransientStoreError(error: unknown): boolean {
+  if (error instanceof ZartError) return error.code === "store_unavailable";
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string") return true; // unknown: give it the benefit of a retry
+  if (code.startsWith("SQLITE_")) return TRANSIENT_SQLITE.has(code) || [...TRANSIENT_SQLITE].some((c) => code.startsWith(`${c}_`));
+  if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE.test(code);
+  return true;
+}
+
+/** A checkpoint the store refused for good (see isTransientStoreError); the run fails its execution with it. */
+export class CheckpointRejectedError extends Error {
+  readonly code = "checkpoint_rejected";
+  constructor(cause: unknown) {
+    super(`The store refused to record this execution's progress: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = "CheckpointRejectedError";
+  }
+}

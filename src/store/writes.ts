@@ -1,0 +1,118 @@
+/**
+ * What a store request means in terms of the state machine: which transition a checkpoint, a creation or
+ * a delivery applies, with which parameters, and which notices its result warrants. Both stores call
+ * these, so the mapping from the engine's requests to transitions exists once.
+ */
+import type { ErrorInfo, ExecutionStatus } from "../core/types.js";
+import type { ExecutionRow } from "../state/columns.js";
+import type { Params } from "../state/expr.js";
+import { COMPOSITES, TRANSITIONS, type Transition } from "../state/transitions.js";
+import { encodeError } from "./row-mapping.js";
+import type { Checkpoint, NewExecution, Notice, WorkerPatch } from "./store.js";
+
+export function workerTransition(patch: WorkerPatch): Transition {
+  return TRANSITIONS[patch.transition];
+}
+
+/** The parameters of a checkpoint's transition. */
+export function checkpointParams(checkpoint: Checkpoint): Params {
+  const { patch, now, stepsCompleted, crashes } = checkpoint;
+  const base = { now, steps_completed: stepsCompleted, crashes, consumed: checkpoint.consumedEvents?.length ?? 0 };
+  switch (patch.transition) {
+    case "progress":
+      return { ...base, current_step: patch.currentStep };
+    case "park":
+      return { ...base, current_step: patch.currentStep, waiting_for_event: patch.waitingForEvent, wake_at: patch.wakeAt };
+    case "release":
+      return { ...base, run_at: patch.runAt };
+    case "retry":
+      return { ...base, run_at: patch.runAt, attempt: patch.attempt };
+    case "complete":
+      return { ...base, output: patch.outputJson };
+    case "fail":
+      return { ...base, error: encodeError(patch.error) };
+  }
+}
+
+/** The transition that creates the row: queued, born claimed (eager start), or born finished. */
+export function creationTransition(input: NewExecution): Transition {
+  if (input.finished) return input.finished.transition === "complete" ? COMPOSITES.create_completed : COMPOSITES.create_failed;
+  return input.claimFor ? COMPOSITES.create_claimed : TRANSITIONS.create;
+}
+
+export function creationParams(input: NewExecution): Params {
+  const params: Record<string, string | number | null> = {
+    id: input.id,
+    task: input.task,
+    data: input.dataJson,
+    idempotency_key: input.idempotencyKey,
+    now: input.now,
+    run_at: Math.max(input.startAt ?? input.now, input.now),
+    start_at: input.startAt ?? null,
+    priority: input.priority ?? 0,
+    concurrency_key: input.concurrency?.key ?? null,
+    concurrency_limit: input.concurrency?.limit ?? null,
+    parent_id: input.parent?.id ?? null,
+    parent_step: input.parent?.step ?? null,
+    cancel_with_parent: input.parent?.cancelWithParent === false ? 0 : 1,
+    rerun_of: input.rerunOf ?? null,
+    schedule_id: input.scheduleId ?? null,
+    traceparent: input.traceparent ?? null,
+  };
+  if (input.claimFor) Object.assign(params, { worker: input.claimFor.workerId, lease_ms: input.claimFor.leaseMs });
+  const finished = input.finished;
+  if (finished) {
+    Object.assign(params, { at: finished.at, steps_completed: finished.stepsCompleted, crashes: 0, consumed: 0 });
+    if (finished.transition === "complete") params.output = finished.outputJson;
+    else params.error = encodeError(finished.error);
+  }
+  return params;
+}
+
+/** What a row's new state tells listeners: work due at some time, or an end. */
+export function rowNotice(row: Pick<ExecutionRow, "id" | "task" | "status" | "runnable_at">): Notice | null {
+  const status = row.status as ExecutionStatus;
+  if (status === "completed" || status === "failed" || status === "cancelled") return { kind: "terminal", executionId: row.id, status };
+  if (status !== "running" && row.runnable_at !== null) return { kind: "runnable", task: row.task, at: row.runnable_at };
+  return null;
+}
+
+/** The notices of a created row: new queued work wakes workers; a row born claimed is already held by its creator. */
+export function creationNotices(row: Pick<ExecutionRow, "id" | "task" | "status" | "runnable_at">): Notice[] {
+  const notice = rowNotice(row);
+  return notice ? [notice] : [];
+}
+
+/** One runnable notice per task (its earliest time) for many created rows, not one per row. */
+export function mergeRunnable(notices: readonly Notice[]): Notice[] {
+  const earliest = new Map<string, number>();
+  const others: Notice[] = [];
+  for (const notice of notices) {
+    if (notice.kind === "runnable") earliest.set(notice.task, Math.min(earliest.get(notice.task) ?? notice.at, notice.at));
+    else others.push(notice);
+  }
+  return [...others, ...[...earliest].map(([task, at]): Notice => ({ kind: "runnable", task, at }))];
+}
+
+/**
+ * The parent's step record when a child ends: its output as the step's result, or a failure the parent's
+ * `runChild` throws (catchable, recorded, so replays agree).
+ */
+export function childOutcome(
+  child: Pick<ExecutionRow, "id" | "status" | "output" | "error">,
+  step: string,
+): {
+  state: "completed" | "failed";
+  result: string | null;
+  error: string | null;
+} {
+  if (child.status === "completed") return { state: "completed", result: child.output, error: null };
+  const cause = child.error === null ? null : (JSON.parse(child.error) as ErrorInfo);
+  const error: ErrorInfo =
+    child.status === "cancelled"
+      ? { message: `Child execution ${child.id} was cancelled`, step, code: "child_cancelled" }
+      : { message: `Child execution ${child.id} failed: ${cause?.message ?? "unknown error"}`, step, code: "child_failed" };
+  return { state: "failed", result: null, error: JSON.stringify(error) };
+}
+
+export const TERMINAL = new Set<string>(["completed", "failed", "cancelled"]);

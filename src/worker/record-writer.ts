@@ -1,0 +1,189 @@
+/**
+ * How a run's records reach the store. A finished step's record is held until the end of the event-loop
+ * turn it finished in, and the workflow continues meanwhile: the code between two steps is deterministic
+ * (it replays), so nothing it does before the next step needs the record durable. If the execution's next
+ * write comes in that turn - the next step's start, a park, its final write - the record rides along in
+ * it; otherwise it commits on its own at the end of the turn. A crash before that commit re-runs the step,
+ * exactly as a crash before its own commit would.
+ *
+ * Invariant: a step's function starts only after every record before it committed (`barrier`), so a
+ * recorded step never runs again and no step ever runs on the result of one that is not recorded.
+ */
+import type { AttemptRecord, ExecutionRecord, StepRecord } from "../core/types.js";
+import type { Checkpoint, CheckpointOwner, NewExecution, WorkerPatch } from "../store/store.js";
+import type { ReplayRecords } from "./replay-records.js";
+
+export interface WriterDeps {
+  now(): number;
+  /** Commits a checkpoint through the group committer; false when fenced out. */
+  commit(checkpoint: Checkpoint): Promise<boolean>;
+  /** A best-effort progress write (merged away when a later write of the execution supersedes it). */
+  commitProgress(checkpoint: Checkpoint): void;
+  /**
+   * A run started before its first write (eager start or resume, see held-write.ts): sends that write if it
+   * is still held; true once it made the run ours, false when it never will.
+   */
+  whenStored?(): Promise<boolean>;
+}
+
+interface Held {
+  steps: StepRecord[];
+  attempts: AttemptRecord[];
+  children: NewExecution[];
+  consumed: number[];
+}
+
+const empty = (): Held => ({ steps: [], attempts: [], children: [], consumed: [] });
+
+export class RecordWriter {
+  private held: Held = empty();
+  private flushScheduled = false;
+  /** The commit of the latest submitted records: the next step starts only after it (writes apply in order). */
+  private lastFlush: Promise<void> | null = null;
+  private readonly owner: CheckpointOwner;
+  private readonly fence: Checkpoint["fence"];
+  /** Crashed attempts not yet written as attempts of a step (see step-runner.ts). */
+  private crashes: number;
+  private crashesCharged = false;
+  /** The step in flight when the worker that held the row stopped. */
+  private readonly blamedStep: string | null;
+
+  constructor(
+    execution: ExecutionRecord,
+    private readonly records: ReplayRecords,
+    private readonly deps: WriterDeps,
+    /** The write was fenced out or could not commit: the run must stop. */
+    private readonly onLost: (error?: unknown) => void,
+  ) {
+    this.fence = { executionId: execution.id, leaseToken: execution.leaseToken };
+    this.owner = {
+      task: execution.task,
+      parentId: execution.parentId,
+      parentStep: execution.parentStep,
+      concurrencyKey: execution.concurrencyKey,
+      concurrencyLimit: execution.concurrencyLimit,
+    };
+    this.crashes = execution.crashes;
+    this.blamedStep = execution.currentStep;
+  }
+
+  /**
+   * The crashed attempts that `step`, about to run for real, is charged with: all of them if it is the
+   * step that was in flight when the worker died (the row's `current_step`), or the first step run for
+   * real when that one is recorded by now; 0 otherwise. They stay counted in the row until that step's
+   * record carries them (`crashesAccounted`), so a crash before then adds to them.
+   */
+  chargeCrashes(step: string): number {
+    if (this.crashesCharged || this.crashes === 0) return 0;
+    const blamed = this.blamedStep;
+    if (blamed !== null && blamed !== step && this.records.get(blamed)?.state !== "completed") return 0;
+    this.crashesCharged = true;
+    return this.crashes;
+  }
+
+  /** The record (or retry wait) about to be held carries the charged crashes as attempts. */
+  crashesAccounted(): void {
+    this.crashes = 0;
+  }
+
+  /** Holds a record (and attempts) for the next write; it is submitted at the end of this turn at the latest. */
+  hold(record: StepRecord, attempts: readonly AttemptRecord[] = []): void {
+    this.records.set(record);
+    this.held.steps.push(record);
+    this.held.attempts.push(...attempts);
+    this.scheduleFlush();
+  }
+
+  /** Failed attempts of a step still in progress: written with the execution's next write, whatever it is. */
+  holdAttempts(attempts: readonly AttemptRecord[]): void {
+    this.held.attempts.push(...attempts);
+  }
+
+  /** Buffered events a wait took: deleted with the next write. */
+  holdConsumed(eventId: number): void {
+    this.held.consumed.push(eventId);
+  }
+
+  /** Resolves once every record so far has committed; throws (the run's abort reason) if it was lost. */
+  async barrier(aborted: AbortSignal): Promise<void> {
+    if (this.deps.whenStored && !(await this.deps.whenStored())) this.onLost();
+    this.submit();
+    await this.lastFlush;
+    if (aborted.aborted) throw aborted.reason;
+  }
+
+  /** Says which step runs now (best effort: merged into the next write when one follows at once). */
+  progress(currentStep: string | null): void {
+    this.deps.commitProgress(this.checkpoint({ transition: "progress", currentStep }, empty()));
+  }
+
+  /** Says which step runs now, and waits until that is durable (a recovered run: see ClaimedExecution.recovered). */
+  async progressDurably(currentStep: string, aborted: AbortSignal): Promise<void> {
+    const applied = await this.deps.commit(this.checkpoint({ transition: "progress", currentStep }, this.take()));
+    if (!applied) this.onLost();
+    if (aborted.aborted) throw aborted.reason;
+  }
+
+  /** Commits the held records with `children` inserted in the same transaction, and waits for it. */
+  async commitWithChildren(children: NewExecution[], currentStep: string): Promise<boolean> {
+    const held = this.take();
+    held.children.push(...children);
+    const applied = await this.deps.commit(this.checkpoint({ transition: "progress", currentStep }, held));
+    if (!applied) this.onLost();
+    return applied;
+  }
+
+  /**
+   * The run's last write (completed, failed, parked, requeued), carrying everything still held: it
+   * commits in the same transaction, in order before the patch.
+   */
+  final(patch: WorkerPatch, steps: readonly StepRecord[] = [], attempts: readonly AttemptRecord[] = []): Checkpoint {
+    for (const step of steps) this.records.set(step);
+    const held = this.take();
+    held.steps.push(...steps);
+    held.attempts.push(...attempts);
+    return this.checkpoint(patch, held);
+  }
+
+  private checkpoint(patch: WorkerPatch, held: Held): Checkpoint {
+    return {
+      fence: this.fence,
+      owner: this.owner,
+      now: this.deps.now(),
+      patch,
+      stepsCompleted: this.records.stepsCompleted,
+      crashes: this.crashes,
+      steps: held.steps,
+      attempts: held.attempts,
+      children: held.children.length > 0 ? held.children : undefined,
+      consumedEvents: held.consumed.length > 0 ? held.consumed : undefined,
+    };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.submit();
+    });
+  }
+
+  private take(): Held {
+    const held = this.held;
+    this.held = empty();
+    return held;
+  }
+
+  /** Submits the held records (if any). A write that is fenced out, or cannot commit, stops the run. */
+  private submit(): void {
+    if (this.held.steps.length === 0 && this.held.consumed.length === 0) return;
+    const checkpoint = this.checkpoint({ transition: "progress", currentStep: null }, this.take());
+    this.lastFlush = this.deps.commit(checkpoint).then(
+      (applied) => {
+        if (!applied) this.onLost();
+      },
+      (error: unknown) => this.onLost(error),
+    );
+  }
+}

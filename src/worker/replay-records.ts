@@ -1,0 +1,89 @@
+/**
+ * The records an execution has made, as a replay sees them: by name, with the order in which the run
+ * reaches them. Every `ctx` call goes through `reach`, which enforces the rules that make a replay
+ * trustworthy: names are valid and used once per run, and a recorded name is reached by the same kind of
+ * call that recorded it (changed workflow code is detected, not silently fed another kind's result).
+ */
+import { WorkflowDefinitionError } from "../core/errors.js";
+import { FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types.js";
+
+export class ReplayRecords {
+  private readonly byName: Map<string, StepRecord>;
+  private readonly reached = new Set<string>();
+  private nextSeq: number;
+  /** Records in a final state (completed or failed): the execution's `steps_completed`. */
+  private final: number;
+
+  constructor(steps: readonly StepRecord[]) {
+    this.byName = new Map(steps.map((s) => [s.name, s]));
+    this.nextSeq = steps.reduce((max, s) => Math.max(max, s.seq), 0) + 1;
+    this.final = steps.filter((s) => FINAL_STEP_STATES.has(s.state)).length;
+  }
+
+  get stepsCompleted(): number {
+    return this.final;
+  }
+
+  /**
+   * The record of `name` (if any) for a call of `kind`, and the order number a new record of it gets.
+   * Throws WorkflowDefinitionError for a bad or repeated name, and for a record of another kind.
+   */
+  reach(name: string, kind: StepKind): { record: StepRecord | undefined; seq: number } {
+    checkName(name, kind);
+    if (this.reached.has(name)) {
+      throw new WorkflowDefinitionError(
+        "duplicate_step_name",
+        `Step name "${name}" is used twice in this execution; names must be unique (use e.g. \`charge-\${i}\` in loops)`,
+      );
+    }
+    this.reached.add(name);
+    const record = this.byName.get(name);
+    if (record && record.kind !== kind) {
+      throw new WorkflowDefinitionError(
+        "nondeterminism",
+        `The workflow reached "${name}" as a ${callName(kind)}, but this execution recorded it as a ${callName(record.kind)}: ` +
+          "its code changed in a way that does not replay (see docs/versioning.md)",
+      );
+    }
+    return { record, seq: record?.seq ?? this.nextSeq++ };
+  }
+
+  get(name: string): StepRecord | undefined {
+    return this.byName.get(name);
+  }
+
+  /** A record written (or about to be): later reads see it, and a newly final one counts. */
+  set(record: StepRecord): void {
+    const before = this.byName.get(record.name);
+    if (FINAL_STEP_STATES.has(record.state) && !(before && FINAL_STEP_STATES.has(before.state))) this.final += 1;
+    if (before && FINAL_STEP_STATES.has(before.state) && !FINAL_STEP_STATES.has(record.state)) this.final -= 1;
+    this.byName.set(record.name, record);
+  }
+
+  all(): StepRecord[] {
+    return [...this.byName.values()];
+  }
+}
+
+/** Names are stored as text keys on both stores: 1-255 characters, no NUL (PostgreSQL text cannot hold it). */
+function checkName(name: unknown, kind: StepKind): asserts name is string {
+  if (typeof name !== "string" || name.length === 0 || name.length > 255 || name.includes("\u0000")) {
+    throw new WorkflowDefinitionError(
+      "invalid_step_name",
+      `The name of a ${callName(kind)} must be a string of 1-255 characters without NUL, got ${JSON.stringify(name)?.slice(0, 80)}`,
+    );
+  }
+}
+
+function callName(kind: StepKind): string {
+  switch (kind) {
+    case "step":
+      return "step";
+    case "sleep":
+      return "sleep";
+    case "event":
+      return "event wait";
+    case "child":
+      return "child execution";
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * A worker's capacity: runs in progress, runs settling (code done, final write committing), slots promised
+ * to eager starts, and prefetched executions waiting in a local buffer. It decides how many rows a claim
+ * may take, and how many to prefetch.
+ *
+ * Settling runs hold no slot, up to `concurrency + prefetch` of them: a slot held until the completion
+ * commit spent most of its time waiting for it; beyond that bound they count again, so a slow store pushes
+ * back on new work instead of letting settling runs pile up. "auto" prefetch claims ahead only while runs
+ * are short. Both measured: docs/decisions/003-prefetch-and-settling-slots.md.
+ */
+import type { ClaimedExecution } from "../store/store.js";
+import type { ExecutionRunner } from "./execution-runner.js";
+
+/** "auto" prefetch claims ahead only while runs average at most this long. */
+const AUTO_PREFETCH_MAX_RUN_MS = 10;
+
+export class Slots {
+  readonly running = new Map<string, ExecutionRunner>();
+  readonly settling = new Map<string, ExecutionRunner>();
+  /** Claimed, leased, not started yet (prefetch): they start as slots free, with no round trip. */
+  buffer: ClaimedExecution[] = [];
+  /** Slots promised to eager starts whose first write is under way. */
+  reserved = 0;
+  /** Rows being claimed right now: by the claim loop, and by claims folded into checkpoint flushes. */
+  claimingRows = 0;
+  /** Moving average of how long runs' code took (launch to settle), ms; unknown (no prefetch) at first. */
+  private runMsAverage = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly concurrency: number,
+    private readonly prefetchOption: number | "auto",
+  ) {}
+
+  /** Folds one run's code time (launch to settle) into the moving average that sizes "auto" prefetch. */
+  recordRunTime(ms: number): void {
+    this.runMsAverage = Number.isFinite(this.runMsAverage) ? this.runMsAverage * 0.9 + ms * 0.1 : ms;
+  }
+
+  /**
+   * The prefetch in force. "auto": about AUTO_PREFETCH_MAX_RUN_MS of work at the recent average run time
+   * (at least `concurrency`, at most max(concurrency, 100) rows), and none once runs average longer, so a
+   * buffered execution waits milliseconds, not minutes.
+   */
+  prefetch(): number {
+    if (this.prefetchOption !== "auto") return this.prefetchOption;
+    if (!(this.runMsAverage <= AUTO_PREFETCH_MAX_RUN_MS)) return 0;
+    const rows = Math.floor((this.concurrency * AUTO_PREFETCH_MAX_RUN_MS) / Math.max(this.runMsAverage, 0.1));
+    return Math.min(Math.max(rows, this.concurrency), Math.max(this.concurrency, 100));
+  }
+
+  /** How many rows a claim may take now: free slots plus prefetch room, counting claims under way. */
+  claimRoom(): number {
+    const prefetch = this.prefetch();
+    const room = this.concurrency + prefetch - this.inUse() - this.buffer.length - this.claimingRows;
+    const slotFree = this.inUse() + this.claimingRows < this.concurrency;
+    // With every slot busy, refill the prefetch buffer only once it is half empty (fewer, larger claims).
+    if (room <= 0 || (!slotFree && room < Math.ceil(prefetch / 2))) return 0;
+    return room;
+  }
+
+  inUse(): number {
+    return this.running.size + this.reserved + Math.max(0, this.settling.size - this.settlingFree());
+  }
+
+  hasFree(): boolean {
+    return this.inUse() < this.concurrency;
+  }
+
+  /** How many settling runs hold no slot. */
+  settlingFree(): number {
+    return this.concurrency + this.prefetch();
+  }
+
+  /** The next buffered execution, when a slot is free. */
+  nextBuffered(): ClaimedExecution | undefined {
+    return this.hasFree() ? this.buffer.shift() : undefined;
+  }
+
+  dropBuffered(executionId: string): void {
+    this.buffer = this.buffer.filter((item) => item.execution.id !== executionId);
+  }
+
+  idle(): boolean {
+    return this.running.size === 0 && this.settling.size === 0;
+  }
+
+  /** Every run in progress or settling. */
+  runs(): ExecutionRunner[] {
+    return [...this.running.values(), ...this.settling.values()];
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * Runs one step for real: attempts under its retry policy, each under its own signal and timeout, with a
+ * record held for the next write once it succeeds or fails for good. A short backoff waits in place; a
+ * long one opens a `retrying` wait, so the run parks and frees its slot.
+ *
+ * Attempt numbers count across execution attempts (a task-level retry's re-run of a step continues the
+ * numbering), while the retry policy's budget is per execution attempt. Crashed attempts (the worker died
+ * while the step ran, seen as an expired lease) are charged to the next step run for real: they appear in
+ * its history as attempts with code `worker_crashed` and count against its budget, which for crashes is
+ * at least MIN_CRASH_ATTEMPTS, so a step without a retry policy still survives a deploy's SIGKILL.
+ */
+import type { Clock } from "../core/clock.js";
+import { StepFailedError, toError } from "../core/errors.js";
+import { encodeValue } from "../core/json.js";
+import type { Logger } from "../core/logger.js";
+import { backoffDelay, type ResolvedRetryPolicy, shouldRetry } from "../core/retry-policy.js";
+import type { StepContext } from "../core/task.js";
+import type { AttemptRecord, ErrorInfo, StepRecord } from "../core/types.js";
+import { errorInfo } from "./error-info.js";
+import type { RecordWriter } from "./record-writer.js";
+import type { OpenWait } from "./run-activity.js";
+import { runAttempt } from "./run-attempt.js";
+
+/** Crashed attempts every step may make before it fails with `worker_crashed`, whatever its retry policy. */
+export const MIN_CRASH_ATTEMPTS = 5;
+
+export interface StepRunDeps {
+  clock: Clock;
+  log: Logger;
+  signal: AbortSignal;
+  executionId: string;
+  executionAttempt: number;
+  maxPayloadBytes: number;
+  inPlaceBackoffMaxMs: number;
+  random: () => number;
+  writer: RecordWriter;
+  onStepFinished?(step: string, ms: number, ok: boolean): void;
+}
+
+export interface StepCall<T> {
+  name: string;
+  seq: number;
+  fn: (step: StepContext) => T | Promise<T>;
+  policy: ResolvedRetryPolicy;
+  timeoutMs: number | null;
+  /** The step's record from an earlier run: `discarded` (a retry set its failure aside) or `retrying` (its backoff ended). */
+  previous: StepRecord | undefined;
+}
+
+export type StepOutcome<T> = { kind: "value"; value: T } | { kind: "wait"; wait: OpenWait };
+
+export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<StepOutcome<T>> {
+  const { clock, writer } = deps;
+  const { name, previous, policy } = call;
+  const startedAt = previous?.state === "retrying" ? previous.startedAt : clock.now();
+  // Attempts made before this execution attempt (a discarded record) do not count against this budget.
+  const base = previous?.state === "discarded" ? previous.attempts : 0;
+  let attempt = previous?.attempts ?? 0;
+  const failures: AttemptRecord[] = [];
+  const record = (state: StepRecord["state"], fields: Partial<StepRecord>): StepRecord => ({
+    executionId: deps.executionId,
+    name,
+    kind: "step",
+    state,
+    resultJson: null,
+    error: null,
+    attempts: attempt,
+    wakeAt: null,
+    schemaJson: null,
+    startedAt,
+    completedAt: state === "completed" || state === "failed" ? clock.now() : null,
+    seq: call.seq,
+    childId: null,
+    copiedFrom: null,
+    ...fields,
+  });
+
+  let crashed = writer.chargeCrashes(name);
+  const charged = crashed > 0;
+  if (crashed > 0) {
+    for (let i = 0; i < crashed; i++) {
+      attempt += 1;
+      failures.push(attemptRecord(deps, name, attempt, clock.now(), crashError(name)));
+    }
+    if (crashed >= Math.max(policy.maxAttempts - (attempt - crashed - base), MIN_CRASH_ATTEMPTS)) {
+      const error: ErrorInfo = { message: `Step "${name}" crashed its worker ${crashed} time(s)`, step: name, code: "worker_crashed" };
+      if (crashed > 0) writer.crashesAccounted();
+      writer.hold(record("failed", { error }), failures);
+      throw new StepFailedError(name, error.message, attempt, "worker_crashed");
+    }
+    deps.log.warn(
+      { step: name, crashes: crashed },
+      `resuming execution ${deps.executionId}: step "${name}" runs again after its worker crashed`,
+    );
+  }
+  const log = deps.log.child({ step: name });
+  for (;;) {
+    attempt += 1;
+    const attemptStart = clock.now();
+    let error: Error;
+    try {
+      const value = await runAttempt((signal) => call.fn({ attempt, signal, log }), {
+        parent: deps.signal,
+        clock,
+        timeoutMs: call.timeoutMs,
+        step: name,
+      });
+      const encoded = encodeValue(value, `Result of step "${name}"`, deps.maxPayloadBytes);
+      if (charged) writer.crashesAccounted();
+      writer.hold(record("completed", { resultJson: encoded.json }), failures);
+      deps.onStepFinished?.(name, clock.now() - attemptStart, true);
+      return { kind: "value", value: encoded.value as T };
+    } catch (thrown) {
+      if (deps.signal.aborted) {
+        // The run stops (shutdown, cancel, lost lease): attempts failed so far go with its last write.
+        writer.holdAttempts(failures);
+        throw deps.signal.reason;
+      }
+      error = toError(thrown);
+    }
+    failures.push(attemptRecord(deps, name, attempt, attemptStart, errorInfo(error, name)));
+    deps.onStepFinished?.(name, clock.now() - attemptStart, false);
+    const made = attempt - base - crashed;
+    let retry: boolean;
+    try {
+      retry = shouldRetry(policy, made, error);
+    } catch (predicateError) {
+      // A throwing retryIf is the workflow's bug: the step fails for good, with both errors said.
+      retry = false;
+      error = new Error(`${error.message} (and its retry policy's retryIf threw: ${toError(predicateError).message})`);
+    }
+    crashed = 0;
+    if (!retry) {
+      if (charged) writer.crashesAccounted();
+      writer.hold(record("failed", { error: errorInfo(error, name) }), failures);
+      throw new StepFailedError(name, `Step "${name}" failed after ${attempt} attempt(s): ${error.message}`, attempt);
+    }
+    const delay = backoffDelay(policy, made, deps.random);
+    log.warn({ attempt, delayMs: delay, err: error.message }, "step attempt failed; retrying");
+    if (delay > deps.inPlaceBackoffMaxMs) {
+      if (charged) writer.crashesAccounted();
+      return { kind: "wait", wait: { record: record("retrying", { wakeAt: clock.now() + delay }), attempts: failures } };
+    }
+    await clock.sleep(delay, deps.signal).catch(() => {
+      writer.holdAttempts(failures);
+      throw deps.signal.reason;
+    });
+  }
+}
+
+function attemptRecord(deps: StepRunDeps, step: string, attempt: number, startedAt: number, error: ErrorInfo): AttemptRecord {
+  return {
+    executionId: deps.executionId,
+    step,
+    attempt,
+    executionAttempt: deps.executionAttempt,
+    startedAt,
+    endedAt: deps.clock.now(),
+    error,
+  };
+}
+
+function crashError(step: string): ErrorInfo {
+  return { message: "The worker running this attempt stopped before it ended (its lease expired)", step, code: "worker_crashed" };
+}

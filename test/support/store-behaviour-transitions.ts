@@ -1,0 +1,264 @@
+/**
+ * Every transition of the state machine (src/state/transitions.ts), applied through the store's own API,
+ * leaves exactly the row the pure definition computes (`applyTransition` on the row as it was). Each case
+ * reads the row before and after and compares every column. Together with the other suites this proves
+ * the SQL each store generates from a transition means what the definition says.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { ExecutionRecord } from "../../src/core/types.js";
+import { applyTransition } from "../../src/state/apply.js";
+import type { ExecutionRow } from "../../src/state/columns.js";
+import type { Params } from "../../src/state/expr.js";
+import { COMPOSITES, TRANSITIONS, type Transition } from "../../src/state/transitions.js";
+import { toRow } from "../../src/store/row-mapping.js";
+import type { Checkpoint, NewExecution, Store } from "../../src/store/store.js";
+import { checkpointParams, creationParams, creationTransition, workerTransition } from "../../src/store/writes.js";
+import {
+  applyOne,
+  checkpoint,
+  claimRows,
+  create,
+  createRunning,
+  createWaitingForEvent,
+  eventWait,
+  LEASE_MS,
+  newId,
+  type SuiteContext,
+  stepRecord,
+  T0,
+} from "./store-fixtures.js";
+
+async function rowOf(store: Store, id: string): Promise<ExecutionRow> {
+  const record = await store.getExecution(id);
+  assert.ok(record, `execution ${id} exists`);
+  return toRow(record);
+}
+
+/** The stored row equals the pure transition applied to `before`. */
+function assertApplied(after: ExecutionRow, before: ExecutionRow | null, transition: Transition, params: Params): void {
+  assert.deepEqual(after, applyTransition(before, transition, params), `${transition.name}: the stored row is the definition's`);
+}
+
+/** A checkpoint on a running row: the row after it is the worker transition's. */
+async function checkpointCase(store: Store, make: (fence: Checkpoint["fence"], execution: ExecutionRecord) => Checkpoint): Promise<void> {
+  const { execution, fence } = await createRunning(store, { task: `t-${newId()}` });
+  const before = await rowOf(store, execution.id);
+  const cp = make(fence, execution);
+  assert.equal(await applyOne(store, cp), true);
+  assertApplied(await rowOf(store, execution.id), before, workerTransition(cp.patch), checkpointParams(cp));
+}
+
+export function transitionBehaviour(ctx: SuiteContext): void {
+  test("create, create_claimed, create_completed, create_failed: a new row is the definition's", async () => {
+    const base = { task: "born", dataJson: '{"a":1}', now: T0 + 3 };
+    const inputs: NewExecution[] = [
+      { ...base, id: newId(), idempotencyKey: "k-plain", priority: 5, startAt: T0 + 100, concurrency: { key: "c", limit: 2 } },
+      { ...base, id: newId(), idempotencyKey: null, claimFor: { workerId: "w", leaseMs: LEASE_MS } },
+      {
+        ...base,
+        id: newId(),
+        idempotencyKey: null,
+        claimFor: { workerId: "w", leaseMs: LEASE_MS },
+        finished: { transition: "complete", outputJson: '"done"', at: T0 + 9, stepsCompleted: 0 },
+      },
+      {
+        ...base,
+        id: newId(),
+        idempotencyKey: null,
+        claimFor: { workerId: "w", leaseMs: LEASE_MS },
+        finished: { transition: "fail", error: { message: "x", step: null }, at: T0 + 9, stepsCompleted: 2 },
+      },
+    ];
+    for (const input of inputs) {
+      const { created } = await ctx.store.createExecution(input);
+      assert.equal(created, true);
+      assertApplied(await rowOf(ctx.store, input.id), null, creationTransition(input), creationParams(input));
+    }
+  });
+
+  test("claim: of new work, of an ended sleep, and of an expired lease with a step in flight (a crash)", async () => {
+    const fresh = await create(ctx.store, { task: "c-new" });
+    const freshBefore = await rowOf(ctx.store, fresh.id);
+    const params = { now: T0 + 5, worker: "w-9", lease_ms: 1000 };
+    await claimRows(ctx.store, { workerId: "w-9", tasks: ["c-new"], limit: 1, now: T0 + 5, leaseMs: 1000 });
+    assertApplied(await rowOf(ctx.store, fresh.id), freshBefore, TRANSITIONS.claim, params);
+
+    const { execution, fence } = await createRunning(ctx.store, { task: "c-crash" });
+    await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: "s1" }));
+    const crashedBefore = await rowOf(ctx.store, execution.id);
+    const later = { now: T0 + LEASE_MS + 1, worker: "w-2", lease_ms: LEASE_MS };
+    const [recovered] = await claimRows(ctx.store, { workerId: "w-2", tasks: ["c-crash"], limit: 1, now: later.now, leaseMs: LEASE_MS });
+    assert.equal(recovered?.recovered, true);
+    const crashedAfter = await rowOf(ctx.store, execution.id);
+    assertApplied(crashedAfter, crashedBefore, TRANSITIONS.claim, later);
+    assert.equal(crashedAfter.crashes, 1, "a lease that expired during a step counts as a crash");
+  });
+
+  test("progress, park, release, retry, complete, fail: a checkpoint leaves the definition's row", async () => {
+    await checkpointCase(ctx.store, (fence) =>
+      checkpoint(fence, { transition: "progress", currentStep: "s", stepsCompleted: 1 }, { crashes: 2 }),
+    );
+    await checkpointCase(ctx.store, (fence) =>
+      checkpoint(
+        fence,
+        { transition: "park", currentStep: "nap", waitingForEvent: null, wakeAt: T0 + 500, stepsCompleted: 1 },
+        { now: T0 + 2 },
+      ),
+    );
+    await checkpointCase(ctx.store, (fence) => checkpoint(fence, { transition: "release", runAt: T0 + 1 }, { now: T0 + 1 }));
+    await checkpointCase(ctx.store, (fence) => checkpoint(fence, { transition: "retry", runAt: T0 + 900, attempt: 2, stepsCompleted: 1 }));
+    await checkpointCase(ctx.store, (fence) =>
+      checkpoint(fence, { transition: "complete", outputJson: "[1]", stepsCompleted: 3 }, { now: T0 + 7 }),
+    );
+    await checkpointCase(ctx.store, (fence) =>
+      checkpoint(fence, { transition: "fail", error: { message: "no", step: "s", code: "step_failed" }, stepsCompleted: 1 }),
+    );
+  });
+
+  test("deliver: to a waiting execution, and to a running one with the wait still open (then its park requeues it)", async () => {
+    const waiting = await createWaitingForEvent(ctx.store, "go", { task: "d-wait" });
+    const before = await rowOf(ctx.store, waiting.id);
+    await ctx.store.deliverEvent({ executionId: waiting.id, eventName: "go", payloadJson: "1", now: T0 + 4 });
+    assertApplied(await rowOf(ctx.store, waiting.id), before, TRANSITIONS.deliver, { now: T0 + 4 });
+
+    // Parked on two waits, resumed by one; the other stays open while it runs.
+    const { execution, fence } = await createRunning(ctx.store, { task: "d-run" });
+    const waits = [eventWait(execution.id, "a"), eventWait(execution.id, "b")];
+    await applyOne(
+      ctx.store,
+      checkpoint(fence, { transition: "park", currentStep: "a", waitingForEvent: "a", wakeAt: null }, { steps: waits }),
+    );
+    await ctx.store.deliverEvent({ executionId: execution.id, eventName: "a", payloadJson: "1", now: T0 + 5 });
+    const [again] = await claimRows(ctx.store, { workerId: "w", tasks: ["d-run"], limit: 1, now: T0 + 6, leaseMs: LEASE_MS });
+    assert.ok(again);
+    const running = await rowOf(ctx.store, execution.id);
+    assert.deepEqual(
+      await ctx.store.deliverEvent({ executionId: execution.id, eventName: "b", payloadJson: "2", now: T0 + 7 }),
+      { outcome: "delivered", task: "d-run" },
+      "every open wait accepts its event, whatever the execution is doing",
+    );
+    const told = await rowOf(ctx.store, execution.id);
+    assertApplied(told, running, TRANSITIONS.deliver, { now: T0 + 7 });
+    assert.equal(told.wake_requested, 1);
+    const fence2 = { executionId: execution.id, leaseToken: again.execution.leaseToken };
+    const park = checkpoint(
+      fence2,
+      { transition: "park", currentStep: "b", waitingForEvent: "b", wakeAt: null, stepsCompleted: 1 },
+      {
+        now: T0 + 8,
+        steps: [eventWait(execution.id, "b")],
+      },
+    );
+    assert.equal(await applyOne(ctx.store, park), true);
+    const parked = await rowOf(ctx.store, execution.id);
+    assertApplied(parked, told, TRANSITIONS.park, checkpointParams(park));
+    assert.deepEqual([parked.status, parked.runnable_at], ["pending", T0 + 8], "the park requeues it at once");
+    const b = (await ctx.store.getStepDetail(execution.id)).steps.find((s) => s.name === "b");
+    assert.deepEqual([b?.state, b?.resultJson], ["completed", "2"], "the park did not reopen the delivered wait");
+  });
+
+  test("deliver_claimed and deliver_completed: an eager resume, and one that ends in the delivery", async () => {
+    const claimFor = { workerId: "eager", leaseMs: LEASE_MS, tasks: ["d-eager"] };
+    const first = await createWaitingForEvent(ctx.store, "go", { task: "d-eager" });
+    const before = await rowOf(ctx.store, first.id);
+    await ctx.store.deliverEvent({ executionId: first.id, eventName: "go", payloadJson: "1", now: T0 + 4, claimFor });
+    assertApplied(await rowOf(ctx.store, first.id), before, COMPOSITES.deliver_claimed, {
+      now: T0 + 4,
+      worker: "eager",
+      lease_ms: LEASE_MS,
+    });
+
+    const second = await createWaitingForEvent(ctx.store, "go", { task: "d-eager" });
+    const prior = await rowOf(ctx.store, second.id);
+    const finished = { transition: "complete" as const, outputJson: '"ok"', at: T0 + 6, stepsCompleted: 1 };
+    await ctx.store.deliverEvent({
+      executionId: second.id,
+      eventName: "go",
+      payloadJson: "1",
+      now: T0 + 5,
+      claimFor,
+      finishIfToken: { leaseToken: prior.lease_token + 1, finished },
+    });
+    const params = {
+      now: T0 + 5,
+      worker: "eager",
+      lease_ms: LEASE_MS,
+      at: T0 + 6,
+      output: '"ok"',
+      steps_completed: 1,
+      crashes: 0,
+      consumed: 0,
+    };
+    assertApplied(await rowOf(ctx.store, second.id), prior, COMPOSITES.deliver_completed, params);
+  });
+
+  test("buffer_event: an event before its wait, for a task that buffers them", async () => {
+    await ctx.store.registerTasks("w", [{ name: "d-buf", inputSchemaJson: null, options: { bufferedEvents: true } }], T0);
+    const pending = await create(ctx.store, { task: "d-buf" });
+    const before = await rowOf(ctx.store, pending.id);
+    assert.deepEqual(await ctx.store.deliverEvent({ executionId: pending.id, eventName: "early", payloadJson: '{"x":1}', now: T0 + 3 }), {
+      outcome: "buffered",
+      task: "d-buf",
+    });
+    assertApplied(await rowOf(ctx.store, pending.id), before, TRANSITIONS.buffer_event, { now: T0 + 3 });
+    const [claimed] = await claimRows(ctx.store, { workerId: "w", tasks: ["d-buf"], limit: 1, now: T0 + 4, leaseMs: LEASE_MS });
+    assert.deepEqual(
+      claimed?.events.map((e) => [e.name, e.payloadJson, e.createdAt]),
+      [["early", '{"x":1}', T0 + 3]],
+      "the claim brings the buffered event",
+    );
+  });
+
+  test("cancel: of a pending, a waiting and a running execution", async () => {
+    const pending = await create(ctx.store, { task: "x-p" });
+    const waiting = await createWaitingForEvent(ctx.store, "go", { task: "x-w" });
+    const { execution: running } = await createRunning(ctx.store, { task: "x-r" });
+    for (const id of [pending.id, waiting.id, running.id]) {
+      const before = await rowOf(ctx.store, id);
+      assert.equal((await ctx.store.cancelExecution(id, T0 + 11)).outcome, "cancelled");
+      assertApplied(await rowOf(ctx.store, id), before, TRANSITIONS.cancel, { now: T0 + 11 });
+    }
+  });
+
+  test("await_slot and grant_slot: a full concurrency group parks the row; the freed slot goes to it", async () => {
+    const group = { key: "acme", limit: 1 };
+    const task = "slot";
+    const a = newId();
+    const b = newId();
+    await ctx.store.createExecution({ id: a, task, dataJson: "{}", idempotencyKey: null, now: T0, concurrency: group });
+    await ctx.store.createExecution({ id: b, task, dataJson: "{}", idempotencyKey: null, now: T0 + 1, concurrency: group });
+    const first = await ctx.store.claim({ workerId: "w", tasks: [task], limit: 1, now: T0 + 2, leaseMs: LEASE_MS });
+    assert.deepEqual(
+      first.claimed.map((c) => c.execution.id),
+      [a],
+    );
+    const bBefore = await rowOf(ctx.store, b);
+    const second = await ctx.store.claim({ workerId: "w2", tasks: [task], limit: 5, now: T0 + 3, leaseMs: LEASE_MS });
+    assert.deepEqual([second.claimed.length, second.more], [0, true], "no slot: nothing claimed, the row parked");
+    const parked = await rowOf(ctx.store, b);
+    assertApplied(parked, bBefore, TRANSITIONS.await_slot, { now: T0 + 3 });
+    const claimedA = first.claimed[0] as NonNullable<(typeof first.claimed)[0]>;
+    const fence = { executionId: a, leaseToken: claimedA.execution.leaseToken };
+    const owner = { task, parentId: null, parentStep: null, concurrencyKey: "acme", concurrencyLimit: 1 };
+    await applyOne(ctx.store, checkpoint(fence, { transition: "complete", outputJson: "1" }, { now: T0 + 4, owner }));
+    assertApplied(await rowOf(ctx.store, b), parked, TRANSITIONS.grant_slot, { now: T0 + 4 });
+    const third = await ctx.store.claim({ workerId: "w2", tasks: [task], limit: 5, now: T0 + 5, leaseMs: LEASE_MS });
+    assert.deepEqual(
+      third.claimed.map((c) => c.execution.id),
+      [b],
+    );
+  });
+
+  test("a step record in a final state is never overwritten, except to be discarded", async () => {
+    const { execution, fence } = await createRunning(ctx.store, { task: "final" });
+    const done = stepRecord(execution.id, "s", { resultJson: "1" });
+    await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: null }, { steps: [done] }));
+    const reopened = { ...done, state: "waiting" as const, resultJson: null, completedAt: null };
+    await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: null }, { steps: [reopened] }));
+    assert.deepEqual((await ctx.store.getStepDetail(execution.id)).steps, [done]);
+    const discarded = { ...done, state: "discarded" as const };
+    await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: null }, { steps: [discarded] }));
+    assert.deepEqual((await ctx.store.getStepDetail(execution.id)).steps, [discarded]);
+  });
+}
