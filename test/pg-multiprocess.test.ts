@@ -63,7 +63,7 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
   try {
     const api: ServerProcess = await startApiServer({ database, label: "api" });
     processes.push(api);
-    markPostgresRan(`pg-multiprocess ${schema.name}`);
+    markPostgresRan();
     const executions = `${api.url}/api/v1/executions`;
 
     // Before any worker registered `chain`, the API-only server must not know it (it has no `--tasks`).

@@ -5,13 +5,13 @@
  * recorded result could see.
  */
 import assert from "node:assert/strict";
-import { appendFileSync } from "node:fs";
 import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { startThrowawayPostgres } from "../scripts/throwaway-postgres.js";
 import { defineTask } from "../src/core/task.js";
 import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
+import { markPostgresRan } from "./support/postgres.js";
 
 const chain = defineTask({
   name: "restart-chain",
@@ -29,7 +29,7 @@ const chain = defineTask({
 
 test("PostgreSQL restarts under load: reconnect, re-listen, and every acknowledged execution completes", { timeout: 120_000 }, async () => {
   const pg = await startThrowawayPostgres();
-  if (process.env.ZART_PG_MARKER) appendFileSync(process.env.ZART_PG_MARKER, "pg-restart\n");
+  markPostgresRan();
   const store = await openStore(`${pg.url}?schema=restart`);
   const engine = await Engine.start({ store, tasks: [chain], worker: { concurrency: 10, safetyPollMs: 500 } });
   const acknowledged: Array<{ id: string; i: number }> = [];

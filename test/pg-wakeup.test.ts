@@ -126,7 +126,7 @@ describe("PostgreSQL cross-process wake-ups (worker safety poll: 1 hour)", { tim
     ]);
     api = server;
     processes.push(server, worker);
-    markPostgresRan(`pg-wakeup ${schema.name}`);
+    markPostgresRan();
   });
 
   after(async () => {

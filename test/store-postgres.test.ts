@@ -18,7 +18,7 @@ import { checkpoint, createRunning, LEASE_MS, NoticeRecorder, newId, T0 } from "
 const suiteSchema = new TestSchema("t_suite");
 async function openSuiteStore(): Promise<Store> {
   const store = await openTestStore(suiteSchema.name);
-  markPostgresRan(`store-postgres ${suiteSchema.name}`);
+  markPostgresRan();
   return store;
 }
 runStoreBehaviourSuite("postgres", {
@@ -33,7 +33,7 @@ after(() => suiteSchema.drop());
 const setSchema = new TestSchema("t_set");
 async function openSetStore(): Promise<Store> {
   const store = await openTestStore(setSchema.name, { oneStatementFrom: 1 });
-  markPostgresRan(`store-postgres ${setSchema.name}`);
+  markPostgresRan();
   return store;
 }
 runStoreBehaviourSuite("postgres, set-based batches", {
