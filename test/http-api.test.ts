@@ -60,10 +60,25 @@ describe("POST /executions", () => {
     assert.match(b.created_at as string, RFC3339_Z);
   });
 
-  it("ids are unique and not sequential", async () => {
-    const ids = await Promise.all(Array.from({ length: 10 }, () => scheduled("echo", {})));
-    assert.equal(new Set(ids).size, 10);
+  it("ids are unique and not sequential: their random part follows no order or step", async () => {
+    // Created one after another, so a counter or a clock in the ids would show.
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await scheduled("echo", {}));
+    assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.ok(id.length >= 5 + 13, `id ${id} too short to carry 64 random bits`);
+    // 64 random bits need 13 base-36 characters (36^13 > 2^67): the last 13 must be random. Each of those
+    // positions takes at least 5 values over 20 ids (random: fails with probability below 1e-14); a counter
+    // or a timestamp keeps its leading characters fixed.
+    const tails = ids.map((id) => id.slice(-13));
+    for (let position = 0; position < 13; position++) {
+      const values = new Set(tails.map((tail) => tail[position]));
+      assert.ok(values.size >= 5, `position ${position} of the ids' last 13 characters took only ${[...values].join(", ")}`);
+    }
+    // Not ordered by creation (20 random values come out sorted with probability 2/20!) and no fixed step.
+    const numbers = tails.map((tail) => [...tail].reduce((n, c) => n * 36n + BigInt(Number.parseInt(c, 36)), 0n));
+    const steps = numbers.slice(1).map((n, i) => n - numbers[i]!);
+    assert.ok(!steps.every((d) => d > 0n) && !steps.every((d) => d < 0n), `the ids' random parts are sorted: ${tails.join(" ")}`);
+    assert.equal(new Set(steps).size, steps.length, `repeated steps between consecutive ids: ${tails.join(" ")}`);
   });
 
   it("answers task_not_registered 422 for an unknown task", async () => {
