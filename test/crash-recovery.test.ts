@@ -31,13 +31,21 @@ function startWorker(database: string, effects: string, generation: number): { c
   return { child, lines };
 }
 
-/** Reads stdout lines until `count` step starts were seen (the kill then lands mid-step). */
+/** Reads stdout lines until `count` more step starts were seen; fails after 30 s (a worker out of work). */
 async function waitForStarts(lines: AsyncIterator<string>, count: number): Promise<void> {
-  let seen = 0;
-  while (seen < count) {
-    const next = await lines.next();
-    if (next.done) throw new Error("worker exited early");
-    if (next.value.startsWith("start ")) seen += 1;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the worker printed fewer than ${count} further step starts in 30 s`)), 30_000);
+  });
+  try {
+    let seen = 0;
+    while (seen < count) {
+      const next = await Promise.race([lines.next(), stalled]);
+      if (next.done) throw new Error("worker exited early");
+      if (next.value.startsWith("start ")) seen += 1;
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
