@@ -11,8 +11,11 @@ import { after, before, describe, it } from "node:test";
 import { type Execution, ZartClient, type ZartHttpError } from "../src/client/index.js";
 import { eventually, type ServerProcess, startServer } from "./support/server-process.js";
 
-/** Long enough for a server restart to fit inside it. */
-const SLEEP_S = 3;
+/**
+ * The durable-sleep test's sleep: long enough for a server restart to fit inside it, on a loaded machine
+ * too (its bound below holds while the second server starts within twice this).
+ */
+const SLEEP_S = 4;
 
 let server: ServerProcess;
 let zart: ZartClient;
