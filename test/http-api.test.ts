@@ -2,6 +2,8 @@
  * Black-box tests of the execution routes of the HTTP contract (schedule, idempotency, status, list,
  * long-poll, cancel) against a real `zart-server` process on a temporary SQLite file, plus an
  * API-only process for executions that must stay pending. Events, ops and OpenAPI: http-events-ops.test.ts.
+ * Over 300 lines: one test per rule of those six routes, sharing two server processes (starting a server
+ * is the slow part), and the routes are split from the other files' by the contract's own sections.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -3,6 +3,7 @@
  * bodies thrown at every route of a real `zart-server`. Every answer is a valid success or the
  * contract's error shape with the status its code maps to; nothing is ever a 500; the server keeps
  * answering; and the stored data stays consistent (no execution created by a refused request).
+ * Over 300 lines: most of it is the generators, which only make sense next to the properties using them.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
