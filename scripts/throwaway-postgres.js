@@ -50,10 +50,17 @@ export async function startThrowawayPostgres() {
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
     display: `127.0.0.1:${port}`,
-    /** Stops the server (fast shutdown: connections are cut) and starts it again on the same data. */
-    async restart() {
+    /**
+     * Stops the server (fast shutdown: connections are cut) and starts it again on the same data; `whileDown`,
+     * when given, runs in between (the server is started again even if it throws).
+     */
+    async restart(whileDown) {
       await pg.stop();
-      await pg.start();
+      try {
+        await whileDown?.();
+      } finally {
+        await pg.start();
+      }
     },
     async stop() {
       await pg.stop().catch(() => {});

@@ -1,7 +1,9 @@
 /**
- * Real processes, real SIGKILL. A worker process is killed many times while steps are in flight; a
- * new worker finishes every execution. Checked: every step recorded before a kill never ran again,
- * every execution acknowledged (scheduled) completes with the right output.
+ * Real processes, real SIGKILL. A worker process is killed many times, each time while it is proven to
+ * be mid-step (frozen first, then killed only if a step it started is not recorded); a new worker
+ * finishes every execution. Checked: every step recorded before a kill never ran again, every step in
+ * flight at a kill ran again later (at-least-once), every execution acknowledged (scheduled) completes
+ * with the right output, and the last worker exits 0 on SIGTERM.
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -13,9 +15,13 @@ import { test } from "node:test";
 import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
 import type { Store } from "../src/store/store.js";
+import { freeze, thaw } from "./support/freeze.js";
 
 const WORKER = new URL("./fixtures/crash-worker.ts", import.meta.url).pathname;
 const KILLS = 8;
+/** Further step starts to wait for before freezing again when a freeze found no step in flight. */
+const STARTS_PER_RETRY = 5;
+const FREEZE_TRIES = 20;
 
 function startWorker(database: string, effects: string, generation: number): { child: ChildProcess; lines: AsyncIterator<string> } {
   const child = spawn(process.execPath, ["--import", "tsx", WORKER, database, effects, String(generation)], {
@@ -25,13 +31,21 @@ function startWorker(database: string, effects: string, generation: number): { c
   return { child, lines };
 }
 
-/** Reads stdout lines until `count` step starts were seen (the kill then lands mid-step). */
+/** Reads stdout lines until `count` more step starts were seen; fails after 30 s (a worker out of work). */
 async function waitForStarts(lines: AsyncIterator<string>, count: number): Promise<void> {
-  let seen = 0;
-  while (seen < count) {
-    const next = await lines.next();
-    if (next.done) throw new Error("worker exited early");
-    if (next.value.startsWith("start ")) seen += 1;
+  let timer: NodeJS.Timeout | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the worker printed fewer than ${count} further step starts in 30 s`)), 30_000);
+  });
+  try {
+    let seen = 0;
+    while (seen < count) {
+      const next = await Promise.race([lines.next(), stalled]);
+      if (next.done) throw new Error("worker exited early");
+      if (next.value.startsWith("start ")) seen += 1;
+    }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -42,6 +56,49 @@ function killHard(child: ChildProcess): Promise<void> {
   });
 }
 
+/** The `<execution> <step>` keys of the steps a generation started (its side-effect lines). */
+function startedIn(effects: string, generation: number): string[] {
+  const prefix = `${generation} `;
+  return readFileSync(effects, "utf8")
+    .split("\n")
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length));
+}
+
+interface Kill {
+  /** Steps recorded when the worker died: they must never run again. */
+  recorded: Set<string>;
+  /** Steps the worker had started and not recorded when it died: they must run again. */
+  inFlight: string[];
+}
+
+/**
+ * Waits for `firstStarts` step starts, then freezes the worker and reads what is recorded. A frozen
+ * process commits nothing more, and SIGKILL ends it without running another instruction, so what is read
+ * is exactly what is recorded at the kill. It is killed only if a step it started is unrecorded (it is
+ * mid-step); otherwise it is thawed and looked at again after a few more starts.
+ */
+async function killMidStep(
+  worker: { child: ChildProcess; lines: AsyncIterator<string> },
+  generation: number,
+  firstStarts: number,
+  read: { store: Store; ids: string[]; effects: string },
+): Promise<Kill> {
+  await waitForStarts(worker.lines, firstStarts);
+  for (let attempt = 1; attempt <= FREEZE_TRIES; attempt++) {
+    await freeze(worker.child);
+    const recorded = await recordedSteps(read.store, read.ids);
+    const inFlight = startedIn(read.effects, generation).filter((key) => !recorded.has(key));
+    if (inFlight.length > 0) {
+      await killHard(worker.child);
+      return { recorded, inFlight };
+    }
+    thaw(worker.child);
+    await waitForStarts(worker.lines, STARTS_PER_RETRY);
+  }
+  assert.fail(`generation ${generation} was not mid-step at any of ${FREEZE_TRIES} freezes`);
+}
+
 async function recordedSteps(store: Store, ids: string[]): Promise<Set<string>> {
   const recorded = new Set<string>();
   for (const id of ids) {
@@ -50,7 +107,7 @@ async function recordedSteps(store: Store, ids: string[]): Promise<Set<string>> 
   return recorded;
 }
 
-test("SIGKILL mid-step, many times: recorded steps never re-run and nothing acknowledged is lost", { timeout: 120_000 }, async () => {
+test("SIGKILL mid-step, many times: recorded steps never re-run and nothing acknowledged is lost", { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "zart-crash-"));
   const database = join(dir, "zart.db");
   const effects = join(dir, "effects.log");
@@ -65,27 +122,28 @@ test("SIGKILL mid-step, many times: recorded steps never re-run and nothing ackn
   };
   try {
     await schedule(40);
-    const recordedBeforeKill: Array<Set<string>> = [];
+    const kills: Kill[] = [];
     for (let generation = 0; generation < KILLS; generation++) {
-      const { child, lines } = startWorker(database, effects, generation);
-      await waitForStarts(lines, 5 + generation * 7);
-      await killHard(child);
-      recordedBeforeKill.push(await recordedSteps(store, ids));
+      const worker = startWorker(database, effects, generation);
+      kills.push(await killMidStep(worker, generation, 5 + generation * 7, { store, ids, effects }));
       await schedule(5);
     }
     const final = startWorker(database, effects, KILLS);
+    const finalExit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      final.child.once("exit", (code, signal) => resolve([code, signal])),
+    );
     for (const id of ids) {
       const done = await api.waitForTerminal(id, 60_000);
       assert.equal(done.status, "completed", `${id} completed`);
     }
     final.child.kill("SIGTERM");
-    await new Promise((resolve) => final.child.once("exit", resolve));
+    assert.deepEqual(await finalExit, [0, null], "the last worker shuts down cleanly on SIGTERM (exit 0)");
 
     const runs = readFileSync(effects, "utf8")
       .trim()
       .split("\n")
       .map((line) => line.split(" ") as [string, string, string]);
-    for (const [k, recorded] of recordedBeforeKill.entries()) {
+    for (const [k, { recorded, inFlight }] of kills.entries()) {
       for (const [generation, id, step] of runs) {
         if (Number(generation) > k)
           assert.ok(
@@ -93,6 +151,11 @@ test("SIGKILL mid-step, many times: recorded steps never re-run and nothing ackn
             `${id} ${step} was recorded before kill ${k} but ran again in generation ${generation}`,
           );
       }
+      for (const key of inFlight)
+        assert.ok(
+          runs.some(([generation, id, step]) => Number(generation) > k && `${id} ${step}` === key),
+          `${key} was in flight at kill ${k} and never ran again`,
+        );
     }
     for (const [index, id] of ids.entries()) {
       const execution = await api.get(id);
@@ -106,8 +169,13 @@ test("SIGKILL mid-step, many times: recorded steps never re-run and nothing ackn
         );
     }
     const reruns = runs.length - ids.length * 5;
+    const inFlightAtKills = kills.reduce((sum, kill) => sum + kill.inFlight.length, 0);
+    // Every kill landed mid-step, so at least one step per kill ran twice; and only those in flight did.
+    assert.ok(inFlightAtKills >= KILLS, `steps in flight at the kills: ${inFlightAtKills}`);
+    assert.ok(reruns >= inFlightAtKills, `re-runs (${reruns}) cover the ${inFlightAtKills} steps in flight at the kills`);
     assert.ok(reruns <= KILLS * 8, `at most the steps in flight at each kill re-ran (${reruns})`);
-    assert.ok(recordedBeforeKill.at(-1)!.size > 0, "kills happened after some steps were recorded");
+    assert.ok(kills.at(-1)!.recorded.size > 0, "kills happened after some steps were recorded");
+    t.diagnostic(`steps in flight at each kill: ${kills.map((kill) => kill.inFlight.length).join(", ")}; re-runs: ${reruns}`);
   } finally {
     await api.stop();
     await store.close();

@@ -1,11 +1,21 @@
 /**
  * The bundled example tasks end to end, on a real `zart-server` started with no `--tasks`, driven
- * through the typed client SDK (src/client).
+ * through the typed client SDK (src/client). Each test stands alone: it reads only executions it
+ * created, or every execution there is, so the tests pass alone and in any order.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Execution, ZartClient, type ZartHttpError } from "../src/client/index.js";
 import { eventually, type ServerProcess, startServer } from "./support/server-process.js";
+
+/**
+ * The durable-sleep test's sleep: long enough for a server restart to fit inside it, on a loaded machine
+ * too (its bound below holds while the second server starts within twice this).
+ */
+const SLEEP_S = 4;
 
 let server: ServerProcess;
 let zart: ZartClient;
@@ -19,15 +29,31 @@ after(async () => {
   assert.equal(await server.stop(), 0);
 });
 
-async function until(id: string, status: string): Promise<Execution> {
+async function until(id: string, status: string, client = zart): Promise<Execution> {
   return eventually(
     async () => {
-      const execution = await zart.get(id);
+      const execution = await client.get(id);
       return execution.status === status ? execution : undefined;
     },
     15_000,
     `${id} ${status}`,
   );
+}
+
+/** Every id of `task` in `order`, read 3 at a time; checks each page's total, limit and offset. */
+async function pageThrough(task: string, order: "asc" | "desc"): Promise<{ ids: string[]; total: number; created: number[] }> {
+  const ids: string[] = [];
+  const created: number[] = [];
+  const first = await zart.list({ task, order, limit: 3 });
+  for (let offset = 0, page = first; ; offset += 3, page = await zart.list({ task, order, limit: 3, offset })) {
+    assert.equal(page.total, first.total, `the total holds while paging (${order}, offset ${offset})`);
+    assert.deepEqual([page.limit, page.offset], [3, offset]);
+    for (const item of page.executions) {
+      ids.push(item.execution_id);
+      created.push(Date.parse(item.created_at));
+    }
+    if (page.executions.length < 3) return { ids, total: first.total, created };
+  }
 }
 
 describe("bundled example tasks", () => {
@@ -88,14 +114,42 @@ describe("bundled example tasks", () => {
     assert.deepEqual(done.done && done.output, { echo: { nested: { list: [1, "two", null] } } });
   });
 
-  it("sleep sleeps durably, then completes", async () => {
-    const started = Date.now();
-    const { execution_id: id } = await zart.schedule("sleep", { seconds: 0.5 });
-    const during = await until(id, "waiting");
-    assert.equal(during.current_step, "nap");
-    const done = await zart.wait(id, { timeoutSeconds: 10 });
-    assert.deepEqual(done.done && done.output, { slept: 0.5 });
-    assert.ok(Date.now() - started >= 500);
+  it("sleep sleeps durably: it outlives a server restart and ends on its first schedule", async (t) => {
+    // A server of its own on its own database file, so restarting it leaves the other tests' server alone.
+    const dir = mkdtempSync(join(tmpdir(), "zart-durable-sleep-"));
+    const first = await startServer({ dir });
+    let second: ServerProcess | undefined;
+    try {
+      const before = new ZartClient({ baseUrl: first.url });
+      const { execution_id: id } = await before.schedule("sleep", { seconds: SLEEP_S });
+      const during = await until(id, "waiting", before);
+      assert.equal(during.current_step, "nap");
+      assert.equal(await first.stop(), 0);
+      const stopped = Date.now();
+      second = await startServer({ dir });
+      const started = Date.now() - stopped;
+      const after = new ZartClient({ baseUrl: second.url });
+      const done = await after.wait(id, { timeoutSeconds: 30 });
+      assert.equal(done.status, "completed");
+      assert.deepEqual(done.done && done.output, { slept: SLEEP_S });
+      const final = await after.get(id);
+      const completed = Date.parse(final.completed_at ?? "");
+      assert.ok(completed - Date.parse(final.created_at) >= SLEEP_S * 1000, "it slept its full time");
+      // It kept the wake time recorded before the restart: it ends SLEEP_S after it was created. A sleep
+      // begun again after the restart (its wake time recomputed on replay, or kept only in the first
+      // server's memory) would end SLEEP_S after the second server claimed it, and that server claims
+      // late in its start, shortly before its banner. The bound is halfway through that start.
+      const bound = stopped + SLEEP_S * 1000 + started / 2;
+      assert.ok(
+        completed < bound,
+        `completed ${completed - stopped} ms after the first server stopped (bound ${bound - stopped} ms; the second took ${started} ms to start)`,
+      );
+      t.diagnostic(`second server up ${started} ms after the first stopped; completed ${completed - stopped} ms after it stopped`);
+    } finally {
+      await second?.stop();
+      if (first.child.exitCode === null) await first.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("flaky: 3 failures complete on attempt 4; 5 failures fail naming the step", async () => {
@@ -112,10 +166,27 @@ describe("bundled example tasks", () => {
     assert.match(error?.message ?? "", /unreliable/);
   });
 
-  it("the client lists and pages", async () => {
-    const page = await zart.list({ task: "flaky", order: "asc", limit: 1 });
-    assert.equal(page.total, 2);
-    assert.equal(page.executions.length, 1);
+  it("the client lists and pages: pages in both orders neither repeat nor skip an execution", async () => {
+    // Executions of its own, so there are several pages whatever else ran before; the other tests'
+    // executions of the task are paged through as well.
+    const mine: string[] = [];
+    for (let i = 0; i < 7; i++) mine.push((await zart.schedule("echo", { page: i })).execution_id);
+    const asc = await pageThrough("echo", "asc");
+    const desc = await pageThrough("echo", "desc");
+    for (const { ids, total } of [asc, desc]) {
+      assert.equal(new Set(ids).size, ids.length, "no execution on two pages");
+      assert.equal(ids.length, total, "every execution on some page");
+    }
+    for (const id of mine) assert.ok(asc.ids.includes(id), `${id} was listed`);
+    assert.deepEqual(
+      asc.ids,
+      (await zart.list({ task: "echo", order: "asc", limit: 500 })).executions.map((e) => e.execution_id),
+    );
+    assert.deepEqual(desc.ids, [...asc.ids].reverse(), "desc is the exact reverse of asc");
+    for (let i = 1; i < asc.ids.length; i++) {
+      const [at, id, previousAt, previousId] = [asc.created[i]!, asc.ids[i]!, asc.created[i - 1]!, asc.ids[i - 1]!];
+      assert.ok(previousAt < at || (previousAt === at && previousId < id), `asc is by creation time, then id: ${previousId}, ${id}`);
+    }
     const stats = await zart.stats();
     assert.equal(
       Object.values(stats).reduce((a, b) => a + b, 0),

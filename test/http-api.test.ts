@@ -2,13 +2,35 @@
  * Black-box tests of the execution routes of the HTTP contract (schedule, idempotency, status, list,
  * long-poll, cancel) against a real `zart-server` process on a temporary SQLite file, plus an
  * API-only process for executions that must stay pending. Events, ops and OpenAPI: http-events-ops.test.ts.
+ * Over 300 lines: one test per rule of those six routes, sharing two server processes (starting a server
+ * is the slow part), and the routes are split from the other files' by the contract's own sections.
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { apiHelpers, assertError, body, ID, JSON_HEADERS, type Json, RFC3339_Z } from "./support/http-helpers.js";
+import {
+  apiHelpers,
+  assertError,
+  body,
+  ID,
+  JSON_HEADERS,
+  type Json,
+  longPollsOpen,
+  openLongPolls,
+  RFC3339_Z,
+} from "./support/http-helpers.js";
 import { call, type ServerProcess, startServer } from "./support/server-process.js";
 
 const TASKS = ["--tasks", "test/support/test-tasks.ts"];
+/**
+ * The worker server re-checks waited-on executions once an hour instead of every second (the SQLite
+ * default): a long-poll answered within seconds was woken by the execution's end, not by a re-check.
+ */
+const configDir = mkdtempSync(join(tmpdir(), "zart-http-api-"));
+const NO_POLL = join(configDir, "no-poll.json");
+writeFileSync(NO_POLL, JSON.stringify({ worker: { safetyPoll: "1h" } }));
 
 let server: ServerProcess;
 let apiOnly: ServerProcess;
@@ -16,12 +38,16 @@ let api: string;
 const { schedule, scheduled, statusOf, until, onboardingAtWait } = apiHelpers(() => api);
 
 before(async () => {
-  [server, apiOnly] = await Promise.all([startServer({ args: TASKS }), startServer({ args: [...TASKS, "--no-worker"] })]);
+  [server, apiOnly] = await Promise.all([
+    startServer({ args: [...TASKS, "--config", NO_POLL] }),
+    startServer({ args: [...TASKS, "--no-worker"] }),
+  ]);
   api = `${server.url}/api/v1`;
 });
 
 after(async () => {
   const codes = await Promise.all([server.stop(), apiOnly.stop()]);
+  rmSync(configDir, { recursive: true, force: true });
   assert.deepEqual(codes, [0, 0]);
 });
 
@@ -36,10 +62,25 @@ describe("POST /executions", () => {
     assert.match(b.created_at as string, RFC3339_Z);
   });
 
-  it("ids are unique and not sequential", async () => {
-    const ids = await Promise.all(Array.from({ length: 10 }, () => scheduled("echo", {})));
-    assert.equal(new Set(ids).size, 10);
+  it("ids are unique and not sequential: their random part follows no order or step", async () => {
+    // Created one after another, so a counter or a clock in the ids would show.
+    const ids: string[] = [];
+    for (let i = 0; i < 20; i++) ids.push(await scheduled("echo", {}));
+    assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.ok(id.length >= 5 + 13, `id ${id} too short to carry 64 random bits`);
+    // 64 random bits need 13 base-36 characters (36^13 > 2^67): the last 13 must be random. Each of those
+    // positions takes at least 5 values over 20 ids (random: fails with probability below 1e-14); a counter
+    // or a timestamp keeps its leading characters fixed.
+    const tails = ids.map((id) => id.slice(-13));
+    for (let position = 0; position < 13; position++) {
+      const values = new Set(tails.map((tail) => tail[position]));
+      assert.ok(values.size >= 5, `position ${position} of the ids' last 13 characters took only ${[...values].join(", ")}`);
+    }
+    // Not ordered by creation (20 random values come out sorted with probability 2/20!) and no fixed step.
+    const numbers = tails.map((tail) => [...tail].reduce((n, c) => n * 36n + BigInt(Number.parseInt(c, 36)), 0n));
+    const steps = numbers.slice(1).map((n, i) => n - numbers[i]!);
+    assert.ok(!steps.every((d) => d > 0n) && !steps.every((d) => d < 0n), `the ids' random parts are sorted: ${tails.join(" ")}`);
+    assert.equal(new Set(steps).size, steps.length, `repeated steps between consecutive ids: ${tails.join(" ")}`);
   });
 
   it("answers task_not_registered 422 for an unknown task", async () => {
@@ -224,13 +265,16 @@ describe("GET /executions/:id/wait", () => {
     const early = await call(`${api}/executions/${id}/wait?timeout=0`);
     assert.equal(early.status, 202);
     assert.deepEqual(body(early), { execution_id: id, status: "waiting", message: "Timeout reached. Execution is still running." });
-    const started = Date.now();
+    const open = await openLongPolls(server.url);
     const waiting = call(`${api}/executions/${id}/wait?timeout=30`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    await call(`${api}/events/${id}/manager-approval`, { json: { approved: true, reviewer: "jane" } });
+    // The long-poll is parked in the server before the event ends the execution: it is woken, not answered
+    // from a state that was already terminal.
+    await longPollsOpen(server.url, open + 1);
+    const delivered = Date.now();
+    assert.equal((await call(`${api}/events/${id}/manager-approval`, { json: { approved: true, reviewer: "jane" } })).status, 200);
     const done = await waiting;
     assert.equal(done.status, 200);
-    assert.ok(Date.now() - started < 5000);
+    assert.ok(Date.now() - delivered < 5000, `answered ${Date.now() - delivered} ms after the delivery`);
     assert.equal(body(done).status, "completed");
     assert.deepEqual(body(done).output, { customer_id: "cus_wait-1" });
     assert.match(body(done).completed_at as string, RFC3339_Z);
@@ -281,11 +325,17 @@ describe("POST /executions/:id/cancel", () => {
 
   it("cancels a running execution; its late end changes nothing", async () => {
     const id = await scheduled("blocker", {});
-    await until(id, "running");
+    await server.waitForLine((line) => line === `blocker-start ${id}`, `blocker-start ${id}`);
     const r = await call(`${api}/executions/${id}/cancel`, { method: "POST" });
     assert.equal(r.status, 200);
     assert.equal((await statusOf(id)).status, "cancelled");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The step ends after the cancel (its signal fired). A write caused by that end is queued in the
+    // worker's committer before an execution scheduled afterwards even exists, and the committer applies
+    // writes in the order they come (one SQLite connection): once that execution has completed, such a
+    // write would be visible.
+    await server.waitForLine((line) => line === `blocker-end ${id}`, `blocker-end ${id}`);
+    const barrier = await scheduled("echo", {});
+    assert.equal(body(await call(`${api}/executions/${barrier}/wait?timeout=10`)).status, "completed");
     const later = await statusOf(id);
     assert.equal(later.status, "cancelled");
     assert.equal(later.output, null);

@@ -22,7 +22,7 @@ test("an API-only server without --tasks refuses the bundled example tasks no wo
       startWorker({ database, tasks: ["test/fixtures/mp-tasks.ts"], label: "worker (chain, approval)" }),
     ]);
     processes.push(api, worker);
-    markPostgresRan(`pg-api-only-tasks ${schema.name}`);
+    markPostgresRan();
 
     // What the worker registered is accepted...
     const chain = await request(`${api.url}/api/v1/executions`, { json: { task: "chain", data: { i: 1 } } });

@@ -61,7 +61,7 @@ test("terminated backends and an API server restart mid-run: every acknowledged 
       startChainWorker("worker-2"),
     ]);
     processes.push(firstApi);
-    markPostgresRan(`pg-fault ${schema.name}`);
+    markPostgresRan();
 
     // Requests go to whichever API server is current; during the restart they wait for the new one.
     let current: Promise<ServerProcess> = Promise.resolve(firstApi);

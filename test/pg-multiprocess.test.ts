@@ -13,6 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { setTimeout as pause } from "node:timers/promises";
+import { freeze, thaw } from "./support/freeze.js";
 import { adminQuery, markPostgresRan, TestSchema } from "./support/postgres.js";
 import {
   databaseUrl,
@@ -63,7 +65,7 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
   try {
     const api: ServerProcess = await startApiServer({ database, label: "api" });
     processes.push(api);
-    markPostgresRan(`pg-multiprocess ${schema.name}`);
+    markPostgresRan();
     const executions = `${api.url}/api/v1/executions`;
 
     // Before any worker registered `chain`, the API-only server must not know it (it has no `--tasks`).
@@ -102,7 +104,11 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
         `SELECT id, lease_token::float8 AS lease_token FROM ${schema.name}.executions WHERE status = 'running' AND lease_owner ~ $1`,
         [`-${victim.pid}-[0-9a-f]+$`],
       );
-    /** Resolves once none of the (frozen) victim's connections is running a statement (bounded). */
+    /**
+     * Resolves once none of the (frozen) victim's connections is running a statement (bounded). The
+     * statements run in PostgreSQL's backends, which announce nothing when they finish: their state in
+     * pg_stat_activity is read again after a 5 ms pause until none is active.
+     */
     const victimQuiet = async () => {
       const ports = localTcpPorts(victim.pid);
       // No /proc or a Unix-socket database: the check cannot be made; the kill then rarely misses.
@@ -115,6 +121,7 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
         );
         if ((busy?.n ?? 0) === 0) return;
         assert.ok(Date.now() < deadline, "the frozen victim's last statements finished");
+        await pause(5);
       }
     };
     /**
@@ -155,10 +162,10 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
         // Frozen first, so what it holds stays put while we look; then killed if it holds something. A
         // statement it sent just before freezing (a batch completing all it holds) may still be running:
         // wait for it to land, or the executions seen held might be finished by the time of the kill.
-        victim.child.kill("SIGSTOP");
+        await freeze(victim.child);
         await victimQuiet();
         if (await victimIsMidStep()) break;
-        victim.child.kill("SIGCONT");
+        thaw(victim.child);
         killTries = attempt;
       }
       await victim.killHard();

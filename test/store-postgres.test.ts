@@ -18,7 +18,7 @@ import { checkpoint, claimRows, createRunning, LEASE_MS, NoticeRecorder, newId, 
 const suiteSchema = new TestSchema("t_suite");
 async function openSuiteStore(): Promise<Store> {
   const store = await openTestStore(suiteSchema.name);
-  markPostgresRan(`store-postgres ${suiteSchema.name}`);
+  markPostgresRan();
   return store;
 }
 runStoreBehaviourSuite("postgres", {
@@ -45,7 +45,7 @@ function throughBatchStatement(store: Store): Store {
 const setSchema = new TestSchema("t_set");
 async function openSetStore(): Promise<Store> {
   const store = throughBatchStatement(await openTestStore(setSchema.name));
-  markPostgresRan(`store-postgres ${setSchema.name}`);
+  markPostgresRan();
   return store;
 }
 runStoreBehaviourSuite("postgres, batch statement", {

@@ -19,6 +19,22 @@ export function assertError(r: { status: number; body: unknown; headers: Headers
   assert.deepEqual(Object.keys(body(r)), ["error"]);
 }
 
+/** The server's count of open long-polls, from its /metrics. */
+export async function openLongPolls(serverUrl: string): Promise<number> {
+  const metrics = await call(`${serverUrl}/metrics`);
+  const match = /^zart_http_open_long_polls (\d+)/m.exec(metrics.text);
+  assert.ok(match, "metrics report open long-polls");
+  return Number(match[1]);
+}
+
+/**
+ * Resolves once the server holds at least `count` long-polls open. The server is another process and
+ * announces nothing when a request reaches its handler, so this reads its gauge every 25 ms (bounded).
+ */
+export function longPollsOpen(serverUrl: string, count: number): Promise<true> {
+  return eventually(async () => ((await openLongPolls(serverUrl)) >= count ? true : undefined), 10_000, `${count} open long-poll(s)`);
+}
+
 /** Shortcuts bound to an API base URL that is known only once the server has started. */
 export function apiHelpers(base: () => string) {
   const schedule = (task: string, data: unknown, key?: string) =>

@@ -2,12 +2,12 @@
  * Helpers for PostgreSQL tests. The database comes from ZART_TEST_DATABASE_URL (set by `scripts/test.js`,
  * which starts a throwaway server when it is unset); a missing URL is an error, never a silent skip. Each
  * test file works in its own schema (`t_<random>`), dropped afterwards, so files can run in parallel on one
- * server. A file appends to ZART_PG_MARKER once it has really connected, so the runner can fail a run in
- * which no PostgreSQL test ran.
+ * server. Each file appends its own path to ZART_PG_MARKER once it has really connected, so the runner
+ * (scripts/test.js) can fail a run in which a selected PostgreSQL file did not use PostgreSQL.
  */
 
 import { randomBytes } from "node:crypto";
-import { appendFileSync } from "node:fs";
+import { appendFileSync, realpathSync } from "node:fs";
 import pg from "pg";
 import { PostgresStore, type PostgresStoreOptions } from "../../src/store/postgres/postgres-store.js";
 
@@ -41,12 +41,18 @@ export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow
 
 let marked = false;
 
-/** Records (once per process) that a PostgreSQL test really connected. */
-export function markPostgresRan(label: string): void {
+/**
+ * Records (once per process) that this test file really connected to PostgreSQL. node:test runs each
+ * file in a process of its own, with the file as `process.argv[1]`.
+ */
+export function markPostgresRan(): void {
   if (marked) return;
   marked = true;
   const marker = process.env.ZART_PG_MARKER;
-  if (marker) appendFileSync(marker, `${label}\n`);
+  const file = process.argv[1];
+  if (!marker) return;
+  if (!file) throw new Error("markPostgresRan: no test file in process.argv[1]");
+  appendFileSync(marker, `${realpathSync(file)}\n`);
 }
 
 export function openTestStore(schema: string, options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
@@ -65,7 +71,7 @@ export class TestSchema {
   async open(options: Partial<PostgresStoreOptions> = {}): Promise<PostgresStore> {
     const store = await openTestStore(this.name, options);
     await store.migrate();
-    markPostgresRan(`${process.argv[1] ?? "postgres test"} ${this.name}`);
+    markPostgresRan();
     return store;
   }
 

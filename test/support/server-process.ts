@@ -1,12 +1,14 @@
 /**
  * Runs a real `zart-server` process (bin/zart-server.js) on a temporary SQLite file and hands back
  * its URL (parsed from the start-up banner). Output is drained continuously so a chatty log can
- * never block the server on a full pipe; the last lines are kept for failure messages.
+ * never block the server on a full pipe; the last lines are kept for failure messages, and a test can
+ * wait for a line (its task code printing that something happened).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -15,8 +17,10 @@ export interface ServerProcess {
   dir: string;
   dbPath: string;
   child: ChildProcess;
-  /** Every stdout line so far (banner, JSON logs). */
+  /** Every stdout line so far (banner, JSON logs, lines printed by task code); the last 5,000. */
   output: string[];
+  /** Resolves with the first stdout line (past or future) that `matches`; rejects after `timeoutMs` or on exit. */
+  waitForLine(matches: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
   /** Sends a signal and resolves with the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Resolves with the exit code once the process has exited. */
@@ -51,30 +55,49 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const errors: string[] = [];
+  const watchers = new Set<(line: string) => void>();
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const keep = (into: string[]) => (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) if (line) into.push(line);
+  const keep = (into: string[], line: string) => {
+    if (!line) return;
+    into.push(line);
     if (into.length > 5000) into.splice(0, into.length - 5000);
   };
-  child.stdout?.on("data", keep(output));
-  child.stderr?.on("data", keep(errors));
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${[...output, ...errors].join("\n")}`)), 20_000);
-    const check = () => {
-      const line = output.find((l) => l.includes(" listening on "));
-      if (line) {
-        clearTimeout(timer);
-        child.stdout?.off("data", check);
-        resolve(line.slice(line.indexOf("http")).trim());
-      }
-    };
-    child.stdout?.on("data", check);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code} before listening:\n${[...output, ...errors].join("\n")}`));
-    });
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    keep(output, line);
+    for (const watch of [...watchers]) watch(line);
   });
+  createInterface({ input: child.stderr! }).on("line", (line) => keep(errors, line));
+
+  const waitForLine = (matches: (line: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> => {
+    const past = output.find(matches);
+    if (past !== undefined) return Promise.resolve(past);
+    return new Promise<string>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        watchers.delete(watch);
+      };
+      const watch = (line: string) => {
+        if (!matches(line)) return;
+        done();
+        resolve(line);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(
+          new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${[...output.slice(-30), ...errors.slice(-30)].join("\n")}`),
+        );
+      }, timeoutMs);
+      watchers.add(watch);
+      void exited.then((code) => {
+        if (!watchers.has(watch)) return;
+        done();
+        reject(new Error(`server exited with ${code} before printing ${what}:\n${[...output, ...errors].slice(-60).join("\n")}`));
+      });
+    });
+  };
+
+  const banner = await waitForLine((l) => l.includes(" listening on "), "its listening banner");
+  const url = banner.slice(banner.indexOf("http")).trim();
 
   return {
     url,
@@ -82,6 +105,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     dbPath,
     child,
     output,
+    waitForLine,
     exited,
     async stop(signal = "SIGTERM") {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);

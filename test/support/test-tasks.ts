@@ -3,16 +3,22 @@ import { defineTask } from "../../src/core/task.js";
 
 export { echo, flaky, onboarding, sleep } from "../../src/tasks/examples.js";
 
-/** A step that runs until its signal fires (cancel, shutdown) or 60 s pass. */
+/**
+ * A step that runs until its signal fires (cancel, shutdown) or 60 s pass. It prints
+ * `blocker-start <execution>` when it starts and `blocker-end <execution>` when it ends (after its signal,
+ * that is its late end), so a test can wait for both.
+ */
 export const blocker = defineTask({
   name: "blocker",
   async run(ctx) {
     await ctx.step("block", (step) => {
+      process.stdout.write(`blocker-start ${ctx.executionId}\n`);
       return new Promise<string>((resolve, reject) => {
         const timer = setTimeout(() => resolve("done"), 60_000);
         step.signal.addEventListener("abort", () => {
           clearTimeout(timer);
           reject(new Error("aborted"));
+          process.stdout.write(`blocker-end ${ctx.executionId}\n`);
         });
       });
     });
