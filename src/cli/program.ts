@@ -1,11 +1,14 @@
 /**
- * The command line: `zart serve | worker | migrate` and `zart-server` (= `zart serve`). Parses flags
- * with commander, resolves options once, and maps failures to exit codes: 2 for bad flags or
- * configuration, 1 for anything that goes wrong while starting.
+ * The command line: `zart serve | worker | migrate`, the client commands that operate a running
+ * server (`zart start | get | steps | wait | list | …`, see commands/), and `zart-server` (= `zart
+ * serve`). Parses flags with commander, resolves options once, and maps failures to exit codes: 2 for
+ * bad flags or configuration, 1 for anything that goes wrong while starting. Client commands set
+ * their own exit codes (commands/client-command.ts).
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { openStore } from "../store/open-store.js";
+import { addClientCommands } from "./commands/index.js";
 import { assertSafeBind, type CliFlags, ConfigError, resolveConfig } from "./resolve-config.js";
 import { serve } from "./serve.js";
 import { runWorker } from "./worker-command.js";
@@ -49,6 +52,7 @@ export function buildProgram(name: "zart" | "zart-server"): Command {
     return addServe(new Command("zart-server").description("Zart HTTP API and workers in one process").version(packageVersion()));
   }
   const program = new Command("zart").description("Zart durable execution engine").version(packageVersion());
+  program.commandsGroup("Run Zart:");
   addServe(program.command("serve").description("HTTP API plus workers (same as zart-server)"));
   withRunOptions(program.command("worker").description("run workers only (no HTTP)")).action((flags: CliFlags) =>
     runWorker(configFrom(flags)),
@@ -65,14 +69,21 @@ export function buildProgram(name: "zart" | "zart-server"): Command {
       console.log(`migrations applied: ${store.kind} ${store.description}`);
       await store.close();
     });
+  program.commandsGroup("Operate a running server (--server URL, env ZART_SERVER):");
+  addClientCommands(program);
   return program;
+}
+
+/** Usage errors throw instead of exiting, in every command and subcommand, so main() picks the code. */
+function overrideExits(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) overrideExits(sub);
 }
 
 /** Runs the program; resolves after start-up (long-running commands keep the process alive). */
 export async function main(name: "zart" | "zart-server", argv: readonly string[]): Promise<void> {
   const program = buildProgram(name);
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  overrideExits(program);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {

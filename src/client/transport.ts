@@ -26,13 +26,14 @@ export class ZartHttpError extends Error {
 
 /**
  * The request got no HTTP answer: nothing listens at the URL, the name does not resolve, the
- * connection dropped. `reason` is the system error code when there is one (`ECONNREFUSED`, …).
+ * connection dropped. `reason` is the system error code when there is one (`ECONNREFUSED`, …), else
+ * the innermost cause's message.
  */
 export class ZartConnectionError extends Error {
   readonly url: string;
   readonly reason: string | undefined;
   constructor(url: string, cause: unknown) {
-    const reason = systemCode(cause);
+    const reason = reasonOf(cause);
     super(`cannot reach ${url}${reason ? ` (${reason})` : ""}`, { cause });
     this.name = "ZartConnectionError";
     this.url = url;
@@ -41,12 +42,14 @@ export class ZartConnectionError extends Error {
 }
 
 /** Node's fetch reports `TypeError: fetch failed` with the socket error as its cause. */
-function systemCode(error: unknown): string | undefined {
+function reasonOf(error: unknown): string | undefined {
+  let message: string | undefined;
   for (let e = error, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
     const code = (e as { code?: unknown }).code;
     if (typeof code === "string") return code;
+    message = e.message;
   }
-  return undefined;
+  return message;
 }
 
 export class HttpTransport {
