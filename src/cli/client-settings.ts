@@ -2,7 +2,7 @@
  * Resolves the client commands' connection options ONCE, at the edge: `--server` over `ZART_SERVER`
  * over the default, `--token` over `ZART_TOKEN`. A server that is not an http(s) URL is a usage error.
  */
-import { ConfigError } from "./resolve-config.js";
+import { ConfigError } from "./config-error.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7700";
 

@@ -3,7 +3,7 @@
  * exit 2) and the one place that reads a JSON value from `--data`, `--data-file` or stdin (`-`).
  */
 import { Argument, type Command, InvalidArgumentError, Option } from "commander";
-import { ConfigError } from "../resolve-config.js";
+import { ConfigError } from "../config-error.js";
 import type { Terminal } from "../terminal.js";
 
 export function parseSeconds(value: string): number {

@@ -8,7 +8,7 @@
 import type { Command } from "commander";
 import { ZartConnectionError, ZartHttpError } from "../../client/index.js";
 import { type ClientFlags, DEFAULT_SERVER, resolveClientSettings } from "../client-settings.js";
-import { ConfigError } from "../resolve-config.js";
+import { ConfigError } from "../config-error.js";
 import { processTerminal, type Terminal } from "../terminal.js";
 import { type ClientContext, createClientContext } from "./client-context.js";
 

@@ -1,7 +1,7 @@
 /** `zart start <task> [--data JSON | --data-file F | -] [--idempotency-key K] [--wait [--timeout S]]` */
 import type { Command } from "commander";
+import { ConfigError } from "../config-error.js";
 import { formatScheduled, formatWaitResult, waitExitCode } from "../format/executions.js";
-import { ConfigError } from "../resolve-config.js";
 import { type DataFlags, parseSeconds, readData, withDataOptions } from "./arguments.js";
 import { clientAction, withConnectionOptions } from "./client-command.js";
 import { waitForEnd } from "./wait-for-end.js";
