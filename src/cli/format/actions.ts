@@ -13,10 +13,11 @@ export function formatRetry(execution: Execution, view: View): string {
   return `${view.palette.bold(execution.execution_id)} retried: ${paintStatus(execution.status, view)} (attempt ${execution.attempt})`;
 }
 
+/** Like `zart start`'s line, plus what it reruns and from where. */
 export function formatRerun(result: RerunResult, view: View, request: { from_step?: string }): string {
-  const of = result.rerun_of ? ` as a rerun of ${result.rerun_of}` : "";
-  const from = request.from_step ? ` from step "${request.from_step}"` : " from the start";
-  return `${view.palette.bold(result.execution_id)} started${of}${from}: ${result.task} ${paintStatus(result.status, view)}`;
+  const from = request.from_step ? `from step "${request.from_step}"` : "from the start";
+  const of = result.rerun_of ? `rerun of ${result.rerun_of}, ${from}` : `rerun ${from}`;
+  return `${view.palette.bold(result.execution_id)}  ${result.task}  ${paintStatus(result.status, view)}  (${of})`;
 }
 
 export function formatEventDelivery(delivery: EventDelivery, view: View): string {

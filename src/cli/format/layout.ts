@@ -34,7 +34,7 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
     row
       .map((cell, i) => {
         const blanks = " ".repeat((widths[i] ?? 0) - width(cell.text));
-        const padded = right[i] ? blanks + cell.text : cell.text + blanks;
+        const padded = right[i] ? blanks + cell.text : i === row.length - 1 ? cell.text : cell.text + blanks;
         return cell.paint ? cell.paint(padded) : padded;
       })
       .join(GAP)
