@@ -17,8 +17,8 @@ export function parseInteger(value: string): number {
 }
 
 /** The optional trailing `-` argument: the data comes from standard input. */
-export function stdinArgument(): Argument {
-  return new Argument("[-]", "read the data (JSON) from standard input").argParser((value: string) => {
+function stdinArgument(what: string): Argument {
+  return new Argument("[-]", `read ${what} (JSON) from standard input`).argParser((value: string) => {
     if (value !== "-") throw new InvalidArgumentError(`unexpected "${value}" (only - is accepted here, for standard input).`);
     return value;
   });
@@ -29,12 +29,12 @@ export interface DataFlags {
   dataFile?: string;
 }
 
-/** Adds `--data JSON | --data-file F` (and the trailing `-`) to a command. */
-export function withDataOptions(command: Command, what: string): Command {
+/** Adds `--data JSON | --data-file F` and the trailing `-` to a command: `what` it is, and its default. */
+export function withDataOptions(command: Command, what: string, fallback: string): Command {
   return command
-    .addArgument(stdinArgument())
-    .addOption(new Option("--data <json>", `${what} as JSON text`))
-    .addOption(new Option("--data-file <file>", `read ${what} (JSON) from a file`));
+    .addArgument(stdinArgument(what))
+    .addOption(new Option("--data <json>", `${what} as JSON (default: ${fallback})`))
+    .addOption(new Option("--data-file <file>", `read ${what} from a JSON file`));
 }
 
 /**

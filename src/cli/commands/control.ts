@@ -30,19 +30,19 @@ export function addRerunCommand(program: Command): void {
     .command("rerun")
     .description("start a new execution of the same task: from scratch, or replaying up to --from-step")
     .argument("<id>", "execution id");
-  withConnectionOptions(withDataOptions(command, "new input for the rerun (default: the old execution's)"))
+  withDataOptions(command, "the new execution's input", "the old execution's")
     .option("--from-step <name>", "copy the records made before this step and run from it")
-    .option("--idempotency-key <key>", "idempotency key of the new execution")
-    .action(
-      clientAction<[string, string | undefined], RerunFlags>(async (ctx, [id, dash], flags) => {
-        const data = await readData(flags, dash, ctx.terminal);
-        const request: RerunRequest = {};
-        if (flags.fromStep !== undefined) request.from_step = flags.fromStep;
-        if (data !== undefined) request.data = data;
-        if (flags.idempotencyKey !== undefined) request.idempotency_key = flags.idempotencyKey;
-        ctx.show(await ctx.client.rerun(id, request), (result, view) => formatRerun(result, view, request));
-      }),
-    );
+    .option("--idempotency-key <key>", "idempotency key of the new execution");
+  withConnectionOptions(command).action(
+    clientAction<[string, string | undefined], RerunFlags>(async (ctx, [id, dash], flags) => {
+      const data = await readData(flags, dash, ctx.terminal);
+      const request: RerunRequest = {};
+      if (flags.fromStep !== undefined) request.from_step = flags.fromStep;
+      if (data !== undefined) request.data = data;
+      if (flags.idempotencyKey !== undefined) request.idempotency_key = flags.idempotencyKey;
+      ctx.show(await ctx.client.rerun(id, request), (result, view) => formatRerun(result, view, request));
+    }),
+  );
 }
 
 export function addSendCommand(program: Command): void {
@@ -51,7 +51,7 @@ export function addSendCommand(program: Command): void {
     .description("deliver an event to an execution waiting for it")
     .argument("<id>", "execution id")
     .argument("<event>", "event name");
-  withConnectionOptions(withDataOptions(command, "the event payload (default: null)")).action(
+  withConnectionOptions(withDataOptions(command, "the event's payload", "null")).action(
     clientAction<[string, string, string | undefined], DataFlags>(async (ctx, [id, event, dash], flags) => {
       const payload = await readData(flags, dash, ctx.terminal);
       ctx.show(await ctx.client.sendEvent(id, event, payload), formatEventDelivery);

@@ -18,7 +18,7 @@ function addCreate(schedules: Command): void {
     .command("create")
     .description("create a schedule: each cron tick starts one execution of the task")
     .argument("<schedule_id>", "the schedule's id (yours to choose)");
-  withConnectionOptions(withDataOptions(command, "the data each tick starts its execution with (default {})"))
+  withDataOptions(command, "the input each tick's execution starts with", "{}")
     .requiredOption("--task <task>", "task each tick starts")
     .requiredOption("--cron <expression>", 'cron expression, 5 fields (minute first) or 6 (second first), e.g. "0 3 * * *"')
     .option("--timezone <zone>", "IANA time zone the expression is read in (default UTC)")
@@ -29,18 +29,18 @@ function addCreate(schedules: Command): void {
         "buffer_one",
       ]),
     )
-    .option("--paused", "create it paused")
-    .action(
-      clientAction<[string, string | undefined], CreateFlags>(async (ctx, [scheduleId, dash], flags) => {
-        const request: CreateScheduleRequest = { schedule_id: scheduleId, task: flags.task, cron: flags.cron };
-        if (flags.timezone !== undefined) request.timezone = flags.timezone;
-        const data = await readData(flags, dash, ctx.terminal);
-        if (data !== undefined) request.data = data;
-        if (flags.overlap !== undefined) request.overlap = flags.overlap;
-        if (flags.paused) request.paused = true;
-        ctx.show(await ctx.client.schedules.create(request), formatSchedule);
-      }),
-    );
+    .option("--paused", "create it paused");
+  withConnectionOptions(command).action(
+    clientAction<[string, string | undefined], CreateFlags>(async (ctx, [scheduleId, dash], flags) => {
+      const request: CreateScheduleRequest = { schedule_id: scheduleId, task: flags.task, cron: flags.cron };
+      if (flags.timezone !== undefined) request.timezone = flags.timezone;
+      const data = await readData(flags, dash, ctx.terminal);
+      if (data !== undefined) request.data = data;
+      if (flags.overlap !== undefined) request.overlap = flags.overlap;
+      if (flags.paused) request.paused = true;
+      ctx.show(await ctx.client.schedules.create(request), formatSchedule);
+    }),
+  );
 }
 
 export function addSchedulesCommand(program: Command): void {
