@@ -26,14 +26,11 @@ export function withConnectionOptions(command: Command): Command {
 }
 
 /** The action for commander: `.action(clientAction(async (ctx, [id], flags) => …))`. */
-export function clientAction<A extends unknown[], F extends object = object>(
-  body: ClientBody<A, F>,
-  terminal: () => Terminal = processTerminal,
-) {
+export function clientAction<A extends unknown[], F extends object = object>(body: ClientBody<A, F>) {
   return async (...params: unknown[]): Promise<void> => {
     const command = params.at(-1) as Command;
     const flags = command.opts() as F & ClientFlags;
-    process.exitCode = await runClientCommand(flags, command.processedArgs as A, body, terminal());
+    process.exitCode = await runClientCommand(flags, command.processedArgs as A, body, processTerminal());
   };
 }
 
