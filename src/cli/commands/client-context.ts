@@ -37,7 +37,7 @@ export function createClientContext(settings: ClientSettings, terminal: Terminal
   const captured = capturingFetch();
   const palette = createPalette(terminal.colors);
   const view = (): View => ({ now: terminal.now(), palette });
-  const context: ClientContext = {
+  return {
     settings,
     terminal,
     client: new ZartClient({ baseUrl: settings.server, token: settings.token, fetch: captured.fetch }),
@@ -49,5 +49,4 @@ export function createClientContext(settings: ClientSettings, terminal: Terminal
       return undefined;
     },
   };
-  return context;
 }

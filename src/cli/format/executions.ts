@@ -2,7 +2,7 @@
 import type { Execution, ExecutionError, ExecutionSummary, ListPage, ScheduledExecution, WaitResult } from "../../client/index.js";
 import { renderFields, renderJsonBlock, renderTable } from "./layout.js";
 import { between, formatDuration, relativeTime, stamp } from "./time.js";
-import { paintStatus, type View } from "./view.js";
+import { errorSummary, paintStatus, type View } from "./view.js";
 
 function statusLine(execution: Execution, view: View): string {
   const status = paintStatus(execution.status, view);
@@ -10,11 +10,10 @@ function statusLine(execution: Execution, view: View): string {
   return status;
 }
 
-function errorText(error: ExecutionError | undefined | null): string {
-  if (!error) return "";
+/** The error, with the step it failed in before its code: `boom (step "s1") [code]`. */
+function errorText(error: ExecutionError): string {
   const where = error.step ? ` (step "${error.step}")` : "";
-  const code = error.code ? ` [${error.code}]` : "";
-  return `${error.name && error.name !== "Error" ? `${error.name}: ` : ""}${error.message}${where}${code}`;
+  return errorSummary({ ...error, message: `${error.message}${where}` });
 }
 
 function durationOf(execution: Pick<Execution, "started_at" | "completed_at">): string | undefined {

@@ -2,7 +2,7 @@
 import type { ExecutionSteps, StepAttempt, StepError, StepRecord } from "../../client/index.js";
 import { renderTable } from "./layout.js";
 import { formatDuration, relativeTime } from "./time.js";
-import type { View } from "./view.js";
+import { errorSummary, type View } from "./view.js";
 
 /** What the row says beyond the common columns, by kind. */
 function detail(step: StepRecord, view: View): string {
@@ -14,14 +14,9 @@ function detail(step: StepRecord, view: View): string {
     parts.push(`times out ${relativeTime(step.timeout_at, view.now)}`);
   }
   if (step.kind === "child" && step.child_execution_id) parts.push(`child ${step.child_execution_id}`);
-  if (step.status === "failed" && step.error) parts.push(errorLine(step.error));
+  if (step.status === "failed" && step.error) parts.push(errorSummary(step.error));
   if (step.copied_from) parts.push(`copied from ${step.copied_from}`);
   return parts.join("; ");
-}
-
-function errorLine(error: StepError): string {
-  const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
-  return `${name}${error.message}${error.code ? ` [${error.code}]` : ""}`;
 }
 
 function durationOf(step: StepRecord): string {
@@ -50,7 +45,7 @@ function failedAttempts(steps: readonly StepRecord[], view: View): string[] {
 
 function attemptLine(step: StepRecord, attempt: StepAttempt, error: StepError, view: View): string {
   const when = relativeTime(attempt.started_at, view.now);
-  return `  ${step.name} attempt ${attempt.attempt} (execution attempt ${attempt.execution_attempt}, ${when}): ${view.palette.red(errorLine(error))}`;
+  return `  ${step.name} attempt ${attempt.attempt} (execution attempt ${attempt.execution_attempt}, ${when}): ${view.palette.red(errorSummary(error))}`;
 }
 
 export function formatSteps(timeline: ExecutionSteps, view: View): string {

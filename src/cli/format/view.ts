@@ -11,3 +11,9 @@ export interface View {
 export function paintStatus(status: string, view: View): string {
   return view.palette.status(status)(status);
 }
+
+/** "TimeoutError: SMTP timeout [ETIMEDOUT]": the error's name (unless plain Error), message and code. */
+export function errorSummary(error: { message: string; name?: string; code?: string }): string {
+  const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
+  return `${name}${error.message}${error.code ? ` [${error.code}]` : ""}`;
+}
