@@ -1,14 +1,18 @@
 /**
- * The command line: `zart serve | worker | migrate` and `zart-server` (= `zart serve`). Parses flags
- * with commander, resolves options once, and maps failures to exit codes: 2 for bad flags or
- * configuration, 1 for anything that goes wrong while starting.
+ * The command line: `zart serve | worker | migrate`, the client commands that operate a running
+ * server (`zart start | get | steps | wait | list | …`, see commands/), and `zart-server` (= `zart
+ * serve`). Parses flags with commander, resolves options once, and maps failures to exit codes: 2 for
+ * bad flags or configuration, 1 for anything that goes wrong while starting. Client commands set
+ * their own exit codes (commands/client-command.ts).
+ *
+ * The server-side modules (config schema, fastify, the stores) are imported when their command runs:
+ * they take most of a second to load, which a client command such as `zart get` should not pay.
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { openStore } from "../store/open-store.js";
-import { assertSafeBind, type CliFlags, ConfigError, resolveConfig } from "./resolve-config.js";
-import { serve } from "./serve.js";
-import { runWorker } from "./worker-command.js";
+import { addClientCommands } from "./commands/index.js";
+import { ConfigError } from "./config-error.js";
+import type { CliFlags } from "./resolve-config.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -22,7 +26,8 @@ function withRunOptions(command: Command): Command {
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env ZART_LOG_LEVEL; default info)");
 }
 
-function configFrom(flags: CliFlags) {
+async function configFrom(flags: CliFlags) {
+  const { resolveConfig } = await import("./resolve-config.js");
   return resolveConfig({ flags, env: process.env, cwd: process.cwd(), readFile: (path) => readFileSync(path, "utf8") });
 }
 
@@ -32,9 +37,11 @@ function addServe(command: Command): Command {
     .option("-H, --host <host>", "address to bind (env ZART_HOST; default 127.0.0.1)")
     .option("--no-worker", "serve the API only; run no executions here")
     .option("--allow-unauthenticated-remote", "allow binding a non-loopback address with no token configured")
-    .action((flags: CliFlags) => {
-      const config = configFrom(flags);
+    .action(async (flags: CliFlags) => {
+      const config = await configFrom(flags);
+      const { assertSafeBind } = await import("./resolve-config.js");
       assertSafeBind(config);
+      const { serve } = await import("./serve.js");
       return serve(config);
     });
 }
@@ -49,30 +56,41 @@ export function buildProgram(name: "zart" | "zart-server"): Command {
     return addServe(new Command("zart-server").description("Zart HTTP API and workers in one process").version(packageVersion()));
   }
   const program = new Command("zart").description("Zart durable execution engine").version(packageVersion());
+  program.commandsGroup("Run Zart:");
   addServe(program.command("serve").description("HTTP API plus workers (same as zart-server)"));
-  withRunOptions(program.command("worker").description("run workers only (no HTTP)")).action((flags: CliFlags) =>
-    runWorker(configFrom(flags)),
-  );
+  withRunOptions(program.command("worker").description("run workers only (no HTTP)")).action(async (flags: CliFlags) => {
+    const config = await configFrom(flags);
+    const { runWorker } = await import("./worker-command.js");
+    return runWorker(config);
+  });
   program
     .command("migrate")
     .description("apply store migrations and exit")
     .option("-d, --database <url>", "SQLite file or sqlite:/postgres:// URL (env ZART_DATABASE_URL)")
     .option("-c, --config <file>", "JSON config file (env ZART_CONFIG)")
     .action(async (flags: CliFlags) => {
-      const config = configFrom(flags);
+      const config = await configFrom(flags);
+      const { openStore } = await import("../store/open-store.js");
       const store = await openStore(config.database);
       await store.migrate();
       console.log(`migrations applied: ${store.kind} ${store.description}`);
       await store.close();
     });
+  program.commandsGroup("Operate a running server (--server URL, env ZART_SERVER):");
+  addClientCommands(program);
   return program;
+}
+
+/** Usage errors throw instead of exiting, in every command and subcommand, so main() picks the code. */
+function overrideExits(command: Command): void {
+  command.exitOverride();
+  for (const sub of command.commands) overrideExits(sub);
 }
 
 /** Runs the program; resolves after start-up (long-running commands keep the process alive). */
 export async function main(name: "zart" | "zart-server", argv: readonly string[]): Promise<void> {
   const program = buildProgram(name);
-  program.exitOverride();
-  for (const command of program.commands) command.exitOverride();
+  overrideExits(program);
   try {
     await program.parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -8,13 +8,9 @@ import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { toMs } from "../core/duration.js";
 import { describeFailure } from "../server/validation.js";
+import { ConfigError } from "./config-error.js";
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "ConfigError";
-  }
-}
+export { ConfigError };
 
 /** What commander hands over (every field optional: absent means "not given on the command line"). */
 export interface CliFlags {

@@ -1,0 +1,44 @@
+/** Human output of the commands that change something: cancel, retry, rerun, send, prune, and stats. */
+import type { CancelResult, EventDelivery, Execution, RerunResult, Stats } from "../../client/index.js";
+import { EXECUTION_STATUSES } from "../../client/index.js";
+import type { PruneResult } from "../../client/zart-client.js";
+import { renderTable } from "./layout.js";
+import { paintStatus, type View } from "./view.js";
+
+export function formatCancel(result: CancelResult, view: View): string {
+  return `${view.palette.bold(result.execution_id)} ${paintStatus(result.status, view)}`;
+}
+
+export function formatRetry(execution: Execution, view: View): string {
+  return `${view.palette.bold(execution.execution_id)} retried: ${paintStatus(execution.status, view)} (attempt ${execution.attempt})`;
+}
+
+/** Like `zart start`'s line, plus what it reruns and from where. */
+export function formatRerun(result: RerunResult, view: View, request: { from_step?: string }): string {
+  const from = request.from_step ? `from step "${request.from_step}"` : "from the start";
+  const of = result.rerun_of ? `rerun of ${result.rerun_of}, ${from}` : `rerun ${from}`;
+  return `${view.palette.bold(result.execution_id)}  ${result.task}  ${paintStatus(result.status, view)}  (${of})`;
+}
+
+export function formatEventDelivery(delivery: EventDelivery, view: View): string {
+  const id = view.palette.bold(delivery.execution_id);
+  if (delivery.status === "buffered") {
+    return `event "${delivery.event_name}" buffered for ${id}: its next wait for "${delivery.event_name}" takes it`;
+  }
+  return `event "${delivery.event_name}" delivered to ${id}`;
+}
+
+export function formatPrune(result: PruneResult): string {
+  return `pruned ${result.pruned} execution${result.pruned === 1 ? "" : "s"}`;
+}
+
+/** `zart stats`: one row per status, then the total. */
+export function formatStats(stats: Stats, view: View): string {
+  const rows = EXECUTION_STATUSES.map((status) => [{ text: status, paint: view.palette.status(status) }, String(stats[status] ?? 0)]);
+  const total = EXECUTION_STATUSES.reduce((sum, status) => sum + (stats[status] ?? 0), 0);
+  return renderTable(
+    ["STATUS", { header: "COUNT", right: true }],
+    [...rows, [{ text: "total", paint: view.palette.bold }, String(total)]],
+    view.palette,
+  );
+}

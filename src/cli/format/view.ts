@@ -1,0 +1,19 @@
+import type { Palette } from "./palette.js";
+
+/** What a formatter needs besides the API's JSON: the current time and the colours. */
+export interface View {
+  /** Milliseconds since the epoch, for relative times. */
+  now: number;
+  palette: Palette;
+}
+
+/** A status word in its colour. */
+export function paintStatus(status: string, view: View): string {
+  return view.palette.status(status)(status);
+}
+
+/** "TimeoutError: SMTP timeout [ETIMEDOUT]": the error's name (unless plain Error), message and code. */
+export function errorSummary(error: { message: string; name?: string; code?: string }): string {
+  const name = error.name && error.name !== "Error" ? `${error.name}: ` : "";
+  return `${name}${error.message}${error.code ? ` [${error.code}]` : ""}`;
+}

@@ -1,0 +1,135 @@
+/** The client: one method per route of the HTTP API a program or an operator needs. */
+import type {
+  CancelResult,
+  EventDelivery,
+  Execution,
+  ListOptions,
+  ListPage,
+  RerunRequest,
+  RerunResult,
+  ScheduledExecution,
+  ScheduleOptions,
+  Stats,
+  WaitResult,
+} from "./execution-types.js";
+import type { TaskList, WorkerList } from "./fleet-types.js";
+import { SchedulesApi } from "./schedules-api.js";
+import type { ExecutionSteps } from "./step-types.js";
+import { type ClientOptions, HttpTransport, segment } from "./transport.js";
+
+/**
+ * `POST /api/v1/admin/prune` answer: how many finished executions (with their steps, attempts and
+ * events) were deleted.
+ */
+export interface PruneResult {
+  pruned: number;
+}
+
+const MAX_WAIT_REQUEST_S = 240;
+
+export class ZartClient {
+  /** Cron schedules: list, get, create, delete, pause, resume. */
+  readonly schedules: SchedulesApi;
+  private readonly http: HttpTransport;
+
+  constructor(options: ClientOptions) {
+    this.http = new HttpTransport(options);
+    this.schedules = new SchedulesApi(this.http);
+  }
+
+  /** The server root this client talks to (as given, without trailing slashes). */
+  get baseUrl(): string {
+    return this.http.root;
+  }
+
+  schedule(task: string, data: Record<string, unknown>, options: ScheduleOptions = {}): Promise<ScheduledExecution> {
+    const body: Record<string, unknown> = { task, data };
+    const idempotencyKey = options.idempotency_key ?? options.idempotencyKey;
+    if (idempotencyKey !== undefined) body.idempotency_key = idempotencyKey;
+    const startAt = options.start_at;
+    if (startAt !== undefined) body.start_at = startAt instanceof Date ? startAt.toISOString() : startAt;
+    if (options.priority !== undefined) body.priority = options.priority;
+    if (options.concurrency_key !== undefined) body.concurrency_key = options.concurrency_key;
+    return this.http.call("POST", "/executions", JSON.stringify(body));
+  }
+
+  get<O = unknown>(id: string): Promise<Execution<O>> {
+    return this.http.call("GET", `/executions/${segment(id)}`);
+  }
+
+  /** Every step, sleep, event wait and child start the execution reached, with every attempt. */
+  steps(id: string): Promise<ExecutionSteps> {
+    return this.http.call("GET", `/executions/${segment(id)}/steps`);
+  }
+
+  list(options: ListOptions = {}): Promise<ListPage> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options)) if (value !== undefined) query.set(key, String(value));
+    const text = query.toString();
+    return this.http.call("GET", `/executions${text ? `?${text}` : ""}`);
+  }
+
+  /**
+   * Long-polls until the execution ends or `timeoutSeconds` pass (server default 30 s). Long waits are
+   * split into requests of at most 4 minutes, because fetch implementations give up on a response
+   * whose headers take longer than about 5 minutes (undici's default `headersTimeout`).
+   */
+  async wait<O = unknown>(id: string, options: { timeoutSeconds?: number; signal?: AbortSignal } = {}): Promise<WaitResult<O>> {
+    let remaining = options.timeoutSeconds;
+    for (;;) {
+      const chunk = remaining === undefined ? undefined : Math.min(remaining, MAX_WAIT_REQUEST_S);
+      const result = await this.waitOnce<O>(id, chunk, options.signal);
+      if (result.done || remaining === undefined || chunk === undefined || remaining - chunk <= 0) return result;
+      remaining -= chunk;
+    }
+  }
+
+  private async waitOnce<O>(id: string, timeoutSeconds: number | undefined, signal?: AbortSignal): Promise<WaitResult<O>> {
+    const query = timeoutSeconds === undefined ? "" : `?timeout=${Math.max(0, Math.floor(timeoutSeconds))}`;
+    const response = await this.http.send("GET", `/executions/${segment(id)}/wait${query}`, undefined, signal);
+    const body = (await response.json()) as Record<string, unknown>;
+    return { ...body, done: response.status === 200 } as WaitResult<O>;
+  }
+
+  cancel(id: string): Promise<CancelResult> {
+    return this.http.call("POST", `/executions/${segment(id)}/cancel`);
+  }
+
+  /** Resumes a `failed` or `cancelled` execution in place (`attempt` + 1); resolves with its status body. */
+  retry(id: string): Promise<Execution> {
+    return this.http.call("POST", `/executions/${segment(id)}/retry`);
+  }
+
+  /** Starts a new execution of the same task, from scratch or from `from_step` (see {@link RerunRequest}). */
+  rerun(id: string, request: RerunRequest = {}): Promise<RerunResult> {
+    return this.http.call("POST", `/executions/${segment(id)}/rerun`, JSON.stringify(request));
+  }
+
+  /** Delivers an event; `payload` may be any JSON value (undefined sends an empty body: the payload null). */
+  sendEvent(id: string, eventName: string, payload?: unknown): Promise<EventDelivery> {
+    const body = payload === undefined ? undefined : JSON.stringify(payload);
+    return this.http.call("POST", `/events/${segment(id)}/${segment(eventName)}`, body);
+  }
+
+  stats(): Promise<Stats> {
+    return this.http.call("GET", "/stats");
+  }
+
+  /** Tasks that a live worker serves or that have executions. */
+  tasks(): Promise<TaskList> {
+    return this.http.call("GET", "/tasks");
+  }
+
+  /** Workers heard from within two lease periods. */
+  workers(): Promise<WorkerList> {
+    return this.http.call("GET", "/workers");
+  }
+
+  /**
+   * Deletes, once, the `completed`, `failed` and `cancelled` executions that ended longer ago than
+   * `olderThan` (a duration such as `"30d"` or `"12h"`): `POST /admin/prune` `{ "older_than": … }`.
+   */
+  prune(olderThan: string): Promise<PruneResult> {
+    return this.http.call("POST", "/admin/prune", JSON.stringify({ older_than: olderThan }));
+  }
+}
