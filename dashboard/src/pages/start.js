@@ -1,0 +1,95 @@
+// @ts-check
+/**
+ * Start an execution: pick a task (from /tasks when the server lists them, typed in otherwise), fill the
+ * form generated from its input schema or edit the JSON, submit, and land on the new execution.
+ */
+import { useState } from "preact/hooks";
+import { api, isUnavailable } from "../api.js";
+import { LoadError, messageOf } from "../components/notice.js";
+import { PayloadEditor } from "../components/payload-editor.js";
+import { useApi } from "../hooks.js";
+import { html } from "../html.js";
+import { executionUrl, navigate } from "../router.js";
+
+/** @typedef {import("../types.js").Task} Task */
+/** @typedef {import("../components/payload-editor.js").Parsed} Parsed */
+
+/** @param {{ query: URLSearchParams }} props */
+export function StartPage({ query }) {
+  const tasksResource = useApi("/tasks");
+  const tasks = /** @type {{ tasks: Task[] } | null} */ (tasksResource.data)?.tasks ?? null;
+  const [task, setTask] = useState(query.get("task") ?? "");
+  const [key, setKey] = useState("");
+  const [parsed, setParsed] = useState(/** @type {Parsed | null} */ (null));
+  const [tried, setTried] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+
+  const listed = tasks !== null && tasks.length > 0;
+  const chosen = tasks?.find((t) => t.name === task) ?? null;
+  const schema = chosen?.input_schema ?? null;
+
+  /** @param {Event} event */
+  const submit = async (event) => {
+    event.preventDefault();
+    setTried(true);
+    if (!task || !parsed?.ok) return;
+    setBusy(true);
+    setError("");
+    try {
+      /** @type {Record<string, unknown>} */
+      const body = { task, data: parsed.value };
+      if (key.trim()) body.idempotency_key = key.trim();
+      const created = /** @type {{ execution_id: string }} */ (await api("/executions", { body }));
+      navigate(executionUrl(created.execution_id));
+    } catch (e) {
+      setError(messageOf(e));
+      setBusy(false);
+    }
+  };
+
+  /** @param {Event} e */
+  const onTask = (e) => setTask(/** @type {HTMLInputElement | HTMLSelectElement} */ (e.currentTarget).value.trim());
+
+  return html`
+    <section class="page narrow">
+      <h1>Start an execution</h1>
+      ${tasksResource.error && !isUnavailable(tasksResource.error) ? html`<${LoadError} error=${tasksResource.error} what="Tasks" />` : null}
+      <form class="panel" aria-label="Start an execution" onSubmit=${submit}>
+        <label class="field">
+          <span>Task</span>
+          ${
+            listed
+              ? html`<select value=${task} onChange=${onTask} required>
+                <option value="" disabled>Choose a task…</option>
+                ${tasks.map((t) => html`<option value=${t.name}>${t.name}</option>`)}
+              </select>`
+              : html`<input type="text" value=${task} onInput=${onTask} required placeholder="task name" autocomplete="off" />`
+          }
+        </label>
+        ${
+          !listed && isUnavailable(tasksResource.error)
+            ? html`<p class="muted small">This server cannot list its tasks; type the name of a registered task.</p>`
+            : null
+        }
+        ${chosen && !schema ? html`<p class="muted small">This task declares no input schema: any JSON object is accepted.</p>` : null}
+        <${PayloadEditor}
+          key=${schema ? JSON.stringify(schema) : "no-schema"}
+          schema=${schema}
+          root="data"
+          label="Input"
+          idPrefix="input"
+          showErrors=${tried}
+          onChange=${setParsed}
+        />
+        <label class="field">
+          <span>Idempotency key <span class="muted">(optional)</span></span>
+          <input type="text" value=${key} maxlength="255" onInput=${(/** @type {Event} */ e) => setKey(/** @type {HTMLInputElement} */ (e.currentTarget).value)} />
+        </label>
+        ${tried && !task ? html`<p class="notice error" role="alert">Choose a task.</p>` : null}
+        ${error ? html`<p class="notice error" role="alert">Could not start it: ${error}</p>` : null}
+        <div class="buttons"><button type="submit" class="primary" disabled=${busy}>Start</button></div>
+      </form>
+    </section>
+  `;
+}
