@@ -24,16 +24,17 @@ export function TokenPrompt({ rejected }) {
         <h2 id="token-title">API token required</h2>
         <p>This server requires a bearer token. It is kept in this browser tab only and sent with each API call.</p>
         ${rejected ? html`<p class="notice error" role="alert">The server rejected that token. Try another one.</p>` : null}
-        <label class="field">
-          <span>Token</span>
+        <div class="field">
+          <label for="token-input">Token</label>
           <input
+            id="token-input"
             ref=${input}
             type="password"
             autocomplete="current-password"
             value=${value}
             onInput=${(/** @type {InputEvent} */ e) => setValue(/** @type {HTMLInputElement} */ (e.currentTarget).value)}
           />
-        </label>
+        </div>
         <div class="buttons"><button type="submit" class="primary" disabled=${!value.trim()}>Use token</button></div>
       </form>
     </div>

@@ -99,22 +99,23 @@ function RerunForm({ execution, steps, onDone }) {
   return html`
     <form class="panel action-panel" aria-label="Rerun" onSubmit=${submit}>
       <h3>Rerun as a new execution</h3>
-      <label class="field">
-        <span>Start from</span>
+      <div class="field">
+        <label for="rerun-from">Start from</label>
         ${
           steps
-            ? html`<select value=${fromStep} onChange=${(/** @type {Event} */ e) => setFromStep(/** @type {HTMLSelectElement} */ (e.currentTarget).value)}>
+            ? html`<select id="rerun-from" value=${fromStep} onChange=${(/** @type {Event} */ e) => setFromStep(/** @type {HTMLSelectElement} */ (e.currentTarget).value)}>
               <option value="">the beginning</option>
               ${names.map((n) => html`<option value=${n}>step "${n}" (replay what came before it)</option>`)}
             </select>`
             : html`<input
+              id="rerun-from"
               type="text"
               placeholder="the beginning, or a step name"
               value=${fromStep}
               onInput=${(/** @type {Event} */ e) => setFromStep(/** @type {HTMLInputElement} */ (e.currentTarget).value.trim())}
             />`
         }
-      </label>
+      </div>
       <label class="field-check">
         <input type="checkbox" checked=${newInput} onChange=${(/** @type {Event} */ e) => setNewInput(/** @type {HTMLInputElement} */ (e.currentTarget).checked)} />
         <span>Run with different input</span>

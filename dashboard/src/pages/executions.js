@@ -4,6 +4,7 @@
  * stays fast however many executions are stored), filters in the URL, live refresh while visible.
  */
 
+import { useEffect, useState } from "preact/hooks";
 import { LoadError, Loading } from "../components/notice.js";
 import { StatusBadge } from "../components/status-badge.js";
 import { absolute, count, duration, elapsed, relative } from "../format.js";
@@ -43,13 +44,16 @@ const listUrl = (filters) =>
     page: filters.page === 1 ? null : filters.page,
   });
 
-/** @param {{ stats: Stats | null, filters: Filters }} props */
+/**
+ * The counts are the whole store's (/stats has no task filter), so a card lists that status across every task.
+ * @param {{ stats: Stats | null, filters: Filters }} props
+ */
 function Counts({ stats, filters }) {
   const total = stats ? STATUSES.reduce((sum, s) => sum + (stats[s] ?? 0), 0) : null;
   const card = (/** @type {string} */ status, /** @type {string} */ label, /** @type {number | null} */ n) => html`
     <a
       class=${`count-card ${status ? `status-${status}` : "all"}`}
-      href=${listUrl({ ...filters, status, page: 1 })}
+      href=${listUrl({ status, limit: filters.limit, page: 1 })}
       aria-current=${filters.status === status ? "true" : undefined}
       data-count=${status || "all"}
     >
@@ -66,32 +70,45 @@ function Counts({ stats, filters }) {
 function FilterBar({ filters, tasks }) {
   /** @param {Partial<Filters>} change */
   const go = (change) => navigate(listUrl({ ...filters, page: 1, ...change }), { replace: true });
+  // What is typed in the task field is the field's own until committed (Enter, leaving it, a suggestion):
+  // the page re-renders every second, and a controlled value would wipe the typing each time.
+  const [draft, setDraft] = useState(filters.task);
+  useEffect(() => setDraft(filters.task), [filters.task]);
   return html`
-    <form class="filters" role="search" onSubmit=${(/** @type {Event} */ e) => e.preventDefault()}>
-      <label class="field inline">
-        <span>Status</span>
-        <select value=${filters.status} onChange=${(/** @type {Event} */ e) => go({ status: /** @type {HTMLSelectElement} */ (e.currentTarget).value })}>
+    <form
+      class="filters"
+      role="search"
+      onSubmit=${(/** @type {Event} */ e) => {
+        e.preventDefault();
+        go({ task: draft.trim() });
+      }}
+    >
+      <div class="field inline">
+        <label for="filter-status">Status</label>
+        <select id="filter-status" value=${filters.status} onChange=${(/** @type {Event} */ e) => go({ status: /** @type {HTMLSelectElement} */ (e.currentTarget).value })}>
           <option value="">any</option>
           ${STATUSES.map((s) => html`<option value=${s}>${s}</option>`)}
         </select>
-      </label>
-      <label class="field inline">
-        <span>Task</span>
+      </div>
+      <div class="field inline">
+        <label for="filter-task">Task</label>
         <input
+          id="filter-task"
           type="search"
           list="task-names"
           placeholder="any task"
-          value=${filters.task}
+          value=${draft}
+          onInput=${(/** @type {Event} */ e) => setDraft(/** @type {HTMLInputElement} */ (e.currentTarget).value)}
           onChange=${(/** @type {Event} */ e) => go({ task: /** @type {HTMLInputElement} */ (e.currentTarget).value.trim() })}
         />
         <datalist id="task-names">${(tasks ?? []).map((t) => html`<option value=${t.name}></option>`)}</datalist>
-      </label>
-      <label class="field inline">
-        <span>Per page</span>
-        <select value=${String(filters.limit)} onChange=${(/** @type {Event} */ e) => go({ limit: Number(/** @type {HTMLSelectElement} */ (e.currentTarget).value) })}>
+      </div>
+      <div class="field inline">
+        <label for="filter-limit">Per page</label>
+        <select id="filter-limit" value=${String(filters.limit)} onChange=${(/** @type {Event} */ e) => go({ limit: Number(/** @type {HTMLSelectElement} */ (e.currentTarget).value) })}>
           ${PAGE_SIZES.map((n) => html`<option value=${String(n)}>${n}</option>`)}
         </select>
-      </label>
+      </div>
     </form>
   `;
 }

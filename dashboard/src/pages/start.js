@@ -56,17 +56,17 @@ export function StartPage({ query }) {
       <h1>Start an execution</h1>
       ${tasksResource.error && !isUnavailable(tasksResource.error) ? html`<${LoadError} error=${tasksResource.error} what="Tasks" />` : null}
       <form class="panel" aria-label="Start an execution" onSubmit=${submit}>
-        <label class="field">
-          <span>Task</span>
+        <div class="field">
+          <label for="start-task">Task</label>
           ${
             listed
-              ? html`<select value=${task} onChange=${onTask} required>
+              ? html`<select id="start-task" value=${task} onChange=${onTask} required>
                 <option value="" disabled>Choose a task…</option>
                 ${tasks.map((t) => html`<option value=${t.name}>${t.name}</option>`)}
               </select>`
-              : html`<input type="text" value=${task} onInput=${onTask} required placeholder="task name" autocomplete="off" />`
+              : html`<input id="start-task" type="text" value=${task} onInput=${onTask} required placeholder="task name" autocomplete="off" />`
           }
-        </label>
+        </div>
         ${
           !listed && isUnavailable(tasksResource.error)
             ? html`<p class="muted small">This server cannot list its tasks; type the name of a registered task.</p>`
@@ -82,10 +82,10 @@ export function StartPage({ query }) {
           showErrors=${tried}
           onChange=${setParsed}
         />
-        <label class="field">
-          <span>Idempotency key <span class="muted">(optional)</span></span>
-          <input type="text" value=${key} maxlength="255" onInput=${(/** @type {Event} */ e) => setKey(/** @type {HTMLInputElement} */ (e.currentTarget).value)} />
-        </label>
+        <div class="field">
+          <label for="start-key">Idempotency key <span class="muted">(optional)</span></label>
+          <input id="start-key" type="text" value=${key} maxlength="255" onInput=${(/** @type {Event} */ e) => setKey(/** @type {HTMLInputElement} */ (e.currentTarget).value)} />
+        </div>
         ${tried && !task ? html`<p class="notice error" role="alert">Choose a task.</p>` : null}
         ${error ? html`<p class="notice error" role="alert">Could not start it: ${error}</p>` : null}
         <div class="buttons"><button type="submit" class="primary" disabled=${busy}>Start</button></div>
