@@ -90,7 +90,7 @@ describe("step timeline", () => {
     for (let i = 1; i < drawn.length; i++) assert.ok(drawn[i]!.left >= drawn[i - 1]!.left - 0.5, JSON.stringify(drawn));
     assert.ok(drawn[3]!.right > 95, "the event wait lasts until the execution ends");
     assert.match((await row("manager-approval").getAttribute("class")) ?? "", /kind-event/);
-    await row("manager-approval").locator("summary").click();
+    await row("manager-approval").locator("summary").first().click();
     await row("manager-approval").getByLabel("Payload of manager-approval").filter({ hasText: '"reviewer": "jane@example.com"' }).waitFor();
     assertNoProblems();
   });

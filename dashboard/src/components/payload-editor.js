@@ -71,9 +71,9 @@ function valueOfFields(fields, values, root) {
   for (const field of fields) {
     const raw = values[field.name];
     if (field.kind === "boolean") value[field.name] = raw === true;
-    else if (raw === "" || raw === undefined || raw === false) {
-      if (field.kind === "string" && field.required) value[field.name] = "";
-    } else if (field.kind === "enum") value[field.name] = (field.schema.enum ?? [])[Number(raw)];
+    // An empty field is left out, so a required one is reported missing (JSON can still send "").
+    else if (raw === "" || raw === undefined || raw === false) continue;
+    else if (field.kind === "enum") value[field.name] = (field.schema.enum ?? [])[Number(raw)];
     else if (field.kind === "number" || field.kind === "integer") {
       const n = Number(raw);
       if (String(raw).trim() === "" || Number.isNaN(n)) errors.push(`${root}.${field.name} must be a number`);

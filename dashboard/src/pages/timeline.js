@@ -15,7 +15,7 @@ import { executionUrl } from "../router.js";
 /** @typedef {import("../types.js").Execution} Execution */
 /** @typedef {{ start: number, end: number }} Span */
 
-const KIND_ICONS = { step: "▸", sleep: "◔", event: "✉", child: "⑂" };
+const KIND_ICONS = { step: "●", sleep: "◔", event: "✉", child: "↳" };
 
 /**
  * When a step began and ended (or now, while it goes on). A sleep that has not woken ends now on the
@@ -65,6 +65,7 @@ function place(scale, from, to) {
 function Attempts({ attempts, now }) {
   if (attempts.length === 0) return null;
   return html`
+    <div class="table-scroll">
     <table class="attempts">
       <thead>
         <tr><th scope="col">Attempt</th><th scope="col">Execution attempt</th><th scope="col">Started</th><th scope="col" class="num">Took</th><th scope="col">Outcome</th></tr>
@@ -83,6 +84,7 @@ function Attempts({ attempts, now }) {
         )}
       </tbody>
     </table>
+    </div>
   `;
 }
 
@@ -128,7 +130,7 @@ function Row({ step, scale, now }) {
   return html`
     <li class=${`timeline-row kind-${step.kind} step-${step.status}`} data-step=${step.name}>
       <details>
-        <summary>
+        <summary class="step-summary">
           <span class="step-label">
             <span class="kind-icon" title=${step.kind} aria-hidden="true">${KIND_ICONS[step.kind] ?? "•"}</span>
             <span class="step-name">${step.name}</span>
