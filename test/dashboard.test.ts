@@ -52,6 +52,9 @@ async function rowIds(): Promise<string[]> {
   return page.locator("table.executions-table tbody tr").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-id") ?? ""));
 }
 
+/** The value at a path of keys in parsed JSON; undefined when a step is missing. */
+const at = (value: unknown, ...keys: string[]): unknown => keys.reduce<unknown>((v, key) => (v as Json | undefined)?.[key], value);
+
 const badge = (status: string) => page.locator(`.page-head [data-status="${status}"]`);
 
 describe("serving the dashboard", () => {
@@ -127,6 +130,24 @@ describe("serving the dashboard", () => {
       assert.equal((await call(`${guarded.url}${path}`)).status, 200, path);
     assertError(await call(`${guarded.url}/api/v1/stats`), 401, "unauthorized");
     assertError(await call(`${guarded.url}/ui/nope`), 404, "not_found");
+  });
+});
+
+describe("API fields the dashboard reads", () => {
+  it("list items carry current_step and waiting_for_event; an execution carries its input as data", async () => {
+    const list = body(await call(`${api}/executions?task=onboarding&status=waiting&limit=1`)).executions as Json[];
+    assert.equal(list[0]?.current_step, "manager-approval");
+    assert.equal(list[0]?.waiting_for_event, "manager-approval");
+    const done = body(await call(`${api}/executions?task=echo&status=completed&limit=1`)).executions as Json[];
+    assert.equal(done[0]?.current_step, null);
+    assert.equal(done[0]?.waiting_for_event, null);
+    const execution = await statusOf(sample.echo[0] as string);
+    assert.deepEqual(execution.data, { n: 0 });
+    const doc = body(await call(`${api}/openapi.json`));
+    const schemaOf = (path: string) => at(doc, "paths", path, "get", "responses", "200", "content", "application/json", "schema");
+    const item = at(schemaOf("/api/v1/executions"), "properties", "executions", "items", "properties");
+    assert.ok(at(item, "current_step") && at(item, "waiting_for_event"), "list item fields are in the OpenAPI document");
+    assert.ok(at(schemaOf("/api/v1/executions/{id}"), "properties", "data"), "data is in the OpenAPI document");
   });
 });
 
