@@ -3,6 +3,9 @@
  * bundled example tasks): how the server serves it, then the pages clicked through as an operator would.
  * One browser for the file and one page reused across the tests (the CI machine has two cores). The
  * pages that need the routes of operations.md §1-§2 are tested in dashboard-operations.test.ts.
+ *
+ * Long because it is one click-through: splitting it would start another browser and two more servers
+ * per file, which is most of its running time.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
