@@ -73,7 +73,7 @@ export function useApi(path, options = {}) {
       },
       (error) => {
         if (controller.signal.aborted) return;
-        // A resource that cannot be read any more (deleted, token revoked) must not keep showing old data.
+        // The last data of this path stays, with the error beside it: a failed refresh must not blank the page.
         setState((s) => ({ data: s.path === path ? s.data : null, error, loading: false, updatedAt: s.updatedAt, path }));
       },
     );
