@@ -106,3 +106,32 @@ export function useNow(ms = 1000) {
   useVisibleInterval(() => setNow(Date.now()), ms);
   return now;
 }
+
+/**
+ * A form's submit: marks the form tried (its editors then show their problems), runs `send` when the form
+ * is ready, is busy while it runs, and keeps the message of the error it ended with.
+ */
+export function useSubmit() {
+  const [busy, setBusy] = useState(false);
+  const [tried, setTried] = useState(false);
+  const [error, setError] = useState("");
+  /**
+   * @param {boolean} ready
+   * @param {() => Promise<void>} send
+   * @param {(error: unknown) => string} describe
+   */
+  const submit = async (ready, send, describe) => {
+    setTried(true);
+    if (!ready) return;
+    setBusy(true);
+    setError("");
+    try {
+      await send();
+    } catch (e) {
+      setError(describe(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, tried, error, submit };
+}

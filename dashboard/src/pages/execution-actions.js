@@ -9,6 +9,7 @@ import { api, isUnavailable, seg } from "../api.js";
 import { ConfirmButton } from "../components/confirm-button.js";
 import { messageOf } from "../components/notice.js";
 import { PayloadEditor } from "../components/payload-editor.js";
+import { useSubmit } from "../hooks.js";
 import { html } from "../html.js";
 import { executionUrl, navigate } from "../router.js";
 
@@ -32,29 +33,23 @@ function failure(error, action) {
 function EventForm({ execution, schema, onDone }) {
   const name = execution.waiting_for_event ?? "";
   const [parsed, setParsed] = useState(/** @type {Parsed | null} */ (null));
-  const [busy, setBusy] = useState(false);
-  const [tried, setTried] = useState(false);
-  const [error, setError] = useState("");
+  const { busy, tried, error, submit } = useSubmit();
 
   /** @param {Event} event */
-  const submit = async (event) => {
+  const onSubmit = (event) => {
     event.preventDefault();
-    setTried(true);
-    if (!parsed?.ok) return;
-    setBusy(true);
-    setError("");
-    try {
-      await api(`/events/${seg(execution.execution_id)}/${seg(name)}`, { body: parsed.value });
-      onDone({ kind: "ok", text: `Event "${name}" delivered.` });
-    } catch (e) {
-      setError(failure(e, "Sending the event"));
-    } finally {
-      setBusy(false);
-    }
+    void submit(
+      parsed?.ok === true,
+      async () => {
+        await api(`/events/${seg(execution.execution_id)}/${seg(name)}`, { body: parsed?.ok ? parsed.value : null });
+        onDone({ kind: "ok", text: `Event "${name}" delivered.` });
+      },
+      (e) => failure(e, "Sending the event"),
+    );
   };
 
   return html`
-    <form class="panel action-panel" aria-label="Send event" onSubmit=${submit}>
+    <form class="panel action-panel" aria-label="Send event" onSubmit=${onSubmit}>
       <h3>Send event <code>${name}</code></h3>
       <p class="muted">${schema ? "Checked against the event's schema before it is sent." : "The server checks the payload against the event's schema, if it has one."}</p>
       <${PayloadEditor} schema=${schema} root="payload" label="Payload" idPrefix="event" showErrors=${tried} onChange=${setParsed} initial=${schema ? undefined : {}} />
@@ -70,34 +65,28 @@ function RerunForm({ execution, steps, onDone }) {
   const [fromStep, setFromStep] = useState("");
   const [newInput, setNewInput] = useState(false);
   const [parsed, setParsed] = useState(/** @type {Parsed | null} */ (null));
-  const [busy, setBusy] = useState(false);
-  const [tried, setTried] = useState(false);
-  const [error, setError] = useState("");
+  const { busy, tried, error, submit } = useSubmit();
 
   /** @param {Event} event */
-  const submit = async (event) => {
+  const onSubmit = (event) => {
     event.preventDefault();
-    setTried(true);
-    if (newInput && !parsed?.ok) return;
     /** @type {Record<string, unknown>} */
     const body = {};
     if (fromStep) body.from_step = fromStep;
     if (newInput && parsed?.ok) body.data = parsed.value;
-    setBusy(true);
-    setError("");
-    try {
-      const created = /** @type {{ execution_id: string }} */ (await api(`/executions/${seg(execution.execution_id)}/rerun`, { body }));
-      onDone({ kind: "ok", text: `Rerun started as ${created.execution_id}.` });
-      navigate(executionUrl(created.execution_id));
-    } catch (e) {
-      setError(failure(e, "Rerun"));
-    } finally {
-      setBusy(false);
-    }
+    void submit(
+      !newInput || parsed?.ok === true,
+      async () => {
+        const created = /** @type {{ execution_id: string }} */ (await api(`/executions/${seg(execution.execution_id)}/rerun`, { body }));
+        onDone({ kind: "ok", text: `Rerun started as ${created.execution_id}.` });
+        navigate(executionUrl(created.execution_id));
+      },
+      (e) => failure(e, "Rerun"),
+    );
   };
 
   return html`
-    <form class="panel action-panel" aria-label="Rerun" onSubmit=${submit}>
+    <form class="panel action-panel" aria-label="Rerun" onSubmit=${onSubmit}>
       <h3>Rerun as a new execution</h3>
       <div class="field">
         <label for="rerun-from">Start from</label>

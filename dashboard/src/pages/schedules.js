@@ -2,13 +2,24 @@
 /** Schedules: cron, time zone, overlap policy, next fire times, and pause/resume. */
 import { useState } from "preact/hooks";
 import { api, isUnavailable, seg } from "../api.js";
-import { LoadError, Loading, messageOf } from "../components/notice.js";
+import { ListTable } from "../components/list-table.js";
+import { messageOf } from "../components/notice.js";
 import { absolute, relative } from "../format.js";
 import { useApi, useNow } from "../hooks.js";
 import { html } from "../html.js";
 import { withQuery } from "../router.js";
 
 /** @typedef {import("../types.js").Schedule} Schedule */
+
+const COLUMNS = [
+  { label: "Schedule" },
+  { label: "Task" },
+  { label: "Cron" },
+  { label: "Overlap" },
+  { label: "State" },
+  { label: "Next fire times" },
+  { label: "" },
+];
 
 /**
  * The next fire times, whichever field the server names them with.
@@ -48,7 +59,7 @@ function Row({ schedule: s, now, onChanged }) {
       onChanged();
     }
   };
-  return html`<tr key=${s.schedule_id} data-schedule=${s.schedule_id}>
+  return html`<tr data-schedule=${s.schedule_id}>
     <td data-label="Schedule"><strong>${s.schedule_id}</strong></td>
     <td data-label="Task"><a href=${withQuery("/ui/executions", { task: s.task })}>${s.task}</a></td>
     <td data-label="Cron"><code>${s.cron}</code> <span class="muted">${s.timezone ?? "UTC"}</span></td>
@@ -77,33 +88,15 @@ export function SchedulesPage() {
   return html`
     <section class="page">
       <div class="page-head"><h1>Schedules</h1></div>
-      <${LoadError} error=${resource.error} what="Schedules" />
-      ${
-        schedules === null
-          ? resource.error
-            ? null
-            : html`<${Loading} />`
-          : schedules.length === 0
-            ? html`<p class="empty">No schedules. Define one in code with <code>defineSchedule</code> or with <code>POST /api/v1/schedules</code>.</p>`
-            : html`<div class="table-wrap">
-              <table class="list schedules-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Schedule</th>
-                    <th scope="col">Task</th>
-                    <th scope="col">Cron</th>
-                    <th scope="col">Overlap</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Next fire times</th>
-                    <th scope="col"><span class="sr-only">Actions</span></th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${schedules.map((s) => html`<${Row} key=${s.schedule_id} schedule=${s} now=${now} onChanged=${resource.reload} />`)}
-                </tbody>
-              </table>
-            </div>`
-      }
+      <${ListTable}
+        items=${schedules}
+        error=${resource.error}
+        what="Schedules"
+        empty=${html`No schedules. Define one in code with <code>defineSchedule</code> or with <code>POST /api/v1/schedules</code>.`}
+        className="schedules-table"
+        columns=${COLUMNS}
+        row=${(/** @type {Schedule} */ s) => html`<${Row} key=${s.schedule_id} schedule=${s} now=${now} onChanged=${resource.reload} />`}
+      />
     </section>
   `;
 }

@@ -7,7 +7,7 @@ import { useState } from "preact/hooks";
 import { api, isUnavailable } from "../api.js";
 import { LoadError, messageOf } from "../components/notice.js";
 import { PayloadEditor } from "../components/payload-editor.js";
-import { useApi } from "../hooks.js";
+import { useApi, useSubmit } from "../hooks.js";
 import { html } from "../html.js";
 import { executionUrl, navigate } from "../router.js";
 
@@ -21,31 +21,26 @@ export function StartPage({ query }) {
   const [task, setTask] = useState(query.get("task") ?? "");
   const [key, setKey] = useState("");
   const [parsed, setParsed] = useState(/** @type {Parsed | null} */ (null));
-  const [tried, setTried] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState("");
+  const { busy, tried, error, submit } = useSubmit();
 
   const listed = tasks !== null && tasks.length > 0;
   const chosen = tasks?.find((t) => t.name === task) ?? null;
   const schema = chosen?.input_schema ?? null;
 
   /** @param {Event} event */
-  const submit = async (event) => {
+  const onSubmit = (event) => {
     event.preventDefault();
-    setTried(true);
-    if (!task || !parsed?.ok) return;
-    setBusy(true);
-    setError("");
-    try {
-      /** @type {Record<string, unknown>} */
-      const body = { task, data: parsed.value };
-      if (key.trim()) body.idempotency_key = key.trim();
-      const created = /** @type {{ execution_id: string }} */ (await api("/executions", { body }));
-      navigate(executionUrl(created.execution_id));
-    } catch (e) {
-      setError(messageOf(e));
-      setBusy(false);
-    }
+    /** @type {Record<string, unknown>} */
+    const body = { task, data: parsed?.ok ? parsed.value : null };
+    if (key.trim()) body.idempotency_key = key.trim();
+    void submit(
+      task !== "" && parsed?.ok === true,
+      async () => {
+        const created = /** @type {{ execution_id: string }} */ (await api("/executions", { body }));
+        navigate(executionUrl(created.execution_id));
+      },
+      (e) => `Could not start it: ${messageOf(e)}`,
+    );
   };
 
   /** @param {Event} e */
@@ -55,7 +50,7 @@ export function StartPage({ query }) {
     <section class="page narrow">
       <h1>Start an execution</h1>
       ${tasksResource.error && !isUnavailable(tasksResource.error) ? html`<${LoadError} error=${tasksResource.error} what="Tasks" />` : null}
-      <form class="panel" aria-label="Start an execution" onSubmit=${submit}>
+      <form class="panel" aria-label="Start an execution" onSubmit=${onSubmit}>
         <div class="field">
           <label for="start-task">Task</label>
           ${
@@ -87,7 +82,7 @@ export function StartPage({ query }) {
           <input id="start-key" type="text" value=${key} maxlength="255" onInput=${(/** @type {Event} */ e) => setKey(/** @type {HTMLInputElement} */ (e.currentTarget).value)} />
         </div>
         ${tried && !task ? html`<p class="notice error" role="alert">Choose a task.</p>` : null}
-        ${error ? html`<p class="notice error" role="alert">Could not start it: ${error}</p>` : null}
+        ${error ? html`<p class="notice error" role="alert">${error}</p>` : null}
         <div class="buttons"><button type="submit" class="primary" disabled=${busy}>Start</button></div>
       </form>
     </section>

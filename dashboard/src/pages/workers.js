@@ -1,12 +1,21 @@
 // @ts-check
 /** Workers seen within two lease periods: what each serves, how busy it is, when it last answered. */
-
-import { LoadError, Loading } from "../components/notice.js";
+import { ListTable } from "../components/list-table.js";
 import { absolute, relative } from "../format.js";
 import { useApi, useNow } from "../hooks.js";
 import { html } from "../html.js";
 
 /** @typedef {import("../types.js").Worker} Worker */
+
+const COLUMNS = [
+  { label: "Worker" },
+  { label: "Host" },
+  { label: "PID", num: true },
+  { label: "Tasks" },
+  { label: "Running / slots" },
+  { label: "Started" },
+  { label: "Last seen" },
+];
 
 /** @param {{ worker: Worker }} props */
 function Load({ worker }) {
@@ -18,6 +27,19 @@ function Load({ worker }) {
   </span>`;
 }
 
+/** @param {{ worker: Worker, now: number }} props */
+function Row({ worker: w, now }) {
+  return html`<tr data-worker=${w.worker_id}>
+    <td data-label="Worker"><code>${w.worker_id}</code></td>
+    <td data-label="Host">${w.host ?? "—"}</td>
+    <td data-label="PID" class="num">${w.pid ?? "—"}</td>
+    <td data-label="Tasks">${(w.tasks ?? []).join(", ") || html`<span class="muted">none</span>`}</td>
+    <td data-label="Running"><${Load} worker=${w} /></td>
+    <td data-label="Started" title=${absolute(w.started_at)}>${relative(w.started_at, now)}</td>
+    <td data-label="Last seen" title=${absolute(w.last_seen_at)}>${relative(w.last_seen_at, now)}</td>
+  </tr>`;
+}
+
 export function WorkersPage() {
   const now = useNow(1000);
   const resource = useApi("/workers", { pollMs: 3000 });
@@ -25,43 +47,15 @@ export function WorkersPage() {
   return html`
     <section class="page">
       <div class="page-head"><h1>Workers</h1></div>
-      <${LoadError} error=${resource.error} what="The worker list" />
-      ${
-        workers === null
-          ? resource.error
-            ? null
-            : html`<${Loading} />`
-          : workers.length === 0
-            ? html`<p class="empty">No worker has been seen recently.</p>`
-            : html`<div class="table-wrap">
-              <table class="list workers-table">
-                <thead>
-                  <tr>
-                    <th scope="col">Worker</th>
-                    <th scope="col">Host</th>
-                    <th scope="col" class="num">PID</th>
-                    <th scope="col">Tasks</th>
-                    <th scope="col">Running / slots</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Last seen</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${workers.map(
-                    (w) => html`<tr key=${w.worker_id} data-worker=${w.worker_id}>
-                      <td data-label="Worker"><code>${w.worker_id}</code></td>
-                      <td data-label="Host">${w.host ?? "—"}</td>
-                      <td data-label="PID" class="num">${w.pid ?? "—"}</td>
-                      <td data-label="Tasks">${(w.tasks ?? []).join(", ") || html`<span class="muted">none</span>`}</td>
-                      <td data-label="Running"><${Load} worker=${w} /></td>
-                      <td data-label="Started" title=${absolute(w.started_at)}>${relative(w.started_at, now)}</td>
-                      <td data-label="Last seen" title=${absolute(w.last_seen_at)}>${relative(w.last_seen_at, now)}</td>
-                    </tr>`,
-                  )}
-                </tbody>
-              </table>
-            </div>`
-      }
+      <${ListTable}
+        items=${workers}
+        error=${resource.error}
+        what="The worker list"
+        empty="No worker has been seen recently."
+        className="workers-table"
+        columns=${COLUMNS}
+        row=${(/** @type {Worker} */ w) => html`<${Row} key=${w.worker_id} worker=${w} now=${now} />`}
+      />
     </section>
   `;
 }
