@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -31,20 +31,25 @@ async function serverWith(dashboard: DashboardAssets | null, tokens: string[] = 
 }
 
 describe("finding the dashboard", () => {
-  it("walks up from the server's module to the package root, from the sources and from a compiled copy", () => {
+  it("takes the package root's dashboard folder, from the sources, a compiled copy and an install", () => {
     assert.equal(findDashboardDir(), join(ROOT, "dashboard"));
     assert.equal(findDashboardDir(join(ROOT, "dist", "src", "server")), join(ROOT, "dashboard"));
 
-    const installed = mkdtempSync(join(tmpdir(), "zart-package-"));
+    const outer = mkdtempSync(join(tmpdir(), "zart-package-"));
     try {
-      writeFileSync(join(installed, "package.json"), "{}");
+      // An app that has its own dashboard folder and zart installed under node_modules.
+      writeFileSync(join(outer, "package.json"), JSON.stringify({ name: "some-app" }));
+      cpSync(join(ROOT, "dashboard"), join(outer, "dashboard"), { recursive: true });
+      const installed = join(outer, "node_modules", "zart");
+      mkdirSync(join(installed, "dist"), { recursive: true });
+      writeFileSync(join(installed, "package.json"), JSON.stringify({ name: "zart" }));
+      writeFileSync(join(installed, "dist", "package.json"), JSON.stringify({ type: "module" }));
+      assert.equal(findDashboardDir(join(installed, "dist", "src", "server")), null, "never the app's own dashboard folder");
+      assert.equal(loadDashboardAssets(findDashboardDir(join(installed, "dist", "src", "server"))), null);
       cpSync(join(ROOT, "dashboard"), join(installed, "dashboard"), { recursive: true });
       assert.equal(findDashboardDir(join(installed, "dist", "src", "server")), join(installed, "dashboard"));
-      rmSync(join(installed, "dashboard"), { recursive: true });
-      assert.equal(findDashboardDir(join(installed, "dist", "src", "server")), null);
-      assert.equal(loadDashboardAssets(findDashboardDir(join(installed, "dist", "src", "server"))), null);
     } finally {
-      rmSync(installed, { recursive: true, force: true });
+      rmSync(outer, { recursive: true, force: true });
     }
   });
 

@@ -45,17 +45,27 @@ const VENDOR: ReadonlyArray<[url: string, specifier: string]> = [
 ];
 
 /**
- * The package root: the nearest folder above this module that holds `dashboard/index.html` and a
- * package.json. Searching upwards works from the sources (src/server) and from a compiled copy
- * (dist/src/server) alike.
+ * The package's `dashboard/` folder, or null when the package has none. The package root is the nearest
+ * folder above `from` whose package.json has a name: that holds for the sources (src/server), a compiled
+ * copy (dist/src/server, even with a nameless `{"type": "module"}` package.json in dist/) and an install
+ * in node_modules, and the search never wanders into an enclosing project's own folders.
  */
 export function findDashboardDir(from: string = dirname(fileURLToPath(import.meta.url))): string | null {
-  let dir = from;
-  for (;;) {
-    if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "dashboard", "index.html"))) return join(dir, "dashboard");
-    const parent = dirname(dir);
-    if (parent === dir) return null;
-    dir = parent;
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (isPackageRoot(dir)) {
+      const dashboard = join(dir, "dashboard");
+      return existsSync(join(dashboard, "index.html")) ? dashboard : null;
+    }
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+function isPackageRoot(dir: string): boolean {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { name?: unknown };
+    return typeof manifest.name === "string";
+  } catch {
+    return false;
   }
 }
 
