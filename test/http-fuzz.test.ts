@@ -216,6 +216,11 @@ async function checkAnswer(g: Generated): Promise<void> {
     return;
   }
   if (url.includes("/metrics")) return;
+  // The dashboard's page (`/`) is HTML, not JSON.
+  if (new URL(url).pathname === "/") {
+    assert.match(response.headers.get("content-type") ?? "", /^text\/html/, what);
+    return;
+  }
   const body = JSON.parse(text) as Record<string, unknown>;
   if (response.status === 201) {
     created++;

@@ -4,6 +4,7 @@
  */
 import { Engine } from "../engine/engine.js";
 import { buildServer } from "../server/app.js";
+import { loadDashboardAssets } from "../server/dashboard-assets.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
 import { loadTaskModules } from "./load-tasks.js";
@@ -22,6 +23,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
   const { logger, flush } = createLogger(config.logLevel);
   const store = await openStore(config.database, { logger });
   const metrics = new ServerMetrics();
+  const dashboard = loadDashboardAssets();
   const engine = await Engine.start({
     store,
     tasks: loaded.tasks,
@@ -39,7 +41,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
   });
   const server = await buildServer(
     engine,
-    { tokens: config.tokens, bodyLimit: config.bodyLimitBytes, metricsPublic: config.metricsPublic },
+    { tokens: config.tokens, bodyLimit: config.bodyLimitBytes, metricsPublic: config.metricsPublic, dashboard },
     logger,
     metrics,
   );
@@ -58,6 +60,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
       `  tasks:  ${names} (${loaded.sources.join(", ")})`,
       `  worker: ${config.worker.enabled ? `on (concurrency ${config.worker.concurrency})` : "off (API only)"}`,
       `  auth:   ${auth}`,
+      `  ui:     ${dashboard ? `${url}/` : "not served (no dashboard folder in this package)"}`,
     ].join("\n"),
   );
 

@@ -11,6 +11,7 @@ import type { Logger as PinoLogger } from "pino";
 import { ZartError } from "../core/errors.js";
 import type { ZartApi } from "../engine/api.js";
 import { TokenChecker } from "./auth.js";
+import type { DashboardAssets } from "./dashboard-assets.js";
 import { errorBody } from "./error-map.js";
 import { sendError } from "./error-reply.js";
 import { registerJsonBody } from "./json-body.js";
@@ -19,6 +20,7 @@ import { ServerMetrics } from "./metrics.js";
 import { openApiOptions } from "./openapi.js";
 import { pathOf, RequestGate } from "./request-gate.js";
 import { RouteTable } from "./route-table.js";
+import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { executionRoutes } from "./routes/executions.js";
 import { opsRoutes } from "./routes/ops.js";
@@ -32,6 +34,8 @@ export interface ServerOptions {
   bodyLimit: number;
   /** Serve /metrics without a token even when tokens are configured. */
   metricsPublic: boolean;
+  /** The web dashboard's files (see dashboard-assets.ts); without them `/` and `/ui/` are not served. */
+  dashboard?: DashboardAssets | null;
 }
 
 export interface ZartServer {
@@ -104,6 +108,7 @@ export async function buildServer(
   executionRoutes(app, { api, longPolls });
   eventRoutes(app, api);
   opsRoutes(app, api, metrics);
+  if (options.dashboard) dashboardRoutes(app, options.dashboard);
   await app.ready();
 
   return {

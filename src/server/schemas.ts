@@ -78,6 +78,7 @@ export const ExecutionResponse = Type.Object({
   created_at: Timestamp,
   attempt: Type.Integer(),
   idempotency_key: NullableString,
+  data: Type.Unknown({ description: "The execution's input, as it was scheduled" }),
 });
 
 export const LIST_LIMIT_DEFAULT = 50;
@@ -98,6 +99,8 @@ export const ListItem = Type.Object({
   started_at: NullableTimestamp,
   created_at: Timestamp,
   completed_at: NullableTimestamp,
+  current_step: NullableString,
+  waiting_for_event: NullableString,
 });
 export type ListItem = Static<typeof ListItem>;
 

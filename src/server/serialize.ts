@@ -45,7 +45,7 @@ function buildExecutionJson(execution: ExecutionRecord): string {
     `,"waiting_for_event":${str(execution.waitingForEvent)},"started_at":${str(isoOrNull(execution.startedAt))}` +
     `,"completed_at":${str(isoOrNull(execution.completedAt))},"output":${execution.outputJson ?? "null"}` +
     `,"error":${errorJson(execution.error)},"created_at":"${isoTime(execution.createdAt)}"` +
-    `,"attempt":${execution.attempt},"idempotency_key":${str(execution.idempotencyKey)}}`
+    `,"attempt":${execution.attempt},"idempotency_key":${str(execution.idempotencyKey)},"data":${execution.dataJson}}`
   );
 }
 
@@ -75,5 +75,7 @@ export function listItem(execution: ExecutionRecord): ListItem {
     started_at: isoOrNull(execution.startedAt),
     created_at: isoTime(execution.createdAt),
     completed_at: isoOrNull(execution.completedAt),
+    current_step: execution.currentStep,
+    waiting_for_event: execution.waitingForEvent,
   };
 }
