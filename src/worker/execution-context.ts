@@ -28,6 +28,7 @@ import { compileSchema } from "../core/schema.js";
 import type { StepContext, StepOptions, WaitForEventOptions, WorkflowContext } from "../core/task.js";
 import type { AttemptRecord, ErrorInfo, ExecutionRecord, StepRecord } from "../core/types.js";
 import type { Checkpoint, ExecutionPatch, Fence } from "../store/store.js";
+import { ExecutionLogger } from "./execution-logger.js";
 import { runAttempt } from "./run-attempt.js";
 
 export interface ContextDeps {
@@ -64,7 +65,7 @@ export class ExecutionContext implements WorkflowContext {
   readonly executionId: string;
   readonly taskName: string;
   readonly attempt: number;
-  readonly log: Logger;
+  readonly log: ExecutionLogger;
   readonly controller = new AbortController();
   /** Steps, sleeps and waits requested to park the execution (parallel branches may add several). */
   readonly suspensions: Suspension[] = [];
@@ -94,7 +95,7 @@ export class ExecutionContext implements WorkflowContext {
     this.leaseToken = execution.leaseToken;
     this.stepsCompleted = execution.stepsCompleted;
     this.recorded = new Map(steps.map((s) => [s.name, s]));
-    this.log = deps.logger.child({ executionId: execution.id, task: execution.task });
+    this.log = new ExecutionLogger(deps.logger.child({ executionId: execution.id, task: execution.task }));
   }
 
   get fence(): Fence {
@@ -257,18 +258,19 @@ export class ExecutionContext implements WorkflowContext {
     await this.waitOutRecordedBackoff(previous);
     await this.recordedSoFar();
     this.deps.commitProgress(this.checkpoint({ status: "running", currentStep: name, stepsCompleted: this.stepsCompleted }));
-    const log = this.log.child({ step: name });
+    const log = this.log.forStep(name);
     for (;;) {
       attempt += 1;
       const attemptStart = this.deps.clock.now();
       let error: Error;
       try {
+        const leave = this.log.enter(log);
         const value = await runAttempt((signal) => fn({ attempt, signal, log }), {
           parent: this.signal,
           clock: this.deps.clock,
           timeoutMs,
           step: name,
-        });
+        }).finally(leave);
         const resultJson = encodeJson(value, `Result of step "${name}"`, this.deps.maxPayloadBytes);
         const done = this.newRecord(name, "step", "completed", { resultJson, attempts: attempt, startedAt });
         await this.record(done, failures, true);
