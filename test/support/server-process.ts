@@ -1,5 +1,5 @@
 /**
- * Runs a real `zart-server` process (bin/zart-server.js) on a temporary SQLite file and hands back
+ * Runs a real `zart-server` process (from source, see cli-entry.ts) on a temporary SQLite file and hands back
  * its URL (parsed from the start-up banner). Output is drained continuously so a chatty log can
  * never block the server on a full pipe; the last lines are kept for failure messages.
  */
@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { cliArgs } from "./cli-entry.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -35,7 +36,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "zart-server-test-"));
   const dbPath = join(dir, "zart.db");
   const args = [
-    "bin/zart-server.js",
+    ...cliArgs("zart-server"),
     "--port",
     "0",
     "--database",
