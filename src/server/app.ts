@@ -16,7 +16,7 @@ import { sendError } from "./error-reply.js";
 import { registerJsonBody } from "./json-body.js";
 import { LongPolls } from "./long-poll.js";
 import { ServerMetrics } from "./metrics.js";
-import { openApiOptions } from "./openapi.js";
+import { componentSchemas, openApiOptions } from "./openapi.js";
 import { pathOf, RequestGate } from "./request-gate.js";
 import { RouteTable } from "./route-table.js";
 import { eventRoutes } from "./routes/events.js";
@@ -82,7 +82,7 @@ export async function buildServer(
 
   app.setValidatorCompiler(compileValidator);
   app.addSchema(ErrorResponse);
-  registerJsonBody(app);
+  registerJsonBody(app, options.bodyLimit);
   app.addHook("onRoute", (route) => routes.add(route.url, route.method));
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (request, reply, done) => {
@@ -100,10 +100,12 @@ export async function buildServer(
     sendError(reply, new ZartError("not_found", `No route for ${request.method} ${pathOf(request.url).slice(0, 200)}`)),
   );
 
-  await app.register(swagger, openApiOptions());
+  await app.register(swagger, openApiOptions({ auth: options.tokens.length > 0, metricsPublic: options.metricsPublic }));
   executionRoutes(app, { api, longPolls });
   eventRoutes(app, api);
   opsRoutes(app, api, metrics);
+  // After the routes, whose error schemas are made as they register; the document keeps those it uses.
+  for (const schema of componentSchemas()) app.addSchema(schema);
   await app.ready();
 
   return {
