@@ -63,6 +63,7 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
       const { task, data, idempotency_key } = request.body;
       // Never eager: the contract answers a new execution as `pending`.
       const { execution, created } = await api.schedule({ task, data, idempotencyKey: idempotency_key, eager: false });
+      request.executionId = execution.id;
       return reply.code(created ? 201 : 200).send(scheduleResponse(execution));
     },
   );

@@ -5,10 +5,11 @@ import type { ZartApi } from "../../engine/api.js";
 import type { ServerMetrics } from "../metrics.js";
 import { described, errorCodes, HealthResponse, StatsResponse } from "../schemas.js";
 
-export function opsRoutes(app: FastifyInstance, api: ZartApi, metrics: ServerMetrics): void {
+/** `withApi` false: only the probes and /metrics (a worker's HTTP, which serves no API). */
+export function opsRoutes(app: FastifyInstance, api: ZartApi, metrics: ServerMetrics, withApi = true): void {
   probeRoutes(app, api);
   metricsRoute(app, metrics);
-  apiInfoRoutes(app, api);
+  if (withApi) apiInfoRoutes(app, api);
 }
 
 /** Liveness and readiness: never behind a token (openapi.ts marks them `security: []` when tokens are on). */
