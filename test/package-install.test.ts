@@ -18,7 +18,11 @@ import { after, before, describe, test } from "node:test";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TSC = join(ROOT, "node_modules/.bin/tsc");
-const VERSION = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string }).version;
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  version: string;
+  devDependencies: Record<string, string>;
+};
+const VERSION = PACKAGE.version;
 
 interface Run {
   code: number | null;
@@ -65,7 +69,17 @@ before(async () => {
   mkdirSync(app);
   writeFileSync(
     join(app, "package.json"),
-    JSON.stringify({ name: "zart-consumer", private: true, type: "module", dependencies: { zart: `file:../${packed.filename}` } }),
+    JSON.stringify({
+      name: "zart-consumer",
+      private: true,
+      type: "module",
+      // zod and @types/node for the examples of docs/library.md (the strict consumer check loads no @types).
+      dependencies: {
+        zart: `file:../${packed.filename}`,
+        zod: PACKAGE.devDependencies.zod,
+        "@types/node": PACKAGE.devDependencies["@types/node"],
+      },
+    }),
   );
   install = ok(
     await run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: app }),
@@ -231,6 +245,7 @@ export async function inTests(): Promise<void> {
 }
 `,
     );
+    // types: [] keeps the installed @types/node out: the package's declarations must need no @types.
     const base = { target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, types: [], lib: ["ES2023", "DOM"] };
     const configs = {
       nodenext: { ...base, module: "NodeNext", moduleResolution: "NodeNext" },
@@ -242,4 +257,58 @@ export async function inTests(): Promise<void> {
       assert.equal(checked.code, 0, `tsc (${name}):\n${checked.stdout}${checked.stderr}`);
     }
   });
+
+  test("docs/library.md: its examples type-check (nodenext and bundler) and print what the page shows", async () => {
+    const examples = libraryExamples();
+    assert.ok(examples.length >= 3, `examples found: ${examples.map((e) => e.file).join(", ")}`);
+    for (const example of examples) writeFileSync(join(app, example.file), example.code);
+    const typescript = examples.filter((e) => e.file.endsWith(".ts")).map((e) => e.file);
+    const base = { target: "ES2022", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], lib: ["ES2023"] };
+    for (const [name, compilerOptions] of Object.entries({
+      nodenext: { ...base, module: "NodeNext", moduleResolution: "NodeNext" },
+      bundler: { ...base, module: "ESNext", moduleResolution: "Bundler" },
+    })) {
+      writeFileSync(join(app, `tsconfig.docs-${name}.json`), JSON.stringify({ compilerOptions, files: typescript }));
+      const checked = await run(TSC, ["-p", `tsconfig.docs-${name}.json`], { cwd: app });
+      assert.equal(checked.code, 0, `tsc (${name}) on ${typescript.join(", ")}:\n${checked.stdout}${checked.stderr}`);
+    }
+    for (const example of examples) {
+      const args = example.command ?? (example.file.endsWith(".test.ts") ? ["--import", "tsx", "--test", example.file] : null);
+      if (args === null) continue;
+      const result = await run(process.execPath, args, { cwd: app });
+      assert.equal(result.code, 0, `${example.file}:\n${result.stdout}\n${result.stderr}`);
+      if (example.output !== undefined) assert.equal(result.stdout.trimEnd(), example.output, `the output of ${example.file}`);
+    }
+  });
 });
+
+interface Example {
+  file: string;
+  code: string;
+  /** Node's arguments from the page's `$ node …` line, when it shows one. */
+  command?: string[];
+  /** The output the page shows under that line. */
+  output?: string;
+}
+
+/** Code blocks whose first line is `// file: <name>`, each with the console block that follows it, if any. */
+function libraryExamples(): Example[] {
+  const page = readFileSync(join(ROOT, "docs/library.md"), "utf8");
+  const blocks = [...page.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1] as string, body: m[2] as string }));
+  const examples: Example[] = [];
+  blocks.forEach((block, i) => {
+    const file = /^\/\/ file: (\S+)\n/.exec(block.body)?.[1];
+    if (file === undefined) return;
+    const example: Example = { file, code: block.body };
+    const next = blocks[i + 1];
+    if (next?.lang === "console") {
+      const [commandLine = "", ...output] = next.body.trimEnd().split("\n");
+      const words = commandLine.replace(/^\$ /, "").split(" ");
+      assert.equal(words[0], "node", `the command for ${file}`);
+      example.command = words.slice(1);
+      example.output = output.join("\n");
+    }
+    examples.push(example);
+  });
+  return examples;
+}
