@@ -15,6 +15,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { libraryExamples } from "./support/doc-examples.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TSC = join(ROOT, "node_modules/.bin/tsc");
@@ -259,7 +260,7 @@ export async function inTests(): Promise<void> {
   });
 
   test("docs/library.md: its examples type-check (nodenext and bundler) and print what the page shows", async () => {
-    const examples = libraryExamples();
+    const examples = libraryExamples(join(ROOT, "docs/library.md"));
     assert.ok(examples.length >= 3, `examples found: ${examples.map((e) => e.file).join(", ")}`);
     for (const example of examples) writeFileSync(join(app, example.file), example.code);
     const typescript = examples.filter((e) => e.file.endsWith(".ts")).map((e) => e.file);
@@ -281,34 +282,3 @@ export async function inTests(): Promise<void> {
     }
   });
 });
-
-interface Example {
-  file: string;
-  code: string;
-  /** Node's arguments from the page's `$ node …` line, when it shows one. */
-  command?: string[];
-  /** The output the page shows under that line. */
-  output?: string;
-}
-
-/** Code blocks whose first line is `// file: <name>`, each with the console block that follows it, if any. */
-function libraryExamples(): Example[] {
-  const page = readFileSync(join(ROOT, "docs/library.md"), "utf8");
-  const blocks = [...page.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => ({ lang: m[1] as string, body: m[2] as string }));
-  const examples: Example[] = [];
-  blocks.forEach((block, i) => {
-    const file = /^\/\/ file: (\S+)\n/.exec(block.body)?.[1];
-    if (file === undefined) return;
-    const example: Example = { file, code: block.body };
-    const next = blocks[i + 1];
-    if (next?.lang === "console") {
-      const [commandLine = "", ...output] = next.body.trimEnd().split("\n");
-      const words = commandLine.replace(/^\$ /, "").split(" ");
-      assert.equal(words[0], "node", `the command for ${file}`);
-      example.command = words.slice(1);
-      example.output = output.join("\n");
-    }
-    examples.push(example);
-  });
-  return examples;
-}
