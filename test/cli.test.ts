@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { assertSafeBind, ConfigError, type ResolveInput, resolveConfig } from "../src/cli/resolve-config.js";
+import { cliArgs } from "./support/cli-entry.js";
 import { startServer } from "./support/server-process.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -139,12 +140,12 @@ describe("processes", () => {
     const badConfig = join(dir, "bad.json");
     writeFileSync(badConfig, JSON.stringify({ tokens: "not-a-list" }));
     const results = await Promise.all([
-      run(["bin/zart-server.js", "--port", "abc"]),
-      run(["bin/zart-server.js", "--no-such-flag"]),
-      run(["bin/zart-server.js", "--config", badConfig]),
-      run(["bin/zart-server.js", "--host", "0.0.0.0", "--database", join(dir, "x.db")]),
-      run(["bin/zart-server.js", "--tasks", join(dir, "missing-module.ts"), "--database", join(dir, "y.db")]),
-      run(["bin/zart.js", "frobnicate"]),
+      run([...cliArgs("zart-server"), "--port", "abc"]),
+      run([...cliArgs("zart-server"), "--no-such-flag"]),
+      run([...cliArgs("zart-server"), "--config", badConfig]),
+      run([...cliArgs("zart-server"), "--host", "0.0.0.0", "--database", join(dir, "x.db")]),
+      run([...cliArgs("zart-server"), "--tasks", join(dir, "missing-module.ts"), "--database", join(dir, "y.db")]),
+      run([...cliArgs("zart"), "frobnicate"]),
     ]);
     for (const r of results) assert.equal(r.code, 2, r.err + r.out);
     assert.match(results[0]?.err ?? "", /port/);
@@ -155,7 +156,7 @@ describe("processes", () => {
 
   it("zart migrate creates the database and exits 0", async () => {
     const db = join(dir, "migrated.db");
-    const r = await run(["bin/zart.js", "migrate", "--database", db]);
+    const r = await run([...cliArgs("zart"), "migrate", "--database", db]);
     assert.equal(r.code, 0, r.err);
     assert.ok(existsSync(db));
     assert.match(r.out, /migrations applied: sqlite/);
@@ -172,7 +173,9 @@ describe("processes", () => {
         });
       // An API-only server hosts no tasks: until a worker registers `echo`, nobody would run it.
       assert.equal((await schedule()).status, 422);
-      const worker = spawn(process.execPath, ["bin/zart.js", "worker", "--database", api.dbPath, "--log-level", "warn"], { cwd: ROOT });
+      const worker = spawn(process.execPath, [...cliArgs("zart"), "worker", "--database", api.dbPath, "--log-level", "warn"], {
+        cwd: ROOT,
+      });
       const exit = new Promise<number | null>((resolve) => worker.on("exit", resolve));
       await new Promise<void>((resolve, reject) => {
         worker.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("zart worker running") && resolve());

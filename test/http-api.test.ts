@@ -237,6 +237,13 @@ describe("GET /executions (list)", () => {
 
   it("clamps limit to 500 and defaults to 50", async () => {
     assert.equal(body(await call(`${api}/executions?limit=100000`)).limit, 500);
+    assert.equal(body(await call(`${api}/executions?limit=501`)).limit, 500);
+    // Beyond 2^53 and beyond 1e308 (where the number itself is Infinity): still an integer above 500.
+    for (const huge of ["999999999999999999999", "9".repeat(400)]) {
+      const r = await call(`${api}/executions?limit=${huge}`);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(body(r).limit, 500);
+    }
     assert.equal(body(await call(`${api}/executions`)).limit, 50);
   });
 
@@ -251,6 +258,9 @@ describe("GET /executions (list)", () => {
       "limit=",
       "offset=-1",
       "offset=x",
+      "offset=9007199254740992",
+      "limit=-999999999999999999999",
+      "limit=1e3",
       "order=up",
       "limit=1&limit=2",
     ]) {

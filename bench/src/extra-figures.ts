@@ -189,7 +189,7 @@ export async function extraCells(ctx: Context, figures: ReadonlySet<Figure>, sys
     ctx.results.versions.autocannon = `autocannon ${packageVersion("autocannon")} (load generator)`;
   }
   if (!server && (figures.has("http") || figures.has("memory")))
-    ctx.results.notes.push("bin/zart-server.js not found: HTTP and long-poll figures skipped");
+    ctx.results.notes.push("src/cli/zart-server.ts not found: HTTP and long-poll figures skipped");
   if (figures.has("http")) {
     cells.push(helloCell(ctx, sizes.durationS));
     if (server) {

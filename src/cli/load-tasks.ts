@@ -1,10 +1,11 @@
 /**
  * Loads task modules: every named export that is a task definition, plus a default export that is
- * one task or an array of them. TypeScript modules work because the bin files register tsx first.
+ * one task or an array of them. TypeScript modules load through tsx (typescript-modules.ts).
  */
 import { pathToFileURL } from "node:url";
 import { isTaskDefinition, type TaskDefinition } from "../core/task.js";
 import { ConfigError } from "./resolve-config.js";
+import { enableTypeScriptModules, isTypeScriptFile } from "./typescript-modules.js";
 
 export interface LoadedTasks {
   tasks: TaskDefinition[];
@@ -28,6 +29,7 @@ export async function loadTaskModules(paths: readonly string[]): Promise<LoadedT
     const examples = (await import("../tasks/examples.js")) as Record<string, unknown>;
     return { tasks: unique(tasksIn(examples), "bundled examples"), sources: ["bundled examples"] };
   }
+  if (paths.some(isTypeScriptFile)) await enableTypeScriptModules();
   const all: TaskDefinition[] = [];
   for (const path of paths) {
     let exports: Record<string, unknown>;

@@ -58,11 +58,15 @@ export function buildProgram(name: "zart" | "zart-server"): Command {
   const program = new Command("zart").description("Zart durable execution engine").version(packageVersion());
   program.commandsGroup("Run Zart:");
   addServe(program.command("serve").description("HTTP API plus workers (same as zart-server)"));
-  withRunOptions(program.command("worker").description("run workers only (no HTTP)")).action(async (flags: CliFlags) => {
-    const config = await configFrom(flags);
-    const { runWorker } = await import("./worker-command.js");
-    return runWorker(config);
-  });
+  withRunOptions(program.command("worker").description("run workers only (no API)"))
+    .option("--http-port <port>", "serve /healthz, /readyz and /metrics on this port (env ZART_WORKER_HTTP_PORT; default: no HTTP)")
+    .option("-H, --host <host>", "address for --http-port (env ZART_HOST; default 127.0.0.1)")
+    .option("--allow-unauthenticated-remote", "allow --http-port on a non-loopback address with no token configured")
+    .action(async (flags: CliFlags) => {
+      const config = await configFrom(flags);
+      const { runWorker } = await import("./worker-command.js");
+      return runWorker(config);
+    });
   program
     .command("migrate")
     .description("apply store migrations and exit")

@@ -24,6 +24,8 @@ export interface CliFlags {
   concurrency?: string;
   allowUnauthenticatedRemote?: boolean;
   logLevel?: string;
+  /** `zart worker --http-port`: serve /healthz, /readyz and /metrics on this port. */
+  httpPort?: string;
 }
 
 export interface ResolvedConfig {
@@ -42,6 +44,8 @@ export interface ResolvedConfig {
     readonly shutdownGraceMs: number;
     /** `null`: the engine's default for the store (Postgres 5 s, SQLite 1 s). */
     readonly safetyPollMs: number | null;
+    /** `zart worker` only: port of its /healthz, /readyz and /metrics (bound to `host`); null: no HTTP. */
+    readonly httpPort: number | null;
   };
   readonly allowNonLoopback: boolean;
   readonly metricsPublic: boolean;
@@ -71,6 +75,7 @@ const FileConfig = Type.Object(
           leaseTime: Type.Optional(Duration),
           shutdownGrace: Type.Optional(Duration),
           safetyPoll: Type.Optional(Duration),
+          httpPort: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
         },
         { additionalProperties: false },
       ),
@@ -181,6 +186,8 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`log level must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
 
   const allowNonLoopback = flags.allowUnauthenticatedRemote === true || file.allowNonLoopback === true;
+  const httpPortText = flags.httpPort ?? env.ZART_WORKER_HTTP_PORT;
+  const httpPort = httpPortText !== undefined ? parseInteger(httpPortText, "worker HTTP port", 0, 65535) : (file.worker?.httpPort ?? null);
 
   return Object.freeze({
     host,
@@ -196,6 +203,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       leaseMs: file.worker?.leaseTime !== undefined ? parseDuration(file.worker.leaseTime, "worker.leaseTime") : 30_000,
       shutdownGraceMs: file.worker?.shutdownGrace !== undefined ? parseDuration(file.worker.shutdownGrace, "worker.shutdownGrace") : 10_000,
       safetyPollMs: file.worker?.safetyPoll !== undefined ? parseDuration(file.worker.safetyPoll, "worker.safetyPoll") : null,
+      httpPort,
     }),
     allowNonLoopback,
     metricsPublic: file.metricsPublic ?? false,

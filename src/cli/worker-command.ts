@@ -1,19 +1,27 @@
-/** `zart worker`: runs executions of the given tasks, with no HTTP server. */
+/**
+ * `zart worker`: runs executions of the given tasks. With `--http-port` it also serves /healthz,
+ * /readyz and /metrics (no API) for probes and Prometheus; otherwise it opens no port at all.
+ */
 import { Engine } from "../engine/engine.js";
+import { buildServer, type ZartServer } from "../server/app.js";
+import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
-import type { ResolvedConfig } from "./resolve-config.js";
+import { assertSafeBind, type ResolvedConfig } from "./resolve-config.js";
 import { onShutdownSignal } from "./signals.js";
 
 export async function runWorker(config: ResolvedConfig): Promise<void> {
+  if (config.worker.httpPort !== null) assertSafeBind(config);
   const loaded = await loadTaskModules(config.tasks);
   const { logger, flush } = createLogger(config.logLevel);
   const store = await openStore(config.database, { logger });
+  const metrics = new ServerMetrics();
   const engine = await Engine.start({
     store,
     tasks: loaded.tasks,
     logger,
+    metrics,
     maxPayloadBytes: config.maxPayloadBytes,
     worker: {
       concurrency: config.worker.concurrency,
@@ -22,11 +30,29 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
       safetyPollMs: config.worker.safetyPollMs ?? undefined,
     },
   });
-  console.log(`zart worker running (concurrency ${config.worker.concurrency})`);
-  console.log(`  store:  ${store.kind} ${store.description}`);
-  console.log(`  tasks:  ${loaded.tasks.map((t) => t.name).join(", ")} (${loaded.sources.join(", ")})`);
+  let http: ZartServer | null = null;
+  let url = "";
+  if (config.worker.httpPort !== null) {
+    http = await buildServer(
+      engine,
+      { tokens: config.tokens, bodyLimit: config.bodyLimitBytes, metricsPublic: config.metricsPublic, api: false },
+      logger,
+      metrics,
+    );
+    url = await http.app.listen({ host: config.host, port: config.worker.httpPort });
+  }
+  // One write, so whoever reads the banner gets it whole.
+  console.log(
+    [
+      `zart worker running (concurrency ${config.worker.concurrency})`,
+      `  store:  ${store.kind} ${store.description}`,
+      `  tasks:  ${loaded.tasks.map((t) => t.name).join(", ")} (${loaded.sources.join(", ")})`,
+      ...(http ? [`  http:   ${url} (/healthz, /readyz, /metrics)`] : []),
+    ].join("\n"),
+  );
   onShutdownSignal(config.worker.shutdownGraceMs, async (signal) => {
     console.log(`zart worker: ${signal} received, draining`);
+    await http?.close();
     await engine.stop();
     await store.close();
     console.log("zart worker: stopped");

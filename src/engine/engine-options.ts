@@ -43,6 +43,7 @@ export interface EngineOptions {
   /** Tasks this process can run. An engine with no tasks (or `worker: false`) only serves the API. */
   tasks?: readonly TaskDefinition[];
   clock?: Clock;
+  /** Engine warnings and `ctx.log` lines. Default: pino JSON lines on stderr at level info (pass `silentLogger` to drop them). */
   logger?: Logger;
   /** `false`: API only (no claiming). */
   worker?: false | WorkerOptions;

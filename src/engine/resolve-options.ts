@@ -3,10 +3,11 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { type Clock, systemClock } from "../core/clock.js";
-import { type Logger, silentLogger } from "../core/logger.js";
+import type { Logger } from "../core/logger.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedWorkerOptions } from "../worker/worker.js";
+import { defaultLogger } from "./default-logger.js";
 import type { EngineOptions } from "./engine-options.js";
 import { type EngineMetrics, noMetrics } from "./metrics.js";
 
@@ -46,7 +47,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     store: options.store,
     tasks,
     clock: options.clock ?? systemClock,
-    logger: options.logger ?? silentLogger,
+    logger: options.logger ?? defaultLogger(),
     worker: worker && {
       concurrency: positiveInt(worker.concurrency, 50, "worker.concurrency"),
       prefetch: resolvePrefetch(worker.prefetch),

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance, LogController } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
 import type { Logger as PinoLogger } from "pino";
 import { ZartError } from "../core/errors.js";
 import type { ZartApi } from "../engine/api.js";
@@ -17,7 +17,7 @@ import { sendError } from "./error-reply.js";
 import { registerJsonBody } from "./json-body.js";
 import { LongPolls } from "./long-poll.js";
 import { ServerMetrics } from "./metrics.js";
-import { openApiOptions } from "./openapi.js";
+import { componentSchemas, openApiOptions } from "./openapi.js";
 import { pathOf, RequestGate } from "./request-gate.js";
 import { RouteTable } from "./route-table.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
@@ -26,6 +26,13 @@ import { executionRoutes } from "./routes/executions.js";
 import { opsRoutes } from "./routes/ops.js";
 import { ErrorResponse } from "./schemas.js";
 import { compileValidator } from "./validation.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by routes that create an execution, for the request's log line. */
+    executionId: string | undefined;
+  }
+}
 
 export interface ServerOptions {
   /** Accepted bearer tokens; empty means no authentication. */
@@ -36,6 +43,8 @@ export interface ServerOptions {
   metricsPublic: boolean;
   /** The web dashboard's files (see dashboard-assets.ts); without them `/` and `/ui/` are not served. */
   dashboard?: DashboardAssets | null;
+  /** false: only /healthz, /readyz and /metrics (a worker process's HTTP). Default true. */
+  api?: boolean;
 }
 
 export interface ZartServer {
@@ -43,6 +52,12 @@ export interface ZartServer {
   metrics: ServerMetrics;
   /** Answers open long-polls (202) and closes the HTTP server; resolves once every reply is sent. */
   close(): Promise<void>;
+}
+
+/** The execution a request is about: the route's `:id`, or the one a schedule created. */
+function executionIdOf(request: FastifyRequest): string | undefined {
+  const id = request.executionId ?? (request.params as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" ? id.slice(0, 64) : undefined;
 }
 
 /** Malformed HTTP never reaches fastify's router; answer it in the same error shape and hang up. */
@@ -84,9 +99,10 @@ export async function buildServer(
   const gate = new RequestGate(new TokenChecker(options.tokens), routes, options.metricsPublic);
   const app = createApp(options, logger, gate);
 
+  app.decorateRequest("executionId", undefined);
   app.setValidatorCompiler(compileValidator);
   app.addSchema(ErrorResponse);
-  registerJsonBody(app);
+  registerJsonBody(app, options.bodyLimit);
   app.addHook("onRoute", (route) => routes.add(route.url, route.method));
   // Callback-style hooks: no promise per request on the hot path.
   app.addHook("onRequest", (request, reply, done) => {
@@ -96,7 +112,9 @@ export async function buildServer(
     const route = request.routeOptions.url ?? "unmatched";
     const ms = reply.elapsedTime;
     metrics.observeRequest(route, request.method, reply.statusCode, ms / 1000);
-    request.log.info({ method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 100) / 100 }, "request");
+    const line = { method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 100) / 100 };
+    const executionId = executionIdOf(request);
+    request.log.info(executionId === undefined ? line : { ...line, executionId }, "request");
     done();
   });
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));
@@ -104,11 +122,17 @@ export async function buildServer(
     sendError(reply, new ZartError("not_found", `No route for ${request.method} ${pathOf(request.url).slice(0, 200)}`)),
   );
 
-  await app.register(swagger, openApiOptions());
-  executionRoutes(app, { api, longPolls });
-  eventRoutes(app, api);
-  opsRoutes(app, api, metrics);
-  if (options.dashboard) dashboardRoutes(app, options.dashboard);
+  if (options.api === false) {
+    opsRoutes(app, api, metrics, false);
+  } else {
+    await app.register(swagger, openApiOptions({ auth: options.tokens.length > 0, metricsPublic: options.metricsPublic }));
+    executionRoutes(app, { api, longPolls });
+    eventRoutes(app, api);
+    opsRoutes(app, api, metrics);
+    // After the routes, whose error schemas are made as they register; the document keeps those it uses.
+    for (const schema of componentSchemas()) app.addSchema(schema);
+    if (options.dashboard) dashboardRoutes(app, options.dashboard);
+  }
   await app.ready();
 
   return {

@@ -31,7 +31,8 @@ export class ServerMetrics implements EngineMetrics {
   constructor() {
     const registers = [this.registry];
     const self = this;
-    collectDefaultMetrics({ register: this.registry, prefix: "zart_process_" });
+    // prom-client's own names already start with process_ or nodejs_: zart_process_cpu_seconds_total.
+    collectDefaultMetrics({ register: this.registry, prefix: "zart_" });
     this.httpDuration = new Histogram({
       name: "zart_http_request_duration_seconds",
       help: "HTTP request durations by route pattern, method and status",

@@ -1,11 +1,15 @@
 /**
  * The wire schemas (TypeBox, so plain JSON Schema). The same objects validate requests
  * (`validation.ts`), drive response serialisation (fast-json-stringify) and generate the OpenAPI
- * document (@fastify/swagger), so the three cannot drift apart.
+ * document (@fastify/swagger; `openapi.ts` names them as components), so the three cannot drift apart.
  */
 import { type Static, Type } from "typebox";
-import { ERROR_CODES } from "../core/errors.js";
+import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import { EXECUTION_STATUSES } from "../core/types.js";
+import { STATUS_BY_CODE } from "./error-map.js";
+import { described, named, optionalBody } from "./schema-names.js";
+
+export { described } from "./schema-names.js";
 
 export const EXECUTION_ID_PATTERN = "^exec-[a-z0-9]{8,32}$";
 export const EXECUTION_ID_REGEX = new RegExp(EXECUTION_ID_PATTERN);
@@ -13,9 +17,10 @@ export const EXECUTION_ID_REGEX = new RegExp(EXECUTION_ID_PATTERN);
 const Timestamp = Type.String({ format: "date-time", description: "RFC 3339, UTC, `Z` suffix" });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
-const Status = Type.Enum([...EXECUTION_STATUSES], { description: "Execution status" });
+const Status = named("ExecutionStatus", Type.Enum([...EXECUTION_STATUSES], { description: "Execution status" }));
 const AnyJson = Type.Unknown({ description: "Any JSON value" });
 
+/** The contract's error body, with any code. Routes declare narrower ones through {@link errorCodes}. */
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({
@@ -27,7 +32,7 @@ export const ErrorResponse = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorResponse>;
 
-/** Schema reference used by every route's error responses (registered once with `addSchema`). */
+/** Schema reference to {@link ErrorResponse} (registered with `addSchema`). */
 export const ErrorRef = Type.Ref("ErrorResponse");
 
 export const ExecutionIdParams = Type.Object({
@@ -41,75 +46,104 @@ export const EventParams = Type.Object({
 });
 export type EventParams = Static<typeof EventParams>;
 
-export const ScheduleBody = Type.Object(
-  {
-    task: Type.String({ description: "Name of a registered task" }),
-    data: Type.Object({}, { description: "The task's input; checked against the task's input schema" }),
-    idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
-  },
-  { description: "Unknown fields are ignored" },
+export const ScheduleBody = named(
+  "ScheduleRequest",
+  Type.Object(
+    {
+      task: Type.String({ description: "Name of a registered task" }),
+      data: Type.Object(
+        {},
+        { additionalProperties: true, description: "The task's input (any JSON object); checked against the task's input schema" },
+      ),
+      idempotency_key: Type.Optional(
+        Type.String({
+          minLength: 1,
+          maxLength: 255,
+          description: "Makes retries of this call safe: the same key and task answer 200 with the same execution",
+        }),
+      ),
+    },
+    { description: "Unknown fields are ignored" },
+  ),
 );
 export type ScheduleBody = Static<typeof ScheduleBody>;
 
-export const ScheduleResponse = Type.Object({
-  execution_id: Type.String(),
-  task: Type.String(),
-  status: Status,
-  created_at: Timestamp,
-});
+export const ScheduleResponse = named(
+  "ScheduledExecution",
+  Type.Object({
+    execution_id: Type.String(),
+    task: Type.String(),
+    status: Status,
+    created_at: Timestamp,
+  }),
+);
 export type ScheduleResponse = Static<typeof ScheduleResponse>;
 
-export const ExecutionError = Type.Object(
-  { message: Type.String(), step: NullableString, code: Type.Optional(Type.String()), name: Type.Optional(Type.String()) },
-  { additionalProperties: true },
+export const ExecutionError = named(
+  "ExecutionError",
+  Type.Object(
+    { message: Type.String(), step: NullableString, code: Type.Optional(Type.String()), name: Type.Optional(Type.String()) },
+    { additionalProperties: true, description: "Why a failed execution failed" },
+  ),
 );
 
-export const ExecutionResponse = Type.Object({
-  execution_id: Type.String(),
-  task: Type.String(),
-  status: Status,
-  steps_completed: Type.Integer(),
-  current_step: NullableString,
-  waiting_for_event: NullableString,
-  started_at: NullableTimestamp,
-  completed_at: NullableTimestamp,
-  output: AnyJson,
-  error: Type.Union([ExecutionError, Type.Null()]),
-  created_at: Timestamp,
-  attempt: Type.Integer(),
-  idempotency_key: NullableString,
-  data: Type.Unknown({ description: "The execution's input, as it was scheduled" }),
-});
+export const ExecutionResponse = named(
+  "Execution",
+  Type.Object({
+    execution_id: Type.String(),
+    task: Type.String(),
+    status: Status,
+    steps_completed: Type.Integer(),
+    current_step: NullableString,
+    waiting_for_event: NullableString,
+    started_at: NullableTimestamp,
+    completed_at: NullableTimestamp,
+    output: AnyJson,
+    error: Type.Union([ExecutionError, Type.Null()]),
+    created_at: Timestamp,
+    attempt: Type.Integer(),
+    idempotency_key: NullableString,
+    data: Type.Unknown({ description: "The execution's input, as it was scheduled" }),
+  }),
+);
 
 export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 export const ListQuerystring = Type.Object({
   status: Type.Optional(Status),
   task: Type.Optional(Type.String()),
-  limit: Type.Optional(Type.Integer({ minimum: 1, default: LIST_LIMIT_DEFAULT, description: "Above 500 is clamped to 500" })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, default: LIST_LIMIT_DEFAULT, description: "At most 500: any larger integer is clamped to 500" }),
+  ),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
   order: Type.Optional(Type.Enum(["asc", "desc"], { default: "desc", description: "By (created_at, execution_id)" })),
 });
 export type ListQuerystring = Static<typeof ListQuerystring>;
 
-export const ListItem = Type.Object({
-  execution_id: Type.String(),
-  task: Type.String(),
-  status: Status,
-  started_at: NullableTimestamp,
-  created_at: Timestamp,
-  completed_at: NullableTimestamp,
-  current_step: NullableString,
-  waiting_for_event: NullableString,
-});
+export const ListItem = named(
+  "ExecutionSummary",
+  Type.Object({
+    execution_id: Type.String(),
+    task: Type.String(),
+    status: Status,
+    started_at: NullableTimestamp,
+    created_at: Timestamp,
+    completed_at: NullableTimestamp,
+    current_step: NullableString,
+    waiting_for_event: NullableString,
+  }),
+);
 export type ListItem = Static<typeof ListItem>;
 
-export const ListResponse = Type.Object({
-  executions: Type.Array(ListItem),
-  total: Type.Integer(),
-  limit: Type.Integer(),
-  offset: Type.Integer(),
-});
+export const ListResponse = named(
+  "ExecutionList",
+  Type.Object({
+    executions: Type.Array(ListItem),
+    total: Type.Integer({ description: "Every execution that matches the filters" }),
+    limit: Type.Integer({ description: "The limit applied (after clamping)" }),
+    offset: Type.Integer(),
+  }),
+);
 export type ListResponse = Static<typeof ListResponse>;
 
 export const WAIT_TIMEOUT_DEFAULT_S = 30;
@@ -121,57 +155,111 @@ export const WaitQuerystring = Type.Object({
 });
 export type WaitQuerystring = Static<typeof WaitQuerystring>;
 
-export const WaitDoneResponse = Type.Object({
-  execution_id: Type.String(),
-  status: Status,
-  output: AnyJson,
-  completed_at: NullableTimestamp,
-  error: Type.Optional(ExecutionError),
-});
+export const WaitDoneResponse = named(
+  "FinishedExecution",
+  Type.Object({
+    execution_id: Type.String(),
+    status: Status,
+    output: AnyJson,
+    completed_at: NullableTimestamp,
+    error: Type.Optional(ExecutionError),
+  }),
+);
 
-export const WaitTimeoutResponse = Type.Object({
-  execution_id: Type.String(),
-  status: Status,
-  message: Type.String(),
-});
+export const WaitTimeoutResponse = named(
+  "WaitTimedOut",
+  Type.Object({
+    execution_id: Type.String(),
+    status: Status,
+    message: Type.String(),
+  }),
+);
 export type WaitTimeoutResponse = Static<typeof WaitTimeoutResponse>;
 
-export const CancelResponse = Type.Object({ execution_id: Type.String(), status: Type.Literal("cancelled") });
+/** Cancel takes no body; one that is sent must still be JSON within the size limit, and is ignored. */
+export const CancelBody = named(
+  "CancelRequest",
+  optionalBody(Type.Unknown({ description: "Ignored. May be left out; when sent it must be JSON (415, 413 and 400 apply)" })),
+);
+
+export const CancelResponse = named("CancelledExecution", Type.Object({ execution_id: Type.String(), status: Type.Literal("cancelled") }));
 export type CancelResponse = Static<typeof CancelResponse>;
 
-export const EventBody = Type.Unknown({
-  description: "Any JSON value: the event payload (an empty body is `null`); checked against the wait's schema",
-});
+export const EventBody = named(
+  "EventPayload",
+  optionalBody(
+    Type.Unknown({
+      description: "Any JSON value: the event payload, checked against the wait's schema. An empty or missing body is the payload `null`",
+    }),
+  ),
+);
 
-export const EventResponse = Type.Object({
-  status: Type.Literal("delivered"),
-  execution_id: Type.String(),
-  event_name: Type.String(),
-});
+export const EventResponse = named(
+  "EventDelivered",
+  Type.Object({
+    status: Type.Literal("delivered"),
+    execution_id: Type.String(),
+    event_name: Type.String(),
+  }),
+);
 export type EventResponse = Static<typeof EventResponse>;
 
-export const StatsResponse = Type.Object(Object.fromEntries(EXECUTION_STATUSES.map((status) => [status, Type.Integer()])));
+export const StatsResponse = named(
+  "ExecutionCounts",
+  Type.Object(Object.fromEntries(EXECUTION_STATUSES.map((status) => [status, Type.Integer()]))),
+);
 
-export const HealthResponse = Type.Object({ status: Type.String() });
+export const HealthResponse = named("HealthStatus", Type.Object({ status: Type.String() }));
 
-const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: "invalid_json or invalid_request",
-  401: "unauthorized (a token is configured and the request lacks a valid one)",
-  404: "execution_not_found",
-  405: "method_not_allowed",
-  409: "conflict (see the error code)",
-  413: "payload_too_large",
-  415: "unsupported_media_type",
-  422: "invalid_data or task_not_registered",
-  503: "store_unavailable",
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad request",
+  401: "Unauthorized",
+  404: "Not found",
+  405: "Method not allowed",
+  409: "Conflict",
+  413: "Payload too large",
+  415: "Unsupported media type",
+  422: "Unprocessable content",
+  500: "Internal server error",
+  503: "Service unavailable",
 };
 
-/** Error responses for a route's OpenAPI entry and serialiser: the shared error shape, described per status. */
-export function errorResponses(...statuses: number[]): Record<number, Record<string, unknown>> {
-  return Object.fromEntries(statuses.map((status) => [status, { ...ErrorRef, description: ERROR_DESCRIPTIONS[status] ?? "error" }]));
+const pascal = (code: string) => code.replace(/(^|_)([a-z])/g, (_m, _sep, letter: string) => letter.toUpperCase());
+const errorSchemas = new Map<string, object>();
+
+/** The error body for one status: the contract's shape, with `code` limited to the codes given. */
+export function errorSchema(codes: readonly ErrorCode[]): object {
+  const ordered = ERROR_CODES.filter((code) => codes.includes(code));
+  const joined = ordered.map(pascal).join("Or");
+  const name = joined.endsWith("Error") ? joined : `${joined}Error`;
+  let schema = errorSchemas.get(name);
+  if (schema === undefined) {
+    schema = named(name, Type.Object({ error: Type.Object({ code: Type.Enum(ordered), message: Type.String() }) }));
+    errorSchemas.set(name, schema);
+  }
+  return schema;
 }
 
-/** A response schema with the description OpenAPI shows for it. */
-export function described<T extends object>(schema: T, description: string): T & { description: string } {
-  return { ...schema, description };
+/**
+ * A route's error responses from the codes it can answer with: one response per status (statuses from
+ * error-map.ts), each listing its codes. 401, 405 and 500 are added to every operation by the document
+ * (openapi.ts), according to the server's configuration.
+ */
+export function errorCodes(...codes: ErrorCode[]): Record<number, object> {
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes) byStatus.set(STATUS_BY_CODE[code], [...(byStatus.get(STATUS_BY_CODE[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      status,
+      described(errorSchema(list), `${STATUS_TEXT[status] ?? "Error"}: ${list.map((code) => `\`${code}\``).join(" or ")}`),
+    ]),
+  );
+}
+
+/** Codes answered only when no route matches; no operation lists them. */
+const UNMATCHED: readonly ErrorCode[] = ["not_found", "method_not_allowed"];
+
+/** Error responses by status, each with every code of that status (prefer {@link errorCodes}). */
+export function errorResponses(...statuses: number[]): Record<number, object> {
+  return errorCodes(...ERROR_CODES.filter((code) => statuses.includes(STATUS_BY_CODE[code]) && !UNMATCHED.includes(code)));
 }

@@ -52,7 +52,19 @@ function integerProperties(schema: JsonSchema): Set<string> {
   return new Set(Object.keys(properties).filter((key) => properties[key]?.type === "integer"));
 }
 
-const INTEGER_TEXT = /^-?\d{1,20}$/;
+const INTEGER_TEXT = /^-?\d+$/;
+
+/**
+ * An integer's text as a number for the schema check. Past 2^53 a number is not exact, and past 1e308
+ * it is Infinity (which is not an integer), so such values become +/- Number.MAX_VALUE: still an
+ * integer, and beyond any bound, so `limit=999999999999999999999` is clamped like `limit=501` while a
+ * huge `offset` still fails its maximum.
+ */
+function integerValue(text: string): number {
+  const value = Number(text);
+  if (Number.isSafeInteger(value)) return value;
+  return text.startsWith("-") ? -Number.MAX_VALUE : Number.MAX_VALUE;
+}
 
 /**
  * Query values arrive as strings; integer parameters are converted here (strictly: digits only, so
@@ -71,7 +83,7 @@ function compileQuery(schema: JsonSchema): Validator {
         if (typeof raw !== "string" || !INTEGER_TEXT.test(raw)) {
           return { error: new ZartError("invalid_request", `${key} must be an integer`) };
         }
-        converted[key] = Number(raw);
+        converted[key] = integerValue(raw);
       } else {
         converted[key] = raw;
       }

@@ -16,12 +16,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../core/clock.js";
+import { type Logger, silentLogger } from "../core/logger.js";
 import type { TaskDefinition } from "../core/task.js";
 import { Engine } from "../engine/engine.js";
 import type { EngineOptions, WorkerOptions } from "../engine/engine-options.js";
 import type { EngineMetrics } from "../engine/metrics.js";
 import { openStore } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
+
+export { ManualClock };
 
 export interface RunOutcome {
   task: string;
@@ -78,6 +81,8 @@ export interface TestEngineOptions {
   worker?: WorkerOptions | false;
   clock?: ManualClock;
   maxPayloadBytes?: number;
+  /** Default: silent, so test output stays readable; pass a logger (pino, say) to see `ctx.log` lines. */
+  logger?: Logger;
 }
 
 export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine> {
@@ -94,6 +99,7 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       metrics: log,
       worker: options.worker,
       maxPayloadBytes: options.maxPayloadBytes,
+      logger: options.logger ?? silentLogger,
       random: () => 0.5,
       ...overrides,
     });

@@ -22,6 +22,7 @@ import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEve
 import type { ErrorInfo, StepKind, StepRecord } from "../core/types.js";
 import type { BufferedEvent, ClaimedExecution, NewExecution } from "../store/store.js";
 import { CheckpointRejectedError } from "../store/store-errors.js";
+import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter, type WriterDeps } from "./record-writer.js";
 import { ReplayRecords } from "./replay-records.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
@@ -54,7 +55,7 @@ export class ExecutionContext implements WorkflowContext {
   readonly executionId: string;
   readonly taskName: string;
   readonly attempt: number;
-  readonly log: Logger;
+  readonly log: ExecutionLogger;
   readonly controller = new AbortController();
   readonly activity = new RunActivity();
   readonly records: ReplayRecords;
@@ -76,7 +77,7 @@ export class ExecutionContext implements WorkflowContext {
     this.executionId = execution.id;
     this.taskName = execution.task;
     this.attempt = execution.attempt;
-    this.log = deps.logger.child({ executionId: execution.id, task: execution.task });
+    this.log = new ExecutionLogger(deps.logger.child({ executionId: execution.id, task: execution.task }));
     this.records = new ReplayRecords(steps);
     this.buffered = [...events];
     this.writer = new RecordWriter(execution, this.records, { ...deps, now: () => deps.clock.now() }, (error) => {

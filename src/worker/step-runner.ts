@@ -12,11 +12,11 @@
 import type { Clock } from "../core/clock.js";
 import { StepFailedError, toError } from "../core/errors.js";
 import { encodeValue } from "../core/json.js";
-import type { Logger } from "../core/logger.js";
 import { backoffDelay, type ResolvedRetryPolicy, shouldRetry } from "../core/retry-policy.js";
 import type { StepContext } from "../core/task.js";
 import type { AttemptRecord, ErrorInfo, StepRecord } from "../core/types.js";
 import { errorInfo } from "./error-info.js";
+import type { ExecutionLogger } from "./execution-logger.js";
 import type { RecordWriter } from "./record-writer.js";
 import type { OpenWait } from "./run-activity.js";
 import { runAttempt } from "./run-attempt.js";
@@ -26,7 +26,7 @@ export const MIN_CRASH_ATTEMPTS = 5;
 
 export interface StepRunDeps {
   clock: Clock;
-  log: Logger;
+  log: ExecutionLogger;
   signal: AbortSignal;
   executionId: string;
   executionAttempt: number;
@@ -93,18 +93,19 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       `resuming execution ${deps.executionId}: step "${name}" runs again after its worker crashed`,
     );
   }
-  const log = deps.log.child({ step: name });
+  const log = deps.log.forStep(name);
   for (;;) {
     attempt += 1;
     const attemptStart = clock.now();
     let error: Error;
     try {
+      const leave = deps.log.enter(log);
       const value = await runAttempt((signal) => call.fn({ attempt, signal, log }), {
         parent: deps.signal,
         clock,
         timeoutMs: call.timeoutMs,
         step: name,
-      });
+      }).finally(leave);
       const encoded = encodeValue(value, `Result of step "${name}"`, deps.maxPayloadBytes);
       if (charged) writer.crashesAccounted();
       writer.hold(record("completed", { resultJson: encoded.json }), failures);

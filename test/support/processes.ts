@@ -1,6 +1,6 @@
 /**
  * Real `zart` processes for the multi-process PostgreSQL tests: API servers (`zart serve`) and workers
- * (`zart worker`) started from bin/zart.js exactly as a user would, on one Postgres schema. Their stdout is
+ * (`zart worker`) started as a user would (from source, see cli-entry.ts), on one Postgres schema. Their stdout is
  * read line by line and kept (the tests wait for `start …` lines to kill a worker mid-step); every wait is
  * bounded and fails with the process's last output, so a stuck process fails the test instead of hanging it.
  */
@@ -8,10 +8,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { cliArgs } from "./cli-entry.js";
 import { testDatabaseUrl } from "./postgres.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-const ZART_BIN = join(ROOT, "bin/zart.js");
 
 /** Settings the parent's environment might carry that would silently change what the child runs. */
 const INHERITED_ZART_ENV = [
@@ -82,7 +82,7 @@ export class ZartProcess {
     const childEnv: Record<string, string | undefined> = { ...process.env };
     for (const key of INHERITED_ZART_ENV) delete childEnv[key];
     Object.assign(childEnv, env);
-    this.child = spawn(process.execPath, [ZART_BIN, ...args], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
+    this.child = spawn(process.execPath, [...cliArgs("zart"), ...args], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
     // 'close', not 'exit': it comes after the output pipes are drained, so `lines` is complete by then.
     this.exited = new Promise((resolve) =>
       this.child.once("close", (code, signal) => {

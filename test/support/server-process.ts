@@ -1,5 +1,5 @@
 /**
- * Runs a real `zart-server` process (bin/zart-server.js) on a temporary SQLite file and hands back
+ * Runs a real `zart-server` process (from source, see cli-entry.ts) on a temporary SQLite file and hands back
  * its URL (parsed from the start-up banner). Output is drained continuously so a chatty log can
  * never block the server on a full pipe; the last lines are kept for failure messages, and a test can
  * wait for a line (its task code printing that something happened).
@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { cliArgs } from "./cli-entry.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -39,7 +40,7 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "zart-server-test-"));
   const dbPath = join(dir, "zart.db");
   const args = [
-    "bin/zart-server.js",
+    ...cliArgs("zart-server"),
     "--port",
     "0",
     "--database",

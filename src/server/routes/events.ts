@@ -1,7 +1,7 @@
 /** Event delivery: `POST /api/v1/events/:id/:event_name`; the raw body text is the payload. */
 import type { FastifyInstance } from "fastify";
 import type { ZartApi } from "../../engine/api.js";
-import { described, EventBody, EventParams, EventResponse, errorResponses } from "../schemas.js";
+import { described, EventBody, EventParams, EventResponse, errorCodes } from "../schemas.js";
 
 export function eventRoutes(app: FastifyInstance, api: ZartApi): void {
   app.post<{ Params: EventParams }>(
@@ -9,11 +9,22 @@ export function eventRoutes(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "Deliver an event to a waiting execution",
+        operationId: "sendEvent",
         tags: ["events"],
-        security: [{ bearerAuth: [] }],
         params: EventParams,
         body: EventBody,
-        response: { 200: described(EventResponse, "Delivered"), ...errorResponses(400, 401, 404, 409, 413, 415, 422) },
+        response: {
+          200: described(EventResponse, "Delivered"),
+          ...errorCodes(
+            "invalid_json",
+            "invalid_request",
+            "payload_too_large",
+            "unsupported_media_type",
+            "execution_not_found",
+            "not_waiting_for_event",
+            "invalid_data",
+          ),
+        },
       },
     },
     async (request) => {

@@ -4,11 +4,12 @@ import { isTerminal } from "../../core/types.js";
 import type { ZartApi } from "../../engine/api.js";
 import type { LongPolls } from "../long-poll.js";
 import {
+  CancelBody,
   CancelResponse,
   described,
   ExecutionIdParams,
   ExecutionResponse,
-  errorResponses,
+  errorCodes,
   LIST_LIMIT_DEFAULT,
   LIST_LIMIT_MAX,
   ListQuerystring,
@@ -30,8 +31,8 @@ export interface ExecutionRouteDeps {
 
 const JSON_TYPE = "application/json; charset=utf-8";
 const TAGS = ["executions"];
-const security = [{ bearerAuth: [] }];
-const errors = (...statuses: number[]) => errorResponses(401, ...statuses);
+/** What fastify itself may answer about a request body (openapi.ts adds 401, 405 and 500 to every operation). */
+const BODY_ERRORS = ["invalid_json", "invalid_request", "payload_too_large", "unsupported_media_type"] as const;
 
 export function executionRoutes(app: FastifyInstance, deps: ExecutionRouteDeps): void {
   scheduleRoute(app, deps.api);
@@ -48,13 +49,13 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "Schedule an execution",
+        operationId: "scheduleExecution",
         tags: TAGS,
-        security,
         body: ScheduleBody,
         response: {
           200: described(ScheduleResponse, "Idempotent replay: the execution that already holds the key"),
           201: described(ScheduleResponse, "Created"),
-          ...errors(400, 409, 413, 415, 422),
+          ...errorCodes(...BODY_ERRORS, "task_not_registered", "invalid_data", "execution_already_exists"),
         },
       },
     },
@@ -62,6 +63,7 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
       const { task, data, idempotency_key } = request.body;
       // Never eager: the contract answers a new execution as `pending`.
       const { execution, created } = await api.schedule({ task, data, idempotencyKey: idempotency_key, eager: false });
+      request.executionId = execution.id;
       return reply.code(created ? 201 : 200).send(scheduleResponse(execution));
     },
   );
@@ -74,10 +76,10 @@ function listRoute(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "List executions",
+        operationId: "listExecutions",
         tags: TAGS,
-        security,
         querystring: ListQuerystring,
-        response: { 200: described(ListResponse, "One page of matching executions"), ...errors(400) },
+        response: { 200: described(ListResponse, "One page of matching executions"), ...errorCodes("invalid_request") },
       },
     },
     async (request) => {
@@ -97,10 +99,10 @@ function statusRoute(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "Execution status",
+        operationId: "getExecution",
         tags: TAGS,
-        security,
         params: ExecutionIdParams,
-        response: { 200: described(ExecutionResponse, "The execution"), ...errors(404) },
+        response: { 200: described(ExecutionResponse, "The execution"), ...errorCodes("execution_not_found") },
       },
     },
     async (request, reply) => {
@@ -117,14 +119,14 @@ function waitRoute(app: FastifyInstance, longPolls: LongPolls): void {
     {
       schema: {
         summary: "Long-poll until the execution ends",
+        operationId: "waitForExecution",
         tags: TAGS,
-        security,
         params: ExecutionIdParams,
         querystring: WaitQuerystring,
         response: {
           200: described(WaitDoneResponse, "The execution ended (completed, failed or cancelled)"),
           202: described(WaitTimeoutResponse, "Timeout reached; the execution is still running"),
-          ...errors(400, 404),
+          ...errorCodes("invalid_request", "execution_not_found"),
         },
       },
     },
@@ -148,10 +150,14 @@ function cancelRoute(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "Cancel an execution",
+        operationId: "cancelExecution",
         tags: TAGS,
-        security,
         params: ExecutionIdParams,
-        response: { 200: described(CancelResponse, "Cancelled (also when it already was)"), ...errors(404, 409) },
+        body: CancelBody,
+        response: {
+          200: described(CancelResponse, "Cancelled (also when it already was)"),
+          ...errorCodes(...BODY_ERRORS, "execution_not_found", "execution_not_cancellable"),
+        },
       },
     },
     async (request) => {

@@ -3,19 +3,27 @@ import type { FastifyInstance } from "fastify";
 import { ZartError } from "../../core/errors.js";
 import type { ZartApi } from "../../engine/api.js";
 import type { ServerMetrics } from "../metrics.js";
-import { described, errorResponses, HealthResponse, StatsResponse } from "../schemas.js";
+import { described, errorCodes, HealthResponse, StatsResponse } from "../schemas.js";
 
-export function opsRoutes(app: FastifyInstance, api: ZartApi, metrics: ServerMetrics): void {
+/** `withApi` false: only the probes and /metrics (a worker's HTTP, which serves no API). */
+export function opsRoutes(app: FastifyInstance, api: ZartApi, metrics: ServerMetrics, withApi = true): void {
   probeRoutes(app, api);
   metricsRoute(app, metrics);
-  apiInfoRoutes(app, api);
+  if (withApi) apiInfoRoutes(app, api);
 }
 
-/** Liveness and readiness: never behind a token. */
+/** Liveness and readiness: never behind a token (openapi.ts marks them `security: []` when tokens are on). */
 function probeRoutes(app: FastifyInstance, api: ZartApi): void {
   app.get(
     "/healthz",
-    { schema: { summary: "Liveness (no I/O)", tags: ["ops"], response: { 200: described(HealthResponse, "Alive") } } },
+    {
+      schema: {
+        summary: "Liveness (no I/O)",
+        operationId: "getHealth",
+        tags: ["ops"],
+        response: { 200: described(HealthResponse, "Alive") },
+      },
+    },
     async () => ({
       status: "ok",
     }),
@@ -26,8 +34,9 @@ function probeRoutes(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "Readiness: the store answers",
+        operationId: "getReadiness",
         tags: ["ops"],
-        response: { 200: described(HealthResponse, "The store answers"), ...errorResponses(503) },
+        response: { 200: described(HealthResponse, "The store answers"), ...errorCodes("store_unavailable") },
       },
     },
     async () => {
@@ -47,12 +56,9 @@ function metricsRoute(app: FastifyInstance, metrics: ServerMetrics): void {
     {
       schema: {
         summary: "Prometheus metrics",
+        operationId: "getMetrics",
         tags: ["ops"],
-        security: [{ bearerAuth: [] }],
-        response: {
-          200: { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } },
-          ...errorResponses(401),
-        },
+        response: { 200: { description: "Prometheus text format", content: { "text/plain": { schema: { type: "string" } } } } },
       },
     },
     async (_request, reply) => {
@@ -68,9 +74,9 @@ function apiInfoRoutes(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "Executions by status",
+        operationId: "getStats",
         tags: ["ops"],
-        security: [{ bearerAuth: [] }],
-        response: { 200: described(StatsResponse, "Executions by status"), ...errorResponses(401) },
+        response: { 200: described(StatsResponse, "Executions by status") },
       },
     },
     async () => api.stats(),
@@ -81,10 +87,10 @@ function apiInfoRoutes(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "This OpenAPI document",
+        operationId: "getOpenApiDocument",
         tags: ["ops"],
-        security: [{ bearerAuth: [] }],
         // Serialised with JSON.stringify: the document is built once and served rarely.
-        response: { 200: { description: "OpenAPI 3 document", type: "object", additionalProperties: true }, ...errorResponses(401) },
+        response: { 200: { description: "OpenAPI 3 document", type: "object", additionalProperties: true } },
       },
     },
     async () => app.swagger(),

@@ -1,0 +1,284 @@
+/**
+ * The package as a user gets it: `npm pack` (which builds dist/ through `prepack`), installed into a
+ * throwaway project from the tarball, then used with plain `node` (no tsx, no loader) and type-checked by
+ * strict TypeScript consumers with `nodenext` and `bundler` resolution and no `@types` packages at all.
+ *
+ * The install resolves every dependency as a user's would (`--prefer-offline` takes them from the npm
+ * cache that `npm ci` filled, and from the registry otherwise). It runs with `--ignore-scripts` and then
+ * copies this checkout's compiled better-sqlite3 addon (the same pinned version, built for this Node) into
+ * place: compiling it again would take about a minute, and nothing else in the package has an install step
+ * that matters here (esbuild's only checks its binary, which npm installs as an optional dependency).
+ */
+import assert from "node:assert/strict";
+import { type SpawnOptions, spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { libraryExamples } from "./support/doc-examples.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const TSC = join(ROOT, "node_modules/.bin/tsc");
+const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+  version: string;
+  devDependencies: Record<string, string>;
+};
+const VERSION = PACKAGE.version;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command to completion (bounded), with no tsx or npm lifecycle settings inherited from the test run. */
+function run(command: string, args: string[], options: SpawnOptions & { timeoutMs?: number } = {}): Promise<Run> {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  delete env.NODE_OPTIONS;
+  for (const key of Object.keys(env)) if (key.startsWith("npm_")) delete env[key];
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { ...options, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk));
+    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${command} ${args.join(" ")} did not finish in time\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 120_000);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function ok(result: Run, what: string): Run {
+  assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
+  return result;
+}
+
+const work = mkdtempSync(join(tmpdir(), "zart-package-"));
+const app = join(work, "app");
+let packed: { filename: string; files: { path: string }[] };
+let install: Run;
+
+before(async () => {
+  const pack = ok(await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: ROOT }), "npm pack");
+  const reports = JSON.parse(pack.stdout.slice(pack.stdout.indexOf("["))) as (typeof packed)[];
+  packed = reports[0]!;
+  mkdirSync(app);
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({
+      name: "zart-consumer",
+      private: true,
+      type: "module",
+      // zod and @types/node for the examples of docs/library.md (the strict consumer check loads no @types).
+      dependencies: {
+        zart: `file:../${packed.filename}`,
+        zod: PACKAGE.devDependencies.zod,
+        "@types/node": PACKAGE.devDependencies["@types/node"],
+      },
+    }),
+  );
+  install = ok(
+    await run("npm", ["install", "--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund"], { cwd: app }),
+    "npm install of the tarball",
+  );
+  const addon = "node_modules/better-sqlite3/build/Release/better_sqlite3.node";
+  mkdirSync(join(app, "node_modules/better-sqlite3/build/Release"), { recursive: true });
+  copyFileSync(join(ROOT, addon), join(app, addon));
+});
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+describe("the packed package", () => {
+  test("ships only dist/, bin/, src/ (for the maps), README and package.json, and installs without engine warnings", () => {
+    const paths = packed.files.map((f) => f.path);
+    for (const path of paths) {
+      assert.match(path, /^(dist|bin|src)\/|^(package\.json|README\.md|LICENSE)$/, `unexpected file in the tarball: ${path}`);
+    }
+    for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/index.d.ts.map", "dist/client/index.d.ts", "dist/testing/index.js"]) {
+      assert.ok(paths.includes(needed), `${needed} is missing from the tarball`);
+    }
+    assert.ok(!paths.some((p) => p.startsWith("test/") || p.startsWith("bench/")), "no tests or benchmarks");
+    const output = install.stdout + install.stderr;
+    assert.doesNotMatch(output, /EBADENGINE/, output);
+  });
+
+  test("runs a workflow with plain node: Engine on a SQLite file, schedule, wait, output", async () => {
+    writeFileSync(
+      join(app, "workflow.mjs"),
+      `import assert from "node:assert/strict";
+import { defineTask, Engine, openStore, silentLogger } from "zart";
+import { ZartClient } from "zart/client";
+import { createTestEngine, ManualClock } from "zart/testing";
+
+assert.equal(typeof ZartClient, "function");
+assert.equal(typeof createTestEngine, "function");
+assert.equal(typeof ManualClock, "function");
+
+const greet = defineTask({
+  name: "greet",
+  input: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+  async run(ctx, data) {
+    const text = await ctx.step("compose", () => "Hello, " + data.name + "!");
+    await ctx.sleep("pause", "10ms");
+    return { text, length: text.length };
+  },
+});
+
+const store = await openStore(process.argv[2]);
+const engine = await Engine.start({ store, tasks: [greet], logger: silentLogger });
+const { execution } = await engine.schedule({ task: "greet", data: { name: "Ada" } });
+const done = await engine.waitForTerminal(execution.id, 30_000);
+await engine.stop();
+await store.close();
+console.log(JSON.stringify({ status: done.status, output: JSON.parse(done.outputJson), execArgv: process.execArgv }));
+`,
+    );
+    const result = ok(await run(process.execPath, ["workflow.mjs", join(work, "workflow.db")], { cwd: app }), "node workflow.mjs");
+    const printed = JSON.parse(result.stdout) as { status: string; output: unknown; execArgv: string[] };
+    assert.deepEqual(printed, { status: "completed", output: { text: "Hello, Ada!", length: 11 }, execArgv: [] });
+  });
+
+  test("the bins run the compiled CLI, and a worker loads a TypeScript task module", async () => {
+    const bin = join(app, "node_modules/.bin/zart");
+    assert.equal(ok(await run(bin, ["--version"], { cwd: app }), "zart --version").stdout.trim(), VERSION);
+    writeFileSync(
+      join(app, "tasks.ts"),
+      `import { defineTask } from "zart";
+interface Shout { text: string }
+export const shout = defineTask({
+  name: "shout",
+  async run(ctx, data: Shout) {
+    return ctx.step("upper", (): string => data.text.toUpperCase());
+  },
+});
+`,
+    );
+    const db = join(work, "worker.db");
+    const worker = spawn(bin, ["worker", "--tasks", "./tasks.ts", "--database", db, "--log-level", "warn"], {
+      cwd: app,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    worker.stdout.on("data", (chunk: Buffer) => (output += chunk));
+    worker.stderr.on("data", (chunk: Buffer) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => worker.on("close", resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.stdout.on("data", () => output.includes("zart worker running") && resolve());
+        void exited.then(() => reject(new Error(`the worker exited:\n${output}`)));
+      });
+      writeFileSync(
+        join(app, "schedule.mjs"),
+        `import { Engine, openStore, silentLogger } from "zart";
+const store = await openStore(process.argv[2]);
+const api = await Engine.start({ store, worker: false, logger: silentLogger });
+const { execution } = await api.schedule({ task: "shout", data: { text: "from a ts module" } });
+const done = await api.waitForTerminal(execution.id, 30_000);
+await api.stop();
+await store.close();
+console.log(done.outputJson);
+`,
+      );
+      const scheduled = ok(await run(process.execPath, ["schedule.mjs", db], { cwd: app }), "node schedule.mjs");
+      assert.equal(JSON.parse(scheduled.stdout), "FROM A TS MODULE");
+    } finally {
+      worker.kill("SIGTERM");
+      assert.equal(await exited, 0, output);
+    }
+  });
+
+  test("type-checks a strict TypeScript consumer with nodenext and with bundler resolution, no @types installed", async () => {
+    writeFileSync(
+      join(app, "consumer.ts"),
+      `import { defineTask, Engine, type ExecutionRecord, type Logger, openStore, silentLogger, type Store } from "zart";
+import { type Execution, ZartClient, ZartHttpError } from "zart/client";
+import { createTestEngine, ManualClock, type TestEngine } from "zart/testing";
+
+export const greet = defineTask({
+  name: "greet",
+  async run(ctx, data: { name: string }) {
+    const text = await ctx.step("compose", (step) => {
+      step.log.info({ attempt: step.attempt }, "composing");
+      return \`Hello, \${data.name}!\`;
+    });
+    await ctx.sleep("pause", "1s");
+    return { text };
+  },
+});
+
+export async function main(logger: Logger = silentLogger): Promise<string> {
+  const store: Store = await openStore("./app.db");
+  const engine = await Engine.start({ store, tasks: [greet], logger, worker: { concurrency: 5 } });
+  const { execution, created } = await engine.schedule({ task: "greet", data: { name: "Ada" }, idempotencyKey: "k" });
+  const done: ExecutionRecord = await engine.waitForTerminal(execution.id, 10_000);
+  const page = await engine.list({ limit: 10, offset: 0, order: "desc", status: "completed" });
+  await engine.cancel(execution.id).catch(() => undefined);
+  await engine.stop();
+  await store.close();
+  // @ts-expect-error the status is a union of literal strings, so the package's types are real, not any
+  const wrong: "nope" = done.status;
+  void wrong;
+  return \`\${created} \${done.outputJson} \${page.total}\`;
+}
+
+export async function viaHttp(): Promise<number> {
+  const client = new ZartClient({ baseUrl: "http://127.0.0.1:7700", token: "t" });
+  const { execution_id } = await client.schedule("greet", { name: "Ada" });
+  const execution: Execution<{ text: string }> = await client.get(execution_id);
+  const waited = await client.wait<{ text: string }>(execution_id, { timeoutSeconds: 5 });
+  if (waited.done && waited.output) console.log(waited.output.text.length);
+  await client.sendEvent(execution_id, "approval", { approved: true });
+  await client.cancel(execution_id).catch((error: unknown) => error instanceof ZartHttpError && error.code);
+  return execution.steps_completed;
+}
+
+export async function inTests(): Promise<void> {
+  const h: TestEngine = await createTestEngine({ tasks: [greet], clock: new ManualClock(0) });
+  const { execution } = await h.engine.schedule({ task: "greet", data: { name: "Ada" } });
+  await h.outcome(execution.id, "parked");
+  h.clock.advance(1000);
+  await h.close();
+}
+`,
+    );
+    // types: [] keeps the installed @types/node out: the package's declarations must need no @types.
+    const base = { target: "ES2022", strict: true, noEmit: true, skipLibCheck: false, types: [], lib: ["ES2023", "DOM"] };
+    const configs = {
+      nodenext: { ...base, module: "NodeNext", moduleResolution: "NodeNext" },
+      bundler: { ...base, module: "ESNext", moduleResolution: "Bundler" },
+    };
+    for (const [name, compilerOptions] of Object.entries(configs)) {
+      writeFileSync(join(app, `tsconfig.${name}.json`), JSON.stringify({ compilerOptions, files: ["consumer.ts"] }));
+      const checked = await run(TSC, ["-p", `tsconfig.${name}.json`], { cwd: app });
+      assert.equal(checked.code, 0, `tsc (${name}):\n${checked.stdout}${checked.stderr}`);
+    }
+  });
+
+  test("docs/library.md: its examples type-check (nodenext and bundler) and print what the page shows", async () => {
+    const examples = libraryExamples(join(ROOT, "docs/library.md"));
+    assert.ok(examples.length >= 3, `examples found: ${examples.map((e) => e.file).join(", ")}`);
+    for (const example of examples) writeFileSync(join(app, example.file), example.code);
+    const typescript = examples.filter((e) => e.file.endsWith(".ts")).map((e) => e.file);
+    const base = { target: "ES2022", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], lib: ["ES2023"] };
+    for (const [name, compilerOptions] of Object.entries({
+      nodenext: { ...base, module: "NodeNext", moduleResolution: "NodeNext" },
+      bundler: { ...base, module: "ESNext", moduleResolution: "Bundler" },
+    })) {
+      writeFileSync(join(app, `tsconfig.docs-${name}.json`), JSON.stringify({ compilerOptions, files: typescript }));
+      const checked = await run(TSC, ["-p", `tsconfig.docs-${name}.json`], { cwd: app });
+      assert.equal(checked.code, 0, `tsc (${name}) on ${typescript.join(", ")}:\n${checked.stdout}${checked.stderr}`);
+    }
+    for (const example of examples) {
+      const args = example.command ?? (example.file.endsWith(".test.ts") ? ["--import", "tsx", "--test", example.file] : null);
+      if (args === null) continue;
+      const result = await run(process.execPath, args, { cwd: app });
+      assert.equal(result.code, 0, `${example.file}:\n${result.stdout}\n${result.stderr}`);
+      if (example.output !== undefined) assert.equal(result.stdout.trimEnd(), example.output, `the output of ${example.file}`);
+    }
+  });
+});
