@@ -147,8 +147,13 @@ describe("API fields the dashboard reads", () => {
     const execution = await statusOf(sample.echo[0] as string);
     assert.deepEqual(execution.data, { n: 0 });
     const doc = body(await call(`${api}/openapi.json`));
-    const schemaOf = (path: string) => at(doc, "paths", path, "get", "responses", "200", "content", "application/json", "schema");
-    const item = at(schemaOf("/api/v1/executions"), "properties", "executions", "items", "properties");
+    // Named schemas are components: follow a `$ref` to the schema it names.
+    const deref = (schema: unknown): unknown => {
+      const ref = (schema as { $ref?: string } | undefined)?.$ref;
+      return ref ? at(doc, ...ref.slice(2).split("/")) : schema;
+    };
+    const schemaOf = (path: string) => deref(at(doc, "paths", path, "get", "responses", "200", "content", "application/json", "schema"));
+    const item = at(deref(at(deref(at(schemaOf("/api/v1/executions"), "properties", "executions")), "items")), "properties");
     assert.ok(at(item, "current_step") && at(item, "waiting_for_event"), "list item fields are in the OpenAPI document");
     assert.ok(at(schemaOf("/api/v1/executions/{id}"), "properties", "data"), "data is in the OpenAPI document");
   });

@@ -94,12 +94,21 @@ before(async () => {
 after(() => rmSync(work, { recursive: true, force: true }));
 
 describe("the packed package", () => {
-  test("ships only dist/, bin/, src/ (for the maps), README and package.json, and installs without engine warnings", () => {
+  test("ships only dist/, bin/, src/ (for the maps), dashboard/, README and package.json, and installs without engine warnings", () => {
     const paths = packed.files.map((f) => f.path);
     for (const path of paths) {
-      assert.match(path, /^(dist|bin|src)\/|^(package\.json|README\.md|LICENSE)$/, `unexpected file in the tarball: ${path}`);
+      assert.match(path, /^(dist|bin|src|dashboard)\/|^(package\.json|README\.md|LICENSE)$/, `unexpected file in the tarball: ${path}`);
     }
-    for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/index.d.ts.map", "dist/client/index.d.ts", "dist/testing/index.js"]) {
+    for (const needed of [
+      "dist/index.js",
+      "dist/index.d.ts",
+      "dist/index.d.ts.map",
+      "dist/client/index.d.ts",
+      "dist/testing/index.js",
+      "dist/store/sqlite/migrations/0001-initial-schema.sql",
+      "dist/store/postgres/migrations/0001-initial-schema.sql",
+      "dashboard/index.html",
+    ]) {
       assert.ok(paths.includes(needed), `${needed} is missing from the tarball`);
     }
     assert.ok(!paths.some((p) => p.startsWith("test/") || p.startsWith("bench/")), "no tests or benchmarks");
