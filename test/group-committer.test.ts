@@ -42,7 +42,12 @@ test("a write committed before a lost reply counts as applied on retry; a stale 
     }
     const { claimed } = await store.claim({ workerId: "w", tasks: ["t"], limit: 2, now, leaseMs: 30_000 });
     const [first, second] = claimed.map((c) => ({ executionId: c.execution.id, leaseToken: c.execution.leaseToken }));
-    const committer = new GroupCommitter(losesFirstReply(store), clock, silentLogger, { maxBatch: 10, maxInFlight: 1, retryForMs: 60_000 });
+    const committer = new GroupCommitter(losesFirstReply(store), clock, silentLogger, {
+      maxBatch: 10,
+      maxBatchChars: 1e9,
+      maxInFlight: 1,
+      retryForMs: 60_000,
+    });
     const complete = (fence: NonNullable<typeof first>, leaseToken = fence.leaseToken): Checkpoint => ({
       fence: { ...fence, leaseToken },
       owner: { task: "t", parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null },
@@ -57,6 +62,64 @@ test("a write committed before a lost reply counts as applied on retry; a stale 
     assert.deepEqual(await results, [true, false]);
     assert.equal((await store.getExecution(first!.executionId))?.status, "completed");
     assert.equal((await store.getExecution(second!.executionId))?.status, "running");
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The real store, recording the size of every batch it is given. */
+function recordingBatches(store: Store, sizes: number[]): Store {
+  return Object.assign(Object.create(store) as Store, {
+    async applyCheckpoints(batch: readonly Checkpoint[]) {
+      sizes.push(batch.length);
+      return store.applyCheckpoints(batch);
+    },
+  });
+}
+
+test("a batch holds at most about maxBatchChars of values, and never two writes of one execution", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "zart-gc-"));
+  const store = await openStore(join(dir, "z.db"));
+  await store.migrate();
+  const clock = new ManualClock();
+  try {
+    const now = clock.now();
+    const ids = ["exec-bbbbbbbb01", "exec-bbbbbbbb02", "exec-bbbbbbbb03"];
+    for (const id of ids) await store.createExecution({ id, task: "t", dataJson: "{}", idempotencyKey: null, now });
+    const { claimed } = await store.claim({ workerId: "w", tasks: ["t"], limit: 3, now, leaseMs: 30_000 });
+    const sizes: number[] = [];
+    const committer = new GroupCommitter(recordingBatches(store, sizes), clock, silentLogger, {
+      maxBatch: 10,
+      maxBatchChars: 1600,
+      maxInFlight: 1,
+      retryForMs: 60_000,
+    });
+    const owner = { task: "t", parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null };
+    const write = (i: number, transition: "progress" | "complete"): Checkpoint => {
+      const c = claimed[i]!;
+      return {
+        fence: { executionId: c.execution.id, leaseToken: c.execution.leaseToken },
+        owner,
+        now,
+        patch: transition === "complete" ? { transition, outputJson: JSON.stringify("x".repeat(500)) } : { transition, currentStep: null },
+        stepsCompleted: 0,
+        crashes: 0,
+      };
+    };
+    // Two writes of execution 0 (a record, then its completion) and two large completions.
+    const results = await Promise.all([
+      committer.submit({ ...write(0, "progress"), steps: [] }),
+      committer.submit(write(0, "complete")),
+      committer.submit(write(1, "complete")),
+      committer.submit(write(2, "complete")),
+    ]);
+    assert.deepEqual(results, [true, true, true, true]);
+    assert.deepEqual(
+      sizes,
+      [2, 2],
+      "500-character outputs, 1,600 per batch: the third completion and the second write of execution 0 wait for the next",
+    );
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

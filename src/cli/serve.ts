@@ -9,6 +9,7 @@ import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
+import { guardProcess } from "./process-guards.js";
 import type { ResolvedConfig } from "./resolve-config.js";
 import { onShutdownSignal } from "./signals.js";
 
@@ -21,6 +22,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
       ? await loadTaskModules(config.tasks)
       : { tasks: [], sources: ["learned from the workers' registrations"] };
   const { logger, flush } = createLogger(config.logLevel);
+  guardProcess(logger);
   const store = await openStore(config.database, { logger });
   const metrics = new ServerMetrics();
   const dashboard = loadDashboardAssets();

@@ -8,6 +8,7 @@ import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
+import { guardProcess } from "./process-guards.js";
 import { assertSafeBind, type ResolvedConfig } from "./resolve-config.js";
 import { onShutdownSignal } from "./signals.js";
 
@@ -15,6 +16,7 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
   if (config.worker.httpPort !== null) assertSafeBind(config);
   const loaded = await loadTaskModules(config.tasks);
   const { logger, flush } = createLogger(config.logLevel);
+  guardProcess(logger);
   const store = await openStore(config.database, { logger });
   const metrics = new ServerMetrics();
   const engine = await Engine.start({

@@ -144,6 +144,12 @@ export interface TaskRegistrationOptions {
   concurrencyKeyed?: boolean;
   /** `events: "buffered"`. */
   bufferedEvents?: boolean;
+  /**
+   * The task has an input schema that does not convert to JSON Schema (a Standard Schema library without
+   * a JSON Schema export): a server without the task's code cannot check `data`, so its workers do, once,
+   * when they first run the execution.
+   */
+  opaqueInput?: boolean;
 }
 
 export type StatusCounts = Record<ExecutionStatus, number>;

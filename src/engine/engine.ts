@@ -48,8 +48,10 @@ export class Engine implements ZartApi {
     this.directory = new TaskDirectory(options.tasks, store, clock);
     this.waiters = new Waiters(store, clock, logger, options.safetyPollMs);
     // Two flushes in flight and at most 500 checkpoints per transaction: docs/decisions/002-group-commit.md.
+    // 64 MB of values per batch stays well under PostgreSQL's 255 MB jsonb limit.
     this.committer = new GroupCommitter(store, clock, logger, {
       maxBatch: 500,
+      maxBatchChars: 64 * 1024 * 1024,
       maxInFlight: 2,
       retryForMs: options.worker?.leaseMs ?? 30_000,
     });
@@ -107,7 +109,7 @@ export class Engine implements ZartApi {
 
   private onNotice(notice: Notice): void {
     if (notice.kind === "terminal") this.waiters.wake(notice.executionId);
-    else if (notice.kind === "reconnected") void this.waiters.safetyCheck();
+    else if (notice.kind === "reconnected" || notice.kind === "changed") void this.waiters.safetyCheck();
   }
 
   /** Graceful stop: drain or release running work, answer long-polls. The caller closes the store. */

@@ -32,6 +32,7 @@ export class TaskDirectory {
       options: {
         ...(task.concurrency ? { concurrencyLimit: task.concurrency.limit, concurrencyKeyed: task.concurrency.keyed } : {}),
         ...(task.bufferedEvents ? { bufferedEvents: true } : {}),
+        ...(task.input && task.input.jsonSchemaText === null ? { opaqueInput: true } : {}),
       },
     }));
   }

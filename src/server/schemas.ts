@@ -62,6 +62,19 @@ export const ScheduleBody = named(
           description: "Makes retries of this call safe: the same key and task answer 200 with the same execution",
         }),
       ),
+      start_at: Type.Optional(
+        Type.String({ format: "date-time", description: "Delayed start (RFC 3339): the execution stays pending until then" }),
+      ),
+      priority: Type.Optional(
+        Type.Integer({
+          minimum: -1_000_000,
+          maximum: 1_000_000,
+          description: "Higher first (default 0): claims take due work by priority, then due time",
+        }),
+      ),
+      concurrency_key: Type.Optional(
+        Type.String({ maxLength: 255, description: "Overrides the task's concurrency key (tasks that declare `concurrency`)" }),
+      ),
     },
     { description: "Unknown fields are ignored" },
   ),
@@ -111,7 +124,7 @@ export const LIST_LIMIT_DEFAULT = 50;
 export const LIST_LIMIT_MAX = 500;
 export const ListQuerystring = Type.Object({
   status: Type.Optional(Status),
-  task: Type.Optional(Type.String()),
+  task: Type.Optional(Type.String({ maxLength: 255, pattern: "^[^\\u0000]*$", description: "Exact task name" })),
   limit: Type.Optional(
     Type.Integer({ minimum: 1, default: LIST_LIMIT_DEFAULT, description: "At most 500: any larger integer is clamped to 500" }),
   ),
@@ -195,9 +208,9 @@ export const EventBody = named(
 );
 
 export const EventResponse = named(
-  "EventDelivered",
+  "EventAccepted",
   Type.Object({
-    status: Type.Literal("delivered"),
+    status: Type.Union([Type.Literal("delivered"), Type.Literal("buffered")]),
     execution_id: Type.String(),
     event_name: Type.String(),
   }),

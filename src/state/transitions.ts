@@ -118,6 +118,17 @@ export const TRANSITIONS = {
     set: { status: lit("pending"), runnable_at: lit(null), current_step: lit(null), waiting_for_event: lit(null), updated_at: NOW },
   },
 
+  /**
+   * A worker whose claim failed without an answer (a lost connection) gives back any row leased to it that
+   * it does not hold: the claim may have committed, and the row would otherwise wait out its lease.
+   */
+  expire_lease: {
+    name: "expire_lease",
+    from: ["running"],
+    params: { now: "bigint" },
+    set: { runnable_at: NOW, updated_at: NOW },
+  },
+
   /** A slot of its group freed: the oldest waiting row of the group becomes due. */
   grant_slot: {
     name: "grant_slot",

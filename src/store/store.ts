@@ -225,7 +225,12 @@ export type Notice =
   /** A running execution was cancelled: its holder must abort it. */
   | { kind: "cancelled"; executionId: string }
   /** The store lost and regained its notification channel: notices may have been missed; re-poll. */
-  | { kind: "reconnected" };
+  | { kind: "reconnected" }
+  /**
+   * Another process wrote to the store, and this store cannot say what (SQLite, which has no channel
+   * between processes): look again - claim, re-read the next wake-up, check for cancellations and ends.
+   */
+  | { kind: "changed" };
 
 export type NoticeListener = (notice: Notice) => void;
 
@@ -296,6 +301,11 @@ export interface Store {
    * Used by the group committer to claim for the slots that its batch frees.
    */
   applyAndClaim(batch: readonly Checkpoint[], claim: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }>;
+  /**
+   * `expire_lease` on every running row leased to `workerId` but not in `held` (after a claim whose answer
+   * was lost: what it took must not wait out its lease). Returns how many.
+   */
+  releaseUnheld(workerId: string, held: readonly string[], now: number): Promise<number>;
   /** Extends the leases still held; returns the execution ids whose lease is still held. */
   renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>>;
   /** Earliest `runnableAt` among claimable rows of these tasks (timers, backoffs, leases), or null. */

@@ -116,3 +116,11 @@ export function childOutcome(
 }
 
 export const TERMINAL = new Set<string>(["completed", "failed", "cancelled"]);
+
+/** What a repeated cancel tells listeners: the end, and whoever still runs the execution must stop. */
+export function cancelledNotices(id: string): Notice[] {
+  return [
+    { kind: "terminal", executionId: id, status: "cancelled" },
+    { kind: "cancelled", executionId: id },
+  ];
+}

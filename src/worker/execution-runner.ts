@@ -3,7 +3,7 @@
  * requeued for a task-level retry, or released on shutdown. Writes go through the group committer; the
  * records it keeps of its own rows are the pure transitions' results (src/state/apply.ts).
  */
-import { type AbortReason, type ExecutionAbortedError, StepFailedError, toError } from "../core/errors.js";
+import { type AbortReason, type ExecutionAbortedError, StepFailedError, toError, ZartError } from "../core/errors.js";
 import { encodeValue } from "../core/json.js";
 import { backoffDelay, shouldRetry } from "../core/retry-policy.js";
 import type { TaskDefinition } from "../core/task.js";
@@ -15,9 +15,6 @@ import { CheckpointRejectedError } from "../store/store-errors.js";
 import { checkpointParams, workerTransition } from "../store/writes.js";
 import { errorInfo } from "./error-info.js";
 import { type ContextDeps, ExecutionContext } from "./execution-context.js";
-
-/** Crashes without any step recorded in between (a crash outside any step, every time) after which the execution fails. */
-const MAX_CRASHES_WITHOUT_PROGRESS = 5;
 
 export interface RunnerDeps extends ContextDeps {
   /** The final record of an execution this runner completed or failed (terminal records never change). */
@@ -70,10 +67,8 @@ export class ExecutionRunner {
     const { execution } = this.claimed;
     const deadline = this.deadline();
     if (deadline !== null && clock.now() >= deadline) return this.finish({ transition: "fail", error: this.timeoutError() });
-    if (execution.crashes > 0) {
+    if (this.claimed.recovered) {
       this.ctx.log.warn({ crashes: execution.crashes }, `resuming execution ${execution.id} after its lease expired (its worker stopped)`);
-      if (execution.crashes >= MAX_CRASHES_WITHOUT_PROGRESS)
-        return this.finish({ transition: "fail", error: this.crashError(execution.crashes) });
     }
     const cancelTimer = deadline === null ? null : clock.setTimer(deadline - clock.now(), () => this.ctx.abort("timeout"));
     try {
@@ -99,15 +94,31 @@ export class ExecutionRunner {
     });
   }
 
-  /** Input was validated once, when the execution was created; a later change of the schema does not fail it. */
+  /**
+   * Input was validated once, when the execution was created; a later change of the schema does not fail
+   * it. The exception: a schema only the task's code can check (no JSON Schema form), for an execution an
+   * API-only server created - checked here, on the execution's first run only.
+   */
   private startRun(): Promise<RunOutcome> {
-    return Promise.resolve()
-      .then(() => this.task.run(this.ctx, JSON.parse(this.claimed.execution.dataJson)))
+    const data: unknown = JSON.parse(this.claimed.execution.dataJson);
+    return this.checkOpaqueInput(data)
+      .then(() => this.task.run(this.ctx, data))
       .then(
         (value): RunOutcome => ({ kind: "returned", value }),
         (error: unknown): RunOutcome => ({ kind: "threw", error: toError(error) }),
       )
       .finally(() => this.ctx.activity.finish());
+  }
+
+  private async checkOpaqueInput(data: unknown): Promise<void> {
+    const { input } = this.task;
+    const { execution, steps } = this.claimed;
+    if (!input || input.jsonSchemaText !== null || execution.attempt !== 1 || steps.length > 0) return;
+    const result = await input.validate(data, "data");
+    if (!result.ok) {
+      this.ctx.fatal ??= new ZartError("invalid_data", result.message);
+      throw this.ctx.fatal;
+    }
   }
 
   private async conclude(outcome: RunOutcome): Promise<void> {
@@ -223,10 +234,6 @@ export class ExecutionRunner {
 
   private timeoutError(): ErrorInfo {
     return { message: `Execution timeout: exceeded ${this.task.timeoutMs} ms since it first started`, step: null, code: "timeout" };
-  }
-
-  private crashError(crashes: number): ErrorInfo {
-    return { message: `The execution crashed its worker ${crashes} times without recording a step`, step: null, code: "worker_crashed" };
   }
 }
 

@@ -37,6 +37,11 @@ export interface GroupCommitterOptions {
   /** Most checkpoints per transaction; bounds transaction size and lock time. */
   maxBatch: number;
   /**
+   * About the most characters of values (results, outputs, errors, children's data) per transaction: a
+   * batch travels as one statement, and PostgreSQL refuses a jsonb value over 255 MB.
+   */
+  maxBatchChars: number;
+  /**
    * Flushes allowed in flight at once. With one, every step waits for the commit before it plus its
    * own; with two, a new batch starts while the previous one commits, and Postgres folds concurrent
    * commits into one WAL flush. Measured on W1 at concurrency 10 (Postgres, fsync on): see the note at
@@ -114,20 +119,24 @@ export class GroupCommitter {
   /**
    * Takes queued writes in order: at most one per execution (a store applies a batch as one statement, so
    * two writes of one execution must be two batches), none of an execution whose write is in a flush under
-   * way, and none of a child whose parent has a write in the batch (a child's end writes to its parent's
-   * row). A progress-only write followed by another write of its execution is dropped (the later one says more).
+   * way, at most `maxBatch` of them and about `maxBatchChars` of their values (one larger write goes alone).
+   * A progress-only write followed by another write of its execution is dropped (the later one says more).
    */
   private takeBatch(): Pending[] {
     const queue = dropSuperseded(this.queue);
     const taken: Pending[] = [];
     const kept: Pending[] = [];
     const blocked = new Set(this.busy);
+    let chars = 0;
     for (const item of queue) {
-      const { fence, owner } = item.checkpoint;
-      const id = fence.executionId;
-      const waitsForParent = owner.parentId !== null && blocked.has(owner.parentId);
-      if (taken.length >= this.options.maxBatch || blocked.has(id) || waitsForParent) kept.push(item);
-      else taken.push(item);
+      const id = item.checkpoint.fence.executionId;
+      const size = checkpointChars(item.checkpoint);
+      const full = taken.length >= this.options.maxBatch || (taken.length > 0 && chars + size > this.options.maxBatchChars);
+      if (full || blocked.has(id)) kept.push(item);
+      else {
+        taken.push(item);
+        chars += size;
+      }
       blocked.add(id);
     }
     this.queue = kept;
@@ -197,6 +206,18 @@ export class GroupCommitter {
       }),
     );
   }
+}
+
+/** The characters a checkpoint's values take, roughly (the rest of a checkpoint is small and bounded). */
+function checkpointChars(checkpoint: Checkpoint): number {
+  let chars = 256;
+  for (const step of checkpoint.steps ?? []) chars += (step.resultJson?.length ?? 0) + (step.error?.stack?.length ?? 0) + 256;
+  for (const attempt of checkpoint.attempts ?? []) chars += attempt.error.message.length + (attempt.error.stack?.length ?? 0) + 128;
+  for (const child of checkpoint.children ?? []) chars += child.dataJson.length + 256;
+  const { patch } = checkpoint;
+  if (patch.transition === "complete") chars += patch.outputJson.length;
+  if (patch.transition === "fail") chars += patch.error.message.length + (patch.error.stack?.length ?? 0);
+  return chars;
 }
 
 /** Drops progress-only writes followed (later in the queue) by another write of the same execution. */

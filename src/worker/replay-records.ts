@@ -41,7 +41,7 @@ export class ReplayRecords {
     if (record && record.kind !== kind) {
       throw new WorkflowDefinitionError(
         "nondeterminism",
-        `The workflow reached "${name}" as a ${callName(kind)}, but this execution recorded it as a ${callName(record.kind)}: ` +
+        `The workflow reached "${name}" as ${withArticle(callName(kind))}, but this execution recorded it as ${withArticle(callName(record.kind))}: ` +
           "its code changed in a way that does not replay (see docs/versioning.md)",
       );
     }
@@ -70,9 +70,13 @@ function checkName(name: unknown, kind: StepKind): asserts name is string {
   if (typeof name !== "string" || name.length === 0 || name.length > 255 || name.includes("\u0000")) {
     throw new WorkflowDefinitionError(
       "invalid_step_name",
-      `The name of a ${callName(kind)} must be a string of 1-255 characters without NUL, got ${JSON.stringify(name)?.slice(0, 80)}`,
+      `The name of ${withArticle(callName(kind))} must be a string of 1-255 characters without NUL, got ${JSON.stringify(name)?.slice(0, 80)}`,
     );
   }
+}
+
+function withArticle(noun: string): string {
+  return `${/^[aeiou]/.test(noun) ? "an" : "a"} ${noun}`;
 }
 
 function callName(kind: StepKind): string {

@@ -88,10 +88,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       writer.hold(record("failed", { error }), failures);
       throw new StepFailedError(name, error.message, attempt, "worker_crashed");
     }
-    deps.log.warn(
-      { step: name, crashes: crashed },
-      `resuming execution ${deps.executionId}: step "${name}" runs again after its worker crashed`,
-    );
+    deps.log.warn({ step: name, crashes: crashed }, `step "${name}" runs again after crashing its worker`);
   }
   const log = deps.log.forStep(name);
   for (;;) {

@@ -64,6 +64,8 @@ export class Worker implements FlushClaimer {
   private refreshWake = true;
   private stopped = false;
   private dueRetryMs = MIN_DUE_RETRY_MS;
+  private checkingCancelled = false;
+  private releasing = false;
   /** When the last claim ran (its `now`). */
   private lastClaimAt = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | null = null;
@@ -211,6 +213,27 @@ export class Worker implements FlushClaimer {
       this.slots.running.get(notice.executionId)?.abort("cancelled");
       this.slots.dropBuffered(notice.executionId);
     } else if (notice.kind === "reconnected") this.poll();
+    else if (notice.kind === "changed") {
+      this.poll();
+      void this.checkCancelled();
+    }
+  }
+
+  /**
+   * Another process changed the store without saying what (SQLite): an execution running here may have
+   * been cancelled there. One read of the statuses of the runs in progress; at most one at a time.
+   */
+  private async checkCancelled(): Promise<void> {
+    if (this.checkingCancelled || this.slots.running.size === 0) return;
+    this.checkingCancelled = true;
+    try {
+      const statuses = await this.deps.store.getStatuses([...this.slots.running.keys()]);
+      for (const [id, status] of statuses) if (status === "cancelled") this.slots.running.get(id)?.abort("cancelled");
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, "could not check for cancellations");
+    } finally {
+      this.checkingCancelled = false;
+    }
   }
 
   private async claimLoop(): Promise<void> {
@@ -246,6 +269,7 @@ export class Worker implements FlushClaimer {
     } catch (error) {
       this.deps.logger.error({ err: error }, "claim failed; retrying after a pause");
       this.wake.arm(clock.now() + 1000);
+      void this.releaseUnheld();
       return null;
     }
   }
@@ -293,6 +317,7 @@ export class Worker implements FlushClaimer {
   folded(request: ClaimRequest, result: ClaimResult | null, moreFlushes: boolean): void {
     this.slots.claimingRows -= request.limit;
     if (result === null) {
+      void this.releaseUnheld();
       this.kick();
       return;
     }
@@ -325,6 +350,34 @@ export class Worker implements FlushClaimer {
 
   private startBuffered(): void {
     for (let next = this.slots.nextBuffered(); next; next = this.slots.nextBuffered()) this.launch(next);
+  }
+
+  /**
+   * After a claim whose answer was lost, rows it may have taken are leased to this worker but held by
+   * nobody: give them back at once (Store.releaseUnheld), retrying until the store answers.
+   */
+  private async releaseUnheld(): Promise<void> {
+    if (this.releasing) return;
+    this.releasing = true;
+    try {
+      for (let pause = 100; !this.stopped; pause = Math.min(pause * 2, 5000)) {
+        // Another claim in flight may have taken rows not yet in hand: wait for it (fencing keeps either safe).
+        if (this.slots.claimingRows > 0) {
+          await this.deps.clock.sleep(pause).catch(() => {});
+          continue;
+        }
+        const held = [...this.slots.running.keys(), ...this.slots.settling.keys(), ...this.slots.buffer.map((b) => b.execution.id)];
+        try {
+          const released = await this.deps.store.releaseUnheld(this.deps.workerId, held, this.deps.clock.now());
+          if (released > 0) this.deps.logger.warn({ released }, "gave back executions a lost claim had leased to this worker");
+          return;
+        } catch {
+          await this.deps.clock.sleep(pause).catch(() => {});
+        }
+      }
+    } finally {
+      this.releasing = false;
+    }
   }
 
   /** Every lease this worker holds and can renew: runs and settling runs whose row exists, and the buffer. */

@@ -80,8 +80,9 @@ export class TestSchema {
     const exists = await adminQuery<{ present: boolean }>("SELECT to_regclass($1) IS NOT NULL AS present", [`${this.name}.executions`]);
     if (!exists[0]?.present) return;
     await adminQuery(
-      `TRUNCATE ${this.name}.executions, ${this.name}.steps, ${this.name}.step_attempts, ${this.name}.tasks, ` +
-        `${this.name}.status_counts, ${this.name}.count_deltas`,
+      `TRUNCATE ${["executions", "steps", "step_attempts", "events", "tasks", "workers", "schedules", "status_counts", "count_deltas"]
+        .map((table) => `${this.name}.${table}`)
+        .join(", ")}`,
     );
   }
 

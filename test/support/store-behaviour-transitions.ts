@@ -23,6 +23,7 @@ import {
   createWaitingForEvent,
   eventWait,
   LEASE_MS,
+  NoticeRecorder,
   newId,
   type SuiteContext,
   stepRecord,
@@ -260,5 +261,29 @@ export function transitionBehaviour(ctx: SuiteContext): void {
     const discarded = { ...done, state: "discarded" as const };
     await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: null }, { steps: [discarded] }));
     assert.deepEqual((await ctx.store.getStepDetail(execution.id)).steps, [discarded]);
+  });
+
+  test("expire_lease: rows leased to a worker that does not hold them become due at once; held ones are left", async () => {
+    const lost = await createRunning(ctx.store, { task: "lost" });
+    const held = await createRunning(ctx.store, { task: "held" });
+    const before = await rowOf(ctx.store, lost.execution.id);
+    const heldBefore = await rowOf(ctx.store, held.execution.id);
+    assert.equal(await ctx.store.releaseUnheld("worker-1", [held.execution.id], T0 + 3), 1);
+    assertApplied(await rowOf(ctx.store, lost.execution.id), before, TRANSITIONS.expire_lease, { now: T0 + 3 });
+    assert.deepEqual(await rowOf(ctx.store, held.execution.id), heldBefore);
+    const [again] = await claimRows(ctx.store, { workerId: "w-2", tasks: ["lost"], limit: 1, now: T0 + 3, leaseMs: LEASE_MS });
+    assert.equal(again?.execution.id, lost.execution.id, "claimable now, not after its lease");
+  });
+
+  test("a repeated cancel tells listeners again (its first reply and notices may have been lost)", async () => {
+    const { execution } = await createRunning(ctx.store, { task: "again" });
+    await ctx.store.cancelExecution(execution.id, T0 + 1);
+    const recorder = new NoticeRecorder(ctx.store);
+    try {
+      assert.equal((await ctx.store.cancelExecution(execution.id, T0 + 2)).outcome, "already_cancelled");
+      await recorder.waitFor((n) => n.kind === "cancelled" && n.executionId === execution.id, "cancelled notice on the repeat");
+    } finally {
+      recorder.unsubscribe();
+    }
   });
 }

@@ -15,6 +15,7 @@ export function eventRoutes(app: FastifyInstance, api: ZartApi): void {
         body: EventBody,
         response: {
           200: described(EventResponse, "Delivered"),
+          202: described(EventResponse, 'Buffered: no wait for it yet, and the task keeps such events (`events: "buffered"`)'),
           ...errorCodes(
             "invalid_json",
             "invalid_request",
@@ -27,14 +28,14 @@ export function eventRoutes(app: FastifyInstance, api: ZartApi): void {
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { id, event_name } = request.params;
       // The text the client sent is stored as is (already checked to be JSON by the body parser);
       // an empty body is the payload null.
       const text = request.bodyText;
       const payloadJson = text === undefined || text.trim() === "" ? "null" : text;
-      await api.deliverEvent(id, event_name, payloadJson);
-      return { status: "delivered" as const, execution_id: id, event_name };
+      const status = await api.deliverEvent(id, event_name, payloadJson);
+      return reply.code(status === "buffered" ? 202 : 200).send({ status, execution_id: id, event_name });
     },
   );
 }

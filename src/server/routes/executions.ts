@@ -60,9 +60,17 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
       },
     },
     async (request, reply) => {
-      const { task, data, idempotency_key } = request.body;
+      const { task, data, idempotency_key, start_at, priority, concurrency_key } = request.body;
       // Never eager: the contract answers a new execution as `pending`.
-      const { execution, created } = await api.schedule({ task, data, idempotencyKey: idempotency_key, eager: false });
+      const { execution, created } = await api.schedule({
+        task,
+        data,
+        idempotencyKey: idempotency_key,
+        startAt: start_at,
+        priority,
+        concurrencyKey: concurrency_key,
+        eager: false,
+      });
       request.executionId = execution.id;
       return reply.code(created ? 201 : 200).send(scheduleResponse(execution));
     },

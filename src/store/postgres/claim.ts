@@ -4,10 +4,12 @@
  * (crash recovery) are all `pick_due` (schema.sql) on the claim indexes.
  */
 import type { ExecutionRow } from "../../state/columns.js";
+import { TRANSITIONS } from "../../state/transitions.js";
 import { type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { BufferedEvent, ClaimRequest, ClaimResult, Fence } from "../store.js";
 import { prepared, preparedWith, type SqlContext } from "./sql-context.js";
 import { claimSql } from "./statements.js";
+import { caseSetList, Positional, positionalContext } from "./transition-sql.js";
 
 type ClaimedRow = ExecutionRow & { due_at: number; old_status: string; steps_json: StepRow[] | null; events_json: BufferedEvent[] | null };
 
@@ -61,6 +63,26 @@ export async function renewLeases(ctx: SqlContext, fences: readonly Fence[], now
     ),
   );
   return new Set(renewed.rows.map((r) => r.id));
+}
+
+/** See Store.releaseUnheld. Running rows are few (the status index), so the owner is filtered on them. */
+export async function releaseUnheld(ctx: SqlContext, workerId: string, held: readonly string[], now: number): Promise<number> {
+  const result = await ctx.pool.query(
+    preparedWith(
+      ctx,
+      "release_unheld",
+      () => {
+        const positional = new Positional(3);
+        const set = caseSetList([{ when: "TRUE", transition: TRANSITIONS.expire_lease }], positionalContext(positional));
+        const text = `UPDATE ${ctx.s}.executions e SET ${set}
+          WHERE e.status = 'running' AND e.lease_owner = $1 AND NOT (e.id = ANY ($2::text[]))`;
+        return { text, names: positional.names };
+      },
+      [workerId, held],
+      { now },
+    ),
+  );
+  return result.rowCount ?? 0;
 }
 
 export async function nextWakeAt(ctx: SqlContext, tasks: readonly string[]): Promise<number | null> {

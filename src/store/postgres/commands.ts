@@ -9,7 +9,7 @@ import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import { encodeError, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { BufferedEvent, CancelOutcome, DeliverOutcome, DeliverRequest, Notice } from "../store.js";
-import { rowNotice, TERMINAL } from "../writes.js";
+import { cancelledNotices, rowNotice, TERMINAL } from "../writes.js";
 import { applyConsequences, type Change, transitionById } from "./consequences.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
 import { deliverSql } from "./statements.js";
@@ -27,8 +27,9 @@ export async function cancelExecution(ctx: SqlContext, id: string, now: number):
       const found = await client.query<ExecutionRow>(`SELECT * FROM ${ctx.s}.executions WHERE id = $1`, [id]);
       const row = found.rows[0];
       if (!row) return { result: { outcome: "not_found", execution: null }, notices: [] };
-      const outcome: CancelOutcome = row.status === "cancelled" ? "already_cancelled" : "not_cancellable";
-      return { result: { outcome, execution: toExecution(row) }, notices: [] };
+      if (row.status !== "cancelled") return { result: { outcome: "not_cancellable", execution: toExecution(row) }, notices: [] };
+      // Notices again: a repeat may follow a cancel that committed but whose reply (and notices) were lost.
+      return { result: { outcome: "already_cancelled", execution: toExecution(row) }, notices: cancelledNotices(id) };
     }
     const notices: Notice[] = [];
     const changes: Change[] = [cancelled(after, notices)];

@@ -58,7 +58,7 @@ function decodeTerminals(rest: string): Notice[] {
 
 /**
  * Payloads for other processes: terminal notices packed by status (in order within a status), the others
- * one each. `reconnected` only makes sense locally and is never sent.
+ * one each. `reconnected` and `changed` only make sense locally and are never sent.
  */
 export function encodeNotices(notices: readonly Notice[]): string[] {
   const payloads: string[] = [];
@@ -78,6 +78,7 @@ export function encodeNotices(notices: readonly Notice[]): string[] {
         break;
       }
       case "reconnected":
+      case "changed":
         break;
     }
   }

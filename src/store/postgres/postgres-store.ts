@@ -38,7 +38,7 @@ import type {
   Store,
 } from "../store.js";
 import { applyCheckpoints } from "./checkpoint-writer.js";
-import { claim, nextWakeAt, renewLeases } from "./claim.js";
+import { claim, nextWakeAt, releaseUnheld, renewLeases } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
 import { createExecutions, insertExecution } from "./create.js";
@@ -264,6 +264,11 @@ export class PostgresStore implements Store {
     );
     this.emit(outcome.notices);
     return { results: outcome.results, claim: outcome.claim ?? (await this.claim(request)) };
+  }
+
+  /** An absolute update: repeating it is harmless, so it retries on a lost connection like a read. */
+  releaseUnheld(workerId: string, held: readonly string[], now: number): Promise<number> {
+    return this.retrying(() => releaseUnheld(this.ctx, workerId, held, now));
   }
 
   renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {

@@ -4,7 +4,9 @@
  * or the execution cancelled) changes nothing.
  */
 import type { ExecutionRow } from "../../state/columns.js";
+import { TRANSITIONS } from "../../state/transitions.js";
 import type { Checkpoint, Fence, Notice } from "../store.js";
+import { setList, updateContext } from "../transition-sql.js";
 import { checkpointParams, rowNotice, workerTransition } from "../writes.js";
 import { applyConsequences } from "./consequences.js";
 import { insertExecution } from "./create.js";
@@ -39,6 +41,17 @@ export function applyCheckpoint(conn: Connection, checkpoint: Checkpoint, notice
   if (notice) notices.push(notice);
   applyConsequences(conn, "running", row, now, notices);
   return true;
+}
+
+export function releaseUnheld(conn: Connection, workerId: string, held: readonly string[], now: number): number {
+  const sql = conn.sql.get(
+    `UPDATE executions SET ${setList(
+      TRANSITIONS.expire_lease,
+      updateContext("sqlite", (name) => `@${name}`),
+    )}
+     WHERE status = 'running' AND lease_owner = @worker AND id NOT IN (SELECT value FROM json_each(@held))`,
+  );
+  return conn.db.transaction(() => sql.run({ now, worker: workerId, held: JSON.stringify(held) }).changes).immediate();
 }
 
 export function renewLeases(conn: Connection, fences: readonly Fence[], now: number, leaseMs: number): Set<string> {

@@ -8,7 +8,7 @@ import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
 import { COMPOSITES, TRANSITIONS } from "../../state/transitions.js";
 import { type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { BufferedEvent, CancelOutcome, ClaimedExecution, DeliverOutcome, DeliverRequest, Notice } from "../store.js";
-import { rowNotice, TERMINAL } from "../writes.js";
+import { cancelledNotices, rowNotice, TERMINAL } from "../writes.js";
 import { applyCheckpoint } from "./checkpoint-writer.js";
 import { applyConsequences } from "./consequences.js";
 import type { Connection } from "./statement-cache.js";
@@ -38,7 +38,9 @@ export function cancelExecution(conn: Connection, id: string, now: number): { re
   const run = conn.db.transaction((): { result: CancelResult; notices: Notice[] } => {
     const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
     if (!row) return { result: { outcome: "not_found", execution: null }, notices: [] };
-    if (row.status === "cancelled") return { result: { outcome: "already_cancelled", execution: toExecution(row) }, notices: [] };
+    // Notices again: a repeat may follow a cancel whose reply (and notices) were lost with its connection.
+    if (row.status === "cancelled")
+      return { result: { outcome: "already_cancelled", execution: toExecution(row) }, notices: cancelledNotices(id) };
     if (TERMINAL.has(row.status)) return { result: { outcome: "not_cancellable", execution: toExecution(row) }, notices: [] };
     const notices: Notice[] = [];
     const after = cancelOne(conn, row, now, notices) as ExecutionRow;

@@ -3,7 +3,10 @@
  * better-sqlite3 is synchronous, so every method finishes its transaction before it returns and no
  * transaction ever spans an `await`; writers queue on the file lock (BEGIN IMMEDIATE + busy_timeout) rather
  * than failing with SQLITE_BUSY. SQLite has no cross-process notifications: notices reach only this
- * process's subscribers, and other processes find work through their safety poll and `nextWakeAt`.
+ * process's subscribers. What other processes commit is seen by watching `PRAGMA data_version` (a read of
+ * shared memory that changes when another connection commits) every WATCH_MS while anyone subscribes,
+ * and announced as a `changed` notice: their new work, cancels and ends then reach this process within
+ * about that long instead of at the safety poll.
  */
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
@@ -27,7 +30,7 @@ import type {
   StepDetail,
   Store,
 } from "../store.js";
-import { applyCheckpoints, renewLeases } from "./checkpoint-writer.js";
+import { applyCheckpoints, releaseUnheld, renewLeases } from "./checkpoint-writer.js";
 import { claim, nextWakeAt } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { createExecutions } from "./create.js";
@@ -45,6 +48,8 @@ export interface SqliteStoreOptions {
 
 /** How long a writer waits for another process's transaction before SQLITE_BUSY; transactions are short. */
 const BUSY_TIMEOUT_MS = 5000;
+/** How often other processes' commits are looked for (see the header). */
+const WATCH_MS = 50;
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -54,6 +59,7 @@ export class SqliteStore implements Store {
   private readonly notices: NoticeHub;
   private readonly inserts: InsertBatcher;
   private readonly logger: Logger;
+  private watcher: NodeJS.Timeout | null = null;
 
   private constructor(db: Database.Database, path: string, logger: Logger) {
     this.description = path;
@@ -88,6 +94,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
+    this.watcher = null;
     if (this.conn.db.open) this.conn.db.close();
   }
 
@@ -170,6 +178,10 @@ export class SqliteStore implements Store {
     return { results, claim: result };
   }
 
+  async releaseUnheld(workerId: string, held: readonly string[], now: number): Promise<number> {
+    return releaseUnheld(this.conn, workerId, held, now);
+  }
+
   async renewLeases(fences: readonly Fence[], now: number, leaseMs: number): Promise<Set<string>> {
     if (fences.length === 0) return new Set();
     return renewLeases(this.conn, fences, now, leaseMs);
@@ -180,6 +192,21 @@ export class SqliteStore implements Store {
   }
 
   subscribe(listener: NoticeListener): () => void {
+    this.watch();
     return this.notices.subscribe(listener);
+  }
+
+  /** Starts watching for other processes' commits (once; stopped by close()). */
+  private watch(): void {
+    if (this.watcher || !this.conn.db.open) return;
+    let seen = this.conn.db.pragma("data_version", { simple: true });
+    this.watcher = setInterval(() => {
+      if (!this.conn.db.open) return;
+      const version = this.conn.db.pragma("data_version", { simple: true });
+      if (version === seen) return;
+      seen = version;
+      this.notices.emit([{ kind: "changed" }]);
+    }, WATCH_MS);
+    this.watcher.unref();
   }
 }

@@ -1,0 +1,53 @@
+/**
+ * The same bad values inside a workflow, on either store: a NUL in a step name and a sleep too long for
+ * any store fail the execution with a clear error at the call that received them, never a database error.
+ */
+import assert from "node:assert/strict";
+import { defineTask } from "../../src/core/task.js";
+import { Engine } from "../../src/engine/engine.js";
+import type { Store } from "../../src/store/store.js";
+
+export const badNames = defineTask({
+  name: "bad-name",
+  async run(ctx) {
+    return ctx.step("na\u0000me", () => 1);
+  },
+});
+
+export const badSleep = defineTask({
+  name: "bad-sleep",
+  async run(ctx) {
+    await ctx.sleep("forever", Number.MAX_VALUE);
+    return "woke";
+  },
+});
+
+export const negativeSleep = defineTask({
+  name: "negative-sleep",
+  retry: { maxAttempts: 3, initialDelay: 1 },
+  async run(ctx) {
+    await ctx.sleep("back", -5);
+    return "woke";
+  },
+});
+
+/** Runs the three on `store` and checks each failed with its code, once (a definition error is not retried). */
+export async function assertBadValuesFail(store: Store): Promise<void> {
+  const engine = await Engine.start({ store, tasks: [badNames, badSleep, negativeSleep], worker: { concurrency: 4 } });
+  try {
+    const expected: Record<string, string> = {
+      "bad-name": "invalid_step_name",
+      "bad-sleep": "invalid_argument",
+      "negative-sleep": "invalid_argument",
+    };
+    for (const [task, code] of Object.entries(expected)) {
+      const { execution } = await engine.schedule({ task, data: {} });
+      const done = await engine.waitForTerminal(execution.id, 30_000);
+      assert.equal(done.status, "failed", task);
+      assert.equal(done.error?.code, code, `${task}: ${done.error?.message}`);
+      assert.equal(done.attempt, 1, `${task}: not retried`);
+    }
+  } finally {
+    await engine.stop();
+  }
+}
