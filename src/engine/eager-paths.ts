@@ -5,7 +5,7 @@
  * resume). Either saves the notice hop and the claim round trip, and the first write is held for the run's
  * own first write (worker/held-write.ts). docs/engine.md, "Starting work"; measurements in
  * docs/decisions/007-eager-start-and-resume.md. Executions whose end or claim has consequences for other
- * rows (children, concurrency-limited ones) always take the ordinary path.
+ * rows (children, concurrency-limited ones), and delayed ones, always take the ordinary path.
  */
 import type { CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Store } from "../store/store.js";
 import { heldDelivery, heldInsert } from "../worker/held-write.js";
@@ -23,7 +23,8 @@ export class EagerPaths {
 
   /** Inserts the execution, eagerly when asked (`eager`) or by default when nothing older is queued. */
   insert(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
-    const wanted = (eager ?? this.eagerByDefault) && input.concurrency == null && input.parent == null;
+    const later = input.startAt != null && input.startAt > input.now;
+    const wanted = (eager ?? this.eagerByDefault) && input.concurrency == null && input.parent == null && !later;
     if (!wanted || !this.localTasks.includes(input.task) || !this.worker.reserveSlot(eager === undefined)) {
       return this.store.createExecution(input);
     }

@@ -13,6 +13,7 @@ export type Expr =
   | { op: "col"; name: ExecutionColumn }
   | { op: "lit"; value: Value }
   | { op: "add"; a: Expr; b: Expr }
+  | { op: "sub"; a: Expr; b: Expr }
   | { op: "max"; a: Expr; b: Expr }
   | { op: "coalesce"; a: Expr; b: Expr }
   | { op: "if"; cond: Cond; ifTrue: Expr; ifFalse: Expr };
@@ -28,6 +29,7 @@ export const param = (name: string): Expr => ({ op: "param", name });
 export const col = (name: ExecutionColumn): Expr => ({ op: "col", name });
 export const lit = (value: Value): Expr => ({ op: "lit", value });
 export const add = (a: Expr, b: Expr): Expr => ({ op: "add", a, b });
+export const sub = (a: Expr, b: Expr): Expr => ({ op: "sub", a, b });
 export const max = (a: Expr, b: Expr): Expr => ({ op: "max", a, b });
 export const coalesce = (a: Expr, b: Expr): Expr => ({ op: "coalesce", a, b });
 export const when = (cond: Cond, ifTrue: Expr, ifFalse: Expr): Expr => ({ op: "if", cond, ifTrue, ifFalse });
@@ -52,10 +54,12 @@ export function evaluate(expr: Expr, row: ExecutionRow, params: Params): Value {
       return row[expr.name];
     case "lit":
       return expr.value;
-    case "add": {
+    case "add":
+    case "sub": {
       const a = evaluate(expr.a, row, params);
       const b = evaluate(expr.b, row, params);
-      return a === null || b === null ? null : Number(a) + Number(b);
+      if (a === null || b === null) return null;
+      return expr.op === "add" ? Number(a) + Number(b) : Number(a) - Number(b);
     }
     case "max": {
       const a = evaluate(expr.a, row, params);
@@ -101,6 +105,8 @@ export function renderExpr(expr: Expr, type: ColumnType, ctx: RenderContext): st
       return renderLiteral(expr.value, type, ctx.dialect);
     case "add":
       return `(${renderExpr(expr.a, type, ctx)} + ${renderExpr(expr.b, type, ctx)})`;
+    case "sub":
+      return `(${renderExpr(expr.a, type, ctx)} - ${renderExpr(expr.b, type, ctx)})`;
     case "max":
       return `${ctx.dialect === "postgres" ? "GREATEST" : "MAX"}(${renderExpr(expr.a, type, ctx)}, ${renderExpr(expr.b, type, ctx)})`;
     case "coalesce":
@@ -120,6 +126,7 @@ function typeOf(expr: Expr): ColumnType | null {
     case "param":
       return null;
     case "add":
+    case "sub":
     case "max":
       return "bigint";
     case "coalesce":

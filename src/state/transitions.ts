@@ -12,7 +12,7 @@
  */
 import type { ExecutionStatus } from "../core/types.js";
 import { type ColumnType, EXECUTION_COLUMN_TYPES, type ExecutionColumn } from "./columns.js";
-import { add, and, type Cond, coalesce, col, type Expr, eq, isSet, le, lit, max, param, present, when } from "./expr.js";
+import { add, and, type Cond, coalesce, col, type Expr, eq, isSet, le, lit, max, param, present, sub, when } from "./expr.js";
 
 export interface Transition {
   readonly name: string;
@@ -32,7 +32,7 @@ const WORKER_PARAMS = { now: "bigint", steps_completed: "int", crashes: "int", c
 const workerColumns = {
   steps_completed: param("steps_completed"),
   crashes: param("crashes"),
-  buffered_events: add(col("buffered_events"), param("consumed")),
+  buffered_events: sub(col("buffered_events"), param("consumed")),
   updated_at: NOW,
 } as const;
 
@@ -301,6 +301,7 @@ function substitute(expr: Expr, column: (name: ExecutionColumn) => Expr, rename:
     case "lit":
       return expr;
     case "add":
+    case "sub":
     case "max":
     case "coalesce":
       return { ...expr, a: sub(expr.a), b: sub(expr.b) };

@@ -211,7 +211,9 @@ export class ExecutionRunner {
    * instead; whoever relies on a parked row checks its fencing token first (Engine, eager resume).
    */
   private rowAfter(checkpoint: Checkpoint): ExecutionRecord {
-    return toExecution(applyTransition(toRow(this.claimed.execution), workerTransition(checkpoint.patch), checkpointParams(checkpoint)));
+    // Every write of the run subtracted the buffered events it took: from the claimed row, all of them.
+    const params = { ...checkpointParams(checkpoint), consumed: this.ctx.writer.consumedInRun };
+    return toExecution(applyTransition(toRow(this.claimed.execution), workerTransition(checkpoint.patch), params));
   }
 
   /**

@@ -45,6 +45,8 @@ export class RecordWriter {
   /** Crashed attempts not yet written as attempts of a step (see step-runner.ts). */
   private crashes: number;
   private crashesCharged = false;
+  /** Buffered events this run took, over all its writes (each write subtracts its own from the row's count). */
+  consumedInRun = 0;
   /** The step in flight when the worker that held the row stopped. */
   private readonly blamedStep: string | null;
 
@@ -102,6 +104,7 @@ export class RecordWriter {
   /** Buffered events a wait took: deleted with the next write. */
   holdConsumed(eventId: number): void {
     this.held.consumed.push(eventId);
+    this.consumedInRun += 1;
   }
 
   /** Resolves once every record so far has committed; throws (the run's abort reason) if it was lost. */
