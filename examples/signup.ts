@@ -9,6 +9,7 @@ export const signup = defineTask({
   name: "signup",
   input: { type: "object", properties: { email: { type: "string" } }, required: ["email"] },
   timeout: "48h",
+  events: "buffered", // an approval sent before the wait is kept for it
   async run(ctx, data: { email: string }) {
     const account = await ctx.step("create-account", () => ({ id: `acct_${randomUUID()}` }));
     await ctx.step("send-welcome-email", () => ctx.log.info({ to: data.email }, "welcome email sent"), { retry: { maxAttempts: 5 } });
