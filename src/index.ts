@@ -19,16 +19,20 @@
 export { type Clock, ManualClock, systemClock } from "./core/clock.js";
 export type { Duration } from "./core/duration.js";
 export {
+  ChildFailedError,
   EventTimeoutError,
   ExecutionAbortedError,
+  type FailureCode,
   NonRetryableError,
   StepFailedError,
+  StepTimeoutError,
   WorkflowDefinitionError,
   ZartError,
 } from "./core/errors.js";
 export { type Logger, silentLogger } from "./core/logger.js";
 export type { RetryPolicy } from "./core/retry-policy.js";
 export {
+  type ChildOptions,
   defineTask,
   type StepContext,
   type StepOptions,

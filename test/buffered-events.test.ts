@@ -52,6 +52,33 @@ describe("buffered events", () => {
     }
   });
 
+  test("a wait with a schema takes the oldest payload it accepts; a refused one stays stored", async () => {
+    const typed = defineTask({
+      name: "typed-inbox",
+      events: "buffered",
+      async run(ctx) {
+        await ctx.sleep("busy", "1m");
+        return ctx.waitForEvent<{ amount: number }>("payment", {
+          schema: { type: "object", properties: { amount: { type: "number" } }, required: ["amount"] },
+        });
+      },
+    });
+    const h = await createTestEngine({ tasks: [typed] });
+    try {
+      const { execution } = await h.engine.schedule({ task: "typed-inbox", data: {} });
+      await h.outcome(execution.id, "parked");
+      assert.equal(await h.engine.deliverEvent(execution.id, "payment", '{"amount":"forty"}'), "buffered");
+      assert.equal(await h.engine.deliverEvent(execution.id, "payment", '{"amount":40}'), "buffered");
+      h.clock.advance(60_000);
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.equal(done.status, "completed");
+      assert.deepEqual(JSON.parse(done.outputJson ?? "null"), { amount: 40 }, "the refused payload never reaches the workflow");
+      assert.equal(done.bufferedEvents, 1, "the refused one is kept, not thrown away");
+    } finally {
+      await h.close();
+    }
+  });
+
   test("over HTTP: 202 buffered for such a task, 409 for a task without the option", async () => {
     const h = await createTestEngine({ tasks: [inbox, strict] });
     const { api, server } = await serveInProcess(h.engine);

@@ -11,16 +11,27 @@ import { defineTask } from "../src/core/task.js";
 import { isExecutionId, newExecutionId } from "../src/engine/execution-id.js";
 
 describe("execution ids", () => {
-  test("well-formed, distinct across many refills of the random pool, and ordered by creation time", () => {
-    // 409 ids use up one pool of random bytes: 3,000 cross several refills.
-    const ids = Array.from({ length: 3000 }, (_, i) => newExecutionId(1_800_000_000_000 + Math.floor(i / 100)));
+  test("well-formed, distinct across many refills of the random pool, strictly increasing, never guessable from a neighbour", () => {
+    // 409 fresh ids use up one pool of random bytes; 3,000 ids cross several refills.
+    const base = 1_800_000_000_000;
+    const ids = Array.from({ length: 3000 }, (_, i) => newExecutionId(base + Math.floor(i / 100)));
     assert.equal(new Set(ids).size, ids.length);
     for (const id of ids) assert.ok(isExecutionId(id) && id.length === 30, id);
-    // 80 random bits after the time: within one millisecond the next characters are far from all alike.
-    assert.ok(new Set(ids.slice(0, 100).map((id) => id.slice(14, 16))).size > 50);
-    // Creation order is id order across milliseconds (within one, the random part decides).
-    for (let i = 100; i < ids.length; i += 100) assert.ok(ids[i - 1]!.slice(0, 14) < ids[i]!.slice(0, 14));
-    assert.ok(newExecutionId(0).startsWith("exec-000000000"));
+    // Creation order is id order, also within one millisecond.
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} < ${ids[i]}`);
+    assert.equal(ids[0]!.slice(5, 14), base.toString(36).padStart(9, "0"), "the time comes first");
+    // Within one millisecond each id adds 1 + 64 random bits to its neighbour's random part.
+    const random = (id: string) => [...id.slice(14)].reduce((n, c) => n * 36n + BigInt(Number.parseInt(c, 36)), 0n);
+    const steps = ids
+      .slice(0, 100)
+      .map((id, i, all) => (i === 0 ? 0n : random(id) - random(all[i - 1]!)))
+      .slice(1);
+    assert.equal(new Set(steps).size, steps.length, "every step is different");
+    assert.ok(steps.every((d) => d >= 1n && d <= 2n ** 64n));
+    assert.ok(steps.filter((d) => d > 2n ** 56n).length > 80, "the steps are random over 64 bits");
+    // A clock that goes back does not break the order; the latest time is kept.
+    const back = newExecutionId(base - 60_000);
+    assert.ok(back > ids[ids.length - 1]!);
     assert.ok(isExecutionId(newExecutionId(Number.MAX_SAFE_INTEGER)));
   });
 });

@@ -17,6 +17,9 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { libraryExamples } from "./support/doc-examples.js";
 
+/** Pages of docs/ whose one runnable example (a `// file:` block and its console block) is run here. */
+const FEATURE_PAGES = ["children.md", "concurrency.md", "priority-and-delay.md", "buffered-events.md"];
+
 const ROOT = new URL("..", import.meta.url).pathname;
 const TSC = join(ROOT, "node_modules/.bin/tsc");
 const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
@@ -268,9 +271,15 @@ export async function inTests(): Promise<void> {
     }
   });
 
-  test("docs/library.md: its examples type-check (nodenext and bundler) and print what the page shows", async () => {
-    const examples = libraryExamples(join(ROOT, "docs/library.md"));
-    assert.ok(examples.length >= 3, `examples found: ${examples.map((e) => e.file).join(", ")}`);
+  test("docs/library.md and the feature pages: their examples type-check (nodenext and bundler) and print what the page shows", async () => {
+    const library = libraryExamples(join(ROOT, "docs/library.md"));
+    assert.ok(library.length >= 3, `examples found: ${library.map((e) => e.file).join(", ")}`);
+    const features = FEATURE_PAGES.map((page) => {
+      const found = libraryExamples(join(ROOT, "docs", page));
+      assert.equal(found.length, 1, `one runnable example in docs/${page}`);
+      return found[0] as (typeof found)[number];
+    });
+    const examples = [...library, ...features];
     for (const example of examples) writeFileSync(join(app, example.file), example.code);
     const typescript = examples.filter((e) => e.file.endsWith(".ts")).map((e) => e.file);
     const base = { target: "ES2022", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], lib: ["ES2023"] };

@@ -36,7 +36,7 @@ describe("postgres: values the database refuses", () => {
       },
     });
     try {
-      const runs = await Promise.all([1, 2, 3].map(() => createRunning(store, { task: "iso" })));
+      const runs = await Promise.all([1, 2, 3].map((i) => createRunning(store, { task: `iso-${i}` })));
       // The committer's retries wait on this clock; nobody moves it, so a retry wait would hang the test.
       const committer = new GroupCommitter(counting, new ManualClock(), silentLogger, {
         maxBatch: 10,

@@ -40,7 +40,9 @@ test("three worker processes never run more than the limit at once", async () =>
         }),
       );
     }
-    const ids = await Promise.all(Array.from({ length: 40 }, async (_, n) => (await api.schedule({ task: "limited", data: { n } })).execution.id));
+    const ids = await Promise.all(
+      Array.from({ length: 40 }, async (_, n) => (await api.schedule({ task: "limited", data: { n } })).execution.id),
+    );
     for (const id of ids) assert.equal((await api.waitForTerminal(id, 60_000)).status, "completed", id);
     let now = 0;
     let peak = 0;
@@ -54,7 +56,12 @@ test("three worker processes never run more than the limit at once", async () =>
     assert.equal(started.size, 40, "every execution ran");
     assert.ok(peak <= 2, `at most two at once, saw ${peak}`);
     assert.equal(peak, 2, "and the limit was used");
-    const pids = new Set(readFileSync(effects, "utf8").split("\n").filter(Boolean).map((l) => l.split(" ")[2]));
+    const pids = new Set(
+      readFileSync(effects, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.split(" ")[2]),
+    );
     assert.ok(pids.size >= 2, "more than one worker took part");
     for (const worker of workers) assert.equal((await worker.stop()).code, 0);
   } finally {

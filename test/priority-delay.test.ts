@@ -22,7 +22,10 @@ describe("delayed start and priority", () => {
       assert.equal((await h.engine.waitForTerminal(execution.id, 0)).status, "pending", "not before its time");
       h.clock.advance(1);
       assert.equal((await h.engine.waitForTerminal(execution.id, LONG)).status, "completed");
-      await assert.rejects(h.engine.schedule({ task: "later", data: {}, startAt: "tomorrow" }), { code: "invalid_data", message: /start_at/ });
+      await assert.rejects(h.engine.schedule({ task: "later", data: {}, startAt: "tomorrow" }), {
+        code: "invalid_data",
+        message: /start_at/,
+      });
     } finally {
       await h.close();
     }

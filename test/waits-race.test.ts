@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defineTask } from "../src/core/task.js";
 import { createTestEngine } from "../src/testing/index.js";
+import { deferred } from "./support/deferred.js";
 
 const LONG = 1e9;
 
@@ -41,6 +42,116 @@ describe("Promise.race over durable waits", () => {
       const steps = Object.fromEntries((await h.engine.stepDetail(execution.id)).steps.map((s) => [s.name, s.state]));
       assert.deepEqual(steps, { approve: "completed", reject: "closed", notify: "completed" });
       await assert.rejects(h.engine.deliverEvent(execution.id, "reject", "{}"), { code: "not_waiting_for_event" });
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("an event delivered to the losing wait after the race changes nothing: replays keep the winner", async () => {
+    const task = defineTask({
+      name: "decide-then-confirm",
+      async run(ctx) {
+        const decision = await Promise.race([
+          ctx.waitForEvent("approve").then(() => "approved"),
+          ctx.waitForEvent("reject").then(() => "rejected"),
+        ]);
+        await ctx.waitForEvent("confirm");
+        return decision;
+      },
+    });
+    const h = await createTestEngine({ tasks: [task] });
+    try {
+      const { execution } = await h.engine.schedule({ task: "decide-then-confirm", data: {} });
+      await h.outcome(execution.id, "parked");
+      await h.engine.deliverEvent(execution.id, "reject", "null");
+      await h.outcome(execution.id, "parked", 2);
+      // JavaScript cannot tell that nobody awaits "approve" any more, so it stays open and takes the event.
+      assert.equal(await h.engine.deliverEvent(execution.id, "approve", "null"), "delivered");
+      await h.outcome(execution.id, "parked", 3);
+      await h.engine.deliverEvent(execution.id, "confirm", "null");
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.equal(JSON.parse(done.outputJson ?? "null"), "rejected", "the replay resolves the race as the first run did");
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("a race between two steps replays with the same winner", async () => {
+    const runs: string[] = [];
+    const task = defineTask({
+      name: "fastest",
+      async run(ctx) {
+        let fastSettled!: () => void;
+        const gate = new Promise<void>((resolve) => {
+          fastSettled = resolve;
+        });
+        // "slow" ends only after the race has seen "fast", so the first run's winner is known.
+        const first = await Promise.race([
+          ctx.step("slow", async () => {
+            await gate;
+            runs.push("slow");
+            return "slow";
+          }),
+          ctx
+            .step("fast", () => {
+              runs.push("fast");
+              return "fast";
+            })
+            .then((v) => {
+              fastSettled();
+              return v;
+            }),
+        ]);
+        await ctx.sleep("pause", "1m");
+        return first;
+      },
+    });
+    const h = await createTestEngine({ tasks: [task] });
+    try {
+      const { execution } = await h.engine.schedule({ task: "fastest", data: {} });
+      await h.outcome(execution.id, "parked");
+      h.clock.advance(60_000);
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.deepEqual(runs.sort(), ["fast", "slow"], "each step ran once");
+      assert.equal(JSON.parse(done.outputJson ?? "null"), "fast");
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("an event delivered while the race's other branch runs a step loses, on the first run and on replays", async () => {
+    const stepStarted = deferred<void>();
+    const finishStep = deferred<void>();
+    const task = defineTask({
+      name: "step-or-event",
+      async run(ctx) {
+        const winner = await Promise.race([
+          ctx.waitForEvent("a").then(() => "event"),
+          (async () => {
+            await ctx.waitForEvent("go");
+            return ctx.step("s", async () => {
+              stepStarted.resolve();
+              await finishStep.promise;
+              return "step";
+            });
+          })(),
+        ]);
+        await ctx.sleep("pause", "1m");
+        return winner;
+      },
+    });
+    const h = await createTestEngine({ tasks: [task] });
+    try {
+      const { execution } = await h.engine.schedule({ task: "step-or-event", data: {} });
+      await h.outcome(execution.id, "parked");
+      await h.engine.deliverEvent(execution.id, "go", "null");
+      await stepStarted.promise;
+      assert.equal(await h.engine.deliverEvent(execution.id, "a", "null"), "delivered", "the wait on a is still open");
+      finishStep.resolve();
+      await h.outcome(execution.id, "parked", 2);
+      h.clock.advance(60_000);
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.equal(JSON.parse(done.outputJson ?? "null"), "step", "the run that settled the race never saw the event");
     } finally {
       await h.close();
     }

@@ -115,6 +115,12 @@ export interface StepRecord {
   childId: string | null;
   /** Set on records a rerun copied from the execution it reruns. */
   copiedFrom: string | null;
+  /**
+   * For a final record: the run (the execution's lease token) that first saw it final. A record a run
+   * made gets that run's token; an event delivered or a child ended from outside gets the next run's.
+   * Replays settle calls by (settledIn, completedAt, seq), so a `Promise.race` keeps its first winner.
+   */
+  settledIn: number | null;
 }
 
 /** A failed attempt of a step, kept for the timeline. The successful attempt is the step record itself. */

@@ -15,23 +15,37 @@ let offset = POOL_BYTES;
 const TIME_LIMIT = 36 ** 9;
 
 /**
- * `exec-` + 25 base-36 characters: 9 of the creation time in ms, then 16 of 80 random bits (the contract
- * asks for at least 64). Unique and not guessable from one another, like fully random ids, but ordered by
- * creation: the indexes keyed by execution id (its primary key; the steps' primary key starts with it)
- * then take new rows on their right-hand pages instead of anywhere, so a batch of writes dirties a few
- * pages instead of one per execution. Measured with `bench/src/probe-sqlite-drain.ts w1 50 20000` (SQLite,
- * alternating runs): fully random ids 3,899 / 4,197 / 4,074 / 4,262 / 4,201 executions/s,
- * time-ordered 5,882 / 5,204 / 4,135 / 4,746 / 5,811 (CPU per execution 233-263 µs -> 182-235 µs).
+ * `exec-` + 25 base-36 characters: 9 of the creation time in ms, then 16 of at least 80 random bits (the
+ * contract asks for at least 64). Unique and not guessable from one another, like fully random ids, but
+ * ordered by creation: the indexes keyed by execution id (its primary key; the steps' primary key starts
+ * with it) then take new rows on their right-hand pages instead of anywhere, so a batch of writes dirties
+ * a few pages instead of one per execution (docs/decisions/009-execution-ids.md).
+ *
+ * Within one process ids are strictly increasing, also within one millisecond: the next id of the same
+ * millisecond adds 1 + 64 fresh random bits to the previous one's random part, so it is still not
+ * guessable from its neighbour, and work created in one process (a batch, a loop of schedules) is
+ * ordered by id as it was created - claims and concurrency slots break ties of `created_at` by id.
  */
+let lastTime = -1;
+let lastBits = 0n;
+
 export function newExecutionId(now: number): string {
-  if (offset + RANDOM_BYTES > POOL_BYTES) {
+  const time = Math.max(Math.min(Math.max(0, Math.floor(now)), TIME_LIMIT - 1), lastTime);
+  const bits = time === lastTime ? lastBits + 1n + randomBits(8) : randomBits(RANDOM_BYTES);
+  lastTime = time;
+  lastBits = bits;
+  return `exec-${time.toString(36).padStart(9, "0")}${bits.toString(36).padStart(16, "0")}`;
+}
+
+/** `bytes` random bytes from the pool, as a number. */
+function randomBits(bytes: number): bigint {
+  if (offset + bytes > POOL_BYTES) {
     randomFillSync(pool);
     offset = 0;
   }
-  const bits = BigInt(`0x${pool.toString("hex", offset, offset + RANDOM_BYTES)}`);
-  offset += RANDOM_BYTES;
-  const time = Math.min(Math.max(0, Math.floor(now)), TIME_LIMIT - 1);
-  return `exec-${time.toString(36).padStart(9, "0")}${bits.toString(36).padStart(16, "0")}`;
+  const bits = BigInt(`0x${pool.toString("hex", offset, offset + bytes)}`);
+  offset += bytes;
+  return bits;
 }
 
 const ID_PATTERN = /^exec-[a-z0-9]{8,32}$/;

@@ -32,6 +32,7 @@ export const STEP_COLUMN_LIST = [
   "seq",
   "child_id",
   "copied_from",
+  "settled_in",
 ] as const;
 export const STEP_COLUMNS = STEP_COLUMN_LIST.join(", ");
 
@@ -52,6 +53,7 @@ export interface StepRow {
   seq: number;
   child_id: string | null;
   copied_from: string | null;
+  settled_in: number | null;
 }
 
 export interface AttemptRow {
@@ -170,6 +172,7 @@ export function toStep(row: StepRow): StepRecord {
     seq: row.seq,
     childId: row.child_id,
     copiedFrom: row.copied_from,
+    settledIn: row.settled_in,
   };
 }
 
@@ -190,6 +193,7 @@ export function stepValues(executionId: string, step: StepRecord): unknown[] {
     step.seq,
     step.childId,
     step.copiedFrom,
+    step.settledIn,
   ];
 }
 

@@ -3,7 +3,7 @@
  * a delivery applies, with which parameters, and which notices its result warrants. Both stores call
  * these, so the mapping from the engine's requests to transitions exists once.
  */
-import type { ErrorInfo, ExecutionStatus } from "../core/types.js";
+import type { ErrorInfo, ExecutionStatus, StepRecord } from "../core/types.js";
 import type { ExecutionRow } from "../state/columns.js";
 import type { Params } from "../state/expr.js";
 import { COMPOSITES, TRANSITIONS, type Transition } from "../state/transitions.js";
@@ -123,4 +123,20 @@ export function cancelledNotices(id: string): Notice[] {
     { kind: "terminal", executionId: id, status: "cancelled" },
     { kind: "cancelled", executionId: id },
   ];
+}
+
+/**
+ * The steps a delivery's claimed run starts from: the stored ones (read before the delivery wrote) with
+ * the event's wait completed by it, first seen by that run (`run`: its lease token).
+ */
+export function withDelivery(
+  steps: readonly StepRecord[],
+  event: { name: string; payloadJson: string; now: number },
+  run: number,
+): StepRecord[] {
+  return steps.map((step) =>
+    step.name === event.name && step.kind === "event"
+      ? { ...step, state: "completed" as const, resultJson: event.payloadJson, completedAt: event.now, settledIn: run }
+      : step,
+  );
 }

@@ -17,15 +17,16 @@ import {
 import { decodeValue } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
-import { compileSchema } from "../core/schema.js";
+import { type CompiledSchema, compileSchema } from "../core/schema.js";
 import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
-import type { ErrorInfo, StepKind, StepRecord } from "../core/types.js";
+import { type ErrorInfo, FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types.js";
 import type { BufferedEvent, ClaimedExecution, NewExecution } from "../store/store.js";
 import { CheckpointRejectedError } from "../store/store-errors.js";
 import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter, type WriterDeps } from "./record-writer.js";
 import { ReplayRecords } from "./replay-records.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
+import { SettleOrder } from "./settle-order.js";
 import { runStep } from "./step-runner.js";
 
 export interface ChildRequest {
@@ -58,6 +59,7 @@ export class ExecutionContext implements WorkflowContext {
   readonly log: ExecutionLogger;
   readonly controller = new AbortController();
   readonly activity = new RunActivity();
+  private readonly order: SettleOrder;
   readonly records: ReplayRecords;
   readonly writer: RecordWriter;
   /** A definition error (duplicate name, changed code…) that fails the execution even if the workflow caught it. */
@@ -77,6 +79,8 @@ export class ExecutionContext implements WorkflowContext {
     this.executionId = execution.id;
     this.taskName = execution.task;
     this.attempt = execution.attempt;
+    this.order = new SettleOrder(execution.leaseToken, () => deps.clock.now());
+    deps.replaying?.(() => this.order.pending);
     this.log = new ExecutionLogger(deps.logger.child({ executionId: execution.id, task: execution.task }));
     this.records = new ReplayRecords(steps);
     this.buffered = [...events];
@@ -124,16 +128,39 @@ export class ExecutionContext implements WorkflowContext {
         if (record.wakeAt !== null && this.now() >= record.wakeAt) return this.timeOut(record);
         return { open: { record, attempts: [] } };
       }
-      const taken = this.takeBuffered(name);
-      if (taken) {
-        this.writer.hold(this.newRecord(name, "event", "completed", seq, { resultJson: taken.payloadJson }));
-        this.writer.holdConsumed(taken.id);
-        return decodeValue(taken.payloadJson) as T;
-      }
-      const wakeAt = options.timeout === undefined ? null : this.now() + durationMs(options.timeout, `waitForEvent("${name}") timeout`);
-      const schemaJson = options.schema === undefined ? null : (compileSchema(options.schema).jsonSchemaText ?? null);
-      return { open: { record: this.newRecord(name, "event", "waiting", seq, { wakeAt, schemaJson }), attempts: [] } };
+      const schema = options.schema === undefined ? null : compileSchema(options.schema);
+      const open = (): { open: OpenWait } => {
+        const wakeAt = options.timeout === undefined ? null : this.now() + durationMs(options.timeout, `waitForEvent("${name}") timeout`);
+        const schemaJson = schema?.jsonSchemaText ?? null;
+        return { open: { record: this.newRecord(name, "event", "waiting", seq, { wakeAt, schemaJson }), attempts: [] } };
+      };
+      const take = (event: BufferedEvent): T => {
+        this.buffered.splice(this.buffered.indexOf(event), 1);
+        this.writer.hold(this.newRecord(name, "event", "completed", seq, { resultJson: event.payloadJson }));
+        this.writer.holdConsumed(event.id);
+        return decodeValue(event.payloadJson) as T;
+      };
+      const stored = this.buffered.filter((e) => e.name === name);
+      if (stored.length === 0) return open();
+      if (schema === null) return take(stored[0] as BufferedEvent);
+      return this.firstValid(name, stored, schema).then((event) => (event ? take(event) : open()));
     });
+  }
+
+  /**
+   * The oldest buffered event whose payload the wait's schema accepts. One it refuses stays stored (the
+   * sender was told 202, so it is not thrown away) and is logged; the wait takes the next one.
+   */
+  private async firstValid(name: string, stored: BufferedEvent[], schema: CompiledSchema): Promise<BufferedEvent | undefined> {
+    for (const event of stored) {
+      const checked = await schema.validate(decodeValue(event.payloadJson), "payload");
+      if (checked.ok) return event;
+      this.log.warn(
+        { event: name, eventId: event.id, reason: checked.message },
+        `buffered event "${name}" refused by its wait's schema; kept, not taken`,
+      );
+    }
+    return undefined;
   }
 
   startChild(name: string, task: string | TaskDefinition, data: unknown, options: ChildOptions = {}): Promise<string> {
@@ -154,7 +181,8 @@ export class ExecutionContext implements WorkflowContext {
 
   /**
    * The gate of every call: the name is reached (checked), then `answer` decides from the record. Work
-   * that takes time is tracked, so the run does not park under it; a wait is opened once answered.
+   * that takes time is tracked, so the run does not park under it; a wait is opened once answered. A
+   * final outcome settles in the order replays reproduce (settle-order.ts).
    */
   private call<T>(
     name: string,
@@ -170,14 +198,33 @@ export class ExecutionContext implements WorkflowContext {
     }
     if (this.signal.aborted) return Promise.reject(this.signal.reason);
     const record = reached.record?.state === "closed" ? undefined : reached.record;
+    const recorded = record !== undefined && FINAL_STEP_STATES.has(record.state);
     let answered: Answer<T> | Promise<Answer<T>>;
     try {
       answered = answer(record, reached.seq);
     } catch (error) {
-      return Promise.reject(error);
+      return promised(() => this.settled<T>(name, { ok: false, error }, false));
     }
-    if (!(answered instanceof Promise)) return isOpen(answered) ? this.activity.open<T>(answered.open) : Promise.resolve(answered);
-    return this.activity.track(answered).then((a) => (isOpen(a) ? this.activity.open<T>(a.open) : a));
+    if (!(answered instanceof Promise)) {
+      const value = answered;
+      return isOpen(value) ? this.activity.open<T>(value.open) : promised(() => this.settled<T>(name, { ok: true, value }, false));
+    }
+    return this.activity.track(answered).then(
+      (a) => (isOpen(a) ? this.activity.open<T>(a.open) : this.settled<T>(name, { ok: true, value: a }, !recorded)),
+      (error: unknown) => this.settled<T>(name, { ok: false, error }, !recorded),
+    );
+  }
+
+  /** Settles a call's outcome in order when its record is final; other outcomes (errors without a record) at once. */
+  private settled<T>(name: string, outcome: { ok: true; value: T } | { ok: false; error: unknown }, eager: boolean): T | Promise<T> {
+    const record = this.records.get(name);
+    if (record === undefined || !FINAL_STEP_STATES.has(record.state)) {
+      if (outcome.ok) return outcome.value;
+      throw outcome.error;
+    }
+    const place = { run: record.settledIn ?? 0, time: record.completedAt ?? 0, seq: record.seq };
+    const settled = this.order.settle(place, outcome, eager);
+    return settled instanceof Promise ? this.activity.track(settled) : settled;
   }
 
   private async runForReal<T>(
@@ -195,6 +242,7 @@ export class ExecutionContext implements WorkflowContext {
     const outcome = await runStep<T>(
       {
         clock: this.deps.clock,
+        settle: { stamp: () => this.order.stamp(), run: this.order.run },
         log: this.log,
         signal: this.signal,
         executionId: this.executionId,
@@ -226,7 +274,7 @@ export class ExecutionContext implements WorkflowContext {
   private timeOut(record: StepRecord): never {
     const error = new EventTimeoutError(record.name);
     const info: ErrorInfo = { message: error.message, step: record.name, code: error.code, name: error.name };
-    this.writer.hold({ ...record, state: "failed", error: info, completedAt: this.now() });
+    this.writer.hold({ ...record, state: "failed", error: info, completedAt: this.order.stamp(), settledIn: this.order.run });
     throw error;
   }
 
@@ -254,17 +302,13 @@ export class ExecutionContext implements WorkflowContext {
     return wait ? { open: { record, attempts: [] } } : child.id;
   }
 
-  private takeBuffered(name: string): BufferedEvent | undefined {
-    const index = this.buffered.findIndex((e) => e.name === name);
-    return index < 0 ? undefined : this.buffered.splice(index, 1)[0];
-  }
-
   private now(): number {
     return this.deps.clock.now();
   }
 
   newRecord(name: string, kind: StepKind, state: StepRecord["state"], seq: number, fields: Partial<StepRecord> = {}): StepRecord {
     const now = this.now();
+    const final = FINAL_STEP_STATES.has(state);
     return {
       executionId: this.executionId,
       name,
@@ -276,12 +320,21 @@ export class ExecutionContext implements WorkflowContext {
       wakeAt: null,
       schemaJson: null,
       startedAt: now,
-      completedAt: state === "completed" || state === "failed" ? now : null,
+      completedAt: final ? this.order.stamp() : null,
       seq,
       childId: null,
       copiedFrom: null,
+      settledIn: final ? this.order.run : null,
       ...fields,
     };
+  }
+}
+
+function promised<T>(settle: () => T | Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(settle());
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

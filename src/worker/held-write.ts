@@ -30,7 +30,7 @@ import type {
   NewExecution,
   Store,
 } from "../store/store.js";
-import { creationParams } from "../store/writes.js";
+import { creationParams, withDelivery } from "../store/writes.js";
 import type { RunnerDeps } from "./execution-runner.js";
 
 export class HeldWrite<R> {
@@ -44,6 +44,7 @@ export class HeldWrite<R> {
   private answer!: { resolve: (result: R) => void; reject: (error: unknown) => void };
   private sent = false;
   private isOwned = false;
+  private replaying: () => boolean = () => false;
 
   constructor(
     /** Sends the first write, carrying the run's final state when it ended first. */
@@ -62,9 +63,14 @@ export class HeldWrite<R> {
       },
       () => false,
     );
-    // Held for the rest of this turn at most: the caller waits for it, and a run that goes on awaiting
-    // something outside ctx must not hold it longer.
-    setImmediate(() => void this.submit());
+    // Held for the rest of this turn at most, and the turns the run spends settling recorded outcomes: the
+    // caller waits for it, and a run that goes on awaiting something outside ctx must not hold it longer.
+    const release = (): void => {
+      if (this.sent) return;
+      if (this.replaying()) setImmediate(release);
+      else void this.submit();
+    };
+    setImmediate(release);
   }
 
   /** The run's deps with every write ordered after the first write, and a final write folded into it. */
@@ -72,6 +78,9 @@ export class HeldWrite<R> {
     return {
       ...deps,
       whenStored: () => this.submit(),
+      replaying: (busy) => {
+        this.replaying = busy;
+      },
       commit: (checkpoint) => {
         const finished = this.sent ? null : finishedBy(checkpoint);
         if (finished) return this.submit(finished);
@@ -141,10 +150,6 @@ export function heldDelivery(
     (finished) => store.deliverEvent(finished ? { ...request, finishIfToken: { leaseToken: execution.leaseToken, finished } } : request),
     (outcome) => outcome.outcome === "delivered" && outcome.claimed?.execution.leaseToken === execution.leaseToken,
   );
-  const steps = parked.steps.map((step) =>
-    step.name === eventName && step.kind === "event"
-      ? { ...step, state: "completed" as const, resultJson: payloadJson, completedAt: now }
-      : step,
-  );
+  const steps = withDelivery(parked.steps, { name: eventName, payloadJson, now }, execution.leaseToken);
   return { write, run: { execution, steps, events: [], recovered: false } };
 }

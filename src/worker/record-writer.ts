@@ -24,6 +24,11 @@ export interface WriterDeps {
    * is still held; true once it made the run ours, false when it never will.
    */
   whenStored?(): Promise<boolean>;
+  /**
+   * Such a run tells how long it is still only replaying recorded outcomes (settle-order.ts): its first
+   * write stays held meanwhile, since the replay's hops are deterministic code, not waiting on the world.
+   */
+  replaying?(busy: () => boolean): void;
 }
 
 interface Held {

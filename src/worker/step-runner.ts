@@ -26,6 +26,8 @@ export const MIN_CRASH_ATTEMPTS = 5;
 
 export interface StepRunDeps {
   clock: Clock;
+  /** The completion time of a record made now and this run's token (settle-order.ts). */
+  settle: { stamp(): number; run: number };
   log: ExecutionLogger;
   signal: AbortSignal;
   executionId: string;
@@ -68,10 +70,11 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     wakeAt: null,
     schemaJson: null,
     startedAt,
-    completedAt: state === "completed" || state === "failed" ? clock.now() : null,
+    completedAt: state === "completed" || state === "failed" ? deps.settle.stamp() : null,
     seq: call.seq,
     childId: null,
     copiedFrom: null,
+    settledIn: state === "completed" || state === "failed" ? deps.settle.run : null,
     ...fields,
   });
 

@@ -40,6 +40,8 @@ export function eventBehaviour(ctx: SuiteContext): void {
     const [claimed] = await claimRows(ctx.store, { workerId: "w", tasks: ["ev"], limit: 5, now: T0 + 40, leaseMs: LEASE_MS });
     const step = claimed?.steps.find((s) => s.name === "approval");
     assert.deepEqual([step?.state, step?.resultJson, step?.completedAt], ["completed", '{ "ok": true }', T0 + 40]);
+    assert.equal(step?.settledIn, claimed?.execution.leaseToken, "first seen by the run that claimed after the delivery");
+    assert.equal(step?.settledIn, (row?.leaseToken ?? 0) + 1);
   });
 
   test("eager resume: a delivery with claimFor leaves the execution running under a new lease, with its steps, and no notice", async () => {
@@ -68,7 +70,9 @@ export function eventBehaviour(ctx: SuiteContext): void {
         [null, null, 1],
       );
       const step = claimed.steps.find((s) => s.name === "approval");
-      assert.deepEqual([step?.state, step?.resultJson, step?.completedAt], ["completed", "7", T0 + 50]);
+      assert.deepEqual([step?.state, step?.resultJson, step?.completedAt, step?.settledIn], ["completed", "7", T0 + 50, before + 1]);
+      const stored = (await ctx.store.getStepDetail(execution.id)).steps.find((s) => s.name === "approval");
+      assert.equal(stored?.settledIn, before + 1, "the stored record says the same");
       assert.deepEqual(await ctx.store.getExecution(execution.id), claimed.execution, "the returned row is the stored row");
       assert.deepEqual(await claimRows(ctx.store, { workerId: "w", tasks: ["ev-eager"], limit: 5, now: T0 + 50, leaseMs: 1 }), []);
       // A worker that does not run the task only delivers: the execution is pending for its workers.

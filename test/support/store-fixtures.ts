@@ -167,6 +167,7 @@ export function stepRecord(executionId: string, name: string, over: Partial<Step
     seq: 1,
     childId: null,
     copiedFrom: null,
+    settledIn: 1,
     ...over,
   };
 }

@@ -9,7 +9,7 @@ import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import { encodeError, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { BufferedEvent, CancelOutcome, DeliverOutcome, DeliverRequest, Notice } from "../store.js";
-import { cancelledNotices, rowNotice, TERMINAL } from "../writes.js";
+import { cancelledNotices, rowNotice, TERMINAL, withDelivery } from "../writes.js";
 import { applyConsequences, type Change, transitionById } from "./consequences.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
 import { deliverSql } from "./statements.js";
@@ -118,13 +118,11 @@ function delivered(request: DeliverRequest, row: DeliverRow): { result: DeliverO
     return { result: { outcome: "delivered", task: row.task }, notices: notice ? [notice] : [] };
   }
   // The steps were read in the statement's snapshot, before the wait recorded the payload.
-  const steps = (row.steps_json ?? [])
-    .map(toStep)
-    .map((step) =>
-      step.name === request.eventName && step.kind === "event"
-        ? { ...step, state: "completed" as const, resultJson: request.payloadJson, completedAt: request.now }
-        : step,
-    );
+  const steps = withDelivery(
+    (row.steps_json ?? []).map(toStep),
+    { name: request.eventName, payloadJson: request.payloadJson, now: request.now },
+    after.lease_token,
+  );
   const claimed = { execution: toExecution(after), steps, events: row.events_json ?? [], recovered: false };
   if (!TERMINAL.has(after.status)) return { result: { outcome: "delivered", task: row.task, claimed }, notices: [] };
   const notices: Notice[] = [{ kind: "terminal", executionId: after.id, status: after.status as ExecutionRecord["status"] }];

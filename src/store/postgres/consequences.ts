@@ -68,7 +68,8 @@ export async function transitionById(
 async function answerParent(ctx: SqlContext, q: Queryable, child: WrittenRow, now: number, notices: Notice[]): Promise<void> {
   const outcome = childOutcome(child, child.parent_step as string);
   const answered = await q.query(
-    `UPDATE ${ctx.s}.steps SET state = $1, result = $2, error = $3, completed_at = $4
+    `UPDATE ${ctx.s}.steps SET state = $1, result = $2, error = $3, completed_at = $4,
+       settled_in = (SELECT lease_token + 1 FROM ${ctx.s}.executions WHERE id = $5)
      WHERE execution_id = $5 AND name = $6 AND kind = 'child' AND state = 'waiting'`,
     [outcome.state, outcome.result, outcome.error, now, child.parent_id, child.parent_step],
   );

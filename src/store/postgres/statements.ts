@@ -194,10 +194,10 @@ u AS (
   FROM decided b WHERE e.id = b.id AND b.action = 'deliver'
   RETURNING ${EXECUTION_COLUMNS.split(", ")
     .map((c) => `e.${c}`)
-    .join(", ")}, b.old_status, (${claim}) AS claimed
+    .join(", ")}, b.old_status, (${claim}) AS claimed, b.lease_token + 1 AS settled_in
 ),
 recorded AS (
-  UPDATE ${s}.steps st SET state = 'completed', result = $3::text, completed_at = ${now}
+  UPDATE ${s}.steps st SET state = 'completed', result = $3::text, completed_at = ${now}, settled_in = u.settled_in
   FROM u WHERE st.execution_id = u.id AND st.name = $2
 ),
 buffered AS (

@@ -14,6 +14,7 @@ const STEP_TYPES: Record<string, string> = {
   wake_at: "bigint",
   started_at: "bigint",
   completed_at: "bigint",
+  settled_in: "bigint",
 };
 
 /** `name text, kind text, …` for `jsonb_to_recordset(...) AS x(…)`. */
@@ -37,6 +38,7 @@ export function stepsJson(steps: readonly StepRecord[]): object[] {
     seq: s.seq,
     child_id: s.childId,
     copied_from: s.copiedFrom,
+    settled_in: s.settledIn,
   }));
 }
 

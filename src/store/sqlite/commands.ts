@@ -20,7 +20,9 @@ export const SELECT_EVENTS =
   "SELECT id, name, payload AS payloadJson, created_at AS createdAt FROM events WHERE execution_id = ? ORDER BY id";
 
 const SELECT_EVENT_WAIT = "SELECT schema, wake_at FROM steps WHERE execution_id = ? AND name = ? AND kind = 'event' AND state = 'waiting'";
-const RECORD_EVENT = "UPDATE steps SET state = 'completed', result = ?, completed_at = ? WHERE execution_id = ? AND name = ?";
+// settled_in: the next run of the execution is the first to see the event (StepRecord.settledIn).
+const RECORD_EVENT = `UPDATE steps SET state = 'completed', result = ?, completed_at = ?,
+  settled_in = (SELECT lease_token + 1 FROM executions WHERE id = steps.execution_id) WHERE execution_id = ? AND name = ?`;
 const BUFFERS_EVENTS = "SELECT json_extract(options, '$.bufferedEvents') = 1 AS yes FROM tasks WHERE name = ?";
 const BUFFER_EVENT = "INSERT INTO events (execution_id, name, payload, created_at) VALUES (?, ?, ?, ?)";
 const DESCENDANTS = `

@@ -11,7 +11,8 @@ import { childOutcome, rowNotice, TERMINAL } from "../writes.js";
 import type { Connection } from "./statement-cache.js";
 import { transitionSql } from "./transition-statements.js";
 
-const ANSWER_PARENT = `UPDATE steps SET state = ?, result = ?, error = ?, completed_at = ?
+const ANSWER_PARENT = `UPDATE steps SET state = ?, result = ?, error = ?, completed_at = ?,
+    settled_in = (SELECT lease_token + 1 FROM executions WHERE id = steps.execution_id)
   WHERE execution_id = ? AND name = ? AND kind = 'child' AND state = 'waiting'`;
 
 const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running

@@ -110,6 +110,8 @@ CREATE TABLE zart.steps (
   seq          integer NOT NULL DEFAULT 0,
   child_id     text    NULL,
   copied_from  text    NULL,
+  -- Final records: the run (lease token) that first saw it final; replays settle calls in this order.
+  settled_in   bigint  NULL,
   PRIMARY KEY (execution_id, name)
 );
 

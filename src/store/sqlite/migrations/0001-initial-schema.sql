@@ -93,6 +93,7 @@ CREATE TABLE steps (
   seq          INTEGER NOT NULL DEFAULT 0,
   child_id     TEXT    NULL,
   copied_from  TEXT    NULL,
+  settled_in   INTEGER NULL,
   PRIMARY KEY (execution_id, name)
 );
 
