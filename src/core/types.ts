@@ -115,6 +115,13 @@ export interface StepRecord {
   childId: string | null;
   /** Set on records a rerun copied from the execution it reruns. */
   copiedFrom: string | null;
+  /**
+   * The execution attempt that wrote the record (for a completed step: the one its successful attempt ran
+   * in), for the step timeline. Written by the worker; not read back for replays.
+   */
+  executionAttempt?: number;
+  /** When the step's deciding attempt (its successful or final one) started, for the step timeline. */
+  attemptStartedAt?: number;
 }
 
 /** A failed attempt of a step, kept for the timeline. The successful attempt is the step record itself. */

@@ -32,6 +32,8 @@ export const STEP_COLUMN_LIST = [
   "seq",
   "child_id",
   "copied_from",
+  "execution_attempt",
+  "attempt_started_at",
 ] as const;
 export const STEP_COLUMNS = STEP_COLUMN_LIST.join(", ");
 
@@ -52,6 +54,8 @@ export interface StepRow {
   seq: number;
   child_id: string | null;
   copied_from: string | null;
+  execution_attempt?: number | null;
+  attempt_started_at?: number | null;
 }
 
 export interface AttemptRow {
@@ -190,6 +194,8 @@ export function stepValues(executionId: string, step: StepRecord): unknown[] {
     step.seq,
     step.childId,
     step.copiedFrom,
+    step.executionAttempt ?? null,
+    step.attemptStartedAt ?? null,
   ];
 }
 

@@ -280,6 +280,7 @@ export class ExecutionContext implements WorkflowContext {
       seq,
       childId: null,
       copiedFrom: null,
+      executionAttempt: this.attempt,
       ...fields,
     };
   }

@@ -14,6 +14,8 @@ const STEP_TYPES: Record<string, string> = {
   wake_at: "bigint",
   started_at: "bigint",
   completed_at: "bigint",
+  execution_attempt: "integer",
+  attempt_started_at: "bigint",
 };
 
 /** `name text, kind text, …` for `jsonb_to_recordset(...) AS x(…)`. */
@@ -37,6 +39,8 @@ export function stepsJson(steps: readonly StepRecord[]): object[] {
     seq: s.seq,
     child_id: s.childId,
     copied_from: s.copiedFrom,
+    execution_attempt: s.executionAttempt ?? null,
+    attempt_started_at: s.attemptStartedAt ?? null,
   }));
 }
 

@@ -110,6 +110,10 @@ CREATE TABLE zart.steps (
   seq          integer NOT NULL DEFAULT 0,
   child_id     text    NULL,
   copied_from  text    NULL,
+  -- The execution attempt that wrote the record, and when a step's last attempt (the one that decided
+  -- it) started: the step timeline's successful attempt. NULL for records written without them.
+  execution_attempt  integer NULL,
+  attempt_started_at bigint  NULL,
   PRIMARY KEY (execution_id, name)
 );
 

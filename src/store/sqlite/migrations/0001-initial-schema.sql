@@ -93,6 +93,8 @@ CREATE TABLE steps (
   seq          INTEGER NOT NULL DEFAULT 0,
   child_id     TEXT    NULL,
   copied_from  TEXT    NULL,
+  execution_attempt  INTEGER NULL,
+  attempt_started_at INTEGER NULL,
   PRIMARY KEY (execution_id, name)
 );
 
