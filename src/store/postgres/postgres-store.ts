@@ -19,6 +19,7 @@
 import pg from "pg";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
+import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
 import type {
   CancelOutcome,
   Checkpoint,
@@ -42,11 +43,14 @@ import { claim, nextWakeAt, renewLeases } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
 import { createExecutions, insertExecution } from "./create.js";
+import * as fleet from "./fleet.js";
 import { NotificationListener } from "./listener.js";
 import { migrations, runMigrations } from "./migration-runner.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
+import { rerunExecution, resumeExecution } from "./recovery.js";
 import type { SqlContext } from "./sql-context.js";
+import { getTimeline } from "./timeline.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -299,6 +303,41 @@ export class PostgresStore implements Store {
     return () => {
       this.listeners.delete(entry);
     };
+  }
+
+  getTimeline(id: string): Promise<TimelineData | null> {
+    return this.retrying(() => getTimeline(this.ctx, id));
+  }
+
+  /** An upsert of absolute values: repeating it is harmless. */
+  async heartbeat(beat: WorkerBeat): Promise<void> {
+    await this.retrying(() => fleet.heartbeat(this.ctx, beat));
+  }
+
+  async removeWorker(workerId: string): Promise<void> {
+    await this.retrying(() => fleet.removeWorker(this.ctx, workerId));
+  }
+
+  listWorkers(now: number): Promise<WorkerRecord[]> {
+    return this.retrying(() => fleet.listWorkers(this.ctx, now));
+  }
+
+  listTasks(now: number): Promise<TaskSummary[]> {
+    return this.retrying(() => fleet.listTasks(this.ctx, now));
+  }
+
+  /** Not repeated on a lost connection: a resume that committed unseen would be reported as refused. */
+  async resumeExecution(id: string, now: number): Promise<ResumeOutcome> {
+    const { result, notices } = await this.write(() => resumeExecution(this.ctx, id, now));
+    this.emit(notices);
+    return result;
+  }
+
+  /** Not repeated on a lost connection (its insert would be the idempotent holder of its own key, or a second row). */
+  async rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
+    const { result, notices } = await this.write(() => rerunExecution(this.ctx, input, fromStep));
+    this.emit(notices);
+    return result;
   }
 
   /** Only after commit: to other processes, and to ours (where a listener that throws is logged and skipped). */
