@@ -10,6 +10,9 @@
  * await engine.stop();
  * await store.close();
  * ```
+ *
+ * Over 300 lines because it is the whole public API in one place; its methods are short and delegate to the
+ * modules beside it (requests, eager paths, waiters, operations).
  */
 import { ZartError } from "../core/errors.js";
 import { checkJsonSchema } from "../core/schema.js";

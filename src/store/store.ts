@@ -7,6 +7,8 @@
  * listeners what changed once it is committed.
  *
  * Every time argument (`now`) comes from the engine's clock; stores never read the wall clock.
+ *
+ * Over 300 lines because it is the whole storage contract, every method and record documented in one place.
  */
 import type {
   AttemptRecord,

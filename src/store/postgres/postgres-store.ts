@@ -15,6 +15,9 @@
  * completion reported as fenced out, a delivery reported as not_waiting); they fail with
  * `store_unavailable` and the engine decides. The pool drops dead idle clients on its own (the 'error'
  * handler below only logs), and the listener reconnects and re-LISTENs itself.
+ *
+ * Over 300 lines because every Store method is here, each with how it behaves on a lost connection; the
+ * SQL lives in the modules it imports.
  */
 import pg from "pg";
 import { type Logger, silentLogger } from "../../core/logger.js";
