@@ -146,6 +146,7 @@ describe("GET /executions/:id/steps", () => {
     assert.equal(step.status, "completed");
     assert.equal(step.discarded, undefined);
     assert.deepEqual(step.result, { attempts: 6 });
+    assert.equal(step.started_at, step.attempts[0]?.started_at, "the entry spans every attempt, before the retry too");
     assert.deepEqual(
       step.attempts.map((a) => [a.attempt, a.execution_attempt, a.error === null]),
       [

@@ -81,7 +81,9 @@ function entry(record: StepRecord, execution: ExecutionRecord, failed: AttemptRe
     name: record.name,
     kind: record.kind,
     status: statusOf(record, running),
-    startedAt: record.startedAt,
+    // A step that ran again after a retry set its failure aside has a record of that run only; its entry
+    // spans every attempt.
+    startedAt: Math.min(record.startedAt, failed[0]?.startedAt ?? record.startedAt),
     completedAt: record.completedAt,
     attempts: record.kind === "step" ? attemptsOf(record, execution, failed) : failed.map(toAttempt),
     error: record.state === "failed" || record.state === "discarded" ? record.error : null,
