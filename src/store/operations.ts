@@ -121,6 +121,12 @@ export function resumeNotices(execution: ExecutionRecord): Notice[] {
   ];
 }
 
+/**
+ * The order number a rerun copies below when `fromStep` has no record because the source is executing it
+ * right now (the timeline shows it as `running`): every record it has was made before that step.
+ */
+export const AFTER_EVERY_RECORD = 2_147_483_647;
+
 /** The error codes of step records a cancellation cascaded into (a child cancelled with its parent). */
 export const CANCELLED_CHILD_CODE = "child_cancelled";
 

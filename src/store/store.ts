@@ -327,7 +327,8 @@ export interface Store {
   resumeExecution(id: string, now: number): Promise<ResumeOutcome>;
   /**
    * Creates `input` (which names its source in `rerunOf`). With `fromStep`, copies in the same transaction
-   * every record the source reached before that step (and their failed attempts), marked `copiedFrom`.
+   * every record the source reached before that step (and their failed attempts), marked `copiedFrom`:
+   * all of them when the source is running that step now (it has no record yet).
    * An idempotency key already held returns its holder and copies nothing.
    */
   rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome>;

@@ -285,6 +285,29 @@ export function operationsBehaviour(ctx: SuiteContext): void {
     );
   });
 
+  test("rerunExecution: from the step the source is executing now (no record yet) copies every record", async () => {
+    const task = `rn-${newId()}`;
+    const { execution, fence } = await createRunning(ctx.store, { task });
+    const owner = { task, parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null };
+    const steps = [stepRecord(execution.id, "a", { seq: 1 }), stepRecord(execution.id, "b", { seq: 2 })];
+    await applyOne(ctx.store, checkpoint(fence, { transition: "progress", currentStep: "c" }, { steps, owner }));
+    const input = { id: newId(), task, dataJson: "{}", idempotencyKey: null, now: T0 + 5, rerunOf: execution.id };
+    assert.equal((await ctx.store.rerunExecution(input, "c")).outcome, "created");
+    assert.deepEqual(
+      (await ctx.store.getStepDetail(input.id)).steps.map((s) => [s.name, s.copiedFrom]),
+      [
+        ["a", execution.id],
+        ["b", execution.id],
+      ],
+    );
+    const copyOfB = { ...input, id: newId() };
+    assert.equal((await ctx.store.rerunExecution(copyOfB, "b")).outcome, "created", "a step with a record: its own order");
+    assert.deepEqual(
+      (await ctx.store.getStepDetail(copyOfB.id)).steps.map((s) => s.name),
+      ["a"],
+    );
+  });
+
   test("rerunExecution: from scratch copies nothing; an unknown step creates nothing; a held key returns its holder", async () => {
     const task = `rs-${newId()}`;
     const source = await failedWithRecords(ctx, task);

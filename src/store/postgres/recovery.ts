@@ -7,7 +7,7 @@
 import type { ErrorInfo } from "../../core/types.js";
 import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
-import { CANCELLED_CHILD_CODE, type RerunOutcome, type ResumeOutcome, resumeNotices } from "../operations.js";
+import { AFTER_EVERY_RECORD, CANCELLED_CHILD_CODE, type RerunOutcome, type ResumeOutcome, resumeNotices } from "../operations.js";
 import { STEP_COLUMN_LIST, toExecution } from "../row-mapping.js";
 import type { NewExecution, Notice } from "../store.js";
 import { transitionById } from "./consequences.js";
@@ -62,10 +62,12 @@ export async function rerunExecution(
   return inTransaction(ctx.pool, async (client) => {
     let seq: number | null = null;
     if (fromStep !== null) {
-      const found = await client.query<{ seq: number }>(`SELECT seq FROM ${ctx.s}.steps WHERE execution_id = $1 AND name = $2`, [
-        input.rerunOf,
-        fromStep,
-      ]);
+      const found = await client.query<{ seq: number }>(
+        `SELECT seq FROM ${ctx.s}.steps WHERE execution_id = $1 AND name = $2
+         UNION ALL SELECT ${AFTER_EVERY_RECORD} FROM ${ctx.s}.executions WHERE id = $1 AND status = 'running' AND current_step = $2
+         ORDER BY 1 LIMIT 1`,
+        [input.rerunOf, fromStep],
+      );
       const row = found.rows[0];
       if (!row) return { result: { outcome: "unknown_step" }, notices: [] };
       seq = row.seq;

@@ -6,7 +6,7 @@
 import type { ErrorInfo } from "../../core/types.js";
 import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
-import { CANCELLED_CHILD_CODE, type RerunOutcome, type ResumeOutcome, resumeNotices } from "../operations.js";
+import { AFTER_EVERY_RECORD, CANCELLED_CHILD_CODE, type RerunOutcome, type ResumeOutcome, resumeNotices } from "../operations.js";
 import { STEP_COLUMN_LIST, toExecution } from "../row-mapping.js";
 import type { NewExecution, Notice } from "../store.js";
 import { SELECT_BY_ID } from "./commands.js";
@@ -22,6 +22,7 @@ const DISCARD_CANCELLED_CHILDREN = `
     AND json_extract(error, '$.code') = '${CANCELLED_CHILD_CODE}'`;
 
 const SELECT_SEQ = "SELECT seq FROM steps WHERE execution_id = ? AND name = ?";
+const RUNNING_STEP = "SELECT 1 AS yes FROM executions WHERE id = ? AND status = 'running' AND current_step = ?";
 const COPY_STEPS = `
   INSERT INTO steps (${STEP_COLUMN_LIST.join(", ")})
   SELECT ${STEP_COLUMN_LIST.map((c) => (c === "execution_id" ? "@target" : c === "copied_from" ? "@source" : c)).join(", ")}
@@ -56,8 +57,9 @@ export function rerunExecution(
     let seq: number | null = null;
     if (fromStep !== null) {
       const found = conn.sql.get(SELECT_SEQ).get(input.rerunOf, fromStep) as { seq: number } | undefined;
-      if (!found) return { result: { outcome: "unknown_step" }, notices: [] };
-      seq = found.seq;
+      const running = found === undefined && conn.sql.get(RUNNING_STEP).get(input.rerunOf, fromStep) !== undefined;
+      if (!found && !running) return { result: { outcome: "unknown_step" }, notices: [] };
+      seq = found?.seq ?? AFTER_EVERY_RECORD;
     }
     const notices: Notice[] = [];
     const result = insertExecution(conn, { ...input, steps: undefined }, notices);
