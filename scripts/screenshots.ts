@@ -1,7 +1,8 @@
 /**
  * Renders the README's dashboard screenshots into docs/images/: a real `zart-server` on a temporary
  * SQLite file with sample executions, Debian's Chromium (see test/support/browser.ts), the main pages in
- * light and dark at 1440 px and on a 375 px phone.
+ * light and dark at 1440 px and on a 375 px phone: the executions list, an execution waiting for its
+ * event, the step timeline of one that failed and was retried, and the start form.
  *
  *   node --import tsx scripts/screenshots.ts      (npm run screenshots)
  */
@@ -50,8 +51,12 @@ const browser = await launchBrowser();
 try {
   const api = `${server.url}/api/v1`;
   const sample = await seedSample(api, { echoes: 40, waiting: 3 });
-  const retried = await call(`${api}/executions`, { json: { task: "flaky", data: { failures: 2 } } });
-  await call(`${api}/executions/${(retried.body as { execution_id: string }).execution_id}/wait?timeout=30`);
+  // A step that failed five times, ended its execution, and succeeded after an operator's retry.
+  const started = await call(`${api}/executions`, { json: { task: "flaky", data: { failures: 5 } } });
+  const retried = (started.body as { execution_id: string }).execution_id;
+  await call(`${api}/executions/${retried}/wait?timeout=30`);
+  await call(`${api}/executions/${retried}/retry`, { method: "POST" });
+  await call(`${api}/executions/${retried}/wait?timeout=30`);
   mkdirSync(OUT, { recursive: true });
   const written = await capture(browser, server.url, [
     {
@@ -68,6 +73,15 @@ try {
       prepare: async (page) => {
         await page.getByRole("button", { name: "Send event" }).click();
         await page.getByRole("form", { name: "Send event" }).waitFor();
+      },
+    },
+    {
+      name: "timeline",
+      path: `/ui/executions/${retried}`,
+      prepare: async (page) => {
+        const row = page.locator('.timeline-row[data-step="unreliable"]');
+        await row.locator("summary").first().click();
+        await row.locator("table.attempts tbody tr").nth(5).waitFor();
       },
     },
     {

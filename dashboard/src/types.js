@@ -74,8 +74,10 @@
  * @property {string | null} [timeout_at]
  * @property {string | null} [child_execution_id]
  * @property {string | null} [copied_from]
- * @property {JsonSchema | null} [schema] an event wait's payload schema, when the server exposes it
- * @property {JsonSchema | null} [payload_schema] the same under another name
+ * @property {JsonSchema | null} [schema] a waiting event wait's payload schema
+ * @property {string | null} [retry_at] a step waiting out a backoff: when it runs again
+ * @property {boolean} [closed] a wait the execution no longer needed when it ended
+ * @property {boolean} [discarded] a failure a retry set aside (the step runs again)
  */
 
 /**

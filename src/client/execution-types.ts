@@ -127,7 +127,10 @@ export interface RerunRequest {
   idempotency_key?: string;
 }
 
-/** `POST /executions/:id/rerun` (201): the new execution; `rerun_of` names the old one. */
+/**
+ * `POST /executions/:id/rerun` (201): the new execution; `rerun_of` names the old one. An idempotent
+ * repeat (200) answers the key's holder, whose `rerun_of` may be null.
+ */
 export interface RerunResult extends ScheduledExecution {
-  rerun_of?: string;
+  rerun_of?: string | null;
 }

@@ -31,8 +31,9 @@ export interface StepAttempt {
 
 /**
  * One step, sleep, event wait or child start, in the order the execution first reached it. The
- * kind-specific fields appear for their kind only: `wake_at` (sleep), `timeout_at` and `payload`
- * (event), `child_execution_id` (child); `copied_from` marks a record copied by a rerun from a step.
+ * kind-specific fields appear for their kind only: `wake_at` (sleep), `timeout_at`, `schema` and
+ * `payload` (event), `retry_at` (a step waiting out a backoff), `child_execution_id` (child);
+ * `copied_from` marks a record copied by a rerun from a step. docs/operations.md has every rule.
  */
 export interface StepRecord {
   name: string;
@@ -49,8 +50,15 @@ export interface StepRecord {
   error: StepError | null;
   wake_at?: string;
   timeout_at?: string | null;
+  /** A waiting event wait's payload JSON Schema (a delivery is checked against it). */
+  schema?: Record<string, unknown>;
+  retry_at?: string;
   child_execution_id?: string;
   copied_from?: string;
+  /** A wait the execution no longer needed when it ended (status `completed`, no value). */
+  closed?: true;
+  /** A failure a retry set aside: the step runs again (status `failed` until it does). */
+  discarded?: true;
 }
 
 export interface ExecutionSteps {

@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   "not_waiting_for_event",
   "execution_already_exists",
   "execution_not_cancellable",
+  "execution_not_retryable",
   "invalid_json",
   "invalid_request",
   "unauthorized",

@@ -121,6 +121,13 @@ export interface StepRecord {
    * Replays settle calls by (settledIn, completedAt, seq), so a `Promise.race` keeps its first winner.
    */
   settledIn: number | null;
+  /**
+   * The execution attempt that wrote the record (for a completed step: the one its successful attempt ran
+   * in), for the step timeline. Written by the worker; not read back for replays.
+   */
+  executionAttempt?: number;
+  /** When the step's deciding attempt (its successful or final one) started, for the step timeline. */
+  attemptStartedAt?: number;
 }
 
 /** A failed attempt of a step, kept for the timeline. The successful attempt is the step record itself. */

@@ -4,7 +4,9 @@
  * caller's mistakes (`task_not_registered`, `invalid_data`, `execution_not_found`, …).
  */
 import type { ExecutionRecord, StatusCounts } from "../core/types.js";
+import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { ListQuery, ListResult, StepDetail } from "../store/store.js";
+import type { Timeline } from "./timeline.js";
 
 export interface ScheduleRequest {
   task: string;
@@ -41,6 +43,15 @@ export interface TaskInfo {
   local: boolean;
 }
 
+/** A rerun's options (operations.md §2). */
+export interface RerunRequest {
+  /** Copy the records made before this step was first reached; the new execution runs it for real. */
+  fromStep?: string;
+  /** New input, checked like a POST's; default: the old execution's data. */
+  data?: unknown;
+  idempotencyKey?: string;
+}
+
 export interface ZartApi {
   /** Throws task_not_registered, invalid_data, execution_already_exists (same key, other task). */
   schedule(request: ScheduleRequest): Promise<ScheduleResult>;
@@ -68,4 +79,23 @@ export interface ZartApi {
   tasks(): Promise<TaskInfo[]>;
   /** Number of open `waitForTerminal` calls (for metrics). */
   openWaiters(): number;
+
+  // ── Operating executions (operations.md §1-§2) ──────────────────────────────
+  /** Every step, sleep, event wait and child start with its attempts. Throws execution_not_found. */
+  steps(id: string): Promise<Timeline>;
+  /** Tasks a live worker serves or that have executions, with counts by status. */
+  taskList(): Promise<TaskSummary[]>;
+  /** Workers heard from within two lease periods. */
+  workers(): Promise<WorkerRecord[]>;
+  /**
+   * Resumes a failed or cancelled execution in place (attempt + 1, the failure that ended it discarded).
+   * Throws execution_not_found, execution_not_retryable (any other status, also the loser of two racing retries).
+   */
+  retry(id: string): Promise<ExecutionRecord>;
+  /**
+   * A new execution of the same task (`rerunOf` set), from scratch or from `fromStep`. Throws
+   * execution_not_found, invalid_request (unknown step), invalid_data and task_not_registered (like a
+   * POST), execution_already_exists (the idempotency key is held by another task's execution).
+   */
+  rerun(id: string, request: RerunRequest): Promise<ScheduleResult>;
 }

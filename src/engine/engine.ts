@@ -10,23 +10,30 @@
  * await engine.stop();
  * await store.close();
  * ```
+ *
+ * Over 300 lines because it is the whole public API in one place; its methods are short and delegate to the
+ * modules beside it (requests, eager paths, waiters, operations).
  */
 import { ZartError } from "../core/errors.js";
 import { checkJsonSchema } from "../core/schema.js";
 import { type ExecutionRecord, isTerminal, type StatusCounts } from "../core/types.js";
+import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, NewExecution, Notice, StepDetail } from "../store/store.js";
 import type { ChildRequest } from "../worker/execution-context.js";
 import { GroupCommitter } from "../worker/group-committer.js";
+import { Heartbeat } from "../worker/heartbeat.js";
 import { Worker } from "../worker/worker.js";
-import type { ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
+import type { RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
 import { EagerPaths } from "./eager-paths.js";
 import type { EngineOptions } from "./engine-options.js";
 import { isExecutionId, newExecutionId } from "./execution-id.js";
+import { ExecutionOperations } from "./operations.js";
 import { type CheckedSchedule, checkedEvent, checkedSchedule } from "./requests.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
 import { SyncedClock } from "./synced-clock.js";
 import { TaskDirectory } from "./task-directory.js";
 import { TerminalCache } from "./terminal-cache.js";
+import type { Timeline } from "./timeline.js";
 import { Waiters } from "./waiters.js";
 
 /** Most executions one scheduleMany call takes (bounds one statement's size and the memory it holds). */
@@ -36,7 +43,9 @@ export class Engine implements ZartApi {
   readonly options: ResolvedEngineOptions;
   readonly worker: Worker | null;
   private readonly directory: TaskDirectory;
-  private readonly terminal = new TerminalCache();
+  private readonly terminal: TerminalCache;
+  private readonly operations: ExecutionOperations;
+  private readonly heartbeat: Heartbeat | null;
   private readonly waiters: Waiters;
   private readonly committer: GroupCommitter;
   private readonly eager: EagerPaths | null;
@@ -45,6 +54,7 @@ export class Engine implements ZartApi {
   private constructor(options: ResolvedEngineOptions) {
     this.options = options;
     const { store, clock, logger } = options;
+    this.terminal = new TerminalCache(() => clock.now());
     this.directory = new TaskDirectory(options.tasks, store, clock);
     this.waiters = new Waiters(store, clock, logger, options.safetyPollMs);
     // Two flushes in flight and at most 500 checkpoints per transaction: docs/decisions/002-group-commit.md.
@@ -61,6 +71,22 @@ export class Engine implements ZartApi {
       this.worker && options.worker
         ? new EagerPaths(store, this.worker, this.claimFor(), [...options.tasks.keys()], options.worker.eagerStart)
         : null;
+    this.heartbeat = this.worker ? this.createHeartbeat(options, this.worker) : null;
+    this.operations = new ExecutionOperations({
+      store,
+      clock,
+      terminal: this.terminal,
+      get: (id) => this.get(id),
+      prepare: async (request) => this.newExecution(await this.checkedSchedule(request), clock.now()),
+      onScheduled: (task) => options.metrics.scheduled(task),
+    });
+  }
+
+  private createHeartbeat(options: ResolvedEngineOptions, worker: Worker): Heartbeat {
+    const { store, clock, logger, workerId } = options;
+    const { concurrency, leaseMs } = options.worker!;
+    const tasks = [...options.tasks.keys()];
+    return new Heartbeat({ store, clock, logger, workerId, tasks, concurrency, leaseMs, running: () => worker.runningCount() });
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -103,18 +129,24 @@ export class Engine implements ZartApi {
     const { store, clock, workerId } = this.options;
     if (this.options.migrate) await store.migrate();
     if (this.worker) await store.registerTasks(workerId, this.directory.registrations(), clock.now());
+    await this.heartbeat?.start();
     this.unsubscribe = store.subscribe((notice) => this.onNotice(notice));
     this.worker?.start();
   }
 
   private onNotice(notice: Notice): void {
     if (notice.kind === "terminal") this.waiters.wake(notice.executionId);
-    else if (notice.kind === "reconnected" || notice.kind === "changed") void this.waiters.safetyCheck();
+    else if (notice.kind === "resumed") this.terminal.forget(notice.executionId);
+    else if (notice.kind === "reconnected") {
+      this.terminal.clear();
+      void this.waiters.safetyCheck();
+    } else if (notice.kind === "changed") void this.waiters.safetyCheck();
   }
 
   /** Graceful stop: drain or release running work, answer long-polls. The caller closes the store. */
   async stop(): Promise<void> {
     await this.worker?.stop();
+    await this.heartbeat?.stop();
     await this.committer.drain();
     this.waiters.wakeAll();
     this.waiters.stop();
@@ -303,6 +335,26 @@ export class Engine implements ZartApi {
 
   openWaiters(): number {
     return this.waiters.size;
+  }
+
+  steps(id: string): Promise<Timeline> {
+    return this.operations.steps(id);
+  }
+
+  taskList(): Promise<TaskSummary[]> {
+    return this.operations.taskList();
+  }
+
+  workers(): Promise<WorkerRecord[]> {
+    return this.operations.workers();
+  }
+
+  retry(id: string): Promise<ExecutionRecord> {
+    return this.operations.retry(id);
+  }
+
+  rerun(id: string, request: RerunRequest = {}): Promise<ScheduleResult> {
+    return this.operations.rerun(id, request);
   }
 }
 

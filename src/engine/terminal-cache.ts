@@ -1,33 +1,56 @@
 /**
- * Terminal records this process produced or read, served from memory: a terminal execution never changes
- * (until retention deletes it, which also drops it here), so a long-poll that wakes on completion, or a GET
- * of a finished execution, needs no read. Bounded in entries and in output size, so it cannot hold much
- * memory. Why it exists: docs/decisions/008-terminal-record-cache.md.
+ * Terminal records this process produced or read, served from memory: a terminal execution does not
+ * change until an operator retries it (or retention deletes it), so a long-poll that wakes on completion,
+ * or a GET of a finished execution, needs no read. Bounded in entries and in output size, so it cannot hold
+ * much memory.
+ *
+ * A retry makes a terminal record stale. The engine that retries forgets it before answering; every engine
+ * on the store forgets it when the `resumed` notice arrives (across processes on PostgreSQL), and forgets
+ * everything when its notice channel reconnects. Entries also expire after {@link TERMINAL_RECORD_TTL_MS},
+ * which bounds how stale a GET can be where no notice arrives (a lost notice; SQLite shared by several
+ * processes).
  */
 import type { ExecutionRecord } from "../core/types.js";
 
 const ENTRIES = 2000;
 const MAX_OUTPUT_CHARS = 16 * 1024;
+/** How long a cached terminal record is served without reading the store again. */
+export const TERMINAL_RECORD_TTL_MS = 1000;
 
 export class TerminalCache {
-  private readonly records = new Map<string, ExecutionRecord>();
+  private readonly records = new Map<string, { execution: ExecutionRecord; at: number }>();
+
+  /** `now`: the engine's clock. */
+  constructor(private readonly now: () => number) {}
 
   remember(execution: ExecutionRecord): void {
     if ((execution.outputJson?.length ?? 0) > MAX_OUTPUT_CHARS) return;
-    this.records.set(execution.id, execution);
+    this.records.delete(execution.id);
+    this.records.set(execution.id, { execution, at: this.now() });
     if (this.records.size > ENTRIES) this.records.delete(this.records.keys().next().value as string);
   }
 
   get(id: string): ExecutionRecord | undefined {
-    return this.records.get(id);
+    const entry = this.records.get(id);
+    if (entry === undefined) return undefined;
+    if (this.now() - entry.at >= TERMINAL_RECORD_TTL_MS) {
+      this.records.delete(id);
+      return undefined;
+    }
+    return entry.execution;
   }
 
   has(id: string): boolean {
-    return this.records.has(id);
+    return this.get(id) !== undefined;
   }
 
   /** A record that stopped being terminal (an operator retried it) or was deleted. */
   forget(id: string): void {
     this.records.delete(id);
+  }
+
+  /** Notices may have been missed (the channel reconnected): nothing cached can be trusted. */
+  clear(): void {
+    this.records.clear();
   }
 }

@@ -13,6 +13,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   not_waiting_for_event: 409,
   execution_already_exists: 409,
   execution_not_cancellable: 409,
+  execution_not_retryable: 409,
   invalid_json: 400,
   invalid_request: 400,
   unauthorized: 401,

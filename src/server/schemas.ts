@@ -17,7 +17,7 @@ export const EXECUTION_ID_REGEX = new RegExp(EXECUTION_ID_PATTERN);
 const Timestamp = Type.String({ format: "date-time", description: "RFC 3339, UTC, `Z` suffix" });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 const NullableString = Type.Union([Type.String(), Type.Null()]);
-const Status = named("ExecutionStatus", Type.Enum([...EXECUTION_STATUSES], { description: "Execution status" }));
+export const Status = named("ExecutionStatus", Type.Enum([...EXECUTION_STATUSES], { description: "Execution status" }));
 const AnyJson = Type.Unknown({ description: "Any JSON value" });
 
 /** The contract's error body, with any code. Routes declare narrower ones through {@link errorCodes}. */
@@ -117,6 +117,12 @@ export const ExecutionResponse = named(
     attempt: Type.Integer(),
     idempotency_key: NullableString,
     data: Type.Unknown({ description: "The execution's input, as it was scheduled" }),
+    parent_execution_id: Type.Optional(Type.String({ description: "A child execution: the execution that started it" })),
+    rerun_of: Type.Optional(Type.String({ description: "An execution created by a rerun: the execution it reruns" })),
+    schedule_id: Type.Optional(Type.String({ description: "An execution started by a schedule's tick" })),
+    priority: Type.Optional(Type.Integer({ description: "Claim priority, when not 0 (higher first)" })),
+    concurrency_key: Type.Optional(Type.String({ description: "Its concurrency group, when its task has a limit" })),
+    start_at: Type.Optional(Timestamp),
   }),
 );
 

@@ -15,9 +15,23 @@ function isoOrNull(ms: number | null): string | null {
 
 const str = JSON.stringify;
 
+/** The contract's `error`: the stack a failure recorded is for the step timeline only. */
 function errorJson(error: ErrorInfo | null): string {
   if (error === null) return "null";
-  return str({ ...error, step: error.step ?? null });
+  const { stack: _stack, ...shown } = error;
+  return str({ ...shown, step: error.step ?? null });
+}
+
+/** The optional fields of operations.md §1, each only when set (priority: when not 0). */
+function additiveJson(execution: ExecutionRecord): string {
+  let json = "";
+  if (execution.parentId !== null) json += `,"parent_execution_id":${str(execution.parentId)}`;
+  if (execution.rerunOf !== null) json += `,"rerun_of":${str(execution.rerunOf)}`;
+  if (execution.scheduleId !== null) json += `,"schedule_id":${str(execution.scheduleId)}`;
+  if (execution.priority !== 0) json += `,"priority":${execution.priority}`;
+  if (execution.concurrencyKey !== null) json += `,"concurrency_key":${str(execution.concurrencyKey)}`;
+  if (execution.startAt !== null) json += `,"start_at":"${isoTime(execution.startAt)}"`;
+  return json;
 }
 
 /**
@@ -45,7 +59,8 @@ function buildExecutionJson(execution: ExecutionRecord): string {
     `,"waiting_for_event":${str(execution.waitingForEvent)},"started_at":${str(isoOrNull(execution.startedAt))}` +
     `,"completed_at":${str(isoOrNull(execution.completedAt))},"output":${execution.outputJson ?? "null"}` +
     `,"error":${errorJson(execution.error)},"created_at":"${isoTime(execution.createdAt)}"` +
-    `,"attempt":${execution.attempt},"idempotency_key":${str(execution.idempotencyKey)},"data":${execution.dataJson}}`
+    `,"attempt":${execution.attempt},"idempotency_key":${str(execution.idempotencyKey)},"data":${execution.dataJson}` +
+    `${additiveJson(execution)}}`
   );
 }
 

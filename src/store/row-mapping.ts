@@ -33,6 +33,8 @@ export const STEP_COLUMN_LIST = [
   "child_id",
   "copied_from",
   "settled_in",
+  "execution_attempt",
+  "attempt_started_at",
 ] as const;
 export const STEP_COLUMNS = STEP_COLUMN_LIST.join(", ");
 
@@ -54,6 +56,8 @@ export interface StepRow {
   child_id: string | null;
   copied_from: string | null;
   settled_in: number | null;
+  execution_attempt?: number | null;
+  attempt_started_at?: number | null;
 }
 
 export interface AttemptRow {
@@ -194,6 +198,8 @@ export function stepValues(executionId: string, step: StepRecord): unknown[] {
     step.childId,
     step.copiedFrom,
     step.settledIn,
+    step.executionAttempt ?? null,
+    step.attemptStartedAt ?? null,
   ];
 }
 

@@ -7,6 +7,8 @@
  * listeners what changed once it is committed.
  *
  * Every time argument (`now`) comes from the engine's clock; stores never read the wall clock.
+ *
+ * Over 300 lines because it is the whole storage contract, every method and record documented in one place.
  */
 import type {
   AttemptRecord,
@@ -17,6 +19,7 @@ import type {
   StepRecord,
   TaskRegistration,
 } from "../core/types.js";
+import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "./operations.js";
 
 /** Identifies the claim a write belongs to. A write whose token is no longer current is rejected. */
 export interface Fence {
@@ -224,6 +227,8 @@ export type Notice =
   | { kind: "terminal"; executionId: string; status: ExecutionStatus }
   /** A running execution was cancelled: its holder must abort it. */
   | { kind: "cancelled"; executionId: string }
+  /** A failed or cancelled execution was resumed by an operator: it is no longer terminal (drop cached copies). */
+  | { kind: "resumed"; executionId: string }
   /** The store lost and regained its notification channel: notices may have been missed; re-poll. */
   | { kind: "reconnected" }
   /**
@@ -312,4 +317,29 @@ export interface Store {
   nextWakeAt(tasks: readonly string[]): Promise<number | null>;
 
   subscribe(listener: NoticeListener): () => void;
+
+  // ── Operating executions (operations.md §1-§2; src/store/operations.ts) ──────
+  /** The step timeline's data in one snapshot; null when no such execution. */
+  getTimeline(id: string): Promise<TimelineData | null>;
+  /** Inserts or refreshes the worker's row, and deletes rows of workers not heard from for a day. */
+  heartbeat(beat: WorkerBeat): Promise<void>;
+  /** A worker that stops gracefully deletes its row. */
+  removeWorker(workerId: string): Promise<void>;
+  /** Workers heard from within two of their lease periods, by id. */
+  listWorkers(now: number): Promise<WorkerRecord[]>;
+  /** Tasks a live worker serves or that have executions, by name, with counts by status. */
+  listTasks(now: number): Promise<TaskSummary[]>;
+  /**
+   * Resumes a failed or cancelled execution in place (the `resume` transition) and, in the same transaction,
+   * discards the failure that ended it (the record of its error's step, when `failed`) and the records a
+   * cancellation cascaded into, so those run again. Notices: `resumed` and `runnable`.
+   */
+  resumeExecution(id: string, now: number): Promise<ResumeOutcome>;
+  /**
+   * Creates `input` (which names its source in `rerunOf`). With `fromStep`, copies in the same transaction
+   * every record the source reached before that step (and their failed attempts), marked `copiedFrom`:
+   * all of them when the source is running that step now (it has no record yet).
+   * An idempotency key already held returns its holder and copies nothing.
+   */
+  rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome>;
 }

@@ -325,6 +325,7 @@ export class ExecutionContext implements WorkflowContext {
       childId: null,
       copiedFrom: null,
       settledIn: final ? this.order.run : null,
+      executionAttempt: this.attempt,
       ...fields,
     };
   }

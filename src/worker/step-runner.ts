@@ -75,6 +75,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     childId: null,
     copiedFrom: null,
     settledIn: state === "completed" || state === "failed" ? deps.settle.run : null,
+    executionAttempt: deps.executionAttempt,
     ...fields,
   });
 
@@ -108,7 +109,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       }).finally(leave);
       const encoded = encodeValue(value, `Result of step "${name}"`, deps.maxPayloadBytes);
       if (charged) writer.crashesAccounted();
-      writer.hold(record("completed", { resultJson: encoded.json }), failures);
+      writer.hold(record("completed", { resultJson: encoded.json, attemptStartedAt: attemptStart }), failures);
       deps.onStepFinished?.(name, clock.now() - attemptStart, true);
       return { kind: "value", value: encoded.value as T };
     } catch (thrown) {
@@ -133,7 +134,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     crashed = 0;
     if (!retry) {
       if (charged) writer.crashesAccounted();
-      writer.hold(record("failed", { error: errorInfo(error, name) }), failures);
+      writer.hold(record("failed", { error: errorInfo(error, name), attemptStartedAt: attemptStart }), failures);
       throw new StepFailedError(name, `Step "${name}" failed after ${attempt} attempt(s): ${error.message}`, attempt);
     }
     const delay = backoffDelay(policy, made, deps.random);

@@ -52,6 +52,8 @@ export async function seedSample(api: string, options: { echoes: number; waiting
 
 /** Picks the task on the Start page, from the select or by typing its name. */
 export async function chooseTask(page: Page, name: string): Promise<void> {
+  // The field is a disabled placeholder until the page knows whether the server lists its tasks.
+  await page.locator("#start-task:enabled").waitFor();
   const field = page.getByLabel("Task", { exact: true });
   if (await field.evaluate((element) => element.tagName === "SELECT")) await field.selectOption(name);
   else await field.fill(name);

@@ -6,10 +6,12 @@ import { randomBytes } from "node:crypto";
 import { ZartError } from "../../src/core/errors.js";
 import { checkJsonSchema } from "../../src/core/schema.js";
 import { type ExecutionRecord, emptyCounts, isTerminal, type StatusCounts } from "../../src/core/types.js";
-import type { ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "../../src/engine/api.js";
+import type { RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "../../src/engine/api.js";
+import type { Timeline } from "../../src/engine/timeline.js";
 import { applyTransition } from "../../src/state/apply.js";
 import { TRANSITIONS } from "../../src/state/transitions.js";
-import { toExecution } from "../../src/store/row-mapping.js";
+import type { TaskSummary, WorkerRecord } from "../../src/store/operations.js";
+import { toExecution, toRow } from "../../src/store/row-mapping.js";
 import type { ListQuery, ListResult, StepDetail } from "../../src/store/store.js";
 import { creationParams } from "../../src/store/writes.js";
 
@@ -145,5 +147,43 @@ export class MemoryApi implements ZartApi {
 
   openWaiters(): number {
     return this.waiters.size;
+  }
+
+  async steps(id: string): Promise<Timeline> {
+    await this.get(id);
+    return { executionId: id, entries: [] };
+  }
+
+  async taskList(): Promise<TaskSummary[]> {
+    return Object.entries(this.taskSchemas).map(([name, inputSchemaJson]) => ({
+      name,
+      inputSchemaJson,
+      workers: 0,
+      lastSeenAt: null,
+      counts: emptyCounts(),
+    }));
+  }
+
+  async workers(): Promise<WorkerRecord[]> {
+    return [];
+  }
+
+  async retry(id: string): Promise<ExecutionRecord> {
+    const execution = await this.get(id);
+    if (execution.status !== "failed" && execution.status !== "cancelled") {
+      throw new ZartError("execution_not_retryable", `Execution ${id} is ${execution.status}`);
+    }
+    const resumed = toExecution(applyTransition(toRow(execution), TRANSITIONS.resume, { now: Date.now() }));
+    this.executions.set(id, resumed);
+    return resumed;
+  }
+
+  async rerun(id: string, request: RerunRequest): Promise<ScheduleResult> {
+    const source = await this.get(id);
+    const data = request.data === undefined ? JSON.parse(source.dataJson) : request.data;
+    const result = await this.schedule({ task: source.task, data, idempotencyKey: request.idempotencyKey });
+    const execution = { ...result.execution, rerunOf: source.id };
+    this.executions.set(execution.id, execution);
+    return { ...result, execution };
   }
 }

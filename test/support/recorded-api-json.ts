@@ -1,7 +1,7 @@
 /**
- * Answers of the routes in operations.md §1, §2 and §5 that the server does not serve yet, written
- * from the spec's shapes (times around {@link RECORDED_NOW}). The formatter tests and the stub server
- * of test/cli-pending-routes.test.ts use them; when a route lands, its end-to-end test replaces the stub.
+ * Answers of the routes in operations.md §1, §2 and §5, written from the spec's shapes (times around
+ * {@link RECORDED_NOW}). The formatter tests render them at a fixed time; the stub server of
+ * test/cli-schedules-prune.test.ts answers the schedules ones until those routes exist on the server.
  */
 import type { Execution, ExecutionSteps, RerunResult, Schedule, ScheduleList, TaskList, WorkerList } from "../../src/client/index.js";
 

@@ -251,6 +251,26 @@ export function transitionBehaviour(ctx: SuiteContext): void {
     );
   });
 
+  test("resume: a failed and a cancelled row resumed by an operator are the definition's; other statuses are left alone", async () => {
+    const failed = await createRunning(ctx.store, { task: `t-${newId()}` });
+    const error = { message: "boom", step: null };
+    assert.equal(await applyOne(ctx.store, checkpoint(failed.fence, { transition: "fail", error }, { now: T0 + 5 })), true);
+    const cancelled = await create(ctx.store, { task: `t-${newId()}` });
+    await ctx.store.cancelExecution(cancelled.id, T0 + 6);
+    for (const id of [failed.execution.id, cancelled.id]) {
+      const before = await rowOf(ctx.store, id);
+      const outcome = await ctx.store.resumeExecution(id, T0 + 10);
+      assert.equal(outcome.outcome, "resumed");
+      const after = await rowOf(ctx.store, id);
+      assertApplied(after, before, TRANSITIONS.resume, { now: T0 + 10 });
+      assert.deepEqual(outcome.outcome === "resumed" && toRow(outcome.execution), after, "the outcome carries the row after");
+    }
+    const pending = await rowOf(ctx.store, cancelled.id);
+    const refused = await ctx.store.resumeExecution(cancelled.id, T0 + 11);
+    assert.equal(refused.outcome, "not_retryable");
+    assert.deepEqual(await rowOf(ctx.store, cancelled.id), pending, "a refused resume writes nothing");
+  });
+
   test("a step record in a final state is never overwritten, except to be discarded", async () => {
     const { execution, fence } = await createRunning(ctx.store, { task: "final" });
     const done = stepRecord(execution.id, "s", { resultJson: "1" });

@@ -131,7 +131,7 @@ export function ExecutionActions({ execution, steps, onChanged }) {
   const id = seg(execution.execution_id);
   const waitFor = execution.waiting_for_event;
   const eventStep = waitFor ? (steps ?? []).find((s) => s.kind === "event" && s.name === waitFor && s.status === "waiting") : undefined;
-  const schema = eventStep?.schema ?? eventStep?.payload_schema ?? null;
+  const schema = eventStep?.schema ?? null;
 
   /**
    * @param {string} label

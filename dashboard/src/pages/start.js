@@ -24,6 +24,8 @@ export function StartPage({ query }) {
   const { busy, tried, error, submit } = useSubmit();
 
   const listed = tasks !== null && tasks.length > 0;
+  // Until the first answer, neither the list nor the free-text field: a choice made now would be lost.
+  const loading = tasks === null && tasksResource.error === null;
   const chosen = tasks?.find((t) => t.name === task) ?? null;
   const schema = chosen?.input_schema ?? null;
 
@@ -54,12 +56,14 @@ export function StartPage({ query }) {
         <div class="field">
           <label for="start-task">Task</label>
           ${
-            listed
-              ? html`<select id="start-task" value=${task} onChange=${onTask} required>
+            loading
+              ? html`<select id="start-task" disabled><option>Loading tasks…</option></select>`
+              : listed
+                ? html`<select id="start-task" value=${task} onChange=${onTask} required>
                 <option value="" disabled>Choose a task…</option>
                 ${tasks.map((t) => html`<option value=${t.name}>${t.name}</option>`)}
               </select>`
-              : html`<input id="start-task" type="text" value=${task} onInput=${onTask} required placeholder="task name" autocomplete="off" />`
+                : html`<input id="start-task" type="text" value=${task} onInput=${onTask} required placeholder="task name" autocomplete="off" />`
           }
         </div>
         ${

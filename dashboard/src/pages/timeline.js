@@ -104,7 +104,14 @@ function StepDetail({ step, now }) {
   const facts = [];
   if (step.copied_from)
     facts.push(html`<li>Copied from <a href=${executionUrl(step.copied_from)}>${step.copied_from}</a> (a rerun replays it)</li>`);
-  if (step.wake_at) facts.push(html`<li>Wakes ${relative(step.wake_at, now)} <span class="muted">(${absolute(step.wake_at)})</span></li>`);
+  if (step.wake_at)
+    facts.push(
+      html`<li>${step.status === "completed" ? "Woke" : "Wakes"} ${relative(step.wake_at, now)} <span class="muted">(${absolute(step.wake_at)})</span></li>`,
+    );
+  if (step.retry_at)
+    facts.push(html`<li>Next attempt ${relative(step.retry_at, now)} <span class="muted">(${absolute(step.retry_at)})</span></li>`);
+  if (step.discarded) facts.push(html`<li>Set aside by a retry: this step runs again</li>`);
+  if (step.closed) facts.push(html`<li>Closed: the execution ended while it waited</li>`);
   if (step.timeout_at)
     facts.push(html`<li>Times out ${relative(step.timeout_at, now)} <span class="muted">(${absolute(step.timeout_at)})</span></li>`);
   if (step.child_execution_id)
@@ -137,7 +144,7 @@ function Row({ step, scale, now }) {
             <span class="step-meta muted">
               ${step.kind} · <span class="step-status">${step.status}</span>${took !== null ? ` · ${duration(took)}` : ""}
               ${attempts.length > 1 ? ` · ${attempts.length} attempts` : ""}${failures ? ` · ${failures} failed` : ""}
-              ${step.copied_from ? " · copied" : ""}
+              ${step.copied_from ? " · copied" : ""}${step.discarded ? " · discarded" : ""}${step.closed ? " · closed" : ""}
             </span>
           </span>
           <span class="track" aria-hidden="true">

@@ -1,6 +1,6 @@
 /**
  * The NOTIFY payloads sent by `NoticePublisher` and parsed by the listener:
- * `r|<task>|<at>`, `c|<execution id>`, and terminal notices packed many to a payload,
+ * `r|<task>|<at>`, `c|<execution id>`, `u|<execution id>` (resumed), and terminal notices packed many to a payload,
  * `T|<status>|<JSON array of execution ids>`. The variable part of `r|` is split at the LAST separator,
  * so a task name that itself contains `|` still parses.
  *
@@ -31,6 +31,7 @@ export function decodeNotices(payload: string): Notice[] {
   const rest = payload.slice(2);
   if (kind === "T|") return decodeTerminals(rest);
   if (kind === "c|") return rest ? [{ kind: "cancelled", executionId: rest }] : [];
+  if (kind === "u|") return rest ? [{ kind: "resumed", executionId: rest }] : [];
   const parts = splitLast(rest);
   if (!parts) return [];
   const [head, tail] = parts;
@@ -70,6 +71,9 @@ export function encodeNotices(notices: readonly Notice[]): string[] {
         break;
       case "cancelled":
         payloads.push(`c|${notice.executionId}`);
+        break;
+      case "resumed":
+        payloads.push(`u|${notice.executionId}`);
         break;
       case "terminal": {
         const ids = packs.get(notice.status) ?? [];

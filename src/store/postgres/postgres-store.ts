@@ -15,10 +15,14 @@
  * completion reported as fenced out, a delivery reported as not_waiting); they fail with
  * `store_unavailable` and the engine decides. The pool drops dead idle clients on its own (the 'error'
  * handler below only logs), and the listener reconnects and re-LISTENs itself.
+ *
+ * Over 300 lines because every Store method is here, each with how it behaves on a lost connection; the
+ * SQL lives in the modules it imports.
  */
 import pg from "pg";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
+import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
 import type {
   CancelOutcome,
   Checkpoint,
@@ -42,11 +46,14 @@ import { claim, nextWakeAt, releaseUnheld, renewLeases } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
 import { createExecutions, insertExecution } from "./create.js";
+import * as fleet from "./fleet.js";
 import { NotificationListener } from "./listener.js";
 import { migrations, runMigrations } from "./migration-runner.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
+import { rerunExecution, resumeExecution } from "./recovery.js";
 import type { SqlContext } from "./sql-context.js";
+import { getTimeline } from "./timeline.js";
 
 export interface PostgresStoreOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -304,6 +311,41 @@ export class PostgresStore implements Store {
     return () => {
       this.listeners.delete(entry);
     };
+  }
+
+  getTimeline(id: string): Promise<TimelineData | null> {
+    return this.retrying(() => getTimeline(this.ctx, id));
+  }
+
+  /** An upsert of absolute values: repeating it is harmless. */
+  async heartbeat(beat: WorkerBeat): Promise<void> {
+    await this.retrying(() => fleet.heartbeat(this.ctx, beat));
+  }
+
+  async removeWorker(workerId: string): Promise<void> {
+    await this.retrying(() => fleet.removeWorker(this.ctx, workerId));
+  }
+
+  listWorkers(now: number): Promise<WorkerRecord[]> {
+    return this.retrying(() => fleet.listWorkers(this.ctx, now));
+  }
+
+  listTasks(now: number): Promise<TaskSummary[]> {
+    return this.retrying(() => fleet.listTasks(this.ctx, now));
+  }
+
+  /** Not repeated on a lost connection: a resume that committed unseen would be reported as refused. */
+  async resumeExecution(id: string, now: number): Promise<ResumeOutcome> {
+    const { result, notices } = await this.write(() => resumeExecution(this.ctx, id, now));
+    this.emit(notices);
+    return result;
+  }
+
+  /** Not repeated on a lost connection (its insert would be the idempotent holder of its own key, or a second row). */
+  async rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
+    const { result, notices } = await this.write(() => rerunExecution(this.ctx, input, fromStep));
+    this.emit(notices);
+    return result;
   }
 
   /** Only after commit: to other processes, and to ours (where a listener that throws is logged and skipped). */

@@ -15,6 +15,8 @@ const STEP_TYPES: Record<string, string> = {
   started_at: "bigint",
   completed_at: "bigint",
   settled_in: "bigint",
+  execution_attempt: "integer",
+  attempt_started_at: "bigint",
 };
 
 /** `name text, kind text, …` for `jsonb_to_recordset(...) AS x(…)`. */
@@ -39,6 +41,8 @@ export function stepsJson(steps: readonly StepRecord[]): object[] {
     child_id: s.childId,
     copied_from: s.copiedFrom,
     settled_in: s.settledIn,
+    execution_attempt: s.executionAttempt ?? null,
+    attempt_started_at: s.attemptStartedAt ?? null,
   }));
 }
 

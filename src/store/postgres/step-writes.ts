@@ -7,8 +7,11 @@
 import { STEP_COLUMN_LIST, STEP_COLUMNS } from "../row-mapping.js";
 import { STEP_INSERT_FIELDS, STEP_RECORDSET } from "./step-json.js";
 
+/** The timeline's columns keep what they had when a rewrite (of a replayed record) does not carry them. */
+const KEPT_WHEN_NULL: ReadonlySet<string> = new Set(["execution_attempt", "attempt_started_at"]);
+
 const UPDATED = STEP_INSERT_FIELDS.filter((c) => c !== "name")
-  .map((c) => `${c} = excluded.${c}`)
+  .map((c) => (KEPT_WHEN_NULL.has(c) ? `${c} = COALESCE(excluded.${c}, st.${c})` : `${c} = excluded.${c}`))
   .join(", ");
 
 /** The step columns as json_build_object arguments (for steps returned as JSON): key, value, key, value… */

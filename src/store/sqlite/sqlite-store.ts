@@ -13,6 +13,7 @@ import Database from "better-sqlite3";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import { NoticeHub } from "../notice-hub.js";
+import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
 import type {
   CancelOutcome,
   Checkpoint,
@@ -34,10 +35,13 @@ import { applyCheckpoints, releaseUnheld, renewLeases } from "./checkpoint-write
 import { claim, nextWakeAt } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { createExecutions } from "./create.js";
+import * as fleet from "./fleet.js";
 import { InsertBatcher } from "./insert-batcher.js";
 import { migrations, runMigrations } from "./migration-runner.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./queries.js";
+import { rerunExecution, resumeExecution } from "./recovery.js";
 import { type Connection, StatementCache } from "./statement-cache.js";
+import { getTimeline } from "./timeline.js";
 
 export interface SqliteStoreOptions {
   path: string;
@@ -208,5 +212,37 @@ export class SqliteStore implements Store {
       this.notices.emit([{ kind: "changed" }]);
     }, WATCH_MS);
     this.watcher.unref();
+  }
+
+  async getTimeline(id: string): Promise<TimelineData | null> {
+    return getTimeline(this.conn, id);
+  }
+
+  async heartbeat(beat: WorkerBeat): Promise<void> {
+    fleet.heartbeat(this.conn, beat);
+  }
+
+  async removeWorker(workerId: string): Promise<void> {
+    fleet.removeWorker(this.conn, workerId);
+  }
+
+  async listWorkers(now: number): Promise<WorkerRecord[]> {
+    return fleet.listWorkers(this.conn, now);
+  }
+
+  async listTasks(now: number): Promise<TaskSummary[]> {
+    return fleet.listTasks(this.conn, now);
+  }
+
+  async resumeExecution(id: string, now: number): Promise<ResumeOutcome> {
+    const { result, notices } = resumeExecution(this.conn, id, now);
+    this.notices.emit(notices);
+    return result;
+  }
+
+  async rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
+    const { result, notices } = rerunExecution(this.conn, input, fromStep);
+    this.notices.emit(notices);
+    return result;
   }
 }

@@ -15,7 +15,9 @@ const UPSERT_STEP = `
     kind = excluded.kind, state = excluded.state, result = excluded.result, error = excluded.error,
     attempts = excluded.attempts, wake_at = excluded.wake_at, schema = excluded.schema,
     started_at = excluded.started_at, completed_at = excluded.completed_at, seq = excluded.seq,
-    child_id = excluded.child_id, copied_from = excluded.copied_from, settled_in = excluded.settled_in
+    child_id = excluded.child_id, copied_from = excluded.copied_from, settled_in = excluded.settled_in,
+    execution_attempt = COALESCE(excluded.execution_attempt, steps.execution_attempt),
+    attempt_started_at = COALESCE(excluded.attempt_started_at, steps.attempt_started_at)
   WHERE steps.state NOT IN ('completed', 'failed') OR excluded.state = 'discarded'`;
 
 const INSERT_ATTEMPT = `

@@ -112,6 +112,10 @@ CREATE TABLE zart.steps (
   copied_from  text    NULL,
   -- Final records: the run (lease token) that first saw it final; replays settle calls in this order.
   settled_in   bigint  NULL,
+  -- The execution attempt that wrote the record, and when a step's last attempt (the one that decided
+  -- it) started: the step timeline's successful attempt. NULL for records written without them.
+  execution_attempt  integer NULL,
+  attempt_started_at bigint  NULL,
   PRIMARY KEY (execution_id, name)
 );
 

@@ -94,6 +94,8 @@ CREATE TABLE steps (
   child_id     TEXT    NULL,
   copied_from  TEXT    NULL,
   settled_in   INTEGER NULL,
+  execution_attempt  INTEGER NULL,
+  attempt_started_at INTEGER NULL,
   PRIMARY KEY (execution_id, name)
 );
 

@@ -1,15 +1,16 @@
 /**
- * The client commands (and SDK methods) whose server routes are not built yet — steps, tasks,
- * workers, retry, rerun, schedules, prune — run as real `zart` processes against a small HTTP server
- * that answers the recorded JSON of operations.md (test/support/recorded-api-json.ts) and records
- * each request. This checks what the CLI sends (method, path, body, token) and prints (human and
- * `--json`); when the real routes land, end-to-end tests against `zart-server` take over.
+ * The client commands (and SDK methods) whose server routes other work is still building - schedules
+ * and prune - run as real `zart` processes against a small HTTP server that answers the recorded JSON of
+ * operations.md (test/support/recorded-api-json.ts) and records each request. This checks what the CLI
+ * sends (method, path, body, token) and prints (human and `--json`); when those routes land, end-to-end
+ * tests against `zart-server` take over (as test/cli-operations.test.ts did for steps, tasks, workers,
+ * retry and rerun). The SDK's request shapes for the new POST options are checked here too.
  */
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ZartClient } from "../src/client/index.js";
-import { RERUN, RETRIED, SCHEDULE, SCHEDULES, STEPS, TASKS, WORKERS } from "./support/recorded-api-json.js";
+import { SCHEDULE, SCHEDULES } from "./support/recorded-api-json.js";
 import { runZart } from "./support/zart-cli.js";
 
 interface Recorded {
@@ -71,70 +72,7 @@ function answer(route: string, status: number, body?: unknown): string {
 
 const zart = (args: string[], input?: string) => runZart([...args, "--server", url], { input });
 
-describe("commands for routes the server does not serve yet", () => {
-  it("steps: GET /executions/:id/steps, as a timeline or the API's JSON", async () => {
-    const text = answer("GET /api/v1/executions/exec-7f3a9b2c/steps", 200, STEPS);
-    const [human, json] = await Promise.all([zart(["steps", "exec-7f3a9b2c"]), zart(["steps", "exec-7f3a9b2c", "--json"])]);
-    assert.equal(human.code, 0, human.err);
-    assert.match(human.out, /^exec-7f3a9b2c\n# {2}NAME {16}KIND {3}STATUS/);
-    assert.match(human.out, /\n5 {2}manager-approval {4}event {2}waiting .* times out .+\n/);
-    assert.match(human.out, /send-welcome-email attempt 1 \(execution attempt 1, .*\): TimeoutError: SMTP timeout \[ETIMEDOUT\]/);
-    assert.equal(json.out, `${text}\n`);
-    assert.deepEqual(
-      requests.map((r) => `${r.method} ${r.url}`),
-      ["GET /api/v1/executions/exec-7f3a9b2c/steps", "GET /api/v1/executions/exec-7f3a9b2c/steps"],
-    );
-  });
-
-  it("tasks and workers: GET /tasks, GET /workers", async () => {
-    const tasksText = answer("GET /api/v1/tasks", 200, TASKS);
-    const workersText = answer("GET /api/v1/workers", 200, WORKERS);
-    const [tasks, tasksJson, workers, workersJson] = await Promise.all([
-      zart(["tasks"]),
-      zart(["tasks", "--json"]),
-      zart(["workers"]),
-      zart(["workers", "--json"]),
-    ]);
-    assert.match(tasks.out, /^TASK {11}WORKERS {2}LAST SEEN .*INPUT SCHEMA\nonboarding {11}2 .* 1203 .* yes\n/);
-    assert.equal(tasksJson.out, `${tasksText}\n`);
-    assert.match(workers.out, /^WORKER ID {2}HOST {4}PID {2}RUNNING .*\nwrk-9x2k {3}app-1 {2}4242 {5}3\/50 .* onboarding, echo\n$/);
-    assert.equal(workersJson.out, `${workersText}\n`);
-  });
-
-  it("retry: POST /executions/:id/retry; a 409 is reported with its code and exit 1", async () => {
-    answer("POST /api/v1/executions/exec-f00dfeed/retry", 200, RETRIED);
-    answer("POST /api/v1/executions/exec-running1/retry", 409, {
-      error: { code: "execution_not_retryable", message: "Execution exec-running1 is running and cannot be retried" },
-    });
-    const [ok, refused] = await Promise.all([zart(["retry", "exec-f00dfeed"]), zart(["retry", "exec-running1"])]);
-    assert.deepEqual(ok, { code: 0, out: "exec-f00dfeed retried: pending (attempt 2)\n", err: "" });
-    assert.deepEqual(refused, {
-      code: 1,
-      out: "",
-      err: "error: execution_not_retryable: Execution exec-running1 is running and cannot be retried\n",
-    });
-    assert.ok(requests.every((r) => r.method === "POST" && r.body === ""));
-  });
-
-  it("rerun: POST /executions/:id/rerun with from_step, data and idempotency_key as given", async () => {
-    answer("POST /api/v1/executions/exec-f00dfeed/rerun", 201, RERUN);
-    const fromStep = await zart(["rerun", "exec-f00dfeed", "--from-step", "charge-card"]);
-    assert.equal(fromStep.code, 0, fromStep.err);
-    assert.equal(fromStep.out, 'exec-n3wrun00  checkout  pending  (rerun of exec-f00dfeed, from step "charge-card")\n');
-    const withData = await zart(["rerun", "exec-f00dfeed", "--idempotency-key", "again-1", "-"], '{"amount":5}');
-    assert.equal(withData.out, "exec-n3wrun00  checkout  pending  (rerun of exec-f00dfeed, from the start)\n");
-    const bare = await zart(["rerun", "exec-f00dfeed", "--json"]);
-    assert.equal(bare.out, `${JSON.stringify(RERUN)}\n`);
-    assert.deepEqual(
-      requests.map((r) => [r.url, JSON.parse(r.body), r.contentType]),
-      [
-        ["/api/v1/executions/exec-f00dfeed/rerun", { from_step: "charge-card" }, "application/json"],
-        ["/api/v1/executions/exec-f00dfeed/rerun", { data: { amount: 5 }, idempotency_key: "again-1" }, "application/json"],
-        ["/api/v1/executions/exec-f00dfeed/rerun", {}, "application/json"],
-      ],
-    );
-  });
-
+describe("schedules and prune commands against a stub server", () => {
   it("schedules list, get, pause, resume: the routes under /schedules", async () => {
     const listText = answer("GET /api/v1/schedules", 200, SCHEDULES);
     answer("GET /api/v1/schedules/nightly-report", 200, SCHEDULE);
@@ -227,10 +165,10 @@ describe("commands for routes the server does not serve yet", () => {
   });
 
   it("the token goes with every command as a bearer header", async () => {
-    answer("GET /api/v1/tasks", 200, TASKS);
+    answer("POST /api/v1/admin/prune", 200, { pruned: 0 });
     answer("GET /api/v1/schedules", 200, SCHEDULES);
     await Promise.all([
-      runZart(["tasks", "--server", url, "--token", "t0k"]),
+      runZart(["prune", "--older-than", "1d", "--server", url, "--token", "t0k"]),
       runZart(["schedules", "list", "--server", url], { env: { ZART_TOKEN: "t0k" } }),
     ]);
     assert.deepEqual(
