@@ -95,6 +95,10 @@ describe("buffered events", () => {
       const conflict = await send(refused.execution.id);
       assert.equal(conflict.status, 409);
       assert.equal(((await conflict.json()) as { error: { code: string } }).error.code, "not_waiting_for_event");
+      const stored = (await (await fetch(`${api}/executions/${buffered.execution.id}`)).json()) as Record<string, unknown>;
+      assert.equal(stored.buffered_events, 1, "GET shows the event stored for a later wait");
+      const plain = (await (await fetch(`${api}/executions/${refused.execution.id}`)).json()) as Record<string, unknown>;
+      assert.equal("buffered_events" in plain, false, "and no such key when there are none");
     } finally {
       await server.close();
       await h.close();

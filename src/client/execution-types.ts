@@ -50,6 +50,8 @@ export interface Execution<O = unknown> {
   concurrency_key?: string;
   /** The delayed start time when one was given. */
   start_at?: string;
+  /** Events stored for later waits and not taken yet (tasks with `events: "buffered"`), when any. */
+  buffered_events?: number;
 }
 
 /** One row of `GET /executions`. */

@@ -123,6 +123,9 @@ export const ExecutionResponse = named(
     priority: Type.Optional(Type.Integer({ description: "Claim priority, when not 0 (higher first)" })),
     concurrency_key: Type.Optional(Type.String({ description: "Its concurrency group, when its task has a limit" })),
     start_at: Type.Optional(Timestamp),
+    buffered_events: Type.Optional(
+      Type.Integer({ description: 'Events stored for later waits and not taken yet (tasks with `events: "buffered"`), when any' }),
+    ),
   }),
 );
 

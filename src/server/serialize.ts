@@ -22,7 +22,10 @@ function errorJson(error: ErrorInfo | null): string {
   return str({ ...shown, step: error.step ?? null });
 }
 
-/** The optional fields of operations.md §1, each only when set (priority: when not 0). */
+/**
+ * The optional fields of operations.md §1, each only when set (priority: when not 0), and
+ * `buffered_events` (events stored for later waits and not taken yet) when there are any.
+ */
 function additiveJson(execution: ExecutionRecord): string {
   let json = "";
   if (execution.parentId !== null) json += `,"parent_execution_id":${str(execution.parentId)}`;
@@ -31,6 +34,7 @@ function additiveJson(execution: ExecutionRecord): string {
   if (execution.priority !== 0) json += `,"priority":${execution.priority}`;
   if (execution.concurrencyKey !== null) json += `,"concurrency_key":${str(execution.concurrencyKey)}`;
   if (execution.startAt !== null) json += `,"start_at":"${isoTime(execution.startAt)}"`;
+  if (execution.bufferedEvents > 0) json += `,"buffered_events":${execution.bufferedEvents}`;
   return json;
 }
 
