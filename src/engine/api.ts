@@ -7,6 +7,7 @@ import type { ExecutionRecord, StatusCounts } from "../core/types.js";
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { ListQuery, ListResult, StepDetail } from "../store/store.js";
 import type { Timeline } from "./timeline.js";
+import type { UnservedTask } from "./unserved-tasks.js";
 
 export interface ScheduleRequest {
   task: string;
@@ -75,6 +76,8 @@ export interface ZartApi {
   stepDetail(id: string): Promise<StepDetail>;
   /** Throws when the store does not answer. */
   ready(): Promise<void>;
+  /** Tasks with pending executions that no live worker serves (they wait until one starts). */
+  unservedTasks(): Promise<UnservedTask[]>;
   /** Tasks this process runs (an API-only server learns others' tasks from the store on demand). */
   tasks(): Promise<TaskInfo[]>;
   /** Number of open `waitForTerminal` calls (for metrics). */

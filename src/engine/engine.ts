@@ -34,6 +34,7 @@ import { SyncedClock } from "./synced-clock.js";
 import { TaskDirectory } from "./task-directory.js";
 import { TerminalCache } from "./terminal-cache.js";
 import type { Timeline } from "./timeline.js";
+import { type UnservedTask, UnservedTasks } from "./unserved-tasks.js";
 import { Waiters } from "./waiters.js";
 
 /** Most executions one scheduleMany call takes (bounds one statement's size and the memory it holds). */
@@ -49,6 +50,7 @@ export class Engine implements ZartApi {
   private readonly waiters: Waiters;
   private readonly committer: GroupCommitter;
   private readonly eager: EagerPaths | null;
+  private readonly unserved: UnservedTasks;
   private unsubscribe: (() => void) | null = null;
 
   private constructor(options: ResolvedEngineOptions) {
@@ -72,13 +74,15 @@ export class Engine implements ZartApi {
         ? new EagerPaths(store, this.worker, this.claimFor(), [...options.tasks.keys()], options.worker.eagerStart)
         : null;
     this.heartbeat = this.worker ? this.createHeartbeat(options, this.worker) : null;
+    const local = new Set(this.worker ? options.tasks.keys() : []);
+    this.unserved = new UnservedTasks({ store, clock, logger, local });
     this.operations = new ExecutionOperations({
       store,
       clock,
       terminal: this.terminal,
       get: (id) => this.get(id),
       prepare: async (request) => this.newExecution(await this.checkedSchedule(request), clock.now()),
-      onScheduled: (task) => options.metrics.scheduled(task),
+      onScheduled: (task, id) => this.onScheduled(task, id),
     });
   }
 
@@ -164,7 +168,7 @@ export class Engine implements ZartApi {
         `Idempotency key "${checked.idempotencyKey}" is already used by an execution of task "${result.execution.task}"`,
       );
     }
-    if (result.created) this.options.metrics.scheduled(checked.task);
+    if (result.created) this.onScheduled(checked.task, result.execution.id);
     return result;
   }
 
@@ -191,7 +195,7 @@ export class Engine implements ZartApi {
     }
     const now = this.options.clock.now();
     const results = await this.options.store.createExecutions(checked.map((c) => this.newExecution(c, now)));
-    for (const result of results) if (result.created) this.options.metrics.scheduled(result.execution.task);
+    for (const result of results) if (result.created) this.onScheduled(result.execution.task, result.execution.id);
     return results;
   }
 
@@ -327,6 +331,15 @@ export class Engine implements ZartApi {
 
   ready(): Promise<void> {
     return this.options.store.ping();
+  }
+
+  unservedTasks(): Promise<UnservedTask[]> {
+    return this.unserved.list();
+  }
+
+  private onScheduled(task: string, executionId: string): void {
+    this.options.metrics.scheduled(task);
+    this.unserved.scheduled(task, executionId);
   }
 
   async tasks(): Promise<TaskInfo[]> {

@@ -20,7 +20,7 @@ export interface OperationsDeps {
   get(id: string): Promise<ExecutionRecord>;
   /** A new execution's row for the request, checked exactly like a POST's (task known, data valid). */
   prepare(request: ScheduleRequest): Promise<NewExecution>;
-  onScheduled(task: string): void;
+  onScheduled(task: string, executionId: string): void;
 }
 
 export class ExecutionOperations {
@@ -78,7 +78,7 @@ export class ExecutionOperations {
         `Idempotency key "${request.idempotencyKey}" is already used by an execution of task "${execution.task}"`,
       );
     }
-    if (created) this.deps.onScheduled(execution.task);
+    if (created) this.deps.onScheduled(execution.task, execution.id);
     return outcome.result;
   }
 }

@@ -84,6 +84,17 @@ export class ServerMetrics implements EngineMetrics {
       },
     });
     new Gauge({
+      name: "zart_task_unserved_pending",
+      help: "Pending executions of tasks that no live worker serves (they wait until one starts), by task",
+      labelNames: ["task"],
+      registers,
+      async collect() {
+        this.reset();
+        if (!self.sources) return;
+        for (const { task, pending } of await self.sources.api.unservedTasks()) this.set({ task }, pending);
+      },
+    });
+    new Gauge({
       name: "zart_queue_depth",
       help: "Executions waiting for a worker (status pending)",
       registers,

@@ -231,7 +231,17 @@ export const StatsResponse = named(
   Type.Object(Object.fromEntries(EXECUTION_STATUSES.map((status) => [status, Type.Integer()]))),
 );
 
-export const HealthResponse = named("HealthStatus", Type.Object({ status: Type.String() }));
+export const HealthResponse = named(
+  "HealthStatus",
+  Type.Object({
+    status: Type.String(),
+    unserved_tasks: Type.Optional(
+      Type.Array(Type.Object({ task: Type.String(), pending: Type.Integer() }), {
+        description: "Readiness only: tasks with pending executions that no live worker serves",
+      }),
+    ),
+  }),
+);
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad request",

@@ -141,6 +141,10 @@ export class MemoryApi implements ZartApi {
 
   async ready(): Promise<void> {}
 
+  async unservedTasks(): Promise<{ task: string; pending: number }[]> {
+    return [];
+  }
+
   async tasks(): Promise<TaskInfo[]> {
     return Object.entries(this.taskSchemas).map(([name, inputSchemaJson]) => ({ name, inputSchemaJson, local: true }));
   }

@@ -34,6 +34,8 @@ function probeRoutes(app: FastifyInstance, api: ZartApi): void {
     {
       schema: {
         summary: "Readiness: the store answers",
+        description:
+          "`unserved_tasks` (when any): tasks with pending executions that no live worker serves; they wait until one starts. The server is ready all the same.",
         operationId: "getReadiness",
         tags: ["ops"],
         response: { 200: described(HealthResponse, "The store answers"), ...errorCodes("store_unavailable") },
@@ -45,7 +47,8 @@ function probeRoutes(app: FastifyInstance, api: ZartApi): void {
       } catch (error) {
         throw new ZartError("store_unavailable", "The store does not answer", { cause: error });
       }
-      return { status: "ready" };
+      const unserved = await api.unservedTasks().catch(() => []);
+      return unserved.length === 0 ? { status: "ready" } : { status: "ready", unserved_tasks: unserved };
     },
   );
 }
