@@ -36,6 +36,11 @@ test("a step that kills its worker every time fails the execution with worker_cr
         worker.exited.then(() => "crashed" as const),
         api.waitForTerminal(execution.id, 60_000).then(() => "ended" as const),
       ]);
+      if (runs > 0) {
+        // The quiet time while a dead worker's lease ran out is explained in the next worker's log.
+        const line = await worker.waitForLine((l) => l.includes("after its lease expired"), "the resume warning", 30_000);
+        assert.ok(line.includes(execution.id) && line.includes('"level":40'), line);
+      }
       if (ended === "ended") break;
       assert.equal((await worker.exited).code, 7, "the step's process.exit(7) ended the worker");
     }
