@@ -68,9 +68,10 @@ export class Engine implements ZartApi {
       retryForMs: options.worker?.leaseMs ?? 30_000,
     });
     this.worker = options.worker ? this.createWorker(options) : null;
-    if (this.worker) this.committer.setClaimer(this.worker);
+    const fused = store.capabilities.fusedClaims;
+    if (this.worker && fused) this.committer.setClaimer(this.worker);
     this.eager =
-      this.worker && options.worker
+      this.worker && options.worker && fused
         ? new EagerPaths(store, this.worker, this.claimFor(), [...options.tasks.keys()], options.worker.eagerStart)
         : null;
     this.heartbeat = this.worker ? this.createHeartbeat(options, this.worker) : null;

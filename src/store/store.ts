@@ -257,6 +257,13 @@ export interface StoreCapabilities {
    * process measures its offset from it (`clockOffset`).
    */
   readonly sharedClock: boolean;
+  /**
+   * Claims fused into other writes: `createExecution` and `deliverEvent` honour `claimFor` (eager start,
+   * eager resume) and `applyAndClaim` claims in the same transaction as its checkpoints. Without it the
+   * engine never passes `claimFor` nor calls `applyAndClaim`: every new or woken execution queues and
+   * is claimed by a separate call. Slower, same behaviour.
+   */
+  readonly fusedClaims: boolean;
 }
 
 export interface Store {
@@ -303,7 +310,8 @@ export interface Store {
   applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]>;
   /**
    * `applyCheckpoints` and then `claim`, in one round trip where the store can (PostgreSQL: one statement).
-   * Used by the group committer to claim for the slots that its batch frees.
+   * Used by the group committer to claim for the slots that its batch frees, only with `fusedClaims` (a
+   * store without it may implement this as the two calls).
    */
   applyAndClaim(batch: readonly Checkpoint[], claim: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }>;
   /**

@@ -90,7 +90,7 @@ const CONNECT_TIMEOUT_MS = 15_000;
 export class PostgresStore implements Store {
   readonly kind = "postgres";
   readonly description: string;
-  readonly capabilities = { crossProcessNotices: true, sharedClock: true } as const;
+  readonly capabilities = { crossProcessNotices: true, sharedClock: true, fusedClaims: true } as const;
   private readonly ctx: SqlContext;
   private readonly listeners = new Set<NoticeListener>();
   /** Backend PIDs of this store's pooled connections (see `backendPid`). */

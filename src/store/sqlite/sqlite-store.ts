@@ -58,7 +58,7 @@ const WATCH_MS = 50;
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
   readonly description: string;
-  readonly capabilities = { crossProcessNotices: false, sharedClock: false } as const;
+  readonly capabilities = { crossProcessNotices: false, sharedClock: false, fusedClaims: true } as const;
   private readonly conn: Connection;
   private readonly notices: NoticeHub;
   private readonly inserts: InsertBatcher;
