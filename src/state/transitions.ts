@@ -2,9 +2,12 @@
  * The execution state machine, each transition defined once, as data: the statuses it applies to, the
  * parameters it takes, and what it writes into each column. Everything else derives from this table:
  * the pure `applyTransition` (apply.ts) that the worker uses for its in-memory records, the SQL both
- * stores run (src/store/sql/), and the behaviour-suite test that compares every stored row with the pure
- * result. To add a transition: add an entry here, give it a `WorkerPatch` or a store method that sends
- * it, and add a case to test/support/store-behaviour-transitions.ts.
+ * stores run (src/store/transition-sql.ts, src/store/sqlite/transition-statements.ts,
+ * src/store/postgres/transition-sql.ts), and the behaviour-suite test that compares every stored row with
+ * the pure result. To add a transition: add an entry here, give it a `WorkerPatch` or a store method that
+ * sends it, and add a case to test/support/store-behaviour-transitions.ts.
+ *
+ * Over 300 lines because it is the whole table: every transition reads side by side with the others.
  *
  * Every expression reads the row as it was before the transition (SQL's UPDATE semantics).
  * Times are epoch milliseconds; `$now` is the writer's clock (on PostgreSQL, corrected to the database's

@@ -3,17 +3,13 @@
  * once on replay; the first unrecorded step runs for real once every record before it is durable
  * (record-writer.ts); waits (sleeps, event waits, child waits, long step backoffs) stay open and the run
  * parks when nothing else can progress (run-activity.ts).
+ *
+ * Longer than most files: it is the workflow-facing API, one short method per `ctx` call, and each goes
+ * through the same gate (`call`, then `settled`); splitting the calls apart would hide that gate.
  */
 import type { Clock } from "../core/clock.js";
-import { type Duration, storableTime, toMs } from "../core/duration.js";
-import {
-  ChildFailedError,
-  EventTimeoutError,
-  ExecutionAbortedError,
-  StepFailedError,
-  WorkflowDefinitionError,
-  ZartError,
-} from "../core/errors.js";
+import { type Duration, storableTime } from "../core/duration.js";
+import { ChildFailedError, EventTimeoutError, ExecutionAbortedError, WorkflowDefinitionError, ZartError } from "../core/errors.js";
 import { decodeValue } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
@@ -24,6 +20,7 @@ import type { BufferedEvent, ClaimedExecution, NewExecution } from "../store/sto
 import { CheckpointRejectedError } from "../store/store-errors.js";
 import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter, type WriterDeps } from "./record-writer.js";
+import { childFailure, durationMs, stepFailure } from "./recorded-outcomes.js";
 import { ReplayRecords } from "./replay-records.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
 import { SettleOrder } from "./settle-order.js";
@@ -337,33 +334,4 @@ function promised<T>(settle: () => T | Promise<T>): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-/** A duration given to a `ctx` call, or a definition error (not retried) naming the call. */
-function durationMs(duration: Duration, what: string): number {
-  let ms: number;
-  try {
-    ms = toMs(duration);
-  } catch (error) {
-    throw new WorkflowDefinitionError("invalid_argument", `${what}: ${(error as Error).message}`);
-  }
-  if (storableTime(Date.now() + ms) === null) throw new WorkflowDefinitionError("invalid_argument", `${what}: ${duration} is too long`);
-  return ms;
-}
-
-function stepFailure(record: StepRecord): Error {
-  return new StepFailedError(
-    record.name,
-    record.error?.code === "worker_crashed"
-      ? (record.error.message ?? "worker crashed")
-      : `Step "${record.name}" failed after ${record.attempts} attempt(s): ${record.error?.message ?? "unknown error"}`,
-    record.attempts,
-    record.error?.code === "worker_crashed" ? "worker_crashed" : "step_failed",
-  );
-}
-
-function childFailure(record: StepRecord): Error {
-  const code = record.error?.code;
-  const known = code === "child_cancelled" || code === "invalid_data" || code === "task_not_registered" ? code : "child_failed";
-  return new ChildFailedError(record.name, record.error?.message ?? "child execution failed", record.childId, known);
 }

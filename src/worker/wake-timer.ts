@@ -5,9 +5,14 @@
  */
 import type { Clock } from "../core/clock.js";
 
+/** Retry delays for a due row that a claim could not take (its row is locked by another transaction). */
+const MIN_DUE_RETRY_MS = 10;
+const MAX_DUE_RETRY_MS = 1000;
+
 export class WakeTimer {
   private timer: { at: number; cancel: () => void } | null = null;
   private stopped = false;
+  private dueRetryMs = MIN_DUE_RETRY_MS;
 
   constructor(
     private readonly clock: Clock,
@@ -34,6 +39,22 @@ export class WakeTimer {
       if (!this.timer) this.arm(Number.POSITIVE_INFINITY);
     });
     this.timer = { at: target, cancel };
+  }
+
+  /**
+   * Arms for the store's next wake-up time `next` after a claim at `lastClaimAt` that drained what it could.
+   * A time due by that claim, which the claim did not take, means another transaction held the row's lock
+   * (a claim elsewhere, a refused delivery): look again shortly, backing off while it stays so, rather
+   * than at the safety poll.
+   */
+  armNext(next: number | null, lastClaimAt: number): void {
+    if (next !== null && next <= lastClaimAt) {
+      this.arm(this.clock.now() + this.dueRetryMs);
+      this.dueRetryMs = Math.min(this.dueRetryMs * 2, MAX_DUE_RETRY_MS);
+      return;
+    }
+    this.dueRetryMs = MIN_DUE_RETRY_MS;
+    this.arm(next ?? Number.POSITIVE_INFINITY);
   }
 
   stop(): void {

@@ -4,6 +4,10 @@
  * it sleeps until the earliest known wake-up or the slow safety poll (wake-timer.ts), never on a fast
  * polling tick. It also runs executions started outside the loop: eager starts and eager resumes, whose
  * first write may still be held (held-write.ts).
+ *
+ * Longer than most files: the claim loop's flags (`wanted`, `mayHaveMore`, `refreshWake`, `kickQueued`)
+ * and its entry points (notices, freed slots, folded claims, eager adoptions) form one small state machine
+ * whose invariants must be read together. Slots, timers, leases, parked runs and hand-backs live apart.
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
@@ -11,15 +15,12 @@ import type { TaskDefinition } from "../core/task.js";
 import type { ClaimedExecution, ClaimRequest, ClaimResult, Fence, Notice, Store } from "../store/store.js";
 import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
 import type { FlushClaimer } from "./group-committer.js";
+import { HandBack } from "./hand-back.js";
 import type { HeldWrite } from "./held-write.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ParkedRuns } from "./parked-runs.js";
 import { Slots } from "./slots.js";
 import { WakeTimer } from "./wake-timer.js";
-
-/** Retry delays for a due row that a claim could not take (its row is locked by another transaction). */
-const MIN_DUE_RETRY_MS = 10;
-const MAX_DUE_RETRY_MS = 1000;
 
 export interface ResolvedWorkerOptions {
   concurrency: number;
@@ -51,10 +52,10 @@ export class Worker implements FlushClaimer {
   private readonly wake: WakeTimer;
   private readonly parked = new ParkedRuns();
   private readonly runnerDeps: RunnerDeps;
+  private readonly handBack: HandBack;
   /** Runs started before their first write committed (see held-write.ts): no lease to renew yet. */
   private readonly unstored = new Set<string>();
   private claiming: Promise<void> | null = null;
-  private bufferReleased = false;
   private wanted = false;
   /** A kick for freed slots is queued for the end of this turn (see slotFreed). */
   private kickQueued = false;
@@ -63,9 +64,7 @@ export class Worker implements FlushClaimer {
   /** Read the next wake-up time after the next short claim (start, timer, safety poll, reconnect). */
   private refreshWake = true;
   private stopped = false;
-  private dueRetryMs = MIN_DUE_RETRY_MS;
   private checkingCancelled = false;
-  private releasing = false;
   /** When the last claim ran (its `now`). */
   private lastClaimAt = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | null = null;
@@ -84,6 +83,9 @@ export class Worker implements FlushClaimer {
       () => this.heldFences(),
       (id) => this.lost(id),
     );
+    const { store, clock, logger, workerId } = deps;
+    const commit = deps.runnerDeps.commit;
+    this.handBack = new HandBack({ store, clock, logger, workerId, slots: this.slots, commit, stopped: () => this.stopped });
   }
 
   start(): void {
@@ -198,7 +200,7 @@ export class Worker implements FlushClaimer {
     // Whatever still runs is told to stop; its runner releases the lease (requeue at once), so another
     // worker resumes it immediately instead of after the lease expires.
     for (const runner of this.slots.running.values()) runner.abort("shutdown");
-    await Promise.all([...this.slots.runs().map((r) => r.done), this.releaseBuffer()]);
+    await Promise.all([...this.slots.runs().map((r) => r.done), this.handBack.buffer()]);
     this.leases.stop();
   }
 
@@ -269,7 +271,7 @@ export class Worker implements FlushClaimer {
     } catch (error) {
       this.deps.logger.error({ err: error }, "claim failed; retrying after a pause");
       this.wake.arm(clock.now() + 1000);
-      void this.releaseUnheld();
+      void this.handBack.unheld();
       return null;
     }
   }
@@ -317,15 +319,15 @@ export class Worker implements FlushClaimer {
   folded(request: ClaimRequest, result: ClaimResult | null, moreFlushes: boolean): void {
     this.slots.claimingRows -= request.limit;
     if (result === null) {
-      void this.releaseUnheld();
+      void this.handBack.unheld();
       this.kick();
       return;
     }
     this.deps.onClaim?.(result.claimed.length, 0);
     this.slots.buffer.push(...result.claimed);
-    if (this.bufferReleased) {
+    if (this.handBack.bufferReleased) {
       // Shutdown already handed the buffer back: hand these back the same way.
-      void this.releaseBuffer();
+      void this.handBack.buffer();
       return;
     }
     this.startBuffered();
@@ -352,34 +354,6 @@ export class Worker implements FlushClaimer {
     for (let next = this.slots.nextBuffered(); next; next = this.slots.nextBuffered()) this.launch(next);
   }
 
-  /**
-   * After a claim whose answer was lost, rows it may have taken are leased to this worker but held by
-   * nobody: give them back at once (Store.releaseUnheld), retrying until the store answers.
-   */
-  private async releaseUnheld(): Promise<void> {
-    if (this.releasing) return;
-    this.releasing = true;
-    try {
-      for (let pause = 100; !this.stopped; pause = Math.min(pause * 2, 5000)) {
-        // Another claim in flight may have taken rows not yet in hand: wait for it (fencing keeps either safe).
-        if (this.slots.claimingRows > 0) {
-          await this.deps.clock.sleep(pause).catch(() => {});
-          continue;
-        }
-        const held = [...this.slots.running.keys(), ...this.slots.settling.keys(), ...this.slots.buffer.map((b) => b.execution.id)];
-        try {
-          const released = await this.deps.store.releaseUnheld(this.deps.workerId, held, this.deps.clock.now());
-          if (released > 0) this.deps.logger.warn({ released }, "gave back executions a lost claim had leased to this worker");
-          return;
-        } catch {
-          await this.deps.clock.sleep(pause).catch(() => {});
-        }
-      }
-    } finally {
-      this.releasing = false;
-    }
-  }
-
   /** Every lease this worker holds and can renew: runs and settling runs whose row exists, and the buffer. */
   private heldFences(): Fence[] {
     const fences: Fence[] = [];
@@ -388,45 +362,9 @@ export class Worker implements FlushClaimer {
     return fences;
   }
 
-  /** On shutdown, hands prefetched executions back at once (pending, runnable now) for other workers. */
-  private async releaseBuffer(): Promise<void> {
-    this.bufferReleased = true;
-    const items = this.slots.buffer;
-    this.slots.buffer = [];
-    const { clock, runnerDeps } = this.deps;
-    await Promise.all(
-      items.map((item) =>
-        runnerDeps.commit({
-          fence: { executionId: item.execution.id, leaseToken: item.execution.leaseToken },
-          owner: {
-            task: item.execution.task,
-            parentId: item.execution.parentId,
-            parentStep: item.execution.parentStep,
-            concurrencyKey: item.execution.concurrencyKey,
-            concurrencyLimit: item.execution.concurrencyLimit,
-          },
-          now: clock.now(),
-          patch: { transition: "release", runAt: clock.now() },
-          stepsCompleted: item.execution.stepsCompleted,
-          crashes: item.execution.crashes,
-        }),
-      ),
-    );
-  }
-
   private async armNextWake(): Promise<void> {
     try {
-      const next = await this.deps.store.nextWakeAt(this.taskNames);
-      if (next !== null && next <= this.lastClaimAt) {
-        // Due when the last claim ran, yet that claim did not take it: another transaction held its row
-        // lock (a claim elsewhere, a refused delivery). Look again shortly, backing off while it stays so,
-        // rather than at the safety poll.
-        this.wake.arm(this.deps.clock.now() + this.dueRetryMs);
-        this.dueRetryMs = Math.min(this.dueRetryMs * 2, MAX_DUE_RETRY_MS);
-        return;
-      }
-      this.dueRetryMs = MIN_DUE_RETRY_MS;
-      this.wake.arm(next ?? Number.POSITIVE_INFINITY);
+      this.wake.armNext(await this.deps.store.nextWakeAt(this.taskNames), this.lastClaimAt);
     } catch (error) {
       this.deps.logger.warn({ err: error }, "could not read the next wake-up time");
       this.wake.arm(this.deps.clock.now() + 1000);

@@ -1,0 +1,36 @@
+/**
+ * What a `ctx` call throws from a record, and how it reads its arguments: the errors a replay throws for
+ * recorded failures (the same as the first run threw), and durations checked as definition errors.
+ */
+import { type Duration, storableTime, toMs } from "../core/duration.js";
+import { ChildFailedError, StepFailedError, WorkflowDefinitionError } from "../core/errors.js";
+import type { StepRecord } from "../core/types.js";
+
+/** A duration given to a `ctx` call, or a definition error (not retried) naming the call. */
+export function durationMs(duration: Duration, what: string): number {
+  let ms: number;
+  try {
+    ms = toMs(duration);
+  } catch (error) {
+    throw new WorkflowDefinitionError("invalid_argument", `${what}: ${(error as Error).message}`);
+  }
+  if (storableTime(Date.now() + ms) === null) throw new WorkflowDefinitionError("invalid_argument", `${what}: ${duration} is too long`);
+  return ms;
+}
+
+export function stepFailure(record: StepRecord): Error {
+  return new StepFailedError(
+    record.name,
+    record.error?.code === "worker_crashed"
+      ? (record.error.message ?? "worker crashed")
+      : `Step "${record.name}" failed after ${record.attempts} attempt(s): ${record.error?.message ?? "unknown error"}`,
+    record.attempts,
+    record.error?.code === "worker_crashed" ? "worker_crashed" : "step_failed",
+  );
+}
+
+export function childFailure(record: StepRecord): Error {
+  const code = record.error?.code;
+  const known = code === "child_cancelled" || code === "invalid_data" || code === "task_not_registered" ? code : "child_failed";
+  return new ChildFailedError(record.name, record.error?.message ?? "child execution failed", record.childId, known);
+}
