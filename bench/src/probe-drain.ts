@@ -23,7 +23,7 @@ const [workload = "w0", c = "50", n = "10000", pf = "0"] = process.argv.slice(2)
 const concurrency = Number(c);
 const total = Number(n);
 const prefetch = pf === "auto" ? "auto" : Number(pf);
-const DB = "zbench_probe";
+const DB = process.env.PROBE_DB ?? "zbench_probe";
 
 /** CPU ms of every local postgres process (utime + stime, 10 ms ticks). */
 function postgresCpuMs(): number {
