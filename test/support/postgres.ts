@@ -81,7 +81,7 @@ export class TestSchema {
     if (!exists[0]?.present) return;
     await adminQuery(
       `TRUNCATE ${this.name}.executions, ${this.name}.steps, ${this.name}.step_attempts, ${this.name}.tasks, ` +
-        `${this.name}.status_counts, ${this.name}.count_deltas`,
+        `${this.name}.status_counts, ${this.name}.count_deltas, ${this.name}.schedules`,
     );
   }
 

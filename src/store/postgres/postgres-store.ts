@@ -20,6 +20,17 @@ import pg from "pg";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import type {
+  CodeScheduleSync,
+  CodeSyncResult,
+  HeldTickRelease,
+  NewSchedule,
+  PauseChange,
+  ScheduleRecord,
+  ScheduleTick,
+  ScheduleWork,
+  TickResult,
+} from "../schedule-records.js";
+import type {
   CancelOutcome,
   Checkpoint,
   ClaimRequest,
@@ -46,6 +57,7 @@ import { NotificationListener } from "./listener.js";
 import { migrations, runMigrations } from "./migration-runner.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
+import * as schedules from "./schedules.js";
 import type { SqlContext } from "./sql-context.js";
 
 export interface PostgresStoreOptions {
@@ -299,6 +311,49 @@ export class PostgresStore implements Store {
     return () => {
       this.listeners.delete(entry);
     };
+  }
+
+  // Schedules (schedules.ts). Reads, pause/resume (absolute values), the code sync (a repeat finds its own
+  // writes and changes nothing) and ticks (a repeat of a committed tick finds it moved on: `stale`) retry on
+  // a lost connection; createSchedule does not, since a repeat of an unseen commit would answer "taken".
+  createSchedule(schedule: NewSchedule): Promise<ScheduleRecord | null> {
+    return this.write(() => schedules.createSchedule(this.ctx, schedule));
+  }
+
+  getSchedule(scheduleId: string): Promise<ScheduleRecord | null> {
+    return this.retrying(() => schedules.getSchedule(this.ctx, scheduleId));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.retrying(() => schedules.listSchedules(this.ctx));
+  }
+
+  deleteSchedule(scheduleId: string): Promise<boolean> {
+    return this.write(() => schedules.deleteSchedule(this.ctx, scheduleId));
+  }
+
+  setSchedulePaused(change: PauseChange): Promise<ScheduleRecord | null> {
+    return this.retrying(() => schedules.setSchedulePaused(this.ctx, change));
+  }
+
+  syncCodeSchedules(sync: CodeScheduleSync): Promise<CodeSyncResult> {
+    return this.retrying(() => schedules.syncCodeSchedules(this.ctx, sync));
+  }
+
+  scheduleWork(now: number, limit: number): Promise<ScheduleWork> {
+    return this.retrying(() => schedules.scheduleWork(this.ctx, now, limit));
+  }
+
+  async fireScheduleTick(tick: ScheduleTick): Promise<TickResult> {
+    const { result, notices } = await this.retrying(() => schedules.fireScheduleTick(this.ctx, tick));
+    this.emit(notices);
+    return result;
+  }
+
+  async releaseHeldTick(release: HeldTickRelease): Promise<TickResult> {
+    const { result, notices } = await this.retrying(() => schedules.releaseHeldTick(this.ctx, release));
+    this.emit(notices);
+    return result;
   }
 
   /** Only after commit: to other processes, and to ours (where a listener that throws is logged and skipped). */

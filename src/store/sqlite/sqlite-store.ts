@@ -11,6 +11,17 @@ import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import { NoticeHub } from "../notice-hub.js";
 import type {
+  CodeScheduleSync,
+  CodeSyncResult,
+  HeldTickRelease,
+  NewSchedule,
+  PauseChange,
+  ScheduleRecord,
+  ScheduleTick,
+  ScheduleWork,
+  TickResult,
+} from "../schedule-records.js";
+import type {
   CancelOutcome,
   Checkpoint,
   ClaimRequest,
@@ -34,6 +45,7 @@ import { createExecutions } from "./create.js";
 import { InsertBatcher } from "./insert-batcher.js";
 import { migrations, runMigrations } from "./migration-runner.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./queries.js";
+import * as schedules from "./schedules.js";
 import { type Connection, StatementCache } from "./statement-cache.js";
 
 export interface SqliteStoreOptions {
@@ -181,5 +193,45 @@ export class SqliteStore implements Store {
 
   subscribe(listener: NoticeListener): () => void {
     return this.notices.subscribe(listener);
+  }
+
+  async createSchedule(schedule: NewSchedule): Promise<ScheduleRecord | null> {
+    return schedules.createSchedule(this.conn, schedule);
+  }
+
+  async getSchedule(scheduleId: string): Promise<ScheduleRecord | null> {
+    return schedules.getSchedule(this.conn, scheduleId);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return schedules.listSchedules(this.conn);
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<boolean> {
+    return schedules.deleteSchedule(this.conn, scheduleId);
+  }
+
+  async setSchedulePaused(change: PauseChange): Promise<ScheduleRecord | null> {
+    return schedules.setSchedulePaused(this.conn, change);
+  }
+
+  async syncCodeSchedules(sync: CodeScheduleSync): Promise<CodeSyncResult> {
+    return schedules.syncCodeSchedules(this.conn, sync);
+  }
+
+  async scheduleWork(now: number, limit: number): Promise<ScheduleWork> {
+    return schedules.scheduleWork(this.conn, now, limit);
+  }
+
+  async fireScheduleTick(tick: ScheduleTick): Promise<TickResult> {
+    const { result, notices } = schedules.fireScheduleTick(this.conn, tick);
+    this.notices.emit(notices);
+    return result;
+  }
+
+  async releaseHeldTick(release: HeldTickRelease): Promise<TickResult> {
+    const { result, notices } = schedules.releaseHeldTick(this.conn, release);
+    this.notices.emit(notices);
+    return result;
   }
 }
