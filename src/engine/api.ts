@@ -5,6 +5,7 @@
  */
 import type { ExecutionRecord, StatusCounts } from "../core/types.js";
 import type { ListQuery, ListResult, StepDetail } from "../store/store.js";
+import type { ScheduleApi } from "./schedules/schedule-api.js";
 
 export interface ScheduleRequest {
   task: string;
@@ -68,4 +69,6 @@ export interface ZartApi {
   tasks(): Promise<TaskInfo[]>;
   /** Number of open `waitForTerminal` calls (for metrics). */
   openWaiters(): number;
+  /** Cron schedules; without it the server serves no `/api/v1/schedules` routes. */
+  readonly schedules?: ScheduleApi;
 }

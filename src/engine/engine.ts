@@ -24,6 +24,7 @@ import type { EngineOptions } from "./engine-options.js";
 import { isExecutionId, newExecutionId } from "./execution-id.js";
 import { type CheckedSchedule, checkedEvent, checkedSchedule } from "./requests.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
+import { type EngineSchedules, Scheduling } from "./schedules/scheduling.js";
 import { SyncedClock } from "./synced-clock.js";
 import { TaskDirectory } from "./task-directory.js";
 import { TerminalCache } from "./terminal-cache.js";
@@ -40,6 +41,7 @@ export class Engine implements ZartApi {
   private readonly waiters: Waiters;
   private readonly committer: GroupCommitter;
   private readonly eager: EagerPaths | null;
+  private readonly scheduling: Scheduling;
   private unsubscribe: (() => void) | null = null;
 
   private constructor(options: ResolvedEngineOptions) {
@@ -59,6 +61,12 @@ export class Engine implements ZartApi {
       this.worker && options.worker
         ? new EagerPaths(store, this.worker, this.claimFor(), [...options.tasks.keys()], options.worker.eagerStart)
         : null;
+    this.scheduling = new Scheduling(options, this.directory);
+  }
+
+  /** Cron schedules: create, list, get, delete, pause, resume (docs/schedules.md). */
+  get schedules(): EngineSchedules {
+    return this.scheduling.schedules;
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -102,16 +110,24 @@ export class Engine implements ZartApi {
     if (this.options.migrate) await store.migrate();
     if (this.worker) await store.registerTasks(workerId, this.directory.registrations(), clock.now());
     this.unsubscribe = store.subscribe((notice) => this.onNotice(notice));
+    try {
+      await this.scheduling.start();
+    } catch (error) {
+      this.unsubscribe();
+      throw error;
+    }
     this.worker?.start();
   }
 
   private onNotice(notice: Notice): void {
     if (notice.kind === "terminal") this.waiters.wake(notice.executionId);
     else if (notice.kind === "reconnected") void this.waiters.safetyCheck();
+    this.scheduling.onNotice(notice);
   }
 
   /** Graceful stop: drain or release running work, answer long-polls. The caller closes the store. */
   async stop(): Promise<void> {
+    await this.scheduling.stop();
     await this.worker?.stop();
     await this.committer.drain();
     this.waiters.wakeAll();

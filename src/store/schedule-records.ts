@@ -12,12 +12,11 @@
  *   what makes a tick fire once however many processes race for it: the first commit moves `nextTickAt`,
  *   and every other attempt finds it moved.
  */
+import type { OverlapPolicy } from "../core/schedule.js";
 import type { ExecutionRecord } from "../core/types.js";
 import type { NewExecution } from "./store.js";
 
-/** What a tick does while the execution of the schedule's previous tick has not ended. */
-export type OverlapPolicy = "skip" | "allow" | "buffer_one";
-export const OVERLAP_POLICIES: readonly OverlapPolicy[] = ["skip", "allow", "buffer_one"];
+export type { OverlapPolicy } from "../core/schedule.js";
 
 /** `code`: declared with `defineSchedule` (kept in line with the code at each start); `api`: created over HTTP or `engine.schedules`. */
 export type ScheduleSource = "code" | "api";
@@ -125,12 +124,12 @@ export interface ScheduleTick {
   execution: NewExecution | null;
 }
 
-/** Starts the held tick's execution once the previous one has ended. */
+/** Starts the held tick's execution once the previous one has ended (null: it cannot be built, drop the tick). */
 export interface HeldTickRelease {
   scheduleId: string;
   heldTickAt: number;
   revision: number;
-  execution: NewExecution;
+  execution: NewExecution | null;
 }
 
 /**

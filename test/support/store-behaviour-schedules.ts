@@ -256,6 +256,19 @@ export function scheduleBehaviour(ctx: SuiteContext): void {
     assert.deepEqual([after.heldTickAt, after.lastExecutionId, after.lastTickAt], [null, latest, T0 + 3 * MINUTE]);
   });
 
+  test("releaseHeldTick without an execution (its task is gone): the held tick is dropped", async () => {
+    await created(ctx.store, { overlap: "buffer_one" });
+    const previous = await fireStarted(ctx.store);
+    assert.equal((await ctx.store.fireScheduleTick(tickOf(await stored(ctx.store)))).outcome, "held");
+    await ctx.store.cancelExecution(previous, T0 + 3 * MINUTE);
+    const schedule = await stored(ctx.store);
+    const release = { scheduleId: "nightly", heldTickAt: T0 + 2 * MINUTE, revision: schedule.revision, execution: null };
+    assert.deepEqual(await ctx.store.releaseHeldTick(release), { outcome: "failed" });
+    const after = await stored(ctx.store);
+    assert.deepEqual([after.heldTickAt, after.lastExecutionId], [null, previous]);
+    assert.equal((await ctx.store.listExecutions({ task: "report", limit: 10, offset: 0, order: "asc" })).total, 1);
+  });
+
   test("fireScheduleTick without an execution: the tick fails and the schedule moves on", async () => {
     const schedule = await created(ctx.store);
     assert.deepEqual(await ctx.store.fireScheduleTick({ ...tickOf(schedule), execution: null }), { outcome: "failed" });

@@ -212,6 +212,10 @@ export async function releaseHeldTick(ctx: SqlContext, release: HeldTickRelease)
     if (!schedule) return { outcome: "stale" };
     const previous = await previousStatus(ctx, client, schedule);
     if (previous !== null && !ENDED.has(previous)) return { outcome: "not_ready" };
+    if (release.execution === null) {
+      await client.query(`UPDATE ${ctx.s}.schedules SET held_tick_at = NULL WHERE schedule_id = $1`, [release.scheduleId]);
+      return { outcome: "failed" };
+    }
     const started = await insertExecution(ctx, client, release.execution, notices);
     await client.query(
       `UPDATE ${ctx.s}.schedules SET last_tick_at = $2, last_execution_id = $3, held_tick_at = NULL WHERE schedule_id = $1`,

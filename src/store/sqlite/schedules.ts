@@ -55,6 +55,7 @@ const HOLD = "UPDATE schedules SET next_tick_at = @next_tick_at, held_tick_at = 
 const STARTED = `
   UPDATE schedules SET next_tick_at = @next_tick_at, last_tick_at = @tick, last_execution_id = @execution_id, held_tick_at = NULL
   WHERE schedule_id = @schedule_id`;
+const DROP_HELD = "UPDATE schedules SET held_tick_at = NULL WHERE schedule_id = ?";
 const RELEASED = `
   UPDATE schedules SET last_tick_at = @tick, last_execution_id = @execution_id, held_tick_at = NULL WHERE schedule_id = @schedule_id`;
 
@@ -181,6 +182,10 @@ export function releaseHeldTick(conn: Connection, release: HeldTickRelease): { r
     if (!schedule) return { outcome: "stale" };
     const previous = previousStatus(conn, schedule);
     if (previous !== null && !ENDED.has(previous)) return { outcome: "not_ready" };
+    if (release.execution === null) {
+      conn.sql.get(DROP_HELD).run(release.scheduleId);
+      return { outcome: "failed" };
+    }
     const started = insertExecution(conn, release.execution, notices);
     conn.sql.get(RELEASED).run({ schedule_id: release.scheduleId, tick: release.heldTickAt, execution_id: started.execution.id });
     return { outcome: "started", ...started };
