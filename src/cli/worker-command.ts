@@ -23,6 +23,7 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
     logger,
     metrics,
     maxPayloadBytes: config.maxPayloadBytes,
+    schedules: loaded.schedules,
     worker: {
       concurrency: config.worker.concurrency,
       leaseMs: config.worker.leaseMs,
@@ -47,6 +48,7 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
       `zart worker running (concurrency ${config.worker.concurrency})`,
       `  store:  ${store.kind} ${store.description}`,
       `  tasks:  ${loaded.tasks.map((t) => t.name).join(", ")} (${loaded.sources.join(", ")})`,
+      ...(loaded.schedules.length > 0 ? [`  schedules: ${loaded.schedules.map((s) => s.schedule_id).join(", ")} (declared in code)`] : []),
       ...(http ? [`  http:   ${url} (/healthz, /readyz, /metrics)`] : []),
     ].join("\n"),
   );

@@ -24,6 +24,7 @@ import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { executionRoutes } from "./routes/executions.js";
 import { opsRoutes } from "./routes/ops.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 import { ErrorResponse } from "./schemas.js";
 import { compileValidator } from "./validation.js";
 
@@ -129,6 +130,7 @@ export async function buildServer(
     executionRoutes(app, { api, longPolls });
     eventRoutes(app, api);
     opsRoutes(app, api, metrics);
+    if (api.schedules) scheduleRoutes(app, api.schedules);
     // After the routes, whose error schemas are made as they register; the document keeps those it uses.
     for (const schema of componentSchemas()) app.addSchema(schema);
     if (options.dashboard) dashboardRoutes(app, options.dashboard);
