@@ -37,8 +37,8 @@ if (only.length === 0) {
 
 /** Test files a plain `npm test` leaves out, each with the reason. */
 const NOT_YET = new Set([
-  // The dashboard's retry, rerun-from-step, timeline, tasks, workers and schedules pages against the
-  // server routes of operations.md §1-§2 and the schedules API: enabled when the routes land.
+  // The dashboard's retry, rerun-from-step, timeline, tasks and workers pages against the server routes
+  // of operations.md §1-§2: enabled when the routes land.
   "dashboard-operations.test.ts",
 ]);
 

@@ -1,6 +1,6 @@
 /**
  * The client commands (and SDK methods) whose server routes are not built yet — steps, tasks,
- * workers, retry, rerun, schedules, prune — run as real `zart` processes against a small HTTP server
+ * workers, retry, rerun, prune — run as real `zart` processes against a small HTTP server
  * that answers the recorded JSON of operations.md (test/support/recorded-api-json.ts) and records
  * each request. This checks what the CLI sends (method, path, body, token) and prints (human and
  * `--json`); when the real routes land, end-to-end tests against `zart-server` take over.
@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ZartClient } from "../src/client/index.js";
-import { RERUN, RETRIED, SCHEDULE, SCHEDULES, STEPS, TASKS, WORKERS } from "./support/recorded-api-json.js";
+import { RERUN, RETRIED, STEPS, TASKS, WORKERS } from "./support/recorded-api-json.js";
 import { runZart } from "./support/zart-cli.js";
 
 interface Recorded {
@@ -135,86 +135,6 @@ describe("commands for routes the server does not serve yet", () => {
     );
   });
 
-  it("schedules list, get, pause, resume: the routes under /schedules", async () => {
-    const listText = answer("GET /api/v1/schedules", 200, SCHEDULES);
-    answer("GET /api/v1/schedules/nightly-report", 200, SCHEDULE);
-    answer("POST /api/v1/schedules/nightly-report/pause", 200, { ...SCHEDULE, paused: true, next_fire_times: [] });
-    answer("POST /api/v1/schedules/nightly-report/resume", 200, SCHEDULE);
-    const [list, listJson, get, pause, resume] = await Promise.all([
-      zart(["schedules", "list"]),
-      zart(["schedules", "list", "--json"]),
-      zart(["schedules", "get", "nightly-report"]),
-      zart(["schedules", "pause", "nightly-report"]),
-      zart(["schedules", "resume", "nightly-report"]),
-    ]);
-    assert.match(
-      list.out,
-      /^SCHEDULE ID {5}TASK {4}CRON .*\nnightly-report {2}report {2}0 3 \* \* \* {2}Europe\/Berlin {2}skip {8}active {2}.+ \(2026-04-05T01:00:00Z\)\n/,
-    );
-    assert.match(list.out, /\nhourly-sync {5}sync .* paused {2}-\n$/);
-    assert.equal(listJson.out, `${listText}\n`);
-    assert.match(get.out, /^nightly-report\n {2}task {8}report\n/);
-    assert.match(get.out, /\nnext fire times\n {2}2026-04-05T01:00:00Z \(/);
-    assert.match(pause.out, / {2}state {7}paused\n/);
-    assert.doesNotMatch(pause.out, /next fire times/);
-    assert.match(resume.out, / {2}state {7}active\n/);
-    assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`).sort(), [
-      "GET /api/v1/schedules",
-      "GET /api/v1/schedules",
-      "GET /api/v1/schedules/nightly-report",
-      "POST /api/v1/schedules/nightly-report/pause",
-      "POST /api/v1/schedules/nightly-report/resume",
-    ]);
-  });
-
-  it("schedules create sends the schedule as the API names it; delete accepts 200 or 204", async () => {
-    answer("POST /api/v1/schedules", 201, SCHEDULE);
-    const created = await zart([
-      "schedules",
-      "create",
-      "nightly-report",
-      "--task",
-      "report",
-      "--cron",
-      "0 3 * * *",
-      "--timezone",
-      "Europe/Berlin",
-      "--overlap",
-      "skip",
-      "--data",
-      '{"format":"pdf"}',
-      "--paused",
-    ]);
-    assert.equal(created.code, 0, created.err);
-    assert.match(created.out, /^nightly-report\n/);
-    assert.deepEqual(JSON.parse(requests[0]?.body ?? ""), {
-      schedule_id: "nightly-report",
-      task: "report",
-      cron: "0 3 * * *",
-      timezone: "Europe/Berlin",
-      data: { format: "pdf" },
-      overlap: "skip",
-      paused: true,
-    });
-    const minimal = await zart(["schedules", "create", "hourly", "--task", "sync", "--cron", "0 * * * *", "--json"]);
-    assert.equal(minimal.out, `${JSON.stringify(SCHEDULE)}\n`);
-    assert.deepEqual(JSON.parse(requests[1]?.body ?? ""), { schedule_id: "hourly", task: "sync", cron: "0 * * * *" });
-
-    answer("DELETE /api/v1/schedules/nightly-report", 200, { schedule_id: "nightly-report", deleted: true });
-    answer("DELETE /api/v1/schedules/hourly", 204);
-    const [deleted, noContent, noContentJson] = await Promise.all([
-      zart(["schedules", "delete", "nightly-report"]),
-      zart(["schedules", "delete", "hourly"]),
-      zart(["schedules", "delete", "hourly", "--json"]),
-    ]);
-    assert.equal(deleted.out, "schedule nightly-report deleted\n");
-    assert.equal(noContent.out, "schedule hourly deleted\n");
-    assert.equal(noContentJson.out, '{"schedule_id":"hourly","deleted":true}\n');
-    const unknown = await zart(["schedules", "get", "nope"]);
-    assert.equal(unknown.code, 1);
-    assert.equal(unknown.err, "error: not_found: No route for GET /api/v1/schedules/nope\n");
-  });
-
   it("prune: POST /admin/prune with older_than", async () => {
     answer("POST /api/v1/admin/prune", 200, { pruned: 42 });
     const [human, json] = await Promise.all([zart(["prune", "--older-than", "30d"]), zart(["prune", "--older-than", "12h", "--json"])]);
@@ -228,10 +148,10 @@ describe("commands for routes the server does not serve yet", () => {
 
   it("the token goes with every command as a bearer header", async () => {
     answer("GET /api/v1/tasks", 200, TASKS);
-    answer("GET /api/v1/schedules", 200, SCHEDULES);
+    answer("GET /api/v1/workers", 200, WORKERS);
     await Promise.all([
       runZart(["tasks", "--server", url, "--token", "t0k"]),
-      runZart(["schedules", "list", "--server", url], { env: { ZART_TOKEN: "t0k" } }),
+      runZart(["workers", "--server", url], { env: { ZART_TOKEN: "t0k" } }),
     ]);
     assert.deepEqual(
       requests.map((r) => r.authorization),
@@ -261,12 +181,10 @@ describe("client SDK requests for the new options and routes", () => {
     assert.equal(client.baseUrl, url);
   });
 
-  it("ids and names are escaped into the path", async () => {
-    answer("GET /api/v1/schedules/a%2Fb%20c", 200, SCHEDULE);
+  it("names are escaped into the path", async () => {
     answer("POST /api/v1/events/exec-1/ev%2Fx", 200, { status: "delivered", execution_id: "exec-1", event_name: "ev/x" });
     const client = new ZartClient({ baseUrl: url });
-    assert.equal((await client.schedules.get("a/b c")).schedule_id, "nightly-report");
     assert.equal((await client.sendEvent("exec-1", "ev/x", null)).status, "delivered");
-    assert.equal(requests[1]?.body, "null");
+    assert.equal(requests[0]?.body, "null");
   });
 });
