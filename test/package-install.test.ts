@@ -268,9 +268,9 @@ export async function inTests(): Promise<void> {
     }
   });
 
-  test("docs/library.md: its examples type-check (nodenext and bundler) and print what the page shows", async () => {
-    const examples = libraryExamples(join(ROOT, "docs/library.md"));
-    assert.ok(examples.length >= 3, `examples found: ${examples.map((e) => e.file).join(", ")}`);
+  test("docs/library.md and docs/schedules.md: their examples type-check (nodenext and bundler) and print what the pages show", async () => {
+    const examples = [...libraryExamples(join(ROOT, "docs/library.md")), ...libraryExamples(join(ROOT, "docs/schedules.md"))];
+    assert.ok(examples.length >= 6, `examples found: ${examples.map((e) => e.file).join(", ")}`);
     for (const example of examples) writeFileSync(join(app, example.file), example.code);
     const typescript = examples.filter((e) => e.file.endsWith(".ts")).map((e) => e.file);
     const base = { target: "ES2022", strict: true, noEmit: true, skipLibCheck: true, types: ["node"], lib: ["ES2023"] };

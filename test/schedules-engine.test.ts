@@ -327,6 +327,21 @@ describe("engine.schedules", () => {
     }
   });
 
+  test("a clock moved past the next tick while the scheduler reads: settled() still covers that tick", async () => {
+    const h = await new Harness(new ManualClock(T0), undefined).start();
+    try {
+      for (let i = 1; i <= 5; i++) {
+        // No settling between the create (which starts a pass) and the move of the clock.
+        await h.engine.schedules.create({ schedule_id: `s${i}`, task: "report", cron: "* * * * *", data: { format: "x" } });
+        h.clock.advance(h.clock.now() - (h.clock.now() % MINUTE) + MINUTE - h.clock.now());
+        await h.engine.schedules.settled();
+        assert.equal((await h.engine.schedules.get(`s${i}`)).lastTickAt, h.clock.now(), `s${i} fired at ${iso(h.clock.now())}`);
+      }
+    } finally {
+      await h.stop();
+    }
+  });
+
   test("create checks the id, the cron expression, the time zone, the overlap, the task and the data like a POST", async () => {
     const h = await new Harness(new ManualClock(T0), undefined).start();
     const base = { schedule_id: "s", task: "report", cron: "0 3 * * *", data: { format: "pdf" } };

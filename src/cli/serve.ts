@@ -59,7 +59,9 @@ export async function serve(config: ResolvedConfig): Promise<void> {
       `zart-server listening on ${url}`,
       `  store:  ${store.kind} ${store.description}`,
       `  tasks:  ${names} (${loaded.sources.join(", ")})`,
-      ...(loaded.schedules?.length ? [`  schedules: ${loaded.schedules.map((s) => s.schedule_id).join(", ")} (declared in code)`] : []),
+      ...(loaded.schedules?.length
+        ? [`  cron:   ${loaded.schedules.map((s) => s.schedule_id).join(", ")} (schedules declared in code)`]
+        : []),
       `  worker: ${config.worker.enabled ? `on (concurrency ${config.worker.concurrency})` : "off (API only)"}`,
       `  auth:   ${auth}`,
       `  ui:     ${dashboard ? `${url}/` : "not served (no dashboard folder in this package)"}`,

@@ -115,7 +115,13 @@ export class ScheduleTicker {
       for (const schedule of work.due) failures += await this.isolated(schedule, () => this.fire(schedule, now));
       // A schedule whose tick keeps failing is still due: wait for the poll rather than read it again at once.
       if (failures > 0) return this.arm(null);
-      if (work.due.length === 0 || this.stopped) return this.arm(work.nextTickAt);
+      if (this.stopped) return;
+      if (work.due.length > 0) continue;
+      // The clock may have moved past the next tick while this pass read (a test advancing its clock, a
+      // slow store): read again rather than arm a timer for a time already gone.
+      const later = this.deps.clock.now();
+      if (work.nextTickAt !== null && work.nextTickAt <= later && later > now) continue;
+      return this.arm(work.nextTickAt);
     }
   }
 
