@@ -212,6 +212,8 @@ export class ScheduleTicker {
 
   private report(schedule: ScheduleRecord, result: TickResult): void {
     if (result.outcome === "stale" || result.outcome === "not_ready") return;
+    const executionId = result.outcome === "started" ? result.execution.id : undefined;
+    this.deps.logger.debug({ scheduleId: schedule.scheduleId, outcome: result.outcome, executionId }, "schedule tick");
     this.deps.ticked(schedule, result.outcome, result.outcome === "started" && result.created);
   }
 
