@@ -304,6 +304,25 @@ export function scheduleBehaviour(ctx: SuiteContext): void {
     assert.deepEqual((await ctx.store.scheduleWork(T0, 10)).due, []);
   });
 
+  test("syncCodeSchedules from several instances at once, declarations in different orders: every sync succeeds", async () => {
+    const peers = [ctx.store, await ctx.peer(), await ctx.peer()];
+    const ids = ["a", "b", "c", "d", "e", "f"];
+    const declared = (order: string[]) =>
+      order.map((id) => ({ ...newSchedule({ scheduleId: id, source: "code" }), declaredJson: `{"v":"${id}"}` }));
+    for (let round = 0; round < 3; round++) {
+      const results = await Promise.all(
+        peers.map((store, i) =>
+          store.syncCodeSchedules({ tasks: ["report"], schedules: declared(i % 2 === 0 ? ids : [...ids].reverse()), now: T0 + round }),
+        ),
+      );
+      assert.equal(results.flatMap((r) => r.created).length, round === 0 ? ids.length : 0, `round ${round}: each schedule created once`);
+    }
+    assert.deepEqual(
+      (await ctx.store.listSchedules()).map((s) => s.scheduleId),
+      ids,
+    );
+  });
+
   test("syncCodeSchedules: inserts, keeps an unchanged declaration (and an operator's pause), applies a changed one, takes over an API id, removes undeclared", async () => {
     const declare = (id: string, over: Partial<NewSchedule> = {}) => {
       const schedule = newSchedule({ scheduleId: id, source: "code", ...over });

@@ -97,6 +97,10 @@ export async function setSchedulePaused(ctx: SqlContext, change: PauseChange): P
 export async function syncCodeSchedules(ctx: SqlContext, sync: CodeScheduleSync): Promise<CodeSyncResult> {
   const result: CodeSyncResult = { created: [], updated: [], takenOver: [], removed: [] };
   await inTransaction(ctx.pool, async (client) => {
+    // One sync at a time per schema: two versions of the code starting together (a rolling deploy) would
+    // otherwise lock the same rows in different orders. The single-key advisory lock space is not the
+    // two-key one the claim and count locks use.
+    await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`zart schedules sync ${ctx.s}`]);
     for (const schedule of sync.schedules) {
       const values = definitionValues({ ...schedule, now: sync.now });
       if ((await client.query(insertSql(ctx.s), values)).rows.length > 0) {
