@@ -36,11 +36,7 @@ if (only.length === 0) {
 }
 
 /** Test files a plain `npm test` leaves out, each with the reason. */
-const NOT_YET = new Set([
-  // The dashboard's schedules page against the schedules API of operations.md §5: enabled when those
-  // routes land.
-  "dashboard-schedules.test.ts",
-]);
+const NOT_YET = new Set([]);
 
 const files =
   only.length > 0

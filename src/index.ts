@@ -31,6 +31,7 @@ export {
 } from "./core/errors.js";
 export { type Logger, silentLogger } from "./core/logger.js";
 export type { RetryPolicy } from "./core/retry-policy.js";
+export { defineSchedule, type OverlapPolicy, type ScheduleDefinition, type ScheduleOptions } from "./core/schedule.js";
 export {
   type ChildOptions,
   defineTask,
@@ -45,5 +46,8 @@ export type { ErrorInfo, ExecutionRecord, ExecutionStatus, StatusCounts } from "
 export type { ScheduleRequest, ScheduleResult, ZartApi } from "./engine/api.js";
 export { Engine } from "./engine/engine.js";
 export type { EngineOptions, WorkerOptions } from "./engine/engine-options.js";
+export type { CreateScheduleRequest, ScheduleApi, ScheduleInfo } from "./engine/schedules/schedule-api.js";
+export type { EngineSchedules } from "./engine/schedules/scheduling.js";
 export { openStore } from "./store/open-store.js";
+export type { ScheduleRecord } from "./store/schedule-records.js";
 export type { Store } from "./store/store.js";

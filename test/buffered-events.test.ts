@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defineTask } from "../src/core/task.js";
 import { createTestEngine } from "../src/testing/index.js";
+import { deferred } from "./support/deferred.js";
 import { serveInProcess } from "./support/in-process-server.js";
 
 const LONG = 1e9;
@@ -47,6 +48,42 @@ describe("buffered events", () => {
       const done = await h.engine.waitForTerminal(execution.id, LONG);
       assert.deepEqual(JSON.parse(done.outputJson ?? "null"), ["one", "three"], "the oldest buffered one");
       assert.equal(done.bufferedEvents, 1, "the second msg stays buffered, unclaimed");
+    } finally {
+      await h.close();
+    }
+  });
+
+  test("events sent while the execution is pending, or running before its wait, are taken by the wait", async () => {
+    const stepRunning = deferred<void>();
+    const finishStep = deferred<void>();
+    const early = defineTask({
+      name: "early",
+      events: "buffered",
+      async run(ctx) {
+        await ctx.step("work", async () => {
+          stepRunning.resolve();
+          await finishStep.promise;
+        });
+        const first = await ctx.waitForEvent<string>("first");
+        const second = await ctx.waitForEvent<string>("second");
+        return [first, second];
+      },
+    });
+    const h = await createTestEngine({ tasks: [early] });
+    try {
+      const startAt = new Date(h.clock.now() + 60_000).toISOString();
+      const { execution } = await h.engine.schedule({ task: "early", data: {}, startAt });
+      assert.equal((await h.engine.get(execution.id)).status, "pending");
+      assert.equal(await h.engine.deliverEvent(execution.id, "first", '"while pending"'), "buffered");
+      h.clock.advance(60_000);
+      await stepRunning.promise;
+      assert.equal((await h.engine.get(execution.id)).status, "running");
+      assert.equal(await h.engine.deliverEvent(execution.id, "second", '"while running"'), "buffered");
+      finishStep.resolve();
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.equal(done.status, "completed");
+      assert.deepEqual(JSON.parse(done.outputJson ?? "null"), ["while pending", "while running"]);
+      assert.equal(done.bufferedEvents, 0);
     } finally {
       await h.close();
     }

@@ -1,10 +1,10 @@
 /**
- * The client commands (and SDK methods) whose server routes other work is still building - schedules
- * and prune - run as real `zart` processes against a small HTTP server that answers the recorded JSON of
+ * The client command (and SDK method) whose server route other work is still building - prune - runs as
+ * a real `zart` process against a small HTTP server that answers the recorded JSON of
  * operations.md (test/support/recorded-api-json.ts) and records each request. This checks what the CLI
  * sends (method, path, body, token) and prints (human and `--json`); when those routes land, end-to-end
- * tests against `zart-server` take over (as test/cli-operations.test.ts did for steps, tasks, workers,
- * retry and rerun). The SDK's request shapes for the new POST options are checked here too.
+ * tests against `zart-server` take over (as test/cli-operations.test.ts and test/cli-schedules.test.ts
+ * did for steps, tasks, workers, retry, rerun and schedules). The SDK's request shapes for the new POST options are checked here too.
  */
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -72,87 +72,7 @@ function answer(route: string, status: number, body?: unknown): string {
 
 const zart = (args: string[], input?: string) => runZart([...args, "--server", url], { input });
 
-describe("schedules and prune commands against a stub server", () => {
-  it("schedules list, get, pause, resume: the routes under /schedules", async () => {
-    const listText = answer("GET /api/v1/schedules", 200, SCHEDULES);
-    answer("GET /api/v1/schedules/nightly-report", 200, SCHEDULE);
-    answer("POST /api/v1/schedules/nightly-report/pause", 200, { ...SCHEDULE, paused: true, next_fire_times: [] });
-    answer("POST /api/v1/schedules/nightly-report/resume", 200, SCHEDULE);
-    const [list, listJson, get, pause, resume] = await Promise.all([
-      zart(["schedules", "list"]),
-      zart(["schedules", "list", "--json"]),
-      zart(["schedules", "get", "nightly-report"]),
-      zart(["schedules", "pause", "nightly-report"]),
-      zart(["schedules", "resume", "nightly-report"]),
-    ]);
-    assert.match(
-      list.out,
-      /^SCHEDULE ID {5}TASK {4}CRON .*\nnightly-report {2}report {2}0 3 \* \* \* {2}Europe\/Berlin {2}skip {8}active {2}.+ \(2026-04-05T01:00:00Z\)\n/,
-    );
-    assert.match(list.out, /\nhourly-sync {5}sync .* paused {2}-\n$/);
-    assert.equal(listJson.out, `${listText}\n`);
-    assert.match(get.out, /^nightly-report\n {2}task {8}report\n/);
-    assert.match(get.out, /\nnext fire times\n {2}2026-04-05T01:00:00Z \(/);
-    assert.match(pause.out, / {2}state {7}paused\n/);
-    assert.doesNotMatch(pause.out, /next fire times/);
-    assert.match(resume.out, / {2}state {7}active\n/);
-    assert.deepEqual(requests.map((r) => `${r.method} ${r.url}`).sort(), [
-      "GET /api/v1/schedules",
-      "GET /api/v1/schedules",
-      "GET /api/v1/schedules/nightly-report",
-      "POST /api/v1/schedules/nightly-report/pause",
-      "POST /api/v1/schedules/nightly-report/resume",
-    ]);
-  });
-
-  it("schedules create sends the schedule as the API names it; delete accepts 200 or 204", async () => {
-    answer("POST /api/v1/schedules", 201, SCHEDULE);
-    const created = await zart([
-      "schedules",
-      "create",
-      "nightly-report",
-      "--task",
-      "report",
-      "--cron",
-      "0 3 * * *",
-      "--timezone",
-      "Europe/Berlin",
-      "--overlap",
-      "skip",
-      "--data",
-      '{"format":"pdf"}',
-      "--paused",
-    ]);
-    assert.equal(created.code, 0, created.err);
-    assert.match(created.out, /^nightly-report\n/);
-    assert.deepEqual(JSON.parse(requests[0]?.body ?? ""), {
-      schedule_id: "nightly-report",
-      task: "report",
-      cron: "0 3 * * *",
-      timezone: "Europe/Berlin",
-      data: { format: "pdf" },
-      overlap: "skip",
-      paused: true,
-    });
-    const minimal = await zart(["schedules", "create", "hourly", "--task", "sync", "--cron", "0 * * * *", "--json"]);
-    assert.equal(minimal.out, `${JSON.stringify(SCHEDULE)}\n`);
-    assert.deepEqual(JSON.parse(requests[1]?.body ?? ""), { schedule_id: "hourly", task: "sync", cron: "0 * * * *" });
-
-    answer("DELETE /api/v1/schedules/nightly-report", 200, { schedule_id: "nightly-report", deleted: true });
-    answer("DELETE /api/v1/schedules/hourly", 204);
-    const [deleted, noContent, noContentJson] = await Promise.all([
-      zart(["schedules", "delete", "nightly-report"]),
-      zart(["schedules", "delete", "hourly"]),
-      zart(["schedules", "delete", "hourly", "--json"]),
-    ]);
-    assert.equal(deleted.out, "schedule nightly-report deleted\n");
-    assert.equal(noContent.out, "schedule hourly deleted\n");
-    assert.equal(noContentJson.out, '{"schedule_id":"hourly","deleted":true}\n');
-    const unknown = await zart(["schedules", "get", "nope"]);
-    assert.equal(unknown.code, 1);
-    assert.equal(unknown.err, "error: not_found: No route for GET /api/v1/schedules/nope\n");
-  });
-
+describe("the prune command against a stub server", () => {
   it("prune: POST /admin/prune with older_than", async () => {
     answer("POST /api/v1/admin/prune", 200, { pruned: 42 });
     const [human, json] = await Promise.all([zart(["prune", "--older-than", "30d"]), zart(["prune", "--older-than", "12h", "--json"])]);

@@ -271,9 +271,9 @@ export async function inTests(): Promise<void> {
     }
   });
 
-  test("docs/library.md and the feature pages: their examples type-check (nodenext and bundler) and print what the page shows", async () => {
-    const library = libraryExamples(join(ROOT, "docs/library.md"));
-    assert.ok(library.length >= 3, `examples found: ${library.map((e) => e.file).join(", ")}`);
+  test("docs/library.md, docs/schedules.md and the feature pages: their examples type-check (nodenext and bundler) and print what the pages show", async () => {
+    const library = [...libraryExamples(join(ROOT, "docs/library.md")), ...libraryExamples(join(ROOT, "docs/schedules.md"))];
+    assert.ok(library.length >= 6, `examples found: ${library.map((e) => e.file).join(", ")}`);
     const features = FEATURE_PAGES.map((page) => {
       const found = libraryExamples(join(ROOT, "docs", page));
       assert.equal(found.length, 1, `one runnable example in docs/${page}`);

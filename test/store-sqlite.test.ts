@@ -17,6 +17,7 @@ import { openStore } from "../src/store/open-store.js";
 import { DUE_TIERS, NEXT_WAKE_PLAIN, NEXT_WAKE_PRIORITY } from "../src/store/sqlite/claim.js";
 import { migrations } from "../src/store/sqlite/migration-runner.js";
 import { listSql, SELECT_STATUSES } from "../src/store/sqlite/queries.js";
+import { SCHEDULE_QUERIES } from "../src/store/sqlite/schedules.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { runStoreBehaviourSuite } from "./support/store-behaviour.js";
 import { create, T0 } from "./support/store-fixtures.js";
@@ -220,7 +221,7 @@ describe("sqlite store: file-specific behaviour", () => {
     }
   });
 
-  test("claim, next-wake, status and list queries are served by indexes", async () => {
+  test("claim, next-wake, status, list and schedule queries are served by indexes", async () => {
     const path = freshPath();
     const store = await SqliteStore.open({ path });
     await store.migrate();
@@ -240,6 +241,12 @@ describe("sqlite store: file-specific behaviour", () => {
         /(SEARCH|SCAN) executions USING (COVERING )?INDEX executions_due_priority/,
       );
       assert.match(plan(SELECT_STATUSES, '["a"]'), /SEARCH executions USING INDEX sqlite_autoindex_executions_1 \(id=\?\)/);
+      // The scheduler reads these every poll: the partial index of next ticks, never a scan of schedules.
+      assert.match(
+        plan(SCHEDULE_QUERIES.DUE, T0, 10),
+        /SEARCH schedules USING INDEX schedules_next_tick \(next_tick_at>\? AND next_tick_at<\?\)/,
+      );
+      assert.match(plan(SCHEDULE_QUERIES.NEXT_TICK), /SEARCH schedules USING COVERING INDEX schedules_next_tick/);
       const shapes = [
         [{}, /SCAN executions USING INDEX executions_created/],
         [{ status: "pending" as const }, /SEARCH executions USING INDEX executions_status_created \(status=\?\)/],

@@ -120,6 +120,9 @@
  * @property {string[]} [next_runs]
  * @property {string | null} [next_fire_at]
  * @property {string | null} [last_fired_at]
+ * @property {string | null} [last_execution_id]
+ * @property {string | null} [held_tick_at]
+ * @property {"code" | "api"} [source]
  */
 
 /**

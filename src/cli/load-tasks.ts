@@ -1,36 +1,49 @@
 /**
- * Loads task modules: every named export that is a task definition, plus a default export that is
- * one task or an array of them. TypeScript modules load through tsx (typescript-modules.ts).
+ * Loads task modules: every named export that is a task definition or a schedule (`defineSchedule`),
+ * plus a default export that is one or an array of them. TypeScript modules load through tsx
+ * (typescript-modules.ts).
  */
 import { pathToFileURL } from "node:url";
+import { isScheduleDefinition, type ScheduleDefinition } from "../core/schedule.js";
 import { isTaskDefinition, type TaskDefinition } from "../core/task.js";
 import { ConfigError } from "./resolve-config.js";
 import { enableTypeScriptModules, isTypeScriptFile } from "./typescript-modules.js";
 
 export interface LoadedTasks {
   tasks: TaskDefinition[];
+  /** The schedules the modules declare (none for the bundled examples). */
+  schedules: ScheduleDefinition[];
   /** Where they came from, for the start-up banner. */
   sources: string[];
 }
 
-function tasksIn(exports: Record<string, unknown>): TaskDefinition[] {
-  const found: TaskDefinition[] = [];
+type Definition = TaskDefinition | ScheduleDefinition;
+const isDefinition = (value: unknown): value is Definition => isTaskDefinition(value) || isScheduleDefinition(value);
+
+function definitionsIn(exports: Record<string, unknown>): Definition[] {
+  const found: Definition[] = [];
   for (const [name, value] of Object.entries(exports)) {
-    if (isTaskDefinition(value)) found.push(value);
-    else if (name === "default" && Array.isArray(value)) found.push(...value.filter(isTaskDefinition));
+    if (isDefinition(value)) found.push(value);
+    else if (name === "default" && Array.isArray(value)) found.push(...value.filter(isDefinition));
     // A CommonJS module (or a .ts file compiled as one) arrives as `default: module.exports`.
-    else if (name === "default" && typeof value === "object" && value !== null) found.push(...tasksIn(value as Record<string, unknown>));
+    else if (name === "default" && typeof value === "object" && value !== null)
+      found.push(...definitionsIn(value as Record<string, unknown>));
   }
   return found;
+}
+
+function tasksIn(exports: Record<string, unknown>): TaskDefinition[] {
+  return definitionsIn(exports).filter(isTaskDefinition);
 }
 
 export async function loadTaskModules(paths: readonly string[]): Promise<LoadedTasks> {
   if (paths.length === 0) {
     const examples = (await import("../tasks/examples.js")) as Record<string, unknown>;
-    return { tasks: unique(tasksIn(examples), "bundled examples"), sources: ["bundled examples"] };
+    return { tasks: unique(tasksIn(examples), "bundled examples"), schedules: [], sources: ["bundled examples"] };
   }
   if (paths.some(isTypeScriptFile)) await enableTypeScriptModules();
   const all: TaskDefinition[] = [];
+  const schedules: ScheduleDefinition[] = [];
   for (const path of paths) {
     let exports: Record<string, unknown>;
     try {
@@ -38,13 +51,24 @@ export async function loadTaskModules(paths: readonly string[]): Promise<LoadedT
     } catch (error) {
       throw new ConfigError(`cannot load task module ${path}: ${(error as Error).message}`);
     }
-    const found = tasksIn(exports);
+    const found = definitionsIn(exports);
     if (found.length === 0) {
       throw new ConfigError(`task module ${path} exports no task definitions (export tasks made with defineTask)`);
     }
-    all.push(...found);
+    all.push(...found.filter(isTaskDefinition));
+    schedules.push(...found.filter(isScheduleDefinition));
   }
-  return { tasks: unique(all, paths.join(", ")), sources: [...paths] };
+  return { tasks: unique(all, paths.join(", ")), schedules: uniqueSchedules(schedules, paths.join(", ")), sources: [...paths] };
+}
+
+function uniqueSchedules(schedules: ScheduleDefinition[], where: string): ScheduleDefinition[] {
+  const byId = new Map<string, ScheduleDefinition>();
+  for (const schedule of schedules) {
+    const seen = byId.get(schedule.schedule_id);
+    if (seen && seen !== schedule) throw new ConfigError(`two different schedules have the id "${schedule.schedule_id}" (${where})`);
+    byId.set(schedule.schedule_id, schedule);
+  }
+  return [...byId.values()];
 }
 
 /** The same definition exported twice (named and in the default array) counts once; two different

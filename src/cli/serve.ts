@@ -20,7 +20,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
   const loaded =
     config.worker.enabled || config.tasks.length > 0
       ? await loadTaskModules(config.tasks)
-      : { tasks: [], sources: ["learned from the workers' registrations"] };
+      : { tasks: [], schedules: undefined, sources: ["learned from the workers' registrations"] };
   const { logger, flush } = createLogger(config.logLevel);
   guardProcess(logger);
   const store = await openStore(config.database, { logger });
@@ -32,6 +32,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
     logger,
     metrics,
     maxPayloadBytes: config.maxPayloadBytes,
+    schedules: loaded.schedules,
     worker: config.worker.enabled
       ? {
           concurrency: config.worker.concurrency,
@@ -60,6 +61,9 @@ export async function serve(config: ResolvedConfig): Promise<void> {
       `zart-server listening on ${url}`,
       `  store:  ${store.kind} ${store.description}`,
       `  tasks:  ${names} (${loaded.sources.join(", ")})`,
+      ...(loaded.schedules?.length
+        ? [`  cron:   ${loaded.schedules.map((s) => s.schedule_id).join(", ")} (schedules declared in code)`]
+        : []),
       `  worker: ${config.worker.enabled ? `on (concurrency ${config.worker.concurrency})` : "off (API only)"}`,
       `  auth:   ${auth}`,
       `  ui:     ${dashboard ? `${url}/` : "not served (no dashboard folder in this package)"}`,

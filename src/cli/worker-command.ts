@@ -25,6 +25,7 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
     logger,
     metrics,
     maxPayloadBytes: config.maxPayloadBytes,
+    schedules: loaded.schedules,
     worker: {
       concurrency: config.worker.concurrency,
       leaseMs: config.worker.leaseMs,
@@ -49,6 +50,9 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
       `zart worker running (concurrency ${config.worker.concurrency})`,
       `  store:  ${store.kind} ${store.description}`,
       `  tasks:  ${loaded.tasks.map((t) => t.name).join(", ")} (${loaded.sources.join(", ")})`,
+      ...(loaded.schedules.length > 0
+        ? [`  cron:   ${loaded.schedules.map((s) => s.schedule_id).join(", ")} (schedules declared in code)`]
+        : []),
       ...(http ? [`  http:   ${url} (/healthz, /readyz, /metrics)`] : []),
     ].join("\n"),
   );

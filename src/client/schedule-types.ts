@@ -1,7 +1,7 @@
 /**
  * Wire types of the schedule routes (`/api/v1/schedules[/:id][/pause|/resume]`). The operations spec
  * fixes a schedule's fields `schedule_id, task, cron, timezone, data, overlap, paused` and says GET
- * shows next fire times; the rest of these shapes is this client's reading of it:
+ * shows next fire times; the rest is what `zart-server` answers (src/server/schedule-schemas.ts):
  *
  * - `GET /schedules` → `{ "schedules": [Schedule…] }`, `GET /schedules/:id` → `Schedule`.
  * - `POST /schedules` with {@link CreateScheduleRequest} → 201 `Schedule` (the id is the caller's, so a
@@ -29,6 +29,10 @@ export interface Schedule {
   next_fire_times?: string[];
   /** The tick time of the last execution it started, when it has fired. */
   last_fired_at?: string | null;
+  /** The execution that tick started. */
+  last_execution_id?: string | null;
+  /** `buffer_one`: the tick held back until that execution ends. */
+  held_tick_at?: string | null;
   /** `code` for a schedule declared with `defineSchedule`, `api` for one created over HTTP. */
   source?: "code" | "api";
   created_at?: string;

@@ -20,6 +20,8 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "internal_error",
   "store_unavailable",
+  "schedule_not_found",
+  "schedule_already_exists",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -6,6 +6,7 @@
 import type { ExecutionRecord, StatusCounts } from "../core/types.js";
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { ListQuery, ListResult, StepDetail } from "../store/store.js";
+import type { ScheduleApi } from "./schedules/schedule-api.js";
 import type { Timeline } from "./timeline.js";
 import type { UnservedTask } from "./unserved-tasks.js";
 
@@ -101,4 +102,6 @@ export interface ZartApi {
    * POST), execution_already_exists (the idempotency key is held by another task's execution).
    */
   rerun(id: string, request: RerunRequest): Promise<ScheduleResult>;
+  /** Cron schedules; without it the server serves no `/api/v1/schedules` routes. */
+  readonly schedules?: ScheduleApi;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
+import type { ScheduleDefinition } from "../core/schedule.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
 import type { EngineMetrics } from "./metrics.js";
@@ -57,4 +58,17 @@ export interface EngineOptions {
   metrics?: EngineMetrics;
   /** Random source for backoff jitter (tests make it fixed). Default Math.random. */
   random?: () => number;
+  /**
+   * Cron schedules declared in code (`defineSchedule`), each for one of `tasks`. Given (even empty), this
+   * engine is the authority on the code schedules of its tasks: at start it stores these and deletes the
+   * code schedules of its tasks it no longer declares (docs/schedules.md). Left out, code schedules are
+   * left alone.
+   */
+  schedules?: readonly ScheduleDefinition[];
+  /**
+   * Fire schedule ticks in this process. Default on, with `pollMs` (how long at most between looks at the
+   * schedules, so changes made by other processes are seen) defaulting to the safety poll. Any number of
+   * processes may fire: each tick still starts one execution.
+   */
+  scheduler?: false | { pollMs?: number };
 }

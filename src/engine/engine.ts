@@ -30,6 +30,7 @@ import { isExecutionId, newExecutionId } from "./execution-id.js";
 import { ExecutionOperations } from "./operations.js";
 import { type CheckedSchedule, checkedEvent, checkedSchedule } from "./requests.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
+import { type EngineSchedules, Scheduling } from "./schedules/scheduling.js";
 import { SyncedClock } from "./synced-clock.js";
 import { TaskDirectory } from "./task-directory.js";
 import { TerminalCache } from "./terminal-cache.js";
@@ -51,6 +52,7 @@ export class Engine implements ZartApi {
   private readonly committer: GroupCommitter;
   private readonly eager: EagerPaths | null;
   private readonly unserved: UnservedTasks;
+  private readonly scheduling: Scheduling;
   private unsubscribe: (() => void) | null = null;
 
   private constructor(options: ResolvedEngineOptions) {
@@ -75,6 +77,7 @@ export class Engine implements ZartApi {
         ? new EagerPaths(store, this.worker, this.claimFor(), [...options.tasks.keys()], options.worker.eagerStart)
         : null;
     this.heartbeat = this.worker ? this.createHeartbeat(options, this.worker) : null;
+    this.scheduling = new Scheduling(options, this.directory);
     const local = new Set(this.worker ? options.tasks.keys() : []);
     this.unserved = new UnservedTasks({ store, clock, logger, local });
     this.operations = new ExecutionOperations({
@@ -92,6 +95,11 @@ export class Engine implements ZartApi {
     const { concurrency, leaseMs } = options.worker!;
     const tasks = [...options.tasks.keys()];
     return new Heartbeat({ store, clock, logger, workerId, tasks, concurrency, leaseMs, running: () => worker.runningCount() });
+  }
+
+  /** Cron schedules: create, list, get, delete, pause, resume (docs/schedules.md). */
+  get schedules(): EngineSchedules {
+    return this.scheduling.schedules;
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -136,6 +144,12 @@ export class Engine implements ZartApi {
     if (this.worker) await store.registerTasks(workerId, this.directory.registrations(), clock.now());
     await this.heartbeat?.start();
     this.unsubscribe = store.subscribe((notice) => this.onNotice(notice));
+    try {
+      await this.scheduling.start();
+    } catch (error) {
+      this.unsubscribe();
+      throw error;
+    }
     this.worker?.start();
   }
 
@@ -146,10 +160,12 @@ export class Engine implements ZartApi {
       this.terminal.clear();
       void this.waiters.safetyCheck();
     } else if (notice.kind === "changed") void this.waiters.safetyCheck();
+    this.scheduling.onNotice(notice);
   }
 
   /** Graceful stop: drain or release running work, answer long-polls. The caller closes the store. */
   async stop(): Promise<void> {
+    await this.scheduling.stop();
     await this.worker?.stop();
     await this.heartbeat?.stop();
     await this.committer.drain();

@@ -7,6 +7,8 @@ export interface EngineMetrics {
   finished(task: string, outcome: string, executionId: string): void;
   stepFinished(task: string, step: string, ms: number, ok: boolean): void;
   claimed(count: number, ms: number): void;
+  /** A schedule tick this process applied: `started`, `skipped`, `held` or `failed` (docs/schedules.md). */
+  scheduleTicked?(scheduleId: string, outcome: string): void;
 }
 
 export const noMetrics: EngineMetrics = {

@@ -4,6 +4,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { type Clock, systemClock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
+import type { ScheduleDefinition } from "../core/schedule.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedWorkerOptions } from "../worker/worker.js";
@@ -24,6 +25,9 @@ export interface ResolvedEngineOptions {
   readonly random: () => number;
   /** How often long-poll waiters and the idle worker re-check the store when no notice arrives. */
   readonly safetyPollMs: number;
+  /** The code's schedules; null when the engine was given none (code schedules are then left alone). */
+  readonly schedules: readonly ScheduleDefinition[] | null;
+  readonly scheduler: { pollMs: number } | null;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
@@ -63,7 +67,19 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     metrics: options.metrics ?? noMetrics,
     random: options.random ?? Math.random,
     safetyPollMs,
+    schedules: resolveSchedules(options.schedules),
+    scheduler: options.scheduler === false ? null : { pollMs: positiveInt(options.scheduler?.pollMs, safetyPollMs, "scheduler.pollMs") },
   };
+}
+
+function resolveSchedules(schedules: readonly ScheduleDefinition[] | undefined): readonly ScheduleDefinition[] | null {
+  if (schedules === undefined) return null;
+  const ids = new Set<string>();
+  for (const schedule of schedules) {
+    if (ids.has(schedule.schedule_id)) throw new Error(`Schedule "${schedule.schedule_id}" is defined twice`);
+    ids.add(schedule.schedule_id);
+  }
+  return schedules;
 }
 
 /** "auto" (the default), 0 (off) or a positive number of rows. */

@@ -25,6 +25,7 @@ import { eventRoutes } from "./routes/events.js";
 import { executionRoutes } from "./routes/executions.js";
 import { operationRoutes } from "./routes/operations.js";
 import { opsRoutes } from "./routes/ops.js";
+import { scheduleRoutes } from "./routes/schedules.js";
 import { ErrorResponse } from "./schemas.js";
 import { compileValidator } from "./validation.js";
 
@@ -131,6 +132,7 @@ export async function buildServer(
     eventRoutes(app, api);
     opsRoutes(app, api, metrics);
     operationRoutes(app, api);
+    if (api.schedules) scheduleRoutes(app, api.schedules);
     // After the routes, whose error schemas are made as they register; the document keeps those it uses.
     for (const schema of componentSchemas()) app.addSchema(schema);
     if (options.dashboard) dashboardRoutes(app, options.dashboard);

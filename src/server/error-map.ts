@@ -23,6 +23,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   internal_error: 500,
   store_unavailable: 503,
+  schedule_not_found: 404,
+  schedule_already_exists: 409,
 };
 
 /** Fastify's own request errors, by their code. */

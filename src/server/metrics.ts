@@ -27,6 +27,7 @@ export class ServerMetrics implements EngineMetrics {
   private readonly failed: Counter<"task">;
   private readonly stepDuration: Histogram<"task" | "outcome">;
   private readonly claimLatency: Histogram;
+  private readonly scheduleTicks: Counter<"schedule" | "outcome">;
 
   constructor() {
     const registers = [this.registry];
@@ -62,6 +63,12 @@ export class ServerMetrics implements EngineMetrics {
       name: "zart_claim_duration_seconds",
       help: "Duration of claim queries by this process's workers",
       buckets: [0.0005, 0.001, 0.005, 0.025, 0.1, 0.5, 1],
+      registers,
+    });
+    this.scheduleTicks = new Counter({
+      name: "zart_schedule_ticks_total",
+      help: "Schedule ticks this process applied, by schedule and outcome (started, skipped, held, failed)",
+      labelNames: ["schedule", "outcome"],
       registers,
     });
     new Gauge({
@@ -139,6 +146,9 @@ export class ServerMetrics implements EngineMetrics {
   }
   claimed(_count: number, ms: number): void {
     this.claimLatency.observe(ms / 1000);
+  }
+  scheduleTicked(scheduleId: string, outcome: string): void {
+    this.scheduleTicks.inc({ schedule: scheduleId, outcome });
   }
 
   async render(): Promise<{ contentType: string; text: string }> {

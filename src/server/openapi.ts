@@ -166,6 +166,7 @@ export function openApiOptions(options: DocumentOptions): SwaggerOptions {
         { name: "executions", description: "Schedule executions, read their status, wait for them to end, cancel them" },
         { name: "events", description: "Deliver events to executions waiting for them" },
         { name: "ops", description: "Health, readiness, metrics, counts and this document" },
+        { name: "schedules", description: "Cron schedules: each tick starts one execution of a task" },
       ],
     },
     exposeHeadRoutes: true,

@@ -20,6 +20,17 @@ import type {
   TaskRegistration,
 } from "../core/types.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "./operations.js";
+import type {
+  CodeScheduleSync,
+  CodeSyncResult,
+  HeldTickRelease,
+  NewSchedule,
+  PauseChange,
+  ScheduleRecord,
+  ScheduleTick,
+  ScheduleWork,
+  TickResult,
+} from "./schedule-records.js";
 
 /** Identifies the claim a write belongs to. A write whose token is no longer current is rejected. */
 export interface Fence {
@@ -350,4 +361,21 @@ export interface Store {
    * An idempotency key already held returns its holder and copies nothing.
    */
   rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome>;
+  // ── Schedules (schedule-records.ts) ───────────────────────────────────────
+  /** Inserts it; null when the id is taken. */
+  createSchedule(schedule: NewSchedule): Promise<ScheduleRecord | null>;
+  getSchedule(scheduleId: string): Promise<ScheduleRecord | null>;
+  /** Every schedule, by id. */
+  listSchedules(): Promise<ScheduleRecord[]>;
+  /** False when there was none. Its executions stay. */
+  deleteSchedule(scheduleId: string): Promise<boolean>;
+  /** The schedule as it is afterwards; null when there is none. */
+  setSchedulePaused(change: PauseChange): Promise<ScheduleRecord | null>;
+  syncCodeSchedules(sync: CodeScheduleSync): Promise<CodeSyncResult>;
+  /** Due schedules (at most `limit`), held ticks, and the next tick time, for one scheduler pass. */
+  scheduleWork(now: number, limit: number): Promise<ScheduleWork>;
+  /** Applies one tick of a due schedule, with the execution it starts, atomically. */
+  fireScheduleTick(tick: ScheduleTick): Promise<TickResult>;
+  /** Starts a held tick's execution if the previous one has ended, atomically. */
+  releaseHeldTick(release: HeldTickRelease): Promise<TickResult>;
 }

@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ManualClock } from "../core/clock.js";
 import { type Logger, silentLogger } from "../core/logger.js";
+import type { ScheduleDefinition } from "../core/schedule.js";
 import type { TaskDefinition } from "../core/task.js";
 import { Engine } from "../engine/engine.js";
 import type { EngineOptions, WorkerOptions } from "../engine/engine-options.js";
@@ -32,15 +33,21 @@ export interface RunOutcome {
   executionId: string;
 }
 
-/** Records run outcomes (completed, failed, parked, requeued, aborted) and lets tests await them. */
+/** Records run outcomes (completed, failed, parked, requeued, aborted) and schedule ticks, and lets tests await them. */
 export class OutcomeLog implements EngineMetrics {
   readonly outcomes: RunOutcome[] = [];
+  /** Schedule ticks this engine applied: `started`, `skipped`, `held` or `failed`. */
+  readonly ticks: { scheduleId: string; outcome: string }[] = [];
   private watchers = new Set<() => void>();
 
   scheduled(): void {}
   started(): void {}
   stepFinished(): void {}
   claimed(): void {}
+
+  scheduleTicked(scheduleId: string, outcome: string): void {
+    this.ticks.push({ scheduleId, outcome });
+  }
 
   finished(task: string, outcome: string, executionId: string): void {
     this.outcomes.push({ task, outcome, executionId });
@@ -83,6 +90,8 @@ export interface TestEngineOptions {
   maxPayloadBytes?: number;
   /** Default: silent, so test output stays readable; pass a logger (pino, say) to see `ctx.log` lines. */
   logger?: Logger;
+  /** Schedules declared in code (`defineSchedule`); move `clock` and await `engine.schedules.settled()` to see them tick. */
+  schedules?: readonly ScheduleDefinition[];
 }
 
 export async function createTestEngine(options: TestEngineOptions): Promise<TestEngine> {
@@ -101,6 +110,7 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       maxPayloadBytes: options.maxPayloadBytes,
       logger: options.logger ?? silentLogger,
       random: () => 0.5,
+      schedules: options.schedules,
       ...overrides,
     });
   const harness: TestEngine = {

@@ -121,19 +121,21 @@ export class ExecutionContext implements WorkflowContext {
     return this.call<T>(name, "event", (record, seq) => {
       if (record?.state === "completed") return decodeValue(record.resultJson) as T;
       if (record?.state === "failed") throw new EventTimeoutError(name, record.error?.message);
-      if (record?.state === "waiting") {
-        if (record.wakeAt !== null && this.now() >= record.wakeAt) return this.timeOut(record);
-        return { open: { record, attempts: [] } };
-      }
+      // A wait recorded open may still find its event among the buffered ones: one sent while the run that
+      // opened it was still going (before the park stored the wait) was buffered, and woke this run.
+      const opened = record?.state === "waiting" ? record : undefined;
+      if (opened && opened.wakeAt !== null && this.now() >= opened.wakeAt) return this.timeOut(opened);
       const schema = options.schema === undefined ? null : compileSchema(options.schema);
       const open = (): { open: OpenWait } => {
+        if (opened) return { open: { record: opened, attempts: [] } };
         const wakeAt = options.timeout === undefined ? null : this.now() + durationMs(options.timeout, `waitForEvent("${name}") timeout`);
         const schemaJson = schema?.jsonSchemaText ?? null;
         return { open: { record: this.newRecord(name, "event", "waiting", seq, { wakeAt, schemaJson }), attempts: [] } };
       };
       const take = (event: BufferedEvent): T => {
         this.buffered.splice(this.buffered.indexOf(event), 1);
-        this.writer.hold(this.newRecord(name, "event", "completed", seq, { resultJson: event.payloadJson }));
+        const since = opened ? { startedAt: opened.startedAt, wakeAt: opened.wakeAt, schemaJson: opened.schemaJson } : {};
+        this.writer.hold(this.newRecord(name, "event", "completed", seq, { resultJson: event.payloadJson, ...since }));
         this.writer.holdConsumed(event.id);
         return decodeValue(event.payloadJson) as T;
       };

@@ -19,10 +19,22 @@
  * Over 300 lines because every Store method is here, each with how it behaves on a lost connection; the
  * SQL lives in the modules it imports.
  */
+
 import pg from "pg";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
+import type {
+  CodeScheduleSync,
+  CodeSyncResult,
+  HeldTickRelease,
+  NewSchedule,
+  PauseChange,
+  ScheduleRecord,
+  ScheduleTick,
+  ScheduleWork,
+  TickResult,
+} from "../schedule-records.js";
 import type {
   CancelOutcome,
   Checkpoint,
@@ -52,6 +64,7 @@ import { migrations, runMigrations } from "./migration-runner.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
 import { rerunExecution, resumeExecution } from "./recovery.js";
+import * as schedules from "./schedules.js";
 import type { SqlContext } from "./sql-context.js";
 import { getTimeline } from "./timeline.js";
 
@@ -344,6 +357,49 @@ export class PostgresStore implements Store {
   /** Not repeated on a lost connection (its insert would be the idempotent holder of its own key, or a second row). */
   async rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
     const { result, notices } = await this.write(() => rerunExecution(this.ctx, input, fromStep));
+    this.emit(notices);
+    return result;
+  }
+
+  // Schedules (schedules.ts). Reads, pause/resume (absolute values), the code sync (a repeat finds its own
+  // writes and changes nothing) and ticks (a repeat of a committed tick finds it moved on: `stale`) retry on
+  // a lost connection; createSchedule does not, since a repeat of an unseen commit would answer "taken".
+  createSchedule(schedule: NewSchedule): Promise<ScheduleRecord | null> {
+    return this.write(() => schedules.createSchedule(this.ctx, schedule));
+  }
+
+  getSchedule(scheduleId: string): Promise<ScheduleRecord | null> {
+    return this.retrying(() => schedules.getSchedule(this.ctx, scheduleId));
+  }
+
+  listSchedules(): Promise<ScheduleRecord[]> {
+    return this.retrying(() => schedules.listSchedules(this.ctx));
+  }
+
+  deleteSchedule(scheduleId: string): Promise<boolean> {
+    return this.write(() => schedules.deleteSchedule(this.ctx, scheduleId));
+  }
+
+  setSchedulePaused(change: PauseChange): Promise<ScheduleRecord | null> {
+    return this.retrying(() => schedules.setSchedulePaused(this.ctx, change));
+  }
+
+  syncCodeSchedules(sync: CodeScheduleSync): Promise<CodeSyncResult> {
+    return this.retrying(() => schedules.syncCodeSchedules(this.ctx, sync));
+  }
+
+  scheduleWork(now: number, limit: number): Promise<ScheduleWork> {
+    return this.retrying(() => schedules.scheduleWork(this.ctx, now, limit));
+  }
+
+  async fireScheduleTick(tick: ScheduleTick): Promise<TickResult> {
+    const { result, notices } = await this.retrying(() => schedules.fireScheduleTick(this.ctx, tick));
+    this.emit(notices);
+    return result;
+  }
+
+  async releaseHeldTick(release: HeldTickRelease): Promise<TickResult> {
+    const { result, notices } = await this.retrying(() => schedules.releaseHeldTick(this.ctx, release));
     this.emit(notices);
     return result;
   }

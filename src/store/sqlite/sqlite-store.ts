@@ -8,12 +8,24 @@
  * and announced as a `changed` notice: their new work, cancels and ends then reach this process within
  * about that long instead of at the safety poll.
  */
+
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import { NoticeHub } from "../notice-hub.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
+import type {
+  CodeScheduleSync,
+  CodeSyncResult,
+  HeldTickRelease,
+  NewSchedule,
+  PauseChange,
+  ScheduleRecord,
+  ScheduleTick,
+  ScheduleWork,
+  TickResult,
+} from "../schedule-records.js";
 import type {
   CancelOutcome,
   Checkpoint,
@@ -40,6 +52,7 @@ import { InsertBatcher } from "./insert-batcher.js";
 import { migrations, runMigrations } from "./migration-runner.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./queries.js";
 import { rerunExecution, resumeExecution } from "./recovery.js";
+import * as schedules from "./schedules.js";
 import { type Connection, StatementCache } from "./statement-cache.js";
 import { getTimeline } from "./timeline.js";
 
@@ -242,6 +255,46 @@ export class SqliteStore implements Store {
 
   async rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
     const { result, notices } = rerunExecution(this.conn, input, fromStep);
+    this.notices.emit(notices);
+    return result;
+  }
+
+  async createSchedule(schedule: NewSchedule): Promise<ScheduleRecord | null> {
+    return schedules.createSchedule(this.conn, schedule);
+  }
+
+  async getSchedule(scheduleId: string): Promise<ScheduleRecord | null> {
+    return schedules.getSchedule(this.conn, scheduleId);
+  }
+
+  async listSchedules(): Promise<ScheduleRecord[]> {
+    return schedules.listSchedules(this.conn);
+  }
+
+  async deleteSchedule(scheduleId: string): Promise<boolean> {
+    return schedules.deleteSchedule(this.conn, scheduleId);
+  }
+
+  async setSchedulePaused(change: PauseChange): Promise<ScheduleRecord | null> {
+    return schedules.setSchedulePaused(this.conn, change);
+  }
+
+  async syncCodeSchedules(sync: CodeScheduleSync): Promise<CodeSyncResult> {
+    return schedules.syncCodeSchedules(this.conn, sync);
+  }
+
+  async scheduleWork(now: number, limit: number): Promise<ScheduleWork> {
+    return schedules.scheduleWork(this.conn, now, limit);
+  }
+
+  async fireScheduleTick(tick: ScheduleTick): Promise<TickResult> {
+    const { result, notices } = schedules.fireScheduleTick(this.conn, tick);
+    this.notices.emit(notices);
+    return result;
+  }
+
+  async releaseHeldTick(release: HeldTickRelease): Promise<TickResult> {
+    const { result, notices } = schedules.releaseHeldTick(this.conn, release);
     this.notices.emit(notices);
     return result;
   }

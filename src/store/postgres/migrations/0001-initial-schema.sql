@@ -176,8 +176,18 @@ CREATE TABLE zart.schedules (
   updated_at        bigint  NOT NULL,
   -- The last tick an execution was started for, and the tick held back by `buffer_one`.
   last_tick_at      bigint  NULL,
-  held_tick_at      bigint  NULL
+  held_tick_at      bigint  NULL,
+  -- The next tick to fire (NULL while paused, or when the expression never fires again), and the
+  -- execution the last fired tick started (what `skip` and `buffer_one` wait for).
+  next_tick_at      bigint  NULL,
+  last_execution_id text    NULL,
+  -- +1 per change of the definition or its paused state: a tick computed from an older read is refused.
+  revision          integer NOT NULL DEFAULT 0,
+  -- For `defineSchedule` schedules: the definition as the code last declared it (JSON).
+  declared          text    NULL
 );
+CREATE INDEX schedules_next_tick ON zart.schedules (next_tick_at) WHERE next_tick_at IS NOT NULL;
+CREATE INDEX schedules_held ON zart.schedules (held_tick_at) WHERE held_tick_at IS NOT NULL;
 
 CREATE TABLE zart.status_counts (
   task   text COLLATE "C" NOT NULL,

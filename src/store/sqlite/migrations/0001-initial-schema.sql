@@ -140,19 +140,25 @@ CREATE TABLE workers (
 );
 
 CREATE TABLE schedules (
-  schedule_id  TEXT    PRIMARY KEY,
-  task         TEXT    NOT NULL,
-  cron         TEXT    NOT NULL,
-  timezone     TEXT    NOT NULL,
-  data         TEXT    NOT NULL,
-  overlap      TEXT    NOT NULL,
-  paused       INTEGER NOT NULL DEFAULT 0,
-  source       TEXT    NOT NULL,
-  created_at   INTEGER NOT NULL,
-  updated_at   INTEGER NOT NULL,
-  last_tick_at INTEGER NULL,
-  held_tick_at INTEGER NULL
+  schedule_id       TEXT    PRIMARY KEY,
+  task              TEXT    NOT NULL,
+  cron              TEXT    NOT NULL,
+  timezone          TEXT    NOT NULL,
+  data              TEXT    NOT NULL,
+  overlap           TEXT    NOT NULL,
+  paused            INTEGER NOT NULL DEFAULT 0,
+  source            TEXT    NOT NULL,
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  last_tick_at      INTEGER NULL,
+  held_tick_at      INTEGER NULL,
+  next_tick_at      INTEGER NULL,
+  last_execution_id TEXT    NULL,
+  revision          INTEGER NOT NULL DEFAULT 0,
+  declared          TEXT    NULL
 );
+CREATE INDEX schedules_next_tick ON schedules (next_tick_at) WHERE next_tick_at IS NOT NULL;
+CREATE INDEX schedules_held ON schedules (held_tick_at) WHERE held_tick_at IS NOT NULL;
 
 CREATE TABLE status_counts (
   task   TEXT    NOT NULL,
