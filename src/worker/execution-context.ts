@@ -17,7 +17,7 @@ import {
 import { decodeValue } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
-import { compileSchema } from "../core/schema.js";
+import { type CompiledSchema, compileSchema } from "../core/schema.js";
 import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
 import type { ErrorInfo, StepKind, StepRecord } from "../core/types.js";
 import type { BufferedEvent, ClaimedExecution, NewExecution } from "../store/store.js";
@@ -71,6 +71,8 @@ export class ExecutionContext implements WorkflowContext {
   constructor(
     claimed: ClaimedExecution,
     private readonly deps: ContextDeps,
+    /** The task's `eventSchemas`: a wait without a `schema` of its own checks its payload against these. */
+    private readonly eventSchemas: ReadonlyMap<string, CompiledSchema> = new Map(),
   ) {
     const { execution, steps, events } = claimed;
     this.recovered = claimed.recovered;
@@ -131,7 +133,8 @@ export class ExecutionContext implements WorkflowContext {
         return decodeValue(taken.payloadJson) as T;
       }
       const wakeAt = options.timeout === undefined ? null : this.now() + durationMs(options.timeout, `waitForEvent("${name}") timeout`);
-      const schemaJson = options.schema === undefined ? null : (compileSchema(options.schema).jsonSchemaText ?? null);
+      const schema = options.schema === undefined ? this.eventSchemas.get(name) : compileSchema(options.schema);
+      const schemaJson = schema?.jsonSchemaText ?? null;
       return { open: { record: this.newRecord(name, "event", "waiting", seq, { wakeAt, schemaJson }), attempts: [] } };
     });
   }

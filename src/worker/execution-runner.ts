@@ -43,7 +43,7 @@ export class ExecutionRunner {
      */
     private readonly onSettling: (runner: ExecutionRunner) => void = () => {},
   ) {
-    this.ctx = new ExecutionContext(claimed, deps);
+    this.ctx = new ExecutionContext(claimed, deps, task.eventSchemas);
     this.done = this.run().catch((error: unknown) => {
       // Only store failures land here (the lease then expires and another worker resumes the execution).
       this.ctx.log.error({ err: error }, "execution could not record its outcome");
