@@ -26,7 +26,8 @@ import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter, type WriterDeps } from "./record-writer.js";
 import { ReplayRecords } from "./replay-records.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
-import { runStep } from "./step-runner.js";
+import { runStep, type StepOutcomeLabel } from "./step-runner.js";
+import type { RunTrace } from "./tracing.js";
 
 export interface ChildRequest {
   task: string | TaskDefinition;
@@ -44,6 +45,7 @@ export interface ContextDeps extends Omit<WriterDeps, "now"> {
   /** Validates a child's task and data like a POST and builds its row; throws ZartError for the caller's mistakes. */
   prepareChild(request: ChildRequest): Promise<NewExecution>;
   onStepFinished?(task: string, step: string, ms: number, ok: boolean): void;
+  onStepOutcome?(task: string, step: string, outcome: StepOutcomeLabel): void;
 }
 
 /** A call's answer: a value now, or a wait to open. */
@@ -73,6 +75,8 @@ export class ExecutionContext implements WorkflowContext {
     private readonly deps: ContextDeps,
     /** The task's `eventSchemas`: a wait without a `schema` of its own checks its payload against these. */
     private readonly eventSchemas: ReadonlyMap<string, CompiledSchema> = new Map(),
+    /** The run's span, under which step attempts get theirs. */
+    private readonly trace: RunTrace | null = null,
   ) {
     const { execution, steps, events } = claimed;
     this.recovered = claimed.recovered;
@@ -206,7 +210,9 @@ export class ExecutionContext implements WorkflowContext {
         inPlaceBackoffMaxMs: this.deps.inPlaceBackoffMaxMs,
         random: this.deps.random,
         writer: this.writer,
+        trace: this.trace,
         onStepFinished: (step, ms, ok) => this.deps.onStepFinished?.(this.taskName, step, ms, ok),
+        onStepOutcome: (step, outcome) => this.deps.onStepOutcome?.(this.taskName, step, outcome),
       },
       { name, seq, fn, policy, timeoutMs, previous },
     );
