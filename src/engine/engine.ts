@@ -107,6 +107,7 @@ export class Engine implements ZartApi {
         onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
         onTerminal: (execution) => this.terminal.remember(execution),
         onStepFinished: (task, step, ms, ok) => metrics.stepFinished(task, step, ms, ok),
+        onStepOutcome: (task, step, outcome) => metrics.stepOutcome?.(task, step, outcome),
       },
     });
   }

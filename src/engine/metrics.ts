@@ -7,6 +7,12 @@ export interface EngineMetrics {
   finished(task: string, outcome: string, executionId: string): void;
   stepFinished(task: string, step: string, ms: number, ok: boolean): void;
   claimed(count: number, ms: number): void;
+  /** A step ended (completed, or failed for good), or one of its failed attempts will be retried. */
+  stepOutcome?(task: string, step: string, outcome: "completed" | "failed" | "retried"): void;
+  /** A schedule's tick started an execution of `task`. */
+  scheduleTicked?(task: string): void;
+  /** Finished executions deleted by a prune. */
+  pruned?(count: number): void;
 }
 
 export const noMetrics: EngineMetrics = {
