@@ -8,6 +8,8 @@
 import { isSpanContextValid, type SpanContext, trace } from "@opentelemetry/api";
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
+const ZERO_TRACE_ID = "0".repeat(32);
+const ZERO_SPAN_ID = "0".repeat(16);
 
 /**
  * A `traceparent` value's span context, or null when it is not a valid one. Per the W3C spec: lowercase
@@ -15,12 +17,11 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(
  * (they are ignored), and all-zero trace or parent ids are invalid.
  */
 export function parseTraceparent(value: string): SpanContext | null {
-  const match = TRACEPARENT.exec(value.trim());
+  const match = TRACEPARENT.exec(value);
   if (!match) return null;
   const [, version, traceId, spanId, flags, rest] = match as unknown as [string, string, string, string, string, string | undefined];
-  if (version === "ff" || (version === "00" && rest !== undefined)) return null;
-  const context: SpanContext = { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true };
-  return isSpanContextValid(context) ? context : null;
+  if (version === "ff" || (version === "00" && rest !== undefined) || traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return null;
+  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true };
 }
 
 /** The version-00 `traceparent` value of a span context. */
@@ -34,7 +35,7 @@ export function formatTraceparent(context: SpanContext): string {
  */
 export function traceparentHeader(header: string | string[] | undefined): string | null {
   if (typeof header !== "string") return null;
-  const context = parseTraceparent(header);
+  const context = parseTraceparent(header.trim());
   return context === null ? null : formatTraceparent(context);
 }
 
