@@ -11,10 +11,11 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { trace } from "@opentelemetry/api";
+import { ZartClient } from "../src/client/index.js";
 import { formatTraceparent } from "../src/core/trace-context.js";
 import { cliArgs } from "./support/cli-entry.js";
 import { parentId, type RegisteredSdk, registerSdk } from "./support/otel.js";
-import { call, type ServerProcess, startServer } from "./support/server-process.js";
+import { type ServerProcess, startServer } from "./support/server-process.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -75,19 +76,15 @@ describe("a trace across processes", () => {
 
   test("the caller's span is the parent of the worker's run span; the step's span is under the run's", async () => {
     const tracer = trace.getTracer("caller");
+    const client = new ZartClient({ baseUrl: api.url });
     const { id, caller } = await tracer.startActiveSpan("checkout", async (span) => {
       try {
-        const created = await call(`${api.url}/api/v1/executions`, {
-          method: "POST",
-          headers: { traceparent: formatTraceparent(span.spanContext()) },
-          json: { task: "echo", data: { order: 42 } },
-        });
-        assert.equal(created.status, 201, created.text);
-        const executionId = (created.body as { execution_id: string }).execution_id;
-        const waited = await call(`${api.url}/api/v1/executions/${executionId}/wait?timeout=60`);
-        assert.equal(waited.status, 200, waited.text);
-        assert.deepEqual((waited.body as { output: unknown }).output, { echo: { order: 42 } });
-        return { id: executionId, caller: span.spanContext() };
+        // The client sends it as the `traceparent` header of POST /api/v1/executions.
+        const scheduled = await client.schedule("echo", { order: 42 }, { traceparent: formatTraceparent(span.spanContext()) });
+        const waited = await client.wait(scheduled, { timeoutSeconds: 60 });
+        assert.ok(waited.done, JSON.stringify(waited));
+        assert.deepEqual(waited.output, { echo: { order: 42 } });
+        return { id: scheduled.execution_id, caller: span.spanContext() };
       } finally {
         span.end();
       }

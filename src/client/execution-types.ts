@@ -121,6 +121,11 @@ export interface ScheduleOptions {
   priority?: number;
   /** Overrides the key of the task's concurrency limit. */
   concurrency_key?: string;
+  /**
+   * W3C trace context to send as the `traceparent` header: the execution's OpenTelemetry spans join that
+   * trace (e.g. `00-${traceId}-${spanId}-01` of the caller's active span).
+   */
+  traceparent?: string;
 }
 
 /**

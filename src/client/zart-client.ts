@@ -77,7 +77,8 @@ export class ZartClient<T = UntypedTask> {
     if (startAt !== undefined) body.start_at = startAt instanceof Date ? startAt.toISOString() : startAt;
     if (options.priority !== undefined) body.priority = options.priority;
     if (options.concurrency_key !== undefined) body.concurrency_key = options.concurrency_key;
-    return this.http.call("POST", "/executions", JSON.stringify(body));
+    const headers = options.traceparent === undefined ? undefined : { traceparent: options.traceparent };
+    return this.http.call("POST", "/executions", JSON.stringify(body), undefined, headers);
   }
 
   get<O = unknown>(execution: string | ExecutionRef<O>): Promise<Execution<O>> {
