@@ -28,6 +28,8 @@ if (only.length === 0) {
   step("lint", "npx", ["biome", "ci", "."]);
   step("typecheck", "npx", ["tsc", "--noEmit", "-p", "."]);
   step("typecheck dashboard", "npx", ["tsc", "-p", "tsconfig.dashboard.json"]);
+  // The type tests: `@ts-expect-error` cases that fail the step when an expected error disappears.
+  step("type tests", "npx", ["tsc", "-p", "test/types"]);
   // publint packs without lifecycle scripts, so dist/ is built first.
   step("build", "npm", ["run", "build", "--silent"]);
   step("publint", "npx", ["publint", "--strict"]);

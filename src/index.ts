@@ -7,12 +7,18 @@
  *
  * export const greet = defineTask({
  *   name: "greet",
- *   async run(ctx, data: { name: string }) {
+ *   input: { type: "object", properties: { name: { type: "string" } }, required: ["name"] },
+ *   async run(ctx, data) {
  *     const text = await ctx.step("compose", () => `Hello, ${data.name}!`);
  *     await ctx.sleep("pause", "1s");
  *     return { text };
  *   },
  * });
+ *
+ * const store = await openStore("./zart.db");
+ * const engine = await Engine.start({ store, tasks: [greet] });
+ * const run = await engine.schedule(greet, { name: "Ada" });
+ * const done = await engine.result(run); // done.output: { text: string } once completed
  * ```
  * @module
  */
@@ -32,9 +38,12 @@ export {
 export { type Logger, silentLogger } from "./core/logger.js";
 export type { RetryPolicy } from "./core/retry-policy.js";
 export { defineSchedule, type OverlapPolicy, type ScheduleDefinition, type ScheduleOptions } from "./core/schedule.js";
+export type { InferSchema, SchemaInput } from "./core/schema.js";
 export {
   type ChildOptions,
   defineTask,
+  type EventSchemas,
+  type EventTypes,
   type StepContext,
   type StepOptions,
   type TaskDefinition,
@@ -42,12 +51,14 @@ export {
   type WaitForEventOptions,
   type WorkflowContext,
 } from "./core/task.js";
+export type { AnyData, EventMap, EventName, TaskTypes } from "./core/task-types.js";
 export type { ErrorInfo, ExecutionRecord, ExecutionStatus, StatusCounts } from "./core/types.js";
 export type { ScheduleRequest, ScheduleResult, ZartApi } from "./engine/api.js";
 export { Engine } from "./engine/engine.js";
 export type { EngineOptions, WorkerOptions } from "./engine/engine-options.js";
 export type { CreateScheduleRequest, ScheduleApi, ScheduleInfo } from "./engine/schedules/schedule-api.js";
 export type { EngineSchedules } from "./engine/schedules/scheduling.js";
+export type { ExecutionRef, ExecutionResult, ScheduledTask, TaskScheduleOptions } from "./engine/typed-calls.js";
 export { openStore } from "./store/open-store.js";
 export type { ScheduleRecord } from "./store/schedule-records.js";
 export type { Store } from "./store/store.js";

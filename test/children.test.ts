@@ -27,7 +27,7 @@ describe("child executions", () => {
     const parent = defineTask({
       name: "parent",
       async run(ctx, data: { n: number }) {
-        const doubled = await ctx.runChild<number>("double-it", double, { n: data.n });
+        const doubled = await ctx.runChild("double-it", double, { n: data.n });
         return ctx.step("after", () => doubled + 1);
       },
     });

@@ -77,10 +77,13 @@ before(async () => {
       name: "zart-consumer",
       private: true,
       type: "module",
-      // zod and @types/node for the examples of docs/library.md (the strict consumer check loads no @types).
+      // zod, valibot, arktype and @types/node for the examples of docs/library.md (the strict consumer
+      // check loads no @types).
       dependencies: {
         zart: `file:../${packed.filename}`,
         zod: PACKAGE.devDependencies.zod,
+        valibot: PACKAGE.devDependencies.valibot,
+        arktype: PACKAGE.devDependencies.arktype,
         "@types/node": PACKAGE.devDependencies["@types/node"],
       },
     }),
@@ -207,7 +210,7 @@ console.log(done.outputJson);
   test("type-checks a strict TypeScript consumer with nodenext and with bundler resolution, no @types installed", async () => {
     writeFileSync(
       join(app, "consumer.ts"),
-      `import { defineTask, Engine, type ExecutionRecord, type Logger, openStore, silentLogger, type Store } from "zart";
+      `import { defineTask, Engine, type ExecutionRecord, type ExecutionResult, type Logger, openStore, silentLogger, type Store } from "zart";
 import { type Execution, ZartClient, ZartHttpError } from "zart/client";
 import { createTestEngine, ManualClock, type TestEngine } from "zart/testing";
 
@@ -247,6 +250,44 @@ export async function viaHttp(): Promise<number> {
   await client.sendEvent(execution_id, "approval", { approved: true });
   await client.cancel(execution_id).catch((error: unknown) => error instanceof ZartHttpError && error.code);
   return execution.steps_completed;
+}
+
+// The typed flow, from the published declarations: were they to lose their types (any), each expected
+// error below would be missing, which tsc reports as an error of its own.
+export const order = defineTask({
+  name: "order",
+  input: { type: "object", properties: { sku: { type: "string" }, quantity: { type: "integer" } }, required: ["sku", "quantity"] },
+  eventSchemas: { shipped: { type: "object", properties: { carrier: { type: "string" } }, required: ["carrier"] } },
+  async run(ctx, data) {
+    const shipment = await ctx.waitForEvent("shipped");
+    // @ts-expect-error the event payload is typed from eventSchemas
+    const wrongPayload: number = shipment.carrier;
+    void wrongPayload;
+    return { sku: data.sku, items: data.quantity, carrier: shipment.carrier };
+  },
+});
+
+export async function typedFlow(engine: Engine): Promise<string> {
+  const run = await engine.schedule(order, { sku: "A-1", quantity: 2 });
+  // @ts-expect-error wrong data shape
+  await engine.schedule(order, { sku: "A-1", qty: 2 });
+  await engine.sendEvent(run, "shipped", { carrier: "DHL" });
+  // @ts-expect-error misspelt event
+  await engine.sendEvent(run, "shiped", { carrier: "DHL" });
+  const done: ExecutionResult<{ sku: string; items: number; carrier: string }> = await engine.result(run);
+  // @ts-expect-error the output is typed
+  const wrongOutput: number = done.status === "completed" ? done.output.carrier : 0;
+  void wrongOutput;
+  const client = new ZartClient<[typeof order, typeof greet]>({ baseUrl: "http://127.0.0.1:7700" });
+  const scheduled = await client.schedule("order", { sku: "B-2", quantity: 1 });
+  // @ts-expect-error unknown task name
+  await client.schedule("ordr", { sku: "B-2", quantity: 1 });
+  // @ts-expect-error wrong data for the task
+  await client.schedule("greet", { sku: "B-2" });
+  // @ts-expect-error wrong event payload
+  await client.sendEvent(scheduled, "shipped", 42);
+  const waited = await client.wait(scheduled);
+  return waited.done && waited.output ? waited.output.carrier : "";
 }
 
 export async function inTests(): Promise<void> {

@@ -2,18 +2,25 @@
  * Wire types of the execution routes (`/api/v1/executions…`, `/events…`, `/stats`), exactly as the
  * HTTP contract names them (snake_case). Timestamps are RFC 3339 strings in UTC.
  */
+import type { EventMap, ExecutionTypes } from "../core/task-types.js";
 
 export type ExecutionStatus = "pending" | "running" | "waiting" | "completed" | "failed" | "cancelled";
 
 export const EXECUTION_STATUSES: readonly ExecutionStatus[] = ["pending", "running", "waiting", "completed", "failed", "cancelled"];
 
-/** `POST /executions` (201 new, 200 for an idempotent repeat). */
-export interface ScheduledExecution {
+/**
+ * `POST /executions` (201 new, 200 for an idempotent repeat). From a typed client it carries its task's
+ * output and event types, so `wait`, `get` and `sendEvent` given it are typed.
+ */
+export interface ScheduledExecution<O = unknown, E extends EventMap = EventMap> extends ExecutionTypes<O, E> {
   execution_id: string;
   task: string;
   status: ExecutionStatus;
   created_at: string;
 }
+
+/** An execution as the typed calls take it: a value with its `execution_id` (and, type-only, its task's types). */
+export type ExecutionRef<O = unknown, E extends EventMap = EventMap> = { readonly execution_id: string } & ExecutionTypes<O, E>;
 
 /** Why an execution failed. The contract fixes `message` and `step`; more fields may follow. */
 export interface ExecutionError {
@@ -116,6 +123,11 @@ export interface ScheduleOptions {
   priority?: number;
   /** Overrides the key of the task's concurrency limit. */
   concurrency_key?: string;
+  /**
+   * W3C trace context to send as the `traceparent` header: the execution's OpenTelemetry spans join that
+   * trace (e.g. `00-${traceId}-${spanId}-01` of the caller's active span).
+   */
+  traceparent?: string;
 }
 
 /**

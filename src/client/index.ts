@@ -4,7 +4,8 @@
  *
  * ```ts
  * import { ZartClient } from "zart/client";
- * const zart = new ZartClient({ baseUrl: "http://127.0.0.1:7700", token: process.env.ZART_TOKEN });
+ * // Typed from the task module (types only: nothing of it is loaded), or untyped without the argument.
+ * const zart = new ZartClient<typeof import("./tasks.js")>({ baseUrl: "http://127.0.0.1:7700", token: process.env.ZART_TOKEN });
  * const { execution_id } = await zart.schedule("onboarding", { user_id: "u1", email: "u1@example.com" });
  * await zart.sendEvent(execution_id, "manager-approval", { approved: true, reviewer: "jane" });
  * const done = await zart.wait(execution_id, { timeoutSeconds: 30 });
@@ -17,11 +18,13 @@
  * @module
  */
 
+export type { EventMap, ExecutionTypes, TaskLike, UntypedTask } from "../core/task-types.js";
 export type {
   CancelResult,
   EventDelivery,
   Execution,
   ExecutionError,
+  ExecutionRef,
   ExecutionStatus,
   ExecutionSummary,
   ListOptions,

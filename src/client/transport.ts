@@ -67,14 +67,15 @@ export class HttpTransport {
   }
 
   /** Sends a request and parses the JSON answer (`undefined` for an empty one, e.g. 204). */
-  async call<T>(method: string, path: string, body?: string, signal?: AbortSignal): Promise<T> {
-    const text = await (await this.send(method, path, body, signal)).text();
+  async call<T>(method: string, path: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<T> {
+    const text = await (await this.send(method, path, body, signal, extraHeaders)).text();
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
   /** Sends a request; resolves with any 2xx response, throws for everything else. */
-  async send(method: string, path: string, body?: string, signal?: AbortSignal): Promise<Response> {
-    const headers = body === undefined ? this.headers : { ...this.headers, "content-type": "application/json" };
+  async send(method: string, path: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<Response> {
+    let headers = body === undefined ? this.headers : { ...this.headers, "content-type": "application/json" };
+    if (extraHeaders !== undefined) headers = { ...headers, ...extraHeaders };
     let response: Response;
     try {
       response = await this.fetchFn(`${this.base}${path}`, { method, headers, body, signal });

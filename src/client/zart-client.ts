@@ -1,8 +1,22 @@
 /** The client: one method per route of the HTTP API a program or an operator needs. */
 import type {
+  AnyEventName,
+  AnyEventPayload,
+  DataOf,
+  EventMap,
+  EventName,
+  EventsOf,
+  OutputOf,
+  PayloadArg,
+  TaskName,
+  TaskNamed,
+  UntypedTask,
+} from "../core/task-types.js";
+import type {
   CancelResult,
   EventDelivery,
   Execution,
+  ExecutionRef,
   ListOptions,
   ListPage,
   RerunRequest,
@@ -27,7 +41,16 @@ export interface PruneResult {
 
 const MAX_WAIT_REQUEST_S = 240;
 
-export class ZartClient {
+function idOf(execution: string | ExecutionRef): string {
+  return typeof execution === "string" ? execution : execution.execution_id;
+}
+
+/**
+ * `T`: the tasks the server runs, for types only, e.g. `ZartClient<typeof import("./tasks.js")>` (a task
+ * module's exports), an array type of task definitions, or one task's. Then task names, data, outputs and
+ * event names and payloads are checked by the compiler. Without it, any name and JSON object data goes.
+ */
+export class ZartClient<T = UntypedTask> {
   /** Cron schedules: list, get, create, delete, pause, resume. */
   readonly schedules: SchedulesApi;
   private readonly http: HttpTransport;
@@ -42,7 +65,11 @@ export class ZartClient {
     return this.http.root;
   }
 
-  schedule(task: string, data: Record<string, unknown>, options: ScheduleOptions = {}): Promise<ScheduledExecution> {
+  schedule<N extends TaskName<T>>(
+    task: N,
+    data: DataOf<TaskNamed<T, N>>,
+    options: ScheduleOptions = {},
+  ): Promise<ScheduledExecution<OutputOf<TaskNamed<T, N>>, EventsOf<TaskNamed<T, N>>>> {
     const body: Record<string, unknown> = { task, data };
     const idempotencyKey = options.idempotency_key ?? options.idempotencyKey;
     if (idempotencyKey !== undefined) body.idempotency_key = idempotencyKey;
@@ -50,11 +77,12 @@ export class ZartClient {
     if (startAt !== undefined) body.start_at = startAt instanceof Date ? startAt.toISOString() : startAt;
     if (options.priority !== undefined) body.priority = options.priority;
     if (options.concurrency_key !== undefined) body.concurrency_key = options.concurrency_key;
-    return this.http.call("POST", "/executions", JSON.stringify(body));
+    const headers = options.traceparent === undefined ? undefined : { traceparent: options.traceparent };
+    return this.http.call("POST", "/executions", JSON.stringify(body), undefined, headers);
   }
 
-  get<O = unknown>(id: string): Promise<Execution<O>> {
-    return this.http.call("GET", `/executions/${segment(id)}`);
+  get<O = unknown>(execution: string | ExecutionRef<O>): Promise<Execution<O>> {
+    return this.http.call("GET", `/executions/${segment(idOf(execution))}`);
   }
 
   /** Every step, sleep, event wait and child start the execution reached, with every attempt. */
@@ -74,7 +102,11 @@ export class ZartClient {
    * split into requests of at most 4 minutes, because fetch implementations give up on a response
    * whose headers take longer than about 5 minutes (undici's default `headersTimeout`).
    */
-  async wait<O = unknown>(id: string, options: { timeoutSeconds?: number; signal?: AbortSignal } = {}): Promise<WaitResult<O>> {
+  async wait<O = unknown>(
+    execution: string | ExecutionRef<O>,
+    options: { timeoutSeconds?: number; signal?: AbortSignal } = {},
+  ): Promise<WaitResult<O>> {
+    const id = idOf(execution);
     let remaining = options.timeoutSeconds;
     for (;;) {
       const chunk = remaining === undefined ? undefined : Math.min(remaining, MAX_WAIT_REQUEST_S);
@@ -105,10 +137,20 @@ export class ZartClient {
     return this.http.call("POST", `/executions/${segment(id)}/rerun`, JSON.stringify(request));
   }
 
-  /** Delivers an event; `payload` may be any JSON value (undefined sends an empty body: the payload null). */
-  sendEvent(id: string, eventName: string, payload?: unknown): Promise<EventDelivery> {
+  /**
+   * Delivers an event; `payload` may be any JSON value (undefined sends an empty body: the payload null).
+   * Given what `schedule` answered, the name and payload are checked against that task's event types;
+   * given an id, against those of all the client's tasks.
+   */
+  sendEvent<E extends EventMap, N extends EventName<E>>(
+    execution: ExecutionRef<unknown, E>,
+    eventName: N,
+    ...payload: PayloadArg<E[N]>
+  ): Promise<EventDelivery>;
+  sendEvent<N extends AnyEventName<T>>(id: string, eventName: N, payload?: AnyEventPayload<T, N>): Promise<EventDelivery>;
+  sendEvent(execution: string | ExecutionRef, eventName: string, payload?: unknown): Promise<EventDelivery> {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
-    return this.http.call("POST", `/events/${segment(id)}/${segment(eventName)}`, body);
+    return this.http.call("POST", `/events/${segment(idOf(execution))}/${segment(eventName)}`, body);
   }
 
   stats(): Promise<Stats> {

@@ -3,14 +3,19 @@
  * Standard Schema library (zod, valibot, arktype…). JSON Schema is also stored with the task
  * registration, so an API-only server can check `data` for tasks it does not host.
  */
+import type { Static } from "typebox";
 import { Compile } from "typebox/compile";
 
-/** The subset of the Standard Schema v1 interface we use. */
+/**
+ * The subset of the Standard Schema v1 interface we use (zod, valibot and arktype implement it). `types`
+ * exists only for the type checker: it carries the schema's input and output types.
+ */
 export interface StandardSchemaLike {
   "~standard": {
     version: number;
     validate(value: unknown): StandardResult | Promise<StandardResult>;
     jsonSchema?: { input?: (options: { target: string }) => unknown };
+    types?: { readonly input: unknown; readonly output: unknown } | undefined;
   };
 }
 type StandardResult =
@@ -19,6 +24,26 @@ type StandardResult =
 
 /** JSON Schema (any object: TypeBox types are JSON Schema objects) or a Standard Schema validator. */
 export type SchemaInput = object | StandardSchemaLike;
+
+/**
+ * The type of the values a schema accepts, for `data` and event payloads:
+ * - a Standard Schema (zod, valibot, arktype): its **input** type. Values reach the workflow as they were
+ *   sent and checked, never as the library's parsed output (an API-only server cannot run a transform or
+ *   fill a default), so the input type is the one that is true at run time; for schemas without
+ *   transforms or defaults the two are the same;
+ * - a TypeBox type, or a JSON Schema object literal (`as const`, or written inline where `defineTask` and
+ *   `waitForEvent` read it as a literal): TypeBox's `Static`, which reads both;
+ * - anything else (a schema typed only as `object`): `unknown`.
+ */
+export type InferSchema<S> = S extends { readonly "~standard": { readonly types?: infer T } }
+  ? T extends { readonly input: infer I }
+    ? I
+    : unknown
+  : S extends object
+    ? object extends S
+      ? unknown
+      : Static<S>
+    : unknown;
 
 export type Validation = { ok: true } | { ok: false; message: string };
 
@@ -29,8 +54,9 @@ export interface CompiledSchema {
   validate(value: unknown, label: string): Promise<Validation>;
 }
 
+/** Some libraries' schemas are functions (arktype's types are callable). */
 function isStandard(schema: SchemaInput): schema is StandardSchemaLike {
-  return typeof schema === "object" && schema !== null && "~standard" in schema;
+  return (typeof schema === "object" || typeof schema === "function") && schema !== null && "~standard" in schema;
 }
 
 type JsonValidator = ReturnType<typeof Compile>;
@@ -87,6 +113,9 @@ export function compileSchema(schema: SchemaInput): CompiledSchema {
         return { ok: false, message: `${[label, ...path].join(".")}: ${issue?.message ?? "invalid"}` };
       },
     };
+  }
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) {
+    throw new TypeError("A schema must be a JSON Schema object, a TypeBox type or a Standard Schema (zod, valibot, arktype…)");
   }
   const jsonSchemaText = JSON.stringify(schema);
   jsonValidator(jsonSchemaText); // compile now so a broken schema fails at definition time

@@ -2,7 +2,8 @@ import type { Duration } from "./duration.js";
 import { toMs } from "./duration.js";
 import type { Logger } from "./logger.js";
 import { type ResolvedRetryPolicy, type RetryPolicy, resolveRetryPolicy } from "./retry-policy.js";
-import { type CompiledSchema, compileSchema, type SchemaInput } from "./schema.js";
+import { type CompiledSchema, compileSchema, type InferSchema, type SchemaInput } from "./schema.js";
+import type { AnyData, EventMap, EventName, TaskTypes } from "./task-types.js";
 
 export interface StepOptions {
   retry?: RetryPolicy;
@@ -18,10 +19,13 @@ export interface StepContext {
   readonly log: Logger;
 }
 
-export interface WaitForEventOptions {
+export interface WaitForEventOptions<S extends SchemaInput = SchemaInput> {
   timeout?: Duration;
-  /** JSON Schema (or TypeBox type) the payload must match; checked at delivery (422 invalid_data). */
-  schema?: object;
+  /**
+   * JSON Schema, TypeBox type or Standard Schema the payload must match; checked at delivery (422
+   * invalid_data) when it is (or converts to) JSON Schema. Defaults to the task's `eventSchemas` entry.
+   */
+  schema?: S;
 }
 
 export interface ChildOptions {
@@ -35,8 +39,11 @@ export interface ChildOptions {
   concurrencyKey?: string;
 }
 
-/** What a task's `run` receives. Every method is durable: its outcome is recorded and replayed. */
-export interface WorkflowContext {
+/**
+ * What a task's `run` receives. Every method is durable: its outcome is recorded and replayed. `E`: the
+ * task's event payload types (from `eventSchemas`).
+ */
+export interface WorkflowContext<E extends EventMap = EventMap> {
   readonly executionId: string;
   readonly taskName: string;
   /** Execution-level attempt (task-level retries), 1-based. */
@@ -48,20 +55,40 @@ export interface WorkflowContext {
   step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options?: StepOptions): Promise<T>;
   sleep(name: string, duration: Duration): Promise<void>;
   sleepUntil(name: string, at: Date | number): Promise<void>;
-  waitForEvent<T = unknown>(name: string, options?: WaitForEventOptions): Promise<T>;
+  /**
+   * Waits for an event. The payload is typed from the `schema` option, else from the task's
+   * `eventSchemas`; with neither it is `unknown`, or the type argument given (`waitForEvent<T>(name)`).
+   */
+  waitForEvent<N extends EventName<E>, const S extends SchemaInput = never>(
+    name: N,
+    options?: WaitForEventOptions<S>,
+  ): Promise<[S] extends [never] ? E[N] : InferSchema<S>>;
+  waitForEvent<T>(name: EventName<E>, options?: WaitForEventOptions): Promise<T>;
   /** Starts a child execution (recorded, so a replay never starts it twice) and returns its id. */
-  startChild(name: string, task: string | TaskDefinition, data: unknown, options?: ChildOptions): Promise<string>;
+  startChild<I>(name: string, task: TaskDefinition<I>, data: I, options?: ChildOptions): Promise<string>;
+  startChild(name: string, task: string, data: object, options?: ChildOptions): Promise<string>;
   /**
    * Starts a child execution and waits for it durably (the parent parks and frees its slot); returns the
    * child's output, or throws `ChildFailedError` (catchable) when it failed or was cancelled.
    */
-  runChild<T = unknown>(name: string, task: string | TaskDefinition, data: unknown, options?: ChildOptions): Promise<T>;
+  runChild<I, O>(name: string, task: TaskDefinition<I, O>, data: I, options?: ChildOptions): Promise<O>;
+  runChild<T = unknown>(name: string, task: string, data: object, options?: ChildOptions): Promise<T>;
 }
 
-export interface TaskOptions<I, O> {
-  name: string;
-  /** Input schema: JSON Schema / TypeBox, or any Standard Schema library. */
-  input?: SchemaInput;
+/** What `defineTask` takes. Types: `S` the input schema, `I` the data, `O` the output, `ES` the event schemas. */
+export interface TaskOptions<N extends string, S extends SchemaInput | undefined, I, O, ES extends EventSchemas> {
+  name: N;
+  /**
+   * Input schema, checked when an execution is scheduled: JSON Schema (an object literal, read as one),
+   * a TypeBox type, or any Standard Schema library (zod, valibot, arktype). It types `data`.
+   */
+  input?: S;
+  /**
+   * The events the task waits for, by name, with their payload schemas (same kinds as `input`). They type
+   * `ctx.waitForEvent`, `sendEvent` and typed clients, and a wait without its own `schema` checks its
+   * payload against this one at delivery.
+   */
+  eventSchemas?: ES;
   /** Task-level retry: re-runs the execution from its last checkpoint after an unhandled error. */
   retry?: RetryPolicy;
   /** Execution timeout, counted from the first start. */
@@ -73,8 +100,14 @@ export interface TaskOptions<I, O> {
   concurrency?: { limit: number; key?: (data: I) => string };
   /** `"buffered"`: events sent before the execution waits for them are kept for its next wait of that name. */
   events?: "buffered";
-  run(ctx: WorkflowContext, data: I): Promise<O> | O;
+  run(ctx: WorkflowContext<EventTypes<ES>>, data: I): Promise<O> | O;
 }
+
+/** Event payload schemas by event name. */
+export type EventSchemas = Record<string, SchemaInput>;
+
+/** The payload types that event schemas declare: any name and payload when none are declared. */
+export type EventTypes<ES extends EventSchemas> = string extends keyof ES ? EventMap : { [K in keyof ES]: InferSchema<ES[K]> };
 
 export interface TaskConcurrency<I> {
   readonly limit: number;
@@ -83,19 +116,34 @@ export interface TaskConcurrency<I> {
   key(data: I): string;
 }
 
-export interface TaskDefinition<I = unknown, O = unknown> {
-  readonly name: string;
+/** A task: `I` its data, `O` its output, `N` its name, `E` its events' payload types. */
+export interface TaskDefinition<I = unknown, O = unknown, N extends string = string, E extends EventMap = EventMap> {
+  readonly name: N;
   readonly input: CompiledSchema | null;
+  /** Compiled `eventSchemas`, by event name. */
+  readonly eventSchemas: ReadonlyMap<string, CompiledSchema>;
   readonly retry: ResolvedRetryPolicy;
   readonly timeoutMs: number | null;
   readonly concurrency: TaskConcurrency<I> | null;
   readonly bufferedEvents: boolean;
-  run(ctx: WorkflowContext, data: I): Promise<O> | O;
+  run(ctx: WorkflowContext<E>, data: I): Promise<O> | O;
+  /** Type-only (always undefined): the task's data, output and event types, for typed handles and clients. */
+  readonly "~types"?: TaskTypes<I, O, E>;
 }
 
 const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-export function defineTask<I = unknown, O = unknown>(options: TaskOptions<I, O>): TaskDefinition<I, O> {
+/**
+ * Defines a task. `data` is typed from `input` (or from an annotation on `run`'s parameter when there is
+ * no schema), the output from what `run` returns, `ctx.waitForEvent` from `eventSchemas`.
+ */
+export function defineTask<
+  const N extends string,
+  const S extends SchemaInput | undefined = undefined,
+  I = undefined extends S ? AnyData : InferSchema<S>,
+  O = unknown,
+  const ES extends EventSchemas = EventSchemas,
+>(options: TaskOptions<N, S, I, O, ES>): TaskDefinition<I, Awaited<O>, N, EventTypes<ES>> {
   if (!TASK_NAME.test(options.name)) {
     throw new TypeError(
       `Invalid task name "${options.name}": use 1-128 letters, digits, ".", "_", ":" or "-", starting with a letter or digit`,
@@ -111,14 +159,29 @@ export function defineTask<I = unknown, O = unknown>(options: TaskOptions<I, O>)
   return {
     name: options.name,
     input: options.input ? compileSchema(options.input) : null,
+    eventSchemas: compileEventSchemas(options.name, options.eventSchemas),
     retry: resolveRetryPolicy(options.retry),
     timeoutMs: options.timeout === undefined ? null : toMs(options.timeout),
     concurrency: concurrency
       ? { limit: concurrency.limit, keyed: concurrency.key !== undefined, key: concurrency.key ?? (() => "") }
       : null,
     bufferedEvents: options.events === "buffered",
-    run: options.run,
+    run: options.run as TaskDefinition<I, Awaited<O>, N, EventTypes<ES>>["run"],
   };
+}
+
+function compileEventSchemas(task: string, schemas: EventSchemas | undefined): ReadonlyMap<string, CompiledSchema> {
+  const compiled = new Map<string, CompiledSchema>();
+  if (schemas === undefined) return compiled;
+  if (typeof schemas !== "object" || schemas === null) throw new TypeError(`Task "${task}": eventSchemas must be an object`);
+  for (const [name, schema] of Object.entries(schemas)) {
+    try {
+      compiled.set(name, compileSchema(schema));
+    } catch (error) {
+      throw new TypeError(`Task "${task}": eventSchemas["${name}"]: ${(error as Error).message}`);
+    }
+  }
+  return compiled;
 }
 
 export function isTaskDefinition(value: unknown): value is TaskDefinition {

@@ -16,6 +16,8 @@
  */
 import { ZartError } from "../core/errors.js";
 import { checkJsonSchema } from "../core/schema.js";
+import { isTaskDefinition, type TaskDefinition } from "../core/task.js";
+import type { EventMap, EventName, PayloadArg } from "../core/task-types.js";
 import { type ExecutionRecord, isTerminal, type StatusCounts } from "../core/types.js";
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, NewExecution, Notice, StepDetail } from "../store/store.js";
@@ -35,6 +37,18 @@ import { SyncedClock } from "./synced-clock.js";
 import { TaskDirectory } from "./task-directory.js";
 import { TerminalCache } from "./terminal-cache.js";
 import type { Timeline } from "./timeline.js";
+import {
+  type ExecutionRef,
+  type ExecutionResult,
+  idOf,
+  LONGEST_WAIT_MS,
+  parsedExecution,
+  payloadJson,
+  type ScheduledTask,
+  scheduledTask,
+  type TaskScheduleOptions,
+  taskRequest,
+} from "./typed-calls.js";
 import { type UnservedTask, UnservedTasks } from "./unserved-tasks.js";
 import { Waiters } from "./waiters.js";
 
@@ -134,6 +148,7 @@ export class Engine implements ZartApi {
         onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
         onTerminal: (execution) => this.terminal.remember(execution),
         onStepFinished: (task, step, ms, ok) => metrics.stepFinished(task, step, ms, ok),
+        onStepOutcome: (task, step, outcome) => metrics.stepOutcome?.(task, step, outcome),
       },
     });
   }
@@ -175,7 +190,19 @@ export class Engine implements ZartApi {
     (this.options.clock as Partial<SyncedClock>).stop?.();
   }
 
-  async schedule(request: ScheduleRequest): Promise<ScheduleResult> {
+  /**
+   * Schedules an execution: by request (`{ task: "name", data }`), or by task definition, whose data type
+   * `data` must match; the latter answers a handle typed with the task's output and events.
+   */
+  schedule(request: ScheduleRequest): Promise<ScheduleResult>;
+  schedule<I, O, E extends EventMap>(
+    task: TaskDefinition<I, O, string, E>,
+    data: I,
+    options?: TaskScheduleOptions,
+  ): Promise<ScheduledTask<O, E>>;
+  async schedule(first: ScheduleRequest | TaskDefinition, data?: unknown, options?: TaskScheduleOptions): Promise<ScheduleResult> {
+    if (isTaskDefinition(first)) return scheduledTask(await this.schedule(taskRequest(first, data, options)));
+    const request = first;
     const checked = await this.checkedSchedule(request);
     const input = this.newExecution(checked, this.options.clock.now());
     const result = this.eager ? await this.eager.insert(input, request.eager) : await this.options.store.createExecution(input);
@@ -385,6 +412,29 @@ export class Engine implements ZartApi {
 
   rerun(id: string, request: RerunRequest = {}): Promise<ScheduleResult> {
     return this.operations.rerun(id, request);
+  }
+
+  /**
+   * The execution with its output parsed and typed (from a handle of `schedule(task, …)`), once it is
+   * terminal, or as it is when `timeoutMs` (default: about 24 days) passes or `signal` aborts.
+   */
+  async result<O>(execution: ExecutionRef<O>, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<ExecutionResult<O>> {
+    const record = await this.waitForTerminal(idOf(execution), options.timeoutMs ?? LONGEST_WAIT_MS, options.signal);
+    return parsedExecution<O>(record);
+  }
+
+  /**
+   * Delivers an event given as a value (`deliverEvent` takes JSON text). With a handle of
+   * `schedule(task, …)`, the name and payload are checked against the task's `eventSchemas` types.
+   */
+  sendEvent<E extends EventMap, N extends EventName<E>>(
+    execution: ExecutionRef<unknown, E>,
+    name: N,
+    ...payload: PayloadArg<E[N]>
+  ): Promise<"delivered" | "buffered">;
+  sendEvent(execution: string, name: string, payload?: unknown): Promise<"delivered" | "buffered">;
+  async sendEvent(execution: ExecutionRef, name: string, payload?: unknown): Promise<"delivered" | "buffered"> {
+    return this.deliverEvent(idOf(execution), name, payloadJson(payload, this.options.maxPayloadBytes));
   }
 }
 

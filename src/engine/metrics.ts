@@ -9,6 +9,10 @@ export interface EngineMetrics {
   claimed(count: number, ms: number): void;
   /** A schedule tick this process applied: `started`, `skipped`, `held` or `failed` (docs/schedules.md). */
   scheduleTicked?(scheduleId: string, outcome: string): void;
+  /** A step ended (completed, or failed for good), or one of its failed attempts will be retried. */
+  stepOutcome?(task: string, step: string, outcome: "completed" | "failed" | "retried"): void;
+  /** Finished executions deleted by a prune. */
+  pruned?(count: number): void;
 }
 
 export const noMetrics: EngineMetrics = {

@@ -6,6 +6,7 @@
 import { MAX_TIME_MS } from "../core/duration.js";
 import { ZartError } from "../core/errors.js";
 import { encodeJson } from "../core/json.js";
+import { activeTraceparent } from "../core/trace-context.js";
 import type { CreationOptions } from "../store/store.js";
 import type { ScheduleRequest } from "./api.js";
 
@@ -47,7 +48,8 @@ export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: numbe
   if (startAt !== null && !(Number.isFinite(startAt) && Math.abs(startAt) <= MAX_TIME_MS)) {
     throw new ZartError("invalid_data", "start_at must be an RFC 3339 date-time");
   }
-  const traceparent = request.traceparent ?? null;
+  // Called inside a span (an application's, or a parent execution's run starting a child): its trace.
+  const traceparent = request.traceparent === undefined ? activeTraceparent() : request.traceparent;
   if (traceparent !== null && !/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent)) {
     throw new ZartError("invalid_data", "traceparent must be a W3C trace context header value");
   }

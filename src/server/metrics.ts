@@ -26,6 +26,9 @@ export class ServerMetrics implements EngineMetrics {
   private readonly completed: Counter<"task">;
   private readonly failed: Counter<"task">;
   private readonly stepDuration: Histogram<"task" | "outcome">;
+  private readonly steps: Counter<"task" | "outcome">;
+  private readonly stepRetries: Counter<"task">;
+  private readonly prunedTotal: Counter;
   private readonly claimLatency: Histogram;
   private readonly scheduleTicks: Counter<"schedule" | "outcome">;
 
@@ -57,6 +60,18 @@ export class ServerMetrics implements EngineMetrics {
       help: "Durations of step attempts run by this process, by task and outcome",
       labelNames: ["task", "outcome"],
       buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120],
+      registers,
+    });
+    this.steps = new Counter({
+      name: "zart_steps_total",
+      help: "Steps run by this process that ended, by task and outcome (completed, or failed after their retries)",
+      labelNames: ["task", "outcome"],
+      registers,
+    });
+    this.stepRetries = byTask("zart_step_retries_total", "Failed step attempts that this process's workers retry, by task");
+    this.prunedTotal = new Counter({
+      name: "zart_executions_pruned_total",
+      help: "Finished executions deleted by prunes run in this process",
       registers,
     });
     this.claimLatency = new Histogram({
@@ -143,6 +158,13 @@ export class ServerMetrics implements EngineMetrics {
   stepFinished(task: string, _step: string, ms: number, ok: boolean): void {
     // The step name stays out of the labels: names like `charge-${i}` would explode cardinality.
     this.stepDuration.observe({ task, outcome: ok ? "completed" : "failed" }, ms / 1000);
+  }
+  stepOutcome(task: string, _step: string, outcome: "completed" | "failed" | "retried"): void {
+    if (outcome === "retried") this.stepRetries.inc({ task });
+    else this.steps.inc({ task, outcome });
+  }
+  pruned(count: number): void {
+    if (count > 0) this.prunedTotal.inc(count);
   }
   claimed(_count: number, ms: number): void {
     this.claimLatency.observe(ms / 1000);

@@ -81,6 +81,15 @@ export const ScheduleBody = named(
 );
 export type ScheduleBody = Static<typeof ScheduleBody>;
 
+export const TraceHeaders = Type.Object({
+  traceparent: Type.Optional(
+    Type.String({
+      description:
+        "W3C trace context of the caller: stored with the execution, whose OpenTelemetry spans then join that trace. An invalid value is ignored, as the W3C spec says",
+    }),
+  ),
+});
+
 export const ScheduleResponse = named(
   "ScheduledExecution",
   Type.Object({

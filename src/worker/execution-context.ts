@@ -24,7 +24,8 @@ import { childFailure, durationMs, stepFailure } from "./recorded-outcomes.js";
 import { ReplayRecords } from "./replay-records.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
 import { SettleOrder } from "./settle-order.js";
-import { runStep } from "./step-runner.js";
+import { runStep, type StepOutcomeLabel } from "./step-runner.js";
+import type { RunTrace } from "./tracing.js";
 
 export interface ChildRequest {
   task: string | TaskDefinition;
@@ -42,6 +43,7 @@ export interface ContextDeps extends Omit<WriterDeps, "now"> {
   /** Validates a child's task and data like a POST and builds its row; throws ZartError for the caller's mistakes. */
   prepareChild(request: ChildRequest): Promise<NewExecution>;
   onStepFinished?(task: string, step: string, ms: number, ok: boolean): void;
+  onStepOutcome?(task: string, step: string, outcome: StepOutcomeLabel): void;
 }
 
 /** A call's answer: a value now, or a wait to open. */
@@ -70,6 +72,10 @@ export class ExecutionContext implements WorkflowContext {
   constructor(
     claimed: ClaimedExecution,
     private readonly deps: ContextDeps,
+    /** The task's `eventSchemas`: a wait without a `schema` of its own checks its payload against these. */
+    private readonly eventSchemas: ReadonlyMap<string, CompiledSchema> = new Map(),
+    /** The run's span, under which step attempts get theirs. */
+    private readonly trace: RunTrace | null = null,
   ) {
     const { execution, steps, events } = claimed;
     this.recovered = claimed.recovered;
@@ -125,7 +131,7 @@ export class ExecutionContext implements WorkflowContext {
       // opened it was still going (before the park stored the wait) was buffered, and woke this run.
       const opened = record?.state === "waiting" ? record : undefined;
       if (opened && opened.wakeAt !== null && this.now() >= opened.wakeAt) return this.timeOut(opened);
-      const schema = options.schema === undefined ? null : compileSchema(options.schema);
+      const schema = options.schema === undefined ? (this.eventSchemas.get(name) ?? null) : compileSchema(options.schema);
       const open = (): { open: OpenWait } => {
         if (opened) return { open: { record: opened, attempts: [] } };
         const wakeAt = options.timeout === undefined ? null : this.now() + durationMs(options.timeout, `waitForEvent("${name}") timeout`);
@@ -250,7 +256,9 @@ export class ExecutionContext implements WorkflowContext {
         inPlaceBackoffMaxMs: this.deps.inPlaceBackoffMaxMs,
         random: this.deps.random,
         writer: this.writer,
+        trace: this.trace,
         onStepFinished: (step, ms, ok) => this.deps.onStepFinished?.(this.taskName, step, ms, ok),
+        onStepOutcome: (step, outcome) => this.deps.onStepOutcome?.(this.taskName, step, outcome),
       },
       { name, seq, fn, policy, timeoutMs, previous },
     );

@@ -15,6 +15,7 @@ import { CheckpointRejectedError } from "../store/store-errors.js";
 import { checkpointParams, workerTransition } from "../store/writes.js";
 import { errorInfo } from "./error-info.js";
 import { type ContextDeps, ExecutionContext } from "./execution-context.js";
+import { RunTrace } from "./tracing.js";
 
 export interface RunnerDeps extends ContextDeps {
   /** The final record of an execution this runner completed or failed (terminal records never change). */
@@ -25,10 +26,12 @@ export interface RunnerDeps extends ContextDeps {
 }
 
 type RunOutcome = { kind: "returned"; value: unknown } | { kind: "threw"; error: Error } | { kind: "parked" };
+type RunLabel = ExecutionStatus | "parked" | "requeued" | "aborted";
 
 export class ExecutionRunner {
   readonly ctx: ExecutionContext;
   readonly done: Promise<void>;
+  private readonly trace: RunTrace;
 
   constructor(
     private readonly claimed: ClaimedExecution,
@@ -40,11 +43,13 @@ export class ExecutionRunner {
      */
     private readonly onSettling: (runner: ExecutionRunner) => void = () => {},
   ) {
-    this.ctx = new ExecutionContext(claimed, deps);
+    this.trace = new RunTrace(claimed.execution);
+    this.ctx = new ExecutionContext(claimed, deps, task.eventSchemas, this.trace);
     this.done = this.run().catch((error: unknown) => {
       // Only store failures land here (the lease then expires and another worker resumes the execution).
       this.ctx.log.error({ err: error }, "execution could not record its outcome");
       this.ctx.abort("lease_lost");
+      this.trace.end("aborted");
     });
   }
 
@@ -102,7 +107,7 @@ export class ExecutionRunner {
   private startRun(): Promise<RunOutcome> {
     const data: unknown = JSON.parse(this.claimed.execution.dataJson);
     return this.checkOpaqueInput(data)
-      .then(() => this.task.run(this.ctx, data))
+      .then(() => this.trace.run(() => this.task.run(this.ctx, data)))
       .then(
         (value): RunOutcome => ({ kind: "returned", value }),
         (error: unknown): RunOutcome => ({ kind: "threw", error: toError(error) }),
@@ -125,7 +130,7 @@ export class ExecutionRunner {
     const { ctx } = this;
     if (ctx.rejected) return this.finish({ transition: "fail", error: errorInfo(ctx.rejected, null) }, true);
     const reason = ctx.signal.aborted ? (ctx.signal.reason as ExecutionAbortedError).reason : null;
-    if (reason === "cancelled" || reason === "lease_lost") return this.deps.onFinished?.(ctx.taskName, "aborted", ctx.executionId);
+    if (reason === "cancelled" || reason === "lease_lost") return this.finished("aborted");
     if (ctx.fatal) return this.finish({ transition: "fail", error: errorInfo(ctx.fatal, null) }, true);
     if (outcome.kind === "returned") return this.complete(outcome.value);
     if (reason === "timeout") return this.finish({ transition: "fail", error: this.timeoutError() }, true);
@@ -148,6 +153,7 @@ export class ExecutionRunner {
     const { ctx, task, deps } = this;
     const step = error instanceof StepFailedError ? error.step : "step" in error ? String((error as { step: unknown }).step) : null;
     const info = errorInfo(error, step);
+    this.trace.fail(error);
     if (shouldRetry(task.retry, ctx.attempt, error)) {
       const runAt = deps.clock.now() + backoffDelay(task.retry, ctx.attempt, deps.random);
       ctx.log.warn({ attempt: ctx.attempt, err: error.message }, "execution failed; task-level retry scheduled");
@@ -182,7 +188,7 @@ export class ExecutionRunner {
     if (after?.status === "waiting" && patch.waitingForEvent !== null) {
       this.deps.onParked?.({ execution: after, steps: this.ctx.records.all(), events: [], recovered: false });
     }
-    this.deps.onFinished?.(this.ctx.taskName, ok ? "parked" : "aborted", this.ctx.executionId);
+    this.finished(ok ? "parked" : "aborted");
   }
 
   /**
@@ -201,8 +207,15 @@ export class ExecutionRunner {
         : patch.transition === "complete"
           ? "completed"
           : "failed";
-    this.deps.onFinished?.(this.ctx.taskName, ok ? label : "aborted", this.ctx.executionId);
+    if (patch.transition === "fail") this.trace.fail(patch.error);
+    this.finished(ok ? label : "aborted");
     if (patch.transition === "fail" && ok) this.ctx.log.warn({ error: withoutStack(patch.error) }, "execution failed");
+  }
+
+  /** The run has ended: its span ends, and the worker hears how. */
+  private finished(label: RunLabel): void {
+    this.trace.end(label);
+    this.deps.onFinished?.(this.ctx.taskName, label, this.ctx.executionId);
   }
 
   /**

@@ -20,6 +20,7 @@ import type { ExecutionLogger } from "./execution-logger.js";
 import type { RecordWriter } from "./record-writer.js";
 import type { OpenWait } from "./run-activity.js";
 import { runAttempt } from "./run-attempt.js";
+import type { RunTrace } from "./tracing.js";
 
 /** Crashed attempts every step may make before it fails with `worker_crashed`, whatever its retry policy. */
 export const MIN_CRASH_ATTEMPTS = 5;
@@ -36,8 +37,14 @@ export interface StepRunDeps {
   inPlaceBackoffMaxMs: number;
   random: () => number;
   writer: RecordWriter;
+  /** The run's span: each attempt made here gets a span under it. */
+  trace?: RunTrace | null;
   onStepFinished?(step: string, ms: number, ok: boolean): void;
+  /** A step ended (completed, or failed for good), or a failed attempt will be retried. */
+  onStepOutcome?(step: string, outcome: StepOutcomeLabel): void;
 }
+
+export type StepOutcomeLabel = "completed" | "failed" | "retried";
 
 export interface StepCall<T> {
   name: string;
@@ -90,6 +97,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       const error: ErrorInfo = { message: `Step "${name}" crashed its worker ${crashed} time(s)`, step: name, code: "worker_crashed" };
       if (crashed > 0) writer.crashesAccounted();
       writer.hold(record("failed", { error }), failures);
+      deps.onStepOutcome?.(name, "failed");
       throw new StepFailedError(name, error.message, attempt, "worker_crashed");
     }
     deps.log.warn({ step: name, crashes: crashed }, `step "${name}" runs again after crashing its worker`);
@@ -99,20 +107,21 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     attempt += 1;
     const attemptStart = clock.now();
     let error: Error;
+    const span = deps.trace?.step(name, attempt) ?? null;
     try {
       const leave = deps.log.enter(log);
-      const value = await runAttempt((signal) => call.fn({ attempt, signal, log }), {
-        parent: deps.signal,
-        clock,
-        timeoutMs: call.timeoutMs,
-        step: name,
-      }).finally(leave);
+      const attemptFn = (signal: AbortSignal) => call.fn({ attempt, signal, log });
+      const options = { parent: deps.signal, clock, timeoutMs: call.timeoutMs, step: name };
+      const value = await (span ? span.run(() => runAttempt(attemptFn, options)) : runAttempt(attemptFn, options)).finally(leave);
       const encoded = encodeValue(value, `Result of step "${name}"`, deps.maxPayloadBytes);
+      span?.end();
       if (charged) writer.crashesAccounted();
       writer.hold(record("completed", { resultJson: encoded.json, attemptStartedAt: attemptStart }), failures);
       deps.onStepFinished?.(name, clock.now() - attemptStart, true);
+      deps.onStepOutcome?.(name, "completed");
       return { kind: "value", value: encoded.value as T };
     } catch (thrown) {
+      span?.end(thrown);
       if (deps.signal.aborted) {
         // The run stops (shutdown, cancel, lost lease): attempts failed so far go with its last write.
         writer.holdAttempts(failures);
@@ -135,8 +144,10 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     if (!retry) {
       if (charged) writer.crashesAccounted();
       writer.hold(record("failed", { error: errorInfo(error, name), attemptStartedAt: attemptStart }), failures);
+      deps.onStepOutcome?.(name, "failed");
       throw new StepFailedError(name, `Step "${name}" failed after ${attempt} attempt(s): ${error.message}`, attempt);
     }
+    deps.onStepOutcome?.(name, "retried");
     const delay = backoffDelay(policy, made, deps.random);
     log.warn({ attempt, delayMs: delay, err: error.message }, "step attempt failed; retrying");
     if (delay > deps.inPlaceBackoffMaxMs) {

@@ -1,5 +1,6 @@
 /** The execution routes: schedule, status, list, long-poll and cancel. */
 import type { FastifyInstance } from "fastify";
+import { traceparentHeader } from "../../core/trace-context.js";
 import { isTerminal } from "../../core/types.js";
 import type { ZartApi } from "../../engine/api.js";
 import type { LongPolls } from "../long-poll.js";
@@ -16,6 +17,7 @@ import {
   ListResponse,
   ScheduleBody,
   ScheduleResponse,
+  TraceHeaders,
   WAIT_TIMEOUT_DEFAULT_S,
   WAIT_TIMEOUT_MAX_S,
   WaitDoneResponse,
@@ -52,6 +54,7 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
         operationId: "scheduleExecution",
         tags: TAGS,
         body: ScheduleBody,
+        headers: TraceHeaders,
         response: {
           200: described(ScheduleResponse, "Idempotent replay: the execution that already holds the key"),
           201: described(ScheduleResponse, "Created"),
@@ -62,6 +65,8 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
     async (request, reply) => {
       const { task, data, idempotency_key, start_at, priority, concurrency_key } = request.body;
       // Never eager: the contract answers a new execution as `pending`.
+      // A valid W3C `traceparent` header is stored: the execution's spans join the caller's trace.
+      const traceparent = traceparentHeader(request.headers.traceparent) ?? undefined;
       const { execution, created } = await api.schedule({
         task,
         data,
@@ -70,6 +75,7 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
         priority,
         concurrencyKey: concurrency_key,
         eager: false,
+        traceparent,
       });
       request.executionId = execution.id;
       return reply.code(created ? 201 : 200).send(scheduleResponse(execution));

@@ -1,0 +1,117 @@
+/**
+ * A trace that starts in an HTTP caller (this process, with its own SDK) and continues on a worker in
+ * another process: the caller sends `traceparent` with POST /api/v1/executions to an API-only server
+ * process, a `zart worker` process (its SDK registered with `node --import`, writing spans to a file)
+ * runs the execution, and its spans carry the caller's trace id, the run's span the caller's span as
+ * parent. Real processes on one SQLite file.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { trace } from "@opentelemetry/api";
+import { ZartClient } from "../src/client/index.js";
+import { formatTraceparent } from "../src/core/trace-context.js";
+import { cliArgs } from "./support/cli-entry.js";
+import { parentId, type RegisteredSdk, registerSdk } from "./support/otel.js";
+import { type ServerProcess, startServer } from "./support/server-process.js";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+interface ExportedSpan {
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  attributes: Record<string, unknown>;
+  status: number;
+}
+
+function startTracedWorker(
+  dbPath: string,
+  spansFile: string,
+): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+  const [tsx, loader, cli] = cliArgs("zart") as [string, string, string];
+  const args = [tsx, loader, "--import", join(ROOT, "test/fixtures/otel-file-exporter.ts"), cli, "worker"];
+  args.push("--database", dbPath, "--tasks", "test/support/test-tasks.ts", "--log-level", "warn");
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ZART_TEST_SPANS_FILE: spansFile, ZART_API_TOKEN: "", ZART_API_TOKENS: "" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+  const ready = new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      output += chunk;
+      if (output.includes("zart worker running")) resolve();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
+    void exited.then((code) => reject(new Error(`the worker exited with ${code}:\n${output}`)));
+  });
+  return { child, ready, exited };
+}
+
+describe("a trace across processes", () => {
+  let sdk: RegisteredSdk;
+  let api: ServerProcess;
+  let worker: ReturnType<typeof startTracedWorker>;
+  let spansFile: string;
+
+  before(async () => {
+    sdk = registerSdk();
+    api = await startServer({ args: ["--no-worker"] });
+    spansFile = join(api.dir, "worker-spans.jsonl");
+    worker = startTracedWorker(api.dbPath, spansFile);
+    await worker.ready;
+  });
+
+  after(async () => {
+    if (worker.child.exitCode === null) worker.child.kill("SIGTERM");
+    await worker.exited;
+    assert.equal(await api.stop(), 0);
+    await sdk.unregister();
+  });
+
+  test("the caller's span is the parent of the worker's run span; the step's span is under the run's", async () => {
+    const tracer = trace.getTracer("caller");
+    const client = new ZartClient({ baseUrl: api.url });
+    const { id, caller } = await tracer.startActiveSpan("checkout", async (span) => {
+      try {
+        // The client sends it as the `traceparent` header of POST /api/v1/executions.
+        const scheduled = await client.schedule("echo", { order: 42 }, { traceparent: formatTraceparent(span.spanContext()) });
+        const waited = await client.wait(scheduled, { timeoutSeconds: 60 });
+        assert.ok(waited.done, JSON.stringify(waited));
+        assert.deepEqual(waited.output, { echo: { order: 42 } });
+        return { id: scheduled.execution_id, caller: span.spanContext() };
+      } finally {
+        span.end();
+      }
+    });
+    // The worker's spans are all written once it has exited (the run ended before its stop).
+    worker.child.kill("SIGTERM");
+    assert.equal(await worker.exited, 0);
+
+    const exported = readFileSync(spansFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as ExportedSpan);
+    const run = exported.find((s) => s.name === "zart.execution echo");
+    assert.ok(run, JSON.stringify(exported));
+    assert.equal(run.traceId, caller.traceId);
+    assert.equal(run.parentSpanId, caller.spanId);
+    assert.deepEqual(run.attributes, { "zart.execution.id": id, "zart.task": "echo", "zart.attempt": 1, "zart.status": "completed" });
+    const step = exported.find((s) => s.name === "zart.step echo");
+    assert.ok(step, JSON.stringify(exported));
+    assert.equal(step.traceId, caller.traceId);
+    assert.equal(step.parentSpanId, run.spanId);
+    assert.equal(step.attributes["zart.status"], "completed");
+
+    // The caller's own span, exported in this process, is the root of the same trace.
+    const checkout = sdk.spans().find((s) => s.name === "checkout");
+    assert.ok(checkout);
+    assert.equal(checkout.spanContext().traceId, run.traceId);
+    assert.equal(parentId(checkout), undefined);
+  });
+});
