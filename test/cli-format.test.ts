@@ -185,6 +185,7 @@ describe("formatters on recorded API JSON", () => {
       priority: 5,
       concurrency_key: "customer-42",
       start_at: "2026-04-04T10:28:00Z",
+      buffered_events: 2,
     };
     assert.equal(
       formatExecution(failed, view),
@@ -204,6 +205,7 @@ describe("formatters on recorded API JSON", () => {
         "  priority         5",
         "  concurrency key  customer-42",
         "  start at         2026-04-04T10:28:00Z (2 min ago)",
+        "  buffered events  2",
         "error",
         '  card declined (step "charge-card") [card_declined]',
       ),

@@ -35,6 +35,7 @@
  * @property {string | null} [rerun_of]
  * @property {string | null} [schedule_id]
  * @property {number | null} [priority]
+ * @property {number} [buffered_events]
  * @property {string | null} [concurrency_key]
  * @property {string | null} [start_at]
  */

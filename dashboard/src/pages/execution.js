@@ -51,6 +51,7 @@ function Header({ execution: e, children, now }) {
   if (e.priority !== undefined && e.priority !== null) rows.push(["Priority", e.priority]);
   if (e.concurrency_key) rows.push(["Concurrency key", html`<code>${e.concurrency_key}</code>`]);
   if (e.start_at) rows.push(["Starts at", absolute(e.start_at)]);
+  if (e.buffered_events) rows.push(["Buffered events", e.buffered_events]);
   return html`
     <dl class="facts-grid">
       ${rows.map(([label, value]) => html`<div><dt>${label}</dt><dd>${value}</dd></div>`)}

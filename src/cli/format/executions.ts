@@ -40,6 +40,7 @@ export function formatExecution(execution: Execution, view: View): string {
     ["priority", execution.priority === undefined ? undefined : String(execution.priority)],
     ["concurrency key", execution.concurrency_key],
     ["start at", execution.start_at === undefined ? undefined : stamp(execution.start_at, view.now)],
+    ["buffered events", execution.buffered_events === undefined ? undefined : String(execution.buffered_events)],
   ]);
   const parts = [view.palette.bold(execution.execution_id), fields];
   if (execution.output !== null) parts.push("output", renderJsonBlock(execution.output));
