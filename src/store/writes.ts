@@ -10,6 +10,24 @@ import { COMPOSITES, TRANSITIONS, type Transition } from "../state/transitions.j
 import { encodeError } from "./row-mapping.js";
 import type { Checkpoint, NewExecution, Notice, WorkerPatch } from "./store.js";
 
+/**
+ * The columns a worker's write returns: what its notice and its consequences (a parent to answer, a
+ * concurrency slot to hand on) depend on. Narrower than the row: a checkpoint never reads back its data.
+ */
+export const WRITTEN_COLUMNS = [
+  "id",
+  "task",
+  "status",
+  "runnable_at",
+  "parent_id",
+  "parent_step",
+  "concurrency_key",
+  "concurrency_limit",
+  "output",
+  "error",
+] as const;
+export type WrittenRow = Pick<ExecutionRow, (typeof WRITTEN_COLUMNS)[number]>;
+
 export function workerTransition(patch: WorkerPatch): Transition {
   return TRANSITIONS[patch.transition];
 }

@@ -95,6 +95,12 @@ export interface CreateOptions {
   id?: string;
 }
 
+/**
+ * The task of every execution the fixtures created: a checkpoint's `owner` names the execution's task, as
+ * the worker's do (the store trusts it for notices), so `checkpoint()` fills it in from here.
+ */
+const taskOf = new Map<string, string>();
+
 export async function create(store: Store, options: CreateOptions = {}): Promise<ExecutionRecord> {
   const result = await store.createExecution({
     id: options.id ?? newId(),
@@ -104,6 +110,7 @@ export async function create(store: Store, options: CreateOptions = {}): Promise
     now: options.now ?? T0,
   });
   assert.equal(result.created, true, "fixture create must insert a new row");
+  taskOf.set(result.execution.id, result.execution.task);
   return result.execution;
 }
 
@@ -136,7 +143,13 @@ export function checkpoint(fence: Fence, patch: WorkerPatch & { stepsCompleted?:
   const { stepsCompleted = 0, ...rest } = patch as WorkerPatch & { stepsCompleted?: number };
   return {
     fence,
-    owner: { task: "demo", parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null },
+    owner: {
+      task: taskOf.get(fence.executionId) ?? "demo",
+      parentId: null,
+      parentStep: null,
+      concurrencyKey: null,
+      concurrencyLimit: null,
+    },
     now: T0,
     patch: rest as WorkerPatch,
     stepsCompleted,

@@ -11,16 +11,12 @@
 import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import type { Notice } from "../store.js";
-import { childOutcome, rowNotice, TERMINAL } from "../writes.js";
+import { childOutcome, rowNotice, TERMINAL, type WrittenRow } from "../writes.js";
 import type { Queryable } from "./create.js";
 import { preparedWith, type SqlContext } from "./sql-context.js";
 import { transitionByIdSql } from "./statements.js";
 
-/** The fields of a written row that its consequences depend on. */
-export type WrittenRow = Pick<
-  ExecutionRow,
-  "id" | "task" | "status" | "runnable_at" | "parent_id" | "parent_step" | "concurrency_key" | "concurrency_limit" | "output" | "error"
->;
+export type { WrittenRow };
 
 export interface Change {
   before: string;

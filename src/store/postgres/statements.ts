@@ -7,15 +7,16 @@
  *
  * Statements are prepared (sql-context.ts `prepared`), so each is planned once per connection.
  */
+
 import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import { COMPOSITES, TRANSITIONS, type Transition } from "../../state/transitions.js";
+import { WRITTEN_COLUMNS } from "../writes.js";
 import { countDeltasSql } from "./count-deltas.js";
 import { STEP_JSON_FIELDS, stepWritesSql } from "./step-writes.js";
 import { type Case, caseSetList, fromStatuses, jsonContext, Positional, positionalContext } from "./transition-sql.js";
 
 /** What a fenced write returns about the row it wrote (for notices and consequences). */
-const WRITTEN =
-  "e.id, e.task, e.status, e.runnable_at, e.parent_id, e.parent_step, e.concurrency_key, e.concurrency_limit, e.output, e.error";
+const WRITTEN = WRITTEN_COLUMNS.map((c) => `e.${c}`).join(", ");
 
 const WORKER_TRANSITIONS = ["progress", "park", "release", "retry", "complete", "fail"] as const;
 

@@ -7,7 +7,7 @@
 import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import type { Notice } from "../store.js";
-import { childOutcome, rowNotice, TERMINAL } from "../writes.js";
+import { childOutcome, rowNotice, TERMINAL, type WrittenRow } from "../writes.js";
 import type { Connection } from "./statement-cache.js";
 import { transitionSql } from "./transition-statements.js";
 
@@ -23,7 +23,7 @@ const NEXT_IN_GROUP = `SELECT id FROM executions INDEXED BY executions_slot_wait
   ORDER BY priority DESC, created_at, id LIMIT 1`;
 
 /** `before`: the row's status before the transition that left it as `after`. */
-export function applyConsequences(conn: Connection, before: string, after: ExecutionRow, now: number, notices: Notice[]): void {
+export function applyConsequences(conn: Connection, before: string, after: WrittenRow, now: number, notices: Notice[]): void {
   if (after.parent_id !== null && after.parent_step !== null && TERMINAL.has(after.status) && !TERMINAL.has(before)) {
     answerParent(conn, after, now, notices);
   }
@@ -32,7 +32,7 @@ export function applyConsequences(conn: Connection, before: string, after: Execu
   }
 }
 
-function answerParent(conn: Connection, child: ExecutionRow, now: number, notices: Notice[]): void {
+function answerParent(conn: Connection, child: WrittenRow, now: number, notices: Notice[]): void {
   const parentId = child.parent_id as string;
   const outcome = childOutcome(child, child.parent_step as string);
   const answered = conn.sql.get(ANSWER_PARENT).run(outcome.state, outcome.result, outcome.error, now, parentId, child.parent_step);

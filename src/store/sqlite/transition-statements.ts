@@ -31,12 +31,15 @@ export function transitionSql(transition: Transition): string {
   );
 }
 
-/** A worker's write: also fenced by the lease token it holds. */
+/**
+ * A worker's write: also fenced by the lease token it holds. Returns the row's status and due time after
+ * the write (the rest of what its notice and consequences need, the checkpoint carries).
+ */
 export function fencedSql(transition: Transition): string {
   return cached(
     `f:${transition.name}`,
     () => `UPDATE executions SET ${setList(transition, sqlite)}
-    WHERE id = @id AND status = 'running' AND lease_token = @token RETURNING ${RETURNED}`,
+    WHERE id = @id AND status = 'running' AND lease_token = @token RETURNING status, runnable_at`,
   );
 }
 
