@@ -99,8 +99,8 @@ export class ServerMetrics implements EngineMetrics {
   }
 
   observeRequest(route: string, method: string, status: number, seconds: number): void {
-    // One labelled child per (route, method, status), kept instead of observing with a label object each
-    // time. Routes are patterns, so few children. Why: docs/decisions/017-metrics-label-children.md.
+    // One labelled child per (route, method, status), kept. Routes are patterns, so few children. What
+    // this costs against observing with a label object: docs/decisions/017-metrics-label-children.md.
     const key = `${method} ${status} ${route}`;
     let child = this.httpChildren.get(key);
     if (child === undefined) {
