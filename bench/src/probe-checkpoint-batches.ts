@@ -1,91 +1,139 @@
 /**
- * Probe behind the per-batch timings in src/store/postgres/checkpoint-statement.ts: a batch of N
- * completions (one step each) applied by the in-order plpgsql loop `apply_checkpoints()` and by the
- * one-statement form, both prepared, on a table of 50,000 other rows; median ms per batch. For N = 1 also
- * the lean statement of single-checkpoint.ts, for the completion and for a step record alone (the
- * timings quoted there).
+ * Probe behind docs/decisions/001-prepared-statements.md and 013-lone-checkpoint-statement.md (not part of
+ * the benchmark tables): the store's two checkpoint statements (src/store/postgres/statements.ts), timed
+ * one call at a time on a table of 50,000 other rows, each form alternating with the others round by round:
  *
- *   npx tsx src/probe-checkpoint-batches.ts
+ * - a lone completion (one step record with it) by the lean single-row statement and by the batch statement
+ *   with one element, each prepared (named) and unnamed (parsed and planned on every call);
+ * - batches of 4, 16 and 64 completions by the batch statement (what one more checkpoint in a batch costs).
+ *
+ * Prints one JSON line per case: median and p90 ms per call.
+ *
+ *   npx tsx src/probe-checkpoint-batches.ts [rounds, default 200]
  */
 import pg from "pg";
+import type { StepRecord } from "../../src/core/types.js";
 import { openStore } from "../../src/store/open-store.js";
-import { encodeBatch } from "../../src/store/postgres/checkpoint-batch.js";
-import { statementSql } from "../../src/store/postgres/checkpoint-statement.js";
-import { applySingle } from "../../src/store/postgres/single-checkpoint.js";
+import { preparedWith, type SqlContext } from "../../src/store/postgres/sql-context.js";
+import { batchSql, singleCheckpointSql } from "../../src/store/postgres/statements.js";
+import { attemptsJson, stepsJson } from "../../src/store/postgres/step-json.js";
 import type { Checkpoint } from "../../src/store/store.js";
+import { checkpointParams, workerTransition } from "../../src/store/writes.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { probeDatabase } from "./probe-knobs.js";
 
-const DB = "zbench_probe";
+const rounds = Number(process.argv[2] ?? 200);
+const DB = probeDatabase("zbench_probe_checkpoints");
 const admin = new pg.Client(adminUrl());
 await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 await admin.query(`CREATE DATABASE ${DB}`);
 const url = urlForDatabase(adminUrl(), DB);
 const store = await openStore(url, { schema: "zart" });
 await store.migrate();
-const db = new pg.Client(url);
-await db.connect();
-await db.query(
+const pool = new pg.Pool({ connectionString: url, max: 1 });
+const ctx: SqlContext = { pool, s: '"zart"' };
+await pool.query(
   "INSERT INTO zart.executions (id, task, status, data, created_at, updated_at) SELECT 'x' || g, 'other', 'completed', '{}', 1, 1 FROM generate_series(1, 50000) g",
 );
-await db.query("VACUUM ANALYZE");
+await pool.query("VACUUM ANALYZE");
 
 const now = Date.now();
 let made = 0;
-const lean = { pool: new pg.Pool({ connectionString: url, max: 1 }), s: '"zart"' };
-type Form = (batch: Checkpoint[]) => Promise<unknown>;
-const sql =
-  (name: string, text: string): Form =>
-  (batch) =>
-    db.query({ name, text, values: [encodeBatch(batch)] });
-const forms: Record<string, Form> = {
-  loop: sql("probe_loop", "SELECT i, applied, task_name FROM zart.apply_checkpoints($1::jsonb)"),
-  statement: sql("probe_statement", statementSql('"zart"')),
-  single: (batch) => applySingle(lean, batch[0] as Checkpoint),
-};
-/** A step record alone: the execution stays running. */
-const asStepRecord = (batch: Checkpoint[]): Checkpoint[] =>
-  batch.map((c) => ({ ...c, execution: { status: "running", currentStep: null, stepsCompleted: 1 } }));
-const cases: Array<[number, string, Form, boolean]> = [
-  [1, "loop, step record", forms.loop as Form, true],
-  [1, "single, step record", forms.single as Form, true],
-];
-for (const size of [1, 4, 16, 64])
-  for (const [form, run] of Object.entries(forms)) if (form !== "single" || size === 1) cases.push([size, form, run, false]);
-for (const [size, form, run, stepOnly] of cases) {
-  const times: number[] = [];
-  for (let round = 0; round < Math.max(20, Math.ceil(400 / size)); round++) {
-    for (let k = 0; k < size; k++) await store.createExecution({ id: `p${made++}`, task: "t", dataJson: "{}", idempotencyKey: null, now });
-    const claimed = await store.claim({ workerId: "probe", tasks: ["t"], limit: size, now, leaseMs: 60_000 });
-    const batch: Checkpoint[] = claimed.map(({ execution }) => ({
+
+/** `size` fresh executions, claimed, each with a completion that records one step. */
+async function completions(size: number): Promise<Checkpoint[]> {
+  for (let k = 0; k < size; k++)
+    await store.createExecution({ id: `exec-p${made++}`, task: "t", dataJson: "{}", idempotencyKey: null, now });
+  const { claimed } = await store.claim({ workerId: "probe", tasks: ["t"], limit: size, now, leaseMs: 60_000 });
+  return claimed.map(({ execution }) => {
+    const step: StepRecord = {
+      executionId: execution.id,
+      name: "a",
+      kind: "step",
+      state: "completed",
+      resultJson: "1",
+      error: null,
+      attempts: 1,
+      wakeAt: null,
+      schemaJson: null,
+      startedAt: now,
+      completedAt: now,
+      seq: 0,
+      childId: null,
+      copiedFrom: null,
+      settledIn: execution.leaseToken,
+      executionAttempt: 1,
+    } as StepRecord;
+    return {
       fence: { executionId: execution.id, leaseToken: execution.leaseToken },
+      owner: { task: "t", parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null },
       now,
-      steps: [
-        {
-          executionId: execution.id,
-          name: "a",
-          kind: "step",
-          state: "completed",
-          resultJson: "1",
-          error: null,
-          attempts: 1,
-          wakeAt: null,
-          schemaJson: null,
-          startedAt: now,
-          completedAt: now,
-        },
-      ],
-      execution: { status: "completed", outputJson: "1", stepsCompleted: 1 },
-    }));
-    const started = performance.now();
-    await run(stepOnly ? asStepRecord(batch) : batch);
-    times.push(performance.now() - started);
-  }
-  times.sort((a, b) => a - b);
-  console.log(`${size} checkpoint(s), ${form}: ${times[Math.floor(times.length / 2)]?.toFixed(3)} ms per batch`);
+      patch: { transition: "complete", outputJson: "1" },
+      stepsCompleted: 1,
+      crashes: 0,
+      steps: [step],
+    };
+  });
 }
-await db.end();
-await lean.pool.end();
+
+function single(c: Checkpoint): pg.QueryConfig {
+  const transition = workerTransition(c.patch);
+  return preparedWith(
+    ctx,
+    `probe_single_${transition.name}`,
+    () => singleCheckpointSql(ctx.s, transition),
+    [c.fence.executionId, c.fence.leaseToken, JSON.stringify(stepsJson(c.steps ?? [])), JSON.stringify(attemptsJson([])), "[]"],
+    checkpointParams(c),
+  );
+}
+
+function batch(cs: Checkpoint[]): pg.QueryConfig {
+  const json = JSON.stringify(
+    cs.map((c, i) => ({
+      i,
+      id: c.fence.executionId,
+      token: c.fence.leaseToken,
+      kind: c.patch.transition,
+      p: checkpointParams(c),
+      steps: stepsJson(c.steps ?? []),
+      attempts: [],
+      consumed: [],
+    })),
+  );
+  return preparedWith(ctx, "probe_batch", () => ({ text: batchSql(ctx.s), names: [] }), [json], {});
+}
+
+const unnamed = (query: pg.QueryConfig): pg.QueryConfig => ({ text: query.text, values: query.values });
+
+type Case = { name: string; size: number; query: (cs: Checkpoint[]) => pg.QueryConfig };
+const cases: Case[] = [
+  { name: "lone completion, single-row statement, prepared", size: 1, query: (cs) => single(cs[0] as Checkpoint) },
+  { name: "lone completion, single-row statement, unnamed", size: 1, query: (cs) => unnamed(single(cs[0] as Checkpoint)) },
+  { name: "lone completion, batch statement, prepared", size: 1, query: batch },
+  { name: "lone completion, batch statement, unnamed", size: 1, query: (cs) => unnamed(batch(cs)) },
+  { name: "4 completions, batch statement, prepared", size: 4, query: batch },
+  { name: "16 completions, batch statement, prepared", size: 16, query: batch },
+  { name: "64 completions, batch statement, prepared", size: 64, query: batch },
+];
+const times = cases.map((): number[] => []);
+for (let round = 0; round < rounds; round++) {
+  for (const [k, c] of cases.entries()) {
+    if (c.size > 4 && round % 4 !== 0) continue; // fewer rounds of the big batches: they are steadier
+    const cs = await completions(c.size);
+    const started = performance.now();
+    const result = await pool.query(c.query(cs));
+    (times[k] as number[]).push(performance.now() - started);
+    const written = result.rows.filter((row: { id: string | null }) => row.id !== null).length;
+    if (written !== c.size) throw new Error(`${c.name}: ${written} rows written, expected ${c.size}`);
+  }
+}
+const at = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * q)] ?? Number.NaN;
+for (const [k, c] of cases.entries()) {
+  const xs = times[k] as number[];
+  console.log(JSON.stringify({ case: c.name, calls: xs.length, p50Ms: +at(xs, 0.5).toFixed(3), p90Ms: +at(xs, 0.9).toFixed(3) }));
+}
+await pool.end();
 await store.close();
-await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
+await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
 await admin.end();

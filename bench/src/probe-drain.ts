@@ -1,8 +1,9 @@
 /**
- * Profiling probe behind the measurements quoted in src/store/postgres (not part of the benchmark tables):
- * fills N executions into a fresh database `zbench_probe`, drains them with one in-process worker, and
- * prints executions/s, Node and PostgreSQL CPU per execution (PostgreSQL: every local `postgres` process,
- * from /proc, so run it on the database's machine) and transactions per execution.
+ * Profiling probe behind several records in docs/decisions (not part of the benchmark tables): fills N
+ * executions into a fresh database (`zbench_probe`, or PROBE_DB), drains them with one in-process worker,
+ * and prints one JSON line: executions/s, Node and PostgreSQL CPU per execution (PostgreSQL: every local
+ * `postgres` process, from /proc, so run it on the database's machine) and transactions per execution.
+ * The ablation switches of probe-knobs.ts (PROBE_IN_FLIGHT, PROBE_SETTLING, PROBE_NOTICES) apply to the drain.
  *
  *   npx tsx src/probe-drain.ts [w0|w1] [concurrency] [N] [prefetch: a number, 0 for none, or auto]
  *   PROBE_ANALYZE=1        VACUUM ANALYZE after the fill (plans with statistics, as after autovacuum)
@@ -17,13 +18,15 @@ import pg from "pg";
 import { Engine } from "../../src/engine/engine.js";
 import { openStore } from "../../src/store/open-store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { applyKnobs, probeDatabase } from "./probe-knobs.js";
 import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
 
 const [workload = "w0", c = "50", n = "10000", pf = "0"] = process.argv.slice(2);
 const concurrency = Number(c);
 const total = Number(n);
 const prefetch = pf === "auto" ? "auto" : Number(pf);
-const DB = process.env.PROBE_DB ?? "zbench_probe";
+const DB = probeDatabase("zbench_probe");
+const knobs = applyKnobs();
 
 /** CPU ms of every local postgres process (utime + stime, 10 ms ticks). */
 function postgresCpuMs(): number {
@@ -115,6 +118,7 @@ console.log(
     workload,
     concurrency,
     prefetch,
+    ...knobs,
     n: total,
     perSecond: Math.round((total / ms) * 1000),
     nodeUsPerExecution: Math.round((cpu.user + cpu.system) / total),

@@ -1,10 +1,15 @@
 /**
  * Profiling probe for the one-at-a-time latency figures (not part of the benchmark tables): runs W0, W1 or
- * W3 one execution at a time against a fresh database `zbench_probe_lat`, like the benchmark's in-process
- * latency cell, and prints the median start→completion time plus a median timeline of the store calls
- * inside one execution (when each call started and how long it took), so the gaps between commits show.
+ * W3 one execution at a time against a fresh database (`zbench_probe_lat`, or PROBE_DB), like the
+ * benchmark's in-process latency cell, and prints the median start→completion time plus a median timeline
+ * of the store calls inside one execution (when each call started and how long it took), so the gaps
+ * between commits show.
  *
- *   npx tsx src/probe-latency.ts [w0|w1|w3] [samples]
+ *   npx tsx src/probe-latency.ts [w0|w0-late|w1|w3] [samples]
+ *   w0-late               W0 whose code returns one event-loop turn late: started eagerly, but its insert
+ *                         no longer rides with its completion (insert, then completion: two commits)
+ *   PROBE_EAGER=0         the worker's eagerStart off (insert, notice, claim, as from another process)
+ *   PROBE_PARKED_RESUME=0, PROBE_TERMINAL_CACHE=0: the ablations of probe-knobs.ts
  *   PROBE_ASYNC_COMMIT=1  synchronous_commit off for the database (what the commits' flushes cost)
  *   PROBE_PAUSE=ms        idle this long before the single-row commit measured between samples
  *   PROBE_IDLE_MS=ms      W3: idle before the delivery (default 20, as in the benchmark)
@@ -14,17 +19,32 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import pg from "pg";
+import { defineTask } from "../../src/core/task.js";
 import { Engine } from "../../src/engine/engine.js";
 import { openStore } from "../../src/store/open-store.js";
 import type { Store } from "../../src/store/store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { applyKnobs, probeDatabase } from "./probe-knobs.js";
 import { sleep } from "./util.js";
 import { benchTasks, TASK_FOR } from "./zart-tasks.js";
 
-const [workload = "w1", n = "200"] = process.argv.slice(2) as ["w0" | "w1" | "w3", string];
+const [workload = "w1", n = "200"] = process.argv.slice(2) as ["w0" | "w0-late" | "w1" | "w3", string];
 const samples = Number(n);
 const WARMUP = Number(process.env.PROBE_WARMUP ?? 20);
-const DB = "zbench_probe_lat";
+const DB = probeDatabase("zbench_probe_lat");
+const knobs = applyKnobs();
+const eagerStart = process.env.PROBE_EAGER !== "0";
+console.log(JSON.stringify({ workload, samples, warmup: WARMUP, eagerStart, ...knobs }));
+
+/** W0 that returns one turn of the event loop late, so its eager insert is written before it ends. */
+const w0Late = defineTask({
+  name: "bench-w0-late",
+  async run(_ctx, data: { i: number }) {
+    await new Promise((resolve) => setImmediate(resolve));
+    return data.i;
+  },
+});
+const taskFor = { ...TASK_FOR, "w0-late": w0Late.name };
 
 const admin = new pg.Client(adminUrl());
 await admin.connect();
@@ -59,7 +79,12 @@ function traced(store: Store): Store {
 const raw = await openStore(url, { schema: "zart" });
 await raw.migrate();
 const store = traced(raw);
-const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency: 10 }, migrate: false });
+const engine = await Engine.start({
+  store,
+  tasks: [...benchTasks, w0Late],
+  worker: { concurrency: 10, eagerStart },
+  migrate: false,
+});
 const session = new Session();
 const totals: number[] = [];
 let cpuStart = process.cpuUsage();
@@ -93,7 +118,7 @@ for (let i = 0; i < samples + WARMUP; i++) {
     origin = performance.now();
     ({
       execution: { id },
-    } = await engine.schedule({ task: TASK_FOR[workload], data: { i } }));
+    } = await engine.schedule({ task: taskFor[workload], data: { i } }));
   }
   const done = await engine.waitForTerminal(id, 30_000);
   const total = performance.now() - origin;

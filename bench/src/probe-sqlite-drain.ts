@@ -1,16 +1,19 @@
 /**
- * Profiling probe behind the execution-id measurement (src/engine/execution-id.ts; not part of the benchmark
- * tables): fills N executions into a fresh SQLite file with `scheduleMany`, then times one in-process
- * worker draining them, and prints executions/s and Node CPU per execution.
+ * Profiling probe behind docs/decisions/010-execution-ids.md (not part of the benchmark tables): fills N
+ * executions into a fresh SQLite file in batches of 5,000 (as `scheduleMany` stores them), then times one
+ * in-process worker draining them, and prints executions/s and Node CPU per execution.
  *
  *   npx tsx src/probe-sqlite-drain.ts [w0|w1] [concurrency] [N]
+ *   PROBE_IDS=random      fully random ids instead of the engine's time-ordered ones
  *   PROBE_CPUPROF=file    a V8 CPU profile of the drain alone
  */
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../src/engine/engine.js";
+import { newExecutionId } from "../../src/engine/execution-id.js";
 import { openStore } from "../../src/store/open-store.js";
 import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
 
@@ -19,14 +22,28 @@ const total = Number(n);
 const dir = mkdtempSync(join(tmpdir(), "zart-probe-drain-"));
 const path = join(dir, "zart.db");
 
+const ids = process.env.PROBE_IDS === "random" ? "random" : "time-ordered";
+/** `exec-` + 25 base-36 characters of 128 random bits: the same form, no order. */
+const randomId = () =>
+  `exec-${BigInt(`0x${randomBytes(16).toString("hex")}`)
+    .toString(36)
+    .padStart(25, "0")
+    .slice(-25)}`;
 const filler = await openStore(path);
 await filler.migrate();
-const enqueuer = await Engine.start({ store: filler, tasks: benchTasks, worker: false, migrate: false });
 for (let i = 0; i < total; i += 5000) {
+  const now = Date.now();
   const size = Math.min(5000, total - i);
-  await enqueuer.scheduleMany(Array.from({ length: size }, (_, k) => ({ task: TASK_FOR[workload], data: { i: i + k } })));
+  await filler.createExecutions(
+    Array.from({ length: size }, (_, k) => ({
+      id: ids === "random" ? randomId() : newExecutionId(now),
+      task: TASK_FOR[workload],
+      dataJson: JSON.stringify({ i: i + k }),
+      idempotencyKey: null,
+      now,
+    })),
+  );
 }
-await enqueuer.stop();
 await filler.close();
 
 const store = await openStore(path);
@@ -57,7 +74,7 @@ if (process.env.PROBE_CPUPROF) {
   writeFileSync(process.env.PROBE_CPUPROF, JSON.stringify(profile));
 }
 console.log(
-  `${workload} C=${c} N=${total}: ${Math.round(total / (ms / 1000))} executions/s, node cpu ${((cpu.user + cpu.system) / total).toFixed(1)} µs per execution`,
+  `${workload} C=${c} N=${total} ids=${ids}: ${Math.round(total / (ms / 1000))} executions/s, node cpu ${((cpu.user + cpu.system) / total).toFixed(1)} µs per execution`,
 );
 await engine.stop();
 await store.close();

@@ -123,8 +123,7 @@ const CAVEATS = `## Caveats
   (docs/engine.md): a W0 is inserted already completed, one commit. The event-wake row delivers to a run
   that this process parked, which Zart resumes from the steps it remembers before the delivery is written,
   so W3's resume and completion are one commit too; delivered from a process that did not park it, it is
-  two (delivery with claim, then completion: 3.35-3.45 ms p50 in \`probe-latency.ts w3\` before this
-  change, against 2.26-2.64 ms after, same machine and hour).
+  two (delivery with claim, then completion; docs/decisions/007-eager-start-and-resume.md measures both).
 - **Zart step records.** A Zart step's record commits before the next step's function starts, and the
   record of a workflow's last step commits in the same transaction as its completion (docs/engine.md), so
   an in-process W1 is four commits in sequence (insert, a, b, c with the completion) and W0 one.

@@ -3,7 +3,7 @@
  * and worker memory with many sleeping executions. Rows are bulk-inserted straight into the store's
  * tables with SQL (generate_series on Postgres, a recursive CTE on SQLite): building 1,000,000 rows
  * through the API would take longer than the rest of the suite. The schema is the one in
- * src/store/{postgres,sqlite}/migrations.ts; if it changes, these INSERTs must follow.
+ * src/store/{postgres,sqlite}/migrations/0001-initial-schema.sql; if it changes, these INSERTs must follow.
  *
  * Everything here runs inside a child process (see child-main.ts).
  */

@@ -8,18 +8,18 @@ import { type Input, stepA, stepB, stepC, w0 } from "./workloads.js";
 
 export const observer: { onOutput: ((i: number, output: number) => void) | null } = { onOutput: null };
 
-export const benchW0 = defineTask<Input, number>({
+export const benchW0 = defineTask({
   name: "bench-w0",
-  run(_ctx, data) {
+  run(_ctx, data: Input) {
     const out = w0(data);
     observer.onOutput?.(data.i, out);
     return out;
   },
 });
 
-export const benchW1 = defineTask<Input, number>({
+export const benchW1 = defineTask({
   name: "bench-w1",
-  async run(ctx, data) {
+  async run(ctx, data: Input) {
     const a = await ctx.step("a", () => stepA(data.i));
     const b = await ctx.step("b", () => stepB(a));
     const c = await ctx.step("c", () => stepC(b));
@@ -29,9 +29,9 @@ export const benchW1 = defineTask<Input, number>({
 });
 
 /** W3: checkpoint a step, park on event "go", return i + payload (payload 0 → output i). */
-export const benchW3 = defineTask<Input, number>({
+export const benchW3 = defineTask({
   name: "bench-w3",
-  async run(ctx, data) {
+  async run(ctx, data: Input) {
     await ctx.step("a", () => data.i);
     const payload = await ctx.waitForEvent<number>("go");
     const out = data.i + payload;
@@ -41,9 +41,9 @@ export const benchW3 = defineTask<Input, number>({
 });
 
 /** For the memory figure: an execution that sleeps for an hour, holding no worker slot meanwhile. */
-export const benchSleep = defineTask<Input, number>({
+export const benchSleep = defineTask({
   name: "bench-sleep",
-  async run(ctx, data) {
+  async run(ctx, data: Input) {
     await ctx.sleep("nap", "1h");
     return data.i;
   },

@@ -4,7 +4,8 @@
  * logged with its stack and the process goes on, so neither it nor any other execution on it is killed.
  * (Node's default would end the process.) Errors inside steps never get here: the step fails as usual.
  * Attributing such an error to an execution would take async context tracking on every promise, which
- * slowed promise-heavy code about 2.5x on Node 20; the stack names the task's code instead.
+ * the run path never uses (docs/decisions/015-no-async-context-tracking.md); the stack names the task's
+ * code instead.
  */
 import type { Logger } from "../core/logger.js";
 

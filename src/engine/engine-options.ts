@@ -16,15 +16,15 @@ export interface WorkerOptions {
    * Default "auto": up to `concurrency` more while this worker's recent runs are short (their code took
    * under 10 ms on average) and there is a backlog, so the buffer waits milliseconds at most; none when
    * runs are long. A number fixes the size; 0 turns it off.
+   * Why: docs/decisions/003-prefetch-and-settling-slots.md.
    */
   prefetch?: number | "auto";
   /**
    * `schedule()` in a process that runs the task starts the execution right here when a slot is free and
    * no claimable backlog is known: the row is inserted already claimed by this worker, which saves the
-   * claim round trip and the notice hop (measured on PostgreSQL: W0 start-to-completion p50 1.92 ->
-   * 1.33 ms, W1 3.29 -> 2.55 ms). It then starts as `running`, or, when the run ends without a step before
-   * its insert is written, is inserted already finished (worker/held-write.ts). A request's own `eager`
-   * overrides this.
+   * claim round trip and the notice hop. It then starts as `running`, or, when the run ends without a step
+   * before its insert is written, is inserted already finished (worker/held-write.ts). A request's own
+   * `eager` overrides this. Why: docs/decisions/007-eager-start-and-resume.md.
    * The HTTP API never starts eagerly (a new execution answers `pending`, per the contract).
    * Default true.
    */

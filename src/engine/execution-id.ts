@@ -1,11 +1,9 @@
 import { randomFillSync } from "node:crypto";
 
 /**
- * Random bytes are drawn 4 KiB at a time and handed out 10 at a time: one `randomBytes()` per id is a
- * system call each, and a V8 profile of zart-server on SQLite under 50-connection POST load
- * (`node --cpu-prof bin/zart-server.js`, autocannon as in bench/src/http.ts) put it at a tenth of the
- * process's CPU on the benchmark VM. The bytes are the same CSPRNG output either way (`crypto.randomUUID`
- * pools the same way).
+ * Random bytes are drawn 4 KiB at a time and handed out 10 at a time instead of one `randomBytes()` call
+ * per id (docs/decisions/010-execution-ids.md). The bytes are the same CSPRNG output either way
+ * (`crypto.randomUUID` pools the same way).
  */
 const POOL_BYTES = 4096;
 const RANDOM_BYTES = 10;
@@ -19,7 +17,7 @@ const TIME_LIMIT = 36 ** 9;
  * contract asks for at least 64). Unique and not guessable from one another, like fully random ids, but
  * ordered by creation: the indexes keyed by execution id (its primary key; the steps' primary key starts
  * with it) then take new rows on their right-hand pages instead of anywhere, so a batch of writes dirties
- * a few pages instead of one per execution (docs/decisions/009-execution-ids.md).
+ * a few pages instead of one per execution (docs/decisions/010-execution-ids.md).
  *
  * Within one process ids are strictly increasing, also within one millisecond: the next id of the same
  * millisecond adds 1 + 64 fresh random bits to the previous one's random part, so it is still not

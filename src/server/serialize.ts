@@ -40,8 +40,8 @@ function additiveJson(execution: ExecutionRecord): string {
 
 /**
  * Bodies of terminal records, which never change: the engine serves a finished execution's record from
- * memory as the same object each time, so its body is built once. (GET of a finished execution under
- * autocannon on SQLite: building it - three ISO dates - was ~9 µs of a ~130 µs request.)
+ * memory as the same object each time, so its body is built once per object. Only terminal records are
+ * kept, and the WeakMap never keeps a record alive. Why: docs/decisions/016-terminal-response-bodies.md.
  */
 const terminalBodies = new WeakMap<ExecutionRecord, string>();
 

@@ -1,8 +1,8 @@
 /**
  * `ctx.log`: the execution's logger (execution id and task), which inside a step also names the step.
- * A line cannot tell which of several parallel steps issued it without async context tracking, and
- * AsyncLocalStorage's promise hooks made promise-heavy code about 2.5x slower on Node 20 (measured),
- * so lines carry the step while exactly one step attempt runs, and only the execution otherwise.
+ * A line cannot tell which of several parallel steps issued it without async context tracking, which the
+ * run path never uses (docs/decisions/015-no-async-context-tracking.md), so lines carry the step while
+ * exactly one step attempt runs, and only the execution otherwise.
  * `step.log` (the step function's own argument) always names its step, in parallel steps too.
  */
 import type { Logger } from "../core/logger.js";

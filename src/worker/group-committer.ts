@@ -44,8 +44,7 @@ export interface GroupCommitterOptions {
   /**
    * Flushes allowed in flight at once. With one, every step waits for the commit before it plus its
    * own; with two, a new batch starts while the previous one commits, and Postgres folds concurrent
-   * commits into one WAL flush. Measured on W1 at concurrency 10 (Postgres, fsync on): see the note at
-   * the resolved default in the engine.
+   * commits into one WAL flush. Why two: docs/decisions/002-group-commit.md.
    */
   maxInFlight: number;
   /** How long a failing flush is retried (transient store errors) before its writers are told it failed. */

@@ -6,7 +6,7 @@
  * Settling runs hold no slot, up to `concurrency + prefetch` of them: a slot held until the completion
  * commit spent most of its time waiting for it; beyond that bound they count again, so a slow store pushes
  * back on new work instead of letting settling runs pile up. "auto" prefetch claims ahead only while runs
- * are short. Both measured: docs/decisions/003-prefetch-and-settling-slots.md.
+ * are short. Why both: docs/decisions/003-prefetch-and-settling-slots.md.
  */
 import type { ClaimedExecution } from "../store/store.js";
 import type { ExecutionRunner } from "./execution-runner.js";

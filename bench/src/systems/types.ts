@@ -16,10 +16,8 @@ export type Mode = "tiny" | "quick" | "full";
 /**
  * Samples run and dropped before a latency figure's measured ones, the same for every system whose samples
  * are quick (pg-boss's samples each wait on its poll interval: it drops one). Each figure runs in a fresh
- * process, while a worker in service runs warm: `bench/src/probe-latency.ts w1 3000` (Zart W1 on
- * PostgreSQL, one at a time, p50 per block of 300 samples after 20) measured 2.95, 2.41, then 1.49-2.16 ms
- * for the eight blocks after, so the first ~600 samples of a process are a warm-up, not the steady state
- * (what warms - V8's tiers, PostgreSQL's caches - was not told apart). Before this, 5 samples were dropped.
+ * process, while a worker in service runs warm, so the first samples of a process are a warm-up, not the
+ * steady state: docs/decisions/018-latency-warm-up.md.
  */
 export const LATENCY_WARMUP: Record<Mode, number> = { tiny: 2, quick: 600, full: 600 };
 

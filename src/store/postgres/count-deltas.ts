@@ -1,6 +1,6 @@
 /**
- * Status-count deltas written by the statements that change a status (a row-level UPDATE trigger was a
- * fifth of PostgreSQL's time at W0: docs/decisions/004-counts-by-statement.md). Each is a data-modifying CTE
+ * Status-count deltas written by the statements that change a status, instead of a row-level UPDATE
+ * trigger (docs/decisions/004-counts-by-statement.md). Each is a data-modifying CTE
  * adding one `count_deltas` row per (task, status) for the whole statement. INSERT and DELETE are counted by
  * their statement-level triggers. The behaviour suite checks after every test that the counts equal a real
  * `count(*)`, so a writer that forgets is caught.

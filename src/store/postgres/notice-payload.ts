@@ -4,11 +4,9 @@
  * `T|<status>|<JSON array of execution ids>`. The variable part of `r|` is split at the LAST separator,
  * so a task name that itself contains `|` still parses.
  *
- * Why packed: every W0 execution ends with a terminal notice, and one NOTIFY each meant a queue entry in
- * PostgreSQL and a message to parse in every listening process. `bench/src/probe-drain.ts` (W0, C=50,
- * prefetch 100), without terminal notices vs one per execution, alternating runs: 12,717 / 12,960 / 13,368
- * vs 11,389 / 10,028 / 11,576 executions/s, Node 43 vs 53 µs per execution. Packed, a flush of a hundred
- * completions sends one or two.
+ * Why packed: every execution ends with a terminal notice, and one NOTIFY each would mean a queue entry in
+ * PostgreSQL and a message to parse in every listening process. Packed, a flush of a hundred completions
+ * sends one or two payloads (docs/decisions/011-packed-terminal-notices.md).
  */
 import { EXECUTION_STATUSES, type ExecutionStatus } from "../../core/types.js";
 import type { Notice } from "../store.js";

@@ -3,11 +3,7 @@
  *
  * Why not NOTIFY inside the writing transaction (a trigger or pg_notify in the statement): PostgreSQL
  * serialises the commits of all transactions that issued NOTIFY on one lock held through the commit's
- * WAL flush, so they lose group commit. Measured on PostgreSQL 15.20 (fsync on, 2 cores, 20 concurrent
- * single-row inserts): no NOTIFY 10,300/s; NOTIFY in the transaction 2,800-5,000/s; the same NOTIFYs sent
- * after commit by this publisher 15,000-17,700/s (no measurable cost). Through this store (3,000
- * createExecution calls, 20 callers, machine shared and loaded): 1,300-1,700/s with a NOTIFY trigger,
- * 3,000-3,900/s with this publisher.
+ * WAL flush, so they lose group commit (docs/decisions/006-notify-after-commit.md).
  *
  * What it costs: a notice can be lost when the process dies (or its connection drops) between the commit and
  * the publish - the same loss as a NOTIFY sent while a listener is reconnecting, which the engine already

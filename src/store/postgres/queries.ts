@@ -1,15 +1,9 @@
 /**
- * Read paths for the API and admin views, plus the task registry. Each list shape has its own index
- * (migrations/0001-initial-schema.sql) ending in the page order, so a page reads only its rows; totals and status counts come from
- * `status_counts` + `count_deltas` (see migrations.ts), so neither scans `executions`.
- *
- * Measured on PostgreSQL 15.20 with 1,000,000 executions (see worker-queries.ts for the data), EXPLAIN ANALYZE:
- * getExecution: primary key, 0.03 ms. getStatuses(100 ids): primary key with id = ANY, 0.96 ms.
- * list, no filter, desc: Index Scan Backward on executions_created, 0.03 ms. status=failed, offset 1000:
- * executions_status_created, 0.66 ms (an offset reads offset + limit index entries: cost grows with the
- * page number, not the table). task: executions_task_created, 0.11 ms; task + status:
- * executions_task_status_created, 0.07 ms. counts: 22 status_counts rows + pending deltas, 0.05 ms
- * (countByStatus 0.36 ms per call over the wire).
+ * Read paths for the API and admin views, plus the task registry. Executions are read by primary key, and
+ * list pages by ranges of the per-status list indexes (migrations/0001-initial-schema.sql) in page order, so
+ * a page reads offset + limit index entries at most per range: its cost grows with the page number, never
+ * with the table. Totals and status counts come from `status_counts` + `count_deltas`, so neither scans
+ * `executions`. Why and the figures at 1,000,000 rows: docs/decisions/005-list-page-function.md.
  */
 import type pg from "pg";
 import {
@@ -100,10 +94,10 @@ export async function listExecutions(ctx: SqlContext, query: ListQuery): Promise
 
 /**
  * One page in (created_at, id) order. With a status filter: one range of `executions_status_created` or
- * `executions_task_status_created`. Without one, `list_page()` (migration 5): a merge of the six per-status
- * ranges of the same indexes (migration 4 dropped the status-less list indexes to make claims and
- * completions cheaper), each limited to offset + limit rows, so a page reads at most six times what a
- * dedicated index would, whatever the table's size; planned once per session (see the migration).
+ * `executions_task_status_created`. Without one, `list_page()`: a merge of the six per-status ranges of
+ * the same indexes (there are no status-less list indexes, which would cost every claim and completion an
+ * index write), each limited to offset + limit rows, so a page reads at most six times what a dedicated
+ * index would, whatever the table's size; planned once per session (see the schema).
  */
 function pageQuery(ctx: SqlContext, query: ListQuery, where: string, params: string[]): pg.QueryConfig {
   const descending = query.order === "desc";

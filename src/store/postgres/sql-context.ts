@@ -9,10 +9,10 @@ export interface SqlContext {
 }
 
 /**
- * A named (prepared) statement: PostgreSQL parses and plans it once per connection instead of on every call.
- * Measured on the hot paths: a multi-CTE checkpoint statement cost 1.08 ms per call unnamed and 0.49 ms
- * prepared. `build` runs once per schema and key (hot paths never rebuild or re-hash their SQL); the name
- * carries a hash of the text, so different schemas or versions never collide.
+ * A named (prepared) statement: PostgreSQL parses and plans it once per connection instead of on every call
+ * (docs/decisions/001-prepared-statements.md). `build` runs once per schema and key (hot paths never
+ * rebuild or re-hash their SQL); the name carries a hash of the text, so different schemas or versions
+ * never collide.
  */
 export function prepared(ctx: SqlContext, key: string, build: () => string, values: unknown[]): pg.QueryConfig {
   const { name, text } = named(ctx, key, () => ({ text: build(), names: [] }));

@@ -3,9 +3,9 @@
  * the event loop are inserted in ONE transaction, each inside its own savepoint (better-sqlite3 nests a
  * transaction function as a savepoint), so one failing insert does not undo the others.
  *
- * Why: a SQLite commit costs a WAL append and lock handover per transaction; `POST /executions` at
- * 50 concurrent connections spent ~40% of its CPU in one-insert transactions (profiled), short of the
- * 5,000 req/s target. Everything is still committed before any caller's promise resolves.
+ * Why: a SQLite commit costs a WAL append and lock handover per transaction, which one-insert
+ * transactions pay per request (docs/decisions/014-sqlite-insert-batching.md). Everything is still
+ * committed before any caller's promise resolves.
  */
 import type { CreateResult, NewExecution, Notice } from "../store.js";
 import { createExecution } from "./create.js";

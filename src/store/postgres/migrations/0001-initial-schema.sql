@@ -215,8 +215,8 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- Inserts and deletes are counted per statement; updates by the statements themselves (a row-level
--- trigger on UPDATE was a fifth of PostgreSQL's time at W0: docs/decisions/004-counts-by-statement.md).
+-- Inserts and deletes are counted per statement; updates by the statements themselves, not by a
+-- row-level trigger on UPDATE (docs/decisions/004-counts-by-statement.md).
 CREATE TRIGGER executions_count_insert AFTER INSERT ON zart.executions
   REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zart.count_inserted();
 CREATE TRIGGER executions_count_delete AFTER DELETE ON zart.executions

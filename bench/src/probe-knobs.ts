@@ -1,0 +1,72 @@
+/**
+ * Ablation switches for the probes (docs/decisions): each puts back, in this process only, the alternative
+ * that a decision record compares the engine's choice with, by replacing one method on a prototype. The
+ * engine's source is untouched; without these variables the probes run the engine as shipped.
+ *
+ *   PROBE_DB=zbench_…          the probe's database (default: the probe's own name)
+ *   PROBE_IN_FLIGHT=n          checkpoint flushes in flight at once (the engine uses 2)      decisions/002
+ *   PROBE_SETTLING=concurrency settling runs free of a slot: `concurrency` instead of
+ *                              `concurrency + prefetch`                                     decisions/003
+ *   PROBE_NOTICES=unpacked     one NOTIFY payload per terminal notice instead of packed;
+ *                =none         no terminal notices at all                                   decisions/011
+ *   PROBE_PARKED_RESUME=0      a delivery never resumes a run this process parked (delivery,
+ *                              then completion: two commits)                                decisions/007
+ *   PROBE_TERMINAL_CACHE=0     terminal records are always read from the store              decisions/008
+ */
+import { TerminalCache } from "../../src/engine/terminal-cache.js";
+import { NoticePublisher } from "../../src/store/postgres/publisher.js";
+import type { Notice } from "../../src/store/store.js";
+import { GroupCommitter, type GroupCommitterOptions } from "../../src/worker/group-committer.js";
+import { Slots } from "../../src/worker/slots.js";
+import { Worker } from "../../src/worker/worker.js";
+
+/** The probe's database: PROBE_DB, or its default. Only `zbench_*` names, which the suite owns. */
+export function probeDatabase(fallback: string): string {
+  const name = process.env.PROBE_DB ?? fallback;
+  if (!/^zbench_[a-z0-9_]+$/.test(name)) throw new Error(`PROBE_DB must match zbench_[a-z0-9_]+ (got "${name}")`);
+  return name;
+}
+
+/** Applies the PROBE_* switches that are set; returns their description for the probe's output. */
+export function applyKnobs(): Record<string, string> {
+  const applied: Record<string, string> = {};
+  const env = process.env;
+  if (env.PROBE_IN_FLIGHT) {
+    const maxInFlight = Number(env.PROBE_IN_FLIGHT);
+    const setClaimer = GroupCommitter.prototype.setClaimer;
+    // The engine builds its committer, then hands it the worker: the first moment a probe can reach it.
+    GroupCommitter.prototype.setClaimer = function (this: { options: GroupCommitterOptions }, claimer) {
+      this.options = { ...this.options, maxInFlight };
+      return setClaimer.call(this as unknown as GroupCommitter, claimer);
+    };
+    applied.inFlight = String(maxInFlight);
+  }
+  if (env.PROBE_SETTLING === "concurrency") {
+    Slots.prototype.settlingFree = function (this: { concurrency: number }) {
+      return this.concurrency;
+    };
+    applied.settling = "concurrency";
+  }
+  if (env.PROBE_NOTICES === "unpacked" || env.PROBE_NOTICES === "none") {
+    const publish = NoticePublisher.prototype.publish;
+    const mode = env.PROBE_NOTICES;
+    NoticePublisher.prototype.publish = function (notices: readonly Notice[]) {
+      const terminal = notices.filter((n) => n.kind === "terminal");
+      publish.call(
+        this,
+        notices.filter((n) => n.kind !== "terminal"),
+      );
+      if (mode === "unpacked") for (const notice of terminal) publish.call(this, [notice]);
+    };
+    applied.notices = mode;
+  }
+  if (env.PROBE_PARKED_RESUME === "0") {
+    Worker.prototype.takeParked = () => null;
+    applied.parkedResume = "off";
+  }
+  if (env.PROBE_TERMINAL_CACHE === "0") {
+    TerminalCache.prototype.get = () => undefined;
+    applied.terminalCache = "off";
+  }
+  return applied;
+}
