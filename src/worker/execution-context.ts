@@ -11,7 +11,7 @@ import type { Clock } from "../core/clock.js";
 import { type Duration, storableTime } from "../core/duration.js";
 import { ChildFailedError, EventTimeoutError, ExecutionAbortedError, WorkflowDefinitionError, ZartError } from "../core/errors.js";
 import { decodeValue } from "../core/json.js";
-import type { Logger } from "../core/logger.js";
+import { type Logger, lazyChild } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { type CompiledSchema, compileSchema } from "../core/schema.js";
 import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
@@ -84,7 +84,7 @@ export class ExecutionContext implements WorkflowContext {
     this.attempt = execution.attempt;
     this.order = new SettleOrder(execution.leaseToken, () => deps.clock.now());
     deps.replaying?.(() => this.order.pending);
-    this.log = new ExecutionLogger(deps.logger.child({ executionId: execution.id, task: execution.task }));
+    this.log = new ExecutionLogger(lazyChild(deps.logger, { executionId: execution.id, task: execution.task }));
     this.records = new ReplayRecords(steps);
     this.buffered = [...events];
     this.writer = new RecordWriter(execution, this.records, { ...deps, now: () => deps.clock.now() }, (error) => {

@@ -5,7 +5,7 @@
  * exactly one step attempt runs, and only the execution otherwise.
  * `step.log` (the step function's own argument) always names its step, in parallel steps too.
  */
-import type { Logger } from "../core/logger.js";
+import { type Logger, lazyChild } from "../core/logger.js";
 
 type LogArgs = [obj: object | string, msg?: string];
 
@@ -19,7 +19,7 @@ export class ExecutionLogger implements Logger {
 
   /** The logger a step's attempts receive as `step.log`. */
   forStep(name: string): Logger {
-    return this.base.child({ step: name });
+    return lazyChild(this.base, { step: name });
   }
 
   /** Marks one attempt of a step as running until the returned function is called. */
