@@ -140,6 +140,37 @@ export function apiBehaviour(ctx: SuiteContext): void {
     assert.equal((await ctx.store.countByStatus()).pending, 1);
   });
 
+  test("createExecution: concurrent calls each get their own answer; a row the store refuses fails alone", async () => {
+    const taken = await create(ctx.store, {});
+    const inputs = Array.from({ length: 40 }, (_, i) => ({
+      id: newId(),
+      task: i % 2 === 0 ? "even" : "odd",
+      dataJson: JSON.stringify({ i }),
+      // Three calls share each of the keys k0..k3.
+      idempotencyKey: i < 12 ? `k${i % 4}` : null,
+      now: T0 + i,
+    }));
+    // An id already stored cannot be inserted again: the store refuses it, whatever else goes with it.
+    inputs[20] = { ...(inputs[20] as (typeof inputs)[number]), id: taken.id };
+    const settled = await Promise.allSettled(inputs.map((input) => ctx.store.createExecution(input)));
+    assert.equal(settled[20]?.status, "rejected", "the refused row");
+    const results = settled.map((r) => (r.status === "fulfilled" ? r.value : null));
+    for (const [i, input] of inputs.entries()) {
+      if (i === 20) continue;
+      const result = results[i];
+      assert.ok(result, `call ${i} answered`);
+      if (input.idempotencyKey === null) {
+        assert.deepEqual([result.created, result.execution.id, result.execution.dataJson], [true, input.id, input.dataJson]);
+      } else {
+        const holders = results.filter((r, k) => r && inputs[k]?.idempotencyKey === input.idempotencyKey);
+        assert.equal(holders.filter((r) => r?.created).length, 1, `one created for ${input.idempotencyKey}`);
+        assert.equal(new Set(holders.map((r) => r?.execution.id)).size, 1, `one holder for ${input.idempotencyKey}`);
+      }
+    }
+    // 27 without a key (one refused), 4 keys, and the fixture's row.
+    assert.equal((await ctx.store.countByStatus()).pending, 27 + 4 + 1);
+  });
+
   test("idempotency: a key reused with another task returns the existing row with its original task", async () => {
     const first = await create(ctx.store, { task: "alpha", key: "shared" });
     const again = await ctx.store.createExecution({ id: newId(), task: "beta", dataJson: "{}", idempotencyKey: "shared", now: T0 + 1 });

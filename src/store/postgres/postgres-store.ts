@@ -21,6 +21,7 @@
  */
 
 import pg from "pg";
+import { ZartError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
@@ -59,6 +60,7 @@ import { cancelExecution, deliverEvent } from "./commands.js";
 import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
 import { createExecutions, insertExecution } from "./create.js";
 import * as fleet from "./fleet.js";
+import { InsertBatcher } from "./insert-batcher.js";
 import { NotificationListener } from "./listener.js";
 import { migrations, runMigrations } from "./migration-runner.js";
 import { NoticePublisher } from "./publisher.js";
@@ -112,6 +114,7 @@ export class PostgresStore implements Store {
   private readonly publisher: NoticePublisher;
   private compactTimer: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly inserts: InsertBatcher;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -124,6 +127,14 @@ export class PostgresStore implements Store {
     this.description = description;
     this.ctx = { pool, s: quoteIdent(schema) };
     this.publisher = new NoticePublisher(pool, channel, logger);
+    this.inserts = new InsertBatcher(
+      {
+        insertMany: (inputs) => this.createExecutions(inputs),
+        insertOne: (input) => this.insertOne(input),
+        isConnectionError: (error) => isConnectionError(error) || (error instanceof ZartError && error.code === "store_unavailable"),
+      },
+      Math.max(2, Math.floor(poolSize / 3)),
+    );
   }
 
   /** Connects the pool (one test query) and the listener. Does not migrate: the engine calls `migrate()`. */
@@ -208,7 +219,12 @@ export class PostgresStore implements Store {
     await this.retrying(() => this.pool.query("SELECT 1"));
   }
 
-  async createExecution(input: NewExecution): Promise<CreateResult> {
+  /** Plain queued executions share inserts with concurrent ones (insert-batcher.ts); the others go alone. */
+  createExecution(input: NewExecution): Promise<CreateResult> {
+    return InsertBatcher.accepts(input) ? this.inserts.submit(input) : this.insertOne(input);
+  }
+
+  private async insertOne(input: NewExecution): Promise<CreateResult> {
     // Retried on a lost connection: insertExecution() recognises its own earlier insert (see there).
     let notices: Notice[] = [];
     const result = await this.retrying((attempt) => {

@@ -1,0 +1,85 @@
+/**
+ * Group commit for new executions on PostgreSQL. Concurrent `createExecution` calls of plain queued
+ * executions (no eager claim, no born-finished row, no copied steps) share one multi-row INSERT: the
+ * first goes at once; those that arrive while inserts are in flight wait for one to finish and go
+ * together. Each caller still gets its own answer, and only after the statement that carries its row
+ * committed. A statement the database refuses for good is retried row by row, so one bad row fails alone.
+ *
+ * Why: each insert was its own transaction and fsync; a burst of POSTs queued on the pool
+ * (docs/decisions/020-postgres-insert-batching.md).
+ */
+import type { CreateResult, NewExecution, NewQueuedExecution } from "../store.js";
+
+interface Queued {
+  input: NewQueuedExecution;
+  resolve(result: CreateResult): void;
+  reject(error: unknown): void;
+}
+
+export interface InsertBatcherDeps {
+  /** Inserts a batch in one statement (createExecutions), retried on a lost connection by the caller. */
+  insertMany(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]>;
+  /** Inserts one row (createExecution's own path), for rows of a refused batch. */
+  insertOne(input: NewExecution): Promise<CreateResult>;
+  isConnectionError(error: unknown): boolean;
+}
+
+/** At most this many rows per statement (its JSON parameter stays small). */
+const MAX_BATCH = 500;
+
+export class InsertBatcher {
+  private queue: Queued[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly deps: InsertBatcherDeps,
+    /** Statements in flight at once (the rest of the pool serves everything else). */
+    private readonly maxInFlight: number,
+  ) {}
+
+  /** Whether `input` can ride in a shared insert. */
+  static accepts(input: NewExecution): input is NewQueuedExecution & NewExecution {
+    return input.claimFor === undefined && input.finished === undefined && (input.steps?.length ?? 0) === 0;
+  }
+
+  submit(input: NewQueuedExecution): Promise<CreateResult> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.inFlight += 1;
+      void this.send(batch).finally(() => {
+        this.inFlight -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async send(batch: Queued[]): Promise<void> {
+    if (batch.length === 1) {
+      const [only] = batch as [Queued];
+      await this.deps.insertOne(only.input).then(only.resolve, only.reject);
+      return;
+    }
+    try {
+      const results = await this.deps.insertMany(batch.map((item) => item.input));
+      batch.forEach((item, i) => {
+        const result = results[i];
+        if (result) item.resolve(result);
+        else item.reject(new Error("batch insert returned no result for a row"));
+      });
+    } catch (error) {
+      if (this.deps.isConnectionError(error)) {
+        for (const item of batch) item.reject(error);
+        return;
+      }
+      // Refused for good: each row alone, so only the one the database refuses fails.
+      await Promise.all(batch.map((item) => this.deps.insertOne(item.input).then(item.resolve, item.reject)));
+    }
+  }
+}
