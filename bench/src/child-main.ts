@@ -15,7 +15,7 @@ async function run(job: ChildJob): Promise<unknown> {
       return system.migrate(job.target);
     case "enqueue": {
       const started = performance.now();
-      await system.enqueue(job.target, job.workload, job.n, job.mode);
+      await system.enqueue(job.target, job.workload, job.n, { mode: job.mode });
       return { elapsedMs: performance.now() - started };
     }
     case "drain":

@@ -6,11 +6,11 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { EnqueueMode, LatencyConfig, Target, ThroughputConfig } from "./systems/types.js";
-import type { WorkloadName } from "./workloads.js";
+import type { ThroughputWorkload } from "./workloads.js";
 
 export type ChildJob =
   | { op: "migrate"; system: string; target: Target }
-  | { op: "enqueue"; system: string; target: Target; workload: Exclude<WorkloadName, "w3">; n: number; mode?: EnqueueMode }
+  | { op: "enqueue"; system: string; target: Target; workload: ThroughputWorkload; n: number; mode?: EnqueueMode }
   | { op: "drain"; system: string; target: Target; config: ThroughputConfig }
   | { op: "latency"; system: string; target: Target; config: LatencyConfig }
   | { op: "wake"; system: string; target: Target; samples: number; warmup: number }

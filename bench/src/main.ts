@@ -2,7 +2,7 @@
  * `npm run bench` (quick) and `npm run bench:full`: runs the suite, writes bench/results/<timestamp>.json,
  * prints the tables and targets, and (full mode) renders BENCHMARKS.md.
  *
- *   tsx src/main.ts --mode quick|full|tiny [--systems zart-pg,dbos,…] [--figures throughput,latency,…]
+ *   tsx src/main.ts --mode quick|full|tiny [--systems zart-pg,dbos,…] [--figures throughput,w20,latency,…]
  *                   [--runs 3] [--out file.json] [--write-benchmarks ../BENCHMARKS.md] [--keep]
  *                   [--stored 1000000] [--sleepers 100000] [--polls 10000]   (override the mode's sizes)
  */
@@ -18,7 +18,7 @@ import { printReport } from "./report.js";
 import { emptyResults, type Machine, type Results } from "./results.js";
 import { type Cell, type Context, enqueueCell, FIGURES, type Figure, latencyCell, roundRobin, throughputCell, wakeCell } from "./runner.js";
 import { ALL_IDS, loadSystem } from "./systems/index.js";
-import { type BenchSystem, type Mode, WAKE_WARMUP } from "./systems/types.js";
+import { type BenchSystem, type Mode, THROUGHPUT_FIGURES, type ThroughputConfig, WAKE_WARMUP } from "./systems/types.js";
 import { Targets } from "./targets.js";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -99,10 +99,23 @@ async function connectAdmin(systems: readonly BenchSystem[], notes: string[]): P
   }
 }
 
+/**
+ * The selected throughput figures' configurations, each once: a figure may repeat another's cell as its
+ * baseline (w0-features lists plain W0) so that it can run alone.
+ */
+function throughputConfigs(system: BenchSystem, mode: Mode, figures: ReadonlySet<Figure>): ThroughputConfig[] {
+  const seen = new Map<string, ThroughputConfig>();
+  for (const figure of THROUGHPUT_FIGURES) {
+    if (!figures.has(figure)) continue;
+    for (const c of system.throughputConfigs(mode, figure)) seen.set(`${c.workload}|${c.concurrency}|${c.variant}|${c.n}`, c);
+  }
+  return [...seen.values()];
+}
+
 function engineCells(ctx: Context, options: Options, system: BenchSystem, label: string): Cell[] {
   const cells: Cell[] = [];
   const { mode, figures } = options;
-  if (figures.has("throughput")) for (const c of system.throughputConfigs(mode)) cells.push(throughputCell(ctx, system, label, c));
+  for (const c of throughputConfigs(system, mode, figures)) cells.push(throughputCell(ctx, system, label, c));
   if (figures.has("enqueue")) {
     for (const m of system.enqueueModes()) {
       const n = m === "batch" ? { tiny: 200, quick: 5000, full: 10000 }[mode] : { tiny: 30, quick: 300, full: 2000 }[mode];

@@ -1,70 +1,34 @@
 /**
  * Turns the raw per-run records into tables (median over runs, min–max) and checks the targets, with
  * ratios of medians from the same run. Used for the terminal and for BENCHMARKS.md.
+ * Long because it holds one short function per table plus the target list; the steps, W0-features and
+ * children tables live in report-figures.ts.
  */
-import type { HttpRecord, LatencyRecord, Results, ScaleRecord, ThroughputRecord } from "./results.js";
+
+import { childrenTable, figureTargets, stepsTable, w0FeaturesTable } from "./report-figures.js";
+import {
+  bySystem,
+  dbosBaseline,
+  findRate,
+  groupBy,
+  isMainThroughput,
+  type TargetResult,
+  throughputRows,
+  times,
+  verdict,
+} from "./report-rows.js";
+import type { HttpRecord, LatencyRecord, Results, ScaleRecord } from "./results.js";
 import { fmt, fmtSpread, ratio, type Spread, spread } from "./stats.js";
 import { renderTable, type Table } from "./table.js";
 
-interface ThroughputRow {
-  key: string;
-  first: ThroughputRecord;
-  rate: Spread;
-  tx: Spread;
-  rss: Spread;
-  ok: boolean;
-}
-
-function times(value: number): string {
-  return Number.isFinite(value) ? `${fmt(value)}×` : "-";
-}
-
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
-
-const SYSTEM_ORDER = ["zart-pg", "zart-sqlite", "dbos", "graphile", "pgboss", "fastify", "zart-server"];
-const bySystem = (a: { system: string }, b: { system: string }) => SYSTEM_ORDER.indexOf(a.system) - SYSTEM_ORDER.indexOf(b.system);
-
-export function throughputRows(results: Results): ThroughputRow[] {
-  const rows: ThroughputRow[] = [];
-  for (const [key, records] of groupBy(results.throughput, (r) => `${r.system}|${r.workload}|${r.variant}|${r.concurrency}`)) {
-    rows.push({
-      key,
-      first: records[0]!,
-      rate: spread(records.map((r) => r.perSecond)),
-      tx: spread(records.map((r) => r.txPerExecution ?? Number.NaN)),
-      rss: spread(records.map((r) => r.workerRssPeakMb)),
-      ok: records.every((r) => r.check.ok),
-    });
-  }
-  return rows.sort((a, b) => bySystem(a.first, b.first) || a.first.workload.localeCompare(b.first.workload));
-}
-
-function findRate(rows: readonly ThroughputRow[], system: string, workload: string, concurrency: number, variant?: string): number {
-  const row = rows.find(
-    (r) =>
-      r.first.system === system &&
-      r.first.workload === workload &&
-      r.first.concurrency === concurrency &&
-      (variant === undefined || r.first.variant === variant),
-  );
-  return row?.rate.median ?? Number.NaN;
-}
-
-function dbosBaseline(rows: readonly ThroughputRow[], row: ThroughputRow): number {
-  return findRate(rows, "dbos", row.first.workload, row.first.concurrency, "poll10");
+/** w1-chain / w20-chain: the job queues run the step workloads as chains of jobs. */
+function workloadLabel(system: string, workload: string): string {
+  return ["w1", "w20"].includes(workload) && ["graphile", "pgboss"].includes(system) ? `${workload}-chain` : workload;
 }
 
 function throughputTable(results: Results): Table {
   const rows = throughputRows(results);
+  const shown = rows.filter((r) => isMainThroughput(r.first));
   return {
     title: "Worker throughput (enqueue N first, then one worker process drains them; executions/s)",
     headers: [
@@ -81,10 +45,10 @@ function throughputTable(results: Results): Table {
       "worker peak RSS MB",
       "outputs",
     ],
-    rows: rows.map((r) => [
+    rows: shown.map((r) => [
       r.first.label,
       r.first.storage,
-      r.first.workload === "w1" && ["graphile", "pgboss"].includes(r.first.system) ? "w1-chain" : r.first.workload,
+      workloadLabel(r.first.system, r.first.workload),
       String(r.first.concurrency),
       r.first.settings,
       String(r.first.n),
@@ -99,7 +63,7 @@ function throughputTable(results: Results): Table {
       "`÷ DBOS`: ratio of medians against DBOS's queue (10 ms poll) at the same workload and concurrency. " +
         "`Postgres tx/execution`: pg_stat_database.xact_commit delta over the worker process's life ÷ N, " +
         "minus the harness's own completion checks; it counts every transaction, idle polls included. " +
-        "w1-chain = the job queues run W1 as three chained jobs.",
+        "w1-chain = the job queues run W1 as three chained jobs; w20-chain = W20 as twenty (one job type that enqueues its next step).",
     ],
   };
 }
@@ -238,17 +202,6 @@ function memoryTable(results: Results): Table {
   };
 }
 
-export interface TargetResult {
-  target: string;
-  measured: string;
-  threshold: string;
-  status: "pass" | "miss" | "n/a";
-}
-
-function verdict(value: number, ok: (v: number) => boolean): TargetResult["status"] {
-  return Number.isFinite(value) ? (ok(value) ? "pass" : "miss") : "n/a";
-}
-
 function latencyP50(results: Results, system: string, workload: string, variant: string): number {
   return (
     latencyRows(results).find((r) => r.first.system === system && r.first.workload === workload && r.first.variant === variant)?.p50
@@ -381,6 +334,7 @@ export function targets(results: Results): TargetResult[] {
     threshold: "≥ 15,000 req/s",
     status: verdict(get, (v) => v >= 15000),
   });
+  out.push(...figureTargets(results));
   out.push(...scaleTargets(results));
   return out;
 }
@@ -394,14 +348,14 @@ function targetsTable(results: Results): Table {
 }
 
 function txTable(results: Results): Table {
-  const rows = throughputRows(results).filter((r) => r.first.storage === "postgres");
+  const rows = throughputRows(results).filter((r) => r.first.storage === "postgres" && isMainThroughput(r.first));
   const groups = groupBy(rows, (r) => `${r.first.system}|${r.first.workload}|${r.first.variant}`);
   return {
     title: "Postgres transactions per execution (machine-independent; median over concurrencies and runs)",
     headers: ["system", "workload", "settings", "tx/execution"],
     rows: [...groups.values()].map((g) => [
       g[0]!.first.label,
-      g[0]!.first.workload,
+      workloadLabel(g[0]!.first.system, g[0]!.first.workload),
       g[0]!.first.settings,
       fmt(spread(g.map((r) => r.tx.median)).median),
     ]),
@@ -413,6 +367,9 @@ export function reportTables(results: Results): Table[] {
     targetsTable(results),
     throughputTable(results),
     txTable(results),
+    w0FeaturesTable(results),
+    stepsTable(results),
+    childrenTable(results),
     enqueueTable(results),
     latencyTable(results),
     httpTable(results),
@@ -435,4 +392,4 @@ export function printReport(results: Results): void {
   for (const note of results.notes) console.log(`note: ${note}`);
 }
 
-export type { HttpRecord };
+export type { HttpRecord, TargetResult };

@@ -6,11 +6,20 @@
 import { runInChild } from "./child.js";
 import type { EnqueueRecord, LatencyRecord, Results, ThroughputRecord } from "./results.js";
 import { summariseLatency } from "./stats.js";
-import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, ThroughputConfig } from "./systems/types.js";
+import {
+  type BenchSystem,
+  type DrainResult,
+  type EnqueueMode,
+  type LatencyConfig,
+  type LatencyResult,
+  type Mode,
+  THROUGHPUT_FIGURES,
+  type ThroughputConfig,
+} from "./systems/types.js";
 import type { Targets } from "./targets.js";
 import { checkOutputs, type OutputCheck } from "./workloads.js";
 
-export const FIGURES = ["throughput", "enqueue", "latency", "wake", "http", "scale", "memory"] as const;
+export const FIGURES = [...THROUGHPUT_FIGURES, "enqueue", "latency", "wake", "http", "scale", "memory"] as const;
 export type Figure = (typeof FIGURES)[number];
 
 export interface Cell {
@@ -42,11 +51,11 @@ export function throughputCell(ctx: Context, system: BenchSystem, label: string,
       const target = await ctx.targets.fresh(system);
       // Prefill and read-back are untimed, so they run here (saving two process start-ups per run);
       // only the drain, the timed part, needs a process of its own.
-      await system.enqueue(target, config.workload, config.n);
+      await system.enqueue(target, config.workload, config.n, { variant: config.variant });
       const before = await ctx.targets.commits(target);
       const { result } = await runInChild<DrainResult>({ op: "drain", system: system.id, target, config }, 15 * MINUTE);
       const after = await ctx.targets.commits(target);
-      const stored = await system.storedOutputs(target, config.workload, config.n);
+      const stored = await system.storedOutputs(target, config);
       const check = mergeChecks(
         checkOutputs(config.workload, config.n, result.tally),
         stored ? checkOutputs(config.workload, config.n, stored) : null,

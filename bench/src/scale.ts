@@ -167,7 +167,7 @@ export async function measureScale(target: Target, stored: number, samples: numb
     record(
       "claim (1 due row)",
       await timeIt(samples, warmup, async () => {
-        const claimed = await store.claim({ workerId: "bench", tasks: ["bench-w0"], limit: 1, now: Date.now(), leaseMs: 60_000 });
+        const { claimed } = await store.claim({ workerId: "bench", tasks: ["bench-w0"], limit: 1, now: Date.now(), leaseMs: 60_000 });
         if (claimed.length !== 1) throw new Error(`claim returned ${claimed.length} rows`);
       }),
     );

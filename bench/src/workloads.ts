@@ -6,7 +6,22 @@
  * N executions finished, once each (nothing skipped, nothing run twice).
  */
 
-export type WorkloadName = "w0" | "w1" | "w3";
+/** `steps-K`: K sequential steps per execution (the checkpoint-cost scaling figure, Zart only). */
+export type StepsWorkload = `steps-${number}`;
+
+/**
+ * What a throughput run drains. `w20`: twenty sequential steps. `parent10`: a parent that runs ten W0-like
+ * children in parallel and returns their sum (N counts parents).
+ */
+export type ThroughputWorkload = "w0" | "w1" | "w20" | "parent10" | StepsWorkload;
+
+export type WorkloadName = ThroughputWorkload | "w3";
+
+/** Steps per execution of the scaling figure. */
+export const STEP_COUNTS = [1, 10, 50, 200] as const;
+
+/** Children per parent in `parent10`. */
+export const CHILDREN = 10;
 
 export interface Input {
   i: number;
@@ -32,10 +47,53 @@ export function stepC(b: number): number {
   return b - 1;
 }
 
+/**
+ * Step j of a chain (W20, steps-K). Not commutative, so a step skipped, repeated or run out of order
+ * changes the output; bounded, so 200 steps stay exact integers.
+ */
+export function chainStep(x: number, j: number): number {
+  return (x * 3 + j) % 1_000_003;
+}
+
+/** Steps per execution: 20 for W20, K for steps-K (null for the other workloads). */
+export function chainLength(workload: WorkloadName): number | null {
+  if (workload === "w20") return 20;
+  if (workload.startsWith("steps-")) return Number(workload.slice("steps-".length));
+  return null;
+}
+
+export function stepsWorkload(k: number): StepsWorkload {
+  return `steps-${k}`;
+}
+
+/** The output of a chain of k steps started at i. */
+export function chainOutput(i: number, k: number): number {
+  let x = i;
+  for (let j = 0; j < k; j++) x = chainStep(x, j);
+  return x;
+}
+
+/** The input of parent i's child k: distinct across all parents, so a child's output names its parent. */
+export function childInput(i: number, k: number): number {
+  return i * CHILDREN + k;
+}
+
+/** Executions one unit of N makes: a parent and its children, else 1. */
+export function executionsPer(workload: ThroughputWorkload): number {
+  return workload === "parent10" ? 1 + CHILDREN : 1;
+}
+
 /** The output each execution must produce for input i. */
 export function expectedOutput(workload: WorkloadName, i: number): number {
   if (workload === "w0") return i;
   if (workload === "w1") return stepC(stepB(stepA(i)));
+  if (workload === "parent10") {
+    let sum = 0;
+    for (let k = 0; k < CHILDREN; k++) sum += w0({ i: childInput(i, k) });
+    return sum;
+  }
+  const k = chainLength(workload);
+  if (k !== null) return chainOutput(i, k);
   // W3 returns the event payload's value plus i, so a payload meant for another execution shows up.
   return i;
 }

@@ -3,8 +3,21 @@
  * so it imports nothing but the repo's own source. The in-process adapter sets `observer` to count
  * outputs inside the worker, as the peers' handlers do.
  */
-import { defineTask } from "../../src/core/task.js";
-import { type Input, stepA, stepB, stepC, w0 } from "./workloads.js";
+import { defineTask, type TaskDefinition } from "../../src/core/task.js";
+import {
+  CHILDREN,
+  chainLength,
+  chainStep,
+  childInput,
+  type Input,
+  STEP_COUNTS,
+  stepA,
+  stepB,
+  stepC,
+  stepsWorkload,
+  type ThroughputWorkload,
+  w0,
+} from "./workloads.js";
 
 export const observer: { onOutput: ((i: number, output: number) => void) | null } = { onOutput: null };
 
@@ -25,6 +38,62 @@ export const benchW1 = defineTask({
     const c = await ctx.step("c", () => stepC(b));
     observer.onOutput?.(data.i, c);
     return c;
+  },
+});
+
+/** A chain of k sequential steps, each one checkpointed (W20, and the steps-per-execution figure). */
+function chainTask(name: string, k: number): TaskDefinition<Input, number> {
+  return defineTask<Input, number>({
+    name,
+    async run(ctx, data) {
+      let x = data.i;
+      for (let j = 0; j < k; j++) {
+        const prev = x;
+        x = await ctx.step(`s${j}`, () => chainStep(prev, j));
+      }
+      observer.onOutput?.(data.i, x);
+      return x;
+    },
+  });
+}
+
+export const benchW20 = chainTask("bench-w20", 20);
+
+export const benchSteps = STEP_COUNTS.map((k) => chainTask(`bench-${stepsWorkload(k)}`, k));
+
+/**
+ * W0 under a keyed concurrency limit that never binds (1000 per key, 100 keys, C ≤ 50): it costs the
+ * slot bookkeeping of every claim and completion, never a wait.
+ */
+export const KEYS = 100;
+export const benchW0Keyed = defineTask<Input, number>({
+  name: "bench-w0-keyed",
+  concurrency: { limit: 1000, key: (data) => `k${data.i % KEYS}` },
+  run(_ctx, data) {
+    const out = w0(data);
+    observer.onOutput?.(data.i, out);
+    return out;
+  },
+});
+
+/** A W0-like child of `parent10`: returns its input, outside the tally (its parent's sum checks it). */
+export const benchChild = defineTask<Input, number>({
+  name: "bench-child",
+  run(_ctx, data) {
+    return w0(data);
+  },
+});
+
+/** Runs ten children in parallel (each its own execution) and returns the sum of their outputs. */
+export const benchParent10 = defineTask<Input, number>({
+  name: "bench-parent10",
+  async run(ctx, data) {
+    const outputs = await Promise.all(
+      Array.from({ length: CHILDREN }, (_, k) => ctx.runChild<number>(`c${k}`, benchChild, { i: childInput(data.i, k) })),
+    );
+    const sum = outputs.reduce((a, b) => a + b, 0);
+    observer.onOutput?.(data.i, sum);
+    return sum;
   },
 });
 
@@ -49,6 +118,15 @@ export const benchSleep = defineTask({
   },
 });
 
-export const benchTasks = [benchW0, benchW1, benchW3, benchSleep];
+export const benchTasks = [benchW0, benchW1, benchW3, benchSleep, benchW20, ...benchSteps, benchW0Keyed, benchChild, benchParent10];
 
 export const TASK_FOR: Record<"w0" | "w1" | "w3", string> = { w0: "bench-w0", w1: "bench-w1", w3: "bench-w3" };
+
+/** The task a throughput run of `workload` schedules; variant "keyed" is W0 under its concurrency key. */
+export function zartTaskFor(workload: ThroughputWorkload, variant: string): string {
+  if (workload === "w0") return variant === "keyed" ? benchW0Keyed.name : benchW0.name;
+  if (workload === "w1") return benchW1.name;
+  if (workload === "parent10") return benchParent10.name;
+  if (chainLength(workload) === null) throw new Error(`no Zart task for workload ${workload}`);
+  return `bench-${workload}`;
+}

@@ -1,14 +1,42 @@
 /**
  * DBOS Transact 5: durable workflows on Postgres. W1 is one workflow with three `DBOS.runStep`
  * checkpoints; W3 is a workflow parked in `DBOS.recv` woken by `DBOSClient.send`.
+ * W20 is one workflow with twenty `DBOS.runStep` checkpoints. parent10 is a workflow that starts ten child
+ * workflows with `DBOS.startWorkflow` (recorded as its children, run at once in this process, outside the
+ * queue) and awaits their results.
  * Throughput uses a DBOS queue (variant "poll10": dispatcher poll 10 ms, the lowest sensible setting;
  * "default": its 1 s default). Latency uses `DBOS.startWorkflow` in-process ("direct"), the mode that
  * does not wait for a poll, plus the queue with 10 ms polls for contrast.
+ * Long because one adapter holds every operation of the system (workflows, enqueue, drain, read-back,
+ * latency, event wake), each of them short.
  */
 import pg from "pg";
 import { deferred, packageVersion, peakRss, pooled, postgresUrl, sleep, waitUntil, withClient } from "../util.js";
-import { type Input, OutputTally, stepA, stepB, stepC, type TallySummary, w0 } from "../workloads.js";
-import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+import {
+  CHILDREN,
+  chainLength,
+  chainStep,
+  childInput,
+  type Input,
+  OutputTally,
+  stepA,
+  stepB,
+  stepC,
+  type TallySummary,
+  type ThroughputWorkload,
+  w0,
+} from "../workloads.js";
+import type {
+  BenchSystem,
+  DrainResult,
+  EnqueueOptions,
+  LatencyConfig,
+  LatencyResult,
+  Mode,
+  Target,
+  ThroughputConfig,
+  ThroughputFigure,
+} from "./types.js";
 import { LATENCY_WARMUP } from "./types.js";
 
 const APP = "zbench";
@@ -26,6 +54,8 @@ interface Workflows {
   w0: (input: Input) => Promise<number>;
   w1: (input: Input) => Promise<number>;
   w3: (input: Input) => Promise<number>;
+  w20: (input: Input) => Promise<number>;
+  parent10: (input: Input) => Promise<number>;
 }
 
 /**
@@ -63,7 +93,39 @@ async function register(onOutput: (i: number, output: number) => void, onParked:
     },
     { name: "w3" },
   );
-  return { w0: w0wf, w1: w1wf, w3: w3wf };
+  const w20wf = DBOS.registerWorkflow(
+    async (input: Input) => {
+      let x = input.i;
+      for (let j = 0; j < 20; j++) {
+        const prev = x;
+        x = await DBOS.runStep(async () => chainStep(prev, j), { name: `s${j}` });
+      }
+      onOutput(input.i, x);
+      return x;
+    },
+    { name: "w20" },
+  );
+  const child = DBOS.registerWorkflow(async (input: Input) => w0(input), { name: "child" });
+  const parent10 = DBOS.registerWorkflow(
+    async (input: Input) => {
+      // Child IDs are reserved synchronously at each call, so starting them together replays the same.
+      const handles = await Promise.all(
+        Array.from({ length: CHILDREN }, (_, k) => DBOS.startWorkflow(child)({ i: childInput(input.i, k) })),
+      );
+      const outputs = await Promise.all(handles.map((h) => h.getResult()));
+      const sum = outputs.reduce((a, b) => a + b, 0);
+      onOutput(input.i, sum);
+      return sum;
+    },
+    { name: "parent10" },
+  );
+  return { w0: w0wf, w1: w1wf, w3: w3wf, w20: w20wf, parent10 };
+}
+
+/** The workflow a throughput run of `workload` enqueues (its registered name). */
+function workflowFor(workload: ThroughputWorkload): string {
+  if (workload === "w0" || workload === "w1" || workload === "w20" || workload === "parent10") return workload;
+  throw new Error(`DBOS has no workflow for ${workload} (chain of ${chainLength(workload)} steps: Zart only)`);
 }
 
 async function configure(url: string): Promise<void> {
@@ -88,9 +150,9 @@ async function configureQueue(url: string, concurrency: number, variant: string)
   );
 }
 
-async function enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: EnqueueMode): Promise<void> {
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<void> {
   const url = postgresUrl(target);
-  const options = { workflowName: workload, queueName: QUEUE, appVersion: "bench" };
+  const options = { workflowName: workflowFor(workload), queueName: QUEUE, appVersion: "bench" };
   await withDbosClient(url, async (client) => {
     if (mode === "sequential") {
       for (let i = 0; i < n; i++) await client.enqueue(options, { i });
@@ -132,7 +194,8 @@ async function drain(target: Target, config: ThroughputConfig): Promise<DrainRes
   await allRan.promise;
   // Durably complete = N workflow rows in SUCCESS (the output is written after the function returns).
   const polls = await withClient(url, (client) =>
-    waitUntil(async () => (await countSuccess(client, config.workload)) >= config.n, 5, 60_000, "DBOS workflows to succeed"),
+    // A parent succeeds after its children, so counting parents covers them.
+    waitUntil(async () => (await countSuccess(client, workflowFor(config.workload))) >= config.n, 5, 60_000, "DBOS workflows to succeed"),
   );
   const elapsedMs = performance.now() - started;
   await DBOS.shutdown();
@@ -140,17 +203,17 @@ async function drain(target: Target, config: ThroughputConfig): Promise<DrainRes
 }
 
 /** Reads back every stored output and its input, as DBOS recorded them. */
-async function storedOutputs(target: Target, workload: "w0" | "w1", n: number): Promise<TallySummary> {
+async function storedOutputs(target: Target, config: ThroughputConfig): Promise<TallySummary> {
   const { rows } = await withClient(postgresUrl(target), (client) =>
     // 5.x keeps inputs and outputs in side tables keyed by workflow id.
     client.query(
       `select i.inputs, o.output from dbos.workflow_status s
          join dbos.workflow_input i using (workflow_uuid) join dbos.workflow_output o using (workflow_uuid)
         where s.status = 'SUCCESS' and s.name = $1`,
-      [workload],
+      [workflowFor(config.workload)],
     ),
   );
-  const tally = new OutputTally(workload, n);
+  const tally = new OutputTally(config.workload, config.n);
   for (const row of rows as { inputs: string; output: string }[]) tally.record(decodeInput(row.inputs), decodeNumber(row.output));
   return tally.summary();
 }
@@ -252,8 +315,15 @@ export const dbosSystem: BenchSystem = {
     await DBOS.migrate(postgresUrl(target));
     await configureQueue(postgresUrl(target), 10, "poll10");
   },
-  throughputConfigs(mode: Mode): ThroughputConfig[] {
+  throughputConfigs(mode: Mode, figure: ThroughputFigure): ThroughputConfig[] {
     const n = { tiny: 30, quick: 300, full: 2000 }[mode];
+    if (figure === "w20") {
+      const nW20 = { tiny: 10, quick: 100, full: 300 }[mode];
+      return [10, 50].map((concurrency) => ({ workload: "w20", concurrency, variant: "poll10", n: nW20 }));
+    }
+    if (figure === "children")
+      return [{ workload: "parent10", concurrency: 10, variant: "poll10", n: { tiny: 5, quick: 60, full: 200 }[mode] }];
+    if (figure !== "throughput") return [];
     const configs: ThroughputConfig[] = [
       { workload: "w1", concurrency: 10, variant: "poll10", n },
       { workload: "w1", concurrency: 50, variant: "poll10", n },

@@ -1,15 +1,34 @@
 /**
  * graphile-worker 0.17: a Postgres job queue woken by LISTEN/NOTIFY. It has no steps, so W1 runs as a
- * chain of three jobs (a enqueues b enqueues c), the closest equivalent of three checkpoints.
+ * chain of three jobs (a enqueues b enqueues c), the closest equivalent of three checkpoints, and W20 as a
+ * chain of twenty (one task that enqueues itself with the next step's input).
  * Variant "tuned" turns on the batching from its performance docs (local queue + batched completion).
  */
 import type { Job, Runner, RunnerOptions, TaskList } from "graphile-worker";
 import { deferred, packageVersion, peakRss, pooled, postgresUrl, waitUntil, withClient } from "../util.js";
-import { OutputTally, stepA, stepB, stepC, w0 } from "../workloads.js";
-import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+import { chainLength, chainStep, OutputTally, stepA, stepB, stepC, type ThroughputWorkload, w0 } from "../workloads.js";
+import type {
+  BenchSystem,
+  DrainResult,
+  EnqueueOptions,
+  LatencyConfig,
+  LatencyResult,
+  Mode,
+  Target,
+  ThroughputConfig,
+  ThroughputFigure,
+} from "./types.js";
 import { LATENCY_WARMUP } from "./types.js";
 
-type Payload = { i: number; a?: number; b?: number };
+/** W1 carries a and b down the chain; W20 carries the step index j and its input x. */
+type Payload = { i: number; a?: number; b?: number; j?: number; x?: number };
+
+type ChainWorkload = "w0" | "w1" | "w20";
+
+function chainWorkload(workload: ThroughputWorkload): ChainWorkload {
+  if (workload === "w0" || workload === "w1" || workload === "w20") return workload;
+  throw new Error(`graphile-worker runs w0, w1 and w20 only (not ${workload})`);
+}
 
 async function lib() {
   return import("graphile-worker");
@@ -23,12 +42,24 @@ async function quietLogger() {
   });
 }
 
-function firstTask(workload: "w0" | "w1"): string {
-  return workload === "w0" ? "w0" : "a";
+function firstTask(workload: ChainWorkload): string {
+  return workload === "w1" ? "a" : workload;
 }
 
-/** Task list: W0 records at once; W1 hands the value down the chain and records at job c. */
-function taskList(workload: "w0" | "w1", onOutput: (i: number, output: number) => void): TaskList {
+/** Task list: W0 records at once; W1 hands the value down the chain and records at job c; W20 at job 20. */
+function taskList(workload: ChainWorkload, onOutput: (i: number, output: number) => void): TaskList {
+  if (workload === "w20") {
+    const steps = chainLength("w20")!;
+    return {
+      w20: async (payload, helpers) => {
+        const p = payload as Payload;
+        const j = p.j ?? 0;
+        const x = chainStep(p.x ?? p.i, j);
+        if (j + 1 < steps) await helpers.addJob("w20", { i: p.i, j: j + 1, x });
+        else onOutput(p.i, x);
+      },
+    };
+  }
   if (workload === "w0") {
     return {
       w0: async (payload) => {
@@ -65,10 +96,10 @@ function runnerOptions(url: string, concurrency: number, variant: string): Promi
   }));
 }
 
-async function enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: EnqueueMode): Promise<void> {
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<void> {
   const { makeWorkerUtils } = await lib();
   const utils = await makeWorkerUtils({ connectionString: postgresUrl(target), logger: await quietLogger() });
-  const task = firstTask(workload);
+  const task = firstTask(chainWorkload(workload));
   try {
     if (mode === "sequential") {
       for (let i = 0; i < n; i++) await utils.addJob(task, { i });
@@ -92,7 +123,7 @@ async function drain(target: Target, config: ThroughputConfig): Promise<DrainRes
   const tally = new OutputTally(config.workload, config.n);
   const allRan = deferred();
   const options = await runnerOptions(url, config.concurrency, config.variant);
-  options.taskList = taskList(config.workload, (i, output) => {
+  options.taskList = taskList(chainWorkload(config.workload), (i, output) => {
     tally.record(i, output);
     if (tally.done) allRan.resolve();
   });
@@ -160,7 +191,12 @@ export const graphileSystem: BenchSystem = {
     const { runMigrations } = await lib();
     await runMigrations({ connectionString: postgresUrl(target), logger: await quietLogger() });
   },
-  throughputConfigs(mode: Mode): ThroughputConfig[] {
+  throughputConfigs(mode: Mode, figure: ThroughputFigure): ThroughputConfig[] {
+    if (figure === "w20") {
+      const nW20 = { tiny: 10, quick: 100, full: 300 }[mode];
+      return [10, 50].map((concurrency) => ({ workload: "w20", concurrency, variant: "default", n: nW20 }));
+    }
+    if (figure !== "throughput") return [];
     const n = { tiny: 50, quick: 600, full: 2000 }[mode];
     const nTuned = { tiny: 200, quick: 5000, full: 40000 }[mode];
     const nChain = { tiny: 30, quick: 300, full: 2000 }[mode];

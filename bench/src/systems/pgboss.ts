@@ -1,18 +1,43 @@
 /**
  * pg-boss 10: a Postgres job queue that only polls (0.5 s is the lowest interval it accepts) and has no
  * per-worker concurrency option, so concurrency C = C `work()` loops with batchSize 1 ("shape=workers").
- * Variant "batch" is one loop with batchSize 1000. W1 runs as a chain of three jobs.
+ * Variant "batch" is one loop with batchSize 1000. W1 runs as a chain of three jobs (a queue each, C loops
+ * each); W20 as a chain of twenty jobs on one queue (C loops), each job enqueueing the next step.
  * Its figures need small N: a loop sleeps the full interval after every fetch.
  */
 import type PgBoss from "pg-boss";
 import { deferred, jitterGap, packageVersion, peakRss, pooled, postgresUrl, waitUntil, withClient } from "../util.js";
-import { OutputTally, stepA, stepB, stepC, w0 } from "../workloads.js";
-import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+import { chainLength, chainStep, OutputTally, stepA, stepB, stepC, type ThroughputWorkload, w0 } from "../workloads.js";
+import type {
+  BenchSystem,
+  DrainResult,
+  EnqueueOptions,
+  LatencyConfig,
+  LatencyResult,
+  Mode,
+  Target,
+  ThroughputConfig,
+  ThroughputFigure,
+} from "./types.js";
 
-type Payload = { i: number; a?: number; b?: number };
+/** W1 carries a and b down the chain; W20 carries the step index j and its input x. */
+type Payload = { i: number; a?: number; b?: number; j?: number; x?: number };
 
 const POLL_SECONDS = 0.5;
-const QUEUES = { w0: ["w0"], w1: ["a", "b", "c"] } as const;
+const QUEUES = { w0: ["w0"], w1: ["a", "b", "c"], w20: ["w20"] } as const;
+const W20_STEPS = chainLength("w20")!;
+
+type ChainWorkload = keyof typeof QUEUES;
+
+function chainWorkload(workload: ThroughputWorkload): ChainWorkload {
+  if (workload === "w0" || workload === "w1" || workload === "w20") return workload;
+  throw new Error(`pg-boss runs w0, w1 and w20 only (not ${workload})`);
+}
+
+/** Job rows one execution leaves: one per hop of its chain. */
+function jobsPer(workload: ChainWorkload): number {
+  return workload === "w0" ? 1 : workload === "w1" ? 3 : W20_STEPS;
+}
 
 async function newBoss(url: string): Promise<PgBoss> {
   const { default: PgBossClass } = await import("pg-boss");
@@ -24,20 +49,28 @@ async function newBoss(url: string): Promise<PgBoss> {
 /** Starts the handlers: C loops of batchSize 1, or one loop of batchSize 1000 for "batch". */
 async function startWork(
   boss: PgBoss,
-  workload: "w0" | "w1",
+  workload: ChainWorkload,
   loops: number,
   batchSize: number,
   onOutput: (i: number, output: number) => void,
 ): Promise<void> {
   const options = { batchSize, pollingIntervalSeconds: POLL_SECONDS };
-  const handlers: Record<string, (p: Payload) => Promise<void>> =
-    workload === "w0"
-      ? { w0: async (p) => onOutput(p.i, w0(p)) }
-      : {
-          a: async (p) => void (await boss.send("b", { i: p.i, a: stepA(p.i) })),
-          b: async (p) => void (await boss.send("c", { i: p.i, b: stepB(p.a!) })),
-          c: async (p) => onOutput(p.i, stepC(p.b!)),
-        };
+  const handlers: Record<string, (p: Payload) => Promise<void>> = {
+    w0: { w0: async (p: Payload) => onOutput(p.i, w0(p)) },
+    w1: {
+      a: async (p: Payload) => void (await boss.send("b", { i: p.i, a: stepA(p.i) })),
+      b: async (p: Payload) => void (await boss.send("c", { i: p.i, b: stepB(p.a!) })),
+      c: async (p: Payload) => onOutput(p.i, stepC(p.b!)),
+    },
+    w20: {
+      w20: async (p: Payload) => {
+        const j = p.j ?? 0;
+        const x = chainStep(p.x ?? p.i, j);
+        if (j + 1 < W20_STEPS) await boss.send("w20", { i: p.i, j: j + 1, x });
+        else onOutput(p.i, x);
+      },
+    },
+  }[workload];
   for (const [queue, handle] of Object.entries(handlers)) {
     for (let k = 0; k < loops; k++) {
       await boss.work<Payload>(queue, options, async (jobs) => {
@@ -47,10 +80,10 @@ async function startWork(
   }
 }
 
-async function enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: EnqueueMode): Promise<void> {
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<void> {
   const boss = await newBoss(postgresUrl(target));
   await boss.start();
-  const queue = QUEUES[workload][0];
+  const queue = QUEUES[chainWorkload(workload)][0];
   try {
     if (mode === "sequential") {
       for (let i = 0; i < n; i++) await boss.send(queue, { i });
@@ -75,13 +108,14 @@ async function drain(target: Target, config: ThroughputConfig): Promise<DrainRes
   const batch = config.variant === "batch";
   const started = performance.now();
   await boss.start();
-  await startWork(boss, config.workload, batch ? 1 : config.concurrency, batch ? config.concurrency : 1, (i, output) => {
+  const workload = chainWorkload(config.workload);
+  await startWork(boss, workload, batch ? 1 : config.concurrency, batch ? config.concurrency : 1, (i, output) => {
     tally.record(i, output);
     if (tally.done) allRan.resolve();
   });
   await allRan.promise;
-  // Durably complete = every job row (3 per chain) is marked completed; pg-boss writes that after the handler.
-  const jobs = config.workload === "w0" ? config.n : 3 * config.n;
+  // Durably complete = every job row (one per hop) is marked completed; pg-boss writes that after the handler.
+  const jobs = jobsPer(workload) * config.n;
   const polls = await withClient(url, (client) =>
     waitUntil(
       async () => (await client.query("select count(*)::int as n from pgboss.job where state = 'completed'")).rows[0].n >= jobs,
@@ -137,12 +171,21 @@ export const pgbossSystem: BenchSystem = {
   async migrate(target) {
     const boss = await newBoss(postgresUrl(target));
     await boss.start();
-    for (const name of new Set([...QUEUES.w0, ...QUEUES.w1])) await boss.createQueue(name);
+    for (const name of new Set(Object.values(QUEUES).flat())) await boss.createQueue(name);
     await boss.stop({ graceful: false, wait: true });
   },
-  throughputConfigs(mode: Mode): ThroughputConfig[] {
+  throughputConfigs(mode: Mode, figure: ThroughputFigure): ThroughputConfig[] {
     const scale = { tiny: 0.2, quick: 0.5, full: 1 }[mode];
     const n = (x: number) => Math.max(10, Math.round(x * scale));
+    if (figure === "w20") {
+      // Twenty polled hops per execution: 50 loops make ~100 hops/s, so N stays small. C=10: full mode only, like W1.
+      const configs: ThroughputConfig[] = [
+        { workload: "w20", concurrency: 50, variant: "workers", n: { tiny: 5, quick: 30, full: 60 }[mode] },
+      ];
+      if (mode === "full") configs.unshift({ workload: "w20", concurrency: 10, variant: "workers", n: 20 });
+      return configs;
+    }
+    if (figure !== "throughput") return [];
     const configs: ThroughputConfig[] = [
       { workload: "w0", concurrency: 50, variant: "workers", n: n(300) },
       { workload: "w1", concurrency: 50, variant: "workers", n: n(300) },

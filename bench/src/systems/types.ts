@@ -3,7 +3,7 @@
  * system's code itself: every call below happens in a spawned child (see child.ts), so each figure
  * comes from a fresh process and systems with global state (DBOS) never share one.
  */
-import type { TallySummary, WorkloadName } from "../workloads.js";
+import type { TallySummary, ThroughputWorkload, WorkloadName } from "../workloads.js";
 
 export type Target = { kind: "postgres"; url: string; database: string } | { kind: "sqlite"; path: string };
 
@@ -24,13 +24,29 @@ export const LATENCY_WARMUP: Record<Mode, number> = { tiny: 2, quick: 600, full:
 /** The same for the event-wake figure, whose samples each idle 20 ms first: fewer, for the run's length. */
 export const WAKE_WARMUP: Record<Mode, number> = { tiny: 2, quick: 50, full: 200 };
 
+/**
+ * The figures measured as worker throughput (enqueue N, one worker drains them), each its own table:
+ * "throughput" W0/W1, "w20" twenty steps, "steps" K steps per execution (Zart), "w0-features" W0 with
+ * priorities or concurrency keys beside plain W0 (Zart), "children" a parent with ten children.
+ */
+export const THROUGHPUT_FIGURES = ["throughput", "w20", "steps", "w0-features", "children"] as const;
+export type ThroughputFigure = (typeof THROUGHPUT_FIGURES)[number];
+
 /** One throughput configuration: a workload at a concurrency under named settings. */
 export interface ThroughputConfig {
-  workload: "w0" | "w1";
+  workload: ThroughputWorkload;
   concurrency: number;
-  /** Adapter-specific settings key (e.g. graphile "tuned"); shown in the tables. */
+  /** Adapter-specific settings key (e.g. graphile "tuned", Zart "priority"); shown in the tables. */
   variant: string;
+  /** Executions (for parent10: parents) enqueued and drained. */
   n: number;
+}
+
+export interface EnqueueOptions {
+  /** undefined = the fastest way, untimed prefill. */
+  mode?: EnqueueMode;
+  /** The throughput variant being prefilled, for adapters whose variants change what is enqueued. */
+  variant?: string;
 }
 
 export interface LatencyConfig {
@@ -66,18 +82,19 @@ export interface BenchSystem {
   label(): Promise<string>;
   /** Installs the schema into an empty database or file (the template). */
   migrate(target: Target): Promise<void>;
-  throughputConfigs(mode: Mode): ThroughputConfig[];
+  /** The cells of one throughput figure; [] when the system has no counterpart of its workload. */
+  throughputConfigs(mode: Mode, figure: ThroughputFigure): ThroughputConfig[];
   latencyConfigs(mode: Mode): LatencyConfig[];
   enqueueModes(): readonly EnqueueMode[];
-  /** Enqueues inputs 0…n-1 of the workload; `mode` undefined = fastest way, untimed prefill. */
-  enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: EnqueueMode): Promise<void>;
+  /** Enqueues inputs 0…n-1 of the workload. */
+  enqueue(target: Target, workload: ThroughputWorkload, n: number, options?: EnqueueOptions): Promise<void>;
   /** Runs one worker until all n are durably complete. Its clock starts just before the worker starts. */
   drain(target: Target, config: ThroughputConfig): Promise<DrainResult>;
   /**
    * Outputs as stored after a drain, read back from the database: null when the system keeps no
    * output (job queues delete or forget results), and the handler tally is then the only check.
    */
-  storedOutputs(target: Target, workload: "w0" | "w1", n: number): Promise<TallySummary | null>;
+  storedOutputs(target: Target, config: ThroughputConfig): Promise<TallySummary | null>;
   latency(target: Target, config: LatencyConfig): Promise<LatencyResult>;
   /** W3: event delivery → completion. Undefined when the system has no durable event wait. */
   eventWake?(target: Target, samples: number, warmup: number): Promise<LatencyResult>;
@@ -85,4 +102,4 @@ export interface BenchSystem {
   describeVariant(variant: string): string;
 }
 
-export type { WorkloadName };
+export type { ThroughputWorkload, WorkloadName };

@@ -3,6 +3,9 @@
  * W1 is one task with three `ctx.step` checkpoints; W3 parks on `ctx.waitForEvent`.
  * Latency "in-process" = `engine.schedule` then `engine.waitForTerminal` in the process that also runs
  * the worker (concurrency 10), the same shape as the peers' in-process callers.
+ * W20 and the steps-per-execution chains are tasks of `ctx.step` checkpoints, "keyed" W0 a task with a
+ * concurrency key, parent10 a task that `runChild`s ten children (see zart-tasks.ts).
+ * Long because one adapter holds every operation of the system and the cell sizes of every figure.
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -11,9 +14,19 @@ import type { WorkerOptions } from "../../../src/engine/engine-options.js";
 import { openStore } from "../../../src/store/open-store.js";
 import type { Store } from "../../../src/store/store.js";
 import { deferred, peakRss, pooled, sleep, waitUntil } from "../util.js";
-import { OutputTally, type TallySummary } from "../workloads.js";
-import { benchTasks, observer, TASK_FOR } from "../zart-tasks.js";
-import type { BenchSystem, DrainResult, EnqueueMode, LatencyConfig, LatencyResult, Mode, Target, ThroughputConfig } from "./types.js";
+import { executionsPer, OutputTally, STEP_COUNTS, stepsWorkload, type TallySummary, type ThroughputWorkload } from "../workloads.js";
+import { benchTasks, KEYS, observer, TASK_FOR, zartTaskFor } from "../zart-tasks.js";
+import type {
+  BenchSystem,
+  DrainResult,
+  EnqueueOptions,
+  LatencyConfig,
+  LatencyResult,
+  Mode,
+  Target,
+  ThroughputConfig,
+  ThroughputFigure,
+} from "./types.js";
 import { LATENCY_WARMUP } from "./types.js";
 
 const REPO = new URL("../../../", import.meta.url);
@@ -55,18 +68,29 @@ function zartLabel(): string {
   return `zart ${pkg.version}${rev}`;
 }
 
-async function enqueue(target: Target, workload: "w0" | "w1", n: number, mode?: EnqueueMode): Promise<void> {
+/**
+ * Variant "priority": execution i gets priority 0-9 from a fixed hash of i (random-looking, the same mix in
+ * every run). Variant "keyed" schedules the keyed task, whose key function spreads i over the keys.
+ */
+function priorityOf(i: number, variant: string | undefined): number | undefined {
+  if (variant !== "priority") return undefined;
+  // Fibonacci hashing: the top of (i+1)·2^32/φ mod 2^32, scaled to 0-9.
+  return Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
+}
+
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, options: EnqueueOptions = {}): Promise<void> {
   const handle = await startEngine(target, false);
-  const task = TASK_FOR[workload];
+  const task = zartTaskFor(workload, options.variant ?? "default");
+  const request = (i: number) => ({ task, data: { i }, priority: priorityOf(i, options.variant) });
   try {
-    if (mode === "sequential") {
-      for (let i = 0; i < n; i++) await handle.engine.schedule({ task, data: { i } });
-    } else if (mode === "concurrent50") {
-      await pooled(n, 50, (i) => handle.engine.schedule({ task, data: { i } }));
+    if (options.mode === "sequential") {
+      for (let i = 0; i < n; i++) await handle.engine.schedule(request(i));
+    } else if (options.mode === "concurrent50") {
+      await pooled(n, 50, (i) => handle.engine.schedule(request(i)));
     } else {
       // Bulk prefill and the "batch" figure: scheduleMany in batches of 1000, like graphile's addJobs.
       for (let start = 0; start < n; start += 1000) {
-        await handle.engine.scheduleMany(Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ task, data: { i: start + k } })));
+        await handle.engine.scheduleMany(Array.from({ length: Math.min(1000, n - start) }, (_, k) => request(start + k)));
       }
     }
   } finally {
@@ -91,8 +115,15 @@ async function drain(target: Target, config: ThroughputConfig): Promise<DrainRes
   const worker: WorkerOptions = { concurrency: config.concurrency, prefetch: config.variant === "prefetch" ? PREFETCH : undefined };
   const engine = await Engine.start({ store, tasks: benchTasks, worker, migrate: false });
   await allRan.promise;
-  // Durably complete = N rows in `completed` (the body returned before its completion commit).
-  const polls = await waitUntil(async () => (await store.countByStatus()).completed >= config.n, 2, 60_000, "zart executions to complete");
+  // Durably complete = every execution in `completed` (the body returned before its completion commit);
+  // a parent completes after its children, so parent10 waits for all of them.
+  const executions = config.n * executionsPer(config.workload);
+  const polls = await waitUntil(
+    async () => (await store.countByStatus()).completed >= executions,
+    2,
+    60_000,
+    "zart executions to complete",
+  );
   const elapsedMs = performance.now() - started;
   await engine.stop();
   await store.close();
@@ -100,13 +131,14 @@ async function drain(target: Target, config: ThroughputConfig): Promise<DrainRes
   return { elapsedMs, tally: tally.summary(), rssPeak: peakRss(), ownTransactions: polls };
 }
 
-/** Reads every completed execution back through the store and tallies its stored output. */
-async function storedOutputs(target: Target, workload: "w0" | "w1", n: number): Promise<TallySummary> {
+/** Reads every completed execution of the workload's task back through the store and tallies its stored output. */
+async function storedOutputs(target: Target, config: ThroughputConfig): Promise<TallySummary> {
   const store = await open(target);
-  const tally = new OutputTally(workload, n);
+  const tally = new OutputTally(config.workload, config.n);
+  const task = zartTaskFor(config.workload, config.variant);
   try {
     for (let offset = 0; ; offset += 500) {
-      const page = await store.listExecutions({ status: "completed", task: TASK_FOR[workload], limit: 500, offset, order: "asc" });
+      const page = await store.listExecutions({ status: "completed", task, limit: 500, offset, order: "asc" });
       for (const e of page.executions)
         tally.record((JSON.parse(e.dataJson) as { i: number }).i, JSON.parse(e.outputJson ?? "null") as number);
       if (page.executions.length < 500) break;
@@ -180,23 +212,16 @@ async function eventWake(target: Target, samples: number, warmup: number): Promi
   return { samplesMs, tally: tally.summary() };
 }
 
-export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
-  const pg = storage === "postgres";
-  return {
-    id: pg ? "zart-pg" : "zart-sqlite",
-    storage,
-    async label() {
-      return zartLabel();
-    },
-    async migrate(target) {
-      const store = await open(target);
-      await store.migrate();
-      await store.close();
-    },
-    throughputConfigs(mode: Mode): ThroughputConfig[] {
-      const n = pg ? { tiny: 50, quick: 2000, full: 10000 }[mode] : { tiny: 50, quick: 5000, full: 20000 }[mode];
-      // Postgres W0 runs at graphile's tuned N, the cells it is compared with, so start-up weighs the same in both.
-      const nW0 = pg ? { tiny: 200, quick: 5000, full: 40000 }[mode] : n;
+/** The steps-per-execution figure runs at one concurrency, so only K varies. */
+export const STEPS_CONCURRENCY = 10;
+
+/** Cells per figure. Sizes: quick mode must stay a few minutes in all; full mode reproduces BENCHMARKS.md. */
+function zartThroughputConfigs(pg: boolean, mode: Mode, figure: ThroughputFigure): ThroughputConfig[] {
+  const n = pg ? { tiny: 50, quick: 2000, full: 10000 }[mode] : { tiny: 50, quick: 5000, full: 20000 }[mode];
+  // Postgres W0 runs at graphile's tuned N, the cells it is compared with, so start-up weighs the same in both.
+  const nW0 = pg ? { tiny: 200, quick: 5000, full: 40000 }[mode] : n;
+  switch (figure) {
+    case "throughput": {
       const configs: ThroughputConfig[] = [
         { workload: "w1", concurrency: 10, variant: "default", n },
         { workload: "w1", concurrency: 50, variant: "default", n },
@@ -213,6 +238,49 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
         if (mode === "full") configs.push({ workload: "w1", concurrency: 50, variant: "prefetch", n });
       }
       return configs;
+    }
+    case "w20": {
+      const nW20 = pg ? { tiny: 20, quick: 500, full: 3000 }[mode] : { tiny: 20, quick: 1000, full: 5000 }[mode];
+      return [10, 50].map((concurrency) => ({ workload: "w20", concurrency, variant: "default", n: nW20 }));
+    }
+    case "steps": {
+      // About the same number of steps per cell, so every K runs about as long: at least 4 executions, at
+      // most the W1 cells' N (K=1 is one execution's claim and completion more than its step).
+      const budget = { tiny: 100, quick: 10_000, full: 20_000 }[mode];
+      return STEP_COUNTS.map((k) => ({
+        workload: stepsWorkload(k),
+        concurrency: STEPS_CONCURRENCY,
+        variant: "default",
+        n: Math.min(n, Math.max(4, Math.round(budget / k))),
+      }));
+    }
+    case "w0-features":
+      // Plain W0 at the same C and N is the baseline (deduplicated with the throughput figure's cells).
+      return [10, 50].flatMap((concurrency) =>
+        ["default", "priority", "keyed"].map((variant) => ({ workload: "w0" as const, concurrency, variant, n: nW0 })),
+      );
+    case "children": {
+      const parents = pg ? { tiny: 10, quick: 300, full: 2000 }[mode] : { tiny: 10, quick: 500, full: 3000 }[mode];
+      return [{ workload: "parent10", concurrency: 10, variant: "default", n: parents }];
+    }
+  }
+}
+
+export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
+  const pg = storage === "postgres";
+  return {
+    id: pg ? "zart-pg" : "zart-sqlite",
+    storage,
+    async label() {
+      return zartLabel();
+    },
+    async migrate(target) {
+      const store = await open(target);
+      await store.migrate();
+      await store.close();
+    },
+    throughputConfigs(mode: Mode, figure: ThroughputFigure): ThroughputConfig[] {
+      return zartThroughputConfigs(pg, mode, figure);
     },
     latencyConfigs(mode: Mode): LatencyConfig[] {
       const samples = { tiny: 10, quick: 100, full: 300 }[mode];
@@ -236,6 +304,8 @@ export function zartSystem(storage: "postgres" | "sqlite"): BenchSystem {
       if (variant === "event") return "in-process (engine.deliverEvent → engine.waitForTerminal)";
       if (variant === "prefetch") return `prefetch=${PREFETCH} (claimed ahead into a leased local buffer)`;
       if (variant === "queued") return "in-process, queued (schedule({ eager: false }): insert, notice, claim)";
+      if (variant === "priority") return "priority 0-9 per execution (a fixed hash of i), default worker";
+      if (variant === "keyed") return `concurrency { limit: 1000, key } over ${KEYS} keys (never binds), default worker`;
       return pg ? "default (LISTEN/NOTIFY + group commit, prefetch auto)" : "default (one process, WAL, prefetch auto)";
     },
   };
