@@ -42,10 +42,10 @@ export const benchW1 = defineTask({
 });
 
 /** A chain of k sequential steps, each one checkpointed (W20, and the steps-per-execution figure). */
-function chainTask(name: string, k: number): TaskDefinition<Input, number> {
-  return defineTask<Input, number>({
+function chainTask(name: string, k: number) {
+  return defineTask({
     name,
-    async run(ctx, data) {
+    async run(ctx, data: Input) {
       let x = data.i;
       for (let j = 0; j < k; j++) {
         const prev = x;
@@ -66,10 +66,10 @@ export const benchSteps = STEP_COUNTS.map((k) => chainTask(`bench-${stepsWorkloa
  * slot bookkeeping of every claim and completion, never a wait.
  */
 export const KEYS = 100;
-export const benchW0Keyed = defineTask<Input, number>({
+export const benchW0Keyed = defineTask({
   name: "bench-w0-keyed",
-  concurrency: { limit: 1000, key: (data) => `k${data.i % KEYS}` },
-  run(_ctx, data) {
+  concurrency: { limit: 1000, key: (data: Input) => `k${data.i % KEYS}` },
+  run(_ctx, data: Input) {
     const out = w0(data);
     observer.onOutput?.(data.i, out);
     return out;
@@ -77,19 +77,19 @@ export const benchW0Keyed = defineTask<Input, number>({
 });
 
 /** A W0-like child of `parent10`: returns its input, outside the tally (its parent's sum checks it). */
-export const benchChild = defineTask<Input, number>({
+export const benchChild = defineTask({
   name: "bench-child",
-  run(_ctx, data) {
+  run(_ctx, data: Input) {
     return w0(data);
   },
 });
 
 /** Runs ten children in parallel (each its own execution) and returns the sum of their outputs. */
-export const benchParent10 = defineTask<Input, number>({
+export const benchParent10 = defineTask({
   name: "bench-parent10",
-  async run(ctx, data) {
+  async run(ctx, data: Input) {
     const outputs = await Promise.all(
-      Array.from({ length: CHILDREN }, (_, k) => ctx.runChild<number>(`c${k}`, benchChild, { i: childInput(data.i, k) })),
+      Array.from({ length: CHILDREN }, (_, k) => ctx.runChild(`c${k}`, benchChild, { i: childInput(data.i, k) })),
     );
     const sum = outputs.reduce((a, b) => a + b, 0);
     observer.onOutput?.(data.i, sum);
