@@ -26,7 +26,7 @@ const db = new Database(path);
 db.prepare(
   "INSERT INTO executions (id, task, status, data, created_at, updated_at, lease_token, runnable_at) VALUES ('e1', 't', 'running', '{}', 1, 1, 1, 5)",
 ).run();
-const base = fencedSql(TRANSITIONS.progress).replace(/ RETURNING [^]*$/, "");
+const base = fencedSql(TRANSITIONS.progress).replace(/ RETURNING [\s\S]*$/, "");
 const variants = {
   "RETURNING the whole row (get)": db.prepare(`${base} RETURNING ${EXECUTION_COLUMNS}`),
   "RETURNING every written column (get)": db.prepare(`${base} RETURNING ${WRITTEN_COLUMNS.join(", ")}`),

@@ -3,7 +3,7 @@
  * so it imports nothing but the repo's own source. The in-process adapter sets `observer` to count
  * outputs inside the worker, as the peers' handlers do.
  */
-import { defineTask, type TaskDefinition } from "../../src/core/task.js";
+import { defineTask } from "../../src/core/task.js";
 import {
   CHILDREN,
   chainLength,

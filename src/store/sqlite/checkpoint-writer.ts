@@ -3,7 +3,6 @@
  * while the row is `running` under the writer's lease token; a stale holder (lease expired and reclaimed,
  * or the execution cancelled) changes nothing.
  */
-import type { ExecutionRow } from "../../state/columns.js";
 import type { Params } from "../../state/expr.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import type { Checkpoint, Fence, Notice } from "../store.js";
