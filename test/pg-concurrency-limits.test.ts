@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { silentLogger } from "../src/core/logger.js";
 import { Engine } from "../src/engine/engine.js";
-import { TestSchema } from "./support/postgres.js";
+import { adminQuery, TestSchema } from "./support/postgres.js";
 import { databaseUrl, killAll, startWorker, writeConfig, type ZartProcess } from "./support/processes.js";
 
 const schema = new TestSchema("limit");
@@ -67,6 +67,28 @@ test("three worker processes never run more than the limit at once", async () =>
   } finally {
     await killAll(workers);
     await api.stop();
+    await store.close();
+  }
+});
+
+test("a row left waiting beside a free slot (its hand-on lost with a connection) is granted by a later claim's sweep", async () => {
+  const store = await schema.open();
+  try {
+    const now = Date.now();
+    const id = `exec-${now.toString(36).padStart(9, "0")}sweep0000000000001`;
+    await store.createExecution({ id, task: "swept", dataJson: "{}", idempotencyKey: null, now, concurrency: { key: "k", limit: 1 } });
+    // As a claim leaves a row it parked for want of a slot (`await_slot`), with nobody running in its group.
+    await adminQuery(`UPDATE ${schema.name}.executions SET runnable_at = NULL WHERE id = $1`, [id]);
+    const first = await store.claim({ workerId: "w", tasks: ["swept"], limit: 5, now: now + 1, leaseMs: 30_000 });
+    assert.deepEqual(first.claimed, [], "not due while it waits for a slot");
+    const due = await store.getExecution(id);
+    assert.equal(due?.runnableAt, now + 1, "the claim's sweep granted the free slot");
+    const second = await store.claim({ workerId: "w", tasks: ["swept"], limit: 5, now: now + 2, leaseMs: 30_000 });
+    assert.deepEqual(
+      second.claimed.map((c) => c.execution.id),
+      [id],
+    );
+  } finally {
     await store.close();
   }
 });

@@ -22,17 +22,38 @@ export const silentLogger: Logger = {
  * log: pino builds a child's serialized bindings at once, which cost a few percent of a short run's CPU.
  */
 export function lazyChild(parent: Logger, bindings: Record<string, unknown>): Logger {
-  let made: Logger | undefined;
-  const real = (): Logger => {
-    made ??= parent.child(bindings);
-    return made;
-  };
-  // Rest arguments keep each call's arity: pino reads a second argument as a format argument.
-  return {
-    debug: (...args: [obj: object | string, msg?: string]) => real().debug(...args),
-    info: (...args: [obj: object | string, msg?: string]) => real().info(...args),
-    warn: (...args: [obj: object | string, msg?: string]) => real().warn(...args),
-    error: (...args: [obj: object | string, msg?: string]) => real().error(...args),
-    child: (more) => lazyChild(real(), more),
-  };
+  return new LazyChild(parent, bindings);
+}
+
+type LogArgs = [obj: object | string, msg?: string];
+
+// Rest arguments keep each call's arity: pino reads a second argument as a format argument.
+class LazyChild implements Logger {
+  private made: Logger | undefined;
+
+  constructor(
+    private readonly parent: Logger,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  private real(): Logger {
+    this.made ??= this.parent.child(this.bindings);
+    return this.made;
+  }
+
+  debug(...args: LogArgs): void {
+    this.real().debug(...args);
+  }
+  info(...args: LogArgs): void {
+    this.real().info(...args);
+  }
+  warn(...args: LogArgs): void {
+    this.real().warn(...args);
+  }
+  error(...args: LogArgs): void {
+    this.real().error(...args);
+  }
+  child(more: Record<string, unknown>): Logger {
+    return new LazyChild(this.real(), more);
+  }
 }

@@ -1,13 +1,14 @@
 /**
  * Checkpoint batches (group commit). One rule picks the statement: a lone checkpoint without a folded
  * claim is the lean single-row statement, anything else the batch statement (statements.ts). Either runs
- * as one implicit transaction, unless the batch has consequences (children to insert, a parent to answer,
- * a concurrency slot to hand on): then it runs in an explicit transaction followed by them.
+ * as one implicit transaction, unless the batch has consequences inside it (children to insert, a parent
+ * to answer): then it runs in an explicit transaction followed by them. Concurrency slots released (and
+ * rows a folded claim parked) are handed on after the commit (consequences.ts, `handOnSlots`).
  */
 import type { Checkpoint, ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
 import { checkpointParams, rowNotice, workerTransition } from "../writes.js";
-import { type ClaimRow, toClaimResult } from "./claim.js";
-import { applyConsequences, type Change, type WrittenRow } from "./consequences.js";
+import { type ClaimRow, parkedGroups, toClaimResult } from "./claim.js";
+import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, type WrittenRow } from "./consequences.js";
 import { insertExecution, type Queryable } from "./create.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
 import { batchSql, claimPart, singleCheckpointSql } from "./statements.js";
@@ -19,12 +20,11 @@ export interface CheckpointOutcome {
   claim: ClaimResult | null;
 }
 
-/** Whether applying the checkpoint may imply writes to other rows. */
+/** Whether applying the checkpoint may imply writes to other rows inside its transaction. */
 function mayHaveConsequences(checkpoint: Checkpoint): boolean {
   const { owner, patch } = checkpoint;
   if ((checkpoint.children?.length ?? 0) > 0) return true;
-  if (patch.transition === "progress") return false;
-  return owner.concurrencyLimit !== null || (owner.parentId !== null && (patch.transition === "complete" || patch.transition === "fail"));
+  return owner.parentId !== null && (patch.transition === "complete" || patch.transition === "fail");
 }
 
 export async function applyCheckpoints(
@@ -34,23 +34,31 @@ export async function applyCheckpoints(
 ): Promise<CheckpointOutcome> {
   if (batch.length === 0) return { results: [], notices: [], claim: null };
   const rounds = roundsOf(batch);
-  if (rounds.length > 1) return inRounds(ctx, batch, rounds, claim);
-  if (!batch.some(mayHaveConsequences)) return write(ctx, ctx.pool, batch, claim);
-  return inTransaction(ctx.pool, (client) => writeWithConsequences(ctx, client, batch, claim));
+  const outcome =
+    rounds.length > 1
+      ? await inRounds(ctx, batch, rounds, claim)
+      : !batch.some(mayHaveConsequences)
+        ? await write(ctx, ctx.pool, batch, claim)
+        : await inTransaction(ctx.pool, (client) => writeWithConsequences(ctx, client, batch, claim));
+  const slots = [...releasedSlots(changesOf(outcome.written)), ...outcome.parked];
+  if (slots.length > 0) outcome.notices.push(...(await handOnSlots(ctx, slots, batch[0]?.now ?? 0)));
+  return { results: outcome.results, notices: outcome.notices, claim: outcome.claim };
+}
+
+type Written = CheckpointOutcome & { written: (WrittenRow | null)[]; parked: SlotGroup[] };
+
+/** Every row a worker write left: it was `running` before (the fence says so). */
+function changesOf(written: readonly (WrittenRow | null)[]): Change[] {
+  return written.flatMap((row) => (row ? [{ before: "running", after: row }] : []));
 }
 
 /**
  * A batch with several checkpoints of one execution (the group committer never sends one, but the Store
  * contract allows it): applied in rounds, each with one checkpoint per execution, in order, in one transaction.
  */
-async function inRounds(
-  ctx: SqlContext,
-  batch: readonly Checkpoint[],
-  rounds: number[][],
-  claim: ClaimRequest | null,
-): Promise<CheckpointOutcome> {
+async function inRounds(ctx: SqlContext, batch: readonly Checkpoint[], rounds: number[][], claim: ClaimRequest | null): Promise<Written> {
   return inTransaction(ctx.pool, async (client) => {
-    const outcome: CheckpointOutcome = { results: batch.map(() => false), notices: [], claim: null };
+    const outcome: Written = { results: batch.map(() => false), notices: [], claim: null, written: batch.map(() => null), parked: [] };
     for (const [n, round] of rounds.entries()) {
       const part = await writeWithConsequences(
         ctx,
@@ -60,9 +68,11 @@ async function inRounds(
       );
       round.forEach((i, k) => {
         outcome.results[i] = part.results[k] ?? false;
+        outcome.written[i] = part.written[k] ?? null;
       });
       outcome.notices.push(...part.notices);
       outcome.claim = part.claim;
+      outcome.parked.push(...part.parked);
     }
     return outcome;
   });
@@ -88,23 +98,17 @@ async function writeWithConsequences(
   client: Queryable,
   batch: readonly Checkpoint[],
   claim: ClaimRequest | null,
-): Promise<CheckpointOutcome> {
+): Promise<Written> {
   const outcome = await write(ctx, client, batch, claim);
   for (const [i, checkpoint] of batch.entries()) {
     if (!outcome.results[i]) continue;
     for (const child of checkpoint.children ?? []) await insertExecution(ctx, client, child, outcome.notices);
   }
-  const changes: Change[] = outcome.written.flatMap((row) => (row ? [{ before: "running", after: row }] : []));
-  await applyConsequences(ctx, client, changes, batch[0]?.now ?? 0, outcome.notices);
+  await applyConsequences(ctx, client, changesOf(outcome.written), batch[0]?.now ?? 0, outcome.notices);
   return outcome;
 }
 
-async function write(
-  ctx: SqlContext,
-  q: Queryable,
-  batch: readonly Checkpoint[],
-  claim: ClaimRequest | null,
-): Promise<CheckpointOutcome & { written: (WrittenRow | null)[] }> {
+async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[], claim: ClaimRequest | null): Promise<Written> {
   const only = batch.length === 1 && claim === null ? batch[0] : undefined;
   const written: (WrittenRow | null)[] = batch.map(() => null);
   let claimRow: ClaimRow | null = null;
@@ -137,7 +141,7 @@ async function write(
     if (notice) notices.push(notice);
   }
   const claimed = claim === null ? null : toClaimResult(claimRow);
-  return { results: written.map((row) => row !== null), notices, claim: claimed, written };
+  return { results: written.map((row) => row !== null), notices, claim: claimed, written, parked: parkedGroups(claimRow) };
 }
 
 /**
@@ -155,8 +159,9 @@ function batchQuery(ctx: SqlContext, batch: readonly Checkpoint[], claim: ClaimR
       kind: checkpoint.patch.transition,
       p: checkpointParams(checkpoint),
       steps: stepsJson(checkpoint.steps ?? []),
-      attempts: attemptsJson(checkpoint.attempts ?? []),
-      consumed: checkpoint.consumedEvents ?? [],
+      // Left out when empty (read as NULL: no rows).
+      attempts: checkpoint.attempts?.length ? attemptsJson(checkpoint.attempts) : undefined,
+      consumed: checkpoint.consumedEvents?.length ? checkpoint.consumedEvents : undefined,
     })),
   );
   if (claim === null) return preparedWith(ctx, "checkpoints", () => ({ text: batchSql(ctx.s), names: [] }), [json], {});

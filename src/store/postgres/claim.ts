@@ -6,7 +6,8 @@
 import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import { type StepRow, toExecution, toStep } from "../row-mapping.js";
-import type { BufferedEvent, ClaimRequest, ClaimResult, Fence } from "../store.js";
+import type { BufferedEvent, ClaimRequest, ClaimResult, Fence, Notice } from "../store.js";
+import { handOnSlots, type SlotGroup } from "./consequences.js";
 import { prepared, preparedWith, type SqlContext } from "./sql-context.js";
 import { claimSql } from "./statements.js";
 import { caseSetList, Positional, positionalContext } from "./transition-sql.js";
@@ -17,15 +18,24 @@ type ClaimedRow = ExecutionRow & { due_at: number; old_status: string; steps_jso
 export interface ClaimRow {
   claimed: ClaimedRow[] | null;
   more: boolean;
+  /** Rows parked for want of a concurrency slot, by group (one entry per row). */
+  parked: SlotGroup[] | null;
 }
 
-export async function claim(ctx: SqlContext, request: ClaimRequest): Promise<ClaimResult> {
-  if (request.limit <= 0 || request.tasks.length === 0) return { claimed: [], more: false };
+/** A claim; rows it parked for want of a slot are looked at again after its commit (consequences.ts). */
+export async function claim(ctx: SqlContext, request: ClaimRequest): Promise<{ result: ClaimResult; notices: Notice[] }> {
+  if (request.limit <= 0 || request.tasks.length === 0) return { result: { claimed: [], more: false }, notices: [] };
   const { workerId, now, leaseMs, tasks, limit } = request;
   const result = await ctx.pool.query<{ claim_json: ClaimRow }>(
     preparedWith(ctx, "claim", () => claimSql(ctx.s), [], { now, tasks, limit, worker: workerId, lease_ms: leaseMs }),
   );
-  return toClaimResult(result.rows[0]?.claim_json ?? null);
+  const row = result.rows[0]?.claim_json ?? null;
+  const parked = parkedGroups(row);
+  return { result: toClaimResult(row), notices: parked.length > 0 ? await handOnSlots(ctx, parked, now) : [] };
+}
+
+export function parkedGroups(row: ClaimRow | null): SlotGroup[] {
+  return row?.parked ?? [];
 }
 
 /** Oldest first (RETURNING order is unspecified); resumed executions come with their steps and buffered events. */

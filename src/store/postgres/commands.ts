@@ -10,7 +10,7 @@ import { TRANSITIONS } from "../../state/transitions.js";
 import { encodeError, type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { BufferedEvent, CancelOutcome, DeliverOutcome, DeliverRequest, Notice } from "../store.js";
 import { cancelledNotices, rowNotice, TERMINAL, withDelivery } from "../writes.js";
-import { applyConsequences, type Change, transitionById } from "./consequences.js";
+import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, transitionById } from "./consequences.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
 import { deliverSql } from "./statements.js";
 
@@ -19,9 +19,13 @@ export interface CancelResult {
   execution: ExecutionRecord | null;
 }
 
-/** The execution and, unless detached, its descendants, in one transaction with their consequences. */
+/**
+ * The execution and, unless detached, its descendants, in one transaction with their consequences; the
+ * concurrency slots of running ones are handed on after the commit (consequences.ts).
+ */
 export async function cancelExecution(ctx: SqlContext, id: string, now: number): Promise<{ result: CancelResult; notices: Notice[] }> {
-  return inTransaction(ctx.pool, async (client) => {
+  const released: SlotGroup[] = [];
+  const outcome = await inTransaction(ctx.pool, async (client): Promise<{ result: CancelResult; notices: Notice[] }> => {
     const after = await transitionById(ctx, client, TRANSITIONS.cancel, id, { now });
     if (!after) {
       const found = await client.query<ExecutionRow>(`SELECT * FROM ${ctx.s}.executions WHERE id = $1`, [id]);
@@ -45,8 +49,11 @@ export async function cancelExecution(ctx: SqlContext, id: string, now: number):
       if (row) changes.push(cancelled(row, notices));
     }
     await applyConsequences(ctx, client, changes, now, notices);
+    released.push(...releasedSlots(changes));
     return { result: { outcome: "cancelled", execution: toExecution(after) }, notices };
   });
+  outcome.notices.push(...(await handOnSlots(ctx, released, now)));
+  return outcome;
 }
 
 function cancelled(row: ExecutionRow & { old_status: string }, notices: Notice[]): Change {

@@ -1,19 +1,21 @@
 /**
- * What a transition implies for other rows, applied inside the same (explicit) transaction right after it:
- * a child that ended answers its parent's `runChild` (the parent's step record, then `deliver` on the
- * parent), and a row that left `running` hands its concurrency slot on (`grant_slot`).
+ * What a transition implies for other rows. A child that ended answers its parent's `runChild` (the
+ * parent's step record, then `deliver` on the parent) inside the same explicit transaction.
  *
- * Slots: the group's advisory lock is taken (blocking, groups in sorted order, so releases never deadlock
- * each other) before the count, in statements of their own, so they see every claim committed before;
- * claims only try the lock (pick_due), so a claim that parked a row for want of a slot has committed
- * before a release can look for it. docs/engine.md, "Concurrency limits".
+ * Concurrency slots are handed on after the commit instead (`handOnSlots`), by both sides of the race
+ * that matters: a row that left `running` (a release) and a claim that parked a row for want of a slot.
+ * Each, once its own write committed, looks in a new statement for rows waiting in its groups and, if
+ * any, grants under the group's advisory lock (blocking, groups in sorted order). Whichever of the two
+ * commits second sees the other's write, so a parked row is never left waiting beside a free slot; a
+ * grant too many only makes a row due, and its claim checks the slot again (pick_due). A release with
+ * nobody waiting costs one indexed read and no explicit transaction. docs/engine.md, "Concurrency limits".
  */
 import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import type { Notice } from "../store.js";
 import { childOutcome, rowNotice, TERMINAL, type WrittenRow } from "../writes.js";
 import type { Queryable } from "./create.js";
-import { preparedWith, type SqlContext } from "./sql-context.js";
+import { inTransaction, prepared, preparedWith, type SqlContext } from "./sql-context.js";
 import { transitionByIdSql } from "./statements.js";
 
 export type { WrittenRow };
@@ -23,10 +25,18 @@ export interface Change {
   after: WrittenRow;
 }
 
-export function hasConsequences({ before, after }: Change): boolean {
-  const answersParent = after.parent_id !== null && TERMINAL.has(after.status) && !TERMINAL.has(before);
-  const releasesSlot = before === "running" && after.status !== "running" && after.concurrency_limit !== null;
-  return answersParent || releasesSlot;
+/** A concurrency group whose slots may be free for a waiting row (one entry per slot released). */
+export interface SlotGroup {
+  task: string;
+  key: string;
+  limit: number;
+}
+
+/** The groups whose slots these changes released (rows that left `running`). */
+export function releasedSlots(changes: readonly Change[]): SlotGroup[] {
+  return changes
+    .filter(({ before, after }) => before === "running" && after.status !== "running" && after.concurrency_limit !== null)
+    .map(({ after }) => ({ task: after.task, key: after.concurrency_key ?? "", limit: after.concurrency_limit as number }));
 }
 
 export async function applyConsequences(
@@ -41,11 +51,66 @@ export async function applyConsequences(
       await answerParent(ctx, q, after, now, notices);
     }
   }
-  const groups = changes
-    .filter(({ before, after }) => before === "running" && after.status !== "running" && after.concurrency_limit !== null)
-    .map(({ after }) => ({ task: after.task, key: after.concurrency_key ?? "", limit: after.concurrency_limit as number }))
+}
+
+/** Whether a change answers a parent (a consequence applied inside the writing transaction). */
+export function answersParent({ before, after }: Change): boolean {
+  return after.parent_id !== null && TERMINAL.has(after.status) && !TERMINAL.has(before);
+}
+
+/**
+ * After a commit that released slots of `groups` or parked rows in them: grants, to rows waiting in those
+ * groups, the slots that are free (see the header). Returns the grants' notices. Never throws: the write
+ * before it committed, and a hand-on lost to a failing connection is made by the next `sweepSlots`.
+ */
+export async function handOnSlots(ctx: SqlContext, groups: readonly SlotGroup[], now: number): Promise<Notice[]> {
+  if (groups.length === 0) return [];
+  try {
+    return await grantWaiting(ctx, groups, now);
+  } catch (error) {
+    ctx.logger?.warn({ err: error }, "could not hand on concurrency slots now; the next sweep will");
+    return [];
+  }
+}
+
+/**
+ * Every group with rows waiting for a slot, handed on: the safety net behind `handOnSlots` (a connection
+ * lost between a release's commit and its hand-on). Cheap when nobody waits: the waiting rows' index is empty.
+ */
+export async function sweepSlots(ctx: SqlContext, now: number): Promise<Notice[]> {
+  const waiting = await ctx.pool.query<SlotGroup>(
+    prepared(
+      ctx,
+      "slot_waiting_groups",
+      () => `SELECT DISTINCT w.task, COALESCE(w.concurrency_key, '') AS key, w.concurrency_limit AS limit FROM ${ctx.s}.executions w
+       WHERE w.status = 'pending' AND w.runnable_at IS NULL AND w.concurrency_limit IS NOT NULL`,
+      [],
+    ),
+  );
+  return handOnSlots(ctx, waiting.rows, now);
+}
+
+async function grantWaiting(ctx: SqlContext, groups: readonly SlotGroup[], now: number): Promise<Notice[]> {
+  const waiting = await ctx.pool.query<{ task: string; key: string }>(
+    prepared(
+      ctx,
+      "slot_waiters",
+      () => `SELECT DISTINCT g.task, g.key FROM unnest($1::text[], $2::text[]) AS g(task, key)
+       WHERE EXISTS (SELECT 1 FROM ${ctx.s}.executions w WHERE w.task = g.task AND w.concurrency_key = g.key
+         AND w.status = 'pending' AND w.runnable_at IS NULL)`,
+      [groups.map((g) => g.task), groups.map((g) => g.key)],
+    ),
+  );
+  if (waiting.rows.length === 0) return [];
+  const has = new Set(waiting.rows.map((w) => `${w.task}\u001f${w.key}`));
+  const sorted = groups
+    .filter((g) => has.has(`${g.task}\u001f${g.key}`))
     .sort((a, b) => (a.task === b.task ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.task < b.task ? -1 : 1));
-  for (const group of groups) await grantSlot(ctx, q, group, now, notices);
+  const notices: Notice[] = [];
+  await inTransaction(ctx.pool, async (client) => {
+    for (const group of sorted) await grantSlot(ctx, client, group, now, notices);
+  });
+  return notices;
 }
 
 /** Applies a transition to one row by id; returns the row after it (null when it did not apply) and its status before. */

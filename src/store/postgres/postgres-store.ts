@@ -58,6 +58,7 @@ import { applyCheckpoints } from "./checkpoint-writer.js";
 import { claim, nextWakeAt, releaseUnheld, renewLeases } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailable, typeParsers, validateSchemaName } from "./connection.js";
+import { sweepSlots } from "./consequences.js";
 import { createExecutions, insertExecution } from "./create.js";
 import * as fleet from "./fleet.js";
 import { InsertBatcher } from "./insert-batcher.js";
@@ -99,6 +100,8 @@ function backendPid(client: pg.PoolClient): number | null {
  * growing pause that lets the pool evict the dead clients (15, 30, 45 ms...).
  */
 const READ_RETRY_PAUSE_MS = 15;
+/** How often a claim also sweeps for rows waiting beside a free concurrency slot (consequences.ts). */
+const SLOT_SWEEP_MS = 5_000;
 /** A connect that hangs (unreachable host) fails rather than blocking a request forever. */
 const CONNECT_TIMEOUT_MS = 15_000;
 
@@ -115,6 +118,7 @@ export class PostgresStore implements Store {
   private compactTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly inserts: InsertBatcher;
+  private lastSlotSweep = Number.NEGATIVE_INFINITY;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -125,7 +129,7 @@ export class PostgresStore implements Store {
     description: string,
   ) {
     this.description = description;
-    this.ctx = { pool, s: quoteIdent(schema) };
+    this.ctx = { pool, s: quoteIdent(schema), logger };
     this.publisher = new NoticePublisher(pool, channel, logger);
     this.inserts = new InsertBatcher(
       {
@@ -284,8 +288,15 @@ export class PostgresStore implements Store {
     return this.retrying(() => queries.getTask(this.ctx, name));
   }
 
-  claim(request: ClaimRequest): Promise<ClaimResult> {
-    return this.write(() => claim(this.ctx, request));
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const { result, notices } = await this.write(() => claim(this.ctx, request));
+    // Now and then, on the engine's clock: slots a lost connection kept from being handed on (consequences.ts).
+    if (request.now - this.lastSlotSweep >= SLOT_SWEEP_MS) {
+      this.lastSlotSweep = request.now;
+      notices.push(...(await sweepSlots(this.ctx, request.now).catch(() => [])));
+    }
+    this.emit(notices);
+    return result;
   }
 
   async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {

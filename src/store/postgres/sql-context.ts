@@ -1,11 +1,15 @@
 /** What every query module needs: the pool and the quoted schema its tables live in. */
+
 import { createHash } from "node:crypto";
 import type pg from "pg";
+import type { Logger } from "../../core/logger.js";
 
 export interface SqlContext {
   pool: pg.Pool;
   /** Quoted schema name, e.g. `"zart"`. */
   s: string;
+  /** For what a store call does after its commit and must not fail the call for (consequences.ts). */
+  logger?: Logger;
 }
 
 /**

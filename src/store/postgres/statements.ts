@@ -115,12 +115,13 @@ claimed AS (
 parked AS (
   UPDATE ${s}.executions e SET ${parkSet}
   FROM picked p WHERE e.id = p.id AND p.declined
-  RETURNING e.id, e.task, e.status, e.runnable_at, p.old_status
+  RETURNING e.id, e.task, e.status, e.runnable_at, p.old_status, e.concurrency_key, e.concurrency_limit
 ),
 ${countDeltasSql(s, "claim_counted", "claimed", "claimed.old_status", "claimed.status")},
 ${countDeltasSql(s, "park_counted", "parked", "parked.old_status", "parked.status")}`;
   const result = `json_build_object('claimed', (SELECT json_agg(row_to_json(cl)) FROM claimed cl),
-    'more', EXISTS (SELECT 1 FROM picked WHERE picked.id IS NULL OR picked.declined))`;
+    'more', EXISTS (SELECT 1 FROM picked WHERE picked.id IS NULL OR picked.declined),
+    'parked', (SELECT json_agg(json_build_object('task', pk.task, 'key', COALESCE(pk.concurrency_key, ''), 'limit', pk.concurrency_limit)) FROM parked pk))`;
   return { ctes, result, names: positional.names };
 }
 

@@ -22,7 +22,11 @@ const STEP_TYPES: Record<string, string> = {
 /** `name text, kind text, …` for `jsonb_to_recordset(...) AS x(…)`. */
 export const STEP_RECORDSET = STEP_INSERT_FIELDS.map((c) => `${c} ${STEP_TYPES[c] ?? "text"}`).join(", ");
 
-/** The last record wins when a write names one step twice (an upsert may not touch a row twice). */
+/**
+ * The last record wins when a write names one step twice (an upsert may not touch a row twice). Null
+ * fields are left out (`undefined` is not serialised): `jsonb_to_recordset` reads a missing key as NULL,
+ * and this JSON travels with every checkpoint.
+ */
 export function stepsJson(steps: readonly StepRecord[]): object[] {
   const byName = new Map<string, StepRecord>();
   for (const step of steps) byName.set(step.name, step);
@@ -30,19 +34,19 @@ export function stepsJson(steps: readonly StepRecord[]): object[] {
     name: s.name,
     kind: s.kind,
     state: s.state,
-    result: s.resultJson,
-    error: encodeError(s.error),
+    result: s.resultJson ?? undefined,
+    error: s.error === null ? undefined : encodeError(s.error),
     attempts: s.attempts,
-    wake_at: s.wakeAt,
-    schema: s.schemaJson,
+    wake_at: s.wakeAt ?? undefined,
+    schema: s.schemaJson ?? undefined,
     started_at: s.startedAt,
-    completed_at: s.completedAt,
+    completed_at: s.completedAt ?? undefined,
     seq: s.seq,
-    child_id: s.childId,
-    copied_from: s.copiedFrom,
-    settled_in: s.settledIn,
-    execution_attempt: s.executionAttempt ?? null,
-    attempt_started_at: s.attemptStartedAt ?? null,
+    child_id: s.childId ?? undefined,
+    copied_from: s.copiedFrom ?? undefined,
+    settled_in: s.settledIn ?? undefined,
+    execution_attempt: s.executionAttempt ?? undefined,
+    attempt_started_at: s.attemptStartedAt ?? undefined,
   }));
 }
 

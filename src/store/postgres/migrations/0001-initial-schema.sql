@@ -241,25 +241,29 @@ END $$;
 
 -- The due rows a claim takes: locked with SKIP LOCKED (concurrent claimers take disjoint rows), by
 -- priority, then due time. plpgsql keeps its plans for the session; sorts and sequential scans are off so
--- a plan made on a tiny table still walks the indexes.
+-- a plan made on a tiny table still walks the indexes, and JIT is off (those switches price any plan high
+-- enough to trigger a compilation that costs more than the query).
 -- `excluded`: rows a checkpoint in the same statement writes (a claim folded into a checkpoint batch).
 -- `declined`: the row's concurrency group is full; the claim parks it until a slot frees. A row with id
 -- NULL and `contended` says a group's lock was busy and its row was left for the next claim.
 -- Concurrency slots (docs/engine.md, "Concurrency limits"): the count runs after a try-lock on the group
--- (claims never wait), in a statement of its own, so it sees every claim and release committed before;
--- a release takes the same lock (blocking) before it hands the slot on, so a row parked here is seen.
+-- (claims never wait), in a statement of its own, so it sees every claim and release committed before.
+-- A row parked here is looked at again after the claim commits, as after every release (src/store/postgres/
+-- consequences.ts, handOnSlots): whichever commits second sees the other.
 CREATE FUNCTION zart.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}')
 RETURNS TABLE (id text, fresh boolean, due_at bigint, old_status text, declined boolean, contended boolean)
 LANGUAGE plpgsql VOLATILE ROWS 10
-SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
+SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
 AS $$
 DECLARE
-  c record;
   r record;
   taken integer := 0;
   n integer;
   grp text;
-  granted text[] := '{}';
+  ids text[];
+  cid text;
+  grps text[];
+  used jsonb;
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM zart.executions x WHERE x.runnable_at <= now_ms AND x.concurrency_limit IS NOT NULL
                  AND x.task = ANY (task_names)) THEN
@@ -283,41 +287,50 @@ BEGIN
     END IF;
     RETURN;
   END IF;
-  -- Some due rows are limited: candidates in the same order, then one row at a time.
-  FOR c IN
-    (SELECT e.id FROM zart.executions e
+  -- Some due rows are limited: the due rows are locked as above, then each group's slots are counted once
+  -- (one try-lock per group, one count for all groups), and the rows are decided in claim order.
+  ids := ARRAY(SELECT e.id FROM zart.executions e
       WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
-      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim * 4)
-    UNION ALL
-    (SELECT e.id FROM zart.executions e
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED);
+  IF cardinality(ids) < lim THEN
+    ids := ids || ARRAY(SELECT e.id FROM zart.executions e
       WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
-      ORDER BY e.runnable_at, e.id LIMIT lim * 4)
-    UNION ALL
-    (SELECT e.id FROM zart.executions e
+      ORDER BY e.runnable_at, e.id LIMIT lim - cardinality(ids) FOR UPDATE SKIP LOCKED);
+  END IF;
+  IF cardinality(ids) < lim THEN
+    ids := ids || ARRAY(SELECT e.id FROM zart.executions e
       WHERE e.priority < 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
-      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim * 4)
-  LOOP
-    EXIT WHEN taken >= lim;
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim - cardinality(ids) FOR UPDATE SKIP LOCKED);
+  END IF;
+  -- A running row (its lease expired) already holds its slot: only the others need one.
+  SELECT array_agg(g.grp) INTO grps FROM (
+    SELECT DISTINCT e.task || chr(31) || e.concurrency_key AS grp FROM zart.executions e
+    WHERE e.id = ANY (ids) AND e.concurrency_limit IS NOT NULL AND e.status <> 'running') g
+  WHERE pg_try_advisory_xact_lock(1515870811, hashtext(g.grp));
+  grps := COALESCE(grps, '{}');
+  -- Running rows per locked group, counted in a statement of its own (it sees every committed claim and release).
+  SELECT COALESCE(jsonb_object_agg(x.grp, x.n), '{}') INTO used FROM (
+    SELECT w.task || chr(31) || w.concurrency_key AS grp, count(*) AS n FROM zart.executions w
+    JOIN (SELECT split_part(g, chr(31), 1) AS task, substr(g, length(split_part(g, chr(31), 1)) + 2) AS key FROM unnest(grps) g) k
+      ON w.task = k.task AND w.concurrency_key = k.key
+    WHERE w.status = 'running' AND w.concurrency_limit IS NOT NULL GROUP BY 1) x;
+  -- In claim order (ids is), each by primary key: no sort, whatever the size of the table.
+  FOREACH cid IN ARRAY ids LOOP
     SELECT e.id, e.task, e.status, e.started_at, e.runnable_at, e.concurrency_key, e.concurrency_limit INTO r
-      FROM zart.executions e WHERE e.id = c.id AND e.runnable_at <= now_ms FOR UPDATE SKIP LOCKED;
-    CONTINUE WHEN NOT FOUND;
+      FROM zart.executions e WHERE e.id = cid;
     id := r.id; fresh := r.started_at IS NULL; due_at := r.runnable_at; old_status := r.status;
     declined := false; contended := false;
-    -- A running row (its lease expired) already holds its slot.
     IF r.concurrency_limit IS NOT NULL AND r.status <> 'running' THEN
       grp := r.task || chr(31) || r.concurrency_key;
-      IF NOT pg_try_advisory_xact_lock(1515870811, hashtext(grp)) THEN
+      IF NOT grp = ANY (grps) THEN
         id := NULL; contended := true; RETURN NEXT; CONTINUE;
       END IF;
-      SELECT count(*) INTO n FROM zart.executions x
-        WHERE x.task = r.task AND x.concurrency_key = r.concurrency_key AND x.status = 'running' AND x.concurrency_limit IS NOT NULL;
-      n := n + cardinality(array_positions(granted, grp));
+      n := COALESCE((used ->> grp)::integer, 0);
       IF n >= r.concurrency_limit THEN
         declined := true; RETURN NEXT; CONTINUE;
       END IF;
-      granted := granted || grp;
+      used := jsonb_set(used, ARRAY[grp], to_jsonb(n + 1));
     END IF;
-    taken := taken + 1;
     RETURN NEXT;
   END LOOP;
   RETURN;
@@ -326,7 +339,7 @@ END $$;
 -- The earliest due time among these tasks' claimable rows (timers, backoffs, leases), or NULL.
 CREATE FUNCTION zart.next_wake(task_names text[]) RETURNS bigint
 LANGUAGE plpgsql STABLE
-SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
+SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
 AS $$
 BEGIN
   RETURN LEAST(
@@ -344,7 +357,7 @@ END $$;
 CREATE FUNCTION zart.list_page(task_name text, lim bigint, off bigint, descending boolean)
 RETURNS SETOF zart.executions
 LANGUAGE plpgsql STABLE
-SET plan_cache_mode = force_generic_plan SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off
+SET plan_cache_mode = force_generic_plan SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
 AS $$
 BEGIN
   IF task_name IS NULL AND descending THEN
