@@ -6,12 +6,48 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { defineTask } from "../src/core/task.js";
-import { createTestEngine } from "../src/testing/index.js";
+import { createTestEngine, ManualClock } from "../src/testing/index.js";
 import { deferred } from "./support/deferred.js";
 
 const LONG = 1e9;
 
 describe("engine edges", () => {
+  test("a sleep's recorded start is when it was reached: it spans its duration however slow the worker", async () => {
+    // Every read of this clock while `ticking` moves it 3 ms on, so more time passes between computing the
+    // wake time of a 2 ms sleep and recording it than the sleep lasts.
+    class TickingClock extends ManualClock {
+      ticking = false;
+      private extra = 0;
+      override now(): number {
+        if (this.ticking) this.extra += 3;
+        return super.now() + this.extra;
+      }
+    }
+    const clock = new TickingClock();
+    const task = defineTask({
+      name: "short-nap",
+      async run(ctx) {
+        clock.ticking = true;
+        try {
+          await ctx.sleep("nap", 2);
+        } finally {
+          clock.ticking = false;
+        }
+        return "rested";
+      },
+    });
+    const h = await createTestEngine({ tasks: [task], clock });
+    try {
+      const { execution } = await h.engine.schedule({ task: "short-nap", data: {} });
+      assert.equal((await h.engine.waitForTerminal(execution.id, LONG)).status, "completed");
+      const nap = (await h.engine.steps(execution.id)).entries.find((e) => e.name === "nap");
+      assert.ok(nap?.wakeAt != null && nap.startedAt != null, "the timeline has the sleep's start and wake times");
+      assert.ok(nap.wakeAt - nap.startedAt >= 2, `wake ${nap.wakeAt} - start ${nap.startedAt} spans the sleep`);
+    } finally {
+      await h.close();
+    }
+  });
+
   test("a retryIf that throws fails the step for good, recorded with both errors", async () => {
     const task = defineTask({
       name: "bad-predicate",

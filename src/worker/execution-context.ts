@@ -268,13 +268,15 @@ export class ExecutionContext implements WorkflowContext {
   private sleepUntilTime(name: string, computeWake: () => number): Promise<void> {
     return this.call<void>(name, "sleep", (record, seq) => {
       if (record?.state === "completed") return undefined;
-      // The wake time is fixed the first time the sleep is reached; replays reuse it.
+      // The start and wake times are fixed the first time the sleep is reached; replays reuse them. The
+      // start is read before the wake time is computed, so a sleep of d ms spans at least d ms.
+      const startedAt = record?.startedAt ?? this.now();
       const wakeAt = record?.wakeAt ?? computeWake();
       if (this.now() >= wakeAt) {
-        this.writer.hold(this.newRecord(name, "sleep", "completed", seq, { wakeAt, startedAt: record?.startedAt }));
+        this.writer.hold(this.newRecord(name, "sleep", "completed", seq, { wakeAt, startedAt }));
         return undefined;
       }
-      return { open: { record: record ?? this.newRecord(name, "sleep", "waiting", seq, { wakeAt }), attempts: [] } };
+      return { open: { record: record ?? this.newRecord(name, "sleep", "waiting", seq, { wakeAt, startedAt }), attempts: [] } };
     });
   }
 
