@@ -8,7 +8,8 @@
  * any, grants under the group's advisory lock (blocking, groups in sorted order). Whichever of the two
  * commits second sees the other's write, so a parked row is never left waiting beside a free slot; a
  * grant too many only makes a row due, and its claim checks the slot again (pick_due). A release with
- * nobody waiting costs one indexed read and no explicit transaction. docs/engine.md, "Concurrency limits".
+ * nobody waiting costs one indexed read and no explicit transaction. docs/engine.md, "Concurrency limits";
+ * why: docs/decisions/021-concurrency-slot-hand-on.md.
  */
 import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
