@@ -40,6 +40,8 @@ import type {
   NewExecution,
   NewQueuedExecution,
   NoticeListener,
+  PruneOutcome,
+  PruneRequest,
   StepDetail,
   Store,
 } from "../store.js";
@@ -50,6 +52,7 @@ import { createExecutions } from "./create.js";
 import * as fleet from "./fleet.js";
 import { InsertBatcher } from "./insert-batcher.js";
 import { migrations, runMigrations } from "./migration-runner.js";
+import { pruneExecutions } from "./prune.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./queries.js";
 import { rerunExecution, resumeExecution } from "./recovery.js";
 import * as schedules from "./schedules.js";
@@ -257,6 +260,10 @@ export class SqliteStore implements Store {
     const { result, notices } = rerunExecution(this.conn, input, fromStep);
     this.notices.emit(notices);
     return result;
+  }
+
+  pruneExecutions(request: PruneRequest): Promise<PruneOutcome> {
+    return pruneExecutions(this.conn, request);
   }
 
   async createSchedule(schedule: NewSchedule): Promise<ScheduleRecord | null> {
