@@ -7,6 +7,8 @@
  * shared memory that changes when another connection commits) every WATCH_MS while anyone subscribes,
  * and announced as a `changed` notice: their new work, cancels and ends then reach this process within
  * about that long instead of at the safety poll.
+ *
+ * Over 300 lines because every Store method is here, each a thin call into the module that holds its SQL.
  */
 
 import { resolve } from "node:path";
