@@ -84,7 +84,8 @@ export interface EngineOptions {
 }
 
 export interface RetentionOptions {
-  olderThan: Duration;
+  /** Left out: no background rounds (`batchSize` still applies to `engine.prune`). */
+  olderThan?: Duration;
   every?: Duration;
   batchSize?: number;
 }

@@ -80,7 +80,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
 function resolveRetention(retention: EngineOptions["retention"]): ResolvedRetention {
   const given =
     retention === undefined || retention === false ? null : typeof retention === "object" ? retention : { olderThan: retention };
-  const olderThanMs = given === null ? null : toMs(given.olderThan);
+  const olderThanMs = given?.olderThan === undefined ? null : toMs(given.olderThan);
   if (olderThanMs !== null && olderThanMs <= 0)
     throw new RangeError(`retention.olderThan must be positive, got ${String(given?.olderThan)}`);
   const everyMs = given?.every === undefined ? 60_000 : toMs(given.every);
