@@ -98,7 +98,8 @@ export function retentionCells(ctx: Context, systems: readonly BenchSystem[]): C
         const order: ("baseline" | "pruning")[] = run % 2 === 1 ? ["baseline", "pruning"] : ["pruning", "baseline"];
         for (const phase of order) {
           const record = await measurePhase(ctx, system, sizes, phase, run);
-          (ctx.results.retention ??= []).push(record);
+          ctx.results.retention ??= [];
+          ctx.results.retention.push(record);
           const pruning =
             record.pruneMs === undefined
               ? ""
