@@ -13,8 +13,8 @@ import type { BenchSystem, Mode, Target } from "./systems/types.js";
 import { sleep } from "./util.js";
 
 const MINUTE = 60_000;
-/** The shipped batch size (src/engine/resolve-options.ts). */
-export const RETENTION_BATCH = 500;
+/** The shipped batch size (src/engine/resolve-options.ts); `BENCH_RETENTION_BATCH=n` measures another. */
+export const RETENTION_BATCH = Number(process.env.BENCH_RETENTION_BATCH ?? 500);
 
 const SIZES: Record<Mode, { stored: number; n: number; samples: number; warmup: number }> = {
   tiny: { stored: 5_000, n: 500, samples: 50, warmup: 10 },
