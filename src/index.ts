@@ -53,9 +53,9 @@ export {
 } from "./core/task.js";
 export type { AnyData, EventMap, EventName, TaskTypes } from "./core/task-types.js";
 export type { ErrorInfo, ExecutionRecord, ExecutionStatus, StatusCounts } from "./core/types.js";
-export type { ScheduleRequest, ScheduleResult, ZartApi } from "./engine/api.js";
+export type { PruneOptions, ScheduleRequest, ScheduleResult, ZartApi } from "./engine/api.js";
 export { Engine } from "./engine/engine.js";
-export type { EngineOptions, WorkerOptions } from "./engine/engine-options.js";
+export type { EngineOptions, RetentionOptions, WorkerOptions } from "./engine/engine-options.js";
 export type { CreateScheduleRequest, ScheduleApi, ScheduleInfo } from "./engine/schedules/schedule-api.js";
 export type { EngineSchedules } from "./engine/schedules/scheduling.js";
 export type { ExecutionRef, ExecutionResult, ScheduledTask, TaskScheduleOptions } from "./engine/typed-calls.js";

@@ -1,8 +1,8 @@
 /**
  * The client commands' pure parts: formatters rendering recorded API JSON at a fixed `now`, tables
  * and times, the spinner's text, and the options resolved at the edge (server, token, colour, spinner,
- * data sources). The commands themselves run end to end in cli-client.test.ts, cli-operations.test.ts
- * and cli-schedules-prune.test.ts.
+ * data sources). The commands themselves run end to end in cli-client.test.ts, cli-operations.test.ts,
+ * cli-schedules.test.ts and cli-prune.test.ts.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

@@ -93,6 +93,26 @@ describe("resolveConfig", () => {
     assert.equal(config.maxPayloadBytes, 20);
   });
 
+  it("retention: off by default; --retention over ZART_RETENTION over the config file's `retention`; bad values refused", () => {
+    assert.equal(resolveWith({}).retentionMs, null);
+    const file = { retention: "30d" };
+    assert.equal(resolveWith({ flags: { config: "c.json" }, file }).retentionMs, 30 * 86_400_000);
+    assert.equal(resolveWith({ flags: { config: "c.json" }, file: { retention: 60_000 } }).retentionMs, 60_000);
+    assert.equal(resolveWith({ flags: { config: "c.json" }, file, env: { ZART_RETENTION: "12h" } }).retentionMs, 12 * 3_600_000);
+    assert.equal(
+      resolveWith({ flags: { config: "c.json", retention: "1h30m" }, file, env: { ZART_RETENTION: "12h" } }).retentionMs,
+      5_400_000,
+    );
+    for (const bad of ["soon", "0s", "", "30"]) {
+      assert.throws(
+        () => resolveWith({ flags: { retention: bad } }),
+        (error: Error) => error instanceof ConfigError && /retention/.test(error.message),
+        bad,
+      );
+    }
+    assert.throws(() => resolveWith({ flags: { config: "c.json" }, file: { retention: 0 } }), /retention/);
+  });
+
   it("refuses a non-loopback host without a token unless allowed", () => {
     assert.throws(() => assertSafeBind(resolveWith({ flags: { host: "0.0.0.0" } })), ConfigError);
     assert.throws(() => assertSafeBind(resolveWith({ flags: { host: "10.1.2.3" } })), /refusing to listen on 10\.1\.2\.3/);

@@ -18,7 +18,7 @@ import { after, before, describe, test } from "node:test";
 import { libraryExamples } from "./support/doc-examples.js";
 
 /** Pages of docs/ whose one runnable example (a `// file:` block and its console block) is run here. */
-const FEATURE_PAGES = ["children.md", "concurrency.md", "priority-and-delay.md", "buffered-events.md"];
+const FEATURE_PAGES = ["children.md", "concurrency.md", "priority-and-delay.md", "buffered-events.md", "retention.md"];
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const TSC = join(ROOT, "node_modules/.bin/tsc");
@@ -112,6 +112,7 @@ describe("the packed package", () => {
       "dist/client/index.d.ts",
       "dist/testing/index.js",
       "dist/store/sqlite/migrations/0001-initial-schema.sql",
+      "dist/store/sqlite/migrations/0002-leases.sql",
       "dist/store/postgres/migrations/0001-initial-schema.sql",
       "dashboard/index.html",
     ]) {

@@ -26,6 +26,7 @@ runStoreBehaviourSuite("postgres", {
   openPeer: openSuiteStore,
   reset: () => suiteSchema.truncate(),
   countMismatches: () => suiteSchema.countMismatches(),
+  leftovers: (ids) => suiteSchema.leftovers(ids),
 });
 after(() => suiteSchema.drop());
 
@@ -53,6 +54,7 @@ runStoreBehaviourSuite("postgres, batch statement", {
   openPeer: openSetStore,
   reset: () => setSchema.truncate(),
   countMismatches: () => setSchema.countMismatches(),
+  leftovers: (ids) => setSchema.leftovers(ids),
 });
 after(() => setSchema.drop());
 

@@ -65,6 +65,22 @@ runStoreBehaviourSuite("sqlite", {
       db.close();
     }
   },
+  leftovers: async (ids) => {
+    const db = new Database(suitePath, { readonly: true, fileMustExist: true });
+    try {
+      const tables = { executions: "id", steps: "execution_id", step_attempts: "execution_id", events: "execution_id" };
+      return Object.entries(tables).flatMap(([table, column]) => {
+        const { n } = db
+          .prepare(`SELECT count(*) AS n FROM ${table} WHERE ${column} IN (SELECT value FROM json_each(?))`)
+          .get(JSON.stringify(ids)) as {
+          n: number;
+        };
+        return n > 0 ? [`${table}: ${n}`] : [];
+      });
+    } finally {
+      db.close();
+    }
+  },
 });
 
 interface Child {

@@ -5,10 +5,27 @@
 import type { ChildJob, ChildReply } from "./child.js";
 import { loadSystem } from "./systems/index.js";
 
+async function runRetention(job: ChildJob): Promise<unknown> {
+  const retention = await import("./retention.js");
+  switch (job.op) {
+    case "retention-fill":
+      return retention.fill(job.target, job.stored, job.n, job.claims);
+    case "retention-drain":
+      return retention.drainW0(job.target, job.n);
+    case "retention-claims":
+      return retention.timeClaims(job.target, job.samples, job.warmup);
+    case "retention-prune":
+      return retention.pruneOld(job.target, job.batchSize);
+    default:
+      throw new Error(`not a retention job: ${job.op}`);
+  }
+}
+
 async function run(job: ChildJob): Promise<unknown> {
   // Zart-only figures: no adapter needed.
   if (job.op === "scale") return (await import("./scale.js")).measureScale(job.target, job.stored, job.samples);
   if (job.op === "sleepers") return (await import("./scale.js")).measureSleepers(job.target, job.count);
+  if (job.op.startsWith("retention-")) return runRetention(job);
   const system = await loadSystem(job.system);
   switch (job.op) {
     case "migrate":

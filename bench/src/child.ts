@@ -15,7 +15,11 @@ export type ChildJob =
   | { op: "latency"; system: string; target: Target; config: LatencyConfig }
   | { op: "wake"; system: string; target: Target; samples: number; warmup: number }
   | { op: "scale"; system: string; target: Target; stored: number; samples: number }
-  | { op: "sleepers"; system: string; target: Target; count: number };
+  | { op: "sleepers"; system: string; target: Target; count: number }
+  | { op: "retention-fill"; system: string; target: Target; stored: number; n: number; claims: number }
+  | { op: "retention-drain"; system: string; target: Target; n: number }
+  | { op: "retention-claims"; system: string; target: Target; samples: number; warmup: number }
+  | { op: "retention-prune"; system: string; target: Target; batchSize: number };
 
 export type ChildReply = { ok: true; result: unknown; rssPeakBytes: number } | { ok: false; error: string };
 

@@ -16,6 +16,7 @@ import {
   waitIdle,
   zartServerAvailable,
 } from "./http.js";
+import { retentionCells } from "./retention-figure.js";
 import type { Cell, Context, Figure } from "./runner.js";
 import type { ScaleMeasurement, SleepersResult } from "./scale.js";
 import { loadSystem } from "./systems/index.js";
@@ -208,5 +209,6 @@ export async function extraCells(ctx: Context, figures: ReadonlySet<Figure>, sys
     const first = zart.find((s) => s.storage === "sqlite") ?? zart[0];
     if (server && first) cells.push(longPollCell(ctx, first, sizes.polls));
   }
+  if (figures.has("retention")) cells.push(...retentionCells(ctx, zart));
   return cells;
 }

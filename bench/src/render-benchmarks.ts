@@ -100,6 +100,10 @@ const METHOD = `## Method
   (\`getExecution\` of a random row), list (first page of 50 with its total, no filter and by status), claim
   (one due row). Memory: worker RSS once N executions sleep (\`ctx.sleep("1h")\`); zart-server RSS with N
   open \`GET /executions/:id/wait\` long-polls, one connection each, read from /proc.
+- **Retention** (PostgreSQL): a fresh database per phase holds the old executions (one step record each,
+  ended a year ago, inserted with generate_series); one worker process drains N W0 executions, then single
+  claims are timed, once alone and once while another process prunes every old execution
+  (\`engine.prune\`, batches of 500). docs/decisions/009-retention-pruning.md.
 `;
 
 const CAVEATS = `## Caveats

@@ -6,6 +6,7 @@
  */
 
 import { childrenTable, figureTargets, stepsTable, w0FeaturesTable } from "./report-figures.js";
+import { retentionTable, retentionTargets } from "./report-retention.js";
 import {
   bySystem,
   dbosBaseline,
@@ -336,6 +337,7 @@ export function targets(results: Results): TargetResult[] {
   });
   out.push(...figureTargets(results));
   out.push(...scaleTargets(results));
+  out.push(...retentionTargets(results));
   return out;
 }
 
@@ -375,6 +377,7 @@ export function reportTables(results: Results): Table[] {
     httpTable(results),
     scaleTable(results),
     memoryTable(results),
+    retentionTable(results),
   ];
 }
 

@@ -82,6 +82,26 @@ export interface MemoryRecord {
   note: string;
 }
 
+/** One phase of the retention figure: workers with nothing else running, or while a prune round runs. */
+export interface RetentionRecord {
+  phase: "baseline" | "pruning";
+  run: number;
+  /** Old finished executions stored when the phase began. */
+  stored: number;
+  /** W0 executions the worker drained. */
+  n: number;
+  w0PerSecond: number;
+  claimSamples: number;
+  claimP50: number;
+  claimP95: number;
+  claimP99: number;
+  /** The pruning phase: the round's result, and the old executions still stored when the measurements ended. */
+  batchSize?: number;
+  pruned?: number;
+  pruneMs?: number;
+  remainingAtEnd?: number;
+}
+
 export interface Failure {
   cell: string;
   run: number;
@@ -112,6 +132,8 @@ export interface Results {
   http: HttpRecord[];
   scale: ScaleRecord[];
   memory: MemoryRecord[];
+  /** Absent in results files written before the retention figure existed. */
+  retention?: RetentionRecord[];
   failures: Failure[];
   notes: string[];
 }
@@ -130,6 +152,7 @@ export function emptyResults(mode: string, runs: number, machine: Machine): Resu
     http: [],
     scale: [],
     memory: [],
+    retention: [],
     failures: [],
     notes: [],
   };

@@ -19,7 +19,7 @@ import {
 import type { Targets } from "./targets.js";
 import { checkOutputs, type OutputCheck } from "./workloads.js";
 
-export const FIGURES = [...THROUGHPUT_FIGURES, "enqueue", "latency", "wake", "http", "scale", "memory"] as const;
+export const FIGURES = [...THROUGHPUT_FIGURES, "enqueue", "latency", "wake", "http", "scale", "memory", "retention"] as const;
 export type Figure = (typeof FIGURES)[number];
 
 export interface Cell {

@@ -12,8 +12,15 @@ import type { BenchSystem, Target } from "./systems/types.js";
 
 const SQLITE_DIR = join(tmpdir(), `zbench-${process.pid}`);
 
+/** `BENCH_DB_TAG=x`: databases named zbench_x_<system>, so two suites can share one server. */
+function tag(): string {
+  const value = process.env.BENCH_DB_TAG ?? "";
+  if (!/^[a-z0-9]{0,16}$/.test(value)) throw new Error("BENCH_DB_TAG must be at most 16 lower-case letters or digits");
+  return value === "" ? "" : `${value}_`;
+}
+
 function dbName(system: BenchSystem): string {
-  return `zbench_${system.id.replace(/-/g, "_")}`;
+  return `zbench_${tag()}${system.id.replace(/-/g, "_")}`;
 }
 
 function templateName(system: BenchSystem): string {

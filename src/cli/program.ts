@@ -23,7 +23,11 @@ function withRunOptions(command: Command): Command {
     .option("-t, --tasks <module>", "task module to load; repeatable (env ZART_TASKS, comma-separated)", collect, [])
     .option("-c, --config <file>", "JSON config file (env ZART_CONFIG)")
     .option("--concurrency <n>", "executions run at once by this process's worker (env ZART_CONCURRENCY; default 50)")
-    .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env ZART_LOG_LEVEL; default info)");
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env ZART_LOG_LEVEL; default info)")
+    .option(
+      "--retention <duration>",
+      "prune finished executions that ended longer ago than this, e.g. 30d (env ZART_RETENTION; default off: keep everything)",
+    );
 }
 
 async function configFrom(flags: CliFlags) {

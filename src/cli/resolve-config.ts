@@ -26,6 +26,8 @@ export interface CliFlags {
   logLevel?: string;
   /** `zart worker --http-port`: serve /healthz, /readyz and /metrics on this port. */
   httpPort?: string;
+  /** `--retention <duration>`: prune finished executions older than this in the background. */
+  retention?: string;
 }
 
 export interface ResolvedConfig {
@@ -51,6 +53,8 @@ export interface ResolvedConfig {
   readonly metricsPublic: boolean;
   readonly logLevel: string;
   readonly configFile: string | null;
+  /** Retention (docs/retention.md): finished executions older than this are pruned in the background; null: off. */
+  readonly retentionMs: number | null;
 }
 
 const Duration = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1 })]);
@@ -83,6 +87,7 @@ const FileConfig = Type.Object(
     allowNonLoopback: Type.Optional(Type.Boolean()),
     metricsPublic: Type.Optional(Type.Boolean()),
     logLevel: Type.Optional(Type.String()),
+    retention: Type.Optional(Duration),
   },
   { additionalProperties: false },
 );
@@ -189,6 +194,9 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const httpPortText = flags.httpPort ?? env.ZART_WORKER_HTTP_PORT;
   const httpPort = httpPortText !== undefined ? parseInteger(httpPortText, "worker HTTP port", 0, 65535) : (file.worker?.httpPort ?? null);
 
+  const retentionValue = flags.retention ?? env.ZART_RETENTION ?? file.retention;
+  const retentionMs = retentionValue === undefined ? null : parseDuration(retentionValue, "retention");
+
   return Object.freeze({
     host,
     port,
@@ -209,5 +217,6 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     metricsPublic: file.metricsPublic ?? false,
     logLevel,
     configFile,
+    retentionMs,
   });
 }

@@ -7,6 +7,7 @@ import { buildServer } from "../server/app.js";
 import { loadDashboardAssets } from "../server/dashboard-assets.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
+import { formatDuration } from "./format/time.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
 import { guardProcess } from "./process-guards.js";
@@ -33,6 +34,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
     metrics,
     maxPayloadBytes: config.maxPayloadBytes,
     schedules: loaded.schedules,
+    retention: config.retentionMs === null ? false : { olderThan: config.retentionMs },
     worker: config.worker.enabled
       ? {
           concurrency: config.worker.concurrency,
@@ -66,6 +68,9 @@ export async function serve(config: ResolvedConfig): Promise<void> {
         : []),
       `  worker: ${config.worker.enabled ? `on (concurrency ${config.worker.concurrency})` : "off (API only)"}`,
       `  auth:   ${auth}`,
+      ...(config.retentionMs === null
+        ? []
+        : [`  retain: ${formatDuration(config.retentionMs)} after an execution ends (older ones are pruned)`]),
       `  ui:     ${dashboard ? `${url}/` : "not served (no dashboard folder in this package)"}`,
     ].join("\n"),
   );

@@ -6,6 +6,7 @@ import { Engine } from "../engine/engine.js";
 import { buildServer, type ZartServer } from "../server/app.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
+import { formatDuration } from "./format/time.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
 import { guardProcess } from "./process-guards.js";
@@ -26,6 +27,7 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
     metrics,
     maxPayloadBytes: config.maxPayloadBytes,
     schedules: loaded.schedules,
+    retention: config.retentionMs === null ? false : { olderThan: config.retentionMs },
     worker: {
       concurrency: config.worker.concurrency,
       leaseMs: config.worker.leaseMs,
@@ -54,6 +56,9 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
         ? [`  cron:   ${loaded.schedules.map((s) => s.schedule_id).join(", ")} (schedules declared in code)`]
         : []),
       ...(http ? [`  http:   ${url} (/healthz, /readyz, /metrics)`] : []),
+      ...(config.retentionMs === null
+        ? []
+        : [`  retain: ${formatDuration(config.retentionMs)} after an execution ends (older ones are pruned)`]),
     ].join("\n"),
   );
   onShutdownSignal(config.worker.shutdownGraceMs, async (signal) => {

@@ -3,6 +3,7 @@
  * server depends on this interface only. Every method throws `ZartError` with a stable code for the
  * caller's mistakes (`task_not_registered`, `invalid_data`, `execution_not_found`, …).
  */
+import type { Duration } from "../core/duration.js";
 import type { ExecutionRecord, StatusCounts } from "../core/types.js";
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { ListQuery, ListResult, StepDetail } from "../store/store.js";
@@ -54,6 +55,11 @@ export interface RerunRequest {
   idempotencyKey?: string;
 }
 
+/** `engine.prune` (`POST /api/v1/admin/prune`). */
+export interface PruneOptions {
+  olderThan: Duration;
+}
+
 export interface ZartApi {
   /** Throws task_not_registered, invalid_data, execution_already_exists (same key, other task). */
   schedule(request: ScheduleRequest): Promise<ScheduleResult>;
@@ -102,6 +108,12 @@ export interface ZartApi {
    * POST), execution_already_exists (the idempotency key is held by another task's execution).
    */
   rerun(id: string, request: RerunRequest): Promise<ScheduleResult>;
+  /**
+   * Deletes `completed`, `failed` and `cancelled` executions that ended longer ago than `olderThan` (e.g.
+   * `"30d"`), with their steps, attempts and events (docs/retention.md); waits while another process prunes
+   * the same store. Returns how many it deleted. Throws invalid_request (not a duration).
+   */
+  prune(options: PruneOptions): Promise<number>;
   /** Cron schedules; without it the server serves no `/api/v1/schedules` routes. */
   readonly schedules?: ScheduleApi;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from "../core/clock.js";
+import type { Duration } from "../core/duration.js";
 import type { Logger } from "../core/logger.js";
 import type { ScheduleDefinition } from "../core/schedule.js";
 import type { TaskDefinition } from "../core/task.js";
@@ -71,4 +72,20 @@ export interface EngineOptions {
    * processes may fire: each tick still starts one execution.
    */
   scheduler?: false | { pollMs?: number };
+  /**
+   * Retention (docs/retention.md): delete `completed`, `failed` and `cancelled` executions whose
+   * `completed_at` is older than `olderThan` (e.g. `"30d"`), with their steps, attempts and events, in the
+   * background: a round at start, then one `every` (default 1 minute) after the previous ended, in batches
+   * of `batchSize` executions per transaction (default 500, also used by `engine.prune`). Any number of
+   * processes may have it on: the store runs one round at a time. A duration alone is `{ olderThan }`.
+   * Default off (nothing is ever deleted).
+   */
+  retention?: false | Duration | RetentionOptions;
+}
+
+export interface RetentionOptions {
+  /** Left out: no background rounds (`batchSize` still applies to `engine.prune`). */
+  olderThan?: Duration;
+  every?: Duration;
+  batchSize?: number;
 }

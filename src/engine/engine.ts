@@ -25,11 +25,12 @@ import type { ChildRequest } from "../worker/execution-context.js";
 import { GroupCommitter } from "../worker/group-committer.js";
 import { Heartbeat } from "../worker/heartbeat.js";
 import { Worker } from "../worker/worker.js";
-import type { RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
+import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
 import { EagerPaths } from "./eager-paths.js";
 import type { EngineOptions } from "./engine-options.js";
 import { isExecutionId, newExecutionId } from "./execution-id.js";
 import { ExecutionOperations } from "./operations.js";
+import { Pruning, pruneAge } from "./pruning.js";
 import { type CheckedSchedule, checkedEvent, checkedSchedule } from "./requests.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
 import { type EngineSchedules, Scheduling } from "./schedules/scheduling.js";
@@ -67,6 +68,7 @@ export class Engine implements ZartApi {
   private readonly eager: EagerPaths | null;
   private readonly unserved: UnservedTasks;
   private readonly scheduling: Scheduling;
+  private readonly pruning: Pruning;
   private unsubscribe: (() => void) | null = null;
 
   private constructor(options: ResolvedEngineOptions) {
@@ -92,6 +94,15 @@ export class Engine implements ZartApi {
         : null;
     this.heartbeat = this.worker ? this.createHeartbeat(options, this.worker) : null;
     this.scheduling = new Scheduling(options, this.directory);
+    this.pruning = new Pruning({
+      store,
+      clock,
+      logger,
+      metrics: options.metrics,
+      holder: options.workerId,
+      retention: options.retention,
+      onPruned: () => this.terminal.clear(),
+    });
     const local = new Set(this.worker ? options.tasks.keys() : []);
     this.unserved = new UnservedTasks({ store, clock, logger, local });
     this.operations = new ExecutionOperations({
@@ -166,6 +177,7 @@ export class Engine implements ZartApi {
       throw error;
     }
     this.worker?.start();
+    this.pruning.start();
   }
 
   private onNotice(notice: Notice): void {
@@ -180,6 +192,7 @@ export class Engine implements ZartApi {
 
   /** Graceful stop: drain or release running work, answer long-polls. The caller closes the store. */
   async stop(): Promise<void> {
+    await this.pruning.stop();
     await this.scheduling.stop();
     await this.worker?.stop();
     await this.heartbeat?.stop();
@@ -412,6 +425,15 @@ export class Engine implements ZartApi {
 
   rerun(id: string, request: RerunRequest = {}): Promise<ScheduleResult> {
     return this.operations.rerun(id, request);
+  }
+
+  async prune(options: PruneOptions): Promise<number> {
+    return this.pruning.prune(pruneAge(options?.olderThan));
+  }
+
+  /** Resolves once no background prune round of `retention` runs (tests on a ManualClock: advance, then await this). */
+  pruneSettled(): Promise<void> {
+    return this.pruning.settled();
   }
 
   /**

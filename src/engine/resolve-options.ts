@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { type Clock, systemClock } from "../core/clock.js";
+import { toMs } from "../core/duration.js";
 import type { Logger } from "../core/logger.js";
 import type { ScheduleDefinition } from "../core/schedule.js";
 import type { TaskDefinition } from "../core/task.js";
@@ -11,6 +12,7 @@ import type { ResolvedWorkerOptions } from "../worker/worker.js";
 import { defaultLogger } from "./default-logger.js";
 import type { EngineOptions } from "./engine-options.js";
 import { type EngineMetrics, noMetrics } from "./metrics.js";
+import type { ResolvedRetention } from "./pruning.js";
 
 export interface ResolvedEngineOptions {
   readonly store: Store;
@@ -28,6 +30,7 @@ export interface ResolvedEngineOptions {
   /** The code's schedules; null when the engine was given none (code schedules are then left alone). */
   readonly schedules: readonly ScheduleDefinition[] | null;
   readonly scheduler: { pollMs: number } | null;
+  readonly retention: ResolvedRetention;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {
@@ -69,7 +72,20 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     safetyPollMs,
     schedules: resolveSchedules(options.schedules),
     scheduler: options.scheduler === false ? null : { pollMs: positiveInt(options.scheduler?.pollMs, safetyPollMs, "scheduler.pollMs") },
+    retention: resolveRetention(options.retention),
   };
+}
+
+/** A round a minute, 500 executions a transaction: docs/decisions/009-retention-pruning.md. */
+function resolveRetention(retention: EngineOptions["retention"]): ResolvedRetention {
+  const given =
+    retention === undefined || retention === false ? null : typeof retention === "object" ? retention : { olderThan: retention };
+  const olderThanMs = given?.olderThan === undefined ? null : toMs(given.olderThan);
+  if (olderThanMs !== null && olderThanMs <= 0)
+    throw new RangeError(`retention.olderThan must be positive, got ${String(given?.olderThan)}`);
+  const everyMs = given?.every === undefined ? 60_000 : toMs(given.every);
+  if (everyMs <= 0) throw new RangeError(`retention.every must be positive, got ${String(given?.every)}`);
+  return { olderThanMs, everyMs, batchSize: positiveInt(given?.batchSize, 500, "retention.batchSize") };
 }
 
 function resolveSchedules(schedules: readonly ScheduleDefinition[] | undefined): readonly ScheduleDefinition[] | null {

@@ -20,6 +20,7 @@ import { ServerMetrics } from "./metrics.js";
 import { componentSchemas, openApiOptions } from "./openapi.js";
 import { pathOf, RequestGate } from "./request-gate.js";
 import { RouteTable } from "./route-table.js";
+import { adminRoutes } from "./routes/admin.js";
 import { dashboardRoutes } from "./routes/dashboard.js";
 import { eventRoutes } from "./routes/events.js";
 import { executionRoutes } from "./routes/executions.js";
@@ -132,6 +133,7 @@ export async function buildServer(
     eventRoutes(app, api);
     opsRoutes(app, api, metrics);
     operationRoutes(app, api);
+    adminRoutes(app, api);
     if (api.schedules) scheduleRoutes(app, api.schedules);
     // After the routes, whose error schemas are made as they register; the document keeps those it uses.
     for (const schema of componentSchemas()) app.addSchema(schema);

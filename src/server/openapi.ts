@@ -167,6 +167,7 @@ export function openApiOptions(options: DocumentOptions): SwaggerOptions {
         { name: "events", description: "Deliver events to executions waiting for them" },
         { name: "ops", description: "Health, readiness, metrics, counts and this document" },
         { name: "schedules", description: "Cron schedules: each tick starts one execution of a task" },
+        { name: "admin", description: "Retention: delete finished executions older than a duration" },
       ],
     },
     exposeHeadRoutes: true,

@@ -166,3 +166,24 @@ export const RerunResponse = named(
   }),
 );
 export type RerunResponse = Static<typeof RerunResponse>;
+
+export const PruneBody = named(
+  "PruneRequest",
+  Type.Object(
+    {
+      older_than: Type.String({
+        description:
+          'A duration: `ms`, `s`, `m`, `h`, `d` parts such as `"30d"`, `"12h"`, `"1h30m"`. Finished executions that ended longer ago than this are deleted',
+      }),
+    },
+    { description: "A missing or malformed `older_than` is `400 invalid_request`; unknown fields are ignored" },
+  ),
+);
+export type PruneBody = Static<typeof PruneBody>;
+
+export const PruneResponse = named(
+  "PruneResult",
+  Type.Object({
+    pruned: Type.Integer({ description: "Executions deleted (with their steps, attempts and events)" }),
+  }),
+);

@@ -230,6 +230,31 @@ export interface Checkpoint {
   consumedEvents?: number[];
 }
 
+/**
+ * One prune round (retention, docs/retention.md): finished executions (`completed`, `failed`, `cancelled`)
+ * whose `completed_at` is before `completedBefore` are deleted with everything that belongs to them (step
+ * records, attempts, buffered events), so their idempotency keys are free again. An execution is kept
+ * while its parent or one of its children has not finished.
+ */
+export interface PruneRequest {
+  completedBefore: number;
+  /** Executions deleted per transaction: each batch commits on its own, so no transaction is long. */
+  batchSize: number;
+  /** This process (the engine's worker id): the holder of the prune lock. */
+  holder: string;
+  /** The engine's clock (a store that keeps the lock as a lease renews it between batches). */
+  now(): number;
+  /**
+   * Awaited after each batch with how many it deleted, before the next one: the caller gives other writers
+   * their turn, counts, and answers false to end the round early (the engine is stopping).
+   */
+  afterBatch(deleted: number): Promise<boolean>;
+}
+
+export type PruneOutcome =
+  /** Another process holds the prune lock (one round at a time per store): nothing was done. */
+  { ran: false } | { ran: true; pruned: number };
+
 /** Change notices, delivered to subscribers after commit (in-process, and across processes where the store can). */
 export type Notice =
   /** Work became claimable now or at `at` (new execution, event delivered, released, timer set). */
@@ -361,6 +386,13 @@ export interface Store {
    * An idempotency key already held returns its holder and copies nothing.
    */
   rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome>;
+  // ── Retention ────────────────────────────────────────────────────────────
+  /**
+   * One prune round under the store's prune lock (PostgreSQL: a session advisory lock; SQLite: a lease row),
+   * in batches of `batchSize`, each its own short transaction, with `afterBatch` between them. Answers
+   * `{ ran: false }` at once when another process holds the lock. Counts and list totals stay exact.
+   */
+  pruneExecutions(request: PruneRequest): Promise<PruneOutcome>;
   // ── Schedules (schedule-records.ts) ───────────────────────────────────────
   /** Inserts it; null when the id is taken. */
   createSchedule(schedule: NewSchedule): Promise<ScheduleRecord | null>;

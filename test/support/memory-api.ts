@@ -6,7 +6,8 @@ import { randomBytes } from "node:crypto";
 import { ZartError } from "../../src/core/errors.js";
 import { checkJsonSchema } from "../../src/core/schema.js";
 import { type ExecutionRecord, emptyCounts, isTerminal, type StatusCounts } from "../../src/core/types.js";
-import type { RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "../../src/engine/api.js";
+import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "../../src/engine/api.js";
+import { pruneAge } from "../../src/engine/pruning.js";
 import type { Timeline } from "../../src/engine/timeline.js";
 import { applyTransition } from "../../src/state/apply.js";
 import { TRANSITIONS } from "../../src/state/transitions.js";
@@ -180,6 +181,18 @@ export class MemoryApi implements ZartApi {
     const resumed = toExecution(applyTransition(toRow(execution), TRANSITIONS.resume, { now: Date.now() }));
     this.executions.set(id, resumed);
     return resumed;
+  }
+
+  async prune(options: PruneOptions): Promise<number> {
+    const cutoff = Date.now() - pruneAge(options.olderThan);
+    let pruned = 0;
+    for (const [id, e] of this.executions) {
+      if (!isTerminal(e.status) || e.completedAt === null || e.completedAt >= cutoff) continue;
+      this.executions.delete(id);
+      if (e.idempotencyKey !== null) this.byKey.delete(e.idempotencyKey);
+      pruned += 1;
+    }
+    return pruned;
   }
 
   async rerun(id: string, request: RerunRequest): Promise<ScheduleResult> {

@@ -104,6 +104,20 @@ export class TestSchema {
     return rows.map((r) => `${r.task}/${r.status}: counted ${r.counted ?? 0}, stored ${r.stored ?? 0}`);
   }
 
+  /** `table: n` for each table holding rows of these executions (every table keyed by an execution id). */
+  async leftovers(ids: readonly string[]): Promise<string[]> {
+    const rows = await adminQuery<{ name: string; n: number }>(
+      `SELECT name, n FROM (
+         SELECT 'executions' AS name, count(*)::integer AS n FROM ${this.name}.executions WHERE id = ANY ($1)
+         UNION ALL SELECT 'steps', count(*)::integer FROM ${this.name}.steps WHERE execution_id = ANY ($1)
+         UNION ALL SELECT 'step_attempts', count(*)::integer FROM ${this.name}.step_attempts WHERE execution_id = ANY ($1)
+         UNION ALL SELECT 'events', count(*)::integer FROM ${this.name}.events WHERE execution_id = ANY ($1)) t
+       WHERE n > 0 ORDER BY name`,
+      [ids],
+    );
+    return rows.map((r) => `${r.name}: ${r.n}`);
+  }
+
   async drop(): Promise<void> {
     await adminQuery(`DROP SCHEMA IF EXISTS ${this.name} CASCADE`);
   }

@@ -1,7 +1,6 @@
 /**
  * Answers of the routes in operations.md §1, §2 and §5, written from the spec's shapes (times around
- * {@link RECORDED_NOW}). The formatter tests render them at a fixed time; the stub server of
- * test/cli-schedules-prune.test.ts answers the schedules ones until those routes exist on the server.
+ * {@link RECORDED_NOW}). The formatter tests render them at a fixed time.
  */
 import type { Execution, ExecutionSteps, RerunResult, Schedule, ScheduleList, TaskList, WorkerList } from "../../src/client/index.js";
 

@@ -11,6 +11,7 @@ import { after, afterEach, beforeEach, describe } from "node:test";
 import { apiBehaviour } from "./store-behaviour-api.js";
 import { eventBehaviour } from "./store-behaviour-events.js";
 import { operationsBehaviour } from "./store-behaviour-operations.js";
+import { retentionBehaviour } from "./store-behaviour-retention.js";
 import { scheduleBehaviour } from "./store-behaviour-schedules.js";
 import { transitionBehaviour } from "./store-behaviour-transitions.js";
 import { workerBehaviour } from "./store-behaviour-worker.js";
@@ -31,5 +32,6 @@ export function runStoreBehaviourSuite(label: string, harness: StoreHarness): vo
     describe("transitions: every stored row is the pure definition's", () => transitionBehaviour(ctx));
     describe("operations: heartbeats, task list, timeline, resume and rerun", () => operationsBehaviour(ctx));
     describe("schedules", () => scheduleBehaviour(ctx));
+    describe("retention", () => retentionBehaviour(ctx));
   });
 }

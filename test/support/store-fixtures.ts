@@ -20,6 +20,8 @@ export interface StoreHarness {
    * database directly. Checked after every test: each status-changing write must keep the counts exact.
    */
   countMismatches(): Promise<string[]>;
+  /** `table: n` for every table holding rows of these execution ids, read from the database directly. */
+  leftovers(executionIds: readonly string[]): Promise<string[]>;
 }
 
 /** 2026-01-01T00:00:00Z: every time in the suite is an explicit offset from here (stores never read the clock). */
@@ -69,6 +71,11 @@ export class SuiteContext {
   /** Another instance on the same database, migrated too (which also exercises a repeated migrate). */
   async peer(): Promise<Store> {
     return this.track(this.harness.openPeer());
+  }
+
+  /** See {@link StoreHarness.leftovers}. */
+  leftovers(executionIds: readonly string[]): Promise<string[]> {
+    return this.harness.leftovers(executionIds);
   }
 
   async tearDown(): Promise<void> {

@@ -51,6 +51,8 @@ import type {
   NewQueuedExecution,
   Notice,
   NoticeListener,
+  PruneOutcome,
+  PruneRequest,
   StepDetail,
   Store,
 } from "../store.js";
@@ -64,6 +66,7 @@ import * as fleet from "./fleet.js";
 import { InsertBatcher } from "./insert-batcher.js";
 import { NotificationListener } from "./listener.js";
 import { migrations, runMigrations } from "./migration-runner.js";
+import { pruneExecutions } from "./prune.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
 import { rerunExecution, resumeExecution } from "./recovery.js";
@@ -386,6 +389,14 @@ export class PostgresStore implements Store {
     const { result, notices } = await this.write(() => rerunExecution(this.ctx, input, fromStep));
     this.emit(notices);
     return result;
+  }
+
+  /**
+   * Not repeated on a lost connection: the batches that committed stay deleted, and the caller's next round
+   * goes on from there. The lock is the connection's, so losing it ends the round and frees the lock.
+   */
+  pruneExecutions(request: PruneRequest): Promise<PruneOutcome> {
+    return this.write(() => pruneExecutions(this.ctx, this.schema, request));
   }
 
   // Schedules (schedules.ts). Reads, pause/resume (absolute values), the code sync (a repeat finds its own
