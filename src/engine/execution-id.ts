@@ -46,7 +46,12 @@ function randomBits(bytes: number): bigint {
   return bits;
 }
 
-const ID_PATTERN = /^exec-[a-z0-9]{8,32}$/;
+/**
+ * What the API accepts as an execution id (`exec-` + 8 to 32 lowercase letters and digits): the route
+ * schemas' pattern too. Ids made here are one form of it; a string that does not match names no execution.
+ */
+export const EXECUTION_ID_PATTERN = "^exec-[a-z0-9]{8,32}$";
+const ID_PATTERN = new RegExp(EXECUTION_ID_PATTERN);
 
 export function isExecutionId(value: string): boolean {
   return ID_PATTERN.test(value);

@@ -6,13 +6,11 @@
 import { type Static, Type } from "typebox";
 import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import { EXECUTION_STATUSES } from "../core/types.js";
+import { EXECUTION_ID_PATTERN } from "../engine/execution-id.js";
 import { STATUS_BY_CODE } from "./error-map.js";
 import { described, named, optionalBody } from "./schema-names.js";
 
 export { described } from "./schema-names.js";
-
-export const EXECUTION_ID_PATTERN = "^exec-[a-z0-9]{8,32}$";
-export const EXECUTION_ID_REGEX = new RegExp(EXECUTION_ID_PATTERN);
 
 const Timestamp = Type.String({ format: "date-time", description: "RFC 3339, UTC, `Z` suffix" });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
