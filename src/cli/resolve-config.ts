@@ -142,7 +142,7 @@ function splitList(text: string | undefined): string[] | undefined {
   return items.length > 0 ? items : undefined;
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 

@@ -27,7 +27,7 @@ export interface ResolvedRetryPolicy {
   retryIf: ((error: Error) => boolean) | undefined;
 }
 
-export const NO_RETRY: ResolvedRetryPolicy = resolveRetryPolicy({ maxAttempts: 1 });
+const NO_RETRY: ResolvedRetryPolicy = resolveRetryPolicy({ maxAttempts: 1 });
 
 export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
   if (!policy) return NO_RETRY;

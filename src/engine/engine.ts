@@ -28,7 +28,7 @@ import { Worker } from "../worker/worker.js";
 import type { RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
 import { EagerPaths } from "./eager-paths.js";
 import type { EngineOptions } from "./engine-options.js";
-import { isExecutionId, newExecutionId } from "./execution-id.js";
+import { executionNotFound, isExecutionId, newExecutionId } from "./execution-id.js";
 import { ExecutionOperations } from "./operations.js";
 import { type CheckedSchedule, checkedEvent, checkedSchedule } from "./requests.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
@@ -279,7 +279,7 @@ export class Engine implements ZartApi {
     const cached = this.terminal.get(id);
     if (cached) return cached;
     const execution = isExecutionId(id) ? await this.options.store.getExecution(id) : null;
-    if (!execution) throw notFound(id);
+    if (!execution) throw executionNotFound(id);
     // A terminal record never changes, so one read serves every later GET or wait of it from memory.
     if (isTerminal(execution.status)) this.terminal.remember(execution);
     return execution;
@@ -290,9 +290,9 @@ export class Engine implements ZartApi {
   }
 
   async cancel(id: string): Promise<ExecutionRecord> {
-    if (!isExecutionId(id)) throw notFound(id);
+    if (!isExecutionId(id)) throw executionNotFound(id);
     const { outcome, execution } = await this.options.store.cancelExecution(id, this.options.clock.now());
-    if (outcome === "not_found" || !execution) throw notFound(id);
+    if (outcome === "not_found" || !execution) throw executionNotFound(id);
     if (outcome === "not_cancellable") {
       throw new ZartError("execution_not_cancellable", `Execution ${id} is ${execution.status} and cannot be cancelled`);
     }
@@ -304,7 +304,7 @@ export class Engine implements ZartApi {
    * before their wait (`events: "buffered"`). Throws execution_not_found, not_waiting_for_event, invalid_data.
    */
   async deliverEvent(id: string, eventName: string, payloadJson: string): Promise<"delivered" | "buffered"> {
-    if (!isExecutionId(id)) throw notFound(id);
+    if (!isExecutionId(id)) throw executionNotFound(id);
     checkedEvent(eventName, payloadJson, this.options.maxPayloadBytes);
     const request: DeliverRequest = {
       executionId: id,
@@ -316,7 +316,7 @@ export class Engine implements ZartApi {
     const result: DeliverOutcome = this.eager ? await this.eager.deliver(request) : await this.options.store.deliverEvent(request);
     switch (result.outcome) {
       case "not_found":
-        throw notFound(id);
+        throw executionNotFound(id);
       case "not_waiting":
         throw new ZartError("not_waiting_for_event", notWaitingMessage(id, eventName, result.reason));
       case "invalid":
@@ -436,10 +436,6 @@ export class Engine implements ZartApi {
   async sendEvent(execution: ExecutionRef, name: string, payload?: unknown): Promise<"delivered" | "buffered"> {
     return this.deliverEvent(idOf(execution), name, payloadJson(payload, this.options.maxPayloadBytes));
   }
-}
-
-function notFound(id: string): ZartError {
-  return new ZartError("execution_not_found", `No execution found with ID ${id}`);
 }
 
 function notWaitingMessage(id: string, eventName: string, reason: "no_wait" | "timed_out" | "ended"): string {

@@ -1,4 +1,5 @@
 import { randomFillSync } from "node:crypto";
+import { ZartError } from "../core/errors.js";
 
 /**
  * Random bytes are drawn 4 KiB at a time and handed out 10 at a time instead of one `randomBytes()` call
@@ -55,4 +56,8 @@ const ID_PATTERN = new RegExp(EXECUTION_ID_PATTERN);
 
 export function isExecutionId(value: string): boolean {
   return ID_PATTERN.test(value);
+}
+
+export function executionNotFound(id: string): ZartError {
+  return new ZartError("execution_not_found", `No execution found with ID ${id}`);
 }

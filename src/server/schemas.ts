@@ -30,9 +30,6 @@ export const ErrorResponse = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorResponse>;
 
-/** Schema reference to {@link ErrorResponse} (registered with `addSchema`). */
-export const ErrorRef = Type.Ref("ErrorResponse");
-
 export const ExecutionIdParams = Type.Object({
   id: Type.String({ pattern: EXECUTION_ID_PATTERN, description: "Execution id (`exec-` + 8–32 lowercase letters/digits)" }),
 });
@@ -99,7 +96,7 @@ export const ScheduleResponse = named(
 );
 export type ScheduleResponse = Static<typeof ScheduleResponse>;
 
-export const ExecutionError = named(
+const ExecutionError = named(
   "ExecutionError",
   Type.Object(
     { message: Type.String(), step: NullableString, code: Type.Optional(Type.String()), name: Type.Optional(Type.String()) },
@@ -293,12 +290,4 @@ export function errorCodes(...codes: ErrorCode[]): Record<number, object> {
       described(errorSchema(list), `${STATUS_TEXT[status] ?? "Error"}: ${list.map((code) => `\`${code}\``).join(" or ")}`),
     ]),
   );
-}
-
-/** Codes answered only when no route matches; no operation lists them. */
-const UNMATCHED: readonly ErrorCode[] = ["not_found", "method_not_allowed"];
-
-/** Error responses by status, each with every code of that status (prefer {@link errorCodes}). */
-export function errorResponses(...statuses: number[]): Record<number, object> {
-  return errorCodes(...ERROR_CODES.filter((code) => statuses.includes(STATUS_BY_CODE[code]) && !UNMATCHED.includes(code)));
 }

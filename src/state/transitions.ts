@@ -285,7 +285,7 @@ export type TransitionName = keyof typeof TRANSITIONS;
  * row as `first` left it. `rename` maps `second`'s parameter names to new ones (when the two steps need
  * different values of a parameter both call, e.g. two times).
  */
-export function compose(name: string, first: Transition, second: Transition, rename: Record<string, string> = {}): Transition {
+function compose(name: string, first: Transition, second: Transition, rename: Record<string, string> = {}): Transition {
   const renamed = (e: Expr): Expr => substitute(e, (c) => first.set[c] ?? col(c), rename);
   const set: Partial<Record<ExecutionColumn, Expr>> = { ...first.set };
   for (const [column, expr] of Object.entries(second.set) as [ExecutionColumn, Expr][]) set[column] = renamed(expr);
@@ -342,11 +342,6 @@ export const COMPOSITES = {
   }),
   deliver_failed: compose("deliver_failed", compose("d", TRANSITIONS.deliver, TRANSITIONS.claim), TRANSITIONS.fail, { now: "at" }),
 } as const;
-
-/** The column type a parameter feeds, for casts. */
-export function paramType(transition: Transition, name: string): ColumnType {
-  return transition.params[name] ?? "text";
-}
 
 /** Columns a transition writes, in schema order. */
 export function columnsOf(transition: Transition): ExecutionColumn[] {

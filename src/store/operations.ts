@@ -53,7 +53,7 @@ export interface WorkerRecord {
 }
 
 /** A worker is live while it was heard from within two of its lease periods. */
-export function isLive(worker: Pick<WorkerRecord, "lastSeenAt" | "leaseMs">, now: number): boolean {
+function isLive(worker: Pick<WorkerRecord, "lastSeenAt" | "leaseMs">, now: number): boolean {
   return worker.lastSeenAt + 2 * worker.leaseMs >= now;
 }
 

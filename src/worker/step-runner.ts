@@ -23,7 +23,7 @@ import { runAttempt } from "./run-attempt.js";
 import type { RunTrace } from "./tracing.js";
 
 /** Crashed attempts every step may make before it fails with `worker_crashed`, whatever its retry policy. */
-export const MIN_CRASH_ATTEMPTS = 5;
+const MIN_CRASH_ATTEMPTS = 5;
 
 export interface StepRunDeps {
   clock: Clock;
