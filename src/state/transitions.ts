@@ -41,6 +41,14 @@ const workerColumns = {
 
 /** The row leaves `running`: nobody holds it, nothing waits to be reported to a run. */
 const unheld = { lease_owner: lit(null), wake_requested: lit(0) } as const;
+/** Back in the queue at `run_at`, unheld: `pending` once due, `waiting` until then; no step in progress. */
+const requeued = {
+  ...unheld,
+  status: when(le(param("run_at"), NOW), lit("pending"), lit("waiting")),
+  runnable_at: param("run_at"),
+  current_step: lit(null),
+  waiting_for_event: lit(null),
+} as const;
 /** A row that ends: no wake-up, no step in progress. */
 const ended = { ...unheld, completed_at: NOW, runnable_at: lit(null), current_step: lit(null), waiting_for_event: lit(null) } as const;
 
@@ -172,14 +180,7 @@ export const TRANSITIONS = {
     name: "release",
     from: ["running"],
     params: { ...WORKER_PARAMS, run_at: "bigint" },
-    set: {
-      ...workerColumns,
-      ...unheld,
-      status: when(le(param("run_at"), NOW), lit("pending"), lit("waiting")),
-      runnable_at: param("run_at"),
-      current_step: lit(null),
-      waiting_for_event: lit(null),
-    },
+    set: { ...workerColumns, ...requeued },
   },
 
   /** Task-level retry after an error escaped `run()`: the next attempt, at `run_at`. */
@@ -187,16 +188,7 @@ export const TRANSITIONS = {
     name: "retry",
     from: ["running"],
     params: { ...WORKER_PARAMS, run_at: "bigint", attempt: "int" },
-    set: {
-      ...workerColumns,
-      ...unheld,
-      status: when(le(param("run_at"), NOW), lit("pending"), lit("waiting")),
-      runnable_at: param("run_at"),
-      current_step: lit(null),
-      waiting_for_event: lit(null),
-      attempt: param("attempt"),
-      error: lit(null),
-    },
+    set: { ...workerColumns, ...requeued, attempt: param("attempt"), error: lit(null) },
   },
 
   complete: {
