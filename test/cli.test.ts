@@ -3,13 +3,14 @@
  * validation, and the processes' exit codes (2 for bad flags or configuration).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { assertSafeBind, ConfigError, type ResolveInput, resolveConfig } from "../src/cli/resolve-config.js";
+import { runToEnd } from "./support/child-process.js";
 import { cliArgs } from "./support/cli-entry.js";
+import { startWorker } from "./support/processes.js";
 import { startServer } from "./support/server-process.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -144,16 +145,7 @@ describe("resolveConfig", () => {
   });
 });
 
-function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ZART_API_TOKEN: "", ZART_API_TOKENS: "", ...env } });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (c: Buffer) => (out += c));
-    child.stderr.on("data", (c: Buffer) => (err += c));
-    child.on("exit", (code) => resolve({ code, out, err }));
-  });
-}
+const run = (args: string[]) => runToEnd(process.execPath, args);
 
 describe("processes", () => {
   it("exit 2 with a clear message on bad flags and configuration", async () => {
@@ -167,19 +159,19 @@ describe("processes", () => {
       run([...cliArgs("zart-server"), "--tasks", join(dir, "missing-module.ts"), "--database", join(dir, "y.db")]),
       run([...cliArgs("zart"), "frobnicate"]),
     ]);
-    for (const r of results) assert.equal(r.code, 2, r.err + r.out);
-    assert.match(results[0]?.err ?? "", /port/);
-    assert.match(results[2]?.err ?? "", /tokens/);
-    assert.match(results[3]?.err ?? "", /refusing to listen on 0\.0\.0\.0/);
-    assert.match(results[4]?.err ?? "", /missing-module/);
+    for (const r of results) assert.equal(r.code, 2, r.stderr + r.stdout);
+    assert.match(results[0]?.stderr ?? "", /port/);
+    assert.match(results[2]?.stderr ?? "", /tokens/);
+    assert.match(results[3]?.stderr ?? "", /refusing to listen on 0\.0\.0\.0/);
+    assert.match(results[4]?.stderr ?? "", /missing-module/);
   });
 
   it("zart migrate creates the database and exits 0", async () => {
     const db = join(dir, "migrated.db");
     const r = await run([...cliArgs("zart"), "migrate", "--database", db]);
-    assert.equal(r.code, 0, r.err);
+    assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(db));
-    assert.match(r.out, /migrations applied: sqlite/);
+    assert.match(r.stdout, /migrations applied: sqlite/);
   });
 
   it("zart worker runs tasks from the database and stops on SIGTERM with 0", async () => {
@@ -193,21 +185,13 @@ describe("processes", () => {
         });
       // An API-only server hosts no tasks: until a worker registers `echo`, nobody would run it.
       assert.equal((await schedule()).status, 422);
-      const worker = spawn(process.execPath, [...cliArgs("zart"), "worker", "--database", api.dbPath, "--log-level", "warn"], {
-        cwd: ROOT,
-      });
-      const exit = new Promise<number | null>((resolve) => worker.on("exit", resolve));
-      await new Promise<void>((resolve, reject) => {
-        worker.stdout.on("data", (chunk: Buffer) => chunk.toString().includes("zart worker running") && resolve());
-        worker.once("exit", () => reject(new Error("worker exited before it was running")));
-      });
+      const worker = await startWorker({ database: api.dbPath });
       const created = await schedule();
       assert.equal(created.status, 201);
       const { execution_id: id } = (await created.json()) as { execution_id: string };
       const done = (await (await fetch(`${api.url}/api/v1/executions/${id}/wait?timeout=20`)).json()) as { output: unknown };
       assert.deepEqual(done.output, { echo: { via: "worker" } });
-      worker.kill("SIGTERM");
-      assert.equal(await exit, 0);
+      assert.equal((await worker.stop()).code, 0);
     } finally {
       assert.equal(await api.stop(), 0);
     }

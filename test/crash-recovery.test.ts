@@ -6,15 +6,14 @@
  * with the right output, and the last worker exits 0 on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { test } from "node:test";
 import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
 import type { Store } from "../src/store/store.js";
+import { tsArgs, WatchedProcess } from "./support/child-process.js";
 import { freeze, thaw } from "./support/freeze.js";
 
 const WORKER = new URL("./fixtures/crash-worker.ts", import.meta.url).pathname;
@@ -23,37 +22,16 @@ const KILLS = 8;
 const STARTS_PER_RETRY = 5;
 const FREEZE_TRIES = 20;
 
-function startWorker(database: string, effects: string, generation: number): { child: ChildProcess; lines: AsyncIterator<string> } {
-  const child = spawn(process.execPath, ["--import", "tsx", WORKER, database, effects, String(generation)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  return { child, lines };
+function startWorker(database: string, effects: string, generation: number): WatchedProcess {
+  return new WatchedProcess(`worker ${generation}`, process.execPath, [...tsArgs(WORKER), database, effects, String(generation)]);
 }
 
-/** Reads stdout lines until `count` more step starts were seen; fails after 30 s (a worker out of work). */
-async function waitForStarts(lines: AsyncIterator<string>, count: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const stalled = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the worker printed fewer than ${count} further step starts in 30 s`)), 30_000);
-  });
-  try {
-    let seen = 0;
-    while (seen < count) {
-      const next = await Promise.race([lines.next(), stalled]);
-      if (next.done) throw new Error("worker exited early");
-      if (next.value.startsWith("start ")) seen += 1;
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-}
+const isStart = (line: string) => line.startsWith("start ");
 
-function killHard(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
+/** Waits until the worker printed `count` more step starts than it has so far; fails after 30 s (a worker out of work). */
+async function waitForStarts(worker: WatchedProcess, count: number): Promise<void> {
+  const total = worker.lines.filter(isStart).length + count;
+  await worker.waitForLine(isStart, `${count} further step starts`, 30_000, total);
 }
 
 /** The `<execution> <step>` keys of the steps a generation started (its side-effect lines). */
@@ -79,22 +57,22 @@ interface Kill {
  * mid-step); otherwise it is thawed and looked at again after a few more starts.
  */
 async function killMidStep(
-  worker: { child: ChildProcess; lines: AsyncIterator<string> },
+  worker: WatchedProcess,
   generation: number,
   firstStarts: number,
   read: { store: Store; ids: string[]; effects: string },
 ): Promise<Kill> {
-  await waitForStarts(worker.lines, firstStarts);
+  await waitForStarts(worker, firstStarts);
   for (let attempt = 1; attempt <= FREEZE_TRIES; attempt++) {
     await freeze(worker.child);
     const recorded = await recordedSteps(read.store, read.ids);
     const inFlight = startedIn(read.effects, generation).filter((key) => !recorded.has(key));
     if (inFlight.length > 0) {
-      await killHard(worker.child);
+      await worker.killHard();
       return { recorded, inFlight };
     }
     thaw(worker.child);
-    await waitForStarts(worker.lines, STARTS_PER_RETRY);
+    await waitForStarts(worker, STARTS_PER_RETRY);
   }
   assert.fail(`generation ${generation} was not mid-step at any of ${FREEZE_TRIES} freezes`);
 }
@@ -129,15 +107,11 @@ test("SIGKILL mid-step, many times: recorded steps never re-run and nothing ackn
       await schedule(5);
     }
     const final = startWorker(database, effects, KILLS);
-    const finalExit = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
-      final.child.once("exit", (code, signal) => resolve([code, signal])),
-    );
     for (const id of ids) {
       const done = await api.waitForTerminal(id, 60_000);
       assert.equal(done.status, "completed", `${id} completed`);
     }
-    final.child.kill("SIGTERM");
-    assert.deepEqual(await finalExit, [0, null], "the last worker shuts down cleanly on SIGTERM (exit 0)");
+    assert.deepEqual(await final.stop(60_000), { code: 0, signal: null }, "the last worker shuts down cleanly on SIGTERM (exit 0)");
 
     const runs = readFileSync(effects, "utf8")
       .trim()

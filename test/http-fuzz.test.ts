@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
+import { ID } from "./support/http-helpers.js";
 import { firstResponse, rawExchange } from "./support/raw-http.js";
 import { call, eventually, type ServerProcess, startServer } from "./support/server-process.js";
 
@@ -28,7 +29,6 @@ const STATUS_BY_CODE: Record<string, number> = {
   unsupported_media_type: 415,
 };
 const STATUSES = ["pending", "running", "waiting", "completed", "failed", "cancelled"];
-const ID = /^exec-[a-z0-9]{8,32}$/;
 
 let server: ServerProcess;
 let api: string;
@@ -79,12 +79,7 @@ const hostileText = fc.oneof(
     "'; drop table executions;--",
   ),
 );
-const idArb = fc.oneof(
-  fc.stringMatching(/^exec-[a-z0-9]{8,32}$/),
-  fc.constantFrom(...["exec-00000000"]),
-  fc.constant("TERMINAL"),
-  hostileText,
-);
+const idArb = fc.oneof(fc.stringMatching(ID), fc.constantFrom(...["exec-00000000"]), fc.constant("TERMINAL"), hostileText);
 const eventNameArb = fc.oneof(fc.constantFrom("manager-approval", "ping", "x"), hostileText);
 
 interface Generated {

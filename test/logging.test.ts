@@ -4,7 +4,6 @@
  * JSON lines on stderr at level info (stdout stays the application's).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +11,7 @@ import { test } from "node:test";
 import type { Logger } from "../src/core/logger.js";
 import { defineTask } from "../src/core/task.js";
 import { createTestEngine } from "../src/testing/index.js";
+import { runToEnd, tsArgs } from "./support/child-process.js";
 
 interface Line {
   level: string;
@@ -86,12 +86,7 @@ test("an engine given no logger writes ctx.log lines as pino JSON on stderr at l
   const dir = mkdtempSync(join(tmpdir(), "zart-default-logger-"));
   try {
     const fixture = new URL("./fixtures/default-logger-engine.ts", import.meta.url).pathname;
-    const child = spawn(process.execPath, ["--import", "tsx", fixture, join(dir, "zart.db")], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const { code, stdout, stderr } = await runToEnd(process.execPath, [...tsArgs(fixture), join(dir, "zart.db")]);
     assert.equal(code, 0, stderr);
     const result = JSON.parse(stdout) as { id: string; status: string; output: string };
     assert.equal(result.status, "completed");

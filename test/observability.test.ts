@@ -4,14 +4,12 @@
  * request log lines name the execution they are about. Real processes on a temporary SQLite file.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { ConfigError, resolveConfig } from "../src/cli/resolve-config.js";
-import { cliArgs } from "./support/cli-entry.js";
 import { apiHelpers, assertError, body } from "./support/http-helpers.js";
+import { startWorker } from "./support/processes.js";
 import { call, eventually, type ServerProcess, startServer } from "./support/server-process.js";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const TOKEN = "worker-metrics-token";
 
 function resolveWith(flags: Record<string, string>, env: Record<string, string> = {}, file: unknown = {}) {
@@ -33,43 +31,25 @@ describe("worker HTTP configuration", () => {
   });
 });
 
-/** A `zart worker` process; resolves once its banner is complete (and its HTTP URL known, when asked for). */
-function startWorker(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ child: ChildProcess; url: string; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, [...cliArgs("zart"), "worker", "--log-level", "warn", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, ZART_API_TOKEN: "", ZART_API_TOKENS: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  let output = "";
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const url = /http: {3}(http:\/\/\S+)/.exec(output)?.[1];
-      if (output.includes("zart worker running") && (url || !args.includes("--http-port"))) resolve({ child, url: url ?? "", exited });
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
-    void exited.then((code) => reject(new Error(`worker exited with ${code}:\n${output}`)));
-  });
+/** A `zart worker --http-port 0` process; resolves once its banner names its HTTP address. */
+async function startHttpWorker(database: string, args: string[] = [], env: Record<string, string> = {}) {
+  const worker = await startWorker({ database, args: ["--http-port", "0", ...args], env });
+  const line = await worker.waitForLine((l) => l.startsWith("  http:"), "its HTTP address", 10_000);
+  return Object.assign(worker, { url: /http: {3}(http:\/\/\S+)/.exec(line)?.[1] ?? "" });
 }
 
 describe("zart worker --http-port", () => {
   let api: ServerProcess;
-  let worker: { child: ChildProcess; url: string; exited: Promise<number | null> };
+  let worker: Awaited<ReturnType<typeof startHttpWorker>>;
   const { scheduled, until } = apiHelpers(() => `${api.url}/api/v1`);
 
   before(async () => {
     api = await startServer({ args: ["--no-worker"] });
-    worker = await startWorker(["--database", api.dbPath, "--http-port", "0"], { ZART_API_TOKEN: TOKEN });
+    worker = await startHttpWorker(api.dbPath, [], { ZART_API_TOKEN: TOKEN });
   });
 
   after(async () => {
-    worker.child.kill("SIGTERM");
-    assert.equal(await worker.exited, 0);
+    assert.equal((await worker.stop()).code, 0);
     assert.equal(await api.stop(), 0);
   });
 
@@ -103,10 +83,7 @@ describe("zart worker --http-port", () => {
   });
 
   test("refuses a non-loopback address without a token (exit 2)", async () => {
-    await assert.rejects(
-      startWorker(["--database", api.dbPath, "--http-port", "0", "--host", "0.0.0.0"]),
-      /exited with 2[\s\S]*refusing to listen on 0\.0\.0\.0/,
-    );
+    await assert.rejects(startHttpWorker(api.dbPath, ["--host", "0.0.0.0"]), /exited \(2\)[\s\S]*refusing to listen on 0\.0\.0\.0/);
   });
 });
 

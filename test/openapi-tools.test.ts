@@ -5,10 +5,10 @@
  * type-check by the project's tsc (wrong calls must fail it: `@ts-expect-error` lines).
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { childEnv, type Finished, runToEnd } from "./support/child-process.js";
 import { openApiDocument } from "./support/openapi-document.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -17,17 +17,10 @@ mkdirSync(join(ROOT, "tmp"), { recursive: true });
 const work = mkdtempSync(join(ROOT, "tmp", "openapi-tools-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
-function run(command: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(command: string, args: string[]): Promise<Finished> {
   // Redocly would otherwise check for updates and send usage data; nothing here may reach the network.
-  const env = { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", DO_NOT_TRACK: "1" };
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: work, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const env = childEnv({ REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true", DO_NOT_TRACK: "1" });
+  return runToEnd(command, args, { cwd: work, env });
 }
 
 const CLIENT = `import createClient from "openapi-fetch";

@@ -10,11 +10,11 @@
  * that matters here (esbuild's only checks its binary, which npm installs as an optional dependency).
  */
 import assert from "node:assert/strict";
-import { type SpawnOptions, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { childEnv, type Finished, runToEnd, WatchedProcess } from "./support/child-process.js";
 import { libraryExamples } from "./support/doc-examples.js";
 
 /** Pages of docs/ whose one runnable example (a `// file:` block and its console block) is run here. */
@@ -28,35 +28,20 @@ const PACKAGE = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as 
 };
 const VERSION = PACKAGE.version;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to completion (bounded), with no tsx or npm lifecycle settings inherited from the test run. */
-function run(command: string, args: string[], options: SpawnOptions & { timeoutMs?: number } = {}): Promise<Run> {
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+/** No tsx or npm lifecycle settings inherited from the test run: the package runs as a user's would. */
+function userEnv(): Record<string, string | undefined> {
+  const env = childEnv();
   delete env.NODE_OPTIONS;
   for (const key of Object.keys(env)) if (key.startsWith("npm_")) delete env[key];
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout?.on("data", (chunk: Buffer) => (stdout += chunk));
-    child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk));
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${command} ${args.join(" ")} did not finish in time\n${stdout}\n${stderr}`));
-    }, options.timeoutMs ?? 120_000);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return env;
 }
 
-function ok(result: Run, what: string): Run {
+/** Runs a command to completion (bounded) in `cwd`. */
+function run(command: string, args: string[], options: { cwd: string; timeoutMs?: number }): Promise<Finished> {
+  return runToEnd(command, args, { cwd: options.cwd, env: userEnv(), timeoutMs: options.timeoutMs ?? 120_000 });
+}
+
+function ok(result: Finished, what: string): Finished {
   assert.equal(result.code, 0, `${what} failed:\n${result.stdout}\n${result.stderr}`);
   return result;
 }
@@ -64,7 +49,7 @@ function ok(result: Run, what: string): Run {
 const work = mkdtempSync(join(tmpdir(), "zart-package-"));
 const app = join(work, "app");
 let packed: { filename: string; files: { path: string }[] };
-let install: Run;
+let install: Finished;
 
 before(async () => {
   const pack = ok(await run("npm", ["pack", "--json", "--pack-destination", work], { cwd: ROOT }), "npm pack");
@@ -175,19 +160,17 @@ export const shout = defineTask({
 `,
     );
     const db = join(work, "worker.db");
-    const worker = spawn(bin, ["worker", "--tasks", "./tasks.ts", "--database", db, "--log-level", "warn"], {
-      cwd: app,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    worker.stdout.on("data", (chunk: Buffer) => (output += chunk));
-    worker.stderr.on("data", (chunk: Buffer) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => worker.on("close", resolve));
+    const worker = new WatchedProcess(
+      "installed worker",
+      bin,
+      ["worker", "--tasks", "./tasks.ts", "--database", db, "--log-level", "warn"],
+      {
+        cwd: app,
+        env: userEnv(),
+      },
+    );
     try {
-      await new Promise<void>((resolve, reject) => {
-        worker.stdout.on("data", () => output.includes("zart worker running") && resolve());
-        void exited.then(() => reject(new Error(`the worker exited:\n${output}`)));
-      });
+      await worker.waitForLine((line) => line.startsWith("zart worker running"), "its start-up line", 60_000);
       writeFileSync(
         join(app, "schedule.mjs"),
         `import { Engine, openStore, silentLogger } from "zart";
@@ -203,8 +186,7 @@ console.log(done.outputJson);
       const scheduled = ok(await run(process.execPath, ["schedule.mjs", db], { cwd: app }), "node schedule.mjs");
       assert.equal(JSON.parse(scheduled.stdout), "FROM A TS MODULE");
     } finally {
-      worker.kill("SIGTERM");
-      assert.equal(await exited, 0, output);
+      assert.equal((await worker.stop()).code, 0, worker.tail());
     }
   });
 

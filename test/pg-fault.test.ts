@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
+import { withTimeout } from "./support/child-process.js";
 import { adminQuery, markPostgresRan, TestSchema } from "./support/postgres.js";
 import {
   databaseUrl,
@@ -22,7 +23,6 @@ import {
   type ServerProcess,
   startApiServer,
   startWorker,
-  withTimeout,
   writeConfig,
   type ZartProcess,
 } from "./support/processes.js";

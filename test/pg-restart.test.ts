@@ -15,9 +15,9 @@ import { startThrowawayPostgres } from "../scripts/throwaway-postgres.js";
 import { defineTask } from "../src/core/task.js";
 import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
+import { withTimeout } from "./support/child-process.js";
 import { deferred } from "./support/deferred.js";
 import { markPostgresRan } from "./support/postgres.js";
-import { withTimeout } from "./support/processes.js";
 
 const CONCURRENCY = 10;
 /** Executions (the first ones scheduled) whose step `b` waits until the database is down. */

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { withTimeout } from "./support/child-process.js";
 import { adminQuery, markPostgresRan, TestSchema } from "./support/postgres.js";
 import {
   databaseUrl,
@@ -17,7 +18,6 @@ import {
   type ServerProcess,
   startApiServer,
   startWorker,
-  withTimeout,
   writeConfig,
   type ZartProcess,
 } from "./support/processes.js";

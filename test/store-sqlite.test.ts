@@ -4,12 +4,9 @@
  * and commits that survive `kill -9`.
  */
 import assert from "node:assert/strict";
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
@@ -19,10 +16,10 @@ import { migrations } from "../src/store/sqlite/migration-runner.js";
 import { listSql, SELECT_STATUSES } from "../src/store/sqlite/queries.js";
 import { SCHEDULE_QUERIES } from "../src/store/sqlite/schedules.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
+import { tsArgs, WatchedProcess } from "./support/child-process.js";
 import { runStoreBehaviourSuite } from "./support/store-behaviour.js";
 import { create, T0 } from "./support/store-fixtures.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const childScript = fileURLToPath(new URL("./support/sqlite-child.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "zart-sqlite-test-"));
 let fileCounter = 0;
@@ -83,35 +80,12 @@ runStoreBehaviourSuite("sqlite", {
   },
 });
 
-interface Child {
-  process: ChildProcessWithoutNullStreams;
-  lines: string[];
-  stderr: string[];
-  /** Resolves with the first line matching `prefix` (or rejects when the child exits first). */
-  waitForLine(prefix: string): Promise<string>;
-  exit: Promise<number | null>;
+/** A process running test/support/sqlite-child.ts in one of its modes. */
+function startChild(...args: string[]): WatchedProcess {
+  return new WatchedProcess(`sqlite child (${args[0]})`, process.execPath, [...tsArgs(childScript), ...args], { stdin: "pipe" });
 }
 
-function startChild(...args: string[]): Child {
-  const proc = spawn(process.execPath, ["--import", "tsx", childScript, ...args], { cwd: root });
-  const lines: string[] = [];
-  const stderr: string[] = [];
-  const watchers: { prefix: string; resolve: (line: string) => void }[] = [];
-  proc.stderr.on("data", (chunk: Buffer) => stderr.push(chunk.toString()));
-  createInterface({ input: proc.stdout }).on("line", (line) => {
-    lines.push(line);
-    for (const w of watchers.filter((x) => line.startsWith(x.prefix))) w.resolve(line);
-  });
-  const exit = once(proc, "exit").then(([code]) => code as number | null);
-  const waitForLine = (prefix: string) =>
-    new Promise<string>((resolve, reject) => {
-      const seen = lines.find((l) => l.startsWith(prefix));
-      if (seen) return resolve(seen);
-      watchers.push({ prefix, resolve });
-      void exit.then((code) => reject(new Error(`child exited (${code}) before "${prefix}": ${stderr.join("")}`)));
-    });
-  return { process: proc, lines, stderr, waitForLine, exit };
-}
+const exitCode = async (child: WatchedProcess) => (await child.exited).code;
 
 function ledger(path: string): { version: number; name: string }[] {
   const db = new Database(path, { readonly: true });
@@ -184,8 +158,8 @@ describe("sqlite store: file-specific behaviour", () => {
   test("migrate from three processes at once", { timeout: 60_000 }, async () => {
     const path = freshPath();
     const children = Array.from({ length: 3 }, () => startChild("migrate", path));
-    const codes = await Promise.all(children.map((c) => c.exit));
-    assert.deepEqual(codes, [0, 0, 0], children.flatMap((c) => c.stderr).join(""));
+    const codes = await Promise.all(children.map(exitCode));
+    assert.deepEqual(codes, [0, 0, 0], children.flatMap((c) => c.stderr).join("\n"));
     for (const c of children) assert.deepEqual(c.lines, ["migrated"]);
     assert.deepEqual(ledger(path), expectedLedger);
   });
@@ -198,10 +172,10 @@ describe("sqlite store: file-specific behaviour", () => {
     for (let i = 0; i < 300; i++) ids.add((await create(store, { task: "multi", now: T0 + i })).id);
     const children = ["p1", "p2", "p3"].map((name) => startChild("claim", path, name));
     // Start all claim loops together so the processes really contend for the write lock.
-    await Promise.all(children.map((c) => c.waitForLine("ready")));
-    for (const c of children) c.process.stdin.write("go\n");
-    const codes = await Promise.all(children.map((c) => c.exit));
-    const stderr = children.flatMap((c) => c.stderr).join("");
+    await Promise.all(children.map((c) => c.waitForLine((line) => line === "ready", "ready", 30_000)));
+    for (const c of children) c.child.stdin?.write("go\n");
+    const codes = await Promise.all(children.map(exitCode));
+    const stderr = children.flatMap((c) => c.stderr).join("\n");
     assert.deepEqual(codes, [0, 0, 0], stderr);
     assert.doesNotMatch(stderr, /SQLITE_BUSY|database is locked/);
     const claimed = children.flatMap((c) => c.lines.filter((l) => l.startsWith("claimed ")).map((l) => l.slice(8)));
@@ -218,13 +192,8 @@ describe("sqlite store: file-specific behaviour", () => {
     await setup.close();
     const child = startChild("create", path);
     // Wait for a couple hundred acknowledged commits, then kill the writer mid-stream.
-    const enough = new Promise<void>((resolve) => {
-      const check = () => child.lines.length >= 200 && resolve();
-      child.process.stdout.on("data", check);
-    });
-    await Promise.race([enough, child.exit.then(() => assert.fail(`writer exited early: ${child.stderr.join("")}`))]);
-    child.process.kill("SIGKILL");
-    assert.equal(await child.exit, null);
+    await child.waitForLine((line) => line.startsWith("created "), "200 acknowledged commits", 30_000, 200);
+    assert.deepEqual(await child.killHard(), { code: null, signal: "SIGKILL" });
     const reported = child.lines.filter((l) => l.startsWith("created ")).map((l) => l.slice(8));
     assert.ok(reported.length >= 200);
     const store = await SqliteStore.open({ path });

@@ -6,18 +6,16 @@
  * parent. Real processes on one SQLite file.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { trace } from "@opentelemetry/api";
 import { ZartClient } from "../src/client/index.js";
 import { formatTraceparent } from "../src/core/trace-context.js";
+import { childEnv, ROOT, WatchedProcess } from "./support/child-process.js";
 import { cliArgs } from "./support/cli-entry.js";
 import { parentId, type RegisteredSdk, registerSdk } from "./support/otel.js";
 import { type ServerProcess, startServer } from "./support/server-process.js";
-
-const ROOT = new URL("..", import.meta.url).pathname;
 
 interface ExportedSpan {
   name: string;
@@ -28,48 +26,36 @@ interface ExportedSpan {
   status: number;
 }
 
-function startTracedWorker(
-  dbPath: string,
-  spansFile: string,
-): { child: ChildProcess; ready: Promise<void>; exited: Promise<number | null> } {
+/** `zart worker` with the OpenTelemetry SDK of test/fixtures/otel-file-exporter.ts, which writes spans to `spansFile`. */
+async function startTracedWorker(dbPath: string, spansFile: string): Promise<WatchedProcess> {
   const [tsx, loader, cli] = cliArgs("zart") as [string, string, string];
   const args = [tsx, loader, "--import", join(ROOT, "test/fixtures/otel-file-exporter.ts"), cli, "worker"];
   args.push("--database", dbPath, "--tasks", "test/support/test-tasks.ts", "--log-level", "warn");
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    env: { ...process.env, ZART_TEST_SPANS_FILE: spansFile, ZART_API_TOKEN: "", ZART_API_TOKENS: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk;
-      if (output.includes("zart worker running")) resolve();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk));
-    void exited.then((code) => reject(new Error(`the worker exited with ${code}:\n${output}`)));
-  });
-  return { child, ready, exited };
+  const worker = new WatchedProcess("traced worker", process.execPath, args, { env: childEnv({ ZART_TEST_SPANS_FILE: spansFile }) });
+  try {
+    await worker.waitForLine((line) => line.startsWith("zart worker running"), "its start-up line", 45_000);
+    return worker;
+  } catch (error) {
+    await worker.killHard();
+    throw error;
+  }
 }
 
 describe("a trace across processes", () => {
   let sdk: RegisteredSdk;
   let api: ServerProcess;
-  let worker: ReturnType<typeof startTracedWorker>;
+  let worker: WatchedProcess;
   let spansFile: string;
 
   before(async () => {
     sdk = registerSdk();
     api = await startServer({ args: ["--no-worker"] });
     spansFile = join(api.dir, "worker-spans.jsonl");
-    worker = startTracedWorker(api.dbPath, spansFile);
-    await worker.ready;
+    worker = await startTracedWorker(api.dbPath, spansFile);
   });
 
   after(async () => {
-    if (worker.child.exitCode === null) worker.child.kill("SIGTERM");
-    await worker.exited;
+    await worker.stop();
     assert.equal(await api.stop(), 0);
     await sdk.unregister();
   });
@@ -90,8 +76,7 @@ describe("a trace across processes", () => {
       }
     });
     // The worker's spans are all written once it has exited (the run ended before its stop).
-    worker.child.kill("SIGTERM");
-    assert.equal(await worker.exited, 0);
+    assert.equal((await worker.stop()).code, 0);
 
     const exported = readFileSync(spansFile, "utf8")
       .trim()

@@ -55,7 +55,7 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-export function buildProgram(name: "zart" | "zart-server"): Command {
+function buildProgram(name: "zart" | "zart-server"): Command {
   if (name === "zart-server") {
     return addServe(new Command("zart-server").description("Zart HTTP API and workers in one process").version(packageVersion()));
   }

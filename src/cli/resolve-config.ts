@@ -7,7 +7,7 @@ import { dirname, resolve as resolvePath } from "node:path";
 import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { toMs } from "../core/duration.js";
-import { describeFailure } from "../server/validation.js";
+import { describeSchemaErrors } from "../core/schema.js";
 import { ConfigError } from "./config-error.js";
 
 export { ConfigError };
@@ -130,7 +130,7 @@ function loadFile(path: string, readFile: (path: string) => string): FileConfig 
     throw new ConfigError(`cannot read config file ${path}: ${(error as Error).message}`);
   }
   if (!checkFileConfig.Check(parsed)) {
-    const detail = describeFailure(checkFileConfig.Errors(parsed), "config", FileConfig);
+    const detail = describeSchemaErrors(checkFileConfig.Errors(parsed), "config", { schema: FileConfig });
     throw new ConfigError(
       `invalid config file ${path}: ${detail.replace(/must not have additional properties|must not have unevaluated properties/, "has an unknown key")}`,
     );
@@ -147,7 +147,7 @@ function splitList(text: string | undefined): string[] | undefined {
   return items.length > 0 ? items : undefined;
 }
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 

@@ -7,6 +7,7 @@ import { buildServer } from "../server/app.js";
 import { loadDashboardAssets } from "../server/dashboard-assets.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
+import { engineOptions } from "./engine-options.js";
 import { formatDuration } from "./format/time.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
@@ -27,23 +28,9 @@ export async function serve(config: ResolvedConfig): Promise<void> {
   const store = await openStore(config.database, { logger });
   const metrics = new ServerMetrics();
   const dashboard = loadDashboardAssets();
-  const engine = await Engine.start({
-    store,
-    tasks: loaded.tasks,
-    logger,
-    metrics,
-    maxPayloadBytes: config.maxPayloadBytes,
-    schedules: loaded.schedules,
-    retention: config.retentionMs === null ? false : { olderThan: config.retentionMs },
-    worker: config.worker.enabled
-      ? {
-          concurrency: config.worker.concurrency,
-          leaseMs: config.worker.leaseMs,
-          shutdownGraceMs: config.worker.shutdownGraceMs,
-          safetyPollMs: config.worker.safetyPollMs ?? undefined,
-        }
-      : false,
-  });
+  const engine = await Engine.start(
+    engineOptions(config, { store, tasks: loaded.tasks, schedules: loaded.schedules, logger, metrics }, config.worker.enabled),
+  );
   const server = await buildServer(
     engine,
     { tokens: config.tokens, bodyLimit: config.bodyLimitBytes, metricsPublic: config.metricsPublic, dashboard },

@@ -6,6 +6,7 @@ import { Engine } from "../engine/engine.js";
 import { buildServer, type ZartServer } from "../server/app.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
+import { engineOptions } from "./engine-options.js";
 import { formatDuration } from "./format/time.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
@@ -20,21 +21,9 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
   guardProcess(logger);
   const store = await openStore(config.database, { logger });
   const metrics = new ServerMetrics();
-  const engine = await Engine.start({
-    store,
-    tasks: loaded.tasks,
-    logger,
-    metrics,
-    maxPayloadBytes: config.maxPayloadBytes,
-    schedules: loaded.schedules,
-    retention: config.retentionMs === null ? false : { olderThan: config.retentionMs },
-    worker: {
-      concurrency: config.worker.concurrency,
-      leaseMs: config.worker.leaseMs,
-      shutdownGraceMs: config.worker.shutdownGraceMs,
-      safetyPollMs: config.worker.safetyPollMs ?? undefined,
-    },
-  });
+  const engine = await Engine.start(
+    engineOptions(config, { store, tasks: loaded.tasks, schedules: loaded.schedules, logger, metrics }, true),
+  );
   let http: ZartServer | null = null;
   let url = "";
   if (config.worker.httpPort !== null) {

@@ -2,6 +2,7 @@
  * Errors with stable string codes. The HTTP layer maps codes to statuses in one place
  * (`src/server/error-map.ts`); everything else only throws these.
  */
+import type { ErrorInfo } from "./types.js";
 
 export const ERROR_CODES = [
   "execution_not_found",
@@ -34,73 +35,6 @@ export class ZartError extends Error {
   }
 }
 
-/** Thrown by `ctx.step` when the step failed after its retries (or replays a recorded failure). Catchable. */
-export class StepFailedError extends Error {
-  readonly step: string;
-  readonly attempts: number;
-  readonly code: string;
-  constructor(step: string, message: string, attempts: number, code = "step_failed") {
-    super(message);
-    this.name = "StepFailedError";
-    this.step = step;
-    this.attempts = attempts;
-    this.code = code;
-  }
-}
-
-/** Thrown by `ctx.runChild` when the child failed or was cancelled. Catchable; recorded, so replays agree. */
-export class ChildFailedError extends StepFailedError {
-  readonly childId: string | null;
-  constructor(
-    step: string,
-    message: string,
-    childId: string | null,
-    code: "child_failed" | "child_cancelled" | "invalid_data" | "task_not_registered",
-  ) {
-    super(step, message, 1, code);
-    this.name = "ChildFailedError";
-    this.childId = childId;
-  }
-}
-
-/** A step attempt that ran past its `timeout`; counts as a failed attempt. */
-export class StepTimeoutError extends Error {
-  readonly code = "step_timeout";
-  constructor(step: string, ms: number) {
-    super(`Step "${step}" attempt timed out after ${ms} ms`);
-    this.name = "StepTimeoutError";
-  }
-}
-
-/** Thrown by `ctx.waitForEvent` when its timeout passes first. Catchable; recorded, so replays agree. */
-export class EventTimeoutError extends Error {
-  readonly step: string;
-  readonly code = "event_timeout";
-  constructor(eventName: string, message = `Timed out waiting for event "${eventName}"`) {
-    super(message);
-    this.name = "EventTimeoutError";
-    this.step = eventName;
-  }
-}
-
-/** Throw (or wrap) this inside a step to skip the remaining retries. */
-export class NonRetryableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "NonRetryableError";
-  }
-}
-
-/** A programming error in the workflow (duplicate step name, value that is not JSON, …): never retried. */
-export class WorkflowDefinitionError extends NonRetryableError {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = "WorkflowDefinitionError";
-    this.code = code;
-  }
-}
-
 /**
  * The codes an execution's or a step's recorded `error` carries when the engine made the failure (user
  * errors carry their own `code` when they have one). Stable: clients may branch on them.
@@ -124,6 +58,78 @@ export const FAILURE_CODES = [
   "task_not_registered",
 ] as const;
 export type FailureCode = (typeof FAILURE_CODES)[number];
+
+/** The recorded error of a failure the engine made (not the workflow's code). */
+export function engineFailure(code: FailureCode, message: string, step: string | null): ErrorInfo {
+  return { message, step, code };
+}
+
+/** Thrown by `ctx.step` when the step failed after its retries (or replays a recorded failure). Catchable. */
+export class StepFailedError extends Error {
+  readonly step: string;
+  readonly attempts: number;
+  readonly code: FailureCode;
+  constructor(step: string, message: string, attempts: number, code: FailureCode = "step_failed") {
+    super(message);
+    this.name = "StepFailedError";
+    this.step = step;
+    this.attempts = attempts;
+    this.code = code;
+  }
+}
+
+/** Thrown by `ctx.runChild` when the child failed or was cancelled. Catchable; recorded, so replays agree. */
+export class ChildFailedError extends StepFailedError {
+  readonly childId: string | null;
+  constructor(
+    step: string,
+    message: string,
+    childId: string | null,
+    code: Extract<FailureCode, "child_failed" | "child_cancelled" | "invalid_data" | "task_not_registered">,
+  ) {
+    super(step, message, 1, code);
+    this.name = "ChildFailedError";
+    this.childId = childId;
+  }
+}
+
+/** A step attempt that ran past its `timeout`; counts as a failed attempt. */
+export class StepTimeoutError extends Error {
+  readonly code = "step_timeout" satisfies FailureCode;
+  constructor(step: string, ms: number) {
+    super(`Step "${step}" attempt timed out after ${ms} ms`);
+    this.name = "StepTimeoutError";
+  }
+}
+
+/** Thrown by `ctx.waitForEvent` when its timeout passes first. Catchable; recorded, so replays agree. */
+export class EventTimeoutError extends Error {
+  readonly step: string;
+  readonly code = "event_timeout" satisfies FailureCode;
+  constructor(eventName: string, message = `Timed out waiting for event "${eventName}"`) {
+    super(message);
+    this.name = "EventTimeoutError";
+    this.step = eventName;
+  }
+}
+
+/** Throw (or wrap) this inside a step to skip the remaining retries. */
+export class NonRetryableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "NonRetryableError";
+  }
+}
+
+/** A programming error in the workflow (duplicate step name, value that is not JSON, …): never retried. */
+export class WorkflowDefinitionError extends NonRetryableError {
+  readonly code: FailureCode;
+  constructor(code: FailureCode, message: string) {
+    super(message);
+    this.name = "WorkflowDefinitionError";
+    this.code = code;
+  }
+}
 
 /** Why a running execution's code was told to stop through `ctx.signal`. */
 export type AbortReason = "cancelled" | "timeout" | "lease_lost" | "shutdown";

@@ -27,11 +27,11 @@ export interface ResolvedRetryPolicy {
   retryIf: ((error: Error) => boolean) | undefined;
 }
 
-export const NO_RETRY: ResolvedRetryPolicy = resolveRetryPolicy({ maxAttempts: 1 });
+const NO_RETRY: ResolvedRetryPolicy = resolveRetryPolicy({ maxAttempts: 1 });
 
-export function resolveRetryPolicy(policy: RetryPolicy | undefined, fallback?: ResolvedRetryPolicy): ResolvedRetryPolicy {
-  if (!policy) return fallback ?? NO_RETRY;
-  const maxAttempts = policy.maxAttempts ?? fallback?.maxAttempts ?? 3;
+export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
+  if (!policy) return NO_RETRY;
+  const maxAttempts = policy.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
     throw new RangeError(`retry.maxAttempts must be an integer >= 1, got ${maxAttempts}`);
   const jitter = policy.jitter ?? 0.2;

@@ -68,7 +68,7 @@ export function scheduleIdProblem(id: unknown): string | null {
  * The reason a cron expression cannot be used in `timezone`, or null. Without a year field an expression
  * that fires at all fires every year (or every leap year), so "never fires" is asked from the epoch.
  */
-export function cronProblem(cron: unknown, timezone: string): string | null {
+function cronProblem(cron: unknown, timezone: string): string | null {
   if (typeof cron !== "string" || cron.trim().length === 0 || cron.length > MAX_CRON_LENGTH) {
     return `cron must be a cron expression of 5 or 6 fields (at most ${MAX_CRON_LENGTH} characters)`;
   }

@@ -77,20 +77,40 @@ function jsonValidator(schemaText: string): JsonValidator {
 export function checkJsonSchema(schemaText: string, value: unknown, label: string): string | null {
   const validator = jsonValidator(schemaText);
   if (validator.Check(value)) return null;
-  const errors = [...validator.Errors(value)] as Array<{
-    instancePath: string;
-    message: string;
-    keyword: string;
-    params: Record<string, unknown>;
-  }>;
-  const first = errors[0];
-  if (!first) return `${label} is invalid`;
-  let path = `${label}${first.instancePath.replaceAll("/", ".")}`;
-  if (first.keyword === "required" && Array.isArray(first.params.requiredProperties)) {
-    path = `${path}.${String(first.params.requiredProperties[0])}`;
-    return `${path} is required`;
-  }
-  return `${path} ${first.message}`;
+  return describeSchemaErrors(validator.Errors(value), label, { prefixFields: true });
+}
+
+interface SchemaError {
+  instancePath: string;
+  keyword: string;
+  message: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * A one-line message naming the first failing field of a TypeBox check, e.g. `data.user.email is
+ * required` or `task must be string`. A failure of the value itself names `root`; a field is named by its
+ * dotted path, after `root.` when `prefixFields` is set. With the `schema` checked, a top-level field that
+ * is an enum lists the allowed values.
+ */
+export function describeSchemaErrors(
+  errors: Iterable<unknown>,
+  root: string,
+  options: { prefixFields?: boolean; schema?: object } = {},
+): string {
+  const first = [...errors][0] as SchemaError | undefined;
+  if (!first) return `${root} is invalid`;
+  const path = first.instancePath.replace(/^\//, "").replaceAll("/", ".");
+  const requiredProperties = first.keyword === "required" ? first.params.requiredProperties : undefined;
+  const missing = Array.isArray(requiredProperties) ? String(requiredProperties[0]) : null;
+  const inner = missing === null ? path : path === "" ? missing : `${path}.${missing}`;
+  let field = inner === "" ? root : inner;
+  if (options.prefixFields) field = `${root}${first.instancePath.replaceAll("/", ".")}${missing === null ? "" : `.${missing}`}`;
+  if (missing !== null) return `${field} is required`;
+  const properties = (options.schema as { properties?: Record<string, { enum?: unknown }> } | undefined)?.properties;
+  const allowed = path === "" ? undefined : properties?.[path]?.enum;
+  if (Array.isArray(allowed)) return `${field} must be one of ${allowed.join(", ")}`;
+  return `${field} ${first.message}`;
 }
 
 export function compileSchema(schema: SchemaInput): CompiledSchema {

@@ -7,7 +7,7 @@
 export const EXECUTION_STATUSES = ["pending", "running", "waiting", "completed", "failed", "cancelled"] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled"]);
+const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set(["completed", "failed", "cancelled"]);
 
 export function isTerminal(status: ExecutionStatus): boolean {
   return TERMINAL_STATUSES.has(status);
@@ -18,7 +18,7 @@ export interface ErrorInfo {
   message: string;
   /** Step (or sleep / event wait) the failure belongs to; null for an error thrown by the task body itself. */
   step: string | null;
-  /** Stable string code for engine-made failures (`step_failed`, `timeout`, `event_timeout`, …). */
+  /** Stable string code: one of FAILURE_CODES (core/errors.ts) when the engine made the failure; the workflow's own errors keep theirs. */
   code?: string;
   /** The JavaScript error's `name` when the user's code threw. */
   name?: string;

@@ -11,8 +11,7 @@
  * await store.close();
  * ```
  *
- * Over 300 lines because it is the whole public API in one place; its methods are short and delegate to the
- * modules beside it (requests, eager paths, waiters, operations).
+ * What it is made of, and how it starts and stops, is runtime.ts; how a request becomes a row, admission.ts.
  */
 import { ZartError } from "../core/errors.js";
 import { checkJsonSchema } from "../core/schema.js";
@@ -20,23 +19,17 @@ import { isTaskDefinition, type TaskDefinition } from "../core/task.js";
 import type { EventMap, EventName, PayloadArg } from "../core/task-types.js";
 import { type ExecutionRecord, isTerminal, type StatusCounts } from "../core/types.js";
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
-import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, NewExecution, Notice, StepDetail } from "../store/store.js";
-import type { ChildRequest } from "../worker/execution-context.js";
-import { GroupCommitter } from "../worker/group-committer.js";
-import { Heartbeat } from "../worker/heartbeat.js";
-import { Worker } from "../worker/worker.js";
+import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, StepDetail } from "../store/store.js";
+import type { Worker } from "../worker/worker.js";
 import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
-import { EagerPaths } from "./eager-paths.js";
 import type { EngineOptions } from "./engine-options.js";
-import { isExecutionId, newExecutionId } from "./execution-id.js";
-import { ExecutionOperations } from "./operations.js";
-import { Pruning, pruneAge } from "./pruning.js";
-import { type CheckedSchedule, checkedEvent, checkedSchedule } from "./requests.js";
+import { executionNotFound, isExecutionId } from "./execution-id.js";
+import { pruneAge } from "./pruning.js";
+import { type CheckedSchedule, checkedEvent } from "./requests.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
-import { type EngineSchedules, Scheduling } from "./schedules/scheduling.js";
+import { EngineRuntime } from "./runtime.js";
+import type { EngineSchedules } from "./schedules/scheduling.js";
 import { SyncedClock } from "./synced-clock.js";
-import { TaskDirectory } from "./task-directory.js";
-import { TerminalCache } from "./terminal-cache.js";
 import type { Timeline } from "./timeline.js";
 import {
   type ExecutionRef,
@@ -50,8 +43,7 @@ import {
   type TaskScheduleOptions,
   taskRequest,
 } from "./typed-calls.js";
-import { type UnservedTask, UnservedTasks } from "./unserved-tasks.js";
-import { Waiters } from "./waiters.js";
+import type { UnservedTask } from "./unserved-tasks.js";
 
 /** Most executions one scheduleMany call takes (bounds one statement's size and the memory it holds). */
 const MAX_BATCH = 10_000;
@@ -59,148 +51,30 @@ const MAX_BATCH = 10_000;
 export class Engine implements ZartApi {
   readonly options: ResolvedEngineOptions;
   readonly worker: Worker | null;
-  private readonly directory: TaskDirectory;
-  private readonly terminal: TerminalCache;
-  private readonly operations: ExecutionOperations;
-  private readonly heartbeat: Heartbeat | null;
-  private readonly waiters: Waiters;
-  private readonly committer: GroupCommitter;
-  private readonly eager: EagerPaths | null;
-  private readonly unserved: UnservedTasks;
-  private readonly scheduling: Scheduling;
-  private readonly pruning: Pruning;
-  private unsubscribe: (() => void) | null = null;
+  private readonly runtime: EngineRuntime;
 
   private constructor(options: ResolvedEngineOptions) {
     this.options = options;
-    const { store, clock, logger } = options;
-    this.terminal = new TerminalCache(() => clock.now());
-    this.directory = new TaskDirectory(options.tasks, store, clock);
-    this.waiters = new Waiters(store, clock, logger, options.safetyPollMs);
-    // Two flushes in flight and at most 500 checkpoints per transaction: docs/decisions/002-group-commit.md.
-    // 64 MB of values per batch stays well under PostgreSQL's 255 MB jsonb limit.
-    this.committer = new GroupCommitter(store, clock, logger, {
-      maxBatch: 500,
-      maxBatchChars: 64 * 1024 * 1024,
-      maxInFlight: 2,
-      retryForMs: options.worker?.leaseMs ?? 30_000,
-    });
-    this.worker = options.worker ? this.createWorker(options) : null;
-    const fused = store.capabilities.fusedClaims;
-    if (this.worker && fused) this.committer.setClaimer(this.worker);
-    this.eager =
-      this.worker && options.worker && fused
-        ? new EagerPaths(store, this.worker, this.claimFor(), [...options.tasks.keys()], options.worker.eagerStart)
-        : null;
-    this.heartbeat = this.worker ? this.createHeartbeat(options, this.worker) : null;
-    this.scheduling = new Scheduling(options, this.directory);
-    this.pruning = new Pruning({
-      store,
-      clock,
-      logger,
-      metrics: options.metrics,
-      holder: options.workerId,
-      retention: options.retention,
-      onPruned: () => this.terminal.clear(),
-    });
-    const local = new Set(this.worker ? options.tasks.keys() : []);
-    this.unserved = new UnservedTasks({ store, clock, logger, local });
-    this.operations = new ExecutionOperations({
-      store,
-      clock,
-      terminal: this.terminal,
-      get: (id) => this.get(id),
-      prepare: async (request) => this.newExecution(await this.checkedSchedule(request), clock.now()),
-      onScheduled: (task, id) => this.onScheduled(task, id),
-    });
-  }
-
-  private createHeartbeat(options: ResolvedEngineOptions, worker: Worker): Heartbeat {
-    const { store, clock, logger, workerId } = options;
-    const { concurrency, leaseMs } = options.worker!;
-    const tasks = [...options.tasks.keys()];
-    return new Heartbeat({ store, clock, logger, workerId, tasks, concurrency, leaseMs, running: () => worker.runningCount() });
-  }
-
-  /** Cron schedules: create, list, get, delete, pause, resume (docs/schedules.md). */
-  get schedules(): EngineSchedules {
-    return this.scheduling.schedules;
+    this.runtime = new EngineRuntime(options, (id) => this.get(id));
+    this.worker = this.runtime.worker;
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
     const resolved = resolveEngineOptions(options);
     const clock = await SyncedClock.for(resolved.clock, resolved.store, resolved.logger);
     const engine = new Engine({ ...resolved, clock });
-    await engine.begin();
+    await engine.runtime.begin();
     return engine;
   }
 
-  private createWorker(options: ResolvedEngineOptions): Worker {
-    const worker = options.worker!;
-    const { clock, logger, metrics } = options;
-    return new Worker({
-      store: options.store,
-      clock,
-      logger,
-      workerId: options.workerId,
-      tasks: options.tasks,
-      options: worker,
-      onClaim: (count, ms) => metrics.claimed(count, ms),
-      onLaunch: (task) => metrics.started(task),
-      runnerDeps: {
-        clock,
-        logger,
-        maxPayloadBytes: options.maxPayloadBytes,
-        inPlaceBackoffMaxMs: worker.inPlaceBackoffMaxMs,
-        random: options.random,
-        commit: (checkpoint) => this.committer.submit(checkpoint),
-        commitProgress: (checkpoint) => this.committer.submitProgress(checkpoint),
-        prepareChild: (request) => this.prepareChild(request),
-        onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
-        onTerminal: (execution) => this.terminal.remember(execution),
-        onStepFinished: (task, step, ms, ok) => metrics.stepFinished(task, step, ms, ok),
-        onStepOutcome: (task, step, outcome) => metrics.stepOutcome?.(task, step, outcome),
-      },
-    });
-  }
-
-  private async begin(): Promise<void> {
-    const { store, clock, workerId } = this.options;
-    if (this.options.migrate) await store.migrate();
-    if (this.worker) await store.registerTasks(workerId, this.directory.registrations(), clock.now());
-    await this.heartbeat?.start();
-    this.unsubscribe = store.subscribe((notice) => this.onNotice(notice));
-    try {
-      await this.scheduling.start();
-    } catch (error) {
-      this.unsubscribe();
-      throw error;
-    }
-    this.worker?.start();
-    this.pruning.start();
-  }
-
-  private onNotice(notice: Notice): void {
-    if (notice.kind === "terminal") this.waiters.wake(notice.executionId);
-    else if (notice.kind === "resumed") this.terminal.forget(notice.executionId);
-    else if (notice.kind === "reconnected") {
-      this.terminal.clear();
-      void this.waiters.safetyCheck();
-    } else if (notice.kind === "changed") void this.waiters.safetyCheck();
-    this.scheduling.onNotice(notice);
-  }
-
   /** Graceful stop: drain or release running work, answer long-polls. The caller closes the store. */
-  async stop(): Promise<void> {
-    await this.pruning.stop();
-    await this.scheduling.stop();
-    await this.worker?.stop();
-    await this.heartbeat?.stop();
-    await this.committer.drain();
-    this.waiters.wakeAll();
-    this.waiters.stop();
-    this.unsubscribe?.();
-    (this.options.clock as Partial<SyncedClock>).stop?.();
+  stop(): Promise<void> {
+    return this.runtime.stop();
+  }
+
+  /** Cron schedules: create, list, get, delete, pause, resume (docs/schedules.md). */
+  get schedules(): EngineSchedules {
+    return this.runtime.scheduling.schedules;
   }
 
   /**
@@ -216,16 +90,17 @@ export class Engine implements ZartApi {
   async schedule(first: ScheduleRequest | TaskDefinition, data?: unknown, options?: TaskScheduleOptions): Promise<ScheduleResult> {
     if (isTaskDefinition(first)) return scheduledTask(await this.schedule(taskRequest(first, data, options)));
     const request = first;
-    const checked = await this.checkedSchedule(request);
-    const input = this.newExecution(checked, this.options.clock.now());
-    const result = this.eager ? await this.eager.insert(input, request.eager) : await this.options.store.createExecution(input);
+    const { admission, eager } = this.runtime;
+    const checked = await admission.check(request);
+    const input = admission.newExecution(checked, this.options.clock.now());
+    const result = eager ? await eager.insert(input, request.eager) : await this.options.store.createExecution(input);
     if (!result.created && result.execution.task !== checked.task) {
       throw new ZartError(
         "execution_already_exists",
         `Idempotency key "${checked.idempotencyKey}" is already used by an execution of task "${result.execution.task}"`,
       );
     }
-    if (result.created) this.onScheduled(checked.task, result.execution.id);
+    if (result.created) this.runtime.scheduled(checked.task, result.execution.id);
     return result;
   }
 
@@ -244,57 +119,26 @@ export class Engine implements ZartApi {
     const checked: CheckedSchedule[] = [];
     for (const [i, request] of requests.entries()) {
       try {
-        checked.push(await this.checkedSchedule(request));
+        checked.push(await this.runtime.admission.check(request));
       } catch (error) {
         if (!(error instanceof ZartError)) throw error;
         throw new ZartError(error.code, `requests[${i}]: ${error.message}`);
       }
     }
     const now = this.options.clock.now();
-    const results = await this.options.store.createExecutions(checked.map((c) => this.newExecution(c, now)));
-    for (const result of results) if (result.created) this.onScheduled(result.execution.task, result.execution.id);
+    const results = await this.options.store.createExecutions(checked.map((c) => this.runtime.admission.newExecution(c, now)));
+    for (const result of results) if (result.created) this.runtime.scheduled(result.execution.task, result.execution.id);
     return results;
   }
 
-  private async checkedSchedule(request: ScheduleRequest): Promise<CheckedSchedule> {
-    const checked = checkedSchedule(request, this.options.maxPayloadBytes);
-    const admitted = await this.directory.admit(checked.task, checked.data, checked.concurrencyKey);
-    return { ...checked, ...admitted };
-  }
-
-  private newExecution(checked: CheckedSchedule, now: number): NewExecution {
-    const { task, dataJson, idempotencyKey, startAt, priority, concurrency, traceparent } = checked;
-    return { id: newExecutionId(now), task, dataJson, idempotencyKey, now, startAt, priority, concurrency, traceparent };
-  }
-
-  /** A child execution's row, checked like a POST (task known, data valid). */
-  private async prepareChild(request: ChildRequest): Promise<NewExecution> {
-    const task = typeof request.task === "string" ? request.task : request.task.name;
-    const { options } = request;
-    const startAt = options.startAt === undefined ? undefined : new Date(options.startAt).toISOString();
-    const checked = await this.checkedSchedule({
-      task,
-      data: request.data,
-      priority: options.priority,
-      startAt,
-      concurrencyKey: options.concurrencyKey,
-    });
-    const child = this.newExecution(checked, this.options.clock.now());
-    return { ...child, parent: { ...request.parent, cancelWithParent: options.detached !== true } };
-  }
-
-  /** How an eager start or resume claims for this process's worker. */
-  private claimFor(): { workerId: string; leaseMs: number } {
-    return { workerId: this.options.workerId, leaseMs: this.options.worker?.leaseMs ?? 30_000 };
-  }
-
   async get(id: string): Promise<ExecutionRecord> {
-    const cached = this.terminal.get(id);
+    const { terminal } = this.runtime;
+    const cached = terminal.get(id);
     if (cached) return cached;
     const execution = isExecutionId(id) ? await this.options.store.getExecution(id) : null;
-    if (!execution) throw notFound(id);
+    if (!execution) throw executionNotFound(id);
     // A terminal record never changes, so one read serves every later GET or wait of it from memory.
-    if (isTerminal(execution.status)) this.terminal.remember(execution);
+    if (isTerminal(execution.status)) terminal.remember(execution);
     return execution;
   }
 
@@ -303,9 +147,9 @@ export class Engine implements ZartApi {
   }
 
   async cancel(id: string): Promise<ExecutionRecord> {
-    if (!isExecutionId(id)) throw notFound(id);
+    if (!isExecutionId(id)) throw executionNotFound(id);
     const { outcome, execution } = await this.options.store.cancelExecution(id, this.options.clock.now());
-    if (outcome === "not_found" || !execution) throw notFound(id);
+    if (outcome === "not_found" || !execution) throw executionNotFound(id);
     if (outcome === "not_cancellable") {
       throw new ZartError("execution_not_cancellable", `Execution ${id} is ${execution.status} and cannot be cancelled`);
     }
@@ -317,7 +161,7 @@ export class Engine implements ZartApi {
    * before their wait (`events: "buffered"`). Throws execution_not_found, not_waiting_for_event, invalid_data.
    */
   async deliverEvent(id: string, eventName: string, payloadJson: string): Promise<"delivered" | "buffered"> {
-    if (!isExecutionId(id)) throw notFound(id);
+    if (!isExecutionId(id)) throw executionNotFound(id);
     checkedEvent(eventName, payloadJson, this.options.maxPayloadBytes);
     const request: DeliverRequest = {
       executionId: id,
@@ -326,10 +170,11 @@ export class Engine implements ZartApi {
       now: this.options.clock.now(),
       validate: (schemaText, payload) => checkJsonSchema(schemaText, JSON.parse(payload), "payload"),
     };
-    const result: DeliverOutcome = this.eager ? await this.eager.deliver(request) : await this.options.store.deliverEvent(request);
+    const { eager } = this.runtime;
+    const result: DeliverOutcome = eager ? await eager.deliver(request) : await this.options.store.deliverEvent(request);
     switch (result.outcome) {
       case "not_found":
-        throw notFound(id);
+        throw executionNotFound(id);
       case "not_waiting":
         throw new ZartError("not_waiting_for_event", notWaitingMessage(id, eventName, result.reason));
       case "invalid":
@@ -345,7 +190,7 @@ export class Engine implements ZartApi {
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
-    const waiting = this.waiters.wait(id, Math.max(0, timeoutMs), stop.signal);
+    const waiting = this.runtime.waiters.wait(id, Math.max(0, timeoutMs), stop.signal);
     try {
       // This process runs it (e.g. an eager start): the run's end says more than a read would, and a run
       // that completes leaves its record in the terminal cache.
@@ -372,7 +217,7 @@ export class Engine implements ZartApi {
    * elsewhere may not end soon, so one turn of the event loop bounds the wait.
    */
   private async cachingHops(id: string, run: Promise<void> | null = null): Promise<void> {
-    if (this.terminal.has(id)) return;
+    if (this.runtime.terminal.has(id)) return;
     const turn = new Promise((resolve) => setImmediate(resolve));
     await (run === null ? turn : Promise.race([run, turn]));
   }
@@ -391,12 +236,7 @@ export class Engine implements ZartApi {
   }
 
   unservedTasks(): Promise<UnservedTask[]> {
-    return this.unserved.list();
-  }
-
-  private onScheduled(task: string, executionId: string): void {
-    this.options.metrics.scheduled(task);
-    this.unserved.scheduled(task, executionId);
+    return this.runtime.unserved.list();
   }
 
   async tasks(): Promise<TaskInfo[]> {
@@ -404,36 +244,36 @@ export class Engine implements ZartApi {
   }
 
   openWaiters(): number {
-    return this.waiters.size;
+    return this.runtime.waiters.size;
   }
 
   steps(id: string): Promise<Timeline> {
-    return this.operations.steps(id);
+    return this.runtime.operations.steps(id);
   }
 
   taskList(): Promise<TaskSummary[]> {
-    return this.operations.taskList();
+    return this.runtime.operations.taskList();
   }
 
   workers(): Promise<WorkerRecord[]> {
-    return this.operations.workers();
+    return this.runtime.operations.workers();
   }
 
   retry(id: string): Promise<ExecutionRecord> {
-    return this.operations.retry(id);
+    return this.runtime.operations.retry(id);
   }
 
   rerun(id: string, request: RerunRequest = {}): Promise<ScheduleResult> {
-    return this.operations.rerun(id, request);
+    return this.runtime.operations.rerun(id, request);
   }
 
   async prune(options: PruneOptions): Promise<number> {
-    return this.pruning.prune(pruneAge(options?.olderThan));
+    return this.runtime.pruning.prune(pruneAge(options?.olderThan));
   }
 
   /** Resolves once no background prune round of `retention` runs (tests on a ManualClock: advance, then await this). */
   pruneSettled(): Promise<void> {
-    return this.pruning.settled();
+    return this.runtime.pruning.settled();
   }
 
   /**
@@ -458,10 +298,6 @@ export class Engine implements ZartApi {
   async sendEvent(execution: ExecutionRef, name: string, payload?: unknown): Promise<"delivered" | "buffered"> {
     return this.deliverEvent(idOf(execution), name, payloadJson(payload, this.options.maxPayloadBytes));
   }
-}
-
-function notFound(id: string): ZartError {
-  return new ZartError("execution_not_found", `No execution found with ID ${id}`);
 }
 
 function notWaitingMessage(id: string, eventName: string, reason: "no_wait" | "timed_out" | "ended"): string {

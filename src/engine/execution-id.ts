@@ -1,4 +1,5 @@
 import { randomFillSync } from "node:crypto";
+import { ZartError } from "../core/errors.js";
 
 /**
  * Random bytes are drawn 4 KiB at a time and handed out 10 at a time instead of one `randomBytes()` call
@@ -46,8 +47,17 @@ function randomBits(bytes: number): bigint {
   return bits;
 }
 
-const ID_PATTERN = /^exec-[a-z0-9]{8,32}$/;
+/**
+ * What the API accepts as an execution id (`exec-` + 8 to 32 lowercase letters and digits): the route
+ * schemas' pattern too. Ids made here are one form of it; a string that does not match names no execution.
+ */
+export const EXECUTION_ID_PATTERN = "^exec-[a-z0-9]{8,32}$";
+const ID_PATTERN = new RegExp(EXECUTION_ID_PATTERN);
 
 export function isExecutionId(value: string): boolean {
   return ID_PATTERN.test(value);
+}
+
+export function executionNotFound(id: string): ZartError {
+  return new ZartError("execution_not_found", `No execution found with ID ${id}`);
 }

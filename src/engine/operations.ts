@@ -8,7 +8,7 @@ import type { ExecutionRecord } from "../core/types.js";
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { NewExecution, Store } from "../store/store.js";
 import type { RerunRequest, ScheduleRequest, ScheduleResult } from "./api.js";
-import { isExecutionId } from "./execution-id.js";
+import { executionNotFound, isExecutionId } from "./execution-id.js";
 import type { TerminalCache } from "./terminal-cache.js";
 import { buildTimeline, type Timeline } from "./timeline.js";
 
@@ -28,7 +28,7 @@ export class ExecutionOperations {
 
   async steps(id: string): Promise<Timeline> {
     const data = isExecutionId(id) ? await this.deps.store.getTimeline(id) : null;
-    if (!data) throw notFound(id);
+    if (!data) throw executionNotFound(id);
     return buildTimeline(data);
   }
 
@@ -41,9 +41,9 @@ export class ExecutionOperations {
   }
 
   async retry(id: string): Promise<ExecutionRecord> {
-    if (!isExecutionId(id)) throw notFound(id);
+    if (!isExecutionId(id)) throw executionNotFound(id);
     const result = await this.deps.store.resumeExecution(id, this.deps.clock.now());
-    if (result.outcome === "not_found") throw notFound(id);
+    if (result.outcome === "not_found") throw executionNotFound(id);
     if (result.outcome === "not_retryable") {
       throw new ZartError(
         "execution_not_retryable",
@@ -81,8 +81,4 @@ export class ExecutionOperations {
     if (created) this.deps.onScheduled(execution.task, execution.id);
     return outcome.result;
   }
-}
-
-export function notFound(id: string): ZartError {
-  return new ZartError("execution_not_found", `No execution found with ID ${id}`);
 }

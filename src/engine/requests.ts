@@ -22,7 +22,7 @@ export interface CheckedSchedule extends Pick<CreationOptions, "concurrency"> {
 }
 
 /** Priorities are small integers: a claim reads them in order (see the claim indexes). */
-export const PRIORITY_LIMIT = 1_000_000;
+const PRIORITY_LIMIT = 1_000_000;
 
 export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: number): CheckedSchedule {
   const { task, data, idempotencyKey } = request;

@@ -78,7 +78,7 @@ function headersOnly(response: unknown): Json {
 }
 
 /** The schema the document shows for one route (the route itself keeps running with its own schema). */
-export function documentRoute(schema: FastifySchema, url: string, method: string, options: DocumentOptions): FastifySchema {
+function documentRoute(schema: FastifySchema, url: string, method: string, options: DocumentOptions): FastifySchema {
   const { security: _declared, response, body, ...rest } = schema as Json;
   const needsToken = options.auth && requiresToken(url, options.metricsPublic);
   const responses: Json = { ...(response as Json | undefined) };

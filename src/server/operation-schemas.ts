@@ -14,7 +14,7 @@ const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
 /** Step results and event payloads larger than this are replaced by {@link TruncatedValue} in the timeline. */
 export const TIMELINE_VALUE_MAX_BYTES = 64 * 1024;
 
-export const StepError = named(
+const StepError = named(
   "StepError",
   Type.Object(
     {

@@ -13,7 +13,7 @@ function isoOrNull(ms: number | null): string | null {
 }
 
 /** A stored JSON value, or the truncation marker when its text is over 64 KiB. */
-export function timelineValue(json: string): unknown {
+function timelineValue(json: string): unknown {
   // Characters are at most 3 UTF-8 bytes each (4 for a surrogate pair, which is 2 characters): only texts
   // that might be over the limit are measured.
   if (json.length * 3 > TIMELINE_VALUE_MAX_BYTES) {

@@ -6,13 +6,11 @@
 import { type Static, Type } from "typebox";
 import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import { EXECUTION_STATUSES } from "../core/types.js";
+import { EXECUTION_ID_PATTERN } from "../engine/execution-id.js";
 import { STATUS_BY_CODE } from "./error-map.js";
 import { described, named, optionalBody } from "./schema-names.js";
 
 export { described } from "./schema-names.js";
-
-export const EXECUTION_ID_PATTERN = "^exec-[a-z0-9]{8,32}$";
-export const EXECUTION_ID_REGEX = new RegExp(EXECUTION_ID_PATTERN);
 
 const Timestamp = Type.String({ format: "date-time", description: "RFC 3339, UTC, `Z` suffix" });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
@@ -31,9 +29,6 @@ export const ErrorResponse = Type.Object(
   { $id: "ErrorResponse", title: "ErrorResponse" },
 );
 export type ErrorBody = Static<typeof ErrorResponse>;
-
-/** Schema reference to {@link ErrorResponse} (registered with `addSchema`). */
-export const ErrorRef = Type.Ref("ErrorResponse");
 
 export const ExecutionIdParams = Type.Object({
   id: Type.String({ pattern: EXECUTION_ID_PATTERN, description: "Execution id (`exec-` + 8–32 lowercase letters/digits)" }),
@@ -101,7 +96,7 @@ export const ScheduleResponse = named(
 );
 export type ScheduleResponse = Static<typeof ScheduleResponse>;
 
-export const ExecutionError = named(
+const ExecutionError = named(
   "ExecutionError",
   Type.Object(
     { message: Type.String(), step: NullableString, code: Type.Optional(Type.String()), name: Type.Optional(Type.String()) },
@@ -295,12 +290,4 @@ export function errorCodes(...codes: ErrorCode[]): Record<number, object> {
       described(errorSchema(list), `${STATUS_TEXT[status] ?? "Error"}: ${list.map((code) => `\`${code}\``).join(" or ")}`),
     ]),
   );
-}
-
-/** Codes answered only when no route matches; no operation lists them. */
-const UNMATCHED: readonly ErrorCode[] = ["not_found", "method_not_allowed"];
-
-/** Error responses by status, each with every code of that status (prefer {@link errorCodes}). */
-export function errorResponses(...statuses: number[]): Record<number, object> {
-  return errorCodes(...ERROR_CODES.filter((code) => statuses.includes(STATUS_BY_CODE[code]) && !UNMATCHED.includes(code)));
 }

@@ -6,44 +6,17 @@
  */
 import { Compile } from "typebox/compile";
 import { ZartError } from "../core/errors.js";
+import { describeSchemaErrors } from "../core/schema.js";
 
 type JsonSchema = Record<string, unknown>;
 type ValidationResult = { value: unknown } | { error: Error };
 type Validator = (data: unknown) => ValidationResult;
 
-interface SchemaError {
-  instancePath: string;
-  keyword: string;
-  message: string;
-  params: Record<string, unknown>;
-}
-
-function fieldOf(error: SchemaError): string {
-  const path = error.instancePath.replace(/^\//, "").replaceAll("/", ".");
-  if (error.keyword === "required" && Array.isArray(error.params.requiredProperties)) {
-    const missing = String(error.params.requiredProperties[0]);
-    return path === "" ? missing : `${path}.${missing}`;
-  }
-  return path;
-}
-
-/** A one-line message naming the first failing field, e.g. `data must be object`, `task is required`. */
-export function describeFailure(errors: Iterable<unknown>, root: string, schema: object): string {
-  const first = [...errors][0] as SchemaError | undefined;
-  if (!first) return `${root} is invalid`;
-  const field = fieldOf(first);
-  if (first.keyword === "required") return `${field} is required`;
-  if (field === "") return `${root} ${first.message}`;
-  const property = ((schema as JsonSchema).properties as Record<string, JsonSchema> | undefined)?.[field];
-  if (property && Array.isArray(property.enum)) return `${field} must be one of ${property.enum.join(", ")}`;
-  return `${field} ${first.message}`;
-}
-
 function compileBody(schema: JsonSchema): Validator {
   const check = Compile(schema as Parameters<typeof Compile>[0]);
   return (data) => {
     if (check.Check(data)) return { value: data };
-    return { error: new ZartError("invalid_data", describeFailure(check.Errors(data), "body", schema)) };
+    return { error: new ZartError("invalid_data", describeSchemaErrors(check.Errors(data), "body", { schema })) };
   };
 }
 
@@ -89,7 +62,7 @@ function compileQuery(schema: JsonSchema): Validator {
       }
     }
     if (check.Check(converted)) return { value: converted };
-    return { error: new ZartError("invalid_request", describeFailure(check.Errors(converted), "query", schema)) };
+    return { error: new ZartError("invalid_request", describeSchemaErrors(check.Errors(converted), "query", { schema })) };
   };
 }
 

@@ -8,7 +8,7 @@ import { evaluate, type Params } from "./expr.js";
 import type { Transition } from "./transitions.js";
 
 /** Whether the transition applies to a row in this status (the fence, when there is one, is checked apart). */
-export function appliesTo(transition: Transition, row: ExecutionRow | null): boolean {
+function appliesTo(transition: Transition, row: ExecutionRow | null): boolean {
   if (transition.from === "insert") return row === null;
   return row !== null && (transition.from as readonly string[]).includes(row.status);
 }

@@ -136,7 +136,7 @@ function typeOf(expr: Expr): ColumnType | null {
   }
 }
 
-export function renderCond(cond: Cond, ctx: RenderContext): string {
+function renderCond(cond: Cond, ctx: RenderContext): string {
   if (cond.op === "and") return `(${renderCond(cond.a, ctx)} AND ${renderCond(cond.b, ctx)})`;
   if (cond.op === "set") return `${renderExpr(cond.a, "flag", ctx)} = 1`;
   if (cond.op === "present") return `${renderExpr(cond.a, typeOf(cond.a) ?? "bigint", ctx)} IS NOT NULL`;

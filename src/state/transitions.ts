@@ -41,6 +41,14 @@ const workerColumns = {
 
 /** The row leaves `running`: nobody holds it, nothing waits to be reported to a run. */
 const unheld = { lease_owner: lit(null), wake_requested: lit(0) } as const;
+/** Back in the queue at `run_at`, unheld: `pending` once due, `waiting` until then; no step in progress. */
+const requeued = {
+  ...unheld,
+  status: when(le(param("run_at"), NOW), lit("pending"), lit("waiting")),
+  runnable_at: param("run_at"),
+  current_step: lit(null),
+  waiting_for_event: lit(null),
+} as const;
 /** A row that ends: no wake-up, no step in progress. */
 const ended = { ...unheld, completed_at: NOW, runnable_at: lit(null), current_step: lit(null), waiting_for_event: lit(null) } as const;
 
@@ -172,14 +180,7 @@ export const TRANSITIONS = {
     name: "release",
     from: ["running"],
     params: { ...WORKER_PARAMS, run_at: "bigint" },
-    set: {
-      ...workerColumns,
-      ...unheld,
-      status: when(le(param("run_at"), NOW), lit("pending"), lit("waiting")),
-      runnable_at: param("run_at"),
-      current_step: lit(null),
-      waiting_for_event: lit(null),
-    },
+    set: { ...workerColumns, ...requeued },
   },
 
   /** Task-level retry after an error escaped `run()`: the next attempt, at `run_at`. */
@@ -187,16 +188,7 @@ export const TRANSITIONS = {
     name: "retry",
     from: ["running"],
     params: { ...WORKER_PARAMS, run_at: "bigint", attempt: "int" },
-    set: {
-      ...workerColumns,
-      ...unheld,
-      status: when(le(param("run_at"), NOW), lit("pending"), lit("waiting")),
-      runnable_at: param("run_at"),
-      current_step: lit(null),
-      waiting_for_event: lit(null),
-      attempt: param("attempt"),
-      error: lit(null),
-    },
+    set: { ...workerColumns, ...requeued, attempt: param("attempt"), error: lit(null) },
   },
 
   complete: {
@@ -285,7 +277,7 @@ export type TransitionName = keyof typeof TRANSITIONS;
  * row as `first` left it. `rename` maps `second`'s parameter names to new ones (when the two steps need
  * different values of a parameter both call, e.g. two times).
  */
-export function compose(name: string, first: Transition, second: Transition, rename: Record<string, string> = {}): Transition {
+function compose(name: string, first: Transition, second: Transition, rename: Record<string, string> = {}): Transition {
   const renamed = (e: Expr): Expr => substitute(e, (c) => first.set[c] ?? col(c), rename);
   const set: Partial<Record<ExecutionColumn, Expr>> = { ...first.set };
   for (const [column, expr] of Object.entries(second.set) as [ExecutionColumn, Expr][]) set[column] = renamed(expr);
@@ -342,11 +334,6 @@ export const COMPOSITES = {
   }),
   deliver_failed: compose("deliver_failed", compose("d", TRANSITIONS.deliver, TRANSITIONS.claim), TRANSITIONS.fail, { now: "at" }),
 } as const;
-
-/** The column type a parameter feeds, for casts. */
-export function paramType(transition: Transition, name: string): ColumnType {
-  return transition.params[name] ?? "text";
-}
 
 /** Columns a transition writes, in schema order. */
 export function columnsOf(transition: Transition): ExecutionColumn[] {

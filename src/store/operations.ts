@@ -4,6 +4,7 @@
  * one as a new execution. Both stores implement these in files of their own (`timeline.ts`, `fleet.ts`,
  * `recovery.ts`); the shapes and the store-independent assembly live here.
  */
+import type { FailureCode } from "../core/errors.js";
 import type { AttemptRecord, ExecutionRecord, ExecutionStatus, StatusCounts, StepRecord } from "../core/types.js";
 import { EXECUTION_STATUSES, emptyCounts } from "../core/types.js";
 import type { CreateResult, Notice } from "./store.js";
@@ -52,7 +53,7 @@ export interface WorkerRecord {
 }
 
 /** A worker is live while it was heard from within two of its lease periods. */
-export function isLive(worker: Pick<WorkerRecord, "lastSeenAt" | "leaseMs">, now: number): boolean {
+function isLive(worker: Pick<WorkerRecord, "lastSeenAt" | "leaseMs">, now: number): boolean {
   return worker.lastSeenAt + 2 * worker.leaseMs >= now;
 }
 
@@ -128,7 +129,7 @@ export function resumeNotices(execution: ExecutionRecord): Notice[] {
 export const AFTER_EVERY_RECORD = 2_147_483_647;
 
 /** The error codes of step records a cancellation cascaded into (a child cancelled with its parent). */
-export const CANCELLED_CHILD_CODE = "child_cancelled";
+export const CANCELLED_CHILD_CODE = "child_cancelled" satisfies FailureCode;
 
 /** A `workers` row as both stores return it. */
 export interface WorkerRow {

@@ -15,8 +15,6 @@ import type {
 } from "../core/types.js";
 import type { ExecutionRow } from "../state/columns.js";
 
-export { EXECUTION_COLUMNS, type ExecutionRow } from "../state/columns.js";
-
 export const STEP_COLUMN_LIST = [
   "execution_id",
   "name",

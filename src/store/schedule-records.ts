@@ -21,15 +21,7 @@ export type { OverlapPolicy } from "../core/schedule.js";
 /** `code`: declared with `defineSchedule` (kept in line with the code at each start); `api`: created over HTTP or `engine.schedules`. */
 export type ScheduleSource = "code" | "api";
 
-export interface ScheduleRecord {
-  scheduleId: string;
-  task: string;
-  cron: string;
-  timezone: string;
-  /** The data each tick's execution starts with (JSON object text). */
-  dataJson: string;
-  overlap: OverlapPolicy;
-  paused: boolean;
+export interface ScheduleRecord extends ScheduleDefinitionFields {
   source: ScheduleSource;
   createdAt: number;
   updatedAt: number;
@@ -52,6 +44,7 @@ export interface ScheduleDefinitionFields {
   task: string;
   cron: string;
   timezone: string;
+  /** The data each tick's execution starts with (JSON object text). */
   dataJson: string;
   overlap: OverlapPolicy;
   paused: boolean;

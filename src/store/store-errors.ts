@@ -4,7 +4,7 @@
  * request can go through later. Anything else is deterministic - the request itself is refused (a value the
  * database cannot hold, a constraint) - and repeating it only repeats the failure.
  */
-import { ZartError } from "../core/errors.js";
+import { type FailureCode, ZartError } from "../core/errors.js";
 
 /** PostgreSQL SQLSTATE classes and codes that say nothing about the request itself. */
 const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0|57014|58)/;
@@ -21,7 +21,7 @@ export function isTransientStoreError(error: unknown): boolean {
 
 /** A checkpoint the store refused for good (see isTransientStoreError); the run fails its execution with it. */
 export class CheckpointRejectedError extends Error {
-  readonly code = "checkpoint_rejected";
+  readonly code = "checkpoint_rejected" satisfies FailureCode;
   constructor(cause: unknown) {
     super(`The store refused to record this execution's progress: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = "CheckpointRejectedError";

@@ -4,7 +4,7 @@
  * these in their own statements (fences, step rows, counts) but never spell out a column assignment.
  */
 import { EXECUTION_COLUMN_TYPES, type ExecutionColumn, ROW_DEFAULTS } from "../state/columns.js";
-import { col, type Dialect, type Expr, lit, type RenderContext, renderExpr } from "../state/expr.js";
+import { type Dialect, type Expr, lit, type RenderContext, renderExpr } from "../state/expr.js";
 import { columnsOf, type Transition } from "../state/transitions.js";
 
 /** `a = <expr>, b = <expr>` for an UPDATE of the row `ctx.column` names. */
@@ -37,6 +37,3 @@ export function updateContext(dialect: Dialect, param: RenderContext["param"], q
   const prefix = qualifier ? `${qualifier}.` : "";
   return { dialect, param, column: (c: ExecutionColumn) => `${prefix}${c}` };
 }
-
-/** The column an expression reads, when it is a bare column (used to keep a value: `col(c)`). */
-export const keep = (c: ExecutionColumn): Expr => col(c);

@@ -3,6 +3,7 @@
  * a delivery applies, with which parameters, and which notices its result warrants. Both stores call
  * these, so the mapping from the engine's requests to transitions exists once.
  */
+import { engineFailure } from "../core/errors.js";
 import type { ErrorInfo, ExecutionStatus, StepRecord } from "../core/types.js";
 import type { ExecutionRow } from "../state/columns.js";
 import type { Params } from "../state/expr.js";
@@ -128,8 +129,8 @@ export function childOutcome(
   const cause = child.error === null ? null : (JSON.parse(child.error) as ErrorInfo);
   const error: ErrorInfo =
     child.status === "cancelled"
-      ? { message: `Child execution ${child.id} was cancelled`, step, code: "child_cancelled" }
-      : { message: `Child execution ${child.id} failed: ${cause?.message ?? "unknown error"}`, step, code: "child_failed" };
+      ? engineFailure("child_cancelled", `Child execution ${child.id} was cancelled`, step)
+      : engineFailure("child_failed", `Child execution ${child.id} failed: ${cause?.message ?? "unknown error"}`, step);
   return { state: "failed", result: null, error: JSON.stringify(error) };
 }
 

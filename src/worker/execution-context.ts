@@ -9,7 +9,14 @@
  */
 import type { Clock } from "../core/clock.js";
 import { type Duration, storableTime } from "../core/duration.js";
-import { ChildFailedError, EventTimeoutError, ExecutionAbortedError, WorkflowDefinitionError, ZartError } from "../core/errors.js";
+import {
+  ChildFailedError,
+  EventTimeoutError,
+  ExecutionAbortedError,
+  engineFailure,
+  WorkflowDefinitionError,
+  ZartError,
+} from "../core/errors.js";
 import { decodeValue } from "../core/json.js";
 import { type Logger, lazyChild } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
@@ -300,7 +307,7 @@ export class ExecutionContext implements WorkflowContext {
     } catch (error) {
       if (!(error instanceof ZartError)) throw error;
       const code = error.code === "task_not_registered" ? "task_not_registered" : "invalid_data";
-      const info: ErrorInfo = { message: error.message, step: name, code };
+      const info = engineFailure(code, error.message, name);
       this.writer.hold(this.newRecord(name, "child", "failed", seq, { error: info }));
       throw new ChildFailedError(name, error.message, null, code);
     }

@@ -3,7 +3,7 @@
  * requeued for a task-level retry, or released on shutdown. Writes go through the group committer; the
  * records it keeps of its own rows are the pure transitions' results (src/state/apply.ts).
  */
-import { type AbortReason, type ExecutionAbortedError, StepFailedError, toError, ZartError } from "../core/errors.js";
+import { type AbortReason, type ExecutionAbortedError, engineFailure, StepFailedError, toError, ZartError } from "../core/errors.js";
 import { encodeValue } from "../core/json.js";
 import { backoffDelay, shouldRetry } from "../core/retry-policy.js";
 import type { TaskDefinition } from "../core/task.js";
@@ -248,7 +248,7 @@ export class ExecutionRunner {
   }
 
   private timeoutError(): ErrorInfo {
-    return { message: `Execution timeout: exceeded ${this.task.timeoutMs} ms since it first started`, step: null, code: "timeout" };
+    return engineFailure("timeout", `Execution timeout: exceeded ${this.task.timeoutMs} ms since it first started`, null);
   }
 }
 

@@ -10,7 +10,7 @@
  * at least MIN_CRASH_ATTEMPTS, so a step without a retry policy still survives a deploy's SIGKILL.
  */
 import type { Clock } from "../core/clock.js";
-import { StepFailedError, toError } from "../core/errors.js";
+import { engineFailure, StepFailedError, toError } from "../core/errors.js";
 import { encodeValue } from "../core/json.js";
 import { backoffDelay, type ResolvedRetryPolicy, shouldRetry } from "../core/retry-policy.js";
 import type { StepContext } from "../core/task.js";
@@ -23,7 +23,7 @@ import { runAttempt } from "./run-attempt.js";
 import type { RunTrace } from "./tracing.js";
 
 /** Crashed attempts every step may make before it fails with `worker_crashed`, whatever its retry policy. */
-export const MIN_CRASH_ATTEMPTS = 5;
+const MIN_CRASH_ATTEMPTS = 5;
 
 export interface StepRunDeps {
   clock: Clock;
@@ -94,7 +94,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       failures.push(attemptRecord(deps, name, attempt, clock.now(), crashError(name)));
     }
     if (crashed >= Math.max(policy.maxAttempts - (attempt - crashed - base), MIN_CRASH_ATTEMPTS)) {
-      const error: ErrorInfo = { message: `Step "${name}" crashed its worker ${crashed} time(s)`, step: name, code: "worker_crashed" };
+      const error = engineFailure("worker_crashed", `Step "${name}" crashed its worker ${crashed} time(s)`, name);
       if (crashed > 0) writer.crashesAccounted();
       writer.hold(record("failed", { error }), failures);
       deps.onStepOutcome?.(name, "failed");
@@ -174,5 +174,5 @@ function attemptRecord(deps: StepRunDeps, step: string, attempt: number, started
 }
 
 function crashError(step: string): ErrorInfo {
-  return { message: "The worker running this attempt stopped before it ended (its lease expired)", step, code: "worker_crashed" };
+  return engineFailure("worker_crashed", "The worker running this attempt stopped before it ended (its lease expired)", step);
 }

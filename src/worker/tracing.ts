@@ -16,7 +16,7 @@ import type { ErrorInfo, ExecutionRecord } from "../core/types.js";
 const TRACER = "zart";
 
 /** Span attribute names. */
-export const ATTRIBUTES = {
+const ATTRIBUTES = {
   executionId: "zart.execution.id",
   task: "zart.task",
   /** The execution attempt on a run span, the step attempt on a step span. */
@@ -96,7 +96,7 @@ export class RunTrace {
 }
 
 /** One step attempt's span. */
-export class StepTrace {
+class StepTrace {
   private ended = false;
 
   constructor(

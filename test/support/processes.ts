@@ -1,31 +1,13 @@
 /**
- * Real `zart` processes for the multi-process PostgreSQL tests: API servers (`zart serve`) and workers
- * (`zart worker`) started as a user would (from source, see cli-entry.ts), on one Postgres schema. Their stdout is
- * read line by line and kept (the tests wait for `start …` lines to kill a worker mid-step); every wait is
- * bounded and fails with the process's last output, so a stuck process fails the test instead of hanging it.
+ * Real `zart` processes for the multi-process tests: API servers (`zart serve`) and workers (`zart worker`)
+ * started as a user would (from source, see cli-entry.ts), on one database. They are WatchedProcesses
+ * (child-process.ts): the tests wait for their lines, e.g. `start …` to kill a worker mid-step.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { childEnv, WatchedProcess } from "./child-process.js";
 import { cliArgs } from "./cli-entry.js";
 import { testDatabaseUrl } from "./postgres.js";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
-
-/** Settings the parent's environment might carry that would silently change what the child runs. */
-const INHERITED_ZART_ENV = [
-  "ZART_API_TOKEN",
-  "ZART_API_TOKENS",
-  "ZART_CONFIG",
-  "ZART_TASKS",
-  "ZART_PORT",
-  "ZART_HOST",
-  "ZART_DATABASE_URL",
-  "ZART_CONCURRENCY",
-  "ZART_LOG_LEVEL",
-  "ZART_EFFECTS_FILE",
-];
 
 /** The test database URL with Zart's own parameters (see src/store/open-store.ts). */
 export function databaseUrl(schema: string, poolSize: number): string {
@@ -42,126 +24,10 @@ export function writeConfig(dir: string, name: string, config: Record<string, un
   return path;
 }
 
-/** Rejects after `ms` with a message naming what was awaited (the timer never keeps the process alive). */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string | (() => string)): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    const describe = typeof what === "string" ? () => what : what;
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${describe()}`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-interface LineWatch {
-  matches: (line: string) => boolean;
-  needed: number;
-  seen: number;
-  resolve: (line: string) => void;
-}
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-export class ZartProcess {
-  readonly child: ChildProcess;
-  /** Every stdout line so far (the tests' runs print a few thousand short lines at most). */
-  readonly lines: string[] = [];
-  readonly exited: Promise<Exit>;
-  private readonly stderr: string[] = [];
-  private readonly watches = new Set<LineWatch>();
-  private exit: Exit | null = null;
-
-  constructor(
-    readonly label: string,
-    args: readonly string[],
-    env: Readonly<Record<string, string>>,
-  ) {
-    const childEnv: Record<string, string | undefined> = { ...process.env };
-    for (const key of INHERITED_ZART_ENV) delete childEnv[key];
-    Object.assign(childEnv, env);
-    this.child = spawn(process.execPath, [...cliArgs("zart"), ...args], { cwd: ROOT, env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-    // 'close', not 'exit': it comes after the output pipes are drained, so `lines` is complete by then.
-    this.exited = new Promise((resolve) =>
-      this.child.once("close", (code, signal) => {
-        this.exit = { code, signal };
-        resolve(this.exit);
-      }),
-    );
-    // Both pipes are drained all the time: a full pipe would block the child's writes and stall it.
-    createInterface({ input: this.child.stdout! }).on("line", (line) => this.onLine(line));
-    createInterface({ input: this.child.stderr! }).on("line", (line) => {
-      this.stderr.push(line);
-      if (this.stderr.length > 200) this.stderr.shift();
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid ?? -1;
-  }
-
-  get running(): boolean {
-    return this.exit === null;
-  }
-
-  /** The last lines of output, for failure messages. */
-  tail(count = 40): string {
-    return [`--- ${this.label} (pid ${this.pid}) stdout:`, ...this.lines.slice(-count), "--- stderr:", ...this.stderr.slice(-count)].join(
-      "\n",
-    );
-  }
-
-  private onLine(line: string): void {
-    this.lines.push(line);
-    for (const watch of this.watches) {
-      if (!watch.matches(line)) continue;
-      watch.seen += 1;
-      if (watch.seen >= watch.needed) {
-        this.watches.delete(watch);
-        watch.resolve(line);
-      }
-    }
-  }
-
-  /**
-   * Resolves with the `count`-th stdout line (counting from the process's start) that `matches`; rejects
-   * when the process exits first or `timeoutMs` passes.
-   */
-  waitForLine(matches: (line: string) => boolean, what: string, timeoutMs: number, count = 1): Promise<string> {
-    const past = this.lines.filter(matches);
-    if (past.length >= count) return Promise.resolve(past[count - 1]!);
-    let watch: LineWatch | undefined;
-    const seen = new Promise<string>((resolve) => {
-      watch = { matches, needed: count, seen: past.length, resolve };
-      this.watches.add(watch);
-    });
-    const died = this.exited.then((exit): never => {
-      throw new Error(`${this.label} exited (${exit.code ?? exit.signal}) before printing ${what}\n${this.tail()}`);
-    });
-    return withTimeout(Promise.race([seen, died]), timeoutMs, () => `${this.label} to print ${what}\n${this.tail()}`).finally(() => {
-      if (watch) this.watches.delete(watch);
-    });
-  }
-
-  /** SIGKILL: no shutdown code runs, exactly like a machine or container dying. */
-  async killHard(): Promise<Exit> {
-    if (this.exit) return this.exit;
-    this.child.kill("SIGKILL");
-    return this.exited;
-  }
-
-  /** SIGTERM and wait (bounded) for the graceful exit; a process that hangs is SIGKILLed and the call fails. */
-  async stop(timeoutMs = 20_000): Promise<Exit> {
-    if (this.exit) return this.exit;
-    this.child.kill("SIGTERM");
-    try {
-      return await withTimeout(this.exited, timeoutMs, () => `${this.label} to exit after SIGTERM\n${this.tail()}`);
-    } catch (error) {
-      await this.killHard();
-      throw error;
-    }
+/** `zart <args>` from source, with the settings of this process's environment cleared (child-process.ts). */
+export class ZartProcess extends WatchedProcess {
+  constructor(label: string, args: readonly string[], env: Readonly<Record<string, string>>) {
+    super(label, process.execPath, [...cliArgs("zart"), ...args], { env: childEnv(env) });
   }
 }
 

@@ -1,24 +1,21 @@
 /**
  * Runs a real `zart-server` process (from source, see cli-entry.ts) on a temporary SQLite file and hands back
- * its URL (parsed from the start-up banner). Output is drained continuously so a chatty log can
- * never block the server on a full pipe; the last lines are kept for failure messages, and a test can
- * wait for a line (its task code printing that something happened).
+ * its URL (parsed from the start-up banner). A WatchedProcess (child-process.ts): its output is kept, and
+ * a test can wait for a line (its task code printing that something happened).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { childEnv, WatchedProcess } from "./child-process.js";
 import { cliArgs } from "./cli-entry.js";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
 
 export interface ServerProcess {
   url: string;
   dir: string;
   dbPath: string;
   child: ChildProcess;
-  /** Every stdout line so far (banner, JSON logs, lines printed by task code); the last 5,000. */
+  /** Every stdout line so far (banner, JSON logs, lines printed by task code). */
   output: string[];
   /** Resolves with the first stdout line (past or future) that `matches`; rejects after `timeoutMs` or on exit. */
   waitForLine(matches: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
@@ -39,81 +36,31 @@ export interface StartOptions {
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "zart-server-test-"));
   const dbPath = join(dir, "zart.db");
-  const args = [
-    ...cliArgs("zart-server"),
-    "--port",
-    "0",
-    "--database",
-    dbPath,
-    "--log-level",
-    options.logLevel ?? "warn",
-    ...(options.args ?? []),
-  ];
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-  for (const key of ["ZART_API_TOKEN", "ZART_API_TOKENS", "ZART_CONFIG", "ZART_TASKS", "ZART_PORT", "ZART_HOST", "ZART_DATABASE_URL"]) {
-    if (!options.env || !(key in options.env)) delete env[key];
-  }
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  const output: string[] = [];
-  const errors: string[] = [];
-  const watchers = new Set<(line: string) => void>();
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const keep = (into: string[], line: string) => {
-    if (!line) return;
-    into.push(line);
-    if (into.length > 5000) into.splice(0, into.length - 5000);
-  };
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    keep(output, line);
-    for (const watch of [...watchers]) watch(line);
+  const args = [...cliArgs("zart-server"), "--port", "0", "--database", dbPath, "--log-level", options.logLevel ?? "warn"];
+  const server = new WatchedProcess("zart-server", process.execPath, [...args, ...(options.args ?? [])], { env: childEnv(options.env) });
+  const waitForLine = (matches: (line: string) => boolean, what: string, timeoutMs = 20_000) =>
+    server.waitForLine(matches, what, timeoutMs);
+  const exited = server.exited.then((exit) => exit.code);
+
+  const banner = await waitForLine((l) => l.includes(" listening on "), "its listening banner").catch(async (error: unknown) => {
+    await server.killHard();
+    throw error;
   });
-  createInterface({ input: child.stderr! }).on("line", (line) => keep(errors, line));
-
-  const waitForLine = (matches: (line: string) => boolean, what: string, timeoutMs = 20_000): Promise<string> => {
-    const past = output.find(matches);
-    if (past !== undefined) return Promise.resolve(past);
-    return new Promise<string>((resolve, reject) => {
-      const done = () => {
-        clearTimeout(timer);
-        watchers.delete(watch);
-      };
-      const watch = (line: string) => {
-        if (!matches(line)) return;
-        done();
-        resolve(line);
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(
-          new Error(`timed out after ${timeoutMs} ms waiting for ${what}:\n${[...output.slice(-30), ...errors.slice(-30)].join("\n")}`),
-        );
-      }, timeoutMs);
-      watchers.add(watch);
-      void exited.then((code) => {
-        if (!watchers.has(watch)) return;
-        done();
-        reject(new Error(`server exited with ${code} before printing ${what}:\n${[...output, ...errors].slice(-60).join("\n")}`));
-      });
-    });
-  };
-
-  const banner = await waitForLine((l) => l.includes(" listening on "), "its listening banner");
   const url = banner.slice(banner.indexOf("http")).trim();
 
   return {
     url,
     dir,
     dbPath,
-    child,
-    output,
+    child: server.child,
+    output: server.lines,
     waitForLine,
     exited,
     async stop(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      if (server.running) server.child.kill(signal);
       const code = await exited;
       // A failed shutdown is easier to read with the server's last words.
-      if (code !== 0)
-        console.error(`zart-server exited with ${code}; last output:\n${[...output.slice(-30), ...errors.slice(-30)].join("\n")}`);
+      if (code !== 0) console.error(`zart-server exited with ${code}; last output:\n${server.tail(30)}`);
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
       return code;
     },

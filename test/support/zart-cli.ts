@@ -1,20 +1,10 @@
 /**
  * Runs the `zart` client commands as a user would: `node bin/zart.js …` with pipes (no TTY), or under
  * a pseudo-terminal through util-linux `script` so stdout and stderr are TTYs. The environment is
- * cleaned of the settings that would change what the command does (server, token, colour, CI).
+ * cleaned of the settings that would change what the command does (child-process.ts, childEnv).
  */
 import { type ChildProcess, spawn } from "node:child_process";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
-
-/** Variables a developer's or CI's shell may carry that change the CLI's behaviour. */
-const CLEARED = ["ZART_SERVER", "ZART_TOKEN", "NO_COLOR", "FORCE_COLOR", "CI", "TERM"];
-
-function cleanEnv(env: Record<string, string>): Record<string, string | undefined> {
-  const merged: Record<string, string | undefined> = { ...process.env };
-  for (const key of CLEARED) delete merged[key];
-  return { ...merged, ...env };
-}
+import { childEnv, ROOT, runToEnd } from "./child-process.js";
 
 export interface CliResult {
   code: number | null;
@@ -28,17 +18,12 @@ export interface RunOptions {
   input?: string;
 }
 
-export function runZart(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/zart.js", ...args], { cwd: ROOT, env: cleanEnv(options.env ?? {}) });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk));
-    child.stderr.on("data", (chunk: Buffer) => (err += chunk));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, out, err }));
-    child.stdin.end(options.input ?? "");
+export async function runZart(args: readonly string[], options: RunOptions = {}): Promise<CliResult> {
+  const { code, stdout, stderr } = await runToEnd(process.execPath, ["bin/zart.js", ...args], {
+    env: childEnv(options.env),
+    input: options.input,
   });
+  return { code, out: stdout, err: stderr };
 }
 
 /** A command running under a pseudo-terminal; `output` is everything the terminal showed so far. */
@@ -60,7 +45,7 @@ export function runZartInPty(args: readonly string[], options: { env?: Record<st
   // -q no banner, -f flush at once, -e exit with the command's code, -c the command; the typescript file is discarded.
   const child = spawn("script", ["-qfec", command, "/dev/null"], {
     cwd: ROOT,
-    env: cleanEnv({ TERM: "xterm-256color", ...options.env }),
+    env: childEnv({ TERM: "xterm-256color", ...options.env }),
     stdio: ["pipe", "pipe", "pipe"],
   });
   let output = "";

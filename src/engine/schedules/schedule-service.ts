@@ -31,7 +31,7 @@ export interface ScheduleServiceDeps {
 }
 
 /** The idempotency key of a tick's execution: one execution per schedule and tick, whoever fires it. */
-export function tickKey(scheduleId: string, tickAt: number): string {
+function tickKey(scheduleId: string, tickAt: number): string {
   return `schedule:${scheduleId}:${new Date(tickAt).toISOString()}`;
 }
 

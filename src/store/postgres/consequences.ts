@@ -54,11 +54,6 @@ export async function applyConsequences(
   }
 }
 
-/** Whether a change answers a parent (a consequence applied inside the writing transaction). */
-export function answersParent({ before, after }: Change): boolean {
-  return after.parent_id !== null && TERMINAL.has(after.status) && !TERMINAL.has(before);
-}
-
 /**
  * After a commit that released slots of `groups` or parked rows in them: grants, to rows waiting in those
  * groups, the slots that are free (see the header). Returns the grants' notices. Never throws: the write

@@ -24,6 +24,7 @@ import pg from "pg";
 import { ZartError } from "../../core/errors.js";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
+import { NoticeHub } from "../notice-hub.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
 import type {
   CodeScheduleSync,
@@ -113,7 +114,7 @@ export class PostgresStore implements Store {
   readonly description: string;
   readonly capabilities = { crossProcessNotices: true, sharedClock: true, fusedClaims: true } as const;
   private readonly ctx: SqlContext;
-  private readonly listeners = new Set<NoticeListener>();
+  private readonly notices: NoticeHub;
   /** Backend PIDs of this store's pooled connections (see `backendPid`). */
   private readonly ownBackends = new Set<number>();
   private listener: NotificationListener | null = null;
@@ -133,6 +134,7 @@ export class PostgresStore implements Store {
   ) {
     this.description = description;
     this.ctx = { pool, s: quoteIdent(schema), logger };
+    this.notices = new NoticeHub(logger);
     this.publisher = new NoticePublisher(pool, channel, logger);
     this.inserts = new InsertBatcher(
       {
@@ -180,7 +182,7 @@ export class PostgresStore implements Store {
       channel: this.channel,
       logger: this.logger,
       onNotice: (notice, senderPid) => {
-        if (senderPid === undefined || !this.ownBackends.has(senderPid)) this.deliverLocally([notice]);
+        if (senderPid === undefined || !this.ownBackends.has(senderPid)) this.notices.emit([notice]);
       },
     });
     this.listener = listener;
@@ -348,12 +350,7 @@ export class PostgresStore implements Store {
   }
 
   subscribe(listener: NoticeListener): () => void {
-    // Wrapped so the same function subscribed twice gets two independent subscriptions.
-    const entry: NoticeListener = (notice) => listener(notice);
-    this.listeners.add(entry);
-    return () => {
-      this.listeners.delete(entry);
-    };
+    return this.notices.subscribe(listener);
   }
 
   getTimeline(id: string): Promise<TimelineData | null> {
@@ -445,19 +442,7 @@ export class PostgresStore implements Store {
   /** Only after commit: to other processes, and to ours (where a listener that throws is logged and skipped). */
   private emit(notices: readonly Notice[]): void {
     this.publisher.publish(notices);
-    this.deliverLocally(notices);
-  }
-
-  private deliverLocally(notices: readonly Notice[]): void {
-    for (const notice of notices) {
-      for (const listener of [...this.listeners]) {
-        try {
-          listener(notice);
-        } catch (error) {
-          this.logger.warn({ err: error, notice }, "store notice listener threw");
-        }
-      }
-    }
+    this.notices.emit(notices);
   }
 
   /** For calls whose repetition is harmless: reads, absolute upserts, and the writes that say so. */

@@ -16,8 +16,7 @@ import { transitionSql } from "./transition-statements.js";
 
 export const SELECT_BY_ID = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`;
 export const SELECT_STEPS = "SELECT * FROM steps WHERE execution_id = ? ORDER BY seq, started_at, name";
-export const SELECT_EVENTS =
-  "SELECT id, name, payload AS payloadJson, created_at AS createdAt FROM events WHERE execution_id = ? ORDER BY id";
+const SELECT_EVENTS = "SELECT id, name, payload AS payloadJson, created_at AS createdAt FROM events WHERE execution_id = ? ORDER BY id";
 
 const SELECT_EVENT_WAIT = "SELECT schema, wake_at FROM steps WHERE execution_id = ? AND name = ? AND kind = 'event' AND state = 'waiting'";
 // settled_in: the next run of the execution is the first to see the event (StepRecord.settledIn).

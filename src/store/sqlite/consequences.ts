@@ -43,7 +43,7 @@ function answerParent(conn: Connection, child: WrittenRow, now: number, notices:
 }
 
 /** Makes the oldest row waiting for a slot of the group due, if a slot is free. */
-export function grantSlot(conn: Connection, task: string, key: string, limit: number, now: number, notices: Notice[]): void {
+function grantSlot(conn: Connection, task: string, key: string, limit: number, now: number, notices: Notice[]): void {
   const { n } = conn.sql.get(RUNNING_IN_GROUP).get(task, key) as { n: number };
   if (n >= limit) return;
   const next = conn.sql.get(NEXT_IN_GROUP).get(task, key) as { id: string } | undefined;

@@ -1,0 +1,377 @@
+-- PostgreSQL schema built by the migrations, normalised (objects sorted by name; no ledger rows).
+-- Generated: do not edit. Regenerate with `npm run schema:dump`; `npm test` fails when it differs.
+
+-- Tables
+
+CREATE TABLE zart.count_deltas (
+  task text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  delta integer NOT NULL
+);
+
+CREATE TABLE zart.events (
+  id bigint DEFAULT nextval('zart.events_id_seq'::regclass) NOT NULL,
+  execution_id text COLLATE "C" NOT NULL,
+  name text NOT NULL,
+  payload text NOT NULL,
+  created_at bigint NOT NULL
+);
+
+CREATE TABLE zart.executions (
+  id text COLLATE "C" NOT NULL,
+  task text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  data text NOT NULL,
+  idempotency_key text,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  started_at bigint,
+  completed_at bigint,
+  output text,
+  error text,
+  steps_completed integer DEFAULT 0 NOT NULL,
+  current_step text,
+  waiting_for_event text,
+  attempt integer DEFAULT 0 NOT NULL,
+  runnable_at bigint,
+  lease_token bigint DEFAULT 0 NOT NULL,
+  lease_owner text,
+  timeout_from bigint,
+  crashes integer DEFAULT 0 NOT NULL,
+  wake_requested integer DEFAULT 0 NOT NULL,
+  parent_id text COLLATE "C",
+  parent_step text,
+  cancel_with_parent integer DEFAULT 1 NOT NULL,
+  rerun_of text,
+  schedule_id text,
+  priority integer DEFAULT 0 NOT NULL,
+  concurrency_key text COLLATE "C",
+  concurrency_limit integer,
+  start_at bigint,
+  traceparent text,
+  buffered_events integer DEFAULT 0 NOT NULL
+) WITH (fillfactor=80);
+
+CREATE TABLE zart.migrations (
+  version integer NOT NULL,
+  name text NOT NULL,
+  applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+CREATE TABLE zart.schedules (
+  schedule_id text COLLATE "C" NOT NULL,
+  task text NOT NULL,
+  cron text NOT NULL,
+  timezone text NOT NULL,
+  data text NOT NULL,
+  overlap text NOT NULL,
+  paused integer DEFAULT 0 NOT NULL,
+  source text NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  last_tick_at bigint,
+  held_tick_at bigint,
+  next_tick_at bigint,
+  last_execution_id text,
+  revision integer DEFAULT 0 NOT NULL,
+  declared text
+);
+
+CREATE TABLE zart.status_counts (
+  task text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  n bigint NOT NULL
+);
+
+CREATE TABLE zart.step_attempts (
+  execution_id text COLLATE "C" NOT NULL,
+  step text COLLATE "C" NOT NULL,
+  attempt integer NOT NULL,
+  execution_attempt integer NOT NULL,
+  started_at bigint NOT NULL,
+  ended_at bigint NOT NULL,
+  error text NOT NULL
+);
+
+CREATE TABLE zart.steps (
+  execution_id text COLLATE "C" NOT NULL,
+  name text COLLATE "C" NOT NULL,
+  kind text NOT NULL,
+  state text NOT NULL,
+  result text,
+  error text,
+  attempts integer DEFAULT 0 NOT NULL,
+  wake_at bigint,
+  schema text,
+  started_at bigint NOT NULL,
+  completed_at bigint,
+  seq integer DEFAULT 0 NOT NULL,
+  child_id text,
+  copied_from text,
+  settled_in bigint,
+  execution_attempt integer,
+  attempt_started_at bigint
+);
+
+CREATE TABLE zart.tasks (
+  name text COLLATE "C" NOT NULL,
+  input_schema text,
+  options text,
+  worker_id text NOT NULL,
+  updated_at bigint NOT NULL
+);
+
+CREATE TABLE zart.workers (
+  worker_id text COLLATE "C" NOT NULL,
+  host text NOT NULL,
+  pid integer NOT NULL,
+  tasks text NOT NULL,
+  concurrency integer NOT NULL,
+  running integer NOT NULL,
+  lease_ms bigint NOT NULL,
+  started_at bigint NOT NULL,
+  last_seen_at bigint NOT NULL
+);
+
+-- Constraints
+
+ALTER TABLE zart.events ADD CONSTRAINT events_pkey PRIMARY KEY (id);
+ALTER TABLE zart.executions ADD CONSTRAINT executions_pkey PRIMARY KEY (id);
+ALTER TABLE zart.migrations ADD CONSTRAINT migrations_pkey PRIMARY KEY (version);
+ALTER TABLE zart.schedules ADD CONSTRAINT schedules_pkey PRIMARY KEY (schedule_id);
+ALTER TABLE zart.status_counts ADD CONSTRAINT status_counts_pkey PRIMARY KEY (task, status);
+ALTER TABLE zart.step_attempts ADD CONSTRAINT step_attempts_pkey PRIMARY KEY (execution_id, step, attempt);
+ALTER TABLE zart.steps ADD CONSTRAINT steps_pkey PRIMARY KEY (execution_id, name);
+ALTER TABLE zart.tasks ADD CONSTRAINT tasks_pkey PRIMARY KEY (name);
+ALTER TABLE zart.workers ADD CONSTRAINT workers_pkey PRIMARY KEY (worker_id);
+
+-- Indexes
+
+CREATE INDEX events_execution ON zart.events USING btree (execution_id, id);
+CREATE UNIQUE INDEX events_pkey ON zart.events USING btree (id);
+CREATE INDEX executions_due ON zart.executions USING btree (runnable_at, id) WHERE ((runnable_at IS NOT NULL) AND (priority = 0));
+CREATE INDEX executions_due_limited ON zart.executions USING btree (runnable_at) WHERE ((runnable_at IS NOT NULL) AND (concurrency_limit IS NOT NULL));
+CREATE INDEX executions_due_priority ON zart.executions USING btree (priority DESC, runnable_at, id) WHERE ((runnable_at IS NOT NULL) AND (priority <> 0));
+CREATE INDEX executions_group_running ON zart.executions USING btree (task, concurrency_key) WHERE ((status = 'running'::text) AND (concurrency_limit IS NOT NULL));
+CREATE UNIQUE INDEX executions_idempotency_key ON zart.executions USING btree (idempotency_key) WHERE (idempotency_key IS NOT NULL);
+CREATE INDEX executions_parent ON zart.executions USING btree (parent_id) WHERE (parent_id IS NOT NULL);
+CREATE UNIQUE INDEX executions_pkey ON zart.executions USING btree (id);
+CREATE INDEX executions_schedule ON zart.executions USING btree (schedule_id, created_at) WHERE (schedule_id IS NOT NULL);
+CREATE INDEX executions_slot_wait ON zart.executions USING btree (task, concurrency_key, priority DESC, created_at, id) WHERE ((status = 'pending'::text) AND (runnable_at IS NULL));
+CREATE INDEX executions_status_created ON zart.executions USING btree (status, created_at, id);
+CREATE INDEX executions_task_status_created ON zart.executions USING btree (task, status, created_at, id);
+CREATE UNIQUE INDEX migrations_pkey ON zart.migrations USING btree (version);
+CREATE INDEX schedules_held ON zart.schedules USING btree (held_tick_at) WHERE (held_tick_at IS NOT NULL);
+CREATE INDEX schedules_next_tick ON zart.schedules USING btree (next_tick_at) WHERE (next_tick_at IS NOT NULL);
+CREATE UNIQUE INDEX schedules_pkey ON zart.schedules USING btree (schedule_id);
+CREATE UNIQUE INDEX status_counts_pkey ON zart.status_counts USING btree (task, status);
+CREATE UNIQUE INDEX step_attempts_pkey ON zart.step_attempts USING btree (execution_id, step, attempt);
+CREATE UNIQUE INDEX steps_pkey ON zart.steps USING btree (execution_id, name);
+CREATE UNIQUE INDEX tasks_pkey ON zart.tasks USING btree (name);
+CREATE UNIQUE INDEX workers_pkey ON zart.workers USING btree (worker_id);
+
+-- Sequences
+
+CREATE SEQUENCE zart.events_id_seq AS bigint START 1 INCREMENT 1 MINVALUE 1 MAXVALUE 9223372036854775807 CACHE 1 OWNED BY zart.events.id;
+
+-- Functions
+
+CREATE OR REPLACE FUNCTION zart.compact_counts(lock_key integer)
+ RETURNS bigint
+ LANGUAGE plpgsql
+AS $function$
+DECLARE folded bigint;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(1515870810, lock_key) THEN
+    RETURN 0;
+  END IF;
+  WITH gone AS (DELETE FROM zart.count_deltas RETURNING task, status, delta),
+  summed AS (SELECT task, status, SUM(delta)::bigint AS n, COUNT(*) AS c FROM gone GROUP BY task, status),
+  upserted AS (
+    INSERT INTO zart.status_counts AS sc (task, status, n) SELECT task, status, n FROM summed
+    ON CONFLICT (task, status) DO UPDATE SET n = sc.n + excluded.n
+  )
+  SELECT COALESCE(SUM(c), 0) INTO folded FROM summed;
+  RETURN folded;
+END $function$;
+
+CREATE OR REPLACE FUNCTION zart.count_deleted()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  INSERT INTO zart.count_deltas (task, status, delta) SELECT task, status, -count(*) FROM old_rows GROUP BY task, status;
+  RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION zart.count_inserted()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+BEGIN
+  INSERT INTO zart.count_deltas (task, status, delta) SELECT task, status, count(*) FROM new_rows GROUP BY task, status;
+  RETURN NULL;
+END $function$;
+
+CREATE OR REPLACE FUNCTION zart.list_page(task_name text, lim bigint, off bigint, descending boolean)
+ RETURNS SETOF zart.executions
+ LANGUAGE plpgsql
+ STABLE
+ SET plan_cache_mode TO 'force_generic_plan'
+ SET enable_sort TO 'off'
+ SET enable_seqscan TO 'off'
+ SET enable_bitmapscan TO 'off'
+ SET jit TO 'off'
+AS $function$
+BEGIN
+  IF task_name IS NULL AND descending THEN
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE status = 'pending' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'running' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'waiting' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'completed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'failed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'cancelled' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+    ) page ORDER BY created_at DESC, id DESC LIMIT lim OFFSET off;
+  ELSIF task_name IS NULL THEN
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE status = 'pending' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'running' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'waiting' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'completed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'failed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE status = 'cancelled' ORDER BY created_at, id LIMIT lim + off)
+    ) page ORDER BY created_at, id LIMIT lim OFFSET off;
+  ELSIF descending THEN
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE task = task_name AND status = 'pending' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'running' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'waiting' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'completed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'failed' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'cancelled' ORDER BY created_at DESC, id DESC LIMIT lim + off)
+    ) page ORDER BY created_at DESC, id DESC LIMIT lim OFFSET off;
+  ELSE
+    RETURN QUERY SELECT * FROM (
+      (SELECT * FROM zart.executions WHERE task = task_name AND status = 'pending' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'running' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'waiting' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'completed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'failed' ORDER BY created_at, id LIMIT lim + off)
+      UNION ALL (SELECT * FROM zart.executions WHERE task = task_name AND status = 'cancelled' ORDER BY created_at, id LIMIT lim + off)
+    ) page ORDER BY created_at, id LIMIT lim OFFSET off;
+  END IF;
+END $function$;
+
+CREATE OR REPLACE FUNCTION zart.next_wake(task_names text[])
+ RETURNS bigint
+ LANGUAGE plpgsql
+ STABLE
+ SET enable_sort TO 'off'
+ SET enable_seqscan TO 'off'
+ SET enable_bitmapscan TO 'off'
+ SET jit TO 'off'
+AS $function$
+BEGIN
+  RETURN LEAST(
+    (SELECT e.runnable_at FROM zart.executions e
+      WHERE e.runnable_at IS NOT NULL AND e.priority = 0 AND e.task = ANY (task_names)
+      ORDER BY e.runnable_at, e.id LIMIT 1),
+    (SELECT min(e.runnable_at) FROM zart.executions e
+      WHERE e.runnable_at IS NOT NULL AND e.priority <> 0 AND e.task = ANY (task_names)));
+END $function$;
+
+CREATE OR REPLACE FUNCTION zart.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}'::text[])
+ RETURNS TABLE(id text, fresh boolean, due_at bigint, old_status text, declined boolean, contended boolean)
+ LANGUAGE plpgsql
+ ROWS 10
+ SET enable_sort TO 'off'
+ SET enable_seqscan TO 'off'
+ SET enable_bitmapscan TO 'off'
+ SET jit TO 'off'
+AS $function$
+DECLARE
+  r record;
+  taken integer := 0;
+  n integer;
+  grp text;
+  ids text[];
+  cid text;
+  grps text[];
+  used jsonb;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM zart.executions x WHERE x.runnable_at <= now_ms AND x.concurrency_limit IS NOT NULL
+                 AND x.task = ANY (task_names)) THEN
+    -- The common case: nothing due is limited, so whole ranges are taken at once.
+    RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
+      WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    taken := n;
+    IF taken < lim THEN
+      RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
+        WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+        ORDER BY e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
+      GET DIAGNOSTICS n = ROW_COUNT;
+      taken := taken + n;
+    END IF;
+    IF taken < lim THEN
+      RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
+        WHERE e.priority < 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+        ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
+    END IF;
+    RETURN;
+  END IF;
+  -- Some due rows are limited: the due rows are locked as above, then each group's slots are counted once
+  -- (one try-lock per group, one count for all groups), and the rows are decided in claim order.
+  ids := ARRAY(SELECT e.id FROM zart.executions e
+      WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED);
+  IF cardinality(ids) < lim THEN
+    ids := ids || ARRAY(SELECT e.id FROM zart.executions e
+      WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.runnable_at, e.id LIMIT lim - cardinality(ids) FOR UPDATE SKIP LOCKED);
+  END IF;
+  IF cardinality(ids) < lim THEN
+    ids := ids || ARRAY(SELECT e.id FROM zart.executions e
+      WHERE e.priority < 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim - cardinality(ids) FOR UPDATE SKIP LOCKED);
+  END IF;
+  -- A running row (its lease expired) already holds its slot: only the others need one.
+  SELECT array_agg(g.grp) INTO grps FROM (
+    SELECT DISTINCT e.task || chr(31) || e.concurrency_key AS grp FROM zart.executions e
+    WHERE e.id = ANY (ids) AND e.concurrency_limit IS NOT NULL AND e.status <> 'running') g
+  WHERE pg_try_advisory_xact_lock(1515870811, hashtext(g.grp));
+  grps := COALESCE(grps, '{}');
+  -- Running rows per locked group, counted in a statement of its own (it sees every committed claim and release).
+  SELECT COALESCE(jsonb_object_agg(x.grp, x.n), '{}') INTO used FROM (
+    SELECT w.task || chr(31) || w.concurrency_key AS grp, count(*) AS n FROM zart.executions w
+    JOIN (SELECT split_part(g, chr(31), 1) AS task, substr(g, length(split_part(g, chr(31), 1)) + 2) AS key FROM unnest(grps) g) k
+      ON w.task = k.task AND w.concurrency_key = k.key
+    WHERE w.status = 'running' AND w.concurrency_limit IS NOT NULL GROUP BY 1) x;
+  -- In claim order (ids is), each by primary key: no sort, whatever the size of the table.
+  FOREACH cid IN ARRAY ids LOOP
+    SELECT e.id, e.task, e.status, e.started_at, e.runnable_at, e.concurrency_key, e.concurrency_limit INTO r
+      FROM zart.executions e WHERE e.id = cid;
+    id := r.id; fresh := r.started_at IS NULL; due_at := r.runnable_at; old_status := r.status;
+    declined := false; contended := false;
+    IF r.concurrency_limit IS NOT NULL AND r.status <> 'running' THEN
+      grp := r.task || chr(31) || r.concurrency_key;
+      IF NOT grp = ANY (grps) THEN
+        id := NULL; contended := true; RETURN NEXT; CONTINUE;
+      END IF;
+      n := COALESCE((used ->> grp)::integer, 0);
+      IF n >= r.concurrency_limit THEN
+        declined := true; RETURN NEXT; CONTINUE;
+      END IF;
+      used := jsonb_set(used, ARRAY[grp], to_jsonb(n + 1));
+    END IF;
+    RETURN NEXT;
+  END LOOP;
+  RETURN;
+END $function$;
+
+-- Triggers
+
+CREATE TRIGGER executions_count_delete AFTER DELETE ON zart.executions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION zart.count_deleted();
+CREATE TRIGGER executions_count_insert AFTER INSERT ON zart.executions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION zart.count_inserted();
