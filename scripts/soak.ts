@@ -54,6 +54,18 @@ const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT
 const server = await startServer({
   args: ["--tasks", join(ROOT, "scripts/load/soak-tasks.ts"), ...(pgUrl ? ["--database", pgUrl] : [])],
 });
+// The server is a child of this process: an interrupted soak must not leave it running.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    server.child.kill("SIGKILL");
+    process.exit(130);
+  });
+}
+process.once("uncaughtException", (error) => {
+  server.child.kill("SIGKILL");
+  console.error(error);
+  process.exit(1);
+});
 const api = `${server.url}/api/v1`;
 const pid = server.child.pid!;
 console.log(`soak: ${minutes} min at ${rate} executions/s on ${store} (${pgUrl ?? server.dbPath}), server pid ${pid}, commit ${commit}`);
