@@ -97,7 +97,13 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     });
   };
 
-  const banner = await waitForLine((l) => l.includes(" listening on "), "its listening banner");
+  // Generous: a loaded 2-core machine can take tens of seconds to compile and start the server through tsx.
+  // A server that does not start in time is killed, so a failed start leaves no process behind.
+  const banner = await waitForLine((l) => l.includes(" listening on "), "its listening banner", 90_000).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   const url = banner.slice(banner.indexOf("http")).trim();
 
   return {
