@@ -160,7 +160,33 @@ function bodyArb(properties: string[]): fc.Arbitrary<string | undefined> {
   const shaped = fc
     .record(Object.fromEntries(properties.map((name) => [name, PROPERTY_VALUES[name] ?? anyJson])), { requiredKeys: [] })
     .map((value) => JSON.stringify(value));
+  // Bodies the routes accept, so that a share of the requests gets past validation and changes state.
+  const valid: Array<fc.WeightedArbitrary<string | undefined>> = [];
+  if (properties.includes("task") && properties.includes("cron")) {
+    valid.push({
+      arbitrary: fc
+        .record({ schedule_id: fc.stringMatching(/^fz-[a-z0-9]{1,8}$/), task: fc.constant("echo"), cron: cronArb, data: fc.constant({}) })
+        .map((value) => JSON.stringify(value)),
+      weight: 2,
+    });
+  } else if (properties.includes("task")) {
+    valid.push({
+      arbitrary: fc
+        .record(
+          {
+            task: fc.constantFrom("echo", "sleep", "flaky"),
+            data: fc.record({ seconds: fc.integer({ min: 0, max: 2 }), failures: fc.integer({ min: 0, max: 6 }) }),
+            idempotency_key: fc.stringMatching(/^[a-z0-9]{1,6}$/),
+            priority: fc.integer({ min: -5, max: 5 }),
+          },
+          { requiredKeys: ["task", "data"] },
+        )
+        .map((value) => JSON.stringify(value)),
+      weight: 3,
+    });
+  }
   return fc.oneof(
+    ...valid,
     { arbitrary: shaped, weight: 6 },
     { arbitrary: anyJson.map((value) => JSON.stringify(value)), weight: 2 },
     { arbitrary: fc.constant(undefined), weight: 1 },
@@ -311,7 +337,8 @@ function withoutKey(value: unknown, key: string): unknown {
 function leakCandidate(url: string, status: number, text: string): string {
   const path = new URL(url).pathname;
   if (path === "/api/v1/openapi.json" && status === 200) return "";
-  if (status === 200 && text !== "" && /^\/api\/v1\/executions\/[^/]+\/steps$/.test(path)) return JSON.stringify(withoutKey(JSON.parse(text), "stack"));
+  if (status === 200 && text !== "" && /^\/api\/v1\/executions\/[^/]+\/steps$/.test(path))
+    return JSON.stringify(withoutKey(JSON.parse(text), "stack"));
   return text;
 }
 
