@@ -213,6 +213,16 @@ BEGIN
   RETURN NULL;
 END $function$;
 
+CREATE OR REPLACE FUNCTION zart.events_of(execution text)
+ RETURNS SETOF zart.events
+ LANGUAGE plpgsql
+ ROWS 4
+ SET jit TO 'off'
+AS $function$
+BEGIN
+  RETURN QUERY SELECT * FROM zart.events ev WHERE ev.execution_id = execution;
+END $function$;
+
 CREATE OR REPLACE FUNCTION zart.list_page(task_name text, lim bigint, off bigint, descending boolean)
  RETURNS SETOF zart.executions
  LANGUAGE plpgsql
@@ -369,6 +379,16 @@ BEGIN
     RETURN NEXT;
   END LOOP;
   RETURN;
+END $function$;
+
+CREATE OR REPLACE FUNCTION zart.steps_of(execution text)
+ RETURNS SETOF zart.steps
+ LANGUAGE plpgsql
+ ROWS 10
+ SET jit TO 'off'
+AS $function$
+BEGIN
+  RETURN QUERY SELECT * FROM zart.steps st WHERE st.execution_id = execution;
 END $function$;
 
 -- Triggers

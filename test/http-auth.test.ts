@@ -1,5 +1,7 @@
 /**
- * The auth matrix: every route × (no token, wrong token, right token), on real server processes.
+ * The auth matrix: every route × (no token, wrong token, right token), on real server processes, and
+ * every operation of each server's own OpenAPI document × (no header, malformed headers, wrong tokens,
+ * right tokens), with /metrics open without a token only where `metricsPublic` is configured.
  * Server A: tokens from the environment (which wins over the config file's) and a public /metrics.
  * Server B: tokens from the config file only, /metrics protected.
  */
@@ -8,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { operationsOf } from "./support/fuzz-requests.js";
 import { call, eventually, type ServerProcess, startServer } from "./support/server-process.js";
 
 const ID = "exec-0000000000000000";
@@ -92,6 +95,46 @@ describe("auth matrix", () => {
       const r = await request(fileServer.url, route, "secret-b-token");
       assert.notEqual(r.status, 401, what);
       assert.ok(r.status < 500, `${what}: ${r.status}`);
+    }
+  });
+
+  it("every operation of each server's OpenAPI document × {no header, malformed, wrong token, right token}", async () => {
+    const malformed = ["", "Bearer", "Bearer  ", "Basic dG9rLWFscGhh", "tok-alpha", "Bearer tok-alpha extra", "Bearer\ttok-alpha"];
+    const servers = [
+      { server: envServer, right: ["tok-alpha", "tok-beta"], wrong: ["file-token", "tok-alph", "secret-b-token"], metricsPublic: true },
+      { server: fileServer, right: ["secret-b-token"], wrong: ["tok-alpha", "secret-b-tokens"], metricsPublic: false },
+    ];
+    for (const { server, right, wrong, metricsPublic } of servers) {
+      const document = await call(`${server.url}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${right[0]}` } });
+      const operations = operationsOf(document.body as Record<string, unknown>);
+      assert.ok(operations.length >= 30, `${operations.length} operations`);
+      for (const operation of operations) {
+        const path = operation.path
+          .replace("{id}", operation.path.startsWith("/api/v1/schedules") ? "no-such-schedule" : ID)
+          .replace("{event_name}", "ping");
+        const what = `${operation.method} ${path}`;
+        const send = (authorization: string | undefined) =>
+          call(`${server.url}${path}${path.endsWith("/wait") ? "?timeout=0" : ""}`, {
+            method: operation.method,
+            headers: authorization === undefined ? {} : { authorization },
+            json: operation.bodyProperties ? {} : undefined,
+          });
+        const open = path === "/healthz" || path === "/readyz" || (path === "/metrics" && metricsPublic);
+        for (const authorization of [undefined, ...malformed, ...wrong.map((t) => `Bearer ${t}`)]) {
+          const r = await send(authorization);
+          const label = `${what} with ${JSON.stringify(authorization)}`;
+          if (open) assert.equal(r.status, 200, label);
+          else if (operation.method === "HEAD") {
+            assert.equal(r.status, 401, label);
+            assert.equal(r.headers.get("www-authenticate"), "Bearer", label);
+          } else assertUnauthorized(r, label);
+        }
+        for (const token of right) {
+          const r = await send(`Bearer ${token}`);
+          assert.notEqual(r.status, 401, `${what} with the right token`);
+          assert.ok(r.status < 500, `${what} with the right token: ${r.status} ${r.text.slice(0, 200)}`);
+        }
+      }
     }
   });
 

@@ -46,6 +46,7 @@ export async function readmeFlows(baseUrl: string, token?: string): Promise<stri
       | "unsupported_media_type"
       | "method_not_allowed"
       | "internal_error"
+      | "overloaded"
       | UnauthorizedCode
     > = true;
     return \`\${codes} \${created.error.error.message}\`;

@@ -13,16 +13,16 @@ import { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import type { Checkpoint, NewExecution, Notice, Store } from "../src/store/store.js";
 import { adminQuery, markPostgresRan, openTestStore, TestSchema, testDatabaseUrl } from "./support/postgres.js";
 import { runStoreBehaviourSuite } from "./support/store-behaviour.js";
-import { checkpoint, claimRows, createRunning, LEASE_MS, NoticeRecorder, newId, T0 } from "./support/store-fixtures.js";
+import { checkpoint, claimRows, createRunning, LEASE_MS, NoticeRecorder, newId, type PeerOptions, T0 } from "./support/store-fixtures.js";
 
 const suiteSchema = new TestSchema("t_suite");
-async function openSuiteStore(): Promise<Store> {
-  const store = await openTestStore(suiteSchema.name);
+async function openSuiteStore(options?: PeerOptions): Promise<Store> {
+  const store = await openTestStore(suiteSchema.name, options);
   markPostgresRan();
   return store;
 }
 runStoreBehaviourSuite("postgres", {
-  open: openSuiteStore,
+  open: () => openSuiteStore(),
   openPeer: openSuiteStore,
   reset: () => suiteSchema.truncate(),
   countMismatches: () => suiteSchema.countMismatches(),
@@ -44,13 +44,13 @@ function throughBatchStatement(store: Store): Store {
   });
 }
 const setSchema = new TestSchema("t_set");
-async function openSetStore(): Promise<Store> {
-  const store = throughBatchStatement(await openTestStore(setSchema.name));
+async function openSetStore(options?: PeerOptions): Promise<Store> {
+  const store = throughBatchStatement(await openTestStore(setSchema.name, options));
   markPostgresRan();
   return store;
 }
 runStoreBehaviourSuite("postgres, batch statement", {
-  open: openSetStore,
+  open: () => openSetStore(),
   openPeer: openSetStore,
   reset: () => setSchema.truncate(),
   countMismatches: () => setSchema.countMismatches(),

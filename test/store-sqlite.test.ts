@@ -38,7 +38,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let suitePath = freshPath();
 runStoreBehaviourSuite("sqlite", {
   open: () => SqliteStore.open({ path: suitePath }),
-  openPeer: () => SqliteStore.open({ path: suitePath }),
+  openPeer: (options) => SqliteStore.open({ path: suitePath, ...options }),
   reset: async () => {
     removeDatabase(suitePath);
     suitePath = freshPath();

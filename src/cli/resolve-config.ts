@@ -8,6 +8,7 @@ import { Type } from "typebox";
 import { Compile } from "typebox/compile";
 import { toMs } from "../core/duration.js";
 import { describeSchemaErrors } from "../core/schema.js";
+import { DEFAULT_MAX_QUEUED_INSERTS } from "../store/store-errors.js";
 import { ConfigError } from "./config-error.js";
 
 export { ConfigError };
@@ -39,6 +40,8 @@ export interface ResolvedConfig {
   readonly tokens: readonly string[];
   readonly bodyLimitBytes: number;
   readonly maxPayloadBytes: number;
+  /** New executions that may wait to be stored before a POST answers `503 overloaded`. */
+  readonly maxQueuedInserts: number;
   readonly worker: {
     readonly enabled: boolean;
     readonly concurrency: number;
@@ -67,7 +70,11 @@ const FileConfig = Type.Object(
     tokens: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
     limits: Type.Optional(
       Type.Object(
-        { bodyBytes: Type.Optional(Type.Integer({ minimum: 1 })), maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 1 })) },
+        {
+          bodyBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+          maxPayloadBytes: Type.Optional(Type.Integer({ minimum: 1 })),
+          queuedInserts: Type.Optional(Type.Integer({ minimum: 1 })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -205,6 +212,7 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     tokens: Object.freeze(tokens),
     bodyLimitBytes: file.limits?.bodyBytes ?? MIB,
     maxPayloadBytes: file.limits?.maxPayloadBytes ?? MIB,
+    maxQueuedInserts: file.limits?.queuedInserts ?? DEFAULT_MAX_QUEUED_INSERTS,
     worker: Object.freeze({
       enabled,
       concurrency,

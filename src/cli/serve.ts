@@ -25,7 +25,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
       : { tasks: [], schedules: undefined, sources: ["learned from the workers' registrations"] };
   const { logger, flush } = createLogger(config.logLevel);
   guardProcess(logger);
-  const store = await openStore(config.database, { logger });
+  const store = await openStore(config.database, { logger, maxQueuedInserts: config.maxQueuedInserts });
   const metrics = new ServerMetrics();
   const dashboard = loadDashboardAssets();
   const engine = await Engine.start(

@@ -21,6 +21,7 @@ export const ERROR_CODES = [
   "unsupported_media_type",
   "internal_error",
   "store_unavailable",
+  "overloaded",
   "schedule_not_found",
   "schedule_already_exists",
 ] as const;

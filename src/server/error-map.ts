@@ -23,6 +23,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   unsupported_media_type: 415,
   internal_error: 500,
   store_unavailable: 503,
+  overloaded: 503,
   schedule_not_found: 404,
   schedule_already_exists: 409,
 };
@@ -38,15 +39,23 @@ const FASTIFY_CODES: Readonly<Record<string, ErrorCode>> = {
   FST_ERR_NOT_FOUND: "not_found",
 };
 
+/** Seconds a client should wait before repeating a request refused with this code (`Retry-After`). */
+export const RETRY_AFTER_BY_CODE: Readonly<Partial<Record<ErrorCode, number>>> = { overloaded: 1 };
+
 export interface MappedError {
   status: number;
   body: ErrorBody;
+  /** `Retry-After` in seconds, for refusals that a repeat after a pause can get past. */
+  retryAfterSeconds?: number;
   /** True when the error was unexpected and must be logged with its stack. */
   unexpected: boolean;
 }
 
 function mapped(code: ErrorCode, message: string, unexpected = false): MappedError {
-  return { status: STATUS_BY_CODE[code], body: { error: { code, message } }, unexpected };
+  const retryAfterSeconds = RETRY_AFTER_BY_CODE[code];
+  const result: MappedError = { status: STATUS_BY_CODE[code], body: { error: { code, message } }, unexpected };
+  if (retryAfterSeconds !== undefined) result.retryAfterSeconds = retryAfterSeconds;
+  return result;
 }
 
 function errorProp(error: unknown, key: "code" | "statusCode" | "message"): unknown {

@@ -4,9 +4,10 @@ import { mapError } from "./error-map.js";
 import { isClosingError } from "./json-body.js";
 
 export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
-  const { status, body, unexpected } = mapError(error, reply.request.id);
+  const { status, body, unexpected, retryAfterSeconds } = mapError(error, reply.request.id);
   if (unexpected) reply.request.log.error({ err: error, reqId: reply.request.id }, "internal error");
   if (status === 401) reply.header("www-authenticate", "Bearer");
+  if (retryAfterSeconds !== undefined) reply.header("retry-after", String(retryAfterSeconds));
   if (isClosingError(error)) reply.header("connection", "close");
   // Lets a client quote the id when reporting a problem; the log lines carry the same id.
   reply.header("x-request-id", reply.request.id);

@@ -4,7 +4,8 @@
  * - security: bearer auth is declared (document-wide, with `security: []` on the routes that never need a
  *   token) only when tokens are configured; without tokens no operation carries a requirement;
  * - 401 (with `WWW-Authenticate`) on the operations that need a token, 405 (with `Allow`) and 500 on
- *   every operation, `x-request-id` on every error response, HEAD operations for every GET;
+ *   every operation, `x-request-id` on every error response, `Retry-After` on the 503s that carry it
+ *   (`overloaded`), HEAD operations for every GET;
  * - named schemas (schema-names.ts) become `#/components/schemas/<name>` references; components no
  *   operation uses are left out; request bodies marked optional are not `required`.
  * Routes' own `security` entries are ignored: whether a route needs a token is `requiresToken` (auth.ts),
@@ -13,7 +14,7 @@
 import type { SwaggerOptions } from "@fastify/swagger";
 import type { FastifySchema } from "fastify";
 import { requiresToken } from "./auth.js";
-import { described, describedSchema, isOptionalBody, namedSchemas, nameOf } from "./schema-names.js";
+import { described, describedSchema, hasRetryAfter, isOptionalBody, namedSchemas, nameOf } from "./schema-names.js";
 import { errorSchema } from "./schemas.js";
 
 export interface DocumentOptions {
@@ -25,6 +26,10 @@ export interface DocumentOptions {
 type Json = Record<string, unknown>;
 
 const OPTIONAL_BODY = "x-optional-body";
+
+const RETRY_AFTER_HEADER = {
+  "retry-after": { type: "integer", minimum: 1, description: "Seconds to wait before repeating the request (`overloaded`)" },
+};
 
 const REQUEST_ID_HEADER = {
   "x-request-id": { type: "string", description: "The request's id, also quoted in the server's log lines (and in a 500's message)" },
@@ -87,7 +92,9 @@ function documentRoute(schema: FastifySchema, url: string, method: string, optio
   responses["405"] = methodNotAllowed;
   responses["500"] = internalError;
   for (const [status, entry] of Object.entries(responses)) {
-    const shown = Number(status) >= 400 ? withRequestId(toDocument(entry)) : toDocument(entry);
+    const document = toDocument(entry) as Json;
+    if (hasRetryAfter(entry as object)) document.headers = { ...(document.headers as Json | undefined), ...RETRY_AFTER_HEADER };
+    const shown = Number(status) >= 400 ? withRequestId(document) : document;
     responses[status] = method === "HEAD" ? headersOnly(shown) : shown;
   }
   const documented: Json = { ...rest, response: responses };

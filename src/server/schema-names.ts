@@ -40,6 +40,18 @@ export function describedSchema(response: object): object | undefined {
   return describedFrom.get(response);
 }
 
+const retryAfterResponses = new WeakSet<object>();
+
+/** Marks an error response whose refusals carry `Retry-After` (the document lists the header). */
+export function withRetryAfter<T extends object>(response: T): T {
+  retryAfterResponses.add(response);
+  return response;
+}
+
+export function hasRetryAfter(response: object): boolean {
+  return retryAfterResponses.has(response);
+}
+
 /** A request body the client may leave out (the route reads an empty body as no value). */
 export function optionalBody<T extends object>(schema: T): T {
   optionalBodies.add(schema);

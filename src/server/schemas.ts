@@ -7,8 +7,8 @@ import { type Static, Type } from "typebox";
 import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
 import { EXECUTION_STATUSES } from "../core/types.js";
 import { EXECUTION_ID_PATTERN } from "../engine/execution-id.js";
-import { STATUS_BY_CODE } from "./error-map.js";
-import { described, named, optionalBody } from "./schema-names.js";
+import { RETRY_AFTER_BY_CODE, STATUS_BY_CODE } from "./error-map.js";
+import { described, named, optionalBody, withRetryAfter } from "./schema-names.js";
 
 export { described } from "./schema-names.js";
 
@@ -285,9 +285,9 @@ export function errorCodes(...codes: ErrorCode[]): Record<number, object> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) byStatus.set(STATUS_BY_CODE[code], [...(byStatus.get(STATUS_BY_CODE[code]) ?? []), code]);
   return Object.fromEntries(
-    [...byStatus].map(([status, list]) => [
-      status,
-      described(errorSchema(list), `${STATUS_TEXT[status] ?? "Error"}: ${list.map((code) => `\`${code}\``).join(" or ")}`),
-    ]),
+    [...byStatus].map(([status, list]) => {
+      const response = described(errorSchema(list), `${STATUS_TEXT[status] ?? "Error"}: ${list.map((code) => `\`${code}\``).join(" or ")}`);
+      return [status, list.some((code) => RETRY_AFTER_BY_CODE[code] !== undefined) ? withRetryAfter(response) : response];
+    }),
   );
 }

@@ -14,6 +14,8 @@ export interface OpenStoreOptions {
   sqliteSync?: "normal" | "full";
   /** Store-level logs (migrations applied, reconnects). */
   logger?: Logger;
+  /** New executions that may wait for a shared insert before `createExecution` answers `overloaded` (default 10,000). */
+  maxQueuedInserts?: number;
 }
 
 function isPostgresUrl(url: string): boolean {
@@ -63,9 +65,10 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       schema: schema ?? options.schema,
       poolSize: poolSize ?? options.poolSize,
       logger: options.logger,
+      maxQueuedInserts: options.maxQueuedInserts,
     });
   }
   const { SqliteStore } = await import("./sqlite/sqlite-store.js");
   const { path, sync } = splitSqliteUrl(url);
-  return SqliteStore.open({ path, sync: sync ?? options.sqliteSync, logger: options.logger });
+  return SqliteStore.open({ path, sync: sync ?? options.sqliteSync, logger: options.logger, maxQueuedInserts: options.maxQueuedInserts });
 }

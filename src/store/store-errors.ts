@@ -11,12 +11,26 @@ const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0|57014|58)/;
 const TRANSIENT_SQLITE = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_PROTOCOL", "SQLITE_CANTOPEN"]);
 
 export function isTransientStoreError(error: unknown): boolean {
-  if (error instanceof ZartError) return error.code === "store_unavailable";
+  if (error instanceof ZartError) return error.code === "store_unavailable" || error.code === "overloaded";
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return true; // unknown: give it the benefit of a retry
   if (code.startsWith("SQLITE_")) return TRANSIENT_SQLITE.has(code) || [...TRANSIENT_SQLITE].some((c) => code.startsWith(`${c}_`));
   if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE.test(code);
   return true;
+}
+
+/**
+ * Default bound on new executions waiting for a shared insert (per store): beyond it `createExecution`
+ * refuses at once with `overloaded` (HTTP 503 with `Retry-After`) instead of queueing without limit
+ * while the database is slower than the load. Each waiting insert holds its input in memory.
+ */
+export const DEFAULT_MAX_QUEUED_INSERTS = 10_000;
+
+export function overloadedError(limit: number): ZartError {
+  return new ZartError(
+    "overloaded",
+    `The server has ${limit} new executions waiting to be stored (the database is slower than the load); retry shortly`,
+  );
 }
 
 /** A checkpoint the store refused for good (see isTransientStoreError); the run fails its execution with it. */

@@ -42,7 +42,8 @@ export async function startServer(options: StartOptions = {}): Promise<ServerPro
     server.waitForLine(matches, what, timeoutMs);
   const exited = server.exited.then((exit) => exit.code);
 
-  const banner = await waitForLine((l) => l.includes(" listening on "), "its listening banner").catch(async (error: unknown) => {
+  // Generous: a loaded 2-core machine can take tens of seconds to compile and start the server through tsx.
+  const banner = await waitForLine((l) => l.includes(" listening on "), "its listening banner", 90_000).catch(async (error: unknown) => {
     await server.killHard();
     throw error;
   });

@@ -17,6 +17,31 @@ import {
 } from "./store-fixtures.js";
 
 export function apiBehaviour(ctx: SuiteContext): void {
+  test("createExecution: beyond maxQueuedInserts waiting inserts, a new one is refused at once with overloaded; the rest are stored", async () => {
+    const store = await ctx.peer({ maxQueuedInserts: 3 });
+    const ids = Array.from({ length: 40 }, () => newId());
+    // All in one turn: more than the bound must be waiting at once, whatever the store sends ahead.
+    const outcomes = await Promise.allSettled(
+      ids.map((id, i) => store.createExecution({ id, task: "burst", dataJson: "{}", idempotencyKey: null, now: T0 + i })),
+    );
+    const refused = outcomes.flatMap((o, i) => (o.status === "rejected" ? [i] : []));
+    const stored = outcomes.flatMap((o, i) => (o.status === "fulfilled" ? [i] : []));
+    assert.ok(refused.length > 0, "some inserts were refused");
+    assert.ok(stored.length >= 3, "the bound's worth (and whatever went ahead) was stored");
+    for (const i of refused) {
+      const reason = (outcomes[i] as PromiseRejectedResult).reason as { code?: unknown };
+      assert.equal(reason.code, "overloaded");
+      assert.equal(await store.getExecution(ids[i]!), null, "a refused insert stored nothing");
+    }
+    for (const i of stored) assert.equal((await store.getExecution(ids[i]!))?.status, "pending");
+    assert.equal((await store.countByStatus()).pending, stored.length);
+    // The queue drained: the next insert goes through.
+    assert.equal(
+      (await store.createExecution({ id: newId(), task: "burst", dataJson: "{}", idempotencyKey: null, now: T0 + 99 })).created,
+      true,
+    );
+  });
+
   test("createExecution / getExecution round trip", async () => {
     const id = newId();
     // Odd spacing proves data is stored as text, never parsed and re-encoded.

@@ -8,11 +8,16 @@ import { randomBytes } from "node:crypto";
 import type { ExecutionRecord, StepRecord } from "../../src/core/types.js";
 import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice, Store, WorkerPatch } from "../../src/store/store.js";
 
+/** Store options a test may set on a peer (both stores take them). */
+export interface PeerOptions {
+  maxQueuedInserts?: number;
+}
+
 export interface StoreHarness {
   /** A store on a fresh (or freshly reset) database. The suite calls `migrate()` and later `close()` on it. */
   open(): Promise<Store>;
-  /** a second, independent connection/instance to the SAME database, for races */
-  openPeer(): Promise<Store>;
+  /** a second, independent connection/instance to the SAME database, for races (with store options when given) */
+  openPeer(options?: PeerOptions): Promise<Store>;
   /** drop everything created by open()/openPeer() (the suite has closed every store it opened by then) */
   reset(): Promise<void>;
   /**
@@ -69,8 +74,8 @@ export class SuiteContext {
   }
 
   /** Another instance on the same database, migrated too (which also exercises a repeated migrate). */
-  async peer(): Promise<Store> {
-    return this.track(this.harness.openPeer());
+  async peer(options?: PeerOptions): Promise<Store> {
+    return this.track(this.harness.openPeer(options));
   }
 
   /** See {@link StoreHarness.leftovers}. */

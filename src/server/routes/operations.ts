@@ -102,7 +102,14 @@ function rerunRoute(app: FastifyInstance, api: ZartApi): void {
         response: {
           200: described(RerunResponse, "Idempotent replay: the execution that already holds the key"),
           201: described(RerunResponse, "Created"),
-          ...errorCodes(...BODY_ERRORS, "execution_not_found", "task_not_registered", "invalid_data", "execution_already_exists"),
+          ...errorCodes(
+            ...BODY_ERRORS,
+            "execution_not_found",
+            "task_not_registered",
+            "invalid_data",
+            "execution_already_exists",
+            "overloaded",
+          ),
         },
       },
       // An empty or missing body is a rerun from the start with the same data.

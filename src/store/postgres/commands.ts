@@ -63,7 +63,7 @@ function cancelled(row: ExecutionRow & { old_status: string }, notices: Notice[]
 }
 
 interface DeliverRow {
-  action: "ended" | "buffer" | "no_wait" | "timed_out" | "validate" | "deliver";
+  action: "stale" | "ended" | "buffer" | "no_wait" | "timed_out" | "validate" | "deliver";
   task: string;
   schema: string | null;
   row: (ExecutionRow & { old_status: string; claimed: boolean }) | null;
@@ -72,7 +72,8 @@ interface DeliverRow {
 }
 
 /**
- * One statement (deliverSql) per attempt. A wait with a payload schema is answered `validate` with the
+ * One statement (deliverSql) per attempt; a `stale` answer (the row changed after the statement's snapshot
+ * was taken) wrote nothing and is run again. A wait with a payload schema is answered `validate` with the
  * schema (nothing written); the payload is checked here and the statement runs again with the schema it
  * was checked against, delivering only if the wait still has it.
  */
@@ -99,6 +100,8 @@ export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Pr
     const row = found.rows[0];
     if (!row) return { result: { outcome: "not_found" }, notices: [] };
     switch (row.action) {
+      case "stale":
+        continue;
       case "ended":
         return { result: { outcome: "not_waiting", reason: "ended" }, notices: [] };
       case "no_wait":

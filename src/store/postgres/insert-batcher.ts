@@ -7,8 +7,12 @@
  *
  * Why: each insert was its own transaction and fsync; a burst of POSTs queued on the pool
  * (docs/decisions/020-postgres-insert-batching.md).
+ *
+ * Bounded: at most `maxQueued` rows wait for a statement; beyond that a submit is refused at once with
+ * `overloaded` (the database is slower than the load; the caller retries later) rather than queued.
  */
 import type { CreateResult, NewExecution, NewQueuedExecution } from "../store.js";
+import { overloadedError } from "../store-errors.js";
 
 interface Queued {
   input: NewQueuedExecution;
@@ -35,6 +39,8 @@ export class InsertBatcher {
     private readonly deps: InsertBatcherDeps,
     /** Statements in flight at once (the rest of the pool serves everything else). */
     private readonly maxInFlight: number,
+    /** Rows that may wait for a statement. */
+    private readonly maxQueued: number,
   ) {}
 
   /** Whether `input` can ride in a shared insert. */
@@ -43,6 +49,7 @@ export class InsertBatcher {
   }
 
   submit(input: NewQueuedExecution): Promise<CreateResult> {
+    if (this.queue.length >= this.maxQueued) return Promise.reject(overloadedError(this.maxQueued));
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
       this.pump();

@@ -57,6 +57,7 @@ import type {
   StepDetail,
   Store,
 } from "../store.js";
+import { DEFAULT_MAX_QUEUED_INSERTS } from "../store-errors.js";
 import { applyCheckpoints } from "./checkpoint-writer.js";
 import { claim, nextWakeAt, releaseUnheld, renewLeases } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
@@ -85,6 +86,8 @@ export interface PostgresStoreOptions {
   logger?: Logger;
   /** How often this store folds status-count deltas (default 2000 ms). */
   compactEveryMs?: number;
+  /** New executions that may wait for a shared insert before `createExecution` answers `overloaded` (default 10,000). */
+  maxQueuedInserts?: number;
 }
 
 /**
@@ -131,6 +134,7 @@ export class PostgresStore implements Store {
     private readonly logger: Logger,
     private readonly poolSize: number,
     description: string,
+    maxQueuedInserts: number,
   ) {
     this.description = description;
     this.ctx = { pool, s: quoteIdent(schema), logger };
@@ -143,6 +147,7 @@ export class PostgresStore implements Store {
         isConnectionError: (error) => isConnectionError(error) || (error instanceof ZartError && error.code === "store_unavailable"),
       },
       Math.max(2, Math.floor(poolSize / 3)),
+      maxQueuedInserts,
     );
   }
 
@@ -156,7 +161,8 @@ export class PostgresStore implements Store {
     const pool = new pg.Pool({ ...base, application_name: `zart:${schema}`.slice(0, 63), max: poolSize });
     // An idle client whose backend is terminated emits 'error' on the pool; unhandled, it would crash the process.
     pool.on("error", (error) => logger.warn({ err: error }, "idle postgres connection lost; the pool replaces it"));
-    const store = new PostgresStore(pool, schema, channelFor(schema), logger, poolSize, description);
+    const maxQueued = options.maxQueuedInserts ?? DEFAULT_MAX_QUEUED_INSERTS;
+    const store = new PostgresStore(pool, schema, channelFor(schema), logger, poolSize, description, maxQueued);
     pool.on("connect", (client) => {
       const pid = backendPid(client);
       if (pid !== null) store.ownBackends.add(pid);

@@ -85,7 +85,8 @@ export interface ClaimPart {
 
 /**
  * The claim's CTEs: `pick_due` locks due rows (by priority, then due time); the ones it may take are
- * claimed, the ones whose concurrency group is full wait for a slot. `first`: the first positional
+ * claimed, the ones whose concurrency group is full wait for a slot; a claimed row's steps and events are
+ * read after its lock, in a snapshot of their own (steps_of, events_of in schema.sql). `first`: the first positional
  * parameter; `excluded`: SQL for ids not to pick (rows a batch in the same statement writes).
  */
 export function claimPart(s: string, first: number, excluded = "'{}'::text[]"): ClaimPart {
@@ -105,11 +106,11 @@ claimed AS (
     .join(", ")}, p.due_at, p.old_status,
     CASE WHEN NOT p.fresh THEN (
       SELECT json_agg(json_build_object(${STEP_JSON_FIELDS}) ORDER BY st.seq, st.started_at, st.name)
-      FROM ${s}.steps st WHERE st.execution_id = e.id
+      FROM ${s}.steps_of(e.id) st
     ) END AS steps_json,
     CASE WHEN e.buffered_events > 0 THEN (
       SELECT json_agg(json_build_object('id', ev.id, 'name', ev.name, 'payloadJson', ev.payload, 'createdAt', ev.created_at) ORDER BY ev.id)
-      FROM ${s}.events ev WHERE ev.execution_id = e.id
+      FROM ${s}.events_of(e.id) ev
     ) END AS events_json
 ),
 parked AS (
@@ -156,7 +157,11 @@ SELECT * FROM u`;
  * An event delivery in one statement: the row and the wait are locked (row first, as every writer of a
  * row and its steps does), the outcome is decided on the locked versions, and when it is `deliver` the
  * wait records the payload and the row takes `deliver` - or, for an eager resume, `deliver_claimed`, and
- * when the caller's resumed run already ended with the token it expected, that end too. $1 id, $2 event,
+ * when the caller's resumed run already ended with the token it expected, that end too. The lock may
+ * return a version of the row committed after the statement's snapshot (a park that recorded the wait
+ * while the delivery waited for the lock); the steps read in that snapshot would miss the wait, so the
+ * statement then writes nothing and answers `stale`, and runs again in a fresh snapshot (every writer
+ * of a row's steps also updates the row). $1 id, $2 event,
  * $3 payload, $4 check schema?, $5 schema checked, $6 claim tasks, $7 expected token. A task registered with
  * `events: "buffered"` stores an event no wait is open for.
  */
@@ -174,7 +179,8 @@ export function deliverSql(s: string, finish: "complete" | "fail" | null): State
   cases.push({ when: claim, transition: COMPOSITES.deliver_claimed }, { when: "TRUE", transition: TRANSITIONS.deliver });
   const text = `
 WITH locked AS MATERIALIZED (
-  SELECT e.id, e.task, e.status AS old_status, e.concurrency_limit, e.lease_token, e.parent_id FROM ${s}.executions e WHERE e.id = $1 FOR UPDATE
+  SELECT e.id, e.task, e.status AS old_status, e.concurrency_limit, e.lease_token, e.parent_id, e.xmin AS locked_xmin
+  FROM ${s}.executions e WHERE e.id = $1 FOR UPDATE
 ),
 wait AS MATERIALIZED (
   SELECT st.schema, st.wake_at FROM ${s}.steps st
@@ -183,7 +189,8 @@ wait AS MATERIALIZED (
 ),
 decided AS MATERIALIZED (
   SELECT l.*, w.schema, $7::bigint AS expected_token,
-    CASE WHEN l.old_status IN ('completed', 'failed', 'cancelled') THEN 'ended'
+    CASE WHEN l.locked_xmin IS DISTINCT FROM (SELECT x.xmin FROM ${s}.executions x WHERE x.id = l.id) THEN 'stale'
+         WHEN l.old_status IN ('completed', 'failed', 'cancelled') THEN 'ended'
          WHEN w.present IS NULL THEN CASE WHEN EXISTS (SELECT 1 FROM ${s}.tasks t WHERE t.name = l.task
            AND t.options::jsonb->>'bufferedEvents' = 'true') THEN 'buffer' ELSE 'no_wait' END
          WHEN w.wake_at IS NOT NULL AND w.wake_at <= ${now} THEN 'timed_out'

@@ -6,8 +6,12 @@
  * Why: a SQLite commit costs a WAL append and lock handover per transaction, which one-insert
  * transactions pay per request (docs/decisions/014-sqlite-insert-batching.md). Everything is still
  * committed before any caller's promise resolves.
+ *
+ * Bounded like the PostgreSQL batcher: at most `maxQueued` inserts wait for the next flush (they can only
+ * pile up within one turn, since a flush is synchronous), beyond that a submit is refused with `overloaded`.
  */
 import type { CreateResult, NewExecution, Notice } from "../store.js";
+import { overloadedError } from "../store-errors.js";
 import { createExecution } from "./create.js";
 import type { Connection } from "./statement-cache.js";
 
@@ -24,9 +28,11 @@ export class InsertBatcher {
   constructor(
     private readonly conn: Connection,
     private readonly emit: (notices: readonly Notice[]) => void,
+    private readonly maxQueued: number,
   ) {}
 
   submit(input: NewExecution): Promise<CreateResult> {
+    if (this.queue.length >= this.maxQueued) return Promise.reject(overloadedError(this.maxQueued));
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
       if (this.scheduled) return;

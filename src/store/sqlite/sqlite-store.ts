@@ -47,6 +47,7 @@ import type {
   StepDetail,
   Store,
 } from "../store.js";
+import { DEFAULT_MAX_QUEUED_INSERTS } from "../store-errors.js";
 import { applyCheckpoints, releaseUnheld, renewLeases } from "./checkpoint-writer.js";
 import { claim, nextWakeAt } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
@@ -66,6 +67,8 @@ export interface SqliteStoreOptions {
   /** `normal` (default) survives a killed process; `full` also survives power loss, at a cost per commit. */
   sync?: "normal" | "full";
   logger?: Logger;
+  /** New executions that may wait for the next shared insert before `createExecution` answers `overloaded` (default 10,000). */
+  maxQueuedInserts?: number;
 }
 
 /** How long a writer waits for another process's transaction before SQLITE_BUSY; transactions are short. */
@@ -83,12 +86,12 @@ export class SqliteStore implements Store {
   private readonly logger: Logger;
   private watcher: NodeJS.Timeout | null = null;
 
-  private constructor(db: Database.Database, path: string, logger: Logger) {
+  private constructor(db: Database.Database, path: string, logger: Logger, maxQueuedInserts: number) {
     this.description = path;
     this.conn = { db, sql: new StatementCache(db) };
     this.logger = logger;
     this.notices = new NoticeHub(logger);
-    this.inserts = new InsertBatcher(this.conn, (notices) => this.notices.emit(notices));
+    this.inserts = new InsertBatcher(this.conn, (notices) => this.notices.emit(notices), maxQueuedInserts);
   }
 
   /** Opens (creating if needed) the file and sets the connection pragmas; the schema comes from `migrate()`. */
@@ -108,7 +111,7 @@ export class SqliteStore implements Store {
       db.close();
       throw error;
     }
-    return new SqliteStore(db, path, logger);
+    return new SqliteStore(db, path, logger, options.maxQueuedInserts ?? DEFAULT_MAX_QUEUED_INSERTS);
   }
 
   async migrate(): Promise<void> {

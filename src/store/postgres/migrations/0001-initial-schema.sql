@@ -336,6 +336,26 @@ BEGIN
   RETURN;
 END $$;
 
+-- A claimed row's steps and buffered events, read in a snapshot of their own (VOLATILE: each statement
+-- of the function takes a fresh one). pick_due locks rows in snapshots taken after the claiming
+-- statement's, so a row may be claimed in a state committed after that statement began (an event
+-- delivered, its wait recorded completed); its steps must be read from that state, not from the
+-- statement's older snapshot. Every writer of a row's steps and events holds the row's lock, which the
+-- claim holds by now, so the fresh read is the state the claim took.
+CREATE FUNCTION zart.steps_of(execution text) RETURNS SETOF zart.steps
+LANGUAGE plpgsql VOLATILE ROWS 10 SET jit = off
+AS $$
+BEGIN
+  RETURN QUERY SELECT * FROM zart.steps st WHERE st.execution_id = execution;
+END $$;
+
+CREATE FUNCTION zart.events_of(execution text) RETURNS SETOF zart.events
+LANGUAGE plpgsql VOLATILE ROWS 4 SET jit = off
+AS $$
+BEGIN
+  RETURN QUERY SELECT * FROM zart.events ev WHERE ev.execution_id = execution;
+END $$;
+
 -- The earliest due time among these tasks' claimable rows (timers, backoffs, leases), or NULL.
 CREATE FUNCTION zart.next_wake(task_names text[]) RETURNS bigint
 LANGUAGE plpgsql STABLE

@@ -1,0 +1,249 @@
+/**
+ * The phases of `npm run overload`, each against a real `zart-server` it starts (API only: the load is on
+ * the HTTP side and the store, and no worker competes for the two cores):
+ * - long-polls: N executions that stay pending, one `GET /executions/:id/wait` per execution on a socket
+ *   of its own, the server's RSS with all of them open (then they are cut, and must all be freed);
+ * - burst: N POSTs, C at a time, every answer counted by status, the server's RSS sampled throughout;
+ * - back-pressure (PostgreSQL): the executions table locked, C POSTs at once against a bound B: how many
+ *   are refused with 503 + Retry-After, what the server holds meanwhile, and that every accepted one is
+ *   stored once the lock goes.
+ */
+import http from "node:http";
+import pg from "pg";
+import type { ServerProcess } from "../../test/support/server-process.js";
+import { mb } from "./figures.js";
+import { procRssBytes, readProcessFigures } from "./server-metrics.js";
+
+export interface RssSampler {
+  stop(): number;
+}
+
+/** Samples a process's RSS every 100 ms; `stop()` returns the peak in MB. */
+export function sampleRss(pid: number): RssSampler {
+  let peak = procRssBytes(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, procRssBytes(pid));
+    } catch {
+      // the process ended
+    }
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return mb(peak);
+    },
+  };
+}
+
+async function postExecution(api: string, i: number): Promise<{ status: number; id?: string; retryAfter: string | null }> {
+  const response = await fetch(`${api}/executions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ task: "soak-chain", data: { i } }),
+  });
+  const body = (await response.json()) as { execution_id?: string };
+  return { status: response.status, id: body.execution_id, retryAfter: response.headers.get("retry-after") };
+}
+
+/** Runs `work(i)` for i in [0, n) with at most `inFlight` at once. */
+export async function pooled(n: number, inFlight: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(inFlight, n) }, async () => {
+    while (next < n) await work(next++);
+  });
+  await Promise.all(lanes);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+export interface LongPollFigures {
+  polls: number;
+  opened: number;
+  baselineRssMb: number;
+  rssWithPollsMb: number;
+  perPollKb: number;
+  heapUsedWithPollsMb: number;
+  openAfterCut: number;
+}
+
+export async function longPolls(server: ServerProcess, count: number): Promise<LongPollFigures> {
+  const api = `${server.url}/api/v1`;
+  const ids: string[] = new Array(count);
+  await pooled(count, 50, async (i) => {
+    const created = await postExecution(api, i);
+    if (created.status !== 201 || !created.id) throw new Error(`POST answered ${created.status}`);
+    ids[i] = created.id;
+  });
+  const pid = server.child.pid!;
+  const baselineRssMb = mb(procRssBytes(pid));
+  const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
+  const { hostname, port } = new URL(server.url);
+  const requests: http.ClientRequest[] = [];
+  let early = 0;
+  for (const id of ids) {
+    const request = http.get({ agent, hostname, port, path: `/api/v1/executions/${id}/wait?timeout=600` }, (response) => {
+      // An answer before the cut would mean the poll did not stay open.
+      early++;
+      response.resume();
+    });
+    request.on("error", () => {});
+    requests.push(request);
+    if (requests.length % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  let opened = 0;
+  await waitFor(
+    async () => {
+      opened = (await readProcessFigures(server.url)).openLongPolls;
+      return opened >= count;
+    },
+    180_000,
+    `${count} open long-polls`,
+  );
+  const figures = await readProcessFigures(server.url);
+  const rssWithPollsMb = mb(procRssBytes(pid));
+  if (early > 0) throw new Error(`${early} long-polls were answered before the cut`);
+  for (const request of requests) request.destroy();
+  agent.destroy();
+  let openAfterCut = count;
+  await waitFor(
+    async () => {
+      openAfterCut = (await readProcessFigures(server.url)).openLongPolls;
+      return openAfterCut === 0;
+    },
+    60_000,
+    "the cut long-polls to be freed",
+  );
+  return {
+    polls: count,
+    opened,
+    baselineRssMb,
+    rssWithPollsMb,
+    perPollKb: ((rssWithPollsMb - baselineRssMb) * 1024) / count,
+    heapUsedWithPollsMb: mb(figures.heapUsedBytes),
+    openAfterCut,
+  };
+}
+
+export interface BurstFigures {
+  posts: number;
+  concurrency: number;
+  byStatus: Record<string, number>;
+  serverErrors: number;
+  transportErrors: number;
+  seconds: number;
+  perSecond: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  rssAfterMb: number;
+  storedRows: number;
+}
+
+async function storedRows(api: string): Promise<number> {
+  const stats = (await (await fetch(`${api}/stats`)).json()) as Record<string, number>;
+  return Object.values(stats).reduce((sum, n) => sum + n, 0);
+}
+
+export async function burst(server: ServerProcess, posts: number, concurrency: number): Promise<BurstFigures> {
+  const api = `${server.url}/api/v1`;
+  const pid = server.child.pid!;
+  const before = await storedRows(api);
+  const baselineRssMb = mb(procRssBytes(pid));
+  const sampler = sampleRss(pid);
+  const byStatus: Record<string, number> = {};
+  let transportErrors = 0;
+  const started = performance.now();
+  await pooled(posts, concurrency, async (i) => {
+    try {
+      const { status } = await postExecution(api, i);
+      byStatus[status] = (byStatus[status] ?? 0) + 1;
+    } catch {
+      transportErrors++;
+    }
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const peakRssMb = sampler.stop();
+  return {
+    posts,
+    concurrency,
+    byStatus,
+    serverErrors: Object.entries(byStatus).reduce((sum, [status, n]) => sum + (Number(status) >= 500 ? n : 0), 0),
+    transportErrors,
+    seconds,
+    perSecond: posts / seconds,
+    baselineRssMb,
+    peakRssMb,
+    rssAfterMb: mb(procRssBytes(pid)),
+    storedRows: (await storedRows(api)) - before,
+  };
+}
+
+export interface BackPressureFigures {
+  bound: number;
+  posts: number;
+  refusedWhileLocked: number;
+  refusedWithRetryAfter: number;
+  otherAnswersWhileLocked: number;
+  heldWhileLocked: number;
+  peakRssWhileLockedMb: number;
+  createdAfterUnlock: number;
+  storedRows: number;
+}
+
+/** `lockUrl`/`table`: the database and the executions table to lock (SHARE: reads go on, inserts wait). */
+export async function backPressure(
+  server: ServerProcess,
+  lockUrl: string,
+  table: string,
+  bound: number,
+  posts: number,
+): Promise<BackPressureFigures> {
+  const api = `${server.url}/api/v1`;
+  const before = await storedRows(api);
+  const lock = new pg.Client({ connectionString: lockUrl });
+  await lock.connect();
+  await lock.query("BEGIN");
+  await lock.query(`LOCK TABLE ${table} IN SHARE MODE`);
+  const answers: Array<{ status: number; retryAfter: string | null }> = [];
+  const sampler = sampleRss(server.child.pid!);
+  const all = Array.from({ length: posts }, (_, i) =>
+    postExecution(api, i).then(
+      (answer) => void answers.push(answer),
+      () => void answers.push({ status: 0, retryAfter: null }),
+    ),
+  );
+  // Settled once the answers stop coming: the rest are held by the store, waiting for the lock.
+  let seen = -1;
+  await waitFor(
+    async () => {
+      const settled = answers.length === seen && answers.length > 0;
+      seen = answers.length;
+      return settled;
+    },
+    120_000,
+    "the refusals",
+  );
+  const whileLocked = [...answers];
+  const peakRssWhileLockedMb = sampler.stop();
+  await lock.query("COMMIT");
+  await lock.end();
+  await Promise.all(all);
+  const refused = whileLocked.filter((a) => a.status === 503);
+  return {
+    bound,
+    posts,
+    refusedWhileLocked: refused.length,
+    refusedWithRetryAfter: refused.filter((a) => a.retryAfter === "1").length,
+    otherAnswersWhileLocked: whileLocked.length - refused.length,
+    heldWhileLocked: posts - whileLocked.length,
+    peakRssWhileLockedMb,
+    createdAfterUnlock: answers.slice(whileLocked.length).filter((a) => a.status === 201).length,
+    storedRows: (await storedRows(api)) - before,
+  };
+}

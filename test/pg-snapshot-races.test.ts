@@ -1,0 +1,136 @@
+/**
+ * READ COMMITTED races of single-statement writes on PostgreSQL, made deterministic by holding a lock
+ * from a connection of the test's own and releasing it once the statement under test is waiting on it:
+ *
+ * - a claim whose statement began before an event was delivered, but whose pick_due (fresh snapshots
+ *   inside the function) locked the row after the delivery committed, must hand back the steps as the
+ *   delivery left them (the wait completed), or the run parks on it again and waits until its timeout;
+ * - a delivery that waited for the row lock while the run parked must see the wait the park recorded.
+ */
+import assert from "node:assert/strict";
+import { randomInt } from "node:crypto";
+import { after, describe, test } from "node:test";
+import pg from "pg";
+import type { PostgresStore } from "../src/store/postgres/postgres-store.js";
+import { adminQuery, TestSchema, testDatabaseUrl } from "./support/postgres.js";
+import { eventually } from "./support/server-process.js";
+import {
+  applyOne,
+  checkpoint,
+  claimRows,
+  createRunning,
+  createWaitingForEvent,
+  eventWait,
+  LEASE_MS,
+  newId,
+  T0,
+} from "./support/store-fixtures.js";
+
+const schema = new TestSchema("t_race");
+const stores: PostgresStore[] = [];
+const clients: pg.Client[] = [];
+
+async function open(): Promise<PostgresStore> {
+  const store = await schema.open();
+  stores.push(store);
+  return store;
+}
+
+/** A connection outside the store's pool, holding whatever lock the test takes in its transaction. */
+async function holder(): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  clients.push(client);
+  await client.query("BEGIN");
+  return client;
+}
+
+/** Resolves once `n` of the store's connections wait on a lock (the statements under test are blocked). */
+function blockedStatements(n: number): Promise<number> {
+  return eventually(
+    async () => {
+      const rows = await adminQuery<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+        [`zart:${schema.name}`],
+      );
+      const blocked = Number(rows[0]?.n ?? 0);
+      return blocked >= n ? blocked : undefined;
+    },
+    10_000,
+    `${n} statement(s) waiting on a lock`,
+  );
+}
+
+after(async () => {
+  for (const client of clients) await client.end().catch(() => {});
+  for (const store of stores) await store.close();
+  await schema.drop();
+});
+
+describe("postgres snapshot races", () => {
+  test("a claim that locks a row after an event was delivered to it gets the steps with the wait completed", async () => {
+    const store = await open();
+    // A second pool: the claim blocks one connection, and the delivery must not queue behind it.
+    const deliverer = await open();
+    const task = `race-${newId()}`;
+    const waiting = await createWaitingForEvent(store, "go", { task });
+    // pick_due pauses on an advisory lock before it locks anything: the claim statement has taken its
+    // snapshot by then, and the delivery commits while it waits.
+    const key = randomInt(1, 2 ** 31 - 1);
+    const s = schema.name;
+    await adminQuery(`ALTER FUNCTION ${s}.pick_due(bigint, text[], integer, text[]) RENAME TO pick_due_inner`);
+    await adminQuery(`
+      CREATE FUNCTION ${s}.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}')
+      RETURNS TABLE (id text, fresh boolean, due_at bigint, old_status text, declined boolean, contended boolean)
+      LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(1515870899, ${key});
+        RETURN QUERY SELECT * FROM ${s}.pick_due_inner(now_ms, task_names, lim, excluded);
+      END $$`);
+    try {
+      const gate = await holder();
+      await gate.query("SELECT pg_advisory_xact_lock(1515870899, $1)", [key]);
+      const claim = claimRows(store, { workerId: "w-race", tasks: [task], limit: 1, now: T0 + 1000, leaseMs: LEASE_MS });
+      await blockedStatements(1);
+      const delivered = await deliverer.deliverEvent({ executionId: waiting.id, eventName: "go", payloadJson: '{"add":1}', now: T0 + 500 });
+      assert.equal(delivered.outcome, "delivered");
+      await gate.query("COMMIT");
+      const claimed = await claim;
+      assert.equal(claimed.length, 1, "the claim took the row the delivery made runnable");
+      const go = claimed[0]!.steps.find((step) => step.name === "go");
+      assert.equal(go?.state, "completed", "the claimed steps show the delivered event");
+      assert.equal(go?.resultJson, '{"add":1}');
+    } finally {
+      await adminQuery(`DROP FUNCTION ${s}.pick_due(bigint, text[], integer, text[])`);
+      await adminQuery(`ALTER FUNCTION ${s}.pick_due_inner(bigint, text[], integer, text[]) RENAME TO pick_due`);
+    }
+  });
+
+  test("a delivery that waited for the row while the run parked delivers to the wait the park recorded", async () => {
+    const store = await open();
+    const deliverer = await open();
+    const { execution, fence } = await createRunning(store, { task: `race-${newId()}` });
+    const rowLock = await holder();
+    await rowLock.query(`SELECT id FROM ${schema.name}.executions WHERE id = $1 FOR UPDATE`, [execution.id]);
+    const parked = applyOne(
+      store,
+      checkpoint(
+        fence,
+        { transition: "park", currentStep: "go", waitingForEvent: "go", wakeAt: null, stepsCompleted: 0 },
+        { steps: [eventWait(execution.id, "go")] },
+      ),
+    );
+    await blockedStatements(1);
+    // Its snapshot is taken now, before the park commits; the park holds the first place in the lock queue.
+    const delivery = deliverer.deliverEvent({ executionId: execution.id, eventName: "go", payloadJson: "true", now: T0 + 10 });
+    await blockedStatements(2);
+    await rowLock.query("COMMIT");
+    assert.equal(await parked, true);
+    const outcome = await delivery;
+    assert.deepEqual(outcome, { outcome: "delivered", task: execution.task });
+    const after = await store.getExecution(execution.id);
+    assert.equal(after?.status, "pending", "the delivery made the parked execution runnable");
+    const { steps } = await store.getStepDetail(execution.id);
+    assert.equal(steps.find((step) => step.name === "go")?.state, "completed");
+  });
+});
