@@ -99,9 +99,11 @@ export const TRANSITIONS = {
 
   /**
    * A worker takes a due row (`runnable_at <= now`): new work, an ended sleep or backoff, or a `running`
-   * row whose lease expired. The last counts as a crash when a step was in flight (`current_step` says
-   * which): the worker that held it died during that step. A row held but not yet running a step (a
-   * prefetched one, one replaying its records) is recovered without counting.
+   * row whose lease expired. The last counts as a crash when a step was in flight (`current_step` set):
+   * the worker that held it died during that step. The claim clears `current_step`, so it names only a
+   * step begun under this lease: a row held but not yet running a step (a prefetched one, one replaying
+   * its records, one waiting its turn behind a suspect, worker/slots.ts) is recovered without counting,
+   * however often its holders die.
    */
   claim: {
     name: "claim",
@@ -116,6 +118,7 @@ export const TRANSITIONS = {
       timeout_from: coalesce(col("timeout_from"), NOW),
       attempt: max(col("attempt"), lit(1)),
       crashes: when(and(isRunning, present(col("current_step"))), add(col("crashes"), lit(1)), col("crashes")),
+      current_step: lit(null),
       wake_requested: lit(0),
       updated_at: NOW,
     },

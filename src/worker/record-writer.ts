@@ -52,8 +52,6 @@ export class RecordWriter {
   private crashesCharged = false;
   /** Buffered events this run took, over all its writes (each write subtracts its own from the row's count). */
   consumedInRun = 0;
-  /** The step in flight when the worker that held the row stopped. */
-  private readonly blamedStep: string | null;
 
   constructor(
     execution: ExecutionRecord,
@@ -71,19 +69,16 @@ export class RecordWriter {
       concurrencyLimit: execution.concurrencyLimit,
     };
     this.crashes = execution.crashes;
-    this.blamedStep = execution.currentStep;
   }
 
   /**
-   * The crashed attempts that `step`, about to run for real, is charged with: all of them if it is the
-   * step that was in flight when the worker died (the row's `current_step`), or the first step run for
-   * real when that one is recorded by now; 0 otherwise. They stay counted in the row until that step's
-   * record carries them (`crashesAccounted`), so a crash before then adds to them.
+   * The crashed attempts that `step`, about to run for real, is charged with: all of them if it is this
+   * run's first step run for real (a replay runs for real first the step that was in flight when the
+   * worker died: the one after the last recorded), 0 otherwise. They stay counted in the row until that
+   * step's record carries them (`crashesAccounted`), so a crash before then adds to them.
    */
-  chargeCrashes(step: string): number {
+  chargeCrashes(): number {
     if (this.crashesCharged || this.crashes === 0) return 0;
-    const blamed = this.blamedStep;
-    if (blamed !== null && blamed !== step && this.records.get(blamed)?.state !== "completed") return 0;
     this.crashesCharged = true;
     return this.crashes;
   }

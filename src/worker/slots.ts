@@ -7,12 +7,27 @@
  * commit spent most of its time waiting for it; beyond that bound they count again, so a slow store pushes
  * back on new work instead of letting settling runs pile up. "auto" prefetch claims ahead only while runs
  * are short. Why both: docs/decisions/003-prefetch-and-settling-slots.md.
+ *
+ * A suspect (an execution whose step was in flight when its worker died SUSPECT_CRASHES times) runs alone:
+ * it starts once nothing else runs here, and nothing else starts or is claimed until it ends. A step that
+ * kills its process (a poison step) then takes down only itself, and an execution that merely shared a
+ * worker with one twice gets a worker to itself instead of being charged with every crash of its neighbour.
  */
 import type { ClaimedExecution } from "../store/store.js";
 import type { ExecutionRunner } from "./execution-runner.js";
 
 /** "auto" prefetch claims ahead only while runs average at most this long. */
 const AUTO_PREFETCH_MAX_RUN_MS = 10;
+
+/**
+ * Crashed attempts after which a recovered execution is a suspect. One crash is what every execution in
+ * flight on a worker that was killed (a deploy, an OOM) gets, and those should recover side by side.
+ */
+export const SUSPECT_CRASHES = 2;
+
+export function isSuspect(item: ClaimedExecution): boolean {
+  return item.recovered && item.execution.crashes >= SUSPECT_CRASHES;
+}
 
 export class Slots {
   readonly running = new Map<string, ExecutionRunner>();
@@ -25,6 +40,8 @@ export class Slots {
   claimingRows = 0;
   /** Moving average of how long runs' code took (launch to settle), ms; unknown (no prefetch) at first. */
   private runMsAverage = Number.POSITIVE_INFINITY;
+  /** The suspect running alone here, until its run has ended (settled included). */
+  private alone: string | null = null;
 
   constructor(
     private readonly concurrency: number,
@@ -50,6 +67,7 @@ export class Slots {
 
   /** How many rows a claim may take now: free slots plus prefetch room, counting claims under way. */
   claimRoom(): number {
+    if (this.quarantined()) return 0;
     const prefetch = this.prefetch();
     const room = this.concurrency + prefetch - this.inUse() - this.buffer.length - this.claimingRows;
     const slotFree = this.inUse() + this.claimingRows < this.concurrency;
@@ -62,8 +80,14 @@ export class Slots {
     return this.running.size + this.reserved + Math.max(0, this.settling.size - this.settlingFree());
   }
 
+  /** A slot for an execution from outside the buffer (an eager start or resume). */
   hasFree(): boolean {
-    return this.inUse() < this.concurrency;
+    return !this.quarantined() && this.inUse() < this.concurrency;
+  }
+
+  /** A suspect runs alone here, or waits in the buffer for its turn. */
+  quarantined(): boolean {
+    return this.alone !== null || this.buffer.some(isSuspect);
   }
 
   /** How many settling runs hold no slot. */
@@ -71,9 +95,24 @@ export class Slots {
     return this.concurrency + this.prefetch();
   }
 
-  /** The next buffered execution, when a slot is free. */
+  /**
+   * The next buffered execution, when a slot is free, in claim order. A suspect at the head waits until
+   * nothing runs here, then starts alone; the others behind it wait until it has ended.
+   */
   nextBuffered(): ClaimedExecution | undefined {
-    return this.hasFree() ? this.buffer.shift() : undefined;
+    const head = this.buffer[0];
+    if (head === undefined || this.alone !== null) return undefined;
+    if (!isSuspect(head)) return this.inUse() < this.concurrency ? this.buffer.shift() : undefined;
+    if (!this.idle() || this.reserved > 0) return undefined;
+    this.alone = head.execution.id;
+    return this.buffer.shift();
+  }
+
+  /** A run ended (its final write answered): true when it was the suspect running alone. */
+  ended(executionId: string): boolean {
+    if (this.alone !== executionId) return false;
+    this.alone = null;
+    return true;
   }
 
   dropBuffered(executionId: string): void {

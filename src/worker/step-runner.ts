@@ -86,7 +86,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     ...fields,
   });
 
-  let crashed = writer.chargeCrashes(name);
+  let crashed = writer.chargeCrashes();
   const charged = crashed > 0;
   if (crashed > 0) {
     for (let i = 0; i < crashed; i++) {

@@ -290,7 +290,9 @@ export class Worker implements FlushClaimer {
       const held = this.slots.running.get(id) === runner && this.slots.running.delete(id);
       if (this.slots.settling.get(id) === runner) this.slots.settling.delete(id);
       if (this.slots.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
-      if (held || this.slots.settling.size >= this.slots.settlingFree()) this.released();
+      // A suspect's end, or the end that leaves the worker idle for one waiting, lets the buffer move on.
+      const unblocks = this.slots.ended(id) || (this.slots.idle() && this.slots.quarantined());
+      if (held || unblocks || this.slots.settling.size >= this.slots.settlingFree()) this.released();
     });
     return runner;
   }

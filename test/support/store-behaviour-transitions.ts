@@ -94,6 +94,14 @@ export function transitionBehaviour(ctx: SuiteContext): void {
     const crashedAfter = await rowOf(ctx.store, execution.id);
     assertApplied(crashedAfter, crashedBefore, TRANSITIONS.claim, later);
     assert.equal(crashedAfter.crashes, 1, "a lease that expired during a step counts as a crash");
+    assert.equal(crashedAfter.current_step, null, "the claim clears the step in flight: none has begun under its lease");
+
+    // Its new holder dies too, before beginning a step (it was prefetched, or waiting its turn): no crash.
+    const again = { now: later.now + LEASE_MS + 1, worker: "w-3", lease_ms: LEASE_MS };
+    await claimRows(ctx.store, { workerId: "w-3", tasks: ["c-crash"], limit: 1, now: again.now, leaseMs: LEASE_MS });
+    const idleAfter = await rowOf(ctx.store, execution.id);
+    assertApplied(idleAfter, crashedAfter, TRANSITIONS.claim, again);
+    assert.equal(idleAfter.crashes, 1, "a lease that expired with no step begun under it is no crash");
   });
 
   test("progress, park, release, retry, complete, fail: a checkpoint leaves the definition's row", async () => {
