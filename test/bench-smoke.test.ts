@@ -30,7 +30,8 @@ function runBench(args: string[]): Promise<Finished> {
   return runToEnd(process.execPath, [...tsArgs(MAIN), ...args]);
 }
 
-test("bench harness runs Zart on SQLite end to end on tiny N", { timeout: 240_000 }, async () => {
+// Minutes on a busy 2-core machine (it starts the harness and a worker process through tsx).
+test("bench harness runs Zart on SQLite end to end on tiny N", { timeout: 480_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "zart-bench-smoke-"));
   const out = join(dir, "results.json");
   try {

@@ -443,6 +443,7 @@ describe("GET /executions/:id: the additive fields", () => {
       "415",
       "422",
       "500",
+      "503",
     ]);
   });
 });
