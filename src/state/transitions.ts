@@ -1,4 +1,7 @@
 /**
+ * Long file (over 300 lines) on purpose: it is the whole table, every transition read side by side with
+ * the others.
+ *
  * The execution state machine, each transition defined once, as data: the statuses it applies to, the
  * parameters it takes, and what it writes into each column. Everything else derives from this table:
  * the pure `applyTransition` (apply.ts) that the worker uses for its in-memory records, the SQL both
@@ -6,8 +9,6 @@
  * src/store/postgres/transition-sql.ts), and the behaviour-suite test that compares every stored row with
  * the pure result. To add a transition: add an entry here, give it a `WorkerPatch` or a store method that
  * sends it, and add a case to test/support/store-behaviour-transitions.ts.
- *
- * Over 300 lines because it is the whole table: every transition reads side by side with the others.
  *
  * Every expression reads the row as it was before the transition (SQL's UPDATE semantics).
  * Times are epoch milliseconds; `$now` is the writer's clock (on PostgreSQL, corrected to the database's

@@ -1,14 +1,16 @@
 /**
+ * Long file (over 300 lines) on purpose: it is the whole storage contract, every method and record
+ * documented in one place.
+ *
  * The storage seam. Two implementations (SQLite, PostgreSQL) pass one behaviour suite
  * (`test/support/store-behaviour*.ts`). Stores hold no scheduling logic: they apply the transitions the
  * engine hands them (src/state/transitions.ts) atomically, enforce fencing, idempotency and event races
- * with constraints and conditional updates, apply a transition's consequences in the same transaction
- * (a child's end wakes its parent; a freed concurrency slot goes to the next execution), and tell
+ * with constraints and conditional updates, apply a transition's consequences (a child's end wakes its
+ * parent, in the same transaction; a freed concurrency slot goes to the next execution, in the same
+ * transaction on SQLite and right after the commit on PostgreSQL, docs/decisions/021), and tell
  * listeners what changed once it is committed.
  *
  * Every time argument (`now`) comes from the engine's clock; stores never read the wall clock.
- *
- * Over 300 lines because it is the whole storage contract, every method and record documented in one place.
  */
 import type {
   AttemptRecord,

@@ -1,4 +1,7 @@
 /**
+ * Long file (over 300 lines) on purpose: every Store method is here, each with how it behaves on a
+ * lost connection; the SQL lives in the modules it imports.
+ *
  * The shared store: one PostgreSQL database for many API servers and workers on many machines. Claims use
  * `FOR UPDATE SKIP LOCKED`; checkpoints are group-committed through one server-side function call per
  * batch; notices reach this process's subscribers right after commit, and other processes through
@@ -15,9 +18,6 @@
  * completion reported as fenced out, a delivery reported as not_waiting); they fail with
  * `store_unavailable` and the engine decides. The pool drops dead idle clients on its own (the 'error'
  * handler below only logs), and the listener reconnects and re-LISTENs itself.
- *
- * Over 300 lines because every Store method is here, each with how it behaves on a lost connection; the
- * SQL lives in the modules it imports.
  */
 
 import pg from "pg";

@@ -1,4 +1,7 @@
 /**
+ * Long file (over 300 lines) on purpose: every Store method is here, each a thin call into the module
+ * that holds its SQL.
+ *
  * The embedded store: one SQLite file in WAL mode, shareable by several processes on one machine.
  * better-sqlite3 is synchronous, so every method finishes its transaction before it returns and no
  * transaction ever spans an `await`; writers queue on the file lock (BEGIN IMMEDIATE + busy_timeout) rather
@@ -7,8 +10,6 @@
  * shared memory that changes when another connection commits) every WATCH_MS while anyone subscribes,
  * and announced as a `changed` notice: their new work, cancels and ends then reach this process within
  * about that long instead of at the safety poll.
- *
- * Over 300 lines because every Store method is here, each a thin call into the module that holds its SQL.
  */
 
 import { resolve } from "node:path";
