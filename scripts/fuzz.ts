@@ -12,10 +12,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import Database from "better-sqlite3";
 import fc from "fast-check";
 import { operationsOf, prepareFixtures, rawRequestArb, requestArb, sendAndCheck, sendRawAndCheck } from "../test/support/fuzz-requests.js";
 import { startServer } from "../test/support/server-process.js";
+import { EXECUTION_STATUSES, storedCountsByStatus } from "../test/support/stored-counts.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -33,7 +33,6 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(lanes) || lanes < 1
   process.exit(2);
 }
 
-const STATUSES = ["pending", "running", "waiting", "completed", "failed", "cancelled"];
 const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
 const server = await startServer();
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -81,26 +80,16 @@ const failures = outcomes.filter((o) => o.failed).map((o) => fc.defaultReportMes
 
 // Afterwards: the server answers, and its counts and list totals equal the rows (read once nothing moves).
 const health = (await fetch(`${server.url}/healthz`)).status;
-const rows = () => {
-  const db = new Database(server.dbPath, { readonly: true, fileMustExist: true });
-  try {
-    const counted = db.prepare("SELECT status, count(*) AS n FROM executions GROUP BY status").all() as Array<{
-      status: string;
-      n: number;
-    }>;
-    return STATUSES.map((s) => counted.find((c) => c.status === s)?.n ?? 0);
-  } finally {
-    db.close();
-  }
-};
+const rows = () => storedCountsByStatus(server.dbPath);
 let consistency: { stored: number[]; stats: number[]; listed: number[] } | null = null;
 for (let attempt = 0; attempt < 200 && consistency === null; attempt++) {
   const first = rows();
   const stats = (await (await fetch(`${api}/stats`)).json()) as Record<string, number>;
   const listed = await Promise.all(
-    STATUSES.map(async (s) => ((await (await fetch(`${api}/executions?status=${s}&limit=1`)).json()) as { total: number }).total),
+    EXECUTION_STATUSES.map(async (s) => ((await (await fetch(`${api}/executions?status=${s}&limit=1`)).json()) as { total: number }).total),
   );
-  if (JSON.stringify(first) === JSON.stringify(rows())) consistency = { stored: first, stats: STATUSES.map((s) => stats[s] ?? 0), listed };
+  if (JSON.stringify(first) === JSON.stringify(rows()))
+    consistency = { stored: first, stats: EXECUTION_STATUSES.map((s) => stats[s] ?? 0), listed };
   else await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const consistent =

@@ -8,7 +8,6 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
 import fc from "fast-check";
 import {
   type Fixtures,
@@ -20,8 +19,7 @@ import {
   sendRawAndCheck,
 } from "./support/fuzz-requests.js";
 import { call, eventually, type ServerProcess, startServer } from "./support/server-process.js";
-
-const STATUSES = ["pending", "running", "waiting", "completed", "failed", "cancelled"];
+import { EXECUTION_STATUSES, storedCountsByStatus } from "./support/stored-counts.js";
 
 let server: ServerProcess;
 let api: string;
@@ -71,27 +69,16 @@ describe("hostile requests", () => {
     assert.equal(server.child.exitCode, null);
     // Fuzzed `sleep` executions (up to a few seconds) may end between two reads: compare once nothing
     // moved between a read of the rows before and after the API's counts.
-    const rows = () => {
-      const db = new Database(server.dbPath, { readonly: true, fileMustExist: true });
-      try {
-        const counted = db.prepare("SELECT status, count(*) AS n FROM executions GROUP BY status").all() as Array<{
-          status: string;
-          n: number;
-        }>;
-        return STATUSES.map((s) => counted.find((c) => c.status === s)?.n ?? 0);
-      } finally {
-        db.close();
-      }
-    };
+    const rows = () => storedCountsByStatus(server.dbPath);
     const [stored, stats, listed] = await eventually(
       async () => {
         const first = rows();
         const body = (await call(`${api}/stats`)).body as Record<string, number>;
         const perStatus = await Promise.all(
-          STATUSES.map(async (s) => ((await call(`${api}/executions?status=${s}&limit=1`)).body as { total: number }).total),
+          EXECUTION_STATUSES.map(async (s) => ((await call(`${api}/executions?status=${s}&limit=1`)).body as { total: number }).total),
         );
         const last = rows();
-        return JSON.stringify(first) === JSON.stringify(last) ? [first, STATUSES.map((s) => body[s]), perStatus] : undefined;
+        return JSON.stringify(first) === JSON.stringify(last) ? [first, EXECUTION_STATUSES.map((s) => body[s]), perStatus] : undefined;
       },
       15_000,
       "counts that hold still",

@@ -100,21 +100,32 @@ export function scheduleFieldsProblem(fields: {
   );
 }
 
+/** A schedule's own fields with every optional one defaulted: UTC, empty data, overlap `skip`, not paused. */
+export function scheduleFieldsWithDefaults<D>(fields: {
+  schedule_id: string;
+  cron: string;
+  timezone?: string;
+  data?: D;
+  overlap?: OverlapPolicy;
+  paused?: boolean;
+}): { schedule_id: string; cron: string; timezone: string; data: D | Record<string, never>; overlap: OverlapPolicy; paused: boolean } {
+  return {
+    schedule_id: fields.schedule_id,
+    cron: fields.cron,
+    timezone: fields.timezone ?? "UTC",
+    data: fields.data ?? {},
+    overlap: fields.overlap ?? "skip",
+    paused: fields.paused ?? false,
+  };
+}
+
 export function defineSchedule(options: ScheduleOptions): ScheduleDefinition {
   const task = typeof options.task === "string" ? options.task : options.task?.name;
   if (typeof task !== "string" || task.length === 0) {
     throw new TypeError(`Schedule "${options.schedule_id}": task must be a task definition or a task name`);
   }
-  const definition: ScheduleDefinition = {
-    kind: "zart.schedule",
-    schedule_id: options.schedule_id,
-    task,
-    cron: options.cron,
-    timezone: options.timezone ?? "UTC",
-    data: options.data ?? {},
-    overlap: options.overlap ?? "skip",
-    paused: options.paused ?? false,
-  };
+  const { schedule_id, cron, timezone, data, overlap, paused } = scheduleFieldsWithDefaults(options);
+  const definition: ScheduleDefinition = { kind: "zart.schedule", schedule_id, task, cron, timezone, data, overlap, paused };
   const problem = scheduleFieldsProblem(definition);
   if (problem) throw new TypeError(`Schedule "${options.schedule_id}": ${problem}`);
   return Object.freeze(definition);

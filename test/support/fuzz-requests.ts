@@ -10,7 +10,11 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { firstResponse, rawExchange } from "./raw-http.js";
 
-/** The contract's error table plus the codes this server adds (operations, schedules, back-pressure). */
+/**
+ * The contract's error table plus the codes this server adds (operations, schedules, back-pressure),
+ * written out again on purpose rather than imported from src/server/error-map.ts: it is the oracle the
+ * server's mapping is checked against, so a code moved to the wrong status there fails here.
+ */
 export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   execution_not_found: 404,
   task_not_registered: 422,

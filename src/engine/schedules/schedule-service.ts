@@ -10,7 +10,7 @@ import { compileCron } from "../../core/cron.js";
 import { ZartError } from "../../core/errors.js";
 import { encodeJson } from "../../core/json.js";
 import type { Logger } from "../../core/logger.js";
-import { type ScheduleDefinition, scheduleFieldsProblem, scheduleIdProblem } from "../../core/schedule.js";
+import { type ScheduleDefinition, scheduleFieldsProblem, scheduleFieldsWithDefaults, scheduleIdProblem } from "../../core/schedule.js";
 import type { NewSchedule, ScheduleRecord, ScheduleSource } from "../../store/schedule-records.js";
 import type { NewExecution, Store } from "../../store/store.js";
 import { newExecutionId } from "../execution-id.js";
@@ -143,14 +143,7 @@ export class ScheduleService implements ScheduleApi {
   }
 
   private async checked(request: CreateScheduleRequest | ScheduleDefinition, source: ScheduleSource): Promise<NewSchedule> {
-    const fields = {
-      schedule_id: request.schedule_id,
-      cron: request.cron,
-      timezone: request.timezone ?? "UTC",
-      data: request.data ?? {},
-      overlap: request.overlap ?? "skip",
-      paused: request.paused ?? false,
-    };
+    const fields = scheduleFieldsWithDefaults(request);
     const problem = scheduleFieldsProblem(fields);
     if (problem) throw new ZartError("invalid_data", problem);
     if (typeof request.task !== "string" || request.task.length === 0)
