@@ -51,6 +51,9 @@ import type { UnservedTask } from "./unserved-tasks.js";
 /** Most executions one scheduleMany call takes (bounds one statement's size and the memory it holds). */
 const MAX_BATCH = 10_000;
 
+/** The reason a finished wait aborts its own listeners with (nothing reads it). */
+const WAIT_ENDED = "wait ended";
+
 export class Engine implements ZartApi {
   readonly options: ResolvedEngineOptions;
   readonly worker: Worker | null;
@@ -208,7 +211,8 @@ export class Engine implements ZartApi {
       await this.cachingHops(id);
       return await this.get(id);
     } finally {
-      stop.abort();
+      // With a reason given, abort() builds no DOMException (and its stack trace) on every wait's end.
+      stop.abort(WAIT_ENDED);
       signal?.removeEventListener("abort", onAbort);
     }
   }

@@ -4,7 +4,7 @@
  * behaviour suite checks every store against it.
  */
 import { EXECUTION_COLUMN_TYPES, type ExecutionColumn, type ExecutionRow, ROW_DEFAULTS } from "./columns.js";
-import { evaluate, type Params } from "./expr.js";
+import { type Expr, evaluate, type Params } from "./expr.js";
 import type { Transition } from "./transitions.js";
 
 /** Whether the transition applies to a row in this status (the fence, when there is one, is checked apart). */
@@ -21,20 +21,44 @@ export function applyTransition(row: ExecutionRow | null, transition: Transition
   if (!appliesTo(transition, row)) {
     throw new Error(`transition ${transition.name} does not apply to a ${row === null ? "missing" : row.status} row`);
   }
-  const before: ExecutionRow = row ?? blankRow();
-  const after = { ...before };
-  for (const [column, expr] of Object.entries(transition.set) as [ExecutionColumn, NonNullable<Transition["set"][ExecutionColumn]>][]) {
-    (after as Record<ExecutionColumn, unknown>)[column] = normalise(column, evaluate(expr, before, params));
+  const before: ExecutionRow = row ?? { ...BLANK_ROW };
+  const after: Record<string, unknown> = { ...before };
+  for (const { column, expr, text } of writesOf(transition)) {
+    const value = evaluate(expr, before, params);
+    after[column] = value === null ? null : text ? String(value) : Number(value);
   }
-  return after;
+  return after as unknown as ExecutionRow;
 }
 
-function blankRow(): ExecutionRow {
-  return { id: "", task: "", status: "pending", data: "", created_at: 0, updated_at: 0, ...ROW_DEFAULTS };
+const BLANK_ROW: ExecutionRow = Object.freeze({
+  id: "",
+  task: "",
+  status: "pending",
+  data: "",
+  created_at: 0,
+  updated_at: 0,
+  ...ROW_DEFAULTS,
+}) as ExecutionRow;
+
+interface ColumnWrite {
+  column: ExecutionColumn;
+  expr: Expr;
+  /** Numbers stay numbers and text stays text, whatever the parameter's JavaScript type was. */
+  text: boolean;
 }
 
-/** Numbers stay numbers and text stays text, whatever the parameter's JavaScript type was. */
-function normalise(column: ExecutionColumn, value: string | number | null): string | number | null {
-  if (value === null) return null;
-  return EXECUTION_COLUMN_TYPES[column] === "text" ? String(value) : Number(value);
+/** Each transition's writes, listed once: the worker applies a transition per run and per completion. */
+const WRITES = new WeakMap<Transition, readonly ColumnWrite[]>();
+
+function writesOf(transition: Transition): readonly ColumnWrite[] {
+  let writes = WRITES.get(transition);
+  if (writes === undefined) {
+    writes = (Object.entries(transition.set) as [ExecutionColumn, Expr][]).map(([column, expr]) => ({
+      column,
+      expr,
+      text: EXECUTION_COLUMN_TYPES[column] === "text",
+    }));
+    WRITES.set(transition, writes);
+  }
+  return writes;
 }
