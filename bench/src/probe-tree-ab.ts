@@ -1,0 +1,147 @@
+/**
+ * Compares two checkouts of Zart on the same machine, one process per run (not part of the benchmark
+ * tables; decision 022 comes from it). It imports the engine from `ZART_ROOT` (a checkout with its
+ * dependencies installed; default: this repository), so the same probe runs against an old commit's
+ * worktree and the current tree, alternately:
+ *
+ *   ZART_ROOT=/path/to/old-worktree npx tsx src/probe-tree-ab.ts throughput w0 10000 10 [sqlite|postgres]
+ *   ZART_ROOT=/path/to/old-worktree npx tsx src/probe-tree-ab.ts latency w1 3000
+ *
+ * throughput: N executions inserted first (scheduleMany), then drained by one worker with concurrency C;
+ *   prints executions/s and the CPU of this process and of PostgreSQL's processes per execution.
+ * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
+ *   start), 200 dropped first; prints p50 and p95 in ms.
+ * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts).
+ * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const root = resolve(process.env.ZART_ROOT ?? join(import.meta.dirname, "../.."));
+const { defineTask } = await import(join(root, "src/core/task.ts"));
+const { Engine } = await import(join(root, "src/engine/engine.ts"));
+const { openStore } = await import(join(root, "src/store/open-store.ts"));
+
+const [mode = "throughput", workload = "w0", nArg = "10000", cArg = "10", storeKind = "sqlite"] = process.argv.slice(2);
+const n = Number(nArg);
+const concurrency = Number(cArg);
+const SCHEMA = "zbench_tree_ab";
+const pgUrl = process.env.PROBE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const file = join(tmpdir(), `zart-tree-ab-${process.pid}.sqlite`);
+const url = storeKind === "sqlite" ? `sqlite:${file}` : pgUrl;
+
+const tasks = [
+  defineTask({ name: "ab-w0", run: (_ctx: unknown, data: { i: number }) => data.i + 1 }),
+  defineTask({
+    name: "ab-w1",
+    // biome-ignore lint/suspicious/noExplicitAny: the context type of whichever checkout is loaded.
+    async run(ctx: any, data: { i: number }) {
+      const a = await ctx.step("a", () => data.i + 1);
+      const b = await ctx.step("b", () => a + 1);
+      return ctx.step("c", () => b + 1);
+    },
+  }),
+];
+const task = workload === "w0" ? "ab-w0" : "ab-w1";
+
+async function freshStore() {
+  for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+  if (storeKind === "postgres") {
+    const pg = (await import(join(root, "node_modules/pg/lib/index.js"))).default;
+    const client = new pg.Client(pgUrl);
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`);
+    await client.end();
+  }
+}
+const open = () => openStore(url, storeKind === "sqlite" ? {} : { schema: SCHEMA });
+
+/** CPU jiffies (1/100 s) of every process named postgres. */
+function postgresJiffies(): number {
+  let sum = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (!stat.includes("(postgres)")) continue;
+      const fields = stat.split(") ")[1]?.split(" ") ?? [];
+      sum += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return sum;
+}
+
+const session = new Session();
+session.connect();
+async function profile(phase: "start" | "stop"): Promise<void> {
+  const out = process.env.PROBE_CPUPROF;
+  if (!out) return;
+  if (phase === "start") {
+    await session.post("Profiler.enable");
+    await session.post("Profiler.start");
+  } else {
+    const { profile: data } = await session.post("Profiler.stop");
+    writeFileSync(out, JSON.stringify(data));
+  }
+}
+
+await freshStore();
+if (mode === "throughput") {
+  const filler = await open();
+  const scheduler = await Engine.start({ store: filler, tasks, worker: false });
+  for (let s = 0; s < n; s += 1000) {
+    await scheduler.scheduleMany(Array.from({ length: Math.min(1000, n - s) }, (_, k) => ({ task, data: { i: s + k } })));
+  }
+  await scheduler.stop();
+  await filler.close();
+  const store = await open();
+  const pg0 = postgresJiffies();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await profile("start");
+  const engine = await Engine.start({ store, tasks, worker: { concurrency }, migrate: false });
+  while ((await store.countByStatus()).completed < n) await new Promise((r) => setTimeout(r, 5));
+  const ms = performance.now() - t0;
+  await profile("stop");
+  const cpu = process.cpuUsage(cpu0);
+  const pgMs = (postgresJiffies() - pg0) * 10;
+  await engine.stop();
+  await store.close();
+  console.log(
+    JSON.stringify({
+      root,
+      mode,
+      workload,
+      store: storeKind,
+      n,
+      concurrency,
+      perSecond: Math.round((n / ms) * 1000),
+      processCpuMsPerExecution: +((cpu.user + cpu.system) / 1000 / n).toFixed(3),
+      postgresCpuMsPerExecution: storeKind === "postgres" ? +(pgMs / n).toFixed(3) : null,
+    }),
+  );
+} else {
+  const store = await open();
+  const engine = await Engine.start({ store, tasks, worker: { concurrency: 10 } });
+  const WARMUP = 200;
+  const samples: number[] = [];
+  for (let i = 0; i < n + WARMUP; i++) {
+    if (i === WARMUP) await profile("start");
+    const t = performance.now();
+    const { execution } = await engine.schedule({ task, data: { i } });
+    const done = await engine.waitForTerminal(execution.id, 30_000);
+    if (done.status !== "completed") throw new Error(`execution ${execution.id} ended ${done.status}`);
+    if (i >= WARMUP) samples.push(performance.now() - t);
+  }
+  await profile("stop");
+  await engine.stop();
+  await store.close();
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => +(samples[Math.min(samples.length - 1, Math.floor(samples.length * q))] ?? 0).toFixed(3);
+  console.log(JSON.stringify({ root, mode, workload, store: storeKind, n, p50: at(0.5), p95: at(0.95) }));
+}
+for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
+process.exit(0);
