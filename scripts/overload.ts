@@ -2,10 +2,12 @@
  * Overload figures against a real `zart-server` (see load/overload-phases.ts): N concurrent long-polls and
  * the server's RSS, a burst of N POSTs on SQLite and on PostgreSQL (statuses, peak RSS, rows stored), and
  * back-pressure on PostgreSQL with inserts blocked (503 overloaded + Retry-After beyond the bound). Prints
- * the figures and writes them as JSON to bench/results/.
+ * the figures and writes them as JSON to bench/results/. The server runs as deployed: compiled (the script
+ * builds dist/ first), not through tsx, whose in-memory compiler would add tens of MB to every RSS figure;
+ * `--source` runs the sources through tsx instead.
  *
  *   npm run overload -- [--long-polls 10000] [--posts 100000] [--concurrency 200]
- *                       [--bound 1000] [--pressure-posts 5000] [--database-url postgres://…]
+ *                       [--bound 1000] [--pressure-posts 5000] [--database-url postgres://…] [--source]
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -24,8 +26,11 @@ const { values } = parseArgs({
     bound: { type: "string", default: "1000" },
     "pressure-posts": { type: "string", default: "5000" },
     "database-url": { type: "string", default: process.env.ZART_SOAK_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/zsoak" },
+    source: { type: "boolean", default: false },
   },
 });
+const compiled = !values.source;
+if (compiled) execFileSync(process.execPath, [join(ROOT, "scripts/build.js")], { cwd: ROOT, stdio: "inherit" });
 const count = (name: keyof typeof values) => {
   const n = Number(values[name]);
   if (!Number.isInteger(n) || n < 0) {
@@ -59,7 +64,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 /** Starts an API-only server, runs `work` against it, stops it (its exit code must be 0). */
 async function withServer<T>(args: string[], work: (server: ServerProcess) => Promise<T>): Promise<T> {
-  const server = await startServer({ args: ["--no-worker", ...TASKS, ...args] });
+  const server = await startServer({ args: ["--no-worker", ...TASKS, ...args], compiled });
   running = server;
   let result: T;
   try {
@@ -74,7 +79,12 @@ async function withServer<T>(args: string[], work: (server: ServerProcess) => Pr
   return result;
 }
 
-const results: Record<string, unknown> = { kind: "overload", date: new Date().toISOString(), commit };
+const results: Record<string, unknown> = {
+  kind: "overload",
+  date: new Date().toISOString(),
+  commit,
+  server: compiled ? "compiled (dist/)" : "sources through tsx",
+};
 try {
   if (pollCount > 0) {
     console.log(`long-polls: ${pollCount} on SQLite`);

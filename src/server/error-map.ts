@@ -4,6 +4,7 @@
  * gets `internal_error` with the request id, and the log gets the details.
  */
 import { type ErrorCode, ZartError } from "../core/errors.js";
+import { sqliteUnavailable } from "../store/store-errors.js";
 import type { ErrorBody } from "./schemas.js";
 
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
@@ -47,7 +48,7 @@ export interface MappedError {
   body: ErrorBody;
   /** `Retry-After` in seconds, for refusals that a repeat after a pause can get past. */
   retryAfterSeconds?: number;
-  /** True when the error was unexpected and must be logged with its stack. */
+  /** True when the error was unexpected (a bug, or a store failing) and must be logged with its stack. */
   unexpected: boolean;
 }
 
@@ -84,6 +85,9 @@ export function mapError(error: unknown, requestId: string): MappedError {
       unexpected: false,
     };
   }
+  // A full disk or a failing file under SQLite: the client gets 503 and the reason, the log the details.
+  const unavailable = sqliteUnavailable(error);
+  if (unavailable) return mapped("store_unavailable", unavailable.message, true);
   return internal(requestId);
 }
 

@@ -5,7 +5,10 @@ import { isClosingError } from "./json-body.js";
 
 export function sendError(reply: FastifyReply, error: unknown): FastifyReply {
   const { status, body, unexpected, retryAfterSeconds } = mapError(error, reply.request.id);
-  if (unexpected) reply.request.log.error({ err: error, reqId: reply.request.id }, "internal error");
+  if (unexpected) {
+    const what = status === 503 ? "the store cannot serve the request" : "internal error";
+    reply.request.log.error({ err: error, reqId: reply.request.id }, what);
+  }
   if (status === 401) reply.header("www-authenticate", "Bearer");
   if (retryAfterSeconds !== undefined) reply.header("retry-after", String(retryAfterSeconds));
   if (isClosingError(error)) reply.header("connection", "close");

@@ -20,6 +20,19 @@ export function isTransientStoreError(error: unknown): boolean {
 }
 
 /**
+ * SQLite's "cannot do it now" failures (a full disk, an I/O error, a file it cannot open, a lock held past
+ * the busy timeout) as the contract's `store_unavailable`: they are not the request's fault, and the same
+ * request can succeed once the cause is gone. Null for anything else.
+ */
+export function sqliteUnavailable(error: unknown): ZartError | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return null;
+  if (!TRANSIENT_SQLITE.has(code) && ![...TRANSIENT_SQLITE].some((c) => code.startsWith(`${c}_`))) return null;
+  const reason = error instanceof Error ? error.message : code;
+  return new ZartError("store_unavailable", `The database cannot serve the request right now: ${reason}`, { cause: error });
+}
+
+/**
  * Default bound on new executions waiting for a shared insert (per store): beyond it `createExecution`
  * refuses at once with `overloaded` (HTTP 503 with `Retry-After`) instead of queueing without limit
  * while the database is slower than the load. Each waiting insert holds its input in memory.

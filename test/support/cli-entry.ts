@@ -11,3 +11,8 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 export function cliArgs(command: "zart" | "zart-server"): string[] {
   return ["--import", "tsx", join(ROOT, "src/cli", `${command}.ts`)];
 }
+
+/** Node arguments that run the compiled `zart-server` or `zart` from dist/ (run `npm run build` first). */
+export function compiledCliArgs(command: "zart" | "zart-server"): string[] {
+  return [join(ROOT, "dist/cli", `${command}.js`)];
+}

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { childEnv, WatchedProcess } from "./child-process.js";
-import { cliArgs } from "./cli-entry.js";
+import { cliArgs, compiledCliArgs } from "./cli-entry.js";
 
 export interface ServerProcess {
   url: string;
@@ -31,12 +31,15 @@ export interface StartOptions {
   /** Reuse a database directory (a second process on the same file). */
   dir?: string;
   logLevel?: string;
+  /** Run the compiled server from dist/ (as installed) instead of the sources through tsx. */
+  compiled?: boolean;
 }
 
 export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "zart-server-test-"));
   const dbPath = join(dir, "zart.db");
-  const args = [...cliArgs("zart-server"), "--port", "0", "--database", dbPath, "--log-level", options.logLevel ?? "warn"];
+  const entry = options.compiled ? compiledCliArgs("zart-server") : cliArgs("zart-server");
+  const args = [...entry, "--port", "0", "--database", dbPath, "--log-level", options.logLevel ?? "warn"];
   const server = new WatchedProcess("zart-server", process.execPath, [...args, ...(options.args ?? [])], { env: childEnv(options.env) });
   const waitForLine = (matches: (line: string) => boolean, what: string, timeoutMs = 20_000) =>
     server.waitForLine(matches, what, timeoutMs);
