@@ -47,6 +47,7 @@ export async function readmeFlows(baseUrl: string, token?: string): Promise<stri
       | "method_not_allowed"
       | "internal_error"
       | "overloaded"
+      | "store_unavailable"
       | UnauthorizedCode
     > = true;
     return \`\${codes} \${created.error.error.message}\`;
@@ -61,7 +62,7 @@ export async function readmeFlows(baseUrl: string, token?: string): Promise<stri
     void [step, waiting, failed, status.data.output];
   }
   if (status.error) {
-    const notFound: Equal<typeof status.error.error.code, "execution_not_found" | "method_not_allowed" | "internal_error" | UnauthorizedCode> = true;
+    const notFound: Equal<typeof status.error.error.code, "execution_not_found" | "method_not_allowed" | "internal_error" | "store_unavailable" | UnauthorizedCode> = true;
     void notFound;
   }
 
@@ -94,6 +95,7 @@ export async function readmeFlows(baseUrl: string, token?: string): Promise<stri
       | "unsupported_media_type"
       | "method_not_allowed"
       | "internal_error"
+      | "store_unavailable"
       | UnauthorizedCode
     > = true;
     void conflict;

@@ -4,7 +4,8 @@
  * - security: bearer auth is declared (document-wide, with `security: []` on the routes that never need a
  *   token) only when tokens are configured; without tokens no operation carries a requirement;
  * - 401 (with `WWW-Authenticate`) on the operations that need a token, 405 (with `Allow`) and 500 on
- *   every operation, `x-request-id` on every error response, `Retry-After` on the 503s that carry it
+ *   every operation, 503 `store_unavailable` on every `/api/` operation (each reaches the store),
+ *   `x-request-id` on every error response, `Retry-After` on the 503s that carry it
  *   (`overloaded`), HEAD operations for every GET;
  * - named schemas (schema-names.ts) become `#/components/schemas/<name>` references; components no
  *   operation uses are left out; request bodies marked optional are not `required`.
@@ -56,6 +57,11 @@ const internalError = described(
   "Internal server error: `internal_error` (the message quotes the request id; no details are sent)",
 );
 
+const storeUnavailable = described(
+  errorSchema(["store_unavailable"]),
+  "Service unavailable: `store_unavailable` (the store cannot serve the request right now: PostgreSQL unreachable, SQLite's disk full or an I/O error; nothing was stored, repeat later)",
+);
+
 /** Replaces named schemas by references to their components (the schema itself when it is `top`). */
 function toDocument(value: unknown, top?: object): unknown {
   if (Array.isArray(value)) return value.map((item) => toDocument(item));
@@ -91,6 +97,7 @@ function documentRoute(schema: FastifySchema, url: string, method: string, optio
   if (needsToken) responses["401"] = unauthorized;
   responses["405"] = methodNotAllowed;
   responses["500"] = internalError;
+  if (url.startsWith("/api/") && responses["503"] === undefined) responses["503"] = storeUnavailable;
   for (const [status, entry] of Object.entries(responses)) {
     const document = toDocument(entry) as Json;
     if (hasRetryAfter(entry as object)) document.headers = { ...(document.headers as Json | undefined), ...RETRY_AFTER_HEADER };

@@ -58,7 +58,14 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
         response: {
           200: described(ScheduleResponse, "Idempotent replay: the execution that already holds the key"),
           201: described(ScheduleResponse, "Created"),
-          ...errorCodes(...BODY_ERRORS, "task_not_registered", "invalid_data", "execution_already_exists", "overloaded"),
+          ...errorCodes(
+            ...BODY_ERRORS,
+            "task_not_registered",
+            "invalid_data",
+            "execution_already_exists",
+            "overloaded",
+            "store_unavailable",
+          ),
         },
       },
     },

@@ -109,6 +109,7 @@ function rerunRoute(app: FastifyInstance, api: ZartApi): void {
             "invalid_data",
             "execution_already_exists",
             "overloaded",
+            "store_unavailable",
           ),
         },
       },
