@@ -1,6 +1,6 @@
 /**
  * A full disk under the SQLite store, for real: the server's database lives on a 1 MB tmpfs (mounted
- * here; the test machine runs as root, and a refused mount fails the test rather than skipping it). New
+ * here, as root or through `sudo -n`; a refused mount fails the test rather than skipping it). New
  * executions are posted until the disk is full. Checked: a write the disk refuses answers
  * `503 store_unavailable` saying the disk is full (never 500, never a crash); once the tmpfs grows, writes
  * succeed again, every acknowledged execution completes with the right output, the refused ones stored
@@ -16,6 +16,11 @@ import Database from "better-sqlite3";
 import { call, type ServerProcess, startServer } from "./support/server-process.js";
 
 const MAX_POSTS = 5000;
+/** mount and umount need root: run as root, or through `sudo -n` (a refusal fails the test). */
+function asRoot(command: string, args: string[]): void {
+  if (process.getuid?.() === 0) execFileSync(command, args);
+  else execFileSync("sudo", ["-n", command, ...args]);
+}
 /** Each execution's data carries this much padding, so the megabyte fills within a few hundred posts. */
 const PAD = "x".repeat(2000);
 
@@ -23,7 +28,7 @@ test("SQLite on a full disk: 503 store_unavailable, nothing acknowledged lost, r
   timeout: 180_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "zart-disk-full-"));
-  execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]);
+  asRoot("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir]);
   let server: ServerProcess | null = null;
   try {
     server = await startServer({ dir, args: ["--tasks", "test/fixtures/mp-tasks.ts"] });
@@ -46,7 +51,7 @@ test("SQLite on a full disk: 503 store_unavailable, nothing acknowledged lost, r
     assert.equal(server.child.exitCode, null, "the server is still running");
 
     // Space returns: the next write succeeds, and everything acknowledged before completes.
-    execFileSync("mount", ["-o", "remount,size=64m", dir]);
+    asRoot("mount", ["-o", "remount,size=64m", dir]);
     const after = await call(executions, { json: { task: "chain", data: { i: MAX_POSTS } } });
     assert.equal(after.status, 201, JSON.stringify(after.body));
     acknowledged.push({ id: (after.body as { execution_id: string }).execution_id, i: MAX_POSTS });
@@ -70,7 +75,7 @@ test("SQLite on a full disk: 503 store_unavailable, nothing acknowledged lost, r
   } finally {
     if (server) server.child.kill("SIGKILL");
     await server?.exited;
-    execFileSync("umount", ["-l", dir]);
+    asRoot("umount", ["-l", dir]);
     rmSync(dir, { recursive: true, force: true });
   }
 });
