@@ -262,6 +262,8 @@ describe("execution page", () => {
 
     await page.getByRole("button", { name: "Send event" }).click();
     const form = page.getByRole("form", { name: "Send event" });
+    // The form is rebuilt once the wait's schema arrives with the step records; typing before that is lost.
+    await form.getByText("Checked against the event's schema").waitFor();
     await fillJson(page, "Payload", '{"approved": true,');
     await form.getByText(/Not valid JSON/).waitFor();
     await form.getByRole("button", { name: "Deliver event" }).click();
