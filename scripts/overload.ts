@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ServerProcess, startServer } from "../test/support/server-process.js";
+import { ensureDatabase } from "./load/ensure-database.js";
 import { backPressure, burst, longPolls } from "./load/overload-phases.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -79,6 +80,7 @@ async function withServer<T>(args: string[], work: (server: ServerProcess) => Pr
   return result;
 }
 
+if (posts > 0 || pressurePosts > 0) await ensureDatabase(databaseUrl);
 const results: Record<string, unknown> = {
   kind: "overload",
   date: new Date().toISOString(),

@@ -16,6 +16,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "../test/support/server-process.js";
+import { ensureDatabase } from "./load/ensure-database.js";
 import { mb, slope, table } from "./load/figures.js";
 import { MixedLoad, type WindowFigures } from "./load/mixed-load.js";
 import { postgresConnections, procRssBytes, readProcessFigures } from "./load/server-metrics.js";
@@ -51,6 +52,7 @@ const stamp = new Date().toISOString().replace(/[:.]/g, "-");
 const schema = `soak_${stamp.slice(0, 19).replace(/-/g, "").toLowerCase()}`;
 const pgUrl = store === "postgres" ? `${values["database-url"]}${values["database-url"]!.includes("?") ? "&" : "?"}schema=${schema}` : null;
 const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
+if (pgUrl) await ensureDatabase(values["database-url"]!);
 const server = await startServer({
   args: ["--tasks", join(ROOT, "scripts/load/soak-tasks.ts"), ...(pgUrl ? ["--database", pgUrl] : [])],
 });
