@@ -15,7 +15,7 @@ import { parseArgs } from "node:util";
 import fc from "fast-check";
 import { operationsOf, prepareFixtures, rawRequestArb, requestArb, sendAndCheck, sendRawAndCheck } from "../test/support/fuzz-requests.js";
 import { startServer } from "../test/support/server-process.js";
-import { EXECUTION_STATUSES, storedCountsByStatus } from "../test/support/stored-counts.js";
+import { EXECUTION_STATUSES, storedCountsByStatus } from "../test/support/sqlite-file.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values } = parseArgs({

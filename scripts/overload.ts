@@ -2,9 +2,8 @@
  * Overload figures against a real `zart-server` (see load/overload-phases.ts): N concurrent long-polls and
  * the server's RSS, a burst of N POSTs on SQLite and on PostgreSQL (statuses, peak RSS, rows stored), and
  * back-pressure on PostgreSQL with inserts blocked (503 overloaded + Retry-After beyond the bound). Prints
- * the figures and writes them as JSON to bench/results/. The server runs as deployed: compiled (the script
- * builds dist/ first), not through tsx, whose in-memory compiler would add tens of MB to every RSS figure;
- * `--source` runs the sources through tsx instead.
+ * the figures and writes them as JSON to bench/results/. The server runs as deployed, compiled (the script
+ * builds dist/ first), so its RSS is not the tsx loader's; `--source` runs the sources through tsx instead.
  *
  *   npm run overload -- [--long-polls 10000] [--posts 100000] [--concurrency 200]
  *                       [--bound 1000] [--pressure-posts 5000] [--database-url postgres://…] [--source]

@@ -19,7 +19,7 @@ import {
   sendRawAndCheck,
 } from "./support/fuzz-requests.js";
 import { call, eventually, type ServerProcess, startServer } from "./support/server-process.js";
-import { EXECUTION_STATUSES, storedCountsByStatus } from "./support/stored-counts.js";
+import { EXECUTION_STATUSES, storedCountsByStatus } from "./support/sqlite-file.js";
 
 let server: ServerProcess;
 let api: string;

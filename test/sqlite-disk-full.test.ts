@@ -12,8 +12,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
 import { call, type ServerProcess, startServer } from "./support/server-process.js";
+import { assertIntactWith } from "./support/sqlite-file.js";
 
 const MAX_POSTS = 5000;
 /** mount and umount need root: run as root, or through `sudo -n` (a refusal fails the test). */
@@ -64,14 +64,7 @@ test("SQLite on a full disk: 503 store_unavailable, nothing acknowledged lost, r
 
     assert.equal(await server.stop(), 0);
     server = null;
-    const db = new Database(join(dir, "zart.db"), { readonly: true, fileMustExist: true });
-    try {
-      assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
-      const { n } = db.prepare("SELECT count(*) AS n FROM executions").get() as { n: number };
-      assert.equal(n, acknowledged.length, "exactly the acknowledged executions are stored");
-    } finally {
-      db.close();
-    }
+    assertIntactWith(join(dir, "zart.db"), acknowledged.length);
   } finally {
     if (server) server.child.kill("SIGKILL");
     await server?.exited;

@@ -13,8 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import Database from "better-sqlite3";
 import { inParallel, killAll, request, startApiServer, startWorker, writeConfig, type ZartProcess } from "./support/processes.js";
+import { assertIntactWith, completedSteps } from "./support/sqlite-file.js";
 
 const EXECUTIONS = 600;
 const MAX_EXECUTIONS = 20_000;
@@ -73,16 +73,7 @@ test("SQLite, API server + 3 workers on one file: 5 SIGKILLs during writes lose 
         await victim.waitForLine((line) => line.startsWith("start "), `${STARTS_BEFORE_KILL} step starts`, 120_000, STARTS_BEFORE_KILL);
         await victim.killHard();
         killed.push(String(victim.pid));
-        const db = new Database(database, { readonly: true, fileMustExist: true });
-        try {
-          const rows = db.prepare("SELECT execution_id, name FROM steps WHERE state = 'completed'").all() as Array<{
-            execution_id: string;
-            name: string;
-          }>;
-          snapshots.push({ recorded: new Set(rows.map((row) => `${row.execution_id} ${row.name}`)), logLength: logLines().length });
-        } finally {
-          db.close();
-        }
+        snapshots.push({ recorded: completedSteps(database), logLength: logLines().length });
         workers.push(await startChainWorker(`worker-${k + 3} (replacement)`));
       }
       killsDone = true;
@@ -117,14 +108,7 @@ test("SQLite, API server + 3 workers on one file: 5 SIGKILLs during writes lose 
       const exit = await child.stop();
       assert.equal(exit.code, 0, `${child.label} exit code\n${child.tail()}`);
     }
-    const db = new Database(database, { readonly: true, fileMustExist: true });
-    try {
-      assert.equal(db.pragma("integrity_check", { simple: true }), "ok");
-      const { n } = db.prepare("SELECT count(*) AS n FROM executions").get() as { n: number };
-      assert.equal(n, ids.length, "exactly the acknowledged executions are stored");
-    } finally {
-      db.close();
-    }
+    assertIntactWith(database, ids.length);
   } finally {
     await killAll(processes);
     rmSync(dir, { recursive: true, force: true });

@@ -16,16 +16,15 @@ export async function ensureDatabase(url: string): Promise<void> {
   } finally {
     await client.end().catch(() => {});
   }
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = "/postgres";
-  admin.search = "";
-  const client2 = new pg.Client(admin.toString());
-  await client2.connect();
+  const name = decodeURIComponent(new URL(url).pathname.slice(1));
+  const maintenance = new URL(url);
+  maintenance.pathname = "/postgres";
+  maintenance.search = "";
+  const admin = new pg.Client(maintenance.toString());
+  await admin.connect();
   try {
-    await client2.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
+    await admin.query(`CREATE DATABASE "${name.replaceAll('"', '""')}"`);
   } finally {
-    await client2.end();
+    await admin.end();
   }
 }

@@ -1,7 +1,6 @@
+// Long file (over 300 lines) on purpose: it is the whole public API of the library, one short documented
+// method per operation, each delegating to runtime.ts, admission.ts or the store; its parts live elsewhere.
 /**
- * Long file (about 300 lines) on purpose: it is the whole public API of the library, one short documented
- * method per operation, each delegating to runtime.ts, admission.ts or the store; its parts live elsewhere.
- *
  * The engine: what the HTTP server and library users call. It checks requests, talks to the store, wakes
  * long-poll waiters on terminal notices and (unless API-only) runs a {@link Worker}.
  *

@@ -1,7 +1,6 @@
+// Long file (over 300 lines) on purpose: it is the whole table, every transition read side by side with the
+// others.
 /**
- * Long file (over 300 lines) on purpose: it is the whole table, every transition read side by side with
- * the others.
- *
  * The execution state machine, each transition defined once, as data: the statuses it applies to, the
  * parameters it takes, and what it writes into each column. Everything else derives from this table:
  * the pure `applyTransition` (apply.ts) that the worker uses for its in-memory records, the SQL both

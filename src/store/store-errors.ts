@@ -10,11 +10,16 @@ import { type FailureCode, ZartError } from "../core/errors.js";
 const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0|57014|58)/;
 const TRANSIENT_SQLITE = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_PROTOCOL", "SQLITE_CANTOPEN"]);
 
+/** A primary code of TRANSIENT_SQLITE, or one of its extended codes (`SQLITE_IOERR_WRITE`, …). */
+function isTransientSqliteCode(code: string): boolean {
+  return TRANSIENT_SQLITE.has(code) || [...TRANSIENT_SQLITE].some((c) => code.startsWith(`${c}_`));
+}
+
 export function isTransientStoreError(error: unknown): boolean {
   if (error instanceof ZartError) return error.code === "store_unavailable" || error.code === "overloaded";
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== "string") return true; // unknown: give it the benefit of a retry
-  if (code.startsWith("SQLITE_")) return TRANSIENT_SQLITE.has(code) || [...TRANSIENT_SQLITE].some((c) => code.startsWith(`${c}_`));
+  if (code.startsWith("SQLITE_")) return isTransientSqliteCode(code);
   if (/^[0-9A-Z]{5}$/.test(code)) return TRANSIENT_SQLSTATE.test(code);
   return true;
 }
@@ -26,8 +31,7 @@ export function isTransientStoreError(error: unknown): boolean {
  */
 export function sqliteUnavailable(error: unknown): ZartError | null {
   const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== "string" || !code.startsWith("SQLITE_")) return null;
-  if (!TRANSIENT_SQLITE.has(code) && ![...TRANSIENT_SQLITE].some((c) => code.startsWith(`${c}_`))) return null;
+  if (typeof code !== "string" || !code.startsWith("SQLITE_") || !isTransientSqliteCode(code)) return null;
   const reason = error instanceof Error ? error.message : code;
   return new ZartError("store_unavailable", `The database cannot serve the request right now: ${reason}`, { cause: error });
 }

@@ -1,7 +1,6 @@
+// Long file (over 300 lines) on purpose: it is the whole storage contract, every method and record documented
+// in one place.
 /**
- * Long file (over 300 lines) on purpose: it is the whole storage contract, every method and record
- * documented in one place.
- *
  * The storage seam. Two implementations (SQLite, PostgreSQL) pass one behaviour suite
  * (`test/support/store-behaviour*.ts`). Stores hold no scheduling logic: they apply the transitions the
  * engine hands them (src/state/transitions.ts) atomically, enforce fencing, idempotency and event races

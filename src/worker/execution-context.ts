@@ -1,7 +1,6 @@
+// Long file (over 300 lines) on purpose: it is the workflow-facing API, one short method per `ctx` call, and
+// each goes through the same gate (`call`, then `settled`); splitting the calls apart would hide it.
 /**
- * Long file (over 300 lines) on purpose: it is the workflow-facing API, one short method per `ctx` call,
- * and each goes through the same gate (`call`, then `settled`); splitting the calls apart would hide it.
- *
  * The `ctx` a task's `run` receives. Every call is durable: a recorded outcome is returned (or thrown) at
  * once on replay; the first unrecorded step runs for real once every record before it is durable
  * (record-writer.ts); waits (sleeps, event waits, child waits, long step backoffs) stay open and the run

@@ -1,9 +1,8 @@
+// Long file (over 300 lines) on purpose: the claim loop's flags (`wanted`, `mayHaveMore`, `refreshWake`,
+// `kickQueued`) and its entry points (notices, freed slots, folded claims, eager adoptions) form one small
+// state machine whose invariants must be read together. Slots, timers, leases, parked runs and hand-backs
+// live apart.
 /**
- * Long file (over 300 lines) on purpose: the claim loop's flags (`wanted`, `mayHaveMore`, `refreshWake`,
- * `kickQueued`) and its entry points (notices, freed slots, folded claims, eager adoptions) form one small
- * state machine whose invariants must be read together. Slots, timers, leases, parked runs and hand-backs
- * live apart.
- *
  * The claim loop. It claims as many executions as it has room for (slots.ts) in one store call, runs each
  * in an {@link ExecutionRunner}, and claims again when a slot frees or a notice says work arrived. When idle
  * it sleeps until the earliest known wake-up or the slow safety poll (wake-timer.ts), never on a fast

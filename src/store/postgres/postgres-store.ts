@@ -1,7 +1,6 @@
+// Long file (over 300 lines) on purpose: every Store method is here, each with how it behaves on a lost
+// connection; the SQL lives in the modules it imports.
 /**
- * Long file (over 300 lines) on purpose: every Store method is here, each with how it behaves on a
- * lost connection; the SQL lives in the modules it imports.
- *
  * The shared store: one PostgreSQL database for many API servers and workers on many machines. Claims use
  * `FOR UPDATE SKIP LOCKED`; checkpoints are group-committed through one server-side function call per
  * batch; notices reach this process's subscribers right after commit, and other processes through

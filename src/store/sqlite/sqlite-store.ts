@@ -1,7 +1,6 @@
+// Long file (over 300 lines) on purpose: every Store method is here, each a thin call into the module that
+// holds its SQL.
 /**
- * Long file (over 300 lines) on purpose: every Store method is here, each a thin call into the module
- * that holds its SQL.
- *
  * The embedded store: one SQLite file in WAL mode, shareable by several processes on one machine.
  * better-sqlite3 is synchronous, so every method finishes its transaction before it returns and no
  * transaction ever spans an `await`; writers queue on the file lock (BEGIN IMMEDIATE + busy_timeout) rather
