@@ -310,8 +310,12 @@ DECLARE
   grps text[];
   used jsonb;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM zart.executions x WHERE x.runnable_at <= now_ms AND x.concurrency_limit IS NOT NULL
-                 AND x.task = ANY (task_names)) THEN
+  -- In runnable_at order, so that the only plan is the small executions_due_limited index: a plan cached
+  -- while the table had no statistics would otherwise walk every row of the task (decision 023).
+  SELECT x.id INTO cid FROM zart.executions x
+    WHERE x.runnable_at <= now_ms AND x.concurrency_limit IS NOT NULL AND x.task = ANY (task_names)
+    ORDER BY x.runnable_at LIMIT 1;
+  IF cid IS NULL THEN
     -- The common case: nothing due is limited, so whole ranges are taken at once.
     RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
       WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)

@@ -11,7 +11,8 @@
  *   prints executions/s and the CPU of this process and of PostgreSQL's processes per execution.
  * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
  *   start), 200 dropped first; prints p50 and p95 in ms.
- * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts).
+ * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts); PROBE_HEAPPROF=file
+ * a sampled allocation profile of it (allocations collected since included).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
  */
 import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -78,13 +79,25 @@ const session = new Session();
 session.connect();
 async function profile(phase: "start" | "stop"): Promise<void> {
   const out = process.env.PROBE_CPUPROF;
-  if (!out) return;
-  if (phase === "start") {
+  const heapOut = process.env.PROBE_HEAPPROF;
+  if (out && phase === "start") {
     await session.post("Profiler.enable");
     await session.post("Profiler.start");
-  } else {
+  } else if (out) {
     const { profile: data } = await session.post("Profiler.stop");
     writeFileSync(out, JSON.stringify(data));
+  }
+  // Sampled allocations, those already collected included: what each function allocates, not what it keeps.
+  if (heapOut && phase === "start") {
+    await session.post("HeapProfiler.enable");
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  } else if (heapOut) {
+    const { profile: data } = await session.post("HeapProfiler.stopSampling");
+    writeFileSync(heapOut, JSON.stringify(data));
   }
 }
 

@@ -6,7 +6,6 @@
  * (record-writer.ts); waits (sleeps, event waits, child waits, long step backoffs) stay open and the run
  * parks when nothing else can progress (run-activity.ts).
  */
-import type { Clock } from "../core/clock.js";
 import { type Duration, storableTime } from "../core/duration.js";
 import {
   ChildFailedError,
@@ -40,8 +39,7 @@ export interface ChildRequest {
   parent: { id: string; step: string };
 }
 
-export interface ContextDeps extends Omit<WriterDeps, "now"> {
-  clock: Clock;
+export interface ContextDeps extends WriterDeps {
   logger: Logger;
   maxPayloadBytes: number;
   inPlaceBackoffMaxMs: number;
@@ -56,6 +54,8 @@ export interface ContextDeps extends Omit<WriterDeps, "now"> {
 type Answer<T> = T | { open: OpenWait };
 const isOpen = <T>(answer: Answer<T>): answer is { open: OpenWait } =>
   typeof answer === "object" && answer !== null && "open" in answer && (answer as { open: unknown }).open !== undefined;
+
+const NO_SCHEMAS: ReadonlyMap<string, CompiledSchema> = new Map();
 
 export class ExecutionContext implements WorkflowContext {
   readonly executionId: string;
@@ -79,7 +79,7 @@ export class ExecutionContext implements WorkflowContext {
     claimed: ClaimedExecution,
     private readonly deps: ContextDeps,
     /** The task's `eventSchemas`: a wait without a `schema` of its own checks its payload against these. */
-    private readonly eventSchemas: ReadonlyMap<string, CompiledSchema> = new Map(),
+    private readonly eventSchemas: ReadonlyMap<string, CompiledSchema> = NO_SCHEMAS,
     /** The run's span, under which step attempts get theirs. */
     private readonly trace: RunTrace | null = null,
   ) {
@@ -93,7 +93,7 @@ export class ExecutionContext implements WorkflowContext {
     this.log = new ExecutionLogger(lazyChild(deps.logger, { executionId: execution.id, task: execution.task }));
     this.records = new ReplayRecords(steps);
     this.buffered = [...events];
-    this.writer = new RecordWriter(execution, this.records, { ...deps, now: () => deps.clock.now() }, (error) => {
+    this.writer = new RecordWriter(execution, this.records, deps, (error) => {
       if (error instanceof CheckpointRejectedError) this.rejected ??= error;
       else if (error !== undefined) this.log.error({ err: error }, "step record could not be written");
       this.abort("lease_lost");

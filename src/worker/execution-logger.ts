@@ -10,7 +10,8 @@ import { type Logger, lazyChild } from "../core/logger.js";
 type LogArgs = [obj: object | string, msg?: string];
 
 export class ExecutionLogger implements Logger {
-  private readonly running = new Set<Logger>();
+  /** Created on the first step attempt: most runs of short workflows never log. */
+  private running: Set<Logger> | null = null;
   private current: Logger;
 
   constructor(private readonly base: Logger) {
@@ -24,17 +25,19 @@ export class ExecutionLogger implements Logger {
 
   /** Marks one attempt of a step as running until the returned function is called. */
   enter(stepLog: Logger): () => void {
-    this.running.add(stepLog);
-    this.refresh();
+    this.running ??= new Set();
+    const running = this.running;
+    running.add(stepLog);
+    this.refresh(running);
     return () => {
-      this.running.delete(stepLog);
-      this.refresh();
+      running.delete(stepLog);
+      this.refresh(running);
     };
   }
 
-  private refresh(): void {
-    const [only] = this.running;
-    this.current = this.running.size === 1 && only ? only : this.base;
+  private refresh(running: Set<Logger>): void {
+    const [only] = running;
+    this.current = running.size === 1 && only ? only : this.base;
   }
 
   debug(...args: LogArgs): void {

@@ -9,12 +9,13 @@
  * Invariant: a step's function starts only after every record before it committed (`barrier`), so a
  * recorded step never runs again and no step ever runs on the result of one that is not recorded.
  */
+import type { Clock } from "../core/clock.js";
 import type { AttemptRecord, ExecutionRecord, StepRecord } from "../core/types.js";
 import type { Checkpoint, CheckpointOwner, NewExecution, WorkerPatch } from "../store/store.js";
 import type { ReplayRecords } from "./replay-records.js";
 
 export interface WriterDeps {
-  now(): number;
+  clock: Clock;
   /** Commits a checkpoint through the group committer; false when fenced out. */
   commit(checkpoint: Checkpoint): Promise<boolean>;
   /** A best-effort progress write (merged away when a later write of the execution supersedes it). */
@@ -152,7 +153,7 @@ export class RecordWriter {
     return {
       fence: this.fence,
       owner: this.owner,
-      now: this.deps.now(),
+      now: this.deps.clock.now(),
       patch,
       stepsCompleted: this.records.stepsCompleted,
       crashes: this.crashes,

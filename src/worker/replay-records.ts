@@ -9,15 +9,23 @@ import { FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types
 
 export class ReplayRecords {
   private readonly byName: Map<string, StepRecord>;
-  private readonly reached = new Set<string>();
+  /** Names reached in this run; created by the first call (a run without ctx calls needs none). */
+  private reached: Set<string> | null = null;
   private nextSeq: number;
   /** Records in a final state (completed or failed): the execution's `steps_completed`. */
   private final: number;
 
   constructor(steps: readonly StepRecord[]) {
-    this.byName = new Map(steps.map((s) => [s.name, s]));
-    this.nextSeq = steps.reduce((max, s) => Math.max(max, s.seq), 0) + 1;
-    this.final = steps.filter((s) => FINAL_STEP_STATES.has(s.state)).length;
+    this.byName = new Map();
+    let maxSeq = 0;
+    let final = 0;
+    for (const s of steps) {
+      this.byName.set(s.name, s);
+      if (s.seq > maxSeq) maxSeq = s.seq;
+      if (FINAL_STEP_STATES.has(s.state)) final += 1;
+    }
+    this.nextSeq = maxSeq + 1;
+    this.final = final;
   }
 
   get stepsCompleted(): number {
@@ -30,13 +38,15 @@ export class ReplayRecords {
    */
   reach(name: string, kind: StepKind): { record: StepRecord | undefined; seq: number } {
     checkName(name, kind);
-    if (this.reached.has(name)) {
+    this.reached ??= new Set();
+    const reached = this.reached;
+    if (reached.has(name)) {
       throw new WorkflowDefinitionError(
         "duplicate_step_name",
         `Step name "${name}" is used twice in this execution; names must be unique (use e.g. \`charge-\${i}\` in loops)`,
       );
     }
-    this.reached.add(name);
+    reached.add(name);
     const record = this.byName.get(name);
     if (record && record.kind !== kind) {
       throw new WorkflowDefinitionError(

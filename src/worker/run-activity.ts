@@ -21,7 +21,8 @@ export interface OpenWait {
 
 export class RunActivity {
   private busy = 0;
-  private readonly waits = new Map<string, OpenWait>();
+  /** Created by the first wait: most runs open none. */
+  private waits: Map<string, OpenWait> | null = null;
   private checkScheduled = false;
   private finished = false;
   private quiescent!: () => void;
@@ -47,13 +48,14 @@ export class RunActivity {
 
   /** Opens a wait: a promise that never settles in this run. */
   open<T>(wait: OpenWait): Promise<T> {
+    this.waits ??= new Map();
     this.waits.set(wait.record.name, wait);
     this.scheduleCheck();
     return new Promise<T>(() => {});
   }
 
   openWaits(): OpenWait[] {
-    return [...this.waits.values()];
+    return this.waits === null ? [] : [...this.waits.values()];
   }
 
   /** The workflow's code settled: no park (its open waits are closed by the final write). */
@@ -62,11 +64,11 @@ export class RunActivity {
   }
 
   private scheduleCheck(): void {
-    if (this.checkScheduled || this.waits.size === 0) return;
+    if (this.checkScheduled || this.waits === null) return;
     this.checkScheduled = true;
     setImmediate(() => {
       this.checkScheduled = false;
-      if (!this.finished && this.busy === 0 && this.waits.size > 0) this.quiescent();
+      if (!this.finished && this.busy === 0 && this.waits !== null) this.quiescent();
     });
   }
 }

@@ -36,6 +36,9 @@ export const NEXT_WAKE_PLAIN = `SELECT runnable_at FROM executions INDEXED BY ex
 export const NEXT_WAKE_PRIORITY = `SELECT min(runnable_at) AS runnable_at FROM executions INDEXED BY executions_due_priority
   WHERE runnable_at IS NOT NULL AND priority <> 0 AND ${TASKS}`;
 
+const CLAIM = transitionSql(TRANSITIONS.claim);
+const AWAIT_SLOT = transitionSql(TRANSITIONS.await_slot);
+
 interface Candidate {
   id: string;
   status: string;
@@ -57,14 +60,14 @@ export function claim(conn: Connection, request: ClaimRequest): { result: ClaimR
       if (claimed.length >= limit) break;
       for (const candidate of conn.sql.get(tier).all({ now, tasks, lim: limit - claimed.length }) as Candidate[]) {
         if (!slotFree(conn, candidate)) {
-          const parked = conn.sql.get(transitionSql(TRANSITIONS.await_slot)).get({ id: candidate.id, now }) as ExecutionRow;
+          const parked = conn.sql.get(AWAIT_SLOT).get({ id: candidate.id, now }) as ExecutionRow;
           const notice = rowNotice(parked);
           if (notice) notices.push(notice);
           more = true;
           continue;
         }
         const params = { id: candidate.id, now, worker: workerId, lease_ms: leaseMs };
-        const row = conn.sql.get(transitionSql(TRANSITIONS.claim)).get(params) as ExecutionRow;
+        const row = conn.sql.get(CLAIM).get(params) as ExecutionRow;
         claimed.push(claimedFrom(conn, row, candidate.started_at === null, candidate.status === "running"));
       }
     }
