@@ -4,18 +4,22 @@
  * back-pressure on PostgreSQL with inserts blocked (503 overloaded + Retry-After beyond the bound). Prints
  * the figures and writes them as JSON to bench/results/. The server runs as deployed, compiled (the script
  * builds dist/ first), so its RSS is not the tsx loader's; `--source` runs the sources through tsx instead.
+ * `--posts 0 --pressure-posts 0` runs the long-poll phase alone. `--heap-snapshots` also writes a heap
+ * snapshot of that server before the polls and with them open, for scripts/load/heap-diff.ts to list what
+ * each poll holds; writing a snapshot grows the process, so such a run's RSS figures are not comparable.
  *
  *   npm run overload -- [--long-polls 10000] [--posts 100000] [--concurrency 200]
  *                       [--bound 1000] [--pressure-posts 5000] [--database-url postgres://…] [--source]
+ *                       [--heap-snapshots]
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ServerProcess, startServer } from "../test/support/server-process.js";
 import { ensureDatabase } from "./load/ensure-database.js";
-import { backPressure, burst, longPolls } from "./load/overload-phases.js";
+import { backPressure, burst, type HeapSnapshotter, longPolls } from "./load/overload-phases.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -27,6 +31,7 @@ const { values } = parseArgs({
     "pressure-posts": { type: "string", default: "5000" },
     "database-url": { type: "string", default: process.env.ZART_SOAK_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/zsoak" },
     source: { type: "boolean", default: false },
+    "heap-snapshots": { type: "boolean", default: false },
   },
 });
 const compiled = !values.source;
@@ -63,8 +68,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 /** Starts an API-only server, runs `work` against it, stops it (its exit code must be 0). */
-async function withServer<T>(args: string[], work: (server: ServerProcess) => Promise<T>): Promise<T> {
-  const server = await startServer({ args: ["--no-worker", ...TASKS, ...args], compiled });
+async function withServer<T>(args: string[], work: (server: ServerProcess) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
+  const server = await startServer({ args: ["--no-worker", ...TASKS, ...args], compiled, env });
   running = server;
   let result: T;
   try {
@@ -79,6 +84,19 @@ async function withServer<T>(args: string[], work: (server: ServerProcess) => Pr
   return result;
 }
 
+/** Node's own `--heapsnapshot-signal`; the server answers HTTP again once the file is written. */
+function heapSnapshotter(server: ServerProcess, dir: string): HeapSnapshotter {
+  return async (moment) => {
+    const before = new Set(readdirSync(dir));
+    server.child.kill("SIGUSR2");
+    const newFile = () => readdirSync(dir).find((name) => !before.has(name));
+    while (newFile() === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
+    const written = newFile() as string;
+    await fetch(`${server.url}/healthz`);
+    renameSync(join(dir, written), join(dir, `${moment}.heapsnapshot`));
+  };
+}
+
 if (posts > 0 || pressurePosts > 0) await ensureDatabase(databaseUrl);
 const results: Record<string, unknown> = {
   kind: "overload",
@@ -89,8 +107,22 @@ const results: Record<string, unknown> = {
 try {
   if (pollCount > 0) {
     console.log(`long-polls: ${pollCount} on SQLite`);
-    results.longPolls = await withServer([], (server) => longPolls(server, pollCount));
+    const snapshots = values["heap-snapshots"] ? mkdtempSync(join(tmpdir(), "zart-overload-heap-")) : null;
+    const env: Record<string, string> = snapshots
+      ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`.trim() }
+      : {};
+    results.longPolls = await withServer(
+      [],
+      (server) => longPolls(server, pollCount, snapshots ? heapSnapshotter(server, snapshots) : undefined),
+      env,
+    );
     console.log(`  ${JSON.stringify(results.longPolls)}`);
+    if (snapshots) {
+      results.heapSnapshots = snapshots;
+      const [before, open] = ["baseline", "with-polls"].map((moment) => join(snapshots, `${moment}.heapsnapshot`));
+      console.log(`  heap snapshots in ${snapshots}; what each poll holds:`);
+      console.log(`  node --import tsx scripts/load/heap-diff.ts ${before} ${open} ${pollCount}`);
+    }
   }
   if (posts > 0) {
     console.log(`burst: ${posts} POSTs, ${concurrency} at a time, on SQLite`);

@@ -2,7 +2,8 @@
  * The phases of `npm run overload`, each against a real `zart-server` it starts (API only: the load is on
  * the HTTP side and the store, and no worker competes for the two cores):
  * - long-polls: N executions that stay pending, one `GET /executions/:id/wait` per execution on a socket
- *   of its own, the server's RSS with all of them open (then they are cut, and must all be freed);
+ *   of its own, the server's RSS and heap with all of them open (then they are cut, and must all be
+ *   freed); optionally a heap snapshot before and with them;
  * - burst: N POSTs, C at a time, every answer counted by status, the server's RSS sampled throughout;
  * - back-pressure (PostgreSQL): the executions table locked, C POSTs at once against a bound B: how many
  *   are refused with 503 + Retry-After, what the server holds meanwhile, and that every accepted one is
@@ -69,11 +70,19 @@ export interface LongPollFigures {
   baselineRssMb: number;
   rssWithPollsMb: number;
   perPollKb: number;
+  /** Heap figures as /metrics reports them, garbage included (no collection is forced); what a poll holds
+   * on the heap comes from the heap snapshots instead. */
+  baselineHeapUsedMb: number;
   heapUsedWithPollsMb: number;
+  heapTotalWithPollsMb: number;
+  youngGenerationWithPollsMb: number;
   openAfterCut: number;
 }
 
-export async function longPolls(server: ServerProcess, count: number): Promise<LongPollFigures> {
+/** Takes a heap snapshot of the server; `moment` names it ("baseline", "with-polls"). */
+export type HeapSnapshotter = (moment: string) => Promise<void>;
+
+export async function longPolls(server: ServerProcess, count: number, snapshot?: HeapSnapshotter): Promise<LongPollFigures> {
   const api = `${server.url}/api/v1`;
   const ids: string[] = new Array(count);
   await pooled(count, 50, async (i) => {
@@ -82,7 +91,9 @@ export async function longPolls(server: ServerProcess, count: number): Promise<L
     ids[i] = created.id;
   });
   const pid = server.child.pid!;
+  const baseline = await readProcessFigures(server.url);
   const baselineRssMb = mb(procRssBytes(pid));
+  await snapshot?.("baseline");
   const agent = new http.Agent({ keepAlive: false, maxSockets: Number.POSITIVE_INFINITY });
   const { hostname, port } = new URL(server.url);
   const requests: http.ClientRequest[] = [];
@@ -108,6 +119,7 @@ export async function longPolls(server: ServerProcess, count: number): Promise<L
   );
   const figures = await readProcessFigures(server.url);
   const rssWithPollsMb = mb(procRssBytes(pid));
+  await snapshot?.("with-polls");
   if (early > 0) throw new Error(`${early} long-polls were answered before the cut`);
   for (const request of requests) request.destroy();
   agent.destroy();
@@ -126,7 +138,10 @@ export async function longPolls(server: ServerProcess, count: number): Promise<L
     baselineRssMb,
     rssWithPollsMb,
     perPollKb: ((rssWithPollsMb - baselineRssMb) * 1024) / count,
+    baselineHeapUsedMb: mb(baseline.heapUsedBytes),
     heapUsedWithPollsMb: mb(figures.heapUsedBytes),
+    heapTotalWithPollsMb: mb(figures.heapTotalBytes),
+    youngGenerationWithPollsMb: mb(figures.youngGenerationBytes),
     openAfterCut,
   };
 }

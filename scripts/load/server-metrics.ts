@@ -9,6 +9,10 @@ import pg from "pg";
 export interface ProcessFigures {
   rssBytes: number;
   heapUsedBytes: number;
+  /** The V8 heap's reserved size, all spaces. */
+  heapTotalBytes: number;
+  /** Of which the young generation (V8's new space): it grows under allocation and stays grown. */
+  youngGenerationBytes: number;
   activeHandles: number;
   openLongPolls: number;
 }
@@ -16,6 +20,12 @@ export interface ProcessFigures {
 /** The value of an unlabelled series in Prometheus text (NaN when absent). */
 export function series(text: string, name: string): number {
   const match = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, "m").exec(text);
+  return match ? Number(match[1]) : Number.NaN;
+}
+
+/** The value of the line of a series with exactly these labels, e.g. `space="new"` (NaN when absent). */
+export function labelled(text: string, name: string, labels: string): number {
+  const match = new RegExp(`^${name}\\{${labels}\\}\\s+(\\S+)`, "m").exec(text);
   return match ? Number(match[1]) : Number.NaN;
 }
 
@@ -38,6 +48,8 @@ export async function readProcessFigures(baseUrl: string, headers: Record<string
   return {
     rssBytes: series(text, "zart_process_resident_memory_bytes"),
     heapUsedBytes: series(text, "zart_nodejs_heap_size_used_bytes"),
+    heapTotalBytes: series(text, "zart_nodejs_heap_size_total_bytes"),
+    youngGenerationBytes: labelled(text, "zart_nodejs_heap_space_size_total_bytes", 'space="new"'),
     activeHandles: series(text, "zart_nodejs_active_handles_total"),
     openLongPolls: series(text, "zart_http_open_long_polls"),
   };

@@ -33,6 +33,16 @@ export interface ScheduleRequest {
   eager?: boolean;
 }
 
+/**
+ * What stops a wait early: an AbortSignal, or any object keeping the same contract. The HTTP server
+ * passes a lighter one per long-poll (docs/decisions/024-long-poll-memory.md).
+ */
+export interface WaitSignal {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 export interface ScheduleResult {
   execution: ExecutionRecord;
   /** false when the idempotency key matched an existing execution of the same task (HTTP 200). */
@@ -78,7 +88,7 @@ export interface ZartApi {
    * passes or `signal` aborts (client gone, server draining). Throws execution_not_found.
    * Costs no store query per waiter per tick: waiters are woken by terminal notices.
    */
-  waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionRecord>;
+  waitForTerminal(id: string, timeoutMs: number, signal?: WaitSignal): Promise<ExecutionRecord>;
   stats(): Promise<StatusCounts>;
   stepDetail(id: string): Promise<StepDetail>;
   /** Throws when the store does not answer. */

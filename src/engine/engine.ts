@@ -23,7 +23,7 @@ import { type ExecutionRecord, isTerminal, type StatusCounts } from "../core/typ
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, StepDetail } from "../store/store.js";
 import type { Worker } from "../worker/worker.js";
-import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "./api.js";
+import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, WaitSignal, ZartApi } from "./api.js";
 import type { EngineOptions } from "./engine-options.js";
 import { executionNotFound, isExecutionId } from "./execution-id.js";
 import { pruneAge } from "./pruning.js";
@@ -49,9 +49,6 @@ import type { UnservedTask } from "./unserved-tasks.js";
 
 /** Most executions one scheduleMany call takes (bounds one statement's size and the memory it holds). */
 const MAX_BATCH = 10_000;
-
-/** The reason a finished wait aborts its own listeners with (nothing reads it). */
-const WAIT_ENDED = "wait ended";
 
 export class Engine implements ZartApi {
   readonly options: ResolvedEngineOptions;
@@ -190,28 +187,27 @@ export class Engine implements ZartApi {
     }
   }
 
-  async waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionRecord> {
+  async waitForTerminal(id: string, timeoutMs: number, signal?: WaitSignal): Promise<ExecutionRecord> {
     // Register before reading, so a terminal notice between the read and the registration is not missed.
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
+    const waiters = this.runtime.waiters;
+    const waiter = waiters.wait(id, Math.max(0, timeoutMs));
+    const onAbort = () => waiters.end(waiter);
     signal?.addEventListener("abort", onAbort, { once: true });
-    const waiting = this.runtime.waiters.wait(id, Math.max(0, timeoutMs), stop.signal);
     try {
       // This process runs it (e.g. an eager start): the run's end says more than a read would, and a run
       // that completes leaves its record in the terminal cache.
       const run = this.worker?.runOf(id) ?? null;
       if (run !== null) {
-        await Promise.race([waiting, run]);
+        await Promise.race([waiter.ended, run]);
         await this.cachingHops(id, run);
       }
       const execution = await this.get(id);
       if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
-      await waiting;
+      await waiter.ended;
       await this.cachingHops(id);
       return await this.get(id);
     } finally {
-      // With a reason given, abort() builds no DOMException (and its stack trace) on every wait's end.
-      stop.abort(WAIT_ENDED);
+      waiters.end(waiter);
       signal?.removeEventListener("abort", onAbort);
     }
   }

@@ -1,18 +1,35 @@
 /**
- * Long-poll waiters. A waiter costs a map entry and a timer, never a query per tick: terminal notices
- * wake the waiters of that execution, and a slow safety check asks the store once for the statuses of
- * ALL waited ids (one query per tick in total), which covers notices lost across processes (SQLite)
- * or during a reconnect (Postgres).
+ * Long-poll waiters. A waiter is one small record in a map by execution id and in a deadline queue:
+ * no timer, closure or AbortSignal of its own, and never a query per tick. Terminal notices wake the
+ * waiters of that execution; one timer, armed for the earliest deadline, ends those whose timeout
+ * passed; a slow safety check asks the store once for the statuses of ALL waited ids (one query per
+ * tick in total), which covers notices lost across processes (SQLite) or during a reconnect (Postgres).
+ * Why no timer per waiter: docs/decisions/024-long-poll-memory.md.
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
 import { isTerminal } from "../core/types.js";
 import type { Store } from "../store/store.js";
+import { type Deadline, DeadlineQueue } from "./deadline-queue.js";
+
+/** One registered wait; `ended` resolves once it is woken, times out or is ended by its owner. */
+export interface Waiter extends Deadline {
+  readonly id: string;
+  readonly ended: Promise<void>;
+}
+
+interface Entry extends Waiter {
+  resolve: () => void;
+}
 
 export class Waiters {
-  private readonly byId = new Map<string, Set<() => void>>();
+  /** An array, not a Set: usually one waiter per execution, and a one-element array is a quarter the size. */
+  private readonly byId = new Map<string, Entry[]>();
+  private readonly deadlines = new DeadlineQueue<Entry>();
+  /** Due time of the armed deadline timer; it may be earlier than the queue's first (never later). */
+  private timerAt = Number.POSITIVE_INFINITY;
+  private cancelTimer: (() => void) | null = null;
   private cancelSafety: (() => void) | null = null;
-  private count = 0;
 
   constructor(
     private readonly store: Store,
@@ -22,33 +39,45 @@ export class Waiters {
   ) {}
 
   get size(): number {
-    return this.count;
+    return this.deadlines.size;
   }
 
-  /** Resolves when the execution is reported terminal, `timeoutMs` passes, or `signal` aborts. */
-  wait(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const set = this.byId.get(id) ?? new Set<() => void>();
-      this.byId.set(id, set);
-      const done = () => {
-        cancelTimer();
-        signal?.removeEventListener("abort", done);
-        if (set.delete(done)) this.count -= 1;
-        if (set.size === 0 && this.byId.get(id) === set) this.byId.delete(id);
-        resolve();
-      };
-      set.add(done);
-      this.count += 1;
-      const cancelTimer = this.clock.setTimer(timeoutMs, done);
-      if (signal?.aborted) return done();
-      signal?.addEventListener("abort", done, { once: true });
-      this.armSafety();
+  /**
+   * Registers a wait for `id`; its `ended` resolves when the execution is reported terminal or
+   * `timeoutMs` passes, or when the owner calls {@link end}, which it must do once it stops waiting.
+   */
+  wait(id: string, timeoutMs: number): Waiter {
+    let resolve!: () => void;
+    const ended = new Promise<void>((settle) => {
+      resolve = settle;
     });
+    const entry: Entry = { id, deadline: this.clock.now() + timeoutMs, slot: -1, ended, resolve };
+    const same = this.byId.get(id);
+    if (same === undefined) this.byId.set(id, [entry]);
+    else same.push(entry);
+    this.deadlines.push(entry);
+    if (entry.deadline < this.timerAt) this.armDeadline(entry.deadline);
+    this.armSafety();
+    return entry;
+  }
+
+  /** Resolves the waiter (if still waiting) and forgets it. */
+  end(waiter: Waiter): void {
+    const entry = waiter as Entry;
+    if (!this.deadlines.has(entry)) return;
+    // A queued entry is always listed under its id: wait() adds it to both, and only end() and wake()
+    // take it out of either.
+    const same = this.byId.get(entry.id) as Entry[];
+    same.splice(same.indexOf(entry), 1);
+    if (same.length === 0) this.byId.delete(entry.id);
+    this.release(entry);
   }
 
   wake(id: string): void {
-    const set = this.byId.get(id);
-    if (set) for (const done of [...set]) done();
+    const same = this.byId.get(id);
+    if (same === undefined) return;
+    this.byId.delete(id);
+    for (const entry of same) this.release(entry);
   }
 
   wakeAll(): void {
@@ -58,6 +87,37 @@ export class Waiters {
   stop(): void {
     this.cancelSafety?.();
     this.cancelSafety = null;
+  }
+
+  private release(entry: Entry): void {
+    this.deadlines.remove(entry);
+    if (this.deadlines.size === 0) this.disarmDeadline();
+    entry.resolve();
+  }
+
+  private armDeadline(at: number): void {
+    this.cancelTimer?.();
+    this.timerAt = at;
+    this.cancelTimer = this.clock.setTimer(at - this.clock.now(), () => this.endDue());
+  }
+
+  private disarmDeadline(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Ends every waiter whose deadline passed, then arms the timer for the next one. */
+  private endDue(): void {
+    this.cancelTimer = null;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.clock.now();
+    let next = this.deadlines.first();
+    while (next !== undefined && next.deadline <= now) {
+      this.end(next);
+      next = this.deadlines.first();
+    }
+    if (next !== undefined) this.armDeadline(next.deadline);
   }
 
   private armSafety(): void {

@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
 import { ZartError } from "../../src/core/errors.js";
 import { checkJsonSchema } from "../../src/core/schema.js";
 import { type ExecutionRecord, emptyCounts, isTerminal, type StatusCounts } from "../../src/core/types.js";
-import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, ZartApi } from "../../src/engine/api.js";
+import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, WaitSignal, ZartApi } from "../../src/engine/api.js";
 import { pruneAge } from "../../src/engine/pruning.js";
 import type { Timeline } from "../../src/engine/timeline.js";
 import { applyTransition } from "../../src/state/apply.js";
@@ -111,7 +111,7 @@ export class MemoryApi implements ZartApi {
     return "delivered";
   }
 
-  async waitForTerminal(id: string, timeoutMs: number, signal?: AbortSignal): Promise<ExecutionRecord> {
+  async waitForTerminal(id: string, timeoutMs: number, signal?: WaitSignal): Promise<ExecutionRecord> {
     const execution = await this.get(id);
     if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
     await new Promise<void>((resolve) => {

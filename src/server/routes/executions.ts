@@ -151,14 +151,16 @@ function waitRoute(app: FastifyInstance, longPolls: LongPolls): void {
         },
       },
     },
-    async (request, reply) => {
+    // Not an async function, so no frame of it stays suspended while the poll is open (see long-poll.ts).
+    (request, reply) => {
       const seconds = Math.min(request.query.timeout ?? WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S);
-      const execution = await longPolls.wait(request.params.id, seconds * 1000, reply.raw);
-      if (isTerminal(execution.status)) return reply.type(JSON_TYPE).send(waitDoneJson(execution));
-      return reply.code(202).send({
-        execution_id: execution.id,
-        status: execution.status,
-        message: "Timeout reached. Execution is still running.",
+      return longPolls.wait(request.params.id, seconds * 1000, reply.raw).then((execution) => {
+        if (isTerminal(execution.status)) return reply.type(JSON_TYPE).send(waitDoneJson(execution));
+        return reply.code(202).send({
+          execution_id: execution.id,
+          status: execution.status,
+          message: "Timeout reached. Execution is still running.",
+        });
       });
     },
   );
