@@ -10,28 +10,15 @@ import { ManualClock } from "../src/core/clock.js";
 import { silentLogger } from "../src/core/logger.js";
 import { defineTask } from "../src/core/task.js";
 import { Engine } from "../src/engine/engine.js";
-import { deferred } from "./support/deferred.js";
 import { TestSchema } from "./support/postgres.js";
+import { heldStepTask } from "./support/test-tasks.js";
 
 const schema = new TestSchema("skew");
 after(() => schema.drop());
 const START = Date.parse("2026-06-01T12:00:00Z");
 
 test("a worker 40 s ahead does not take a healthy lease; a run on the slow machine finishes alone", async () => {
-  const gate = deferred();
-  const started = deferred();
-  const runs: string[] = [];
-  const task = defineTask({
-    name: "held",
-    async run(ctx) {
-      return ctx.step("work", async () => {
-        runs.push(ctx.executionId);
-        started.resolve();
-        await gate.promise;
-        return "done";
-      });
-    },
-  });
+  const { task, started, gate, runs } = heldStepTask("held");
   const storeA = await schema.open();
   const storeB = await schema.open();
   const slow = new ManualClock(START);

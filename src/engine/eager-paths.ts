@@ -28,7 +28,7 @@ export class EagerPaths {
     if (!wanted || !this.localTasks.includes(input.task) || !this.worker.reserveSlot(eager === undefined)) {
       return this.store.createExecution(input);
     }
-    const { write, run } = heldInsert(this.store, { ...input, claimFor: this.claimFor });
+    const { write, run } = heldInsert(this.store, { ...input, claimFor: this.claimFor }, (held) => this.worker.leaseHolds(input.now, held));
     this.worker.adoptHeld(write, run);
     return write.result;
   }
@@ -43,7 +43,9 @@ export class EagerPaths {
     const claimFor = { ...this.claimFor, tasks: this.localTasks };
     const parked = this.worker.takeParked(request.executionId, request.eventName);
     if (parked) {
-      const { write, run } = heldDelivery(this.store, { ...request, claimFor }, parked);
+      const { write, run } = heldDelivery(this.store, { ...request, claimFor }, parked, (held) =>
+        this.worker.leaseHolds(request.now, held),
+      );
       this.worker.adoptHeld(write, run);
       const result = await write.result;
       // Changed since it parked here (claimed and parked again elsewhere): run it from the stored steps.
@@ -60,7 +62,8 @@ export class EagerPaths {
       this.worker.releaseSlot();
       throw error;
     }
-    if (result.outcome === "delivered" && result.claimed) this.worker.adopt(result.claimed);
+    const claimed = result.outcome === "delivered" && result.claimed ? result.claimed : null;
+    if (claimed && (await this.worker.leaseHolds(request.now, claimed))) this.worker.adopt(claimed);
     else this.worker.releaseSlot();
     return result;
   }

@@ -43,6 +43,8 @@ export class HeldWrite<R> {
   readonly owned: Promise<boolean>;
   private answer!: { resolve: (result: R) => void; reject: (error: unknown) => void };
   private sent = false;
+  /** The first write carried the run's end: nothing of the run is left to protect with its lease. */
+  private carriedEnd = false;
   private isOwned = false;
   private replaying: () => boolean = () => false;
 
@@ -51,14 +53,19 @@ export class HeldWrite<R> {
     private readonly send: (finished: Finished | undefined) => Promise<R>,
     /** Whether the answer makes the run this worker's (and, when `finished` was sent, ended it). */
     owns: (result: R) => boolean,
+    /**
+     * Asked once the answer made the run ours: is its lease still good? A first write that came back late
+     * holds a lease that began when it was sent (worker/late-claims.ts).
+     */
+    leaseHolds: () => boolean | Promise<boolean> = () => true,
   ) {
     this.result = new Promise((resolve, reject) => {
       this.answer = { resolve, reject };
     });
     // A failed write leaves the run nothing to write to: it stops, and the caller reports the error.
     this.owned = this.result.then(
-      (result) => {
-        this.isOwned = owns(result);
+      async (result) => {
+        this.isOwned = owns(result) && (this.carriedEnd || (await leaseHolds()));
         return this.isOwned;
       },
       () => false,
@@ -94,6 +101,7 @@ export class HeldWrite<R> {
   private submit(finished?: Finished): Promise<boolean> {
     if (!this.sent) {
       this.sent = true;
+      this.carriedEnd = finished !== undefined;
       this.send(finished).then(this.answer.resolve, this.answer.reject);
     }
     return this.owned;
@@ -123,14 +131,17 @@ type ClaimFor = NonNullable<NewExecution["claimFor"]>;
 export function heldInsert(
   store: Store,
   input: NewExecution & { claimFor: ClaimFor },
+  leaseHolds: (run: ClaimedExecution) => boolean | Promise<boolean>,
 ): { write: HeldWrite<CreateResult>; run: ClaimedExecution } {
+  // Exactly the row the INSERT stores born claimed (`create_claimed`).
+  const execution = toExecution(applyTransition(null, COMPOSITES.create_claimed, creationParams(input)));
+  const run = { execution, steps: [], events: [], recovered: false };
   const write = new HeldWrite<CreateResult>(
     (finished) => store.createExecution(finished ? { ...input, finished } : input),
     (result) => result.created,
+    () => leaseHolds(run),
   );
-  // Exactly the row the INSERT stores born claimed (`create_claimed`).
-  const execution = toExecution(applyTransition(null, COMPOSITES.create_claimed, creationParams(input)));
-  return { write, run: { execution, steps: [], events: [], recovered: false } };
+  return { write, run };
 }
 
 /**
@@ -142,14 +153,17 @@ export function heldDelivery(
   store: Store,
   request: DeliverRequest & { claimFor: NonNullable<DeliverRequest["claimFor"]> },
   parked: ClaimedExecution,
+  leaseHolds: (run: ClaimedExecution) => boolean | Promise<boolean>,
 ): { write: HeldWrite<DeliverOutcome>; run: ClaimedExecution } {
   const { now, claimFor, eventName, payloadJson } = request;
   const params = { now, worker: claimFor.workerId, lease_ms: claimFor.leaseMs };
   const execution = toExecution(applyTransition(toRow(parked.execution), COMPOSITES.deliver_claimed, params));
+  const steps = withDelivery(parked.steps, { name: eventName, payloadJson, now }, execution.leaseToken);
+  const run = { execution, steps, events: [], recovered: false };
   const write = new HeldWrite<DeliverOutcome>(
     (finished) => store.deliverEvent(finished ? { ...request, finishIfToken: { leaseToken: execution.leaseToken, finished } } : request),
     (outcome) => outcome.outcome === "delivered" && outcome.claimed?.execution.leaseToken === execution.leaseToken,
+    () => leaseHolds(run),
   );
-  const steps = withDelivery(parked.steps, { name: eventName, payloadJson, now }, execution.leaseToken);
-  return { write, run: { execution, steps, events: [], recovered: false } };
+  return { write, run };
 }

@@ -17,6 +17,7 @@ import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
 import type { FlushClaimer } from "./group-committer.js";
 import { HandBack } from "./hand-back.js";
 import type { HeldWrite } from "./held-write.js";
+import { claimIsLate, keepLateClaims } from "./late-claims.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ParkedRuns } from "./parked-runs.js";
 import { Slots } from "./slots.js";
@@ -267,7 +268,10 @@ export class Worker implements FlushClaimer {
     try {
       const result = await store.claim({ workerId, tasks: this.taskNames, limit, now: started, leaseMs: options.leaseMs });
       this.deps.onClaim?.(result.claimed.length, clock.now() - started);
-      return result;
+      if (!claimIsLate(clock, started, options.leaseMs)) return result;
+      const kept = await keepLateClaims({ ...this.deps, leaseMs: options.leaseMs }, started, result.claimed);
+      // Rows left behind are still due (their lease lapsed): there is more to claim.
+      return { claimed: kept, more: result.more || kept.length < result.claimed.length };
     } catch (error) {
       this.deps.logger.error({ err: error }, "claim failed; retrying after a pause");
       this.wake.arm(clock.now() + 1000);
@@ -318,7 +322,29 @@ export class Worker implements FlushClaimer {
     return { workerId: this.deps.workerId, tasks: this.taskNames, limit, now: this.deps.clock.now(), leaseMs: this.deps.options.leaseMs };
   }
 
+  /**
+   * Whether a lease taken by a write sent at `sentAt` (an eager start's insert, a delivery that claimed)
+   * still holds: at once when the write came back in time, else after renewing it (late-claims.ts).
+   */
+  leaseHolds(sentAt: number, run: ClaimedExecution): boolean | Promise<boolean> {
+    const { leaseMs } = this.deps.options;
+    if (!claimIsLate(this.deps.clock, sentAt, leaseMs)) return true;
+    return keepLateClaims({ ...this.deps, leaseMs }, sentAt, [run]).then((kept) => kept.length === 1);
+  }
+
   folded(request: ClaimRequest, result: ClaimResult | null, moreFlushes: boolean): void {
+    const { leaseMs } = this.deps.options;
+    if (result !== null && result.claimed.length > 0 && claimIsLate(this.deps.clock, request.now, leaseMs)) {
+      // The claim's rows keep their room (claimingRows) until the renewal says which are still ours.
+      void keepLateClaims({ ...this.deps, leaseMs }, request.now, result.claimed).then((kept) =>
+        this.folded(
+          { ...request, now: this.deps.clock.now() },
+          { claimed: kept, more: result.more || kept.length < result.claimed.length },
+          moreFlushes,
+        ),
+      );
+      return;
+    }
     this.slots.claimingRows -= request.limit;
     if (result === null) {
       void this.handBack.unheld();

@@ -1,5 +1,6 @@
 /** Tasks for the HTTP tests: the bundled examples plus a long step that honours cancellation. */
 import { defineTask } from "../../src/core/task.js";
+import { deferred } from "./deferred.js";
 
 export { echo, flaky, onboarding, sleep } from "../../src/tasks/examples.js";
 
@@ -34,3 +35,25 @@ export const inbox = defineTask({
     return { payload };
   },
 });
+
+/**
+ * A task whose one step (`work`) records each run, says it started, and returns "done" only once `gate`
+ * is resolved: a run held mid-step for as long as a test needs.
+ */
+export function heldStepTask(name: string) {
+  const started = deferred();
+  const gate = deferred();
+  const runs: string[] = [];
+  const task = defineTask({
+    name,
+    async run(ctx) {
+      return ctx.step("work", async () => {
+        runs.push(ctx.executionId);
+        started.resolve();
+        await gate.promise;
+        return "done";
+      });
+    },
+  });
+  return { task, started, gate, runs };
+}

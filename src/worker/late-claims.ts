@@ -1,0 +1,43 @@
+/**
+ * A claim's lease runs from the time the worker sent the claim (`ClaimRequest.now`). A claim that came back
+ * late (a stalled connection, a network that dropped packets for a while, a long wait for a pooled
+ * connection) may hold a lease that is nearly or already over, which another worker can take at once: both
+ * would then run the same step. So a claim whose round trip took half the lease or more is renewed (fenced
+ * by its token) before anything runs, and only the executions whose renewal held are run. A renewal that is
+ * itself late is checked the same way. The others stay claimed with a lapsed lease: any worker, this one
+ * included, claims them again as due work.
+ */
+import type { Clock } from "../core/clock.js";
+import type { Logger } from "../core/logger.js";
+import type { ClaimedExecution, Store } from "../store/store.js";
+
+export function claimIsLate(clock: Clock, sentAt: number, leaseMs: number): boolean {
+  return clock.now() - sentAt >= leaseMs / 2;
+}
+
+export async function keepLateClaims(
+  deps: { store: Store; clock: Clock; logger: Logger; leaseMs: number },
+  sentAt: number,
+  claimed: readonly ClaimedExecution[],
+): Promise<ClaimedExecution[]> {
+  const { store, clock, logger, leaseMs } = deps;
+  let kept = [...claimed];
+  for (let since = sentAt; kept.length > 0 && claimIsLate(clock, since, leaseMs); ) {
+    since = clock.now();
+    let held: Set<string>;
+    try {
+      held = await store.renewLeases(
+        kept.map(({ execution }) => ({ executionId: execution.id, leaseToken: execution.leaseToken })),
+        since,
+        leaseMs,
+      );
+    } catch (error) {
+      logger.warn({ err: error, executions: kept.length }, "could not renew a late claim; its executions are left for a later claim");
+      return [];
+    }
+    const before = kept.length;
+    kept = kept.filter(({ execution }) => held.has(execution.id));
+    if (kept.length < before) logger.warn({ lost: before - kept.length }, "a late claim's leases were taken meanwhile; not running those");
+  }
+  return kept;
+}
