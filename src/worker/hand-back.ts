@@ -16,10 +16,17 @@ export interface HandBackDeps {
   slots: Slots;
   commit(checkpoint: Checkpoint): Promise<boolean>;
   stopped(): boolean;
+  /** A release was written (or given up): claims held back meanwhile may go. */
+  released(): void;
 }
 
 export class HandBack {
   private releasing = false;
+  /**
+   * The release statement is under way. Claims wait until it is done: one sent meanwhile could commit
+   * first, and the release would then give back the rows it just took while this worker runs them.
+   */
+  writing = false;
   /** Set once the buffer was handed back: rows claimed after that go back the same way. */
   bufferReleased = false;
 
@@ -41,12 +48,16 @@ export class HandBack {
           continue;
         }
         const held = [...slots.running.keys(), ...slots.settling.keys(), ...slots.buffer.map((b) => b.execution.id)];
+        this.writing = true;
         try {
           const released = await store.releaseUnheld(workerId, held, clock.now());
           if (released > 0) logger.warn({ released }, "gave back executions a lost claim had leased to this worker");
           return;
         } catch {
           await clock.sleep(pause).catch(() => {});
+        } finally {
+          this.writing = false;
+          this.deps.released();
         }
       }
     } finally {

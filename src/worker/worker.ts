@@ -86,7 +86,16 @@ export class Worker implements FlushClaimer {
     );
     const { store, clock, logger, workerId } = deps;
     const commit = deps.runnerDeps.commit;
-    this.handBack = new HandBack({ store, clock, logger, workerId, slots: this.slots, commit, stopped: () => this.stopped });
+    this.handBack = new HandBack({
+      store,
+      clock,
+      logger,
+      workerId,
+      slots: this.slots,
+      commit,
+      stopped: () => this.stopped,
+      released: () => this.kick(),
+    });
   }
 
   start(): void {
@@ -133,8 +142,9 @@ export class Worker implements FlushClaimer {
   private runClaimLoop(): void {
     this.claiming = this.claimLoop().finally(() => {
       this.claiming = null;
-      // A kick that landed while the loop was finishing must not be lost.
-      if (this.wanted && !this.stopped) this.runClaimLoop();
+      // A kick that landed while the loop was finishing must not be lost; one held back by a release
+      // under way is sent by the release's end.
+      if (this.wanted && !this.stopped && !this.handBack.writing) this.runClaimLoop();
     });
   }
 
@@ -241,6 +251,8 @@ export class Worker implements FlushClaimer {
 
   private async claimLoop(): Promise<void> {
     while (this.wanted && !this.stopped) {
+      // Kept wanted: the release's end kicks the loop again (see HandBack.writing).
+      if (this.handBack.writing) return;
       this.wanted = false;
       const room = this.slots.claimRoom();
       if (room === 0) return;
@@ -315,7 +327,7 @@ export class Worker implements FlushClaimer {
 
   /** FlushClaimer: claim for the free slots with the next checkpoint flush (one round trip for both). */
   foldClaim(): ClaimRequest | null {
-    if (this.stopped || !this.mayHaveMore) return null;
+    if (this.stopped || !this.mayHaveMore || this.handBack.writing) return null;
     const limit = this.slots.claimRoom();
     if (limit === 0) return null;
     this.slots.claimingRows += limit;
