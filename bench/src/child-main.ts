@@ -31,9 +31,7 @@ async function run(job: ChildJob): Promise<unknown> {
     case "migrate":
       return system.migrate(job.target);
     case "enqueue": {
-      const started = performance.now();
-      await system.enqueue(job.target, job.workload, job.n, { mode: job.mode });
-      return { elapsedMs: performance.now() - started };
+      return { elapsedMs: await system.enqueue(job.target, job.workload, job.n, { mode: job.mode }) };
     }
     case "drain":
       return system.drain(job.target, job.config);

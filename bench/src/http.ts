@@ -15,8 +15,9 @@ import { pooled, sleep, waitUntil } from "./util.js";
 import { checkOutputs, OutputTally } from "./workloads.js";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
-// The server from source through tsx, as every figure so far was measured (bin/ runs the compiled dist/).
-const ZART_SERVER = `${REPO}src/cli/zart-server.ts`;
+// The server as installed: bin/ runs the compiled dist/ (built by `npm run bench`); it loads the
+// TypeScript task module through tsx itself, as it would a user's.
+const ZART_SERVER = `${REPO}bin/zart-server.js`;
 const TASKS = fileURLToPath(new URL("./zart-tasks.ts", import.meta.url));
 const HELLO = fileURLToPath(new URL("./hello-server.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -85,21 +86,7 @@ export function zartServerAvailable(): boolean {
 /** zart-server on the run's fresh store, loading the bench tasks; `worker` false = API only. */
 export function startZartServer(target: Target, worker: boolean, concurrency = 50): Promise<Server> {
   const database = target.kind === "postgres" ? target.url : target.path;
-  const args = [
-    "--import",
-    TSX,
-    ZART_SERVER,
-    "--port",
-    "0",
-    "--host",
-    "127.0.0.1",
-    "--database",
-    database,
-    "--tasks",
-    TASKS,
-    "--log-level",
-    "warn",
-  ];
+  const args = [ZART_SERVER, "--port", "0", "--host", "127.0.0.1", "--database", database, "--tasks", TASKS, "--log-level", "warn"];
   if (worker) args.push("--concurrency", String(concurrency));
   else args.push("--no-worker");
   return startServer(args, "zart-server");

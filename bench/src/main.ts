@@ -18,7 +18,7 @@ import { printReport } from "./report.js";
 import { emptyResults, type Machine, type Results } from "./results.js";
 import { type Cell, type Context, enqueueCell, FIGURES, type Figure, latencyCell, roundRobin, throughputCell, wakeCell } from "./runner.js";
 import { ALL_IDS, loadSystem } from "./systems/index.js";
-import { type BenchSystem, type Mode, THROUGHPUT_FIGURES, type ThroughputConfig, WAKE_WARMUP } from "./systems/types.js";
+import { type BenchSystem, type EnqueueMode, type Mode, THROUGHPUT_FIGURES, type ThroughputConfig, WAKE_WARMUP } from "./systems/types.js";
 import { Targets } from "./targets.js";
 
 const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -112,14 +112,21 @@ function throughputConfigs(system: BenchSystem, mode: Mode, figures: ReadonlySet
   return [...seen.values()];
 }
 
+/** Calls per enqueue cell. 50 in flight runs long enough to be past the JIT's warm-up; one at a time stays
+ * short for the slower peers. */
+const ENQUEUE_N: Record<EnqueueMode, Record<Mode, number>> = {
+  sequential: { tiny: 30, quick: 300, full: 2000 },
+  concurrent50: { tiny: 30, quick: 2000, full: 10000 },
+  batch: { tiny: 200, quick: 5000, full: 10000 },
+};
+
 function engineCells(ctx: Context, options: Options, system: BenchSystem, label: string): Cell[] {
   const cells: Cell[] = [];
   const { mode, figures } = options;
   for (const c of throughputConfigs(system, mode, figures)) cells.push(throughputCell(ctx, system, label, c));
   if (figures.has("enqueue")) {
     for (const m of system.enqueueModes()) {
-      const n = m === "batch" ? { tiny: 200, quick: 5000, full: 10000 }[mode] : { tiny: 30, quick: 300, full: 2000 }[mode];
-      cells.push(enqueueCell(ctx, system, label, m, n));
+      cells.push(enqueueCell(ctx, system, label, m, ENQUEUE_N[m][mode]));
     }
   }
   if (figures.has("latency")) for (const c of system.latencyConfigs(mode)) cells.push(latencyCell(ctx, system, label, c));

@@ -12,13 +12,13 @@
  *   npx tsx src/probe-checkpoint-batches.ts [rounds, default 200]
  */
 import pg from "pg";
-import type { StepRecord } from "../../src/core/types.js";
-import { openStore } from "../../src/store/open-store.js";
-import { preparedWith, type SqlContext } from "../../src/store/postgres/sql-context.js";
-import { batchSql, singleCheckpointSql } from "../../src/store/postgres/statements.js";
-import { attemptsJson, stepsJson } from "../../src/store/postgres/step-json.js";
-import type { Checkpoint } from "../../src/store/store.js";
-import { checkpointParams, workerTransition } from "../../src/store/writes.js";
+import type { StepRecord } from "../../dist/core/types.js";
+import { openStore } from "../../dist/store/open-store.js";
+import { preparedWith, type SqlContext } from "../../dist/store/postgres/sql-context.js";
+import { batchSql, singleCheckpointSql } from "../../dist/store/postgres/statements.js";
+import { attemptsJson, stepsJson } from "../../dist/store/postgres/step-json.js";
+import type { Checkpoint } from "../../dist/store/store.js";
+import { checkpointParams, workerTransition } from "../../dist/store/writes.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 

@@ -14,8 +14,8 @@
  *   npx tsx src/probe-count-deltas.ts [rounds per mode, default 60] [batch, default 50]
  */
 import pg from "pg";
-import { openStore } from "../../src/store/open-store.js";
-import type { Checkpoint } from "../../src/store/store.js";
+import { openStore } from "../../dist/store/open-store.js";
+import type { Checkpoint } from "../../dist/store/store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 

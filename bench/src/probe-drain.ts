@@ -15,8 +15,8 @@
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import pg from "pg";
-import { Engine } from "../../src/engine/engine.js";
-import { openStore } from "../../src/store/open-store.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { openStore } from "../../dist/store/open-store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { applyKnobs, probeDatabase } from "./probe-knobs.js";
 import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";

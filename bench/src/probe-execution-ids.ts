@@ -7,7 +7,7 @@
  *   npx tsx src/probe-execution-ids.ts [rounds, default 7]
  */
 import { randomBytes } from "node:crypto";
-import { newExecutionId } from "../../src/engine/execution-id.js";
+import { newExecutionId } from "../../dist/engine/execution-id.js";
 
 const rounds = Number(process.argv[2] ?? 7);
 const IDS = 200_000;

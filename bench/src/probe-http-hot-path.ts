@@ -15,11 +15,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Histogram, Registry } from "prom-client";
-import type { ExecutionRecord } from "../../src/core/types.js";
-import { Engine } from "../../src/engine/engine.js";
-import { ServerMetrics } from "../../src/server/metrics.js";
-import { executionJson } from "../../src/server/serialize.js";
-import { openStore } from "../../src/store/open-store.js";
+import type { ExecutionRecord } from "../../dist/core/types.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { ServerMetrics } from "../../dist/server/metrics.js";
+import { executionJson } from "../../dist/server/serialize.js";
+import { openStore } from "../../dist/store/open-store.js";
 import { benchTasks, TASK_FOR } from "./zart-tasks.js";
 
 const rounds = Number(process.argv[2] ?? 7);

@@ -13,12 +13,12 @@
  *                              then completion: two commits)                                decisions/007
  *   PROBE_TERMINAL_CACHE=0     terminal records are always read from the store              decisions/008
  */
-import { TerminalCache } from "../../src/engine/terminal-cache.js";
-import { NoticePublisher } from "../../src/store/postgres/publisher.js";
-import type { Notice } from "../../src/store/store.js";
-import { GroupCommitter, type GroupCommitterOptions } from "../../src/worker/group-committer.js";
-import { Slots } from "../../src/worker/slots.js";
-import { Worker } from "../../src/worker/worker.js";
+import { TerminalCache } from "../../dist/engine/terminal-cache.js";
+import { NoticePublisher } from "../../dist/store/postgres/publisher.js";
+import type { Notice } from "../../dist/store/store.js";
+import { GroupCommitter, type GroupCommitterOptions } from "../../dist/worker/group-committer.js";
+import { Slots } from "../../dist/worker/slots.js";
+import { Worker } from "../../dist/worker/worker.js";
 
 /** The probe's database: PROBE_DB, or its default. Only `zbench_*` names, which the suite owns. */
 export function probeDatabase(fallback: string): string {

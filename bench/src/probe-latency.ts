@@ -19,10 +19,10 @@
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import pg from "pg";
-import { defineTask } from "../../src/core/task.js";
-import { Engine } from "../../src/engine/engine.js";
-import { openStore } from "../../src/store/open-store.js";
-import type { Store } from "../../src/store/store.js";
+import { defineTask } from "../../dist/core/task.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { openStore } from "../../dist/store/open-store.js";
+import type { Store } from "../../dist/store/store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { applyKnobs, probeDatabase } from "./probe-knobs.js";
 import { sleep } from "./util.js";

@@ -14,8 +14,8 @@
  *   npx tsx src/probe-notify.ts [N per round, default 3000] [rounds, default 3] [clients, default 20]
  */
 import pg from "pg";
-import { silentLogger } from "../../src/core/logger.js";
-import { NoticePublisher } from "../../src/store/postgres/publisher.js";
+import { silentLogger } from "../../dist/core/logger.js";
+import { NoticePublisher } from "../../dist/store/postgres/publisher.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 

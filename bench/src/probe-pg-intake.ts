@@ -6,8 +6,8 @@
  *   npx tsx src/probe-pg-intake.ts [C] [N]      PROBE_DB names the database (default zbench_probe_intake)
  */
 import pg from "pg";
-import { Engine } from "../../src/engine/engine.js";
-import { openStore } from "../../src/store/open-store.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { openStore } from "../../dist/store/open-store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 import { benchTasks, TASK_FOR } from "./zart-tasks.js";

@@ -10,8 +10,8 @@
  *   npx tsx src/probe-read-plans.ts [N, default 1000000] [calls per case, default 200]
  */
 import pg from "pg";
-import { openStore } from "../../src/store/open-store.js";
-import type { Store } from "../../src/store/store.js";
+import { openStore } from "../../dist/store/open-store.js";
+import type { Store } from "../../dist/store/store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 import { fill } from "./scale.js";

@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Engine } from "../../src/engine/engine.js";
-import { newExecutionId } from "../../src/engine/execution-id.js";
-import { openStore } from "../../src/store/open-store.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { newExecutionId } from "../../dist/engine/execution-id.js";
+import { openStore } from "../../dist/store/open-store.js";
 import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
 
 const [workload = "w1", c = "50", n = "20000"] = process.argv.slice(2) as ["w0" | "w1", string, string];

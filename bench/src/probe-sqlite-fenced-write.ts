@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { EXECUTION_COLUMNS } from "../../src/state/columns.js";
-import { TRANSITIONS } from "../../src/state/transitions.js";
-import { openStore } from "../../src/store/open-store.js";
-import { fencedSql } from "../../src/store/sqlite/transition-statements.js";
-import { WRITTEN_COLUMNS } from "../../src/store/writes.js";
+import { EXECUTION_COLUMNS } from "../../dist/state/columns.js";
+import { TRANSITIONS } from "../../dist/state/transitions.js";
+import { openStore } from "../../dist/store/open-store.js";
+import { fencedSql } from "../../dist/store/sqlite/transition-statements.js";
+import { WRITTEN_COLUMNS } from "../../dist/store/writes.js";
 
 const [n = "100000", r = "3"] = process.argv.slice(2);
 const N = Number(n);

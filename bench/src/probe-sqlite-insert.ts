@@ -10,9 +10,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Engine } from "../../src/engine/engine.js";
-import { openStore } from "../../src/store/open-store.js";
-import { InsertBatcher } from "../../src/store/sqlite/insert-batcher.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { openStore } from "../../dist/store/open-store.js";
+import { InsertBatcher } from "../../dist/store/sqlite/insert-batcher.js";
 import { benchTasks, TASK_FOR } from "./zart-tasks.js";
 
 const [n = "20000", r = "3", c = "50"] = process.argv.slice(2);

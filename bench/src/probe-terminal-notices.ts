@@ -8,10 +8,10 @@
  *   npx tsx src/probe-terminal-notices.ts [N, default 20000] [rounds, default 3]
  */
 import pg from "pg";
-import { silentLogger } from "../../src/core/logger.js";
-import { decodeNotices } from "../../src/store/postgres/notice-payload.js";
-import { NoticePublisher } from "../../src/store/postgres/publisher.js";
-import type { Notice } from "../../src/store/store.js";
+import { silentLogger } from "../../dist/core/logger.js";
+import { decodeNotices } from "../../dist/store/postgres/notice-payload.js";
+import { NoticePublisher } from "../../dist/store/postgres/publisher.js";
+import type { Notice } from "../../dist/store/store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 

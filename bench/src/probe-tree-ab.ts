@@ -7,6 +7,8 @@
  *   ZART_ROOT=/path/to/old-worktree npx tsx src/probe-tree-ab.ts throughput w0 10000 10 [sqlite|postgres]
  *   ZART_ROOT=/path/to/old-worktree npx tsx src/probe-tree-ab.ts latency w1 3000
  *
+ * ZART_ROOT may also be a tree compiled by compile-tree.ts, to compare checkouts as the package runs.
+ *
  * throughput: N executions inserted first (scheduleMany), then drained by one worker with concurrency C;
  *   prints executions/s and the CPU of this process and of PostgreSQL's processes per execution.
  * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
@@ -15,15 +17,17 @@
  * a sampled allocation profile of it (allocations collected since included).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(process.env.ZART_ROOT ?? join(import.meta.dirname, "../.."));
-const { defineTask } = await import(join(root, "src/core/task.ts"));
-const { Engine } = await import(join(root, "src/engine/engine.ts"));
-const { openStore } = await import(join(root, "src/store/open-store.ts"));
+// A checkout (TypeScript through tsx) or a tree compiled by compile-tree.ts (JavaScript).
+const ext = existsSync(join(root, "src/engine/engine.ts")) ? "ts" : "js";
+const { defineTask } = await import(join(root, `src/core/task.${ext}`));
+const { Engine } = await import(join(root, `src/engine/engine.${ext}`));
+const { openStore } = await import(join(root, `src/store/open-store.${ext}`));
 
 const [mode = "throughput", workload = "w0", nArg = "10000", cArg = "10", storeKind = "sqlite"] = process.argv.slice(2);
 const n = Number(nArg);

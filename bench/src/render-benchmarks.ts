@@ -83,7 +83,13 @@ const METHOD = `## Method
 - **Postgres transactions per execution**: \`pg_stat_database.xact_commit\` of the run's database, read once
   every session has disconnected before and after the worker process, minus the harness's own completion
   polls, ÷ N. It does not depend on the machine's speed.
-- **Enqueue rate**: one client process; sequential awaits, 50 in flight, and each system's batch API.
+- **Enqueue rate**: one client process; sequential awaits (N = 2,000 in full mode), 50 in flight (N =
+  10,000) and each system's batch API (N = 10,000). The clock covers the enqueue calls only: each system's
+  client set-up and tear-down (Zart \`Engine.start\` and \`stop\`, graphile \`makeWorkerUtils\`, pg-boss
+  \`start\`, the DBOS client) are outside it, for every system alike.
+- **Zart as installed**: the compiled package (\`dist/\`, built by \`npm run bench\`), in process and as
+  \`zart-server\` (\`bin/\`); the bench's task module is TypeScript, loaded through tsx as a user's would
+  be. The peers run from their npm packages.
 - **Latency**: one execution at a time, caller and an idle worker (concurrency 10) in one process. Each
   figure runs in a fresh process, so its first samples run cold: every system whose samples are quick runs
   600 warm-up samples first (event wake: 200, 50 in quick mode) and drops them, as a worker in service runs

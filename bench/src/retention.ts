@@ -11,9 +11,9 @@
  * orchestrates them.
  */
 import pg from "pg";
-import { Engine } from "../../src/engine/engine.js";
-import { openStore } from "../../src/store/open-store.js";
-import type { Store } from "../../src/store/store.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { openStore } from "../../dist/store/open-store.js";
+import type { Store } from "../../dist/store/store.js";
 import { summariseLatency } from "./stats.js";
 import type { Target } from "./systems/types.js";
 import { peakRss, waitUntil } from "./util.js";
@@ -100,7 +100,7 @@ export interface DrainMeasurement {
  * completed rows reaches n (the old rows are completed too, so the global count cannot say).
  */
 export async function drainW0(target: Target, n: number): Promise<DrainMeasurement> {
-  await import("../../src/store/postgres/postgres-store.js");
+  await import("../../dist/store/postgres/postgres-store.js");
   const started = performance.now();
   const store = await openStore(pgTarget(target).url, { schema: SCHEMA });
   const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency: 50 }, migrate: false, scheduler: false });

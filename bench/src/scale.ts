@@ -9,9 +9,9 @@
  */
 import Database from "better-sqlite3";
 import pg from "pg";
-import { Engine } from "../../src/engine/engine.js";
-import { openStore } from "../../src/store/open-store.js";
-import type { Store } from "../../src/store/store.js";
+import { Engine } from "../../dist/engine/engine.js";
+import { openStore } from "../../dist/store/open-store.js";
+import type { Store } from "../../dist/store/store.js";
 import { summariseLatency } from "./stats.js";
 import type { Target } from "./systems/types.js";
 import { sleep, waitUntil } from "./util.js";

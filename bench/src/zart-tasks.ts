@@ -1,9 +1,9 @@
 /**
  * The benchmark workloads as Zart tasks. Also a task module for `zart-server --tasks` (HTTP figures),
- * so it imports nothing but the repo's own source. The in-process adapter sets `observer` to count
+ * so it imports nothing but the package as built (dist/). The in-process adapter sets `observer` to count
  * outputs inside the worker, as the peers' handlers do.
  */
-import { defineTask } from "../../src/core/task.js";
+import { defineTask } from "../../dist/core/task.js";
 import {
   CHILDREN,
   chainLength,

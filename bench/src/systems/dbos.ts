@@ -11,7 +11,7 @@
  * latency, event wake), each of them short.
  */
 import pg from "pg";
-import { deferred, packageVersion, peakRss, pooled, postgresUrl, sleep, waitUntil, withClient } from "../util.js";
+import { deferred, packageVersion, peakRss, pooled, postgresUrl, sleep, timed, waitUntil, withClient } from "../util.js";
 import {
   CHILDREN,
   chainLength,
@@ -150,27 +150,33 @@ async function configureQueue(url: string, concurrency: number, variant: string)
   );
 }
 
-async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<void> {
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<number> {
   const url = postgresUrl(target);
   const options = { workflowName: workflowFor(workload), queueName: QUEUE, appVersion: "bench" };
+  let ms = 0;
   await withDbosClient(url, async (client) => {
     if (mode === "sequential") {
-      for (let i = 0; i < n; i++) await client.enqueue(options, { i });
+      ms = await timed(async () => {
+        for (let i = 0; i < n; i++) await client.enqueue(options, { i });
+      });
     } else if (mode === "concurrent50" || mode === undefined) {
-      await pooled(n, 50, (i) => client.enqueue(options, { i }));
+      ms = await timed(() => pooled(n, 50, (i) => client.enqueue(options, { i })));
     } else {
       // DBOS has no bulk enqueue: N enqueueInTransaction calls inside one transaction.
       const pgClient = new pg.Client({ connectionString: url });
       await pgClient.connect();
       try {
-        await pgClient.query("begin");
-        for (let i = 0; i < n; i++) await client.enqueueInTransaction(pgClient, options, { i });
-        await pgClient.query("commit");
+        ms = await timed(async () => {
+          await pgClient.query("begin");
+          for (let i = 0; i < n; i++) await client.enqueueInTransaction(pgClient, options, { i });
+          await pgClient.query("commit");
+        });
       } finally {
         await pgClient.end();
       }
     }
   });
+  return ms;
 }
 
 async function countSuccess(client: pg.Client, name: string): Promise<number> {

@@ -5,7 +5,7 @@
  * Variant "tuned" turns on the batching from its performance docs (local queue + batched completion).
  */
 import type { Job, Runner, RunnerOptions, TaskList } from "graphile-worker";
-import { deferred, packageVersion, peakRss, pooled, postgresUrl, waitUntil, withClient } from "../util.js";
+import { deferred, packageVersion, peakRss, pooled, postgresUrl, timed, waitUntil, withClient } from "../util.js";
 import { chainLength, chainStep, OutputTally, stepA, stepB, stepC, type ThroughputWorkload, w0 } from "../workloads.js";
 import type {
   BenchSystem,
@@ -96,22 +96,24 @@ function runnerOptions(url: string, concurrency: number, variant: string): Promi
   }));
 }
 
-async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<void> {
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<number> {
   const { makeWorkerUtils } = await lib();
   const utils = await makeWorkerUtils({ connectionString: postgresUrl(target), logger: await quietLogger() });
   const task = firstTask(chainWorkload(workload));
   try {
-    if (mode === "sequential") {
-      for (let i = 0; i < n; i++) await utils.addJob(task, { i });
-    } else if (mode === "concurrent50") {
-      await pooled(n, 50, (i) => utils.addJob(task, { i }));
-    } else {
-      // Bulk prefill and the "batch" figure: addJobs in batches of 1000 rows.
-      for (let start = 0; start < n; start += 1000) {
-        const specs = Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ identifier: task, payload: { i: start + k } }));
-        await utils.addJobs(specs);
+    return await timed(async () => {
+      if (mode === "sequential") {
+        for (let i = 0; i < n; i++) await utils.addJob(task, { i });
+      } else if (mode === "concurrent50") {
+        await pooled(n, 50, (i) => utils.addJob(task, { i }));
+      } else {
+        // Bulk prefill and the "batch" figure: addJobs in batches of 1000 rows.
+        for (let start = 0; start < n; start += 1000) {
+          const specs = Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ identifier: task, payload: { i: start + k } }));
+          await utils.addJobs(specs);
+        }
       }
-    }
+    });
   } finally {
     await utils.release();
   }

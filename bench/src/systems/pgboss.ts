@@ -6,7 +6,7 @@
  * Its figures need small N: a loop sleeps the full interval after every fetch.
  */
 import type PgBoss from "pg-boss";
-import { deferred, jitterGap, packageVersion, peakRss, pooled, postgresUrl, waitUntil, withClient } from "../util.js";
+import { deferred, jitterGap, packageVersion, peakRss, pooled, postgresUrl, timed, waitUntil, withClient } from "../util.js";
 import { chainLength, chainStep, OutputTally, stepA, stepB, stepC, type ThroughputWorkload, w0 } from "../workloads.js";
 import type {
   BenchSystem,
@@ -80,21 +80,23 @@ async function startWork(
   }
 }
 
-async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<void> {
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<number> {
   const boss = await newBoss(postgresUrl(target));
   await boss.start();
   const queue = QUEUES[chainWorkload(workload)][0];
   try {
-    if (mode === "sequential") {
-      for (let i = 0; i < n; i++) await boss.send(queue, { i });
-    } else if (mode === "concurrent50") {
-      await pooled(n, 50, (i) => boss.send(queue, { i }));
-    } else {
-      for (let start = 0; start < n; start += 1000) {
-        const jobs = Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ name: queue, data: { i: start + k } }));
-        await boss.insert(jobs);
+    return await timed(async () => {
+      if (mode === "sequential") {
+        for (let i = 0; i < n; i++) await boss.send(queue, { i });
+      } else if (mode === "concurrent50") {
+        await pooled(n, 50, (i) => boss.send(queue, { i }));
+      } else {
+        for (let start = 0; start < n; start += 1000) {
+          const jobs = Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ name: queue, data: { i: start + k } }));
+          await boss.insert(jobs);
+        }
       }
-    }
+    });
   } finally {
     await boss.stop({ graceful: false, wait: true });
   }

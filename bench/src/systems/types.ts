@@ -86,8 +86,9 @@ export interface BenchSystem {
   throughputConfigs(mode: Mode, figure: ThroughputFigure): ThroughputConfig[];
   latencyConfigs(mode: Mode): LatencyConfig[];
   enqueueModes(): readonly EnqueueMode[];
-  /** Enqueues inputs 0…n-1 of the workload. */
-  enqueue(target: Target, workload: ThroughputWorkload, n: number, options?: EnqueueOptions): Promise<void>;
+  /** Enqueues inputs 0…n-1 of the workload; resolves with the milliseconds the enqueue calls took (the
+   * client's connection set-up and tear-down excluded, for every system alike). */
+  enqueue(target: Target, workload: ThroughputWorkload, n: number, options?: EnqueueOptions): Promise<number>;
   /** Runs one worker until all n are durably complete. Its clock starts just before the worker starts. */
   drain(target: Target, config: ThroughputConfig): Promise<DrainResult>;
   /**

@@ -9,11 +9,11 @@
  */
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { Engine } from "../../../src/engine/engine.js";
-import type { WorkerOptions } from "../../../src/engine/engine-options.js";
-import { openStore } from "../../../src/store/open-store.js";
-import type { Store } from "../../../src/store/store.js";
-import { deferred, peakRss, pooled, sleep, waitUntil } from "../util.js";
+import { Engine } from "../../../dist/engine/engine.js";
+import type { WorkerOptions } from "../../../dist/engine/engine-options.js";
+import { openStore } from "../../../dist/store/open-store.js";
+import type { Store } from "../../../dist/store/store.js";
+import { deferred, peakRss, pooled, sleep, timed, waitUntil } from "../util.js";
 import { executionsPer, OutputTally, STEP_COUNTS, stepsWorkload, type TallySummary, type ThroughputWorkload } from "../workloads.js";
 import { benchTasks, KEYS, observer, TASK_FOR, zartTaskFor } from "../zart-tasks.js";
 import type {
@@ -78,21 +78,23 @@ function priorityOf(i: number, variant: string | undefined): number | undefined 
   return Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
 }
 
-async function enqueue(target: Target, workload: ThroughputWorkload, n: number, options: EnqueueOptions = {}): Promise<void> {
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, options: EnqueueOptions = {}): Promise<number> {
   const handle = await startEngine(target, false);
   const task = zartTaskFor(workload, options.variant ?? "default");
   const request = (i: number) => ({ task, data: { i }, priority: priorityOf(i, options.variant) });
   try {
-    if (options.mode === "sequential") {
-      for (let i = 0; i < n; i++) await handle.engine.schedule(request(i));
-    } else if (options.mode === "concurrent50") {
-      await pooled(n, 50, (i) => handle.engine.schedule(request(i)));
-    } else {
-      // Bulk prefill and the "batch" figure: scheduleMany in batches of 1000, like graphile's addJobs.
-      for (let start = 0; start < n; start += 1000) {
-        await handle.engine.scheduleMany(Array.from({ length: Math.min(1000, n - start) }, (_, k) => request(start + k)));
+    return await timed(async () => {
+      if (options.mode === "sequential") {
+        for (let i = 0; i < n; i++) await handle.engine.schedule(request(i));
+      } else if (options.mode === "concurrent50") {
+        await pooled(n, 50, (i) => handle.engine.schedule(request(i)));
+      } else {
+        // Bulk prefill and the "batch" figure: scheduleMany in batches of 1000, like graphile's addJobs.
+        for (let start = 0; start < n; start += 1000) {
+          await handle.engine.scheduleMany(Array.from({ length: Math.min(1000, n - start) }, (_, k) => request(start + k)));
+        }
       }
-    }
+    });
   } finally {
     await stopEngine(handle);
   }
@@ -107,8 +109,8 @@ async function drain(target: Target, config: ThroughputConfig): Promise<DrainRes
   };
   // Load the store module first: like the peers' figures, the clock covers start-up but not module loading.
   await (target.kind === "postgres"
-    ? import("../../../src/store/postgres/postgres-store.js")
-    : import("../../../src/store/sqlite/sqlite-store.js"));
+    ? import("../../../dist/store/postgres/postgres-store.js")
+    : import("../../../dist/store/sqlite/sqlite-store.js"));
   const started = performance.now();
   // Stock settings (pool of 10): the worker batches checkpoints, it does not need a connection per slot.
   const store = await open(target);
