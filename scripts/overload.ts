@@ -19,7 +19,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type ServerProcess, startServer } from "../test/support/server-process.js";
 import { ensureDatabase } from "./load/ensure-database.js";
-import { backPressure, burst, type HeapSnapshotter, longPolls } from "./load/overload-phases.js";
+import { backPressure, burst, type HeapSnapshotter, longPolls, seedExecutions } from "./load/overload-phases.js";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const { values } = parseArgs({
@@ -67,9 +67,14 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** Starts an API-only server, runs `work` against it, stops it (its exit code must be 0). */
-async function withServer<T>(args: string[], work: (server: ServerProcess) => Promise<T>, env: Record<string, string> = {}): Promise<T> {
-  const server = await startServer({ args: ["--no-worker", ...TASKS, ...args], compiled, env });
+/** Starts an API-only server (with the task module unless `tasks` is false), runs `work` against it, stops it
+ * (its exit code must be 0). */
+async function withServer<T>(
+  args: string[],
+  work: (server: ServerProcess) => Promise<T>,
+  { env = {}, dir, tasks = true }: { env?: Record<string, string>; dir?: string; tasks?: boolean } = {},
+): Promise<T> {
+  const server = await startServer({ args: ["--no-worker", ...(tasks ? TASKS : []), ...args], compiled, env, dir });
   running = server;
   let result: T;
   try {
@@ -111,10 +116,13 @@ try {
     const env: Record<string, string> = snapshots
       ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}`.trim() }
       : {};
+    const file = join(dir, "polls");
+    mkdirSync(file);
+    const ids = await withServer([], (server) => seedExecutions(server, pollCount), { dir: file });
     results.longPolls = await withServer(
       [],
-      (server) => longPolls(server, pollCount, snapshots ? heapSnapshotter(server, snapshots) : undefined),
-      env,
+      (server) => longPolls(server, ids, snapshots ? heapSnapshotter(server, snapshots) : undefined),
+      { env, dir: file, tasks: false },
     );
     console.log(`  ${JSON.stringify(results.longPolls)}`);
     if (snapshots) {

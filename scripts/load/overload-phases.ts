@@ -1,9 +1,11 @@
 /**
  * The phases of `npm run overload`, each against a real `zart-server` it starts (API only: the load is on
  * the HTTP side and the store, and no worker competes for the two cores):
- * - long-polls: N executions that stay pending, one `GET /executions/:id/wait` per execution on a socket
- *   of its own, the server's RSS and heap with all of them open (then they are cut, and must all be
- *   freed); optionally a heap snapshot before and with them;
+ * - long-polls: N executions that stay pending (created through a server that loads the task module),
+ *   then one `GET /executions/:id/wait` per execution on a socket of its own against a second API server
+ *   on the same file that loads no task module, as a front for waiting clients is deployed (it learns
+ *   tasks from the workers' registrations, and a wait needs none): its RSS and heap with all of them
+ *   open (then they are cut, and must all be freed); optionally a heap snapshot before and with them;
  * - burst: N POSTs, C at a time, every answer counted by status, the server's RSS sampled throughout;
  * - back-pressure (PostgreSQL): the executions table locked, C POSTs at once against a bound B: how many
  *   are refused with 503 + Retry-After, what the server holds meanwhile, and that every accepted one is
@@ -19,8 +21,8 @@ export interface RssSampler {
   stop(): number;
 }
 
-/** Samples a process's RSS every 100 ms; `stop()` returns the peak in MB. */
-export function sampleRss(pid: number): RssSampler {
+/** Samples a process's RSS every `everyMs`; `stop()` returns the peak in MB. */
+export function sampleRss(pid: number, everyMs = 100): RssSampler {
   let peak = procRssBytes(pid);
   const timer = setInterval(() => {
     try {
@@ -28,7 +30,7 @@ export function sampleRss(pid: number): RssSampler {
     } catch {
       // the process ended
     }
-  }, 100);
+  }, everyMs);
   return {
     stop() {
       clearInterval(timer);
@@ -68,6 +70,7 @@ export interface LongPollFigures {
   polls: number;
   opened: number;
   baselineRssMb: number;
+  /** The peak over 10 s with every poll open. */
   rssWithPollsMb: number;
   perPollKb: number;
   /** Heap figures as /metrics reports them, garbage included (no collection is forced); what a poll holds
@@ -79,10 +82,20 @@ export interface LongPollFigures {
   openAfterCut: number;
 }
 
+const HOLD_MS = 10_000;
+
+/** The peak of a process's RSS over `ms`, read every 250 ms. */
+async function peakRss(pid: number, ms: number): Promise<number> {
+  const sampler = sampleRss(pid, 250);
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return sampler.stop();
+}
+
 /** Takes a heap snapshot of the server; `moment` names it ("baseline", "with-polls"). */
 export type HeapSnapshotter = (moment: string) => Promise<void>;
 
-export async function longPolls(server: ServerProcess, count: number, snapshot?: HeapSnapshotter): Promise<LongPollFigures> {
+/** Creates `count` executions through the server's API (nothing runs them: the server has no worker). */
+export async function seedExecutions(server: ServerProcess, count: number): Promise<string[]> {
   const api = `${server.url}/api/v1`;
   const ids: string[] = new Array(count);
   await pooled(count, 50, async (i) => {
@@ -90,6 +103,12 @@ export async function longPolls(server: ServerProcess, count: number, snapshot?:
     if (created.status !== 201 || !created.id) throw new Error(`POST answered ${created.status}`);
     ids[i] = created.id;
   });
+  return ids;
+}
+
+/** One long-poll per execution in `ids`, all open at once; the server's figures with them open. */
+export async function longPolls(server: ServerProcess, ids: readonly string[], snapshot?: HeapSnapshotter): Promise<LongPollFigures> {
+  const count = ids.length;
   const pid = server.child.pid!;
   const baseline = await readProcessFigures(server.url);
   const baselineRssMb = mb(procRssBytes(pid));
@@ -118,7 +137,8 @@ export async function longPolls(server: ServerProcess, count: number, snapshot?:
     `${count} open long-polls`,
   );
   const figures = await readProcessFigures(server.url);
-  const rssWithPollsMb = mb(procRssBytes(pid));
+  // Held for a while: the figure is what 10,000 open polls keep, not one instant's reading.
+  const rssWithPollsMb = await peakRss(pid, HOLD_MS);
   await snapshot?.("with-polls");
   if (early > 0) throw new Error(`${early} long-polls were answered before the cut`);
   for (const request of requests) request.destroy();
