@@ -1,14 +1,11 @@
-// Long file (over 300 lines) on purpose: every Store method is here, each a thin call into the module that
-// holds its SQL.
 /**
  * The embedded store: one SQLite file in WAL mode, shareable by several processes on one machine.
  * better-sqlite3 is synchronous, so every method finishes its transaction before it returns and no
  * transaction ever spans an `await`; writers queue on the file lock (BEGIN IMMEDIATE + busy_timeout) rather
  * than failing with SQLITE_BUSY. SQLite has no cross-process notifications: notices reach only this
- * process's subscribers. What other processes commit is seen by watching `PRAGMA data_version` (a read of
- * shared memory that changes when another connection commits) every WATCH_MS while anyone subscribes,
- * and announced as a `changed` notice: their new work, cancels and ends then reach this process within
- * about that long instead of at the safety poll.
+ * process's subscribers. What other processes commit is seen by watching `PRAGMA data_version` while anyone
+ * subscribes (commit-watcher.ts), and announced as a `changed` notice. Each method is a call into the module
+ * that holds its SQL.
  */
 
 import { resolve } from "node:path";
@@ -51,6 +48,7 @@ import { DEFAULT_MAX_QUEUED_INSERTS } from "../store-errors.js";
 import { applyCheckpoints, releaseUnheld, renewLeases } from "./checkpoint-writer.js";
 import { claim, nextWakeAt } from "./claim.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
+import { CommitWatcher } from "./commit-watcher.js";
 import { createExecutions } from "./create.js";
 import * as fleet from "./fleet.js";
 import { InsertBatcher } from "./insert-batcher.js";
@@ -73,8 +71,6 @@ export interface SqliteStoreOptions {
 
 /** How long a writer waits for another process's transaction before SQLITE_BUSY; transactions are short. */
 const BUSY_TIMEOUT_MS = 5000;
-/** How often other processes' commits are looked for (see the header). */
-const WATCH_MS = 50;
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -84,7 +80,7 @@ export class SqliteStore implements Store {
   private readonly notices: NoticeHub;
   private readonly inserts: InsertBatcher;
   private readonly logger: Logger;
-  private watcher: NodeJS.Timeout | null = null;
+  private readonly watcher: CommitWatcher;
 
   private constructor(db: Database.Database, path: string, logger: Logger, maxQueuedInserts: number) {
     this.description = path;
@@ -92,6 +88,7 @@ export class SqliteStore implements Store {
     this.logger = logger;
     this.notices = new NoticeHub(logger);
     this.inserts = new InsertBatcher(this.conn, (notices) => this.notices.emit(notices), maxQueuedInserts);
+    this.watcher = new CommitWatcher(db, this.notices);
   }
 
   /** Opens (creating if needed) the file and sets the connection pragmas; the schema comes from `migrate()`. */
@@ -119,8 +116,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.watcher) clearInterval(this.watcher);
-    this.watcher = null;
+    this.watcher.stop();
     if (this.conn.db.open) this.conn.db.close();
   }
 
@@ -216,23 +212,10 @@ export class SqliteStore implements Store {
     return nextWakeAt(this.conn, tasks);
   }
 
+  /** Also starts watching for other processes' commits (once; stopped by close()). */
   subscribe(listener: NoticeListener): () => void {
-    this.watch();
+    this.watcher.start();
     return this.notices.subscribe(listener);
-  }
-
-  /** Starts watching for other processes' commits (once; stopped by close()). */
-  private watch(): void {
-    if (this.watcher || !this.conn.db.open) return;
-    let seen = this.conn.db.pragma("data_version", { simple: true });
-    this.watcher = setInterval(() => {
-      if (!this.conn.db.open) return;
-      const version = this.conn.db.pragma("data_version", { simple: true });
-      if (version === seen) return;
-      seen = version;
-      this.notices.emit([{ kind: "changed" }]);
-    }, WATCH_MS);
-    this.watcher.unref();
   }
 
   async getTimeline(id: string): Promise<TimelineData | null> {

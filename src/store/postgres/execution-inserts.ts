@@ -1,0 +1,59 @@
+/**
+ * How the PostgreSQL store inserts new executions (the SQL is create.ts). Plain queued executions share a
+ * statement with concurrent ones (insert-batcher.ts); the others go alone. Both retry on a lost connection,
+ * because each recognises its own rows committed by an attempt whose answer was lost (see create.ts), and
+ * both send their notices only after commit.
+ */
+import { ZartError } from "../../core/errors.js";
+import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "../store.js";
+import { DEFAULT_MAX_QUEUED_INSERTS } from "../store-errors.js";
+import { isConnectionError } from "./connection.js";
+import { createExecutions, insertExecution } from "./create.js";
+import { InsertBatcher } from "./insert-batcher.js";
+import type { SqlContext } from "./sql-context.js";
+import type { StoreConnections } from "./store-connections.js";
+
+export class ExecutionInserts {
+  private readonly ctx: SqlContext;
+  private readonly batcher: InsertBatcher;
+
+  constructor(
+    private readonly db: StoreConnections,
+    /** Rows that may wait for a shared insert before `insert` answers `overloaded` (default 10,000). */
+    maxQueuedInserts: number | undefined,
+  ) {
+    this.ctx = db.ctx;
+    this.batcher = new InsertBatcher(
+      {
+        insertMany: (inputs) => this.insertMany(inputs),
+        insertOne: (input) => this.insertOne(input),
+        isConnectionError: (error) => isConnectionError(error) || (error instanceof ZartError && error.code === "store_unavailable"),
+      },
+      Math.max(2, Math.floor(db.poolSize / 3)),
+      maxQueuedInserts ?? DEFAULT_MAX_QUEUED_INSERTS,
+    );
+  }
+
+  /** Plain queued executions share inserts with concurrent ones; the others go alone. */
+  insert(input: NewExecution): Promise<CreateResult> {
+    return InsertBatcher.accepts(input) ? this.batcher.submit(input) : this.insertOne(input);
+  }
+
+  async insertMany(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
+    // Retried on a lost connection like insertOne (see createExecutions() for how it recognises its own rows).
+    const { result, notices } = await this.db.retrying((attempt) => createExecutions(this.ctx, inputs, attempt > 1));
+    this.db.emit(notices);
+    return result;
+  }
+
+  private async insertOne(input: NewExecution): Promise<CreateResult> {
+    // Retried on a lost connection: insertExecution() recognises its own earlier insert (see there).
+    let notices: Notice[] = [];
+    const result = await this.db.retrying((attempt) => {
+      notices = [];
+      return insertExecution(this.ctx, this.ctx.pool, input, notices, attempt > 1);
+    });
+    this.db.emit(notices);
+    return result;
+  }
+}
