@@ -18,12 +18,13 @@ const RENEW = "UPDATE executions SET runnable_at = ? WHERE id = ? AND status = '
 
 /** Applies the whole batch in one IMMEDIATE transaction; returns per-checkpoint success and the notices to emit. */
 export function applyCheckpoints(conn: Connection, batch: readonly Checkpoint[]): { results: boolean[]; notices: Notice[] } {
-  const run = conn.db.transaction(() => {
-    const notices: Notice[] = [];
-    const results = batch.map((checkpoint) => applyCheckpoint(conn, checkpoint, notices));
-    return { results, notices };
-  });
-  return run.immediate();
+  return conn.sql.transaction(applyAll).immediate(conn, batch);
+}
+
+function applyAll(conn: Connection, batch: readonly Checkpoint[]): { results: boolean[]; notices: Notice[] } {
+  const notices: Notice[] = [];
+  const results = batch.map((checkpoint) => applyCheckpoint(conn, checkpoint, notices));
+  return { results, notices };
 }
 
 /** One checkpoint, inside the caller's transaction. */
@@ -88,12 +89,13 @@ export function releaseUnheld(conn: Connection, workerId: string, held: readonly
 }
 
 export function renewLeases(conn: Connection, fences: readonly Fence[], now: number, leaseMs: number): Set<string> {
-  const run = conn.db.transaction(() => {
-    const held = new Set<string>();
-    for (const fence of fences) {
-      if (conn.sql.get(RENEW).run(now + leaseMs, fence.executionId, fence.leaseToken).changes > 0) held.add(fence.executionId);
-    }
-    return held;
-  });
-  return run.immediate();
+  return conn.sql.transaction(renewAll).immediate(conn, fences, now + leaseMs);
+}
+
+function renewAll(conn: Connection, fences: readonly Fence[], until: number): Set<string> {
+  const held = new Set<string>();
+  for (const fence of fences) {
+    if (conn.sql.get(RENEW).run(until, fence.executionId, fence.leaseToken).changes > 0) held.add(fence.executionId);
+  }
+  return held;
 }

@@ -50,30 +50,31 @@ interface Candidate {
 
 export function claim(conn: Connection, request: ClaimRequest): { result: ClaimResult; notices: Notice[] } {
   if (request.limit <= 0 || request.tasks.length === 0) return { result: { claimed: [], more: false }, notices: [] };
+  return conn.sql.transaction(claimIn).immediate(conn, request);
+}
+
+function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult; notices: Notice[] } {
   const { workerId, now, leaseMs, limit } = request;
   const tasks = JSON.stringify(request.tasks);
-  const run = conn.db.transaction(() => {
-    const claimed: ClaimedExecution[] = [];
-    const notices: Notice[] = [];
-    let more = false;
-    for (const tier of DUE_TIERS) {
-      if (claimed.length >= limit) break;
-      for (const candidate of conn.sql.get(tier).all({ now, tasks, lim: limit - claimed.length }) as Candidate[]) {
-        if (!slotFree(conn, candidate)) {
-          const parked = conn.sql.get(AWAIT_SLOT).get({ id: candidate.id, now }) as ExecutionRow;
-          const notice = rowNotice(parked);
-          if (notice) notices.push(notice);
-          more = true;
-          continue;
-        }
-        const params = { id: candidate.id, now, worker: workerId, lease_ms: leaseMs };
-        const row = conn.sql.get(CLAIM).get(params) as ExecutionRow;
-        claimed.push(claimedFrom(conn, row, candidate.started_at === null, candidate.status === "running"));
+  const claimed: ClaimedExecution[] = [];
+  const notices: Notice[] = [];
+  let more = false;
+  for (const tier of DUE_TIERS) {
+    if (claimed.length >= limit) break;
+    for (const candidate of conn.sql.get(tier).all({ now, tasks, lim: limit - claimed.length }) as Candidate[]) {
+      if (!slotFree(conn, candidate)) {
+        const parked = conn.sql.get(AWAIT_SLOT).get({ id: candidate.id, now }) as ExecutionRow;
+        const notice = rowNotice(parked);
+        if (notice) notices.push(notice);
+        more = true;
+        continue;
       }
+      const params = { id: candidate.id, now, worker: workerId, lease_ms: leaseMs };
+      const row = conn.sql.get(CLAIM).get(params) as ExecutionRow;
+      claimed.push(claimedFrom(conn, row, candidate.started_at === null, candidate.status === "running"));
     }
-    return { result: { claimed, more }, notices };
-  });
-  return run.immediate();
+  }
+  return { result: { claimed, more }, notices };
 }
 
 /** A row that is not concurrency-limited, or is running already (its lease expired: it holds its slot), needs no slot. */

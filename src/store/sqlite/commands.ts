@@ -36,22 +36,23 @@ export interface CancelResult {
 }
 
 export function cancelExecution(conn: Connection, id: string, now: number): { result: CancelResult; notices: Notice[] } {
-  const run = conn.db.transaction((): { result: CancelResult; notices: Notice[] } => {
-    const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
-    if (!row) return { result: { outcome: "not_found", execution: null }, notices: [] };
-    // Notices again: a repeat may follow a cancel whose reply (and notices) were lost with its connection.
-    if (row.status === "cancelled")
-      return { result: { outcome: "already_cancelled", execution: toExecution(row) }, notices: cancelledNotices(id) };
-    if (TERMINAL.has(row.status)) return { result: { outcome: "not_cancellable", execution: toExecution(row) }, notices: [] };
-    const notices: Notice[] = [];
-    const after = cancelOne(conn, row, now, notices) as ExecutionRow;
-    for (const { id: child } of conn.sql.get(DESCENDANTS).all(id) as { id: string }[]) {
-      const descendant = conn.sql.get(SELECT_BY_ID).get(child) as ExecutionRow;
-      if (!TERMINAL.has(descendant.status)) cancelOne(conn, descendant, now, notices);
-    }
-    return { result: { outcome: "cancelled", execution: toExecution(after) }, notices };
-  });
-  return run.immediate();
+  return conn.sql.transaction(cancelIn).immediate(conn, id, now);
+}
+
+function cancelIn(conn: Connection, id: string, now: number): { result: CancelResult; notices: Notice[] } {
+  const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
+  if (!row) return { result: { outcome: "not_found", execution: null }, notices: [] };
+  // Notices again: a repeat may follow a cancel whose reply (and notices) were lost with its connection.
+  if (row.status === "cancelled")
+    return { result: { outcome: "already_cancelled", execution: toExecution(row) }, notices: cancelledNotices(id) };
+  if (TERMINAL.has(row.status)) return { result: { outcome: "not_cancellable", execution: toExecution(row) }, notices: [] };
+  const notices: Notice[] = [];
+  const after = cancelOne(conn, row, now, notices) as ExecutionRow;
+  for (const { id: child } of conn.sql.get(DESCENDANTS).all(id) as { id: string }[]) {
+    const descendant = conn.sql.get(SELECT_BY_ID).get(child) as ExecutionRow;
+    if (!TERMINAL.has(descendant.status)) cancelOne(conn, descendant, now, notices);
+  }
+  return { result: { outcome: "cancelled", execution: toExecution(after) }, notices };
 }
 
 function cancelOne(conn: Connection, row: ExecutionRow, now: number, notices: Notice[]): ExecutionRow | undefined {
@@ -68,37 +69,36 @@ function cancelOne(conn: Connection, row: ExecutionRow, now: number, notices: No
  * refused by its schema. A task with buffered events stores an event no wait is open for yet.
  */
 export function deliverEvent(conn: Connection, request: DeliverRequest): { result: DeliverOutcome; notices: Notice[] } {
+  return conn.sql.transaction(deliverIn).immediate(conn, request);
+}
+
+function deliverIn(conn: Connection, request: DeliverRequest): { result: DeliverOutcome; notices: Notice[] } {
   const { executionId, eventName, payloadJson, now } = request;
-  const run = conn.db.transaction((): { result: DeliverOutcome; notices: Notice[] } => {
-    const row = conn.sql.get(SELECT_BY_ID).get(executionId) as ExecutionRow | undefined;
-    if (!row) return { result: { outcome: "not_found" }, notices: [] };
-    if (TERMINAL.has(row.status)) return { result: { outcome: "not_waiting", reason: "ended" }, notices: [] };
-    const wait = conn.sql.get(SELECT_EVENT_WAIT).get(executionId, eventName) as
-      | { schema: string | null; wake_at: number | null }
-      | undefined;
-    if (!wait) {
-      const buffers = conn.sql.get(BUFFERS_EVENTS).get(row.task) as { yes: number } | undefined;
-      if (buffers?.yes !== 1) return { result: { outcome: "not_waiting", reason: "no_wait" }, notices: [] };
-      conn.sql.get(BUFFER_EVENT).run(executionId, eventName, payloadJson, now);
-      conn.sql.get(transitionSql(TRANSITIONS.buffer_event)).get({ id: executionId, now });
-      return { result: { outcome: "buffered", task: row.task }, notices: [] };
-    }
-    // A wait whose deadline passed has timed out, whether or not a worker has recorded it yet.
-    if (wait.wake_at !== null && now >= wait.wake_at) return { result: { outcome: "not_waiting", reason: "timed_out" }, notices: [] };
-    if (wait.schema !== null && request.validate) {
-      const message = request.validate(wait.schema, payloadJson);
-      if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
-    }
-    conn.sql.get(RECORD_EVENT).run(payloadJson, now, executionId, eventName);
-    const claimFor = request.claimFor;
-    if (claimFor && row.status === "waiting" && row.concurrency_limit === null && claimFor.tasks.includes(row.task)) {
-      return deliverClaimed(conn, request, row.task);
-    }
-    const after = conn.sql.get(transitionSql(TRANSITIONS.deliver)).get({ id: executionId, now }) as ExecutionRow;
-    const notice = rowNotice(after);
-    return { result: { outcome: "delivered", task: row.task }, notices: notice ? [notice] : [] };
-  });
-  return run.immediate();
+  const row = conn.sql.get(SELECT_BY_ID).get(executionId) as ExecutionRow | undefined;
+  if (!row) return { result: { outcome: "not_found" }, notices: [] };
+  if (TERMINAL.has(row.status)) return { result: { outcome: "not_waiting", reason: "ended" }, notices: [] };
+  const wait = conn.sql.get(SELECT_EVENT_WAIT).get(executionId, eventName) as { schema: string | null; wake_at: number | null } | undefined;
+  if (!wait) {
+    const buffers = conn.sql.get(BUFFERS_EVENTS).get(row.task) as { yes: number } | undefined;
+    if (buffers?.yes !== 1) return { result: { outcome: "not_waiting", reason: "no_wait" }, notices: [] };
+    conn.sql.get(BUFFER_EVENT).run(executionId, eventName, payloadJson, now);
+    conn.sql.get(transitionSql(TRANSITIONS.buffer_event)).get({ id: executionId, now });
+    return { result: { outcome: "buffered", task: row.task }, notices: [] };
+  }
+  // A wait whose deadline passed has timed out, whether or not a worker has recorded it yet.
+  if (wait.wake_at !== null && now >= wait.wake_at) return { result: { outcome: "not_waiting", reason: "timed_out" }, notices: [] };
+  if (wait.schema !== null && request.validate) {
+    const message = request.validate(wait.schema, payloadJson);
+    if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
+  }
+  conn.sql.get(RECORD_EVENT).run(payloadJson, now, executionId, eventName);
+  const claimFor = request.claimFor;
+  if (claimFor && row.status === "waiting" && row.concurrency_limit === null && claimFor.tasks.includes(row.task)) {
+    return deliverClaimed(conn, request, row.task);
+  }
+  const after = conn.sql.get(transitionSql(TRANSITIONS.deliver)).get({ id: executionId, now }) as ExecutionRow;
+  const notice = rowNotice(after);
+  return { result: { outcome: "delivered", task: row.task }, notices: notice ? [notice] : [] };
 }
 
 /** Eager resume: delivered and claimed in one write, and finished too when the caller's run already ended. */

@@ -28,13 +28,17 @@ export function insertExecution(conn: Connection, input: NewExecution, notices: 
 
 export function createExecution(conn: Connection, input: NewExecution): { result: CreateResult; notices: Notice[] } {
   const notices: Notice[] = [];
-  const result = conn.db.transaction(() => insertExecution(conn, input, notices)).immediate();
+  const result = conn.sql.transaction(insertExecution).immediate(conn, input, notices);
   return { result, notices };
 }
 
 /** A batch in one transaction (a nested call is a savepoint); one runnable notice per task. */
 export function createExecutions(conn: Connection, inputs: readonly NewQueuedExecution[]): { results: CreateResult[]; notices: Notice[] } {
   const notices: Notice[] = [];
-  const results = conn.db.transaction(() => inputs.map((input) => insertExecution(conn, input, notices))).immediate();
+  const results = conn.sql.transaction(insertAll).immediate(conn, inputs, notices);
   return { results, notices: mergeRunnable(notices) };
+}
+
+function insertAll(conn: Connection, inputs: readonly NewExecution[], notices: Notice[]): CreateResult[] {
+  return inputs.map((input) => insertExecution(conn, input, notices));
 }

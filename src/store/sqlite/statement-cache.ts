@@ -6,8 +6,26 @@ import type Database from "better-sqlite3";
  */
 export class StatementCache {
   private readonly statements = new Map<string, Database.Statement>();
+  // biome-ignore lint/suspicious/noExplicitAny: bodies of any signature; `transaction` restores their types.
+  private readonly transactions = new Map<(...args: any[]) => unknown, Database.Transaction<(...args: any[]) => unknown>>();
 
   constructor(private readonly db: Database.Database) {}
+
+  /**
+   * `body` as a transaction, made once per connection: better-sqlite3 builds a transaction's wrappers
+   * (plain, deferred, immediate, exclusive) at each `db.transaction()` call, which costs several times
+   * the transaction itself. Why: docs/decisions/025-sqlite-transactions-once.md. `body` must be a function made once (module level), taking
+   * what varies as arguments; a nested call runs as a savepoint, as with `db.transaction()`.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
+  transaction<F extends (...args: any[]) => unknown>(body: F): Database.Transaction<F> {
+    let transaction = this.transactions.get(body);
+    if (!transaction) {
+      transaction = this.db.transaction(body);
+      this.transactions.set(body, transaction);
+    }
+    return transaction as Database.Transaction<F>;
+  }
 
   get(sql: string): Database.Statement {
     let statement = this.statements.get(sql);
