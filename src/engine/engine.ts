@@ -1,5 +1,3 @@
-// Long file (over 300 lines) on purpose: it is the whole public API of the library, one short documented
-// method per operation, each delegating to runtime.ts, admission.ts or the store; its parts live elsewhere.
 /**
  * The engine: what the HTTP server and library users call. It checks requests, talks to the store, wakes
  * long-poll waiters on terminal notices and (unless API-only) runs a {@link Worker}.
@@ -24,6 +22,7 @@ import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, StepDetail } from "../store/store.js";
 import type { Worker } from "../worker/worker.js";
 import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, WaitSignal, ZartApi } from "./api.js";
+import { deliveryAnswer } from "./delivery-answer.js";
 import type { EngineOptions } from "./engine-options.js";
 import { executionNotFound, isExecutionId } from "./execution-id.js";
 import { pruneAge } from "./pruning.js";
@@ -174,17 +173,7 @@ export class Engine implements ZartApi {
     };
     const { eager } = this.runtime;
     const result: DeliverOutcome = eager ? await eager.deliver(request) : await this.options.store.deliverEvent(request);
-    switch (result.outcome) {
-      case "not_found":
-        throw executionNotFound(id);
-      case "not_waiting":
-        throw new ZartError("not_waiting_for_event", notWaitingMessage(id, eventName, result.reason));
-      case "invalid":
-        throw new ZartError("invalid_data", result.message);
-      case "buffered":
-      case "delivered":
-        return result.outcome;
-    }
+    return deliveryAnswer(id, eventName, result);
   }
 
   async waitForTerminal(id: string, timeoutMs: number, signal?: WaitSignal): Promise<ExecutionRecord> {
@@ -300,11 +289,4 @@ export class Engine implements ZartApi {
   async sendEvent(execution: ExecutionRef, name: string, payload?: unknown): Promise<"delivered" | "buffered"> {
     return this.deliverEvent(idOf(execution), name, payloadJson(payload, this.options.maxPayloadBytes));
   }
-}
-
-function notWaitingMessage(id: string, eventName: string, reason: "no_wait" | "timed_out" | "ended"): string {
-  const base = `Execution ${id} is not waiting for event "${eventName}"`;
-  if (reason === "timed_out") return `${base}: the wait timed out`;
-  if (reason === "ended") return `${base}: it has ended`;
-  return base;
 }
