@@ -6,8 +6,9 @@
 import { engineFailure } from "../core/errors.js";
 import type { ErrorInfo, ExecutionStatus, StepRecord } from "../core/types.js";
 import type { ExecutionRow } from "../state/columns.js";
+import { COMPOSITES } from "../state/composites.js";
 import type { Params } from "../state/expr.js";
-import { COMPOSITES, TRANSITIONS, type Transition } from "../state/transitions.js";
+import { TRANSITIONS, type Transition } from "../state/transitions.js";
 import { encodeError } from "./row-mapping.js";
 import type { Checkpoint, NewExecution, Notice, WorkerPatch } from "./store.js";
 

@@ -18,7 +18,7 @@
  * Why: docs/decisions/007-eager-start-and-resume.md (W0 and W3 latency on PostgreSQL).
  */
 import { applyTransition } from "../state/apply.js";
-import { COMPOSITES } from "../state/transitions.js";
+import { COMPOSITES } from "../state/composites.js";
 import { toExecution, toRow } from "../store/row-mapping.js";
 import type {
   Checkpoint,

@@ -9,7 +9,8 @@
  */
 
 import { EXECUTION_COLUMNS } from "../../state/columns.js";
-import { COMPOSITES, TRANSITIONS, type Transition } from "../../state/transitions.js";
+import { COMPOSITES } from "../../state/composites.js";
+import { TRANSITIONS, type Transition } from "../../state/transitions.js";
 import { WRITTEN_COLUMNS } from "../writes.js";
 import { countDeltasSql } from "./count-deltas.js";
 import { STEP_JSON_FIELDS, stepWritesSql } from "./step-writes.js";

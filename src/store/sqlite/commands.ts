@@ -5,7 +5,8 @@
  */
 import type { ExecutionRecord } from "../../core/types.js";
 import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
-import { COMPOSITES, TRANSITIONS } from "../../state/transitions.js";
+import { COMPOSITES } from "../../state/composites.js";
+import { TRANSITIONS } from "../../state/transitions.js";
 import { type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { BufferedEvent, CancelOutcome, ClaimedExecution, DeliverOutcome, DeliverRequest, Notice } from "../store.js";
 import { cancelledNotices, rowNotice, TERMINAL } from "../writes.js";
