@@ -5,7 +5,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { NewExecution } from "../store/store.js";
-import type { ChildRequest } from "../worker/execution-context.js";
+import type { ChildRequest } from "../worker/context-deps.js";
 import type { ScheduleRequest } from "./api.js";
 import { newExecutionId } from "./execution-id.js";
 import { type CheckedSchedule, checkedSchedule } from "./requests.js";

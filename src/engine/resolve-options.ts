@@ -8,7 +8,7 @@ import type { Logger } from "../core/logger.js";
 import type { ScheduleDefinition } from "../core/schedule.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
-import type { ResolvedWorkerOptions } from "../worker/worker.js";
+import type { ResolvedWorkerOptions } from "../worker/worker-deps.js";
 import { defaultLogger } from "./default-logger.js";
 import type { EngineOptions } from "./engine-options.js";
 import { type EngineMetrics, noMetrics } from "./metrics.js";

@@ -1,5 +1,3 @@
-// Long file (over 300 lines) on purpose: it is the workflow-facing API, one short method per `ctx` call, and
-// each goes through the same gate (`call`, then `settled`); splitting the calls apart would hide it.
 /**
  * The `ctx` a task's `run` receives. Every call is durable: a recorded outcome is returned (or thrown) at
  * once on replay; the first unrecorded step runs for real once every record before it is durable
@@ -16,44 +14,25 @@ import {
   ZartError,
 } from "../core/errors.js";
 import { decodeValue } from "../core/json.js";
-import { type Logger, lazyChild } from "../core/logger.js";
+import { lazyChild } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { type CompiledSchema, compileSchema } from "../core/schema.js";
 import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
 import { type ErrorInfo, FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types.js";
 import type { BufferedEvent, ClaimedExecution, NewExecution } from "../store/store.js";
 import { CheckpointRejectedError } from "../store/store-errors.js";
+import { firstAccepted } from "./buffered-events.js";
+import { type Answer, isOpen, promised } from "./call-answer.js";
+import type { ChildRequest, ContextDeps } from "./context-deps.js";
 import { ExecutionLogger } from "./execution-logger.js";
-import { RecordWriter, type WriterDeps } from "./record-writer.js";
+import { RecordWriter } from "./record-writer.js";
 import { childFailure, durationMs, stepFailure } from "./recorded-outcomes.js";
 import { ReplayRecords } from "./replay-records.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
 import { SettleOrder } from "./settle-order.js";
-import { runStep, type StepOutcomeLabel } from "./step-runner.js";
+import { newStepRecord } from "./step-records.js";
+import { runStep, type StepRunDeps } from "./step-runner.js";
 import type { RunTrace } from "./tracing.js";
-
-export interface ChildRequest {
-  task: string | TaskDefinition;
-  data: unknown;
-  options: ChildOptions;
-  parent: { id: string; step: string };
-}
-
-export interface ContextDeps extends WriterDeps {
-  logger: Logger;
-  maxPayloadBytes: number;
-  inPlaceBackoffMaxMs: number;
-  random: () => number;
-  /** Validates a child's task and data like a POST and builds its row; throws ZartError for the caller's mistakes. */
-  prepareChild(request: ChildRequest): Promise<NewExecution>;
-  onStepFinished?(task: string, step: string, ms: number, ok: boolean): void;
-  onStepOutcome?(task: string, step: string, outcome: StepOutcomeLabel): void;
-}
-
-/** A call's answer: a value now, or a wait to open. */
-type Answer<T> = T | { open: OpenWait };
-const isOpen = <T>(answer: Answer<T>): answer is { open: OpenWait } =>
-  typeof answer === "object" && answer !== null && "open" in answer && (answer as { open: unknown }).open !== undefined;
 
 const NO_SCHEMAS: ReadonlyMap<string, CompiledSchema> = new Map();
 
@@ -74,6 +53,7 @@ export class ExecutionContext implements WorkflowContext {
   private readonly buffered: BufferedEvent[];
   /** See ClaimedExecution.recovered: each step's start is written durably before it runs. */
   private readonly recovered: boolean;
+  private stepRunDeps: StepRunDeps | undefined;
 
   constructor(
     claimed: ClaimedExecution,
@@ -154,24 +134,8 @@ export class ExecutionContext implements WorkflowContext {
       const stored = this.buffered.filter((e) => e.name === name);
       if (stored.length === 0) return open();
       if (schema === null) return take(stored[0] as BufferedEvent);
-      return this.firstValid(name, stored, schema).then((event) => (event ? take(event) : open()));
+      return firstAccepted(name, stored, schema, this.log).then((event) => (event ? take(event) : open()));
     });
-  }
-
-  /**
-   * The oldest buffered event whose payload the wait's schema accepts. One it refuses stays stored (the
-   * sender was told 202, so it is not thrown away) and is logged; the wait takes the next one.
-   */
-  private async firstValid(name: string, stored: BufferedEvent[], schema: CompiledSchema): Promise<BufferedEvent | undefined> {
-    for (const event of stored) {
-      const checked = await schema.validate(decodeValue(event.payloadJson), "payload");
-      if (checked.ok) return event;
-      this.log.warn(
-        { event: name, eventId: event.id, reason: checked.message },
-        `buffered event "${name}" refused by its wait's schema; kept, not taken`,
-      );
-    }
-    return undefined;
   }
 
   startChild(name: string, task: string | TaskDefinition, data: unknown, options: ChildOptions = {}): Promise<string> {
@@ -250,25 +214,28 @@ export class ExecutionContext implements WorkflowContext {
     await this.writer.barrier(this.signal);
     if (this.recovered) await this.writer.progressDurably(name, this.signal);
     else this.writer.progress(name);
-    const outcome = await runStep<T>(
-      {
-        clock: this.deps.clock,
-        settle: { stamp: () => this.order.stamp(), run: this.order.run },
-        log: this.log,
-        signal: this.signal,
-        executionId: this.executionId,
-        executionAttempt: this.attempt,
-        maxPayloadBytes: this.deps.maxPayloadBytes,
-        inPlaceBackoffMaxMs: this.deps.inPlaceBackoffMaxMs,
-        random: this.deps.random,
-        writer: this.writer,
-        trace: this.trace,
-        onStepFinished: (step, ms, ok) => this.deps.onStepFinished?.(this.taskName, step, ms, ok),
-        onStepOutcome: (step, outcome) => this.deps.onStepOutcome?.(this.taskName, step, outcome),
-      },
-      { name, seq, fn, policy, timeoutMs, previous },
-    );
+    const outcome = await runStep<T>(this.stepDeps(), { name, seq, fn, policy, timeoutMs, previous });
     return outcome.kind === "value" ? outcome.value : { open: outcome.wait };
+  }
+
+  /** What a step run needs from this context, made by the first step run for real (a run may make none). */
+  private stepDeps(): StepRunDeps {
+    this.stepRunDeps ??= {
+      clock: this.deps.clock,
+      settle: this.order,
+      log: this.log,
+      signal: this.signal,
+      executionId: this.executionId,
+      executionAttempt: this.attempt,
+      maxPayloadBytes: this.deps.maxPayloadBytes,
+      inPlaceBackoffMaxMs: this.deps.inPlaceBackoffMaxMs,
+      random: this.deps.random,
+      writer: this.writer,
+      trace: this.trace,
+      onStepFinished: (step, ms, ok) => this.deps.onStepFinished?.(this.taskName, step, ms, ok),
+      onStepOutcome: (step, outcome) => this.deps.onStepOutcome?.(this.taskName, step, outcome),
+    };
+    return this.stepRunDeps;
   }
 
   private sleepUntilTime(name: string, computeWake: () => number): Promise<void> {
@@ -321,35 +288,8 @@ export class ExecutionContext implements WorkflowContext {
     return this.deps.clock.now();
   }
 
+  /** A record this run makes now (step-records.ts). */
   newRecord(name: string, kind: StepKind, state: StepRecord["state"], seq: number, fields: Partial<StepRecord> = {}): StepRecord {
-    const now = this.now();
-    const final = FINAL_STEP_STATES.has(state);
-    return {
-      executionId: this.executionId,
-      name,
-      kind,
-      state,
-      resultJson: null,
-      error: null,
-      attempts: 0,
-      wakeAt: null,
-      schemaJson: null,
-      startedAt: now,
-      completedAt: final ? this.order.stamp() : null,
-      seq,
-      childId: null,
-      copiedFrom: null,
-      settledIn: final ? this.order.run : null,
-      executionAttempt: this.attempt,
-      ...fields,
-    };
-  }
-}
-
-function promised<T>(settle: () => T | Promise<T>): Promise<T> {
-  try {
-    return Promise.resolve(settle());
-  } catch (error) {
-    return Promise.reject(error);
+    return newStepRecord(this, this.order, this.now(), { name, kind, state, seq }, fields);
   }
 }

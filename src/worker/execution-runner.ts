@@ -13,8 +13,9 @@ import { toExecution, toRow } from "../store/row-mapping.js";
 import type { Checkpoint, ClaimedExecution, Fence, WorkerPatch } from "../store/store.js";
 import { CheckpointRejectedError } from "../store/store-errors.js";
 import { checkpointParams, workerTransition } from "../store/writes.js";
+import type { ContextDeps } from "./context-deps.js";
 import { errorInfo } from "./error-info.js";
-import { type ContextDeps, ExecutionContext } from "./execution-context.js";
+import { ExecutionContext } from "./execution-context.js";
 import { RunTrace } from "./tracing.js";
 
 export interface RunnerDeps extends ContextDeps {

@@ -9,7 +9,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
-import type { ClaimedExecution, Store } from "../store/store.js";
+import type { ClaimedExecution, ClaimResult, Store } from "../store/store.js";
 
 export function claimIsLate(clock: Clock, sentAt: number, leaseMs: number): boolean {
   return clock.now() - sentAt >= leaseMs / 2;
@@ -40,4 +40,27 @@ export async function keepLateClaims(
     if (kept.length < before) logger.warn({ lost: before - kept.length }, "a late claim's leases were taken meanwhile; not running those");
   }
   return kept;
+}
+
+/** A claim's result with only the executions whose lease still holds; rows left behind are due again, so there is more. */
+export async function keepLateResult(
+  deps: { store: Store; clock: Clock; logger: Logger; leaseMs: number },
+  sentAt: number,
+  result: ClaimResult,
+): Promise<ClaimResult> {
+  const kept = await keepLateClaims(deps, sentAt, result.claimed);
+  return { claimed: kept, more: result.more || kept.length < result.claimed.length };
+}
+
+/**
+ * Whether a lease taken by a write sent at `sentAt` (an eager start's insert, a delivery that claimed)
+ * still holds: at once when the write came back in time, else after renewing it.
+ */
+export function leaseStillHolds(
+  deps: { store: Store; clock: Clock; logger: Logger; leaseMs: number },
+  sentAt: number,
+  run: ClaimedExecution,
+): boolean | Promise<boolean> {
+  if (!claimIsLate(deps.clock, sentAt, deps.leaseMs)) return true;
+  return keepLateClaims(deps, sentAt, [run]).then((kept) => kept.length === 1);
 }

@@ -13,7 +13,7 @@
  * kills its process (a poison step) then takes down only itself, and an execution that merely shared a
  * worker with one twice gets a worker to itself instead of being charged with every crash of its neighbour.
  */
-import type { ClaimedExecution } from "../store/store.js";
+import type { ClaimedExecution, Fence } from "../store/store.js";
 import type { ExecutionRunner } from "./execution-runner.js";
 
 /** "auto" prefetch claims ahead only while runs average at most this long. */
@@ -126,5 +126,14 @@ export class Slots {
   /** Every run in progress or settling. */
   runs(): ExecutionRunner[] {
     return [...this.running.values(), ...this.settling.values()];
+  }
+
+  /** Every lease held here that can be renewed: runs and settling runs (except `unstored` ones, whose row is not written yet) and the buffer. */
+  fences(unstored: ReadonlySet<string>): Fence[] {
+    const fences: Fence[] = [];
+    for (const runner of this.running.values()) if (!unstored.has(runner.ctx.executionId)) fences.push(runner.fence);
+    for (const runner of this.settling.values()) if (!unstored.has(runner.ctx.executionId)) fences.push(runner.fence);
+    for (const item of this.buffer) fences.push({ executionId: item.execution.id, leaseToken: item.execution.leaseToken });
+    return fences;
   }
 }

@@ -1,50 +1,23 @@
-// Long file (over 300 lines) on purpose: the claim loop's flags (`wanted`, `mayHaveMore`, `refreshWake`,
-// `kickQueued`) and its entry points (notices, freed slots, folded claims, eager adoptions) form one small
-// state machine whose invariants must be read together. Slots, timers, leases, parked runs and hand-backs
-// live apart.
 /**
  * The claim loop. It claims as many executions as it has room for (slots.ts) in one store call, runs each
- * in an {@link ExecutionRunner}, and claims again when a slot frees or a notice says work arrived. When idle
+ * (run-launcher.ts), and claims again when a slot frees or a notice says work arrived. When idle
  * it sleeps until the earliest known wake-up or the slow safety poll (wake-timer.ts), never on a fast
  * polling tick. It also runs executions started outside the loop: eager starts and eager resumes, whose
  * first write may still be held (held-write.ts).
  */
-import type { Clock } from "../core/clock.js";
-import type { Logger } from "../core/logger.js";
-import type { TaskDefinition } from "../core/task.js";
-import type { ClaimedExecution, ClaimRequest, ClaimResult, Fence, Notice, Store } from "../store/store.js";
-import { ExecutionRunner, type RunnerDeps } from "./execution-runner.js";
+import type { ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store/store.js";
+import { CancelCheck } from "./cancel-check.js";
+import type { RunnerDeps } from "./execution-runner.js";
 import type { FlushClaimer } from "./group-committer.js";
 import { HandBack } from "./hand-back.js";
 import type { HeldWrite } from "./held-write.js";
-import { claimIsLate, keepLateClaims } from "./late-claims.js";
+import { claimIsLate, keepLateResult, leaseStillHolds } from "./late-claims.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { ParkedRuns } from "./parked-runs.js";
+import { RunLauncher } from "./run-launcher.js";
 import { Slots } from "./slots.js";
 import { WakeTimer } from "./wake-timer.js";
-
-export interface ResolvedWorkerOptions {
-  concurrency: number;
-  /** Executions claimed beyond the free slots and held (under lease) in a local buffer. 0: none. */
-  prefetch: number | "auto";
-  /** schedule() without an explicit `eager` starts eagerly when it can (see WorkerOptions.eagerStart). */
-  eagerStart: boolean;
-  leaseMs: number;
-  safetyPollMs: number;
-  shutdownGraceMs: number;
-}
-
-export interface WorkerDeps {
-  store: Store;
-  clock: Clock;
-  logger: Logger;
-  workerId: string;
-  tasks: ReadonlyMap<string, TaskDefinition>;
-  options: ResolvedWorkerOptions;
-  runnerDeps: RunnerDeps;
-  onClaim?(count: number, ms: number): void;
-  onLaunch?(task: string): void;
-}
+import type { WorkerDeps } from "./worker-deps.js";
 
 export class Worker implements FlushClaimer {
   private readonly slots: Slots;
@@ -54,6 +27,8 @@ export class Worker implements FlushClaimer {
   private readonly parked = new ParkedRuns();
   private readonly runnerDeps: RunnerDeps;
   private readonly handBack: HandBack;
+  private readonly cancelCheck: CancelCheck;
+  private readonly runs: RunLauncher;
   /** Runs started before their first write committed (see held-write.ts): no lease to renew yet. */
   private readonly unstored = new Set<string>();
   private claiming: Promise<void> | null = null;
@@ -65,37 +40,23 @@ export class Worker implements FlushClaimer {
   /** Read the next wake-up time after the next short claim (start, timer, safety poll, reconnect). */
   private refreshWake = true;
   private stopped = false;
-  private checkingCancelled = false;
   /** When the last claim ran (its `now`). */
   private lastClaimAt = Number.NEGATIVE_INFINITY;
   private unsubscribe: (() => void) | null = null;
-  private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: WorkerDeps) {
     this.taskNames = [...deps.tasks.keys()];
     this.slots = new Slots(deps.options.concurrency, deps.options.prefetch);
+    this.cancelCheck = new CancelCheck(deps.store, deps.logger, this.slots.running);
     this.runnerDeps = { ...deps.runnerDeps, onParked: (run) => this.parked.remember(run) };
-    this.wake = new WakeTimer(deps.clock, deps.options.safetyPollMs, () => this.poll());
-    this.leases = new LeaseKeeper(
-      deps.store,
-      deps.clock,
-      deps.logger,
-      deps.options.leaseMs,
-      () => this.heldFences(),
-      (id) => this.lost(id),
-    );
-    const { store, clock, logger, workerId } = deps;
-    const commit = deps.runnerDeps.commit;
-    this.handBack = new HandBack({
-      store,
-      clock,
-      logger,
-      workerId,
-      slots: this.slots,
-      commit,
-      stopped: () => this.stopped,
-      released: () => this.kick(),
-    });
+    const { store, clock, logger, options } = deps;
+    const { slots, parked, runnerDeps } = this;
+    const stopped = (): boolean => this.stopped;
+    this.runs = new RunLauncher({ ...deps, slots, parked, runnerDeps, stopped, freed: () => this.slotFreed() });
+    this.wake = new WakeTimer(clock, options.safetyPollMs, () => this.poll());
+    const fences = () => slots.fences(this.unstored);
+    this.leases = new LeaseKeeper(store, clock, logger, options.leaseMs, fences, (id) => this.lost(id));
+    this.handBack = new HandBack({ ...deps, commit: runnerDeps.commit, slots, stopped, released: () => this.kick() });
   }
 
   start(): void {
@@ -173,7 +134,7 @@ export class Worker implements FlushClaimer {
   /** Runs an execution claimed outside the loop: in a reserved slot, or (`reserved` false) over the count briefly. */
   adopt(item: ClaimedExecution, reserved = true): void {
     if (reserved) this.slots.reserved -= 1;
-    this.launch(item);
+    this.runs.launch(item);
   }
 
   /** Runs, in a reserved slot, an execution whose first write is still held (eager start or resume). */
@@ -182,7 +143,7 @@ export class Worker implements FlushClaimer {
     const id = run.execution.id;
     this.unstored.add(id);
     void write.result.finally(() => this.unstored.delete(id)).catch(() => {});
-    const runner = this.launch(run, write.wrap(this.runnerDeps));
+    const runner = this.runs.launch(run, write.wrap(this.runnerDeps));
     // Not ours after all: stop its code now rather than at its next ctx call, so a run of the stored state
     // can take its place.
     void write.owned.then((owned) => {
@@ -201,13 +162,7 @@ export class Worker implements FlushClaimer {
     this.unsubscribe?.();
     this.wake.stop();
     await this.claiming;
-    if (!this.slots.idle()) {
-      const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      const endGrace = new AbortController();
-      const grace = this.deps.clock.sleep(this.deps.options.shutdownGraceMs, endGrace.signal).catch(() => {});
-      await Promise.race([idle, grace]);
-      endGrace.abort();
-    }
+    await this.runs.idleWithin(this.deps.options.shutdownGraceMs);
     // Whatever still runs is told to stop; its runner releases the lease (requeue at once), so another
     // worker resumes it immediately instead of after the lease expires.
     for (const runner of this.slots.running.values()) runner.abort("shutdown");
@@ -228,24 +183,7 @@ export class Worker implements FlushClaimer {
     } else if (notice.kind === "reconnected") this.poll();
     else if (notice.kind === "changed") {
       this.poll();
-      void this.checkCancelled();
-    }
-  }
-
-  /**
-   * Another process changed the store without saying what (SQLite): an execution running here may have
-   * been cancelled there. One read of the statuses of the runs in progress; at most one at a time.
-   */
-  private async checkCancelled(): Promise<void> {
-    if (this.checkingCancelled || this.slots.running.size === 0) return;
-    this.checkingCancelled = true;
-    try {
-      const statuses = await this.deps.store.getStatuses([...this.slots.running.keys()]);
-      for (const [id, status] of statuses) if (status === "cancelled") this.slots.running.get(id)?.abort("cancelled");
-    } catch (error) {
-      this.deps.logger.warn({ err: error }, "could not check for cancellations");
-    } finally {
-      this.checkingCancelled = false;
+      void this.cancelCheck.run();
     }
   }
 
@@ -262,15 +200,22 @@ export class Worker implements FlushClaimer {
       });
       if (result === null) return;
       this.slots.buffer.push(...result.claimed);
-      this.startBuffered();
-      // A full batch (or rows left for a later claim) means there may be more; a short one, drained for now.
-      this.mayHaveMore = result.claimed.length === room || result.more;
+      const rearm = this.took(result, room);
       if (this.mayHaveMore) this.wanted = true;
-      else if (this.refreshWake) {
-        this.refreshWake = false;
-        await this.armNextWake();
-      }
+      else if (rearm !== undefined) await rearm;
     }
+  }
+
+  /**
+   * Starts what a claim for `limit` rows brought. A full claim (or rows left for a later one) means there
+   * may be more; a short one drained what is due, and the next wake-up time is read if asked (`refreshWake`).
+   */
+  private took(result: ClaimResult, limit: number): Promise<void> | undefined {
+    this.runs.startBuffered();
+    this.mayHaveMore = result.claimed.length === limit || result.more;
+    if (this.mayHaveMore || !this.refreshWake) return undefined;
+    this.refreshWake = false;
+    return this.armNextWake();
   }
 
   private async claimBatch(limit: number): Promise<ClaimResult | null> {
@@ -280,49 +225,15 @@ export class Worker implements FlushClaimer {
     try {
       const result = await store.claim({ workerId, tasks: this.taskNames, limit, now: started, leaseMs: options.leaseMs });
       this.deps.onClaim?.(result.claimed.length, clock.now() - started);
-      if (!claimIsLate(clock, started, options.leaseMs)) return result;
-      const kept = await keepLateClaims({ ...this.deps, leaseMs: options.leaseMs }, started, result.claimed);
-      // Rows left behind are still due (their lease lapsed): there is more to claim.
-      return { claimed: kept, more: result.more || kept.length < result.claimed.length };
+      return claimIsLate(clock, started, options.leaseMs)
+        ? await keepLateResult({ ...this.deps, leaseMs: options.leaseMs }, started, result)
+        : result;
     } catch (error) {
       this.deps.logger.error({ err: error }, "claim failed; retrying after a pause");
       this.wake.arm(clock.now() + 1000);
       void this.handBack.unheld();
       return null;
     }
-  }
-
-  private launch(item: ClaimedExecution, runnerDeps: RunnerDeps = this.runnerDeps): ExecutionRunner | null {
-    const task = this.deps.tasks.get(item.execution.task);
-    if (!task) return null; // cannot happen: claims are filtered by our task names
-    const id = item.execution.id;
-    const launchedAt = this.deps.clock.now();
-    this.parked.forget(id);
-    const runner = new ExecutionRunner(item, task, runnerDeps, (settling) => this.settle(settling, launchedAt));
-    this.deps.onLaunch?.(task.name);
-    this.slots.running.set(id, runner);
-    void runner.done.then(() => {
-      // Only this runner's entries: a run of the same execution may have replaced it (a stale eager resume).
-      const held = this.slots.running.get(id) === runner && this.slots.running.delete(id);
-      if (this.slots.settling.get(id) === runner) this.slots.settling.delete(id);
-      if (this.slots.idle()) for (const resolve of this.idleWaiters.splice(0)) resolve();
-      // A suspect's end, or the end that leaves the worker idle for one waiting, lets the buffer move on.
-      const unblocks = this.slots.ended(id) || (this.slots.idle() && this.slots.quarantined());
-      if (held || unblocks || this.slots.settling.size >= this.slots.settlingFree()) this.released();
-    });
-    return runner;
-  }
-
-  /** The run's code is done; its slot goes to the next execution while the final write commits. */
-  private settle(runner: ExecutionRunner, launchedAt: number): void {
-    const id = runner.ctx.executionId;
-    // Not (or no longer) the tracked run of `id`: one settling inside its constructor is not in the map yet,
-    // and one replaced by a stale eager resume's successor is not any more.
-    if (this.slots.running.get(id) !== runner) return;
-    this.slots.running.delete(id);
-    this.slots.settling.set(id, runner);
-    this.slots.recordRunTime(this.deps.clock.now() - launchedAt);
-    if (!this.stopped) this.startBuffered();
   }
 
   /** FlushClaimer: claim for the free slots with the next checkpoint flush (one round trip for both). */
@@ -334,26 +245,17 @@ export class Worker implements FlushClaimer {
     return { workerId: this.deps.workerId, tasks: this.taskNames, limit, now: this.deps.clock.now(), leaseMs: this.deps.options.leaseMs };
   }
 
-  /**
-   * Whether a lease taken by a write sent at `sentAt` (an eager start's insert, a delivery that claimed)
-   * still holds: at once when the write came back in time, else after renewing it (late-claims.ts).
-   */
+  /** See leaseStillHolds (late-claims.ts). */
   leaseHolds(sentAt: number, run: ClaimedExecution): boolean | Promise<boolean> {
-    const { leaseMs } = this.deps.options;
-    if (!claimIsLate(this.deps.clock, sentAt, leaseMs)) return true;
-    return keepLateClaims({ ...this.deps, leaseMs }, sentAt, [run]).then((kept) => kept.length === 1);
+    return leaseStillHolds({ ...this.deps, leaseMs: this.deps.options.leaseMs }, sentAt, run);
   }
 
   folded(request: ClaimRequest, result: ClaimResult | null, moreFlushes: boolean): void {
     const { leaseMs } = this.deps.options;
     if (result !== null && result.claimed.length > 0 && claimIsLate(this.deps.clock, request.now, leaseMs)) {
       // The claim's rows keep their room (claimingRows) until the renewal says which are still ours.
-      void keepLateClaims({ ...this.deps, leaseMs }, request.now, result.claimed).then((kept) =>
-        this.folded(
-          { ...request, now: this.deps.clock.now() },
-          { claimed: kept, more: result.more || kept.length < result.claimed.length },
-          moreFlushes,
-        ),
+      void keepLateResult({ ...this.deps, leaseMs }, request.now, result).then((kept) =>
+        this.folded({ ...request, now: this.deps.clock.now() }, kept, moreFlushes),
       );
       return;
     }
@@ -370,36 +272,14 @@ export class Worker implements FlushClaimer {
       void this.handBack.buffer();
       return;
     }
-    this.startBuffered();
-    this.mayHaveMore = result.claimed.length === request.limit || result.more;
+    void this.took(result, request.limit);
     // With another flush coming, its folded claim takes the slots that free meanwhile.
     if (this.mayHaveMore && !moreFlushes) this.kick();
-    else if (!this.mayHaveMore && this.refreshWake) {
-      this.refreshWake = false;
-      void this.armNextWake();
-    }
-  }
-
-  private released(): void {
-    if (!this.stopped) this.startBuffered();
-    this.slotFreed();
   }
 
   private lost(executionId: string): void {
     this.slots.running.get(executionId)?.abort("lease_lost");
     this.slots.dropBuffered(executionId);
-  }
-
-  private startBuffered(): void {
-    for (let next = this.slots.nextBuffered(); next; next = this.slots.nextBuffered()) this.launch(next);
-  }
-
-  /** Every lease this worker holds and can renew: runs and settling runs whose row exists, and the buffer. */
-  private heldFences(): Fence[] {
-    const fences: Fence[] = [];
-    for (const runner of this.slots.runs()) if (!this.unstored.has(runner.ctx.executionId)) fences.push(runner.fence);
-    for (const item of this.slots.buffer) fences.push({ executionId: item.execution.id, leaseToken: item.execution.leaseToken });
-    return fences;
   }
 
   private async armNextWake(): Promise<void> {
