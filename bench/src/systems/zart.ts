@@ -1,5 +1,5 @@
 /**
- * Zart, imported from the repo's own TypeScript source (no build), on PostgreSQL or SQLite.
+ * Zart as installed: the compiled package in the repo's `dist/` (`npm run bench` builds it first), on PostgreSQL or SQLite.
  * W1 is one task with three `ctx.step` checkpoints; W3 parks on `ctx.waitForEvent`.
  * Latency "in-process" = `engine.schedule` then `engine.waitForTerminal` in the process that also runs
  * the worker (concurrency 10), the same shape as the peers' in-process callers.
