@@ -130,6 +130,18 @@ describe("sqlite store: file-specific behaviour", () => {
     }
   });
 
+  test("the store's connection keeps SQLite's temporary files (statement journals) in memory", async () => {
+    // Per connection, like `synchronous`; a status change inside a batch otherwise writes a temporary file
+    // (docs/decisions/026-sqlite-temp-store.md).
+    const store = await SqliteStore.open({ path: freshPath() });
+    try {
+      const db = (store as unknown as { conn: { db: Database.Database } }).conn.db;
+      assert.equal(db.pragma("temp_store", { simple: true }), 2, "MEMORY is 2 (FILE 1, DEFAULT 0)");
+    } finally {
+      await store.close();
+    }
+  });
+
   test(":memory: opens a private database without WAL", async () => {
     const store = await SqliteStore.open({ path: ":memory:" });
     try {

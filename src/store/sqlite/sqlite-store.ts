@@ -104,6 +104,9 @@ export class SqliteStore implements Store {
       if (mode !== "wal" && !inMemory) throw new Error(`SQLite file ${path} refused WAL mode (journal_mode is ${String(mode)})`);
       db.pragma(`synchronous = ${options.sync === "full" ? "FULL" : "NORMAL"}`);
       db.pragma("foreign_keys = OFF");
+      // Statement journals in memory: with the status-count triggers, each status-changing UPDATE inside a
+      // batch writes one, and in a temporary file it cost most of the UPDATE (docs/decisions/026-sqlite-temp-store.md).
+      db.pragma("temp_store = MEMORY");
     } catch (error) {
       db.close();
       throw error;
