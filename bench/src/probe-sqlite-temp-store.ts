@@ -54,7 +54,7 @@ for (let i = 0; i < Number(r); i++) {
     for (const trigger of [true, false]) {
       const name = `temp_store=${tempStore} ${trigger ? "with" : "without"} the count trigger`;
       const us = await round(tempStore, trigger);
-      (results[name] ??= []).push(us);
+      results[name] = [...(results[name] ?? []), us];
       console.log(JSON.stringify({ variant: name, usPerUpdate: Number(us.toFixed(1)) }));
     }
   }
