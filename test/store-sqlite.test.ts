@@ -10,8 +10,10 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
+import { EXECUTION_COLUMN_NAMES, EXECUTION_COLUMNS } from "../src/state/columns.js";
 import { openStore } from "../src/store/open-store.js";
 import { DUE_TIERS, NEXT_WAKE_PLAIN, NEXT_WAKE_PRIORITY } from "../src/store/sqlite/claim.js";
+import { prepareRowStatement, rowFromValues } from "../src/store/sqlite/execution-rows.js";
 import { migrations } from "../src/store/sqlite/migration-runner.js";
 import { listSql, SELECT_STATUSES } from "../src/store/sqlite/queries.js";
 import { SCHEDULE_QUERIES } from "../src/store/sqlite/schedules.js";
@@ -137,6 +139,24 @@ describe("sqlite store: file-specific behaviour", () => {
     try {
       const db = (store as unknown as { conn: { db: Database.Database } }).conn.db;
       assert.equal(db.pragma("temp_store", { simple: true }), 2, "MEMORY is 2 (FILE 1, DEFAULT 0)");
+    } finally {
+      await store.close();
+    }
+  });
+
+  test("execution rows read as arrays: each value lands in its own column, and a statement returning other columns is refused", async () => {
+    // The values are the column names themselves, so a value placed in the wrong column shows by name.
+    const row = rowFromValues(EXECUTION_COLUMN_NAMES) as unknown as Record<string, unknown>;
+    assert.deepEqual(Object.keys(row), EXECUTION_COLUMN_NAMES);
+    for (const name of EXECUTION_COLUMN_NAMES) assert.equal(row[name], name);
+    const store = await SqliteStore.open({ path: freshPath() });
+    try {
+      await store.migrate();
+      const db = (store as unknown as { conn: { db: Database.Database } }).conn.db;
+      assert.ok(prepareRowStatement(db, `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE id = ?`));
+      const reordered = EXECUTION_COLUMNS.replace("id, task", "task, id");
+      assert.throws(() => prepareRowStatement(db, `SELECT ${reordered} FROM executions`), /EXECUTION_COLUMNS in order/);
+      assert.throws(() => prepareRowStatement(db, "SELECT id, task FROM executions"), /EXECUTION_COLUMNS in order/);
     } finally {
       await store.close();
     }

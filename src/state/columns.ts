@@ -47,7 +47,7 @@ export const EXECUTION_COLUMN_TYPES = {
 
 export type ExecutionColumn = keyof typeof EXECUTION_COLUMN_TYPES;
 
-const EXECUTION_COLUMN_NAMES = Object.keys(EXECUTION_COLUMN_TYPES) as ExecutionColumn[];
+export const EXECUTION_COLUMN_NAMES = Object.keys(EXECUTION_COLUMN_TYPES) as ExecutionColumn[];
 
 /** The SELECT list of every execution read. */
 export const EXECUTION_COLUMNS = EXECUTION_COLUMN_NAMES.join(", ");

@@ -63,14 +63,14 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
     if (claimed.length >= limit) break;
     for (const candidate of conn.sql.get(tier).all({ now, tasks, lim: limit - claimed.length }) as Candidate[]) {
       if (!slotFree(conn, candidate)) {
-        const parked = conn.sql.get(AWAIT_SLOT).get({ id: candidate.id, now }) as ExecutionRow;
+        const parked = conn.sql.executionRow(AWAIT_SLOT, { id: candidate.id, now }) as ExecutionRow;
         const notice = rowNotice(parked);
         if (notice) notices.push(notice);
         more = true;
         continue;
       }
       const params = { id: candidate.id, now, worker: workerId, lease_ms: leaseMs };
-      const row = conn.sql.get(CLAIM).get(params) as ExecutionRow;
+      const row = conn.sql.executionRow(CLAIM, params) as ExecutionRow;
       claimed.push(claimedFrom(conn, row, candidate.started_at === null, candidate.status === "running"));
     }
   }

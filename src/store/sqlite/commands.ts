@@ -41,7 +41,7 @@ export function cancelExecution(conn: Connection, id: string, now: number): { re
 }
 
 function cancelIn(conn: Connection, id: string, now: number): { result: CancelResult; notices: Notice[] } {
-  const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
+  const row = conn.sql.executionRow(SELECT_BY_ID, id);
   if (!row) return { result: { outcome: "not_found", execution: null }, notices: [] };
   // Notices again: a repeat may follow a cancel whose reply (and notices) were lost with its connection.
   if (row.status === "cancelled")
@@ -50,14 +50,14 @@ function cancelIn(conn: Connection, id: string, now: number): { result: CancelRe
   const notices: Notice[] = [];
   const after = cancelOne(conn, row, now, notices) as ExecutionRow;
   for (const { id: child } of conn.sql.get(DESCENDANTS).all(id) as { id: string }[]) {
-    const descendant = conn.sql.get(SELECT_BY_ID).get(child) as ExecutionRow;
+    const descendant = conn.sql.executionRow(SELECT_BY_ID, child) as ExecutionRow;
     if (!TERMINAL.has(descendant.status)) cancelOne(conn, descendant, now, notices);
   }
   return { result: { outcome: "cancelled", execution: toExecution(after) }, notices };
 }
 
 function cancelOne(conn: Connection, row: ExecutionRow, now: number, notices: Notice[]): ExecutionRow | undefined {
-  const after = conn.sql.get(transitionSql(TRANSITIONS.cancel)).get({ id: row.id, now }) as ExecutionRow | undefined;
+  const after = conn.sql.executionRow(transitionSql(TRANSITIONS.cancel), { id: row.id, now });
   if (!after) return undefined;
   notices.push({ kind: "terminal", executionId: row.id, status: "cancelled" });
   if (row.status === "running") notices.push({ kind: "cancelled", executionId: row.id });
@@ -75,7 +75,7 @@ export function deliverEvent(conn: Connection, request: DeliverRequest): { resul
 
 function deliverIn(conn: Connection, request: DeliverRequest): { result: DeliverOutcome; notices: Notice[] } {
   const { executionId, eventName, payloadJson, now } = request;
-  const row = conn.sql.get(SELECT_BY_ID).get(executionId) as ExecutionRow | undefined;
+  const row = conn.sql.executionRow(SELECT_BY_ID, executionId);
   if (!row) return { result: { outcome: "not_found" }, notices: [] };
   if (TERMINAL.has(row.status)) return { result: { outcome: "not_waiting", reason: "ended" }, notices: [] };
   const wait = conn.sql.get(SELECT_EVENT_WAIT).get(executionId, eventName) as { schema: string | null; wake_at: number | null } | undefined;
@@ -97,7 +97,7 @@ function deliverIn(conn: Connection, request: DeliverRequest): { result: Deliver
   if (claimFor && row.status === "waiting" && row.concurrency_limit === null && claimFor.tasks.includes(row.task)) {
     return deliverClaimed(conn, request, row.task);
   }
-  const after = conn.sql.get(transitionSql(TRANSITIONS.deliver)).get({ id: executionId, now }) as ExecutionRow;
+  const after = conn.sql.executionRow(transitionSql(TRANSITIONS.deliver), { id: executionId, now }) as ExecutionRow;
   const notice = rowNotice(after);
   return { result: { outcome: "delivered", task: row.task }, notices: notice ? [notice] : [] };
 }
@@ -107,7 +107,7 @@ function deliverClaimed(conn: Connection, request: DeliverRequest, task: string)
   const { executionId, now } = request;
   const claimFor = request.claimFor as NonNullable<DeliverRequest["claimFor"]>;
   const params = { id: executionId, now, worker: claimFor.workerId, lease_ms: claimFor.leaseMs };
-  const taken = conn.sql.get(transitionSql(COMPOSITES.deliver_claimed)).get(params) as ExecutionRow;
+  const taken = conn.sql.executionRow(transitionSql(COMPOSITES.deliver_claimed), params) as ExecutionRow;
   const claimed = claimedFrom(conn, taken);
   const finish = request.finishIfToken;
   if (!finish || taken.lease_token !== finish.leaseToken) return { result: { outcome: "delivered", task, claimed }, notices: [] };

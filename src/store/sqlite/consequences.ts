@@ -1,10 +1,3 @@
-/**
- * What a transition implies for other rows, applied in the same transaction: a child that ends answers
- * its parent's `runChild` (the parent's step record, then the `deliver` transition on the parent), and a
- * row that leaves `running` hands its concurrency slot to the oldest execution waiting for one (`grant_slot`).
- * SQLite has one writer at a time, so the slot count read here is exact.
- */
-import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import type { Notice } from "../store.js";
 import { childOutcome, rowNotice, TERMINAL, type WrittenRow } from "../writes.js";
@@ -37,7 +30,7 @@ function answerParent(conn: Connection, child: WrittenRow, now: number, notices:
   const outcome = childOutcome(child, child.parent_step as string);
   const answered = conn.sql.get(ANSWER_PARENT).run(outcome.state, outcome.result, outcome.error, now, parentId, child.parent_step);
   if (answered.changes === 0) return; // a startChild (not waited for), or the parent ended
-  const parent = conn.sql.get(transitionSql(TRANSITIONS.deliver)).get({ id: parentId, now }) as ExecutionRow | undefined;
+  const parent = conn.sql.executionRow(transitionSql(TRANSITIONS.deliver), { id: parentId, now });
   const notice = parent ? rowNotice(parent) : null;
   if (notice) notices.push(notice);
 }
@@ -48,7 +41,7 @@ function grantSlot(conn: Connection, task: string, key: string, limit: number, n
   if (n >= limit) return;
   const next = conn.sql.get(NEXT_IN_GROUP).get(task, key) as { id: string } | undefined;
   if (!next) return;
-  const granted = conn.sql.get(transitionSql(TRANSITIONS.grant_slot)).get({ id: next.id, now }) as ExecutionRow | undefined;
+  const granted = conn.sql.executionRow(transitionSql(TRANSITIONS.grant_slot), { id: next.id, now });
   const notice = granted ? rowNotice(granted) : null;
   if (notice) notices.push(notice);
 }

@@ -3,7 +3,7 @@
  * index (ON CONFLICT DO NOTHING, then the holder is read in the same transaction), never by a
  * check-then-insert.
  */
-import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
+import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import { toExecution } from "../row-mapping.js";
 import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "../store.js";
 import { creationNotices, creationParams, creationTransition, mergeRunnable } from "../writes.js";
@@ -15,13 +15,13 @@ const SELECT_BY_KEY = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE idempot
 
 /** Inserts the execution (or finds the holder of its key) inside the caller's transaction. */
 export function insertExecution(conn: Connection, input: NewExecution, notices: Notice[]): CreateResult {
-  const inserted = conn.sql.get(insertSql(creationTransition(input))).get(creationParams(input)) as ExecutionRow | undefined;
+  const inserted = conn.sql.executionRow(insertSql(creationTransition(input)), creationParams(input));
   if (inserted) {
     writeSteps(conn, input.id, input.steps);
     notices.push(...creationNotices(inserted));
     return { execution: toExecution(inserted), created: true };
   }
-  const existing = conn.sql.get(SELECT_BY_KEY).get(input.idempotencyKey) as ExecutionRow | undefined;
+  const existing = conn.sql.executionRow(SELECT_BY_KEY, input.idempotencyKey);
   if (!existing) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
   return { execution: toExecution(existing), created: false };
 }

@@ -11,7 +11,7 @@ import {
   type StatusCounts,
   type TaskRegistration,
 } from "../../core/types.js";
-import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
+import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import { ATTEMPT_COLUMNS, type AttemptRow, type StepRow, type TaskRow, toAttempt, toExecution, toStep, toTask } from "../row-mapping.js";
 import type { ListQuery, ListResult, StepDetail } from "../store.js";
 import { SELECT_BY_ID, SELECT_STEPS } from "./commands.js";
@@ -34,7 +34,7 @@ const UPSERT_TASK = `
 const SELECT_TASK = "SELECT name, input_schema, options FROM tasks WHERE name = ?";
 
 export function getExecution(conn: Connection, id: string): ExecutionRecord | null {
-  const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
+  const row = conn.sql.executionRow(SELECT_BY_ID, id);
   return row ? toExecution(row) : null;
 }
 
@@ -85,7 +85,7 @@ export function listSql(query: ListQuery): { page: string; total: string; params
 export function listExecutions(conn: Connection, query: ListQuery): ListResult {
   const { page, total, params } = listSql(query);
   const read = conn.db.transaction((): ListResult => {
-    const rows = conn.sql.get(page).all(...params, query.limit, query.offset) as ExecutionRow[];
+    const rows = conn.sql.executionRows(page, ...params, query.limit, query.offset);
     const counted = conn.sql.get(total).get(...params) as { total: number };
     return { executions: rows.map(toExecution), total: counted.total };
   });

@@ -4,7 +4,6 @@
  * rerun's row and its copied records appear together.
  */
 import type { ErrorInfo } from "../../core/types.js";
-import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import { AFTER_EVERY_RECORD, CANCELLED_CHILD_CODE, type RerunOutcome, type ResumeOutcome, resumeNotices } from "../operations.js";
 import { STEP_COLUMN_LIST, toExecution } from "../row-mapping.js";
@@ -41,9 +40,9 @@ const COPY_ATTEMPTS = `
 
 export function resumeExecution(conn: Connection, id: string, now: number): { result: ResumeOutcome; notices: Notice[] } {
   const run = conn.db.transaction((): { result: ResumeOutcome; notices: Notice[] } => {
-    const before = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
+    const before = conn.sql.executionRow(SELECT_BY_ID, id);
     if (!before) return { result: { outcome: "not_found" }, notices: [] };
-    const after = conn.sql.get(transitionSql(TRANSITIONS.resume)).get({ id, now }) as ExecutionRow | undefined;
+    const after = conn.sql.executionRow(transitionSql(TRANSITIONS.resume), { id, now });
     if (!after) return { result: { outcome: "not_retryable", execution: toExecution(before) }, notices: [] };
     const step = before.error === null ? null : (JSON.parse(before.error) as ErrorInfo).step;
     if (step) conn.sql.get(DISCARD_FAILED).run(id, step);

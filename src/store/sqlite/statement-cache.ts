@@ -1,4 +1,6 @@
 import type Database from "better-sqlite3";
+import type { ExecutionRow } from "../../state/columns.js";
+import { prepareRowStatement, rowFromValues } from "./execution-rows.js";
 
 /**
  * Prepares each SQL text once per connection. Statements are prepared on first use rather than at open,
@@ -6,6 +8,8 @@ import type Database from "better-sqlite3";
  */
 export class StatementCache {
   private readonly statements = new Map<string, Database.Statement>();
+  /** Statements that return execution rows, read as arrays (execution-rows.ts). */
+  private readonly rowStatements = new Map<string, Database.Statement>();
   // biome-ignore lint/suspicious/noExplicitAny: bodies of any signature; `transaction` restores their types.
   private readonly transactions = new Map<(...args: any[]) => unknown, Database.Transaction<(...args: any[]) => unknown>>();
 
@@ -32,6 +36,25 @@ export class StatementCache {
     if (!statement) {
       statement = this.db.prepare(sql);
       this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** The execution row `sql` (which returns EXECUTION_COLUMNS in order) reads or writes, if any. */
+  executionRow(sql: string, ...params: unknown[]): ExecutionRow | undefined {
+    const values = this.rowStatement(sql).get(...params) as unknown[] | undefined;
+    return values === undefined ? undefined : rowFromValues(values);
+  }
+
+  executionRows(sql: string, ...params: unknown[]): ExecutionRow[] {
+    return (this.rowStatement(sql).all(...params) as unknown[][]).map(rowFromValues);
+  }
+
+  private rowStatement(sql: string): Database.Statement {
+    let statement = this.rowStatements.get(sql);
+    if (!statement) {
+      statement = prepareRowStatement(this.db, sql);
+      this.rowStatements.set(sql, statement);
     }
     return statement;
   }

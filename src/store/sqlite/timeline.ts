@@ -1,5 +1,3 @@
-/** The step timeline's data (operations.md §1), read in one SQLite read transaction. */
-import type { ExecutionRow } from "../../state/columns.js";
 import { type ChildState, startedChildren, type TimelineData, withTimelineColumns } from "../operations.js";
 import { ATTEMPT_COLUMNS, type AttemptRow, type StepRow, toAttempt, toExecution, toStep } from "../row-mapping.js";
 import { SELECT_BY_ID, SELECT_STEPS } from "./commands.js";
@@ -10,7 +8,7 @@ const SELECT_CHILDREN = "SELECT id, status, output FROM executions WHERE id IN (
 
 export function getTimeline(conn: Connection, id: string): TimelineData | null {
   const read = conn.db.transaction((): TimelineData | null => {
-    const row = conn.sql.get(SELECT_BY_ID).get(id) as ExecutionRow | undefined;
+    const row = conn.sql.executionRow(SELECT_BY_ID, id);
     if (!row) return null;
     const steps = (conn.sql.get(SELECT_STEPS).all(id) as StepRow[]).map((r) => withTimelineColumns(toStep(r), r));
     const attempts = (conn.sql.get(SELECT_ATTEMPTS).all(id) as AttemptRow[]).map(toAttempt);
