@@ -20,7 +20,13 @@ const store = await openStore(file);
 await store.migrate();
 const now = Date.now();
 await store.createExecutions(
-  Array.from({ length: 5000 }, (_, i) => ({ id: `exec-${String(i).padStart(8, "0")}`, task: "t", dataJson: '{"i":1}', now, idempotencyKey: null })),
+  Array.from({ length: 5000 }, (_, i) => ({
+    id: `exec-${String(i).padStart(8, "0")}`,
+    task: "t",
+    dataJson: '{"i":1}',
+    now,
+    idempotencyKey: null,
+  })),
 );
 const query = { limit: 100, offset: 0, order: "desc" };
 for (let i = 0; i < 200; i++) await store.listExecutions(query);
