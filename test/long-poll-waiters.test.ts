@@ -8,10 +8,12 @@ import assert from "node:assert/strict";
 import { Agent, type ClientRequest, get, type Server, type ServerResponse } from "node:http";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+import pino from "pino";
 import { ManualClock } from "../src/core/clock.js";
 import { silentLogger } from "../src/core/logger.js";
 import { type Deadline, DeadlineQueue } from "../src/engine/deadline-queue.js";
 import { Waiters } from "../src/engine/waiters.js";
+import { buildServer } from "../src/server/app.js";
 import type { Store } from "../src/store/store.js";
 import { createTestEngine, type TestEngine } from "../src/testing/index.js";
 import { deferred } from "./support/deferred.js";
@@ -206,6 +208,87 @@ describe("GET /executions/:id/wait in this process", () => {
     } finally {
       agent.destroy();
       await close();
+    }
+  });
+
+  test("a plain poll waits before fastify sees it, then the wait route answers it; refused or unusual polls go to the route at once", async () => {
+    const h = await createTestEngine({ tasks: [inbox], worker: false });
+    const lines: { reqId?: string; route?: string; status?: number; ms?: number; msg?: string }[] = [];
+    const logger = pino({ level: "info" }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const server = await buildServer(h.engine, { tokens: ["secret"], bodyLimit: 1 << 20, metricsPublic: false }, logger);
+    const base = `${await server.app.listen({ host: "127.0.0.1", port: 0 })}/api/v1`;
+    const agent = new Agent({ keepAlive: false });
+    // Resolves once the engine has registered the next wait (before its first await).
+    let registeredNext = deferred();
+    const wait = h.engine.waitForTerminal.bind(h.engine);
+    h.engine.waitForTerminal = (id, timeoutMs, signal) => {
+      const waiting = wait(id, timeoutMs, signal);
+      registeredNext.resolve();
+      return waiting;
+    };
+    const nextWait = () => {
+      registeredNext = deferred();
+      return registeredNext.promise;
+    };
+    const withToken = (url: string) => {
+      let request!: ClientRequest;
+      const answer = new Promise<{ status: number; body: string }>((resolve, reject) => {
+        request = get(url, { agent, headers: { authorization: "Bearer secret" } }, (response) => {
+          let body = "";
+          response.on("data", (chunk: Buffer) => {
+            body += chunk;
+          });
+          response.on("end", () => resolve({ status: response.statusCode ?? 0, body }));
+        });
+        request.on("error", reject);
+      });
+      return answer;
+    };
+    try {
+      const [a, b, c] = (await pending(h, 3)) as [string, string, string];
+      const opened = performance.now();
+      const registered = nextWait();
+      const parked = withToken(`${base}/executions/${a}/wait?timeout=600`);
+      await registered;
+      // A request that enters fastify after the poll was opened gets the first request id: the poll has not entered.
+      assert.equal((await withToken(`${base}/executions/${b}`)).status, 200);
+      const [status] = lines.filter((l) => l.msg === "request");
+      assert.equal(status?.route, "/api/v1/executions/:id");
+      const closedAt = performance.now();
+      await h.engine.cancel(a);
+      const done = await parked;
+      assert.equal(done.status, 200);
+      assert.equal(JSON.parse(done.body).status, "cancelled");
+      const waitLine = lines.find((l) => l.msg === "request" && l.route === "/api/v1/executions/:id/wait");
+      assert.ok(waitLine?.reqId !== undefined && status?.reqId !== undefined);
+      const order = (reqId: string) => Number.parseInt(reqId.slice(reqId.lastIndexOf("-") + 1), 36);
+      assert.ok(
+        order(waitLine.reqId) > order(status.reqId),
+        `the poll entered fastify after the status read (${waitLine.reqId} vs ${status.reqId})`,
+      );
+      assert.ok((waitLine.ms ?? 0) >= closedAt - opened - 1, "the logged duration includes the time parked");
+
+      // Without a valid token: 401 at once, from the route's gate, not after the wait.
+      const refused = await poll(agent, `${base}/executions/${c}/wait?timeout=600`).answer;
+      assert.equal(refused.status, 401);
+      // Other spellings go to the route: timeout=0 reads once; an unknown id answers 404 without waiting.
+      const once = await withToken(`${base}/executions/${c}/wait?timeout=0`);
+      assert.equal(once.status, 202);
+      const unknown = await withToken(`${base}/executions/exec-0000000000000000000000000/wait?timeout=600`);
+      assert.equal(unknown.status, 404);
+      assert.equal(JSON.parse(unknown.body).error.code, "execution_not_found");
+
+      // Draining answers a parked poll with the execution's state.
+      const drainedRegistered = nextWait();
+      const drained = withToken(`${base}/executions/${c}/wait?timeout=600`);
+      await drainedRegistered;
+      const closing = server.close();
+      assert.equal((await drained).status, 202);
+      await closing;
+    } finally {
+      agent.destroy();
+      await server.close().catch(() => {});
+      await h.close();
     }
   });
 });

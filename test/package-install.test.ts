@@ -144,6 +144,47 @@ console.log(JSON.stringify({ status: done.status, output: JSON.parse(done.output
     assert.deepEqual(printed, { status: "completed", output: { text: "Hello, Ada!", length: 11 }, execArgv: [] });
   });
 
+  test("loads TypeBox's runtime from its one bundled file, never from typebox's own modules, and validates with it", async () => {
+    // A resolve hook that refuses every module inside the installed typebox package.
+    writeFileSync(
+      join(app, "no-typebox-hook.mjs"),
+      `export async function resolve(specifier, context, next) {
+  const resolved = await next(specifier, context);
+  if (resolved.url.includes("/node_modules/typebox/")) throw new Error("typebox module loaded: " + resolved.url);
+  return resolved;
+}
+`,
+    );
+    writeFileSync(
+      join(app, "no-typebox.mjs"),
+      `import { register } from "node:module";\nregister("./no-typebox-hook.mjs", import.meta.url);\n`,
+    );
+    writeFileSync(
+      join(app, "validate.mjs"),
+      `import { defineTask, Engine, openStore, silentLogger } from "zart";
+const task = defineTask({
+  name: "typed",
+  input: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] },
+  async run(_ctx, data) { return data.n; },
+});
+const store = await openStore(process.argv[2]);
+const engine = await Engine.start({ store, tasks: [task], logger: silentLogger, worker: false });
+const refused = await engine.schedule({ task: "typed", data: { n: "one" } }).then(() => "accepted", (error) => error.code);
+const { execution } = await engine.schedule({ task: "typed", data: { n: 1 } });
+await engine.stop();
+await store.close();
+console.log(JSON.stringify({ refused, status: execution.status }));
+`,
+    );
+    const bundled = readFileSync(join(app, "node_modules/zart/dist/core/typebox.js"), "utf8");
+    assert.doesNotMatch(bundled, /\bfrom\s*["']typebox|import\(\s*["']typebox/, "the bundle imports nothing from typebox");
+    const result = ok(
+      await run(process.execPath, ["--import", "./no-typebox.mjs", "validate.mjs", join(work, "validate.db")], { cwd: app }),
+      "node validate.mjs without typebox's modules",
+    );
+    assert.deepEqual(JSON.parse(result.stdout), { refused: "invalid_data", status: "pending" });
+  });
+
   test("the bins run the compiled CLI, and a worker loads a TypeScript task module", async () => {
     const bin = join(app, "node_modules/.bin/zart");
     assert.equal(ok(await run(bin, ["--version"], { cwd: app }), "zart --version").stdout.trim(), VERSION);

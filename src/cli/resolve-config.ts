@@ -4,10 +4,9 @@
  * `process.env`. Bad values throw {@link ConfigError}, which the CLI reports with exit code 2.
  */
 import { dirname, resolve as resolvePath } from "node:path";
-import { Type } from "typebox";
-import { Compile } from "typebox/compile";
 import { toMs } from "../core/duration.js";
 import { describeSchemaErrors } from "../core/schema.js";
+import { Compile, Type } from "../core/typebox.js";
 import { DEFAULT_MAX_QUEUED_INSERTS } from "../store/store-errors.js";
 import { ConfigError } from "./config-error.js";
 

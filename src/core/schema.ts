@@ -4,7 +4,7 @@
  * registration, so an API-only server can check `data` for tasks it does not host.
  */
 import type { Static } from "typebox";
-import { Compile } from "typebox/compile";
+import { Compile } from "./typebox.js";
 
 /**
  * The subset of the Standard Schema v1 interface we use (zod, valibot and arktype implement it). `types`

@@ -15,7 +15,7 @@ import type { DashboardAssets } from "./dashboard-assets.js";
 import { errorBody } from "./error-map.js";
 import { sendError } from "./error-reply.js";
 import { registerJsonBody } from "./json-body.js";
-import { LongPolls } from "./long-poll.js";
+import { LongPolls, parkedMs, parkingServer } from "./long-poll.js";
 import { ServerMetrics } from "./metrics.js";
 import { componentSchemas, openApiOptions } from "./openapi.js";
 import { pathOf, RequestGate } from "./request-gate.js";
@@ -72,13 +72,17 @@ function answerMalformedHttp(_error: Error, socket: Socket): void {
   );
 }
 
-function createApp(options: ServerOptions, logger: PinoLogger, gate: RequestGate): FastifyInstance {
+function createApp(options: ServerOptions, logger: PinoLogger, gate: RequestGate, longPolls: LongPolls): FastifyInstance {
   const bootId = randomBytes(3).toString("hex");
   let requestCount = 0;
   return Fastify({
     loggerInstance: logger,
     // One line per response is written by the onResponse hook instead of fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
+    // `request.log` is the server's logger itself, not a child per request: a child costs an object and
+    // its bindings for as long as the request lives (10,000 open long-polls hold 10,000), and the lines
+    // the server writes name `reqId` themselves. docs/decisions/028-server-baseline-memory.md.
+    childLoggerFactory: (parent) => parent,
     bodyLimit: options.bodyLimit,
     // Long event names and ids reach the route (and its own 404) instead of a bare router error.
     routerOptions: { maxParamLength: 1024 },
@@ -87,6 +91,7 @@ function createApp(options: ServerOptions, logger: PinoLogger, gate: RequestGate
     return503OnClosing: false,
     frameworkErrors: (error, request, reply) => gate.answerFrameworkError(error, request, reply),
     clientErrorHandler: answerMalformedHttp,
+    serverFactory: parkingServer(longPolls),
   }) as unknown as FastifyInstance;
 }
 
@@ -96,11 +101,11 @@ export async function buildServer(
   logger: PinoLogger,
   metrics: ServerMetrics = new ServerMetrics(),
 ): Promise<ZartServer> {
-  const longPolls = new LongPolls(api);
-  metrics.attach({ api, openLongPolls: () => longPolls.count });
   const routes = new RouteTable();
   const gate = new RequestGate(new TokenChecker(options.tokens), routes, options.metricsPublic);
-  const app = createApp(options, logger, gate);
+  const longPolls = new LongPolls(api, (path, authorization) => gate.authorized(path, authorization));
+  metrics.attach({ api, openLongPolls: () => longPolls.count });
+  const app = createApp(options, logger, gate, longPolls);
 
   app.decorateRequest("executionId", undefined);
   app.setValidatorCompiler(compileValidator);
@@ -113,9 +118,9 @@ export async function buildServer(
   });
   app.addHook("onResponse", (request, reply, done) => {
     const route = request.routeOptions.url ?? "unmatched";
-    const ms = reply.elapsedTime;
+    const ms = reply.elapsedTime + parkedMs(request.raw);
     metrics.observeRequest(route, request.method, reply.statusCode, ms / 1000);
-    const line = { method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 100) / 100 };
+    const line = { reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 100) / 100 };
     const executionId = executionIdOf(request);
     request.log.info(executionId === undefined ? line : { ...line, executionId }, "request");
     done();

@@ -4,10 +4,49 @@
  * may be open at once, so each holds as little as it can: a PollStop rather than an AbortController
  * with a listener, a plain `close` listener rather than `once` (whose wrapper is one more closure), and
  * no async function of its own suspended for the whole wait. Why: docs/decisions/024-long-poll-memory.md.
+ *
+ * A plain long-poll (`GET /api/v1/executions/<id>/wait[?timeout=<seconds>]`, authorised) is moreover
+ * parked before fastify sees it: it waits holding only Node's request and response, and enters fastify
+ * once the wait is over, where the wait route answers from what the wait brought. Anything else, and any
+ * request fastify must refuse, goes to fastify at once, so every answer and error still comes from the
+ * route. Why: docs/decisions/028-server-baseline-memory.md.
  */
-import type { ServerResponse } from "node:http";
+import {
+  createServer,
+  type ServerOptions as HttpServerOptions,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { FastifyServerOptions } from "fastify";
 import type { ExecutionRecord } from "../core/types.js";
 import type { WaitSignal, ZartApi } from "../engine/api.js";
+import { isExecutionId } from "../engine/execution-id.js";
+import { WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S } from "./schemas.js";
+
+/** The only long-poll URLs parked: any other spelling (more parameters, `timeout=0`, `timeout=030`) goes to fastify. */
+const PLAIN_WAIT = /^\/api\/v1\/executions\/([^/?#]+)\/wait(?:\?timeout=([1-9]\d{0,3}))?$/;
+const PARKED = Symbol("zart.parkedWait");
+
+/** What a parked wait brought, carried on the raw request into the wait route. */
+interface ParkedWait {
+  result: Promise<ExecutionRecord>;
+  /** How long it was parked, for the request's log line and duration metric. */
+  ms: number;
+}
+
+type ParkedRequest = IncomingMessage & { [PARKED]?: ParkedWait };
+
+/** The wait a parked request brought into the route, if it was parked. */
+export function parkedWait(request: IncomingMessage): Promise<ExecutionRecord> | undefined {
+  return (request as ParkedRequest)[PARKED]?.result;
+}
+
+/** Milliseconds the request spent parked before fastify saw it (0 if it was not). */
+export function parkedMs(request: IncomingMessage): number {
+  return (request as ParkedRequest)[PARKED]?.ms ?? 0;
+}
 
 const NO_LISTENERS: ReadonlyArray<() => void> = [];
 
@@ -40,7 +79,11 @@ export class LongPolls {
   private readonly open = new Set<PollStop>();
   private draining = false;
 
-  constructor(private readonly api: ZartApi) {}
+  /** `authorized(path, authorizationHeader)`: whether the request passes the server's token check. */
+  constructor(
+    private readonly api: ZartApi,
+    private readonly authorized: (path: string, authorization: string | undefined) => boolean,
+  ) {}
 
   get count(): number {
     return this.open.size;
@@ -61,9 +104,62 @@ export class LongPolls {
     });
   }
 
+  /**
+   * Parks a plain, authorised long-poll and returns true; returns false for any other request. A parked
+   * request enters fastify (`enter`) when its wait ends, unless its client has gone by then.
+   */
+  park(request: IncomingMessage, response: ServerResponse, enter: RequestListener): boolean {
+    if (this.draining || request.method !== "GET") return false;
+    const url = request.url ?? "";
+    const match = PLAIN_WAIT.exec(url);
+    if (match === null || !isExecutionId(match[1] as string)) return false;
+    if (!this.authorized(url.slice(0, url.indexOf("/wait") + 5), request.headers.authorization)) return false;
+    const seconds = match[2] === undefined ? WAIT_TIMEOUT_DEFAULT_S : Math.min(Number(match[2]), WAIT_TIMEOUT_MAX_S);
+    const parkedAt = performance.now();
+    const resume = (result: Promise<ExecutionRecord>): void => {
+      if (response.destroyed) return;
+      (request as ParkedRequest)[PARKED] = { result, ms: performance.now() - parkedAt };
+      enter(request, response);
+    };
+    this.wait(match[1] as string, seconds * 1000, response).then(
+      (execution) => resume(Promise.resolve(execution)),
+      (error: unknown) => resume(Promise.reject(error)),
+    );
+    return true;
+  }
+
   /** Answers every open long-poll now (with its current state) and makes new ones return at once. */
   drain(): void {
     this.draining = true;
     for (const stop of this.open) stop.abort();
   }
+}
+
+interface HttpSettings {
+  http?: HttpServerOptions;
+  keepAliveTimeout?: number;
+  requestTimeout?: number;
+  connectionTimeout?: number;
+  maxRequestsPerSocket?: number;
+}
+
+/**
+ * fastify's `serverFactory`: the HTTP server fastify would make (its timeouts applied the same way), whose
+ * requests pass {@link LongPolls.park} before fastify's handler.
+ */
+export function parkingServer(longPolls: LongPolls): NonNullable<FastifyServerOptions["serverFactory"]> {
+  return (handler, fastifyOptions) => {
+    // fastify hands over its options with its defaults filled in.
+    const options = fastifyOptions as HttpSettings;
+    const server: Server = createServer(options.http ?? {}, (request, response) => {
+      if (!longPolls.park(request, response, handler)) handler(request, response);
+    });
+    if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
+    if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
+    if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
+    if (options.maxRequestsPerSocket !== undefined && options.maxRequestsPerSocket > 0) {
+      server.maxRequestsPerSocket = options.maxRequestsPerSocket;
+    }
+    return server;
+  };
 }

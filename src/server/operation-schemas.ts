@@ -3,7 +3,8 @@
  * lists, retry and rerun. Same conventions as schemas.ts (TypeBox objects that validate, serialise and
  * become named OpenAPI components).
  */
-import { type Static, Type } from "typebox";
+import type { Static } from "typebox";
+import { Type } from "../core/typebox.js";
 import { EXECUTION_STATUSES } from "../core/types.js";
 import { named, optionalBody } from "./schema-names.js";
 import { Status } from "./schemas.js";

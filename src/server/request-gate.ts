@@ -21,10 +21,15 @@ export class RequestGate {
     private readonly metricsPublic: boolean,
   ) {}
 
+  /** Whether a request for `path` with this `Authorization` header passes the token check. */
+  authorized(path: string, authorization: string | undefined): boolean {
+    if (!this.tokens.enabled || !requiresToken(path, this.metricsPublic)) return true;
+    return this.tokens.accepts(authorization);
+  }
+
   /** Answers 401 and returns true when the request needs a token and lacks a valid one. */
   refuseUnauthorized(request: FastifyRequest, reply: FastifyReply): boolean {
-    if (!this.tokens.enabled || !requiresToken(pathOf(request.url), this.metricsPublic)) return false;
-    if (this.tokens.accepts(request.headers.authorization)) return false;
+    if (this.authorized(pathOf(request.url), request.headers.authorization)) return false;
     sendError(reply, new ZartError("unauthorized", "A valid bearer token is required"));
     return true;
   }

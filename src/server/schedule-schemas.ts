@@ -4,8 +4,9 @@
  * knows about it (next fire times, last tick, source, times). The body schema checks types only; the
  * engine checks the values (cron, time zone, task, data against the task's input schema).
  */
-import { type Static, Type } from "typebox";
+import type { Static } from "typebox";
 import { OVERLAP_VALUES } from "../core/schedule.js";
+import { Type } from "../core/typebox.js";
 import type { ScheduleInfo } from "../engine/schedules/schedule-api.js";
 import { named, optionalBody } from "./schema-names.js";
 import { isoTime } from "./serialize.js";

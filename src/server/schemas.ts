@@ -3,8 +3,9 @@
  * (`validation.ts`), drive response serialisation (fast-json-stringify) and generate the OpenAPI
  * document (@fastify/swagger; `openapi.ts` names them as components), so the three cannot drift apart.
  */
-import { type Static, Type } from "typebox";
+import type { Static } from "typebox";
 import { ERROR_CODES, type ErrorCode } from "../core/errors.js";
+import { Type } from "../core/typebox.js";
 import { EXECUTION_STATUSES } from "../core/types.js";
 import { EXECUTION_ID_PATTERN } from "../engine/execution-id.js";
 import { RETRY_AFTER_BY_CODE, STATUS_BY_CODE } from "./error-map.js";

@@ -4,9 +4,10 @@
  * a bad body is `invalid_data` naming the field, a bad query parameter is `invalid_request`, and a
  * malformed execution id in the path is simply `execution_not_found`.
  */
-import { Compile } from "typebox/compile";
+
 import { ZartError } from "../core/errors.js";
 import { describeSchemaErrors } from "../core/schema.js";
+import { Compile } from "../core/typebox.js";
 
 type JsonSchema = Record<string, unknown>;
 type ValidationResult = { value: unknown } | { error: Error };

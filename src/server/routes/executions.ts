@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { traceparentHeader } from "../../core/trace-context.js";
 import { isTerminal } from "../../core/types.js";
 import type { ZartApi } from "../../engine/api.js";
-import type { LongPolls } from "../long-poll.js";
+import { type LongPolls, parkedWait } from "../long-poll.js";
 import {
   CancelBody,
   CancelResponse,
@@ -152,9 +152,11 @@ function waitRoute(app: FastifyInstance, longPolls: LongPolls): void {
       },
     },
     // Not an async function, so no frame of it stays suspended while the poll is open (see long-poll.ts).
+    // A parked poll arrives here with its wait already over.
     (request, reply) => {
       const seconds = Math.min(request.query.timeout ?? WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S);
-      return longPolls.wait(request.params.id, seconds * 1000, reply.raw).then((execution) => {
+      const waited = parkedWait(request.raw) ?? longPolls.wait(request.params.id, seconds * 1000, reply.raw);
+      return waited.then((execution) => {
         if (isTerminal(execution.status)) return reply.type(JSON_TYPE).send(waitDoneJson(execution));
         return reply.code(202).send({
           execution_id: execution.id,
