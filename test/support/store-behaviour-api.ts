@@ -119,8 +119,10 @@ export function apiBehaviour(ctx: SuiteContext): void {
         [true, ids[4]],
       ],
     );
+    // Each created row is answered exactly as it was stored.
+    for (const i of [0, 2, 4]) assert.deepEqual(await ctx.store.getExecution(ids[i] as string), results[i]?.execution);
+    assert.deepEqual(results[3]?.execution, results[2]?.execution, "a repeated key answers with the row its batch made");
     const first = await ctx.store.getExecution(ids[0] as string);
-    assert.deepEqual(first, results[0]?.execution);
     assert.equal(first?.status, "pending");
     assert.equal(first?.dataJson, '{"i":0}');
     assert.equal(first?.runnableAt, T0 + 10);
