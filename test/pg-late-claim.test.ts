@@ -19,6 +19,12 @@ const schema = new TestSchema("late");
 after(() => schema.drop());
 
 const LEASE_MS = 30_000;
+/**
+ * How long to wait for the end, on the injected clock: every claim of the worker moves that clock past a
+ * whole lease, and the worker may poll again before the completion commits, so a wait of one lease
+ * could time out on a healthy run.
+ */
+const WAIT_MS = 365 * 24 * 3_600_000;
 
 /** The store, with every call of `method` (a claim, an insert) taking `delayMs` of the worker's clock to come back. */
 function slow(store: Store, method: "claim" | "createExecution", clock: ManualClock, delayMs: number): Store {
@@ -69,7 +75,7 @@ async function raceForLapsedLease(method: "claim" | "createExecution"): Promise<
       "another worker took the execution while this one ran it",
     );
     gate.resolve();
-    const done = await api.waitForTerminal(execution.id, 30_000);
+    const done = await api.waitForTerminal(execution.id, WAIT_MS);
     assert.equal(done.status, "completed");
     assert.deepEqual(runs, [execution.id], "the step ran once");
   } finally {
