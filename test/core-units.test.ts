@@ -9,6 +9,7 @@ import { backoffDelay, resolveRetryPolicy, shouldRetry } from "../src/core/retry
 import { checkJsonSchema, compileSchema, type StandardSchemaLike } from "../src/core/schema.js";
 import { defineTask } from "../src/core/task.js";
 import { isExecutionId, newExecutionId } from "../src/engine/execution-id.js";
+import { RunAbort } from "../src/worker/run-abort.js";
 
 describe("execution ids", () => {
   test("well-formed, distinct across many refills of the random pool, strictly increasing, never guessable from a neighbour", () => {
@@ -189,5 +190,31 @@ describe("database URLs", () => {
       poolSize: 4,
     });
     assert.throws(() => splitPostgresUrl("postgres://h/db?pool_size=0"), /pool_size/);
+  });
+});
+
+describe("a run's abort", () => {
+  const reasonOf = (stop: RunAbort) => stop.reason?.reason ?? null;
+
+  test("the first reason wins; the runner's race settles before what the signal's listeners reject", async () => {
+    const stop = new RunAbort();
+    // A step's attempt rejects from a listener on the signal; the runner's race must still see the abort first.
+    const step = new Promise<string>((_, reject) => stop.signal.addEventListener("abort", () => reject(new Error("step"))));
+    const raced = Promise.race([stop.whenAborted(() => "runner"), step]);
+    assert.equal(reasonOf(stop), null);
+    stop.abort("timeout");
+    stop.abort("cancelled");
+    assert.equal(await raced, "runner");
+    await assert.rejects(step, /step/);
+    assert.equal(stop.signal.aborted, true);
+    assert.equal(reasonOf(stop), "timeout");
+  });
+
+  test("a signal asked for after the abort is made already aborted, with the same reason", async () => {
+    const stop = new RunAbort();
+    stop.abort("shutdown");
+    assert.equal(stop.signal.aborted, true);
+    assert.equal(stop.signal.reason, stop.reason);
+    assert.equal(await stop.whenAborted((error) => error), stop.reason);
   });
 });

@@ -8,7 +8,7 @@ import { type Duration, storableTime } from "../core/duration.js";
 import {
   ChildFailedError,
   EventTimeoutError,
-  ExecutionAbortedError,
+  type ExecutionAbortedError,
   engineFailure,
   WorkflowDefinitionError,
   ZartError,
@@ -28,6 +28,7 @@ import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter } from "./record-writer.js";
 import { childFailure, durationMs, stepFailure } from "./recorded-outcomes.js";
 import { ReplayRecords } from "./replay-records.js";
+import { RunAbort } from "./run-abort.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
 import { SettleOrder } from "./settle-order.js";
 import { newStepRecord } from "./step-records.js";
@@ -41,7 +42,8 @@ export class ExecutionContext implements WorkflowContext {
   readonly taskName: string;
   readonly attempt: number;
   readonly log: ExecutionLogger;
-  readonly controller = new AbortController();
+  /** The run's abort; the runner races the run against `stop.whenAborted(…)`. */
+  readonly stop = new RunAbort();
   readonly activity = new RunActivity();
   private readonly order: SettleOrder;
   readonly records: ReplayRecords;
@@ -81,11 +83,11 @@ export class ExecutionContext implements WorkflowContext {
   }
 
   get signal(): AbortSignal {
-    return this.controller.signal;
+    return this.stop.signal;
   }
 
   abort(reason: ExecutionAbortedError["reason"]): void {
-    if (!this.controller.signal.aborted) this.controller.abort(new ExecutionAbortedError(reason));
+    this.stop.abort(reason);
   }
 
   step<T>(name: string, fn: (step: StepContext) => T | Promise<T>, options: StepOptions = {}): Promise<T> {
@@ -171,7 +173,7 @@ export class ExecutionContext implements WorkflowContext {
       this.fatal ??= error as Error;
       return Promise.reject(error);
     }
-    if (this.signal.aborted) return Promise.reject(this.signal.reason);
+    if (this.stop.reason !== null) return Promise.reject(this.stop.reason);
     const record = reached.record?.state === "closed" ? undefined : reached.record;
     const recorded = record !== undefined && FINAL_STEP_STATES.has(record.state);
     let answered: Answer<T> | Promise<Answer<T>>;

@@ -3,7 +3,7 @@
  * requeued for a task-level retry, or released on shutdown. Writes go through the group committer; the
  * records it keeps of its own rows are the pure transitions' results (src/state/apply.ts).
  */
-import { type AbortReason, type ExecutionAbortedError, engineFailure, StepFailedError, toError, ZartError } from "../core/errors.js";
+import { type AbortReason, engineFailure, StepFailedError, toError, ZartError } from "../core/errors.js";
 import { encodeValue } from "../core/json.js";
 import { backoffDelay, shouldRetry } from "../core/retry-policy.js";
 import type { TaskDefinition } from "../core/task.js";
@@ -92,12 +92,7 @@ export class ExecutionRunner {
   }
 
   private aborted(): Promise<RunOutcome> {
-    const { signal } = this.ctx;
-    return new Promise((resolve) => {
-      const settle = () => resolve({ kind: "threw", error: signal.reason as Error });
-      if (signal.aborted) settle();
-      else signal.addEventListener("abort", settle, { once: true });
-    });
+    return this.ctx.stop.whenAborted((error): RunOutcome => ({ kind: "threw", error }));
   }
 
   /**
@@ -107,7 +102,8 @@ export class ExecutionRunner {
    */
   private startRun(): Promise<RunOutcome> {
     const data: unknown = JSON.parse(this.claimed.execution.dataJson);
-    return this.checkOpaqueInput(data)
+    const checked = this.needsOpaqueCheck() ? this.checkOpaqueInput(data) : Promise.resolve();
+    return checked
       .then(() => this.trace.run(() => this.task.run(this.ctx, data)))
       .then(
         (value): RunOutcome => ({ kind: "returned", value }),
@@ -116,11 +112,14 @@ export class ExecutionRunner {
       .finally(() => this.ctx.activity.finish());
   }
 
-  private async checkOpaqueInput(data: unknown): Promise<void> {
+  private needsOpaqueCheck(): boolean {
     const { input } = this.task;
     const { execution, steps } = this.claimed;
-    if (!input || input.jsonSchemaText !== null || execution.attempt !== 1 || steps.length > 0) return;
-    const result = await input.validate(data, "data");
+    return input !== undefined && input !== null && input.jsonSchemaText === null && execution.attempt === 1 && steps.length === 0;
+  }
+
+  private async checkOpaqueInput(data: unknown): Promise<void> {
+    const result = await (this.task.input as NonNullable<TaskDefinition["input"]>).validate(data, "data");
     if (!result.ok) {
       this.ctx.fatal ??= new ZartError("invalid_data", result.message);
       throw this.ctx.fatal;
@@ -130,7 +129,7 @@ export class ExecutionRunner {
   private async conclude(outcome: RunOutcome): Promise<void> {
     const { ctx } = this;
     if (ctx.rejected) return this.finish({ transition: "fail", error: errorInfo(ctx.rejected, null) }, true);
-    const reason = ctx.signal.aborted ? (ctx.signal.reason as ExecutionAbortedError).reason : null;
+    const reason = ctx.stop.reason?.reason ?? null;
     if (reason === "cancelled" || reason === "lease_lost") return this.finished("aborted");
     if (ctx.fatal) return this.finish({ transition: "fail", error: errorInfo(ctx.fatal, null) }, true);
     if (outcome.kind === "returned") return this.complete(outcome.value);
