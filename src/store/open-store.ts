@@ -10,6 +10,8 @@ export interface OpenStoreOptions {
   schema?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
+  /** PostgreSQL: how long a transaction may sit idle (its process stalled) before the database ends it (default 10,000 ms). */
+  idleInTransactionMs?: number;
   /** SQLite `synchronous` pragma: `normal` (default; survives kill -9) or `full` (also survives power loss). */
   sqliteSync?: "normal" | "full";
   /** Store-level logs (migrations applied, reconnects). */
@@ -64,6 +66,7 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
       url: connectionUrl,
       schema: schema ?? options.schema,
       poolSize: poolSize ?? options.poolSize,
+      idleInTransactionMs: options.idleInTransactionMs,
       logger: options.logger,
       maxQueuedInserts: options.maxQueuedInserts,
     });

@@ -39,7 +39,7 @@ export async function applyCheckpoints(
       ? await inRounds(ctx, batch, rounds, claim)
       : !batch.some(mayHaveConsequences)
         ? await write(ctx, ctx.pool, batch, claim)
-        : await inTransaction(ctx.pool, (client) => writeWithConsequences(ctx, client, batch, claim));
+        : await inTransaction(ctx, (client) => writeWithConsequences(ctx, client, batch, claim));
   const slots = [...releasedSlots(changesOf(outcome.written)), ...outcome.parked];
   if (slots.length > 0) outcome.notices.push(...(await handOnSlots(ctx, slots, batch[0]?.now ?? 0)));
   return { results: outcome.results, notices: outcome.notices, claim: outcome.claim };
@@ -57,7 +57,7 @@ function changesOf(written: readonly (WrittenRow | null)[]): Change[] {
  * contract allows it): applied in rounds, each with one checkpoint per execution, in order, in one transaction.
  */
 async function inRounds(ctx: SqlContext, batch: readonly Checkpoint[], rounds: number[][], claim: ClaimRequest | null): Promise<Written> {
-  return inTransaction(ctx.pool, async (client) => {
+  return inTransaction(ctx, async (client) => {
     const outcome: Written = { results: batch.map(() => false), notices: [], claim: null, written: batch.map(() => null), parked: [] };
     for (const [n, round] of rounds.entries()) {
       const part = await writeWithConsequences(

@@ -25,7 +25,7 @@ export interface CancelResult {
  */
 export async function cancelExecution(ctx: SqlContext, id: string, now: number): Promise<{ result: CancelResult; notices: Notice[] }> {
   const released: SlotGroup[] = [];
-  const outcome = await inTransaction(ctx.pool, async (client): Promise<{ result: CancelResult; notices: Notice[] }> => {
+  const outcome = await inTransaction(ctx, async (client): Promise<{ result: CancelResult; notices: Notice[] }> => {
     const after = await transitionById(ctx, client, TRANSITIONS.cancel, id, { now });
     if (!after) {
       const found = await client.query<ExecutionRow>(`SELECT * FROM ${ctx.s}.executions WHERE id = $1`, [id]);

@@ -103,7 +103,7 @@ async function grantWaiting(ctx: SqlContext, groups: readonly SlotGroup[], now: 
     .filter((g) => has.has(`${g.task}\u001f${g.key}`))
     .sort((a, b) => (a.task === b.task ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.task < b.task ? -1 : 1));
   const notices: Notice[] = [];
-  await inTransaction(ctx.pool, async (client) => {
+  await inTransaction(ctx, async (client) => {
     for (const group of sorted) await grantSlot(ctx, client, group, now, notices);
   });
   return notices;

@@ -15,7 +15,7 @@ import { insertExecution } from "./create.js";
 import { inTransaction, type SqlContext } from "./sql-context.js";
 
 export async function resumeExecution(ctx: SqlContext, id: string, now: number): Promise<{ result: ResumeOutcome; notices: Notice[] }> {
-  return inTransaction(ctx.pool, async (client) => {
+  return inTransaction(ctx, async (client) => {
     const locked = await client.query<ExecutionRow>(`SELECT * FROM ${ctx.s}.executions WHERE id = $1 FOR UPDATE`, [id]);
     const before = locked.rows[0];
     if (!before) return { result: { outcome: "not_found" }, notices: [] };
@@ -65,7 +65,7 @@ export async function rerunExecution(
   input: NewExecution & { rerunOf: string },
   fromStep: string | null,
 ): Promise<{ result: RerunOutcome; notices: Notice[] }> {
-  return inTransaction(ctx.pool, async (client) => {
+  return inTransaction(ctx, async (client) => {
     let seq: number | null = null;
     if (fromStep !== null) {
       const found = await client.query<{ seq: number }>(

@@ -96,7 +96,7 @@ export async function setSchedulePaused(ctx: SqlContext, change: PauseChange): P
 
 export async function syncCodeSchedules(ctx: SqlContext, sync: CodeScheduleSync): Promise<CodeSyncResult> {
   const result: CodeSyncResult = { created: [], updated: [], takenOver: [], removed: [] };
-  await inTransaction(ctx.pool, async (client) => {
+  await inTransaction(ctx, async (client) => {
     // One sync at a time per schema: two versions of the code starting together (a rolling deploy) would
     // otherwise lock the same rows in different orders. The single-key advisory lock space is not the
     // two-key one the claim and count locks use.
@@ -167,7 +167,7 @@ async function previousStatus(ctx: SqlContext, client: pg.PoolClient, schedule: 
 
 export async function fireScheduleTick(ctx: SqlContext, tick: ScheduleTick): Promise<{ result: TickResult; notices: Notice[] }> {
   const notices: Notice[] = [];
-  const result = await inTransaction(ctx.pool, async (client): Promise<TickResult> => {
+  const result = await inTransaction(ctx, async (client): Promise<TickResult> => {
     const locked = await client.query<ScheduleRow>(
       `SELECT ${SCHEDULE_COLUMNS} FROM ${ctx.s}.schedules
        WHERE schedule_id = $1 AND next_tick_at = $2 AND revision = $3 AND paused = 0 FOR UPDATE`,
@@ -207,7 +207,7 @@ export async function fireScheduleTick(ctx: SqlContext, tick: ScheduleTick): Pro
 
 export async function releaseHeldTick(ctx: SqlContext, release: HeldTickRelease): Promise<{ result: TickResult; notices: Notice[] }> {
   const notices: Notice[] = [];
-  const result = await inTransaction(ctx.pool, async (client): Promise<TickResult> => {
+  const result = await inTransaction(ctx, async (client): Promise<TickResult> => {
     const locked = await client.query<ScheduleRow>(
       `SELECT ${SCHEDULE_COLUMNS} FROM ${ctx.s}.schedules WHERE schedule_id = $1 AND held_tick_at = $2 AND revision = $3 FOR UPDATE`,
       [release.scheduleId, release.heldTickAt, release.revision],

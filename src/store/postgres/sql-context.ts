@@ -10,7 +10,20 @@ export interface SqlContext {
   s: string;
   /** For what a store call does after its commit and must not fail the call for (consequences.ts). */
   logger?: Logger;
+  /** How long a transaction of ours may sit idle before PostgreSQL ends its session (default {@link IDLE_IN_TRANSACTION_MS}). */
+  idleInTransactionMs?: number;
 }
+
+/**
+ * Our transactions wait on nothing but their own statements, so one that sits idle has a stalled process
+ * behind it (frozen, paused by its host, cut off between two statements). Its row locks would hide those
+ * rows from every other worker's claim (SKIP LOCKED) for as long as it stalls, well past its lease.
+ * PostgreSQL ends such a session; the stalled process finds its connection gone, as after any lost
+ * connection. Shorter than the default lease, so a stalled worker's rows are free by the time its lease
+ * has run out. Set with `SET LOCAL` in the transaction's first round trip, not as a startup parameter,
+ * which connection poolers may refuse.
+ */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
 
 /**
  * A named (prepared) statement: PostgreSQL parses and plans it once per connection instead of on every call
@@ -64,8 +77,8 @@ function named(ctx: SqlContext, key: string, build: () => { text: string; names:
 const statements = new Map<string, NamedStatement>();
 
 /** Runs `work` inside BEGIN … COMMIT on one pooled client, rolling back (and discarding a broken client) on error. */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+export async function inTransaction<T>(ctx: SqlContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await ctx.pool.connect();
   let broken: Error | undefined;
   // A checked-out client has no error listener of the pool's: a backend terminated between two of our
   // statements would emit an unhandled 'error' and crash the process. Remember it; the next query fails.
@@ -74,7 +87,7 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   };
   client.on("error", onError);
   try {
-    await client.query("BEGIN");
+    await client.query(`BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${ctx.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS}`);
     const result = await work(client);
     await client.query("COMMIT");
     return result;

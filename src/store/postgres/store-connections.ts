@@ -16,7 +16,7 @@ import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailabl
 import { NotificationListener } from "./listener.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
-import type { SqlContext } from "./sql-context.js";
+import { IDLE_IN_TRANSACTION_MS, type SqlContext } from "./sql-context.js";
 
 export interface ConnectionOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -28,6 +28,11 @@ export interface ConnectionOptions {
   logger?: Logger;
   /** How often this store folds status-count deltas (default 2000 ms). */
   compactEveryMs?: number;
+  /**
+   * How long one of this store's transactions may sit idle (its process stalled) before PostgreSQL ends its
+   * session and releases its locks (default 10,000 ms; see `IDLE_IN_TRANSACTION_MS` in sql-context.ts).
+   */
+  idleInTransactionMs?: number;
 }
 
 /**
@@ -67,8 +72,9 @@ export class StoreConnections {
     readonly logger: Logger,
     readonly poolSize: number,
     readonly description: string,
+    idleInTransactionMs: number,
   ) {
-    this.ctx = { pool, s: quoteIdent(schema), logger };
+    this.ctx = { pool, s: quoteIdent(schema), logger, idleInTransactionMs };
     this.notices = new NoticeHub(logger);
     this.publisher = new NoticePublisher(pool, channel, logger);
   }
@@ -80,10 +86,13 @@ export class StoreConnections {
     const logger = (options.logger ?? silentLogger).child({ store: "postgres", location: description });
     const base: pg.ClientConfig = { connectionString: options.url, types: typeParsers, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
     const poolSize = options.poolSize ?? 10;
+    const idleInTransactionMs = options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS;
+    if (!Number.isInteger(idleInTransactionMs) || idleInTransactionMs < 1)
+      throw new RangeError(`idleInTransactionMs must be a whole number of milliseconds, at least 1 (got ${idleInTransactionMs})`);
     const pool = new pg.Pool({ ...base, application_name: `zart:${schema}`.slice(0, 63), max: poolSize });
     // An idle client whose backend is terminated emits 'error' on the pool; unhandled, it would crash the process.
     pool.on("error", (error) => logger.warn({ err: error }, "idle postgres connection lost; the pool replaces it"));
-    const connections = new StoreConnections(pool, schema, channelFor(schema), logger, poolSize, description);
+    const connections = new StoreConnections(pool, schema, channelFor(schema), logger, poolSize, description, idleInTransactionMs);
     pool.on("connect", (client) => {
       const pid = backendPid(client);
       if (pid !== null) connections.ownBackends.add(pid);
