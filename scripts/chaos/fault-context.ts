@@ -74,20 +74,14 @@ export async function heldBy(ctx: FaultContext, pid: number): Promise<Array<{ id
 }
 
 /**
- * After a worker process died (or was stopped for good measure): its step runs of the executions it held
- * and whose step is not recorded were in flight. `heldBefore` adds what it was seen holding earlier.
+ * After a worker process died: every step run it started whose record was not yet seen was in flight
+ * (the ledger skips the recorded ones). Not only those of the executions the database still shows it
+ * holding: by the time this runs, another worker may have taken some of them over already.
  */
-export async function noteWorkerInFlight(
-  ctx: FaultContext,
-  fault: string,
-  pid: number,
-  heldBefore: readonly string[] = [],
-): Promise<number> {
+export async function noteWorkerInFlight(ctx: FaultContext, fault: string, pid: number): Promise<number> {
   ctx.effects.refresh();
   await ctx.ledger.snapshot();
-  const held = new Set([...heldBefore, ...(await heldBy(ctx, pid)).map((row) => row.id)]);
-  const runs = (ctx.effects.startsByPid.get(pid) ?? []).filter((run) => held.has(run.execution));
-  return ctx.ledger.allowInFlight(fault, runs);
+  return ctx.ledger.allowInFlight(fault, ctx.effects.startsByPid.get(pid) ?? []);
 }
 
 /**

@@ -39,6 +39,20 @@ async function quiet(ctx: FaultContext, pid: number): Promise<void> {
   }
 }
 
+/** Numbers the looks of thawLooked, each a fault of its own (the report groups faults by name before the number). */
+let looks = 0;
+
+/**
+ * Continues a worker frozen only to look at it. A freeze is a pause like any other: if it lasted long
+ * enough for a lease to run out (it waits for the worker's statements to settle, up to seconds), what the
+ * worker had started may run again elsewhere, so its unrecorded step runs count as in flight at it.
+ */
+async function thawLooked(ctx: FaultContext, worker: ZartProcess, frozenAt: number, fault: string): Promise<void> {
+  const leaseMs = ctx.cluster.config.leaseSeconds * 1000;
+  if (Date.now() - frozenAt >= leaseMs / 3) await noteWorkerInFlight(ctx, fault, worker.pid);
+  thaw(worker.child);
+}
+
 /** The executions a (frozen) worker holds, and its started, unrecorded step runs among them. */
 async function midStep(ctx: FaultContext, pid: number) {
   ctx.effects.refresh();
@@ -63,7 +77,6 @@ async function midStep(ctx: FaultContext, pid: number) {
 export async function killWorkerMidStep(ctx: FaultContext, slot: number): Promise<void> {
   const n = ctx.counts.workerKills + 1;
   let victim: ZartProcess | null = null;
-  let heldIds: string[] = [];
   let landed = false;
   const began = Date.now();
   let tries = 0;
@@ -84,14 +97,14 @@ export async function killWorkerMidStep(ctx: FaultContext, slot: number): Promis
       await pause(100); // it died meanwhile (a poison step); its slot is being refilled
       continue;
     }
+    const frozenAt = Date.now();
     await quiet(ctx, victim.pid);
     const found = await midStep(ctx, victim.pid);
     if (found.runs.length > 0 || last) {
-      heldIds = found.held.map((row) => row.id);
       landed = found.runs.length > 0;
       break;
     }
-    thaw(victim.child);
+    await thawLooked(ctx, victim, frozenAt, `kill-aim-freeze-${++looks}`);
     await pause(50 + Math.floor(Math.random() * 150));
   }
   ctx.counts.killAimTries.push(tries);
@@ -99,7 +112,7 @@ export async function killWorkerMidStep(ctx: FaultContext, slot: number): Promis
   await ctx.cluster.killWorker(slot);
   ctx.counts.workerKills = n;
   if (landed) ctx.counts.workerKillsMidStep += 1;
-  await noteWorkerInFlight(ctx, `worker-kill-${n}`, victim.pid, heldIds);
+  await noteWorkerInFlight(ctx, `worker-kill-${n}`, victim.pid);
   await ctx.cluster.restartWorker(slot);
 }
 
@@ -141,7 +154,7 @@ export async function zombie(ctx: FaultContext, slot: number): Promise<void> {
     const found = await midStep(ctx, worker.pid);
     const slowHeld = found.held.filter((row) => baitIds.has(row.id) && found.runs.some((run) => run.execution === row.id));
     if (slowHeld.length === 0) {
-      thaw(worker.child); // the slow step had ended already; bait again
+      await thawLooked(ctx, worker, stoppedAt, `zombie-look-${++looks}`); // the slow step had ended already; bait again
       continue;
     }
     ctx.counts.zombies += 1;
