@@ -70,3 +70,8 @@ test("a transaction left open by a stalled process is ended by PostgreSQL, and i
     await other.close();
   }
 });
+
+test("idleInTransactionMs must be a whole number of milliseconds, at least 1", async () => {
+  for (const idleInTransactionMs of [0, -5, 1.5, Number.NaN])
+    await assert.rejects(schema.open({ idleInTransactionMs }), /idleInTransactionMs must be a whole number/);
+});

@@ -164,8 +164,11 @@ export async function zombie(ctx: FaultContext, slot: number): Promise<void> {
     // Everything it held is claimed again elsewhere (a newer fencing token), and the slow ones finish there.
     const deadline = Date.now() + ctx.cluster.config.leaseSeconds * 1000 * 4 + 120_000;
     for (;;) {
+      // More than the check needs: when it fails, these say why (lease, due time against the database's clock).
       const rows = await ctx.db.query<{ id: string; token: number; status: string }>(
-        "SELECT id, lease_token::float8 AS token, status FROM chaos.executions WHERE id = ANY($1::text[])",
+        `SELECT id, task, status, lease_token::float8 AS token, lease_owner, runnable_at::float8 AS runnable_at,
+                (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_now, concurrency_key, parent_id
+           FROM chaos.executions WHERE id = ANY($1::text[])`,
         [found.held.map((row) => row.id)],
       );
       const takenOver = found.held.every((held) => {
@@ -174,7 +177,12 @@ export async function zombie(ctx: FaultContext, slot: number): Promise<void> {
       });
       const slowDone = slowHeld.every((held) => rows.find((row) => row.id === held.id)?.status === "completed");
       if (takenOver && slowDone) break;
-      if (Date.now() > deadline) throw new Error(`the zombie's executions were not taken over: ${await stuckDetail(ctx, found.held)}`);
+      if (Date.now() > deadline) {
+        const workers = (await Promise.allSettled(ctx.cluster.workers)).map((w) =>
+          w.status === "fulfilled" ? { pid: w.value.pid, running: w.value.running } : { failed: String(w.reason) },
+        );
+        throw new Error(`the zombie's executions were not taken over: ${JSON.stringify({ held: found.held, rows, workers })}`);
+      }
       await pause(250);
     }
     ctx.counts.zombieStoppedMs.push(Date.now() - stoppedAt);
@@ -190,19 +198,4 @@ export async function zombie(ctx: FaultContext, slot: number): Promise<void> {
     return;
   }
   throw new Error("the zombie bait never landed on the chosen worker in 20 rounds");
-}
-
-/** What the rows a zombie held look like now, and which workers are alive: enough to tell why none was taken over. */
-async function stuckDetail(ctx: FaultContext, held: readonly { id: string; token: number }[]): Promise<string> {
-  const rows = await ctx.db.query(
-    `SELECT id, task, status, lease_token::float8 AS token, lease_owner, runnable_at::float8 AS runnable_at,
-            (extract(epoch FROM clock_timestamp()) * 1000)::float8 AS db_now, concurrency_key, concurrency_limit, parent_id
-       FROM chaos.executions WHERE id = ANY($1::text[])`,
-    [held.map((row) => row.id)],
-  );
-  const workers = await Promise.allSettled(ctx.cluster.workers);
-  const alive = workers.map((w) =>
-    w.status === "fulfilled" ? { pid: w.value.pid, running: w.value.running } : { failed: String(w.reason) },
-  );
-  return JSON.stringify({ held, rows, workers: alive });
 }

@@ -102,7 +102,8 @@ export class ExecutionRunner {
    */
   private startRun(): Promise<RunOutcome> {
     const data: unknown = JSON.parse(this.claimed.execution.dataJson);
-    const checked = this.needsOpaqueCheck() ? this.checkOpaqueInput(data) : Promise.resolve();
+    const opaque = this.opaqueInput();
+    const checked = opaque === null ? Promise.resolve() : this.checkOpaqueInput(opaque, data);
     return checked
       .then(() => this.trace.run(() => this.task.run(this.ctx, data)))
       .then(
@@ -112,14 +113,15 @@ export class ExecutionRunner {
       .finally(() => this.ctx.activity.finish());
   }
 
-  private needsOpaqueCheck(): boolean {
+  /** The task's input schema when this run must check the data itself (see startRun), else null. */
+  private opaqueInput(): NonNullable<TaskDefinition["input"]> | null {
     const { input } = this.task;
     const { execution, steps } = this.claimed;
-    return input !== undefined && input !== null && input.jsonSchemaText === null && execution.attempt === 1 && steps.length === 0;
+    return input && input.jsonSchemaText === null && execution.attempt === 1 && steps.length === 0 ? input : null;
   }
 
-  private async checkOpaqueInput(data: unknown): Promise<void> {
-    const result = await (this.task.input as NonNullable<TaskDefinition["input"]>).validate(data, "data");
+  private async checkOpaqueInput(input: NonNullable<TaskDefinition["input"]>, data: unknown): Promise<void> {
+    const result = await input.validate(data, "data");
     if (!result.ok) {
       this.ctx.fatal ??= new ZartError("invalid_data", result.message);
       throw this.ctx.fatal;

@@ -16,7 +16,7 @@ import { channelFor, describeUrl, isConnectionError, quoteIdent, storeUnavailabl
 import { NotificationListener } from "./listener.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
-import { IDLE_IN_TRANSACTION_MS, type SqlContext } from "./sql-context.js";
+import type { SqlContext } from "./sql-context.js";
 
 export interface ConnectionOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -72,7 +72,7 @@ export class StoreConnections {
     readonly logger: Logger,
     readonly poolSize: number,
     readonly description: string,
-    idleInTransactionMs: number,
+    idleInTransactionMs: number | undefined,
   ) {
     this.ctx = { pool, s: quoteIdent(schema), logger, idleInTransactionMs };
     this.notices = new NoticeHub(logger);
@@ -86,8 +86,8 @@ export class StoreConnections {
     const logger = (options.logger ?? silentLogger).child({ store: "postgres", location: description });
     const base: pg.ClientConfig = { connectionString: options.url, types: typeParsers, connectionTimeoutMillis: CONNECT_TIMEOUT_MS };
     const poolSize = options.poolSize ?? 10;
-    const idleInTransactionMs = options.idleInTransactionMs ?? IDLE_IN_TRANSACTION_MS;
-    if (!Number.isInteger(idleInTransactionMs) || idleInTransactionMs < 1)
+    const { idleInTransactionMs } = options;
+    if (idleInTransactionMs !== undefined && (!Number.isInteger(idleInTransactionMs) || idleInTransactionMs < 1))
       throw new RangeError(`idleInTransactionMs must be a whole number of milliseconds, at least 1 (got ${idleInTransactionMs})`);
     const pool = new pg.Pool({ ...base, application_name: `zart:${schema}`.slice(0, 63), max: poolSize });
     // An idle client whose backend is terminated emits 'error' on the pool; unhandled, it would crash the process.
