@@ -94,21 +94,34 @@ describe("waiters", () => {
   });
 });
 
-/** An engine serving HTTP with the wait route, whose `waitForTerminal` calls the test can await. */
+/**
+ * Calls `registered` as each parked poll's wait is registered with the engine (`watchTerminal` registers
+ * before it returns), with a promise that resolves when that wait is over.
+ */
+function onParkedWait(engine: TestEngine["engine"], registered: (over: Promise<void>) => void): void {
+  const watch = engine.watchTerminal.bind(engine);
+  engine.watchTerminal = (id, timeoutMs, done) => {
+    const over = deferred();
+    const stop = watch(id, timeoutMs, (execution) => {
+      over.resolve();
+      done(execution);
+    });
+    registered(over.promise);
+    return stop;
+  };
+}
+
+/** An engine serving HTTP with the wait route, whose parked waits the test can await. */
 async function servedEngine() {
   const h = await createTestEngine({ tasks: [inbox], worker: false });
   const { api, server } = await serveInProcess(h.engine);
   const waits: Promise<unknown>[] = [];
   const waitFor = (count: number) => {
     const reached = deferred();
-    const wait = h.engine.waitForTerminal.bind(h.engine);
-    h.engine.waitForTerminal = (id, timeoutMs, signal) => {
-      // The waiter is registered before waitForTerminal's first await, so it is in place once this returns.
-      const waiting = wait(id, timeoutMs, signal);
-      waits.push(waiting);
+    onParkedWait(h.engine, (over) => {
+      waits.push(over);
       if (waits.length === count) reached.resolve();
-      return waiting;
-    };
+    });
     return reached.promise;
   };
   const close = async () => {
@@ -218,14 +231,9 @@ describe("GET /executions/:id/wait in this process", () => {
     const server = await buildServer(h.engine, { tokens: ["secret"], bodyLimit: 1 << 20, metricsPublic: false }, logger);
     const base = `${await server.app.listen({ host: "127.0.0.1", port: 0 })}/api/v1`;
     const agent = new Agent({ keepAlive: false });
-    // Resolves once the engine has registered the next wait (before its first await).
+    // Resolves once the engine has registered the next parked wait.
     let registeredNext = deferred();
-    const wait = h.engine.waitForTerminal.bind(h.engine);
-    h.engine.waitForTerminal = (id, timeoutMs, signal) => {
-      const waiting = wait(id, timeoutMs, signal);
-      registeredNext.resolve();
-      return waiting;
-    };
+    onParkedWait(h.engine, () => registeredNext.resolve());
     const nextWait = () => {
       registeredNext = deferred();
       return registeredNext.promise;

@@ -10,7 +10,6 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { addClientCommands } from "./commands/index.js";
 import { ConfigError } from "./config-error.js";
 import type { CliFlags } from "./resolve-config.js";
 
@@ -55,7 +54,7 @@ function packageVersion(): string {
   return (JSON.parse(text) as { version: string }).version;
 }
 
-function buildProgram(name: "zart" | "zart-server"): Command {
+async function buildProgram(name: "zart" | "zart-server"): Promise<Command> {
   if (name === "zart-server") {
     return addServe(new Command("zart-server").description("Zart HTTP API and workers in one process").version(packageVersion()));
   }
@@ -85,6 +84,8 @@ function buildProgram(name: "zart" | "zart-server"): Command {
       await store.close();
     });
   program.commandsGroup("Operate a running server (--server URL, env ZART_SERVER):");
+  // Imported here, so that `zart-server` (a long-running process) does not hold the client commands' modules.
+  const { addClientCommands } = await import("./commands/index.js");
   addClientCommands(program);
   return program;
 }
@@ -97,7 +98,7 @@ function overrideExits(command: Command): void {
 
 /** Runs the program; resolves after start-up (long-running commands keep the process alive). */
 export async function main(name: "zart" | "zart-server", argv: readonly string[]): Promise<void> {
-  const program = buildProgram(name);
+  const program = await buildProgram(name);
   overrideExits(program);
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -89,6 +89,13 @@ export interface ZartApi {
    * Costs no store query per waiter per tick: waiters are woken by terminal notices.
    */
   waitForTerminal(id: string, timeoutMs: number, signal?: WaitSignal): Promise<ExecutionRecord>;
+  /**
+   * {@link waitForTerminal} for a holder of many waits (the server's parked long-polls): an open wait
+   * holds no promise or suspended function. Calls `done` once, when the wait is over, with what
+   * waitForTerminal would have settled with; the function it returns ends the wait early, as an aborted
+   * signal would.
+   */
+  watchTerminal(id: string, timeoutMs: number, done: (execution: Promise<ExecutionRecord>) => void): () => void;
   stats(): Promise<StatusCounts>;
   stepDetail(id: string): Promise<StepDetail>;
   /** Throws when the store does not answer. */
@@ -126,4 +133,19 @@ export interface ZartApi {
   prune(options: PruneOptions): Promise<number>;
   /** Cron schedules; without it the server serves no `/api/v1/schedules` routes. */
   readonly schedules?: ScheduleApi;
+}
+
+/** {@link ZartApi.watchTerminal} through `waitForTerminal`, for a caller or implementation with no cheaper form. */
+export function watchThroughWait(
+  api: Pick<ZartApi, "waitForTerminal">,
+  id: string,
+  timeoutMs: number,
+  done: (execution: Promise<ExecutionRecord>) => void,
+): () => void {
+  const stop = new AbortController();
+  api.waitForTerminal(id, timeoutMs, stop.signal).then(
+    (execution) => done(Promise.resolve(execution)),
+    (error: unknown) => done(Promise.reject(error)),
+  );
+  return () => stop.abort();
 }

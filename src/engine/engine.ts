@@ -12,6 +12,7 @@
  * ```
  *
  * What it is made of, and how it starts and stops, is runtime.ts; how a request becomes a row, admission.ts.
+ * Over 300 lines because it is the public API in one place: each method is short and delegates.
  */
 import { ZartError } from "../core/errors.js";
 import { checkJsonSchema } from "../core/schema.js";
@@ -22,6 +23,7 @@ import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, StepDetail } from "../store/store.js";
 import type { Worker } from "../worker/worker.js";
 import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, WaitSignal, ZartApi } from "./api.js";
+import { watchThroughWait } from "./api.js";
 import { deliveryAnswer } from "./delivery-answer.js";
 import type { EngineOptions } from "./engine-options.js";
 import { executionNotFound, isExecutionId } from "./execution-id.js";
@@ -199,6 +201,28 @@ export class Engine implements ZartApi {
       waiters.end(waiter);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  watchTerminal(id: string, timeoutMs: number, done: (execution: Promise<ExecutionRecord>) => void): () => void {
+    // The promise form races a run in this process; a long-poll of a run here is the exception.
+    if (timeoutMs <= 0 || this.worker?.runOf(id) != null) return watchThroughWait(this, id, timeoutMs, done);
+    const waiters = this.runtime.waiters;
+    // Registered before the read, so a terminal notice between the two is not missed.
+    const waiter = waiters.watch(id, timeoutMs, () => done(this.readAfterWait(id)));
+    this.get(id).then(
+      (execution) => {
+        if (isTerminal(execution.status) && waiters.forget(waiter)) done(Promise.resolve(execution));
+      },
+      (error: unknown) => {
+        if (waiters.forget(waiter)) done(Promise.reject(error));
+      },
+    );
+    return () => waiters.end(waiter);
+  }
+
+  private async readAfterWait(id: string): Promise<ExecutionRecord> {
+    await this.cachingHops(id);
+    return this.get(id);
   }
 
   /**

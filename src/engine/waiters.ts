@@ -12,14 +12,18 @@ import { isTerminal } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { type Deadline, DeadlineQueue } from "./deadline-queue.js";
 
-/** One registered wait; `ended` resolves once it is woken, times out or is ended by its owner. */
+/** One registered wait. */
 export interface Waiter extends Deadline {
   readonly id: string;
+}
+
+/** A wait in promise form: `ended` resolves once it is woken, times out or is ended by its owner. */
+export interface PromisedWaiter extends Waiter {
   readonly ended: Promise<void>;
 }
 
 interface Entry extends Waiter {
-  resolve: () => void;
+  readonly onEnd: () => void;
 }
 
 export class Waiters {
@@ -43,17 +47,26 @@ export class Waiters {
   }
 
   /**
-   * Registers a wait for `id`; its `ended` resolves when the execution is reported terminal or
-   * `timeoutMs` passes, or when the owner calls {@link end}, which it must do once it stops waiting.
+   * Registers a wait for `id`; `onEnd` is called once, when the execution is reported terminal or
+   * `timeoutMs` passes, or when the owner calls {@link end}, unless the owner {@link forget}s it first.
+   * The owner must do one of the two once it stops waiting.
    */
-  wait(id: string, timeoutMs: number): Waiter {
+  watch(id: string, timeoutMs: number, onEnd: () => void): Waiter {
+    return this.add({ id, deadline: this.clock.now() + timeoutMs, slot: -1, onEnd });
+  }
+
+  /** {@link watch} in promise form. */
+  wait(id: string, timeoutMs: number): PromisedWaiter {
     let resolve!: () => void;
     const ended = new Promise<void>((settle) => {
       resolve = settle;
     });
-    const entry: Entry = { id, deadline: this.clock.now() + timeoutMs, slot: -1, ended, resolve };
-    const same = this.byId.get(id);
-    if (same === undefined) this.byId.set(id, [entry]);
+    return this.add({ id, deadline: this.clock.now() + timeoutMs, slot: -1, onEnd: resolve, ended });
+  }
+
+  private add<T extends Entry>(entry: T): T {
+    const same = this.byId.get(entry.id);
+    if (same === undefined) this.byId.set(entry.id, [entry]);
     else same.push(entry);
     this.deadlines.push(entry);
     if (entry.deadline < this.timerAt) this.armDeadline(entry.deadline);
@@ -61,23 +74,32 @@ export class Waiters {
     return entry;
   }
 
-  /** Resolves the waiter (if still waiting) and forgets it. */
+  /** Ends the wait (if still waiting): its owner is told, and it is forgotten. */
   end(waiter: Waiter): void {
+    if (this.forget(waiter)) (waiter as Entry).onEnd();
+  }
+
+  /** Forgets the wait without telling its owner; false if it had already ended. */
+  forget(waiter: Waiter): boolean {
     const entry = waiter as Entry;
-    if (!this.deadlines.has(entry)) return;
-    // A queued entry is always listed under its id: wait() adds it to both, and only end() and wake()
+    if (!this.deadlines.has(entry)) return false;
+    // A queued entry is always listed under its id: add() puts it in both, and only forget() and wake()
     // take it out of either.
     const same = this.byId.get(entry.id) as Entry[];
     same.splice(same.indexOf(entry), 1);
     if (same.length === 0) this.byId.delete(entry.id);
-    this.release(entry);
+    this.unqueue(entry);
+    return true;
   }
 
   wake(id: string): void {
     const same = this.byId.get(id);
     if (same === undefined) return;
     this.byId.delete(id);
-    for (const entry of same) this.release(entry);
+    for (const entry of same) {
+      this.unqueue(entry);
+      entry.onEnd();
+    }
   }
 
   wakeAll(): void {
@@ -89,10 +111,9 @@ export class Waiters {
     this.cancelSafety = null;
   }
 
-  private release(entry: Entry): void {
+  private unqueue(entry: Entry): void {
     this.deadlines.remove(entry);
     if (this.deadlines.size === 0) this.disarmDeadline();
-    entry.resolve();
   }
 
   private armDeadline(at: number): void {

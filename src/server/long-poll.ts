@@ -75,8 +75,51 @@ class PollStop implements WaitSignal {
   }
 }
 
+/** The first `Authorization` header, as Node's parsed headers would give it. */
+function authorizationOf(rawHeaders: readonly string[]): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] as string;
+    if (name.length === 13 && name.toLowerCase() === "authorization") return rawHeaders[i + 1];
+  }
+  return undefined;
+}
+
+const ignore = (): void => {};
+
+/**
+ * A parked long-poll: what its request needs to enter fastify when the wait is over, and how to end the
+ * wait early. Its two listeners are own properties, so no closure is made per poll beyond them.
+ */
+class ParkedPoll {
+  private readonly parkedAt = performance.now();
+  /** Ends the engine's wait early; set once the wait is registered. */
+  stop: () => void = ignore;
+
+  constructor(
+    private readonly open: Set<{ abort(): void }>,
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    private readonly enter: RequestListener,
+  ) {}
+
+  /** The client went away, or the server drains. */
+  readonly abort = (): void => this.stop();
+
+  /** The engine's `watchTerminal` callback. */
+  readonly done = (result: Promise<ExecutionRecord>): void => {
+    this.open.delete(this);
+    this.response.removeListener("close", this.abort);
+    if (this.response.destroyed) {
+      result.catch(ignore);
+      return;
+    }
+    (this.request as ParkedRequest)[PARKED] = { result, ms: performance.now() - this.parkedAt };
+    this.enter(this.request, this.response);
+  };
+}
+
 export class LongPolls {
-  private readonly open = new Set<PollStop>();
+  private readonly open = new Set<{ abort(): void }>();
   private draining = false;
 
   /** `authorized(path, authorizationHeader)`: whether the request passes the server's token check. */
@@ -113,18 +156,13 @@ export class LongPolls {
     const url = request.url ?? "";
     const match = PLAIN_WAIT.exec(url);
     if (match === null || !isExecutionId(match[1] as string)) return false;
-    if (!this.authorized(url.slice(0, url.indexOf("/wait") + 5), request.headers.authorization)) return false;
+    // From the raw headers: `request.headers` would build the parsed headers object, held for the whole wait.
+    if (!this.authorized(url.slice(0, url.indexOf("/wait") + 5), authorizationOf(request.rawHeaders))) return false;
     const seconds = match[2] === undefined ? WAIT_TIMEOUT_DEFAULT_S : Math.min(Number(match[2]), WAIT_TIMEOUT_MAX_S);
-    const parkedAt = performance.now();
-    const resume = (result: Promise<ExecutionRecord>): void => {
-      if (response.destroyed) return;
-      (request as ParkedRequest)[PARKED] = { result, ms: performance.now() - parkedAt };
-      enter(request, response);
-    };
-    this.wait(match[1] as string, seconds * 1000, response).then(
-      (execution) => resume(Promise.resolve(execution)),
-      (error: unknown) => resume(Promise.reject(error)),
-    );
+    const poll = new ParkedPoll(this.open, request, response, enter);
+    this.open.add(poll);
+    response.on("close", poll.abort);
+    poll.stop = this.api.watchTerminal(match[1] as string, seconds * 1000, poll.done);
     return true;
   }
 

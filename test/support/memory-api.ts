@@ -7,6 +7,7 @@ import { ZartError } from "../../src/core/errors.js";
 import { checkJsonSchema } from "../../src/core/schema.js";
 import { type ExecutionRecord, emptyCounts, isTerminal, type StatusCounts } from "../../src/core/types.js";
 import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, WaitSignal, ZartApi } from "../../src/engine/api.js";
+import { watchThroughWait } from "../../src/engine/api.js";
 import { pruneAge } from "../../src/engine/pruning.js";
 import type { Timeline } from "../../src/engine/timeline.js";
 import { applyTransition } from "../../src/state/apply.js";
@@ -128,6 +129,10 @@ export class MemoryApi implements ZartApi {
       }
     });
     return this.get(id);
+  }
+
+  watchTerminal(id: string, timeoutMs: number, done: (execution: Promise<ExecutionRecord>) => void): () => void {
+    return watchThroughWait(this, id, timeoutMs, done);
   }
 
   async stats(): Promise<StatusCounts> {
