@@ -12,7 +12,6 @@
  * ```
  *
  * What it is made of, and how it starts and stops, is runtime.ts; how a request becomes a row, admission.ts.
- * Over 300 lines because it is the public API in one place: each method is short and delegates.
  */
 import { ZartError } from "../core/errors.js";
 import { checkJsonSchema } from "../core/schema.js";
@@ -23,7 +22,6 @@ import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { DeliverOutcome, DeliverRequest, ListQuery, ListResult, StepDetail } from "../store/store.js";
 import type { Worker } from "../worker/worker.js";
 import type { PruneOptions, RerunRequest, ScheduleRequest, ScheduleResult, TaskInfo, WaitSignal, ZartApi } from "./api.js";
-import { watchThroughWait } from "./api.js";
 import { deliveryAnswer } from "./delivery-answer.js";
 import type { EngineOptions } from "./engine-options.js";
 import { executionNotFound, isExecutionId } from "./execution-id.js";
@@ -33,6 +31,7 @@ import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-opti
 import { EngineRuntime } from "./runtime.js";
 import type { EngineSchedules } from "./schedules/scheduling.js";
 import { SyncedClock } from "./synced-clock.js";
+import { cachingHops, type WatchDeps, watchTerminal } from "./terminal-watch.js";
 import type { Timeline } from "./timeline.js";
 import {
   type ExecutionRef,
@@ -55,11 +54,15 @@ export class Engine implements ZartApi {
   readonly options: ResolvedEngineOptions;
   readonly worker: Worker | null;
   private readonly runtime: EngineRuntime;
+  private readonly watchDeps: WatchDeps;
 
   private constructor(options: ResolvedEngineOptions) {
     this.options = options;
     this.runtime = new EngineRuntime(options, (id) => this.get(id));
     this.worker = this.runtime.worker;
+    const { waiters, terminal, worker } = this.runtime;
+    // Made once: every open watch holds it.
+    this.watchDeps = { waiters, terminal, runOf: (id) => worker?.runOf(id) ?? null, get: (id) => this.get(id), api: this };
   }
 
   static async start(options: EngineOptions): Promise<Engine> {
@@ -190,12 +193,12 @@ export class Engine implements ZartApi {
       const run = this.worker?.runOf(id) ?? null;
       if (run !== null) {
         await Promise.race([waiter.ended, run]);
-        await this.cachingHops(id, run);
+        await cachingHops(this.runtime.terminal, id, run);
       }
       const execution = await this.get(id);
       if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
       await waiter.ended;
-      await this.cachingHops(id);
+      await cachingHops(this.runtime.terminal, id);
       return await this.get(id);
     } finally {
       waiters.end(waiter);
@@ -204,37 +207,7 @@ export class Engine implements ZartApi {
   }
 
   watchTerminal(id: string, timeoutMs: number, done: (execution: Promise<ExecutionRecord>) => void): () => void {
-    // The promise form races a run in this process; a long-poll of a run here is the exception.
-    if (timeoutMs <= 0 || this.worker?.runOf(id) != null) return watchThroughWait(this, id, timeoutMs, done);
-    const waiters = this.runtime.waiters;
-    // Registered before the read, so a terminal notice between the two is not missed.
-    const waiter = waiters.watch(id, timeoutMs, () => done(this.readAfterWait(id)));
-    this.get(id).then(
-      (execution) => {
-        if (isTerminal(execution.status) && waiters.forget(waiter)) done(Promise.resolve(execution));
-      },
-      (error: unknown) => {
-        if (waiters.forget(waiter)) done(Promise.reject(error));
-      },
-    );
-    return () => waiters.end(waiter);
-  }
-
-  private async readAfterWait(id: string): Promise<ExecutionRecord> {
-    await this.cachingHops(id);
-    return this.get(id);
-  }
-
-  /**
-   * The terminal notice is emitted as the commit returns, a few promise hops before this process's runner
-   * (if it ran the execution) caches the final record; let those hops finish so the record comes from
-   * memory instead of a store read. With the run at hand, its end is what to wait for; a run cancelled
-   * elsewhere may not end soon, so one turn of the event loop bounds the wait.
-   */
-  private async cachingHops(id: string, run: Promise<void> | null = null): Promise<void> {
-    if (this.runtime.terminal.has(id)) return;
-    const turn = new Promise((resolve) => setImmediate(resolve));
-    await (run === null ? turn : Promise.race([run, turn]));
+    return watchTerminal(this.watchDeps, id, timeoutMs, done);
   }
 
   stats(): Promise<StatusCounts> {

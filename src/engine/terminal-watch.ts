@@ -1,0 +1,59 @@
+/**
+ * The engine's waits for an execution to end, beside the Engine so that it reads as the public API: the
+ * callback form the server's parked long-polls use (decision 031) and the hops both forms let pass so the
+ * final record comes from the terminal cache.
+ */
+import { type ExecutionRecord, isTerminal } from "../core/types.js";
+import { watchThroughWait, type ZartApi } from "./api.js";
+import type { TerminalCache } from "./terminal-cache.js";
+import type { Waiters } from "./waiters.js";
+
+export interface WatchDeps {
+  waiters: Waiters;
+  terminal: TerminalCache;
+  /** This process's run of the execution, if it runs it. */
+  runOf(id: string): Promise<void> | null;
+  get(id: string): Promise<ExecutionRecord>;
+  /** The promise form, for the cases the callback form hands over. */
+  api: Pick<ZartApi, "waitForTerminal">;
+}
+
+/** {@link ZartApi.watchTerminal}. */
+export function watchTerminal(
+  deps: WatchDeps,
+  id: string,
+  timeoutMs: number,
+  done: (execution: Promise<ExecutionRecord>) => void,
+): () => void {
+  // The promise form races a run in this process; a long-poll of a run here is the exception.
+  if (timeoutMs <= 0 || deps.runOf(id) !== null) return watchThroughWait(deps.api, id, timeoutMs, done);
+  const { waiters } = deps;
+  // Registered before the read, so a terminal notice between the two is not missed.
+  const waiter = waiters.watch(id, timeoutMs, () => done(readAfterWait(deps, id)));
+  deps.get(id).then(
+    (execution) => {
+      if (isTerminal(execution.status) && waiters.forget(waiter)) done(Promise.resolve(execution));
+    },
+    (error: unknown) => {
+      if (waiters.forget(waiter)) done(Promise.reject(error));
+    },
+  );
+  return () => waiters.end(waiter);
+}
+
+async function readAfterWait(deps: WatchDeps, id: string): Promise<ExecutionRecord> {
+  await cachingHops(deps.terminal, id);
+  return deps.get(id);
+}
+
+/**
+ * The terminal notice is emitted as the commit returns, a few promise hops before this process's runner
+ * (if it ran the execution) caches the final record; let those hops finish so the record comes from
+ * memory instead of a store read. With the run at hand, its end is what to wait for; a run cancelled
+ * elsewhere may not end soon, so one turn of the event loop bounds the wait.
+ */
+export async function cachingHops(terminal: TerminalCache, id: string, run: Promise<void> | null = null): Promise<void> {
+  if (terminal.has(id)) return;
+  const turn = new Promise((resolve) => setImmediate(resolve));
+  await (run === null ? turn : Promise.race([run, turn]));
+}
