@@ -63,15 +63,36 @@ async function storedRows(): Promise<number> {
   return Object.values(stats).reduce((sum, n) => sum + n, 0);
 }
 
+/**
+ * This server's statements waiting on a lock: its inserts, behind the test's lock (nothing else it sends
+ * conflicts with it). `client` must not be in a transaction, which would keep reading one snapshot of the view.
+ */
+async function blockedStatements(client: pg.Client): Promise<number> {
+  const { rows } = await client.query(
+    "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND state = 'active' AND wait_event_type = 'Lock'",
+    [`zart:${schema.name}`],
+  );
+  return rows[0].n;
+}
+
 test("inserts blocked: POSTs beyond the bound get 503 overloaded with Retry-After at once; the accepted ones are stored later", async () => {
   const before = await storedRows();
   const lock = new pg.Client({ connectionString: testDatabaseUrl() });
   await lock.connect();
   await lock.query("BEGIN");
   await lock.query(`LOCK TABLE ${schema.name}.executions IN SHARE MODE`);
+  const watch = new pg.Client({ connectionString: testDatabaseUrl() });
+  await watch.connect();
   const answers: Answer[] = [];
-  const requests = Array.from({ length: BURST }, (_, i) => post(i).then((answer) => answers.push(answer)));
+  const requests: Promise<number>[] = [];
   try {
+    // One POST at a time until each statement in flight holds one row and waits on the lock (the calls of
+    // one event-loop turn would share a statement), then the rest at once.
+    for (let i = 0; i < IN_FLIGHT; i++) {
+      requests.push(post(i).then((answer) => answers.push(answer)));
+      await eventually(async () => ((await blockedStatements(watch)) === i + 1 ? true : undefined), 30_000, `insert ${i + 1} waiting`);
+    }
+    for (let i = IN_FLIGHT; i < BURST; i++) requests.push(post(i).then((answer) => answers.push(answer)));
     // Everything beyond the queue and the statements in flight is answered while the lock is held.
     await eventually(async () => (answers.length >= BURST - BOUND - IN_FLIGHT ? true : undefined), 30_000, "the refusals");
     const early = [...answers];
@@ -83,6 +104,7 @@ test("inserts blocked: POSTs beyond the bound get 503 overloaded with Retry-Afte
   } finally {
     await lock.query("COMMIT");
     await lock.end();
+    await watch.end();
   }
   await Promise.all(requests);
   const created = answers.filter((a) => a.status === 201).length;

@@ -12,6 +12,8 @@
  *   PROBE_PARKED_RESUME=0      a delivery never resumes a run this process parked (delivery,
  *                              then completion: two commits)                                decisions/007
  *   PROBE_TERMINAL_CACHE=0     terminal records are always read from the store              decisions/008
+ *   PROBE_INSERTS=at-once      PostgreSQL's insert batcher starts a statement at once when one
+ *                              is free, not at the end of the turn (server-knobs.mjs)       decisions/032
  */
 import { TerminalCache } from "../../dist/engine/terminal-cache.js";
 import { NoticePublisher } from "../../dist/store/postgres/publisher.js";
@@ -19,6 +21,8 @@ import type { Notice } from "../../dist/store/store.js";
 import { GroupCommitter, type GroupCommitterOptions } from "../../dist/worker/group-committer.js";
 import { Slots } from "../../dist/worker/slots.js";
 import { Worker } from "../../dist/worker/worker.js";
+// Applies its own switches (PROBE_INSERTS) on import; a probe's zart-server preloads it instead.
+import "./server-knobs.mjs";
 
 /** The probe's database: PROBE_DB, or its default. Only `zbench_*` names, which the suite owns. */
 export function probeDatabase(fallback: string): string {
@@ -68,5 +72,6 @@ export function applyKnobs(): Record<string, string> {
     TerminalCache.prototype.get = () => undefined;
     applied.terminalCache = "off";
   }
+  if (env.PROBE_INSERTS === "at-once") applied.inserts = "at-once";
   return applied;
 }

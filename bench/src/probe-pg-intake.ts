@@ -4,17 +4,19 @@
  * prints schedules per second and PostgreSQL transactions per execution.
  *
  *   npx tsx src/probe-pg-intake.ts [C] [N]      PROBE_DB names the database (default zbench_probe_intake)
+ *   The switches of probe-knobs.ts apply (PROBE_INSERTS=at-once: the batcher before decision 032).
  */
 import pg from "pg";
 import { Engine } from "../../dist/engine/engine.js";
 import { openStore } from "../../dist/store/open-store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
-import { probeDatabase } from "./probe-knobs.js";
+import { applyKnobs, probeDatabase } from "./probe-knobs.js";
 import { benchTasks, TASK_FOR } from "./zart-tasks.js";
 
 const [c = "50", n = "10000"] = process.argv.slice(2);
 const concurrency = Number(c);
 const total = Number(n);
+const knobs = applyKnobs();
 const DB = probeDatabase("zbench_probe_intake");
 const admin = new pg.Client(adminUrl());
 await admin.connect();
@@ -42,7 +44,13 @@ await store.close();
 await new Promise((resolve) => setTimeout(resolve, 1500));
 const tx = (await commits()) - commits0;
 console.log(
-  JSON.stringify({ concurrency, n: total, perSecond: Math.round((total / ms) * 1000), transactionsPerExecution: +(tx / total).toFixed(3) }),
+  JSON.stringify({
+    ...knobs,
+    concurrency,
+    n: total,
+    perSecond: Math.round((total / ms) * 1000),
+    transactionsPerExecution: +(tx / total).toFixed(3),
+  }),
 );
 await admin.query(`DROP DATABASE IF EXISTS ${DB}`);
 await admin.end();

@@ -1,12 +1,13 @@
 /**
  * Group commit for new executions on PostgreSQL. Concurrent `createExecution` calls of plain queued
  * executions (no eager claim, no born-finished row, no copied steps) share one multi-row INSERT: the
- * first goes at once; those that arrive while inserts are in flight wait for one to finish and go
- * together. Each caller still gets its own answer, and only after the statement that carries its row
+ * calls of one event-loop turn go together at the turn's end (the requests one read of the sockets
+ * parsed); those that arrive while inserts are in flight wait for one to finish and go together. Each caller still gets its own answer, and only after the statement that carries its row
  * committed. A statement the database refuses for good is retried row by row, so one bad row fails alone.
  *
  * Why: each insert was its own transaction and fsync; a burst of POSTs queued on the pool
- * (docs/decisions/020-postgres-insert-batching.md).
+ * (docs/decisions/020-postgres-insert-batching.md). Why at the turn's end rather than at once: a free
+ * statement otherwise carried one row (docs/decisions/032-inserts-per-turn.md).
  *
  * Bounded: at most `maxQueued` rows wait for a statement; beyond that a submit is refused at once with
  * `overloaded` (the database is slower than the load; the caller retries later) rather than queued.
@@ -34,6 +35,8 @@ const MAX_BATCH = 500;
 export class InsertBatcher {
   private queue: Queued[] = [];
   private inFlight = 0;
+  /** A pump is due at the end of this turn. */
+  private pumpDue = false;
 
   constructor(
     private readonly deps: InsertBatcherDeps,
@@ -52,7 +55,12 @@ export class InsertBatcher {
     if (this.queue.length >= this.maxQueued) return Promise.reject(overloadedError(this.maxQueued));
     return new Promise((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
-      this.pump();
+      if (this.pumpDue || this.inFlight >= this.maxInFlight) return;
+      this.pumpDue = true;
+      setImmediate(() => {
+        this.pumpDue = false;
+        this.pump();
+      });
     });
   }
 
