@@ -17,8 +17,7 @@ import { checkOutputs, OutputTally } from "./workloads.js";
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 // The server as installed: bin/ runs the compiled dist/ (built by `npm run bench`); it loads the
 // TypeScript task module through tsx itself, as it would a user's.
-// BENCH_ZART_SERVER: another build's bin/zart-server.js, for a probe's before/after pair.
-const ZART_SERVER = process.env.BENCH_ZART_SERVER ?? `${REPO}bin/zart-server.js`;
+const ZART_SERVER = `${REPO}bin/zart-server.js`;
 const TASKS = fileURLToPath(new URL("./zart-tasks.ts", import.meta.url));
 const HELLO = fileURLToPath(new URL("./hello-server.ts", import.meta.url));
 const TSX = import.meta.resolve("tsx");
@@ -84,11 +83,12 @@ export function zartServerAvailable(): boolean {
   }
 }
 
-/** zart-server on the run's fresh store, loading the bench tasks; `worker` false = API only. */
-export function startZartServer(target: Target, worker: boolean, concurrency = 50): Promise<Server> {
+/**
+ * zart-server on the run's fresh store, loading the bench tasks; `worker` false = API only. `nodeArgs`:
+ * Node flags for the server process (a probe's preload or CPU profile).
+ */
+export function startZartServer(target: Target, worker: boolean, concurrency = 50, nodeArgs: readonly string[] = []): Promise<Server> {
   const database = target.kind === "postgres" ? target.url : target.path;
-  // Node flags for the server process only (a probe's CPU profile); NODE_OPTIONS refuses some of them.
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
   const args = [
     ...nodeArgs,
     ZART_SERVER,

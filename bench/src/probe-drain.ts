@@ -12,13 +12,14 @@
  *   PROBE_CPUPROF=file    write a V8 CPU profile (.cpuprofile) of the drain alone
  *   PROBE_FUNCTIONS=1      also print pg_stat_user_functions (calls and time per function)
  */
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import pg from "pg";
 import { Engine } from "../../dist/engine/engine.js";
 import { openStore } from "../../dist/store/open-store.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { applyKnobs, probeDatabase } from "./probe-knobs.js";
+import { postgresCpuMs } from "./proc-cpu.js";
 import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
 
 const [workload = "w0", c = "50", n = "10000", pf = "0"] = process.argv.slice(2);
@@ -27,23 +28,6 @@ const total = Number(n);
 const prefetch = pf === "auto" ? "auto" : Number(pf);
 const DB = probeDatabase("zbench_probe");
 const knobs = applyKnobs();
-
-/** CPU ms of every local postgres process (utime + stime, 10 ms ticks). */
-function postgresCpuMs(): number {
-  let ticks = 0;
-  for (const pid of readdirSync("/proc")) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (!stat.includes("(postgres)")) continue;
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended while we read
-    }
-  }
-  return ticks * 10;
-}
 
 async function startProfile(): Promise<{ stop(): Promise<unknown> }> {
   const session = new Session();

@@ -12,56 +12,17 @@
  *   PROBE_INSERTS=at-once the server's insert batcher as before decision 032 (server-knobs.mjs)
  *   PROBE_CPUPROF=dir  the server writes a V8 CPU profile there when it stops (read it with profile-summary.ts)
  */
-import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { load, startZartServer } from "./http.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
+import { machineIdleMs, postgresCpuMs, processCpuMs, syscalls } from "./proc-cpu.js";
 
 const [mode = "worker", s = "10", r = "1"] = process.argv.slice(2);
 const seconds = Number(s);
 const rounds = Number(r);
 const DB = probeDatabase("zbench_probe_http_intake");
-const TICK_MS = 1000 / 100;
-
-/** utime + stime of one process, in ms (clock ticks of 10 ms); `which` picks one of them. */
-function cpuMs(pid: number, which: "both" | "user" | "system" = "both"): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    const user = Number(fields[11]);
-    const system = Number(fields[12]);
-    return (which === "user" ? user : which === "system" ? system : user + system) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
-/** Idle time of the whole machine so far, in ms (all cores). */
-function machineIdleMs(): number {
-  const cpu = readFileSync("/proc/stat", "utf8").split("\n")[0]!.split(/\s+/);
-  return (Number(cpu[4]) + Number(cpu[5])) * TICK_MS;
-}
-
-/** Read and write system calls made by one process so far. */
-function syscalls(pid: number): number {
-  const io = readFileSync(`/proc/${pid}/io`, "utf8");
-  return Number(/syscr: (\d+)/.exec(io)?.[1]) + Number(/syscw: (\d+)/.exec(io)?.[1]);
-}
-
-/** CPU of every process whose command line starts with "postgres" (backends, walwriter, checkpointer). */
-function postgresCpuMs(): number {
-  let total = 0;
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
-      if (cmd.startsWith("postgres")) total += cpuMs(Number(entry));
-    } catch {}
-  }
-  return total;
-}
-
 async function printStatements(requests: number): Promise<void> {
   const { rows } = await admin.query(
     `SELECT calls, total_exec_time AS ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
@@ -90,8 +51,7 @@ for (let round = 1; round <= rounds; round++) {
   const url = process.env.PROBE_POOL ? `${base}?pool_size=${process.env.PROBE_POOL}` : base;
   const serverArgs = [`--import=${fileURLToPath(new URL("./server-knobs.mjs", import.meta.url))}`];
   if (process.env.PROBE_CPUPROF) serverArgs.push("--cpu-prof", `--cpu-prof-dir=${process.env.PROBE_CPUPROF}`);
-  process.env.BENCH_SERVER_NODE_ARGS = serverArgs.join(" ");
-  const server = await startZartServer({ kind: "postgres", url } as never, mode === "worker");
+  const server = await startZartServer({ kind: "postgres", url, database: DB }, mode === "worker", 50, serverArgs);
   try {
     const body = JSON.stringify({ task: "bench-w0", data: { i: 1 } });
     if (process.env.PROBE_STATEMENTS) {
@@ -99,8 +59,8 @@ for (let round = 1; round <= rounds; round++) {
       await admin.query("SELECT pg_stat_statements_reset()");
     }
     const c0 = await commits();
-    const server0 = cpuMs(server.pid);
-    const user0 = cpuMs(server.pid, "user");
+    const server0 = processCpuMs(server.pid);
+    const user0 = processCpuMs(server.pid, "user");
     const calls0 = syscalls(server.pid);
     const idle0 = machineIdleMs();
     const self0 = process.cpuUsage();
@@ -119,8 +79,8 @@ for (let round = 1; round <= rounds; round++) {
       round,
     );
     const requests = record.requestsPerSecond * seconds;
-    const serverMs = cpuMs(server.pid) - server0;
-    const userMs = cpuMs(server.pid, "user") - user0;
+    const serverMs = processCpuMs(server.pid) - server0;
+    const userMs = processCpuMs(server.pid, "user") - user0;
     const calls = syscalls(server.pid) - calls0;
     const idleMs = machineIdleMs() - idle0;
     const self = process.cpuUsage(self0);

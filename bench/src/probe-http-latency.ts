@@ -15,6 +15,7 @@ import pg from "pg";
 import { startZartServer } from "./http.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
+import { median } from "./stats.js";
 import type { Target } from "./systems/types.js";
 
 const [storage = "sqlite", workload = "w1", n = "300", r = "1"] = process.argv.slice(2);
@@ -22,9 +23,7 @@ const samples = Number(n);
 const rounds = Number(r);
 const WARMUP = 100;
 const DB = probeDatabase("zbench_probe_http_latency");
-if (process.env.PROBE_CPUPROF) process.env.BENCH_SERVER_NODE_ARGS = `--cpu-prof --cpu-prof-dir=${process.env.PROBE_CPUPROF}`;
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const serverArgs = process.env.PROBE_CPUPROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROBE_CPUPROF}`] : [];
 
 async function freshTarget(): Promise<{ target: Target; drop(): Promise<void> }> {
   if (storage === "sqlite") {
@@ -46,7 +45,7 @@ async function freshTarget(): Promise<{ target: Target; drop(): Promise<void> }>
 
 for (let round = 1; round <= rounds; round++) {
   const { target, drop } = await freshTarget();
-  const server = await startZartServer(target, true, 10);
+  const server = await startZartServer(target, true, 10, serverArgs);
   const whole: number[] = [];
   const posts: number[] = [];
   const waits: number[] = [];

@@ -17,10 +17,11 @@
  * a sampled allocation profile of it (allocations collected since included).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { postgresCpuMs } from "./proc-cpu.js";
 
 const root = resolve(process.env.ZART_ROOT ?? join(import.meta.dirname, "../.."));
 // A checkout (TypeScript through tsx) or a tree compiled by compile-tree.ts (JavaScript).
@@ -63,22 +64,6 @@ async function freshStore() {
 }
 const open = () => openStore(url, storeKind === "sqlite" ? {} : { schema: SCHEMA });
 
-/** CPU jiffies (1/100 s) of every process named postgres. */
-function postgresJiffies(): number {
-  let sum = 0;
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      if (!stat.includes("(postgres)")) continue;
-      const fields = stat.split(") ")[1]?.split(" ") ?? [];
-      sum += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return sum;
-}
-
 const session = new Session();
 session.connect();
 async function profile(phase: "start" | "stop"): Promise<void> {
@@ -115,7 +100,7 @@ if (mode === "throughput") {
   await scheduler.stop();
   await filler.close();
   const store = await open();
-  const pg0 = postgresJiffies();
+  const pg0 = postgresCpuMs();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await profile("start");
@@ -124,7 +109,7 @@ if (mode === "throughput") {
   const ms = performance.now() - t0;
   await profile("stop");
   const cpu = process.cpuUsage(cpu0);
-  const pgMs = (postgresJiffies() - pg0) * 10;
+  const pgMs = postgresCpuMs() - pg0;
   await engine.stop();
   await store.close();
   console.log(

@@ -1,9 +1,7 @@
 /**
- * Open long-polls. Each one gets a {@link PollStop}, fired when its client disconnects or when the
- * server drains, so `api.waitForTerminal` returns at once and the waiter answers 202. Ten thousand
- * may be open at once, so each holds as little as it can: a PollStop rather than an AbortController
- * with a listener, a plain `close` listener rather than `once` (whose wrapper is one more closure), and
- * no async function of its own suspended for the whole wait. Why: docs/decisions/024-long-poll-memory.md.
+ * Open long-polls. Each one is an {@link OpenPoll}, whose wait ends early when its client disconnects or
+ * when the server drains, so the wait route answers 202 at once. Ten thousand may be open at once, so each
+ * holds as little as it can. Why: docs/decisions/024-long-poll-memory.md and 031-parked-poll-callback.md.
  *
  * A plain long-poll (`GET /api/v1/executions/<id>/wait[?timeout=<seconds>]`, authorised) is moreover
  * parked before fastify sees it: it waits holding only Node's request and response, and enters fastify
@@ -21,7 +19,7 @@ import {
 } from "node:http";
 import type { FastifyServerOptions } from "fastify";
 import type { ExecutionRecord } from "../core/types.js";
-import type { WaitSignal, ZartApi } from "../engine/api.js";
+import type { ZartApi } from "../engine/api.js";
 import { isExecutionId } from "../engine/execution-id.js";
 import { WAIT_TIMEOUT_DEFAULT_S, WAIT_TIMEOUT_MAX_S } from "./schemas.js";
 
@@ -48,33 +46,6 @@ export function parkedMs(request: IncomingMessage): number {
   return (request as ParkedRequest)[PARKED]?.ms ?? 0;
 }
 
-const NO_LISTENERS: ReadonlyArray<() => void> = [];
-
-/** One long-poll's stop signal: fires at most once, then forgets its listeners. */
-class PollStop implements WaitSignal {
-  aborted = false;
-  // Replaced, never grown in place: concat() makes an array of the exact length (one listener, as a rule),
-  // where push() onto an empty array reserves room for 16.
-  private listeners = NO_LISTENERS;
-
-  /** An own property, so it can be the response's `close` listener as it is. */
-  readonly abort = (): void => {
-    if (this.aborted) return;
-    this.aborted = true;
-    const listeners = this.listeners;
-    this.listeners = NO_LISTENERS;
-    for (const listener of listeners) listener();
-  };
-
-  addEventListener(_type: "abort", listener: () => void): void {
-    if (!this.aborted) this.listeners = this.listeners.concat(listener);
-  }
-
-  removeEventListener(_type: "abort", listener: () => void): void {
-    this.listeners = this.listeners.filter((other) => other !== listener);
-  }
-}
-
 /** The first `Authorization` header, as Node's parsed headers would give it. */
 function authorizationOf(rawHeaders: readonly string[]): string | undefined {
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -87,28 +58,49 @@ function authorizationOf(rawHeaders: readonly string[]): string | undefined {
 const ignore = (): void => {};
 
 /**
- * A parked long-poll: what its request needs to enter fastify when the wait is over, and how to end the
- * wait early. Its two listeners are own properties, so no closure is made per poll beyond them.
+ * An open long-poll: listed for draining, and its wait ended early when its client goes away. Ten thousand
+ * may be open at once: its listener is an own property and its wait the engine's callback form, so it
+ * holds no promise, AbortController or suspended function of its own.
  */
-class ParkedPoll {
-  private readonly parkedAt = performance.now();
+class OpenPoll {
   /** Ends the engine's wait early; set once the wait is registered. */
   stop: () => void = ignore;
 
   constructor(
-    private readonly open: Set<{ abort(): void }>,
-    private readonly request: IncomingMessage,
-    private readonly response: ServerResponse,
-    private readonly enter: RequestListener,
-  ) {}
+    private readonly open: Set<OpenPoll>,
+    protected readonly response: ServerResponse,
+  ) {
+    open.add(this);
+    // A plain listener rather than `once`, whose wrapper is one more closure.
+    response.on("close", this.abort);
+  }
 
   /** The client went away, or the server drains. */
   readonly abort = (): void => this.stop();
 
-  /** The engine's `watchTerminal` callback. */
-  readonly done = (result: Promise<ExecutionRecord>): void => {
+  /** The wait is over: no longer open. */
+  closed(): void {
     this.open.delete(this);
     this.response.removeListener("close", this.abort);
+  }
+}
+
+/** A parked long-poll: also what its request needs to enter fastify when the wait is over. */
+class ParkedPoll extends OpenPoll {
+  private readonly parkedAt = performance.now();
+
+  constructor(
+    open: Set<OpenPoll>,
+    private readonly request: IncomingMessage,
+    response: ServerResponse,
+    private readonly enter: RequestListener,
+  ) {
+    super(open, response);
+  }
+
+  /** The engine's `watchTerminal` callback. */
+  readonly done = (result: Promise<ExecutionRecord>): void => {
+    this.closed();
     if (this.response.destroyed) {
       result.catch(ignore);
       return;
@@ -119,7 +111,7 @@ class ParkedPoll {
 }
 
 export class LongPolls {
-  private readonly open = new Set<{ abort(): void }>();
+  private readonly open = new Set<OpenPoll>();
   private draining = false;
 
   /** `authorized(path, authorizationHeader)`: whether the request passes the server's token check. */
@@ -138,12 +130,12 @@ export class LongPolls {
    */
   wait(id: string, timeoutMs: number, response: ServerResponse): Promise<ExecutionRecord> {
     if (this.draining || timeoutMs === 0) return this.api.waitForTerminal(id, 0);
-    const stop = new PollStop();
-    this.open.add(stop);
-    response.on("close", stop.abort);
-    return this.api.waitForTerminal(id, timeoutMs, stop).finally(() => {
-      this.open.delete(stop);
-      response.removeListener("close", stop.abort);
+    return new Promise((resolve) => {
+      const poll = new OpenPoll(this.open, response);
+      poll.stop = this.api.watchTerminal(id, timeoutMs, (result) => {
+        poll.closed();
+        resolve(result);
+      });
     });
   }
 
@@ -160,8 +152,6 @@ export class LongPolls {
     if (!this.authorized(url.slice(0, url.indexOf("/wait") + 5), authorizationOf(request.rawHeaders))) return false;
     const seconds = match[2] === undefined ? WAIT_TIMEOUT_DEFAULT_S : Math.min(Number(match[2]), WAIT_TIMEOUT_MAX_S);
     const poll = new ParkedPoll(this.open, request, response, enter);
-    this.open.add(poll);
-    response.on("close", poll.abort);
     poll.stop = this.api.watchTerminal(match[1] as string, seconds * 1000, poll.done);
     return true;
   }
@@ -169,7 +159,7 @@ export class LongPolls {
   /** Answers every open long-poll now (with its current state) and makes new ones return at once. */
   drain(): void {
     this.draining = true;
-    for (const stop of this.open) stop.abort();
+    for (const poll of this.open) poll.abort();
   }
 }
 

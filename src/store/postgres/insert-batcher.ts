@@ -2,8 +2,9 @@
  * Group commit for new executions on PostgreSQL. Concurrent `createExecution` calls of plain queued
  * executions (no eager claim, no born-finished row, no copied steps) share one multi-row INSERT: the
  * calls of one event-loop turn go together at the turn's end (the requests one read of the sockets
- * parsed); those that arrive while inserts are in flight wait for one to finish and go together. Each caller still gets its own answer, and only after the statement that carries its row
- * committed. A statement the database refuses for good is retried row by row, so one bad row fails alone.
+ * parsed); those that arrive while inserts are in flight wait for one to finish and go together. Each
+ * caller still gets its own answer, and only after the statement that carries its row committed. A
+ * statement the database refuses for good is retried row by row, so one bad row fails alone.
  *
  * Why: each insert was its own transaction and fsync; a burst of POSTs queued on the pool
  * (docs/decisions/020-postgres-insert-batching.md). Why at the turn's end rather than at once: a free
