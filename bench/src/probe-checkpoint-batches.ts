@@ -16,7 +16,7 @@ import type { StepRecord } from "../../dist/core/types.js";
 import { openStore } from "../../dist/store/open-store.js";
 import { preparedWith, type SqlContext } from "../../dist/store/postgres/sql-context.js";
 import { batchSql, singleCheckpointSql } from "../../dist/store/postgres/statements.js";
-import { attemptsJson, stepsJson } from "../../dist/store/postgres/step-json.js";
+import { stepsJson } from "../../dist/store/postgres/step-json.js";
 import type { Checkpoint } from "../../dist/store/store.js";
 import { checkpointParams, workerTransition } from "../../dist/store/writes.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
@@ -82,8 +82,8 @@ function single(c: Checkpoint): pg.QueryConfig {
   return preparedWith(
     ctx,
     `probe_single_${transition.name}`,
-    () => singleCheckpointSql(ctx.s, transition),
-    [c.fence.executionId, c.fence.leaseToken, JSON.stringify(stepsJson(c.steps ?? [])), JSON.stringify(attemptsJson([])), "[]"],
+    () => singleCheckpointSql(ctx.s, transition, { attempts: false, consumed: false }),
+    [c.fence.executionId, c.fence.leaseToken, JSON.stringify(stepsJson(c.steps ?? []))],
     checkpointParams(c),
   );
 }

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { AttemptRecord, ErrorInfo } from "../../src/core/types.js";
 import { WORKER_ROW_RETENTION_MS, type WorkerBeat } from "../../src/store/operations.js";
-import type { Notice } from "../../src/store/store.js";
+import type { Notice, Store } from "../../src/store/store.js";
 import {
   applyOne,
   checkpoint,
@@ -22,6 +22,25 @@ import {
 } from "./store-fixtures.js";
 
 const LEASE = 30_000;
+
+/** A running execution of `task` that started a child (step "kid") and parked until it ends. */
+async function parentWaitingOnChild(store: Store, task: string) {
+  const { execution, fence } = await createRunning(store, { task });
+  const child = { id: newId(), task: `kid-${newId()}`, dataJson: "{}", idempotencyKey: null, now: T0 };
+  const waits = [
+    stepRecord(execution.id, "kid", { kind: "child", state: "waiting", resultJson: null, completedAt: null, childId: child.id }),
+  ];
+  const owner = { task, parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null };
+  await applyOne(
+    store,
+    checkpoint(
+      fence,
+      { transition: "park", currentStep: "kid", waitingForEvent: null, wakeAt: null },
+      { steps: waits, children: [{ ...child, parent: { id: execution.id, step: "kid", cancelWithParent: true } }], owner },
+    ),
+  );
+  return { execution, child };
+}
 
 function beat(workerId: string, over: Partial<WorkerBeat> = {}): WorkerBeat {
   return {
@@ -223,20 +242,7 @@ export function operationsBehaviour(ctx: SuiteContext): void {
 
   test("resumeExecution: child records the cancellation failed are discarded so the children start again", async () => {
     const task = `rp-${newId()}`;
-    const { execution, fence } = await createRunning(ctx.store, { task });
-    const child = { id: newId(), task: `rk-${newId()}`, dataJson: "{}", idempotencyKey: null, now: T0 };
-    const waits = [
-      stepRecord(execution.id, "kid", { kind: "child", state: "waiting", resultJson: null, completedAt: null, childId: child.id }),
-    ];
-    const owner = { task, parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null };
-    await applyOne(
-      ctx.store,
-      checkpoint(
-        fence,
-        { transition: "park", currentStep: "kid", waitingForEvent: null, wakeAt: null },
-        { steps: waits, children: [{ ...child, parent: { id: execution.id, step: "kid", cancelWithParent: true } }], owner },
-      ),
-    );
+    const { execution, child } = await parentWaitingOnChild(ctx.store, task);
     await ctx.store.cancelExecution(execution.id, T0 + 8);
     assert.equal((await ctx.store.getExecution(child.id))?.status, "cancelled");
     assert.deepEqual(
@@ -248,6 +254,28 @@ export function operationsBehaviour(ctx: SuiteContext): void {
       (await ctx.store.getStepDetail(execution.id)).steps.map((s) => s.state),
       ["discarded"],
     );
+  });
+
+  test("a child's end answers its parent's step with its output or its failure, and wakes the parent", async () => {
+    for (const end of ["complete", "fail"] as const) {
+      const task = `cp-${newId()}`;
+      const { execution, child } = await parentWaitingOnChild(ctx.store, task);
+      const { claimed } = await ctx.store.claim({ workerId: "w", tasks: [child.task], limit: 1, now: T0 + 2, leaseMs: LEASE });
+      const childFence = { executionId: child.id, leaseToken: claimed[0]?.execution.leaseToken ?? -1 };
+      const childOwner = { task: child.task, parentId: execution.id, parentStep: "kid", concurrencyKey: null, concurrencyLimit: null };
+      const patch =
+        end === "complete"
+          ? { transition: "complete" as const, outputJson: '{"n":42}' }
+          : { transition: "fail" as const, error: { message: "nope", step: null } };
+      assert.equal(await applyOne(ctx.store, checkpoint(childFence, patch, { now: T0 + 3, owner: childOwner })), true);
+      const [step] = (await ctx.store.getStepDetail(execution.id)).steps;
+      if (end === "complete") assert.deepEqual([step?.state, step?.resultJson], ["completed", '{"n":42}']);
+      else {
+        assert.deepEqual([step?.state, step?.resultJson, step?.error?.code], ["failed", null, "child_failed"]);
+        assert.match(step?.error?.message ?? "", /nope/);
+      }
+      assert.equal((await ctx.store.getExecution(execution.id))?.status, "pending", `${end}: the parent is due again`);
+    }
   });
 
   test("resumeExecution: two instances racing resume it exactly once", async () => {

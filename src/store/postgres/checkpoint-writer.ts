@@ -5,6 +5,8 @@
  * to answer): then it runs in an explicit transaction followed by them. Concurrency slots released (and
  * rows a folded claim parked) are handed on after the commit (consequences.ts, `handOnSlots`).
  */
+
+import { encodeError } from "../row-mapping.js";
 import type { Checkpoint, ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
 import { checkpointParams, rowNotice, workerTransition } from "../writes.js";
 import { type ClaimRow, parkedGroups, toClaimResult } from "./claim.js";
@@ -114,20 +116,20 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
   let claimRow: ClaimRow | null = null;
   if (only) {
     const transition = workerTransition(only.patch);
+    const attempts = only.attempts?.length ? only.attempts : null;
+    const consumed = only.consumedEvents?.length ? only.consumedEvents : null;
+    const leading: unknown[] = [only.fence.executionId, only.fence.leaseToken, JSON.stringify(stepsJson(only.steps ?? []))];
+    if (attempts) leading.push(JSON.stringify(attemptsJson(attempts)));
+    if (consumed) leading.push(JSON.stringify(consumed));
     const query = preparedWith(
       ctx,
-      `checkpoint_${transition.name}`,
-      () => singleCheckpointSql(ctx.s, transition),
-      [
-        only.fence.executionId,
-        only.fence.leaseToken,
-        JSON.stringify(stepsJson(only.steps ?? [])),
-        JSON.stringify(attemptsJson(only.attempts ?? [])),
-        JSON.stringify(only.consumedEvents ?? []),
-      ],
+      `checkpoint_${transition.name}${attempts ? "_a" : ""}${consumed ? "_e" : ""}`,
+      () => singleCheckpointSql(ctx.s, transition, { attempts: attempts !== null, consumed: consumed !== null }),
+      leading,
       checkpointParams(only),
     );
-    written[0] = (await q.query<WrittenRow>(query)).rows[0] ?? null;
+    const row = (await q.query<Pick<WrittenRow, "status" | "runnable_at">>(query)).rows[0];
+    written[0] = row ? writtenRow(only, row) : null;
   } else {
     const rows = await q.query<WrittenRow & { i: number; id: string | null; claim_json?: ClaimRow | null }>(batchQuery(ctx, batch, claim));
     for (const row of rows.rows) {
@@ -142,6 +144,23 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
   }
   const claimed = claim === null ? null : toClaimResult(claimRow);
   return { results: written.map((row) => row !== null), notices, claim: claimed, written, parked: parkedGroups(claimRow) };
+}
+
+/** The row a lone checkpoint wrote: what the statement decided (status, due time) and what the writer knows. */
+function writtenRow(checkpoint: Checkpoint, decided: Pick<WrittenRow, "status" | "runnable_at">): WrittenRow {
+  const { owner, patch } = checkpoint;
+  return {
+    id: checkpoint.fence.executionId,
+    task: owner.task,
+    status: decided.status,
+    runnable_at: decided.runnable_at,
+    parent_id: owner.parentId,
+    parent_step: owner.parentStep,
+    concurrency_key: owner.concurrencyKey,
+    concurrency_limit: owner.concurrencyLimit,
+    output: patch.transition === "complete" ? patch.outputJson : null,
+    error: patch.transition === "fail" ? encodeError(patch.error) : null,
+  };
 }
 
 /**

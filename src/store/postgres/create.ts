@@ -19,7 +19,7 @@ import { Positional } from "./transition-sql.js";
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
-const CONFLICT = `ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING ${EXECUTION_COLUMNS}`;
+const CONFLICT = "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id";
 
 function insertStatement(s: string, input: NewExecution): { text: string; names: readonly string[] } {
   const positional = new Positional(1);
@@ -41,13 +41,17 @@ export async function insertExecution(
   isRetry = false,
 ): Promise<CreateResult> {
   const transition = creationTransition(input);
-  const query = preparedWith(ctx, `insert_${transition.name}`, () => insertStatement(ctx.s, input), [], creationParams(input));
+  const params = creationParams(input);
+  const query = preparedWith(ctx, `insert_${transition.name}`, () => insertStatement(ctx.s, input), [], params);
   // The conflict target is the partial unique index, so a duplicate *id* still raises (a clash is a bug).
-  const inserted = await q.query<ExecutionRow>(query).catch(async (error: unknown) => {
-    if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;
-    return q.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [input.id]);
-  });
-  const row = inserted.rows[0];
+  const row = await q.query<{ id: string }>(query).then(
+    // The row inserted is what the transition makes of its parameters (as in createExecutions below).
+    (result) => (result.rows.length > 0 ? applyTransition(null, transition, params) : undefined),
+    async (error: unknown) => {
+      if (!isRetry || (error as { constraint?: unknown }).constraint !== "executions_pkey") throw error;
+      return (await q.query<ExecutionRow>(`SELECT ${EXECUTION_COLUMNS} FROM ${ctx.s}.executions WHERE id = $1`, [input.id])).rows[0];
+    },
+  );
   if (row) {
     if (input.steps && input.steps.length > 0) await insertSteps(ctx, q, input);
     notices.push(...creationNotices(row));

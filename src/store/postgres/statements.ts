@@ -16,8 +16,13 @@ import { countDeltasSql } from "./count-deltas.js";
 import { STEP_JSON_FIELDS, stepWritesSql } from "./step-writes.js";
 import { type Case, caseSetList, fromStatuses, jsonContext, Positional, positionalContext } from "./transition-sql.js";
 
-/** What a fenced write returns about the row it wrote (for notices and consequences). */
-const WRITTEN = WRITTEN_COLUMNS.map((c) => `e.${c}`).join(", ");
+/**
+ * What a fenced write returns about the row it wrote (for notices and consequences). Output and error
+ * only matter for a child's parent (its step's result), so other rows do not send them back.
+ */
+const WRITTEN = WRITTEN_COLUMNS.map((c) =>
+  c === "output" || c === "error" ? `CASE WHEN e.parent_id IS NULL THEN NULL ELSE e.${c} END AS ${c}` : `e.${c}`,
+).join(", ");
 
 const WORKER_TRANSITIONS = ["progress", "park", "release", "retry", "complete", "fail"] as const;
 
@@ -27,23 +32,35 @@ export interface Statement {
   names: readonly string[];
 }
 
+/** Which of a lone checkpoint's optional parts it carries; a statement exists per combination. */
+export interface LoneShape {
+  attempts: boolean;
+  consumed: boolean;
+}
+
 /**
- * One checkpoint: $1 id, $2 token, $3 steps, $4 attempts, $5 consumed event ids, then the transition's
- * parameters. The status test is written `(e.status = 'running') IS TRUE` so that no index can serve it
+ * One checkpoint: $1 id, $2 token, $3 steps, then $4 attempts and the consumed event ids when its shape
+ * has them, then the transition's parameters. It returns only what the writer cannot know beforehand: the
+ * status and due time the transition left (the rest of the written row is the checkpoint's own). Parts it does not carry are left out of the statement, and
+ * so are the status counts when the transition keeps the row `running` (docs/decisions/033-lean-lone-checkpoints.md).
+ * The status test is written `(e.status = 'running') IS TRUE` so that no index can serve it
  * (with a plain equality the planner walked `executions_status_created` over every running row once
  * statistics said few were running); the primary key is the only path.
  */
-export function singleCheckpointSql(s: string, transition: Transition): Statement {
-  const positional = new Positional(6);
+export function singleCheckpointSql(s: string, transition: Transition, shape: LoneShape): Statement {
+  let next = 4;
+  const attempts = shape.attempts ? `$${next++}::jsonb` : null;
+  const consumed = shape.consumed ? `$${next++}::jsonb` : null;
+  const positional = new Positional(next);
   const set = caseSetList([{ when: "TRUE", transition }], positionalContext(positional));
+  const counted = transition.set.status === undefined ? "" : `,\n${countDeltasSql(s, "counted", "u", "'running'", "u.status")}`;
   const text = `
 WITH u AS (
   UPDATE ${s}.executions e SET ${set}
   WHERE e.id = $1 AND e.lease_token = $2 AND (e.status = 'running') IS TRUE
-  RETURNING ${WRITTEN}
-), ${stepWritesSql(s, "u", "u.id", "$3::jsonb", "$4::jsonb", "$5::jsonb")},
-${countDeltasSql(s, "counted", "u", "'running'", "u.status")}
-SELECT * FROM u`;
+  RETURNING e.id, e.task, e.status, e.runnable_at
+), ${stepWritesSql(s, "u", "u.id", "$3::jsonb", attempts, consumed)}${counted}
+SELECT u.status, u.runnable_at FROM u`;
   return { text, names: positional.names };
 }
 
