@@ -13,8 +13,8 @@ import { encodeError } from "./row-mapping.js";
 import type { Checkpoint, NewExecution, Notice, WorkerPatch } from "./store.js";
 
 /**
- * The columns a worker's write returns: what its notice and its consequences (a parent to answer, a
- * concurrency slot to hand on) depend on. Narrower than the row: a checkpoint never reads back its data.
+ * What a worker's write reports about the row it wrote, to its notice and its consequences (a parent to
+ * answer, a concurrency slot to hand on). Narrower than the row: a checkpoint never reads back its data.
  */
 export const WRITTEN_COLUMNS = [
   "id",

@@ -13,7 +13,7 @@ import { type ClaimRow, parkedGroups, toClaimResult } from "./claim.js";
 import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, type WrittenRow } from "./consequences.js";
 import { insertExecution, type Queryable } from "./create.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
-import { batchSql, claimPart, singleCheckpointSql } from "./statements.js";
+import { batchSql, claimPart, singleCheckpointSql, WORKER_TRANSITIONS, type WorkerKind } from "./statements.js";
 import { attemptsJson, stepsJson } from "./step-json.js";
 
 export interface CheckpointOutcome {
@@ -128,12 +128,13 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
       leading,
       checkpointParams(only),
     );
-    const row = (await q.query<Pick<WrittenRow, "status" | "runnable_at">>(query)).rows[0];
+    const row = (await q.query<Decided>(query)).rows[0];
     written[0] = row ? writtenRow(only, row) : null;
   } else {
-    const rows = await q.query<WrittenRow & { i: number; id: string | null; claim_json?: ClaimRow | null }>(batchQuery(ctx, batch, claim));
+    type BatchRow = Decided & { i: number; id: string | null; claim_json?: ClaimRow | null };
+    const rows = await q.query<BatchRow>(batchQuery(ctx, batch, claim));
     for (const row of rows.rows) {
-      if (row.id !== null) written[row.i] = row;
+      if (row.id !== null) written[row.i] = writtenRow(batch[row.i] as Checkpoint, row);
       if (row.i === 0 && row.claim_json) claimRow = row.claim_json;
     }
   }
@@ -146,8 +147,21 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
   return { results: written.map((row) => row !== null), notices, claim: claimed, written, parked: parkedGroups(claimRow) };
 }
 
-/** The row a lone checkpoint wrote: what the statement decided (status, due time) and what the writer knows. */
-function writtenRow(checkpoint: Checkpoint, decided: Pick<WrittenRow, "status" | "runnable_at">): WrittenRow {
+/**
+ * The transitions a batch's statement chooses between: the ones it has when they are one or two (a batch
+ * of steps, or of steps and ends: what a busy worker sends), all of them otherwise, so that at most 22
+ * batch statements are prepared per connection.
+ */
+function kindsOf(batch: readonly Checkpoint[]): readonly WorkerKind[] {
+  const present = new Set(batch.map((checkpoint) => checkpoint.patch.transition));
+  return present.size > 2 ? WORKER_TRANSITIONS : WORKER_TRANSITIONS.filter((kind) => present.has(kind));
+}
+
+/** What a checkpoint's statement returns per row it wrote: what the database decided. */
+type Decided = Pick<WrittenRow, "status" | "runnable_at">;
+
+/** The row a checkpoint wrote: what its statement decided (status, due time) and what the writer knows. */
+function writtenRow(checkpoint: Checkpoint, decided: Decided): WrittenRow {
   const { owner, patch } = checkpoint;
   return {
     id: checkpoint.fence.executionId,
@@ -183,13 +197,16 @@ function batchQuery(ctx: SqlContext, batch: readonly Checkpoint[], claim: ClaimR
       consumed: checkpoint.consumedEvents?.length ? checkpoint.consumedEvents : undefined,
     })),
   );
-  if (claim === null) return preparedWith(ctx, "checkpoints", () => ({ text: batchSql(ctx.s), names: [] }), [json], {});
+  const kinds = kindsOf(batch);
+  const suffix = kinds.join("_");
+  if (claim === null)
+    return preparedWith(ctx, `checkpoints_${suffix}`, () => ({ text: batchSql(ctx.s, null, kinds), names: [] }), [json], {});
   return preparedWith(
     ctx,
-    "checkpoints_claim",
+    `checkpoints_claim_${suffix}`,
     () => {
       const part = claimPart(ctx.s, 2, "ARRAY(SELECT c.id FROM c)");
-      return { text: batchSql(ctx.s, part), names: part.names };
+      return { text: batchSql(ctx.s, part, kinds), names: part.names };
     },
     [json],
     { now: claim.now, tasks: claim.tasks, limit: claim.limit, worker: claim.workerId, lease_ms: claim.leaseMs },

@@ -11,20 +11,12 @@
 import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import { COMPOSITES } from "../../state/composites.js";
 import { TRANSITIONS, type Transition } from "../../state/transitions.js";
-import { WRITTEN_COLUMNS } from "../writes.js";
 import { countDeltasSql } from "./count-deltas.js";
 import { STEP_JSON_FIELDS, stepWritesSql } from "./step-writes.js";
 import { type Case, caseSetList, fromStatuses, jsonContext, Positional, positionalContext } from "./transition-sql.js";
 
-/**
- * What a fenced write returns about the row it wrote (for notices and consequences). Output and error
- * only matter for a child's parent (its step's result), so other rows do not send them back.
- */
-const WRITTEN = WRITTEN_COLUMNS.map((c) =>
-  c === "output" || c === "error" ? `CASE WHEN e.parent_id IS NULL THEN NULL ELSE e.${c} END AS ${c}` : `e.${c}`,
-).join(", ");
-
-const WORKER_TRANSITIONS = ["progress", "park", "release", "retry", "complete", "fail"] as const;
+export const WORKER_TRANSITIONS = ["progress", "park", "release", "retry", "complete", "fail"] as const;
+export type WorkerKind = (typeof WORKER_TRANSITIONS)[number];
 
 export interface Statement {
   text: string;
@@ -66,10 +58,18 @@ SELECT u.status, u.runnable_at FROM u`;
 
 /**
  * A batch: $1 is a JSON array of `{ i, id, token, kind, p, steps, attempts, consumed }` (p: the transition's
- * parameters). Returns one row per checkpoint: its index `i` and, when it applied, the row it wrote.
+ * parameters), whose kinds are among `kinds`: the SET list chooses only between those (a plain list for
+ * one), and the status counts are left out when none of them changes the status (decision 033). Returns
+ * one row per checkpoint: its index `i` and, when it applied, its id and the status and due time it left.
  */
-export function batchSql(s: string, claim: ClaimPart | null = null): string {
-  const cases: Case[] = WORKER_TRANSITIONS.map((kind) => ({ when: `c.kind = '${kind}'`, transition: TRANSITIONS[kind] }));
+export function batchSql(s: string, claim: ClaimPart | null = null, kinds: readonly WorkerKind[] = WORKER_TRANSITIONS): string {
+  const cases: Case[] =
+    kinds.length === 1
+      ? [{ when: "TRUE", transition: TRANSITIONS[kinds[0] as WorkerKind] }]
+      : kinds.map((kind) => ({ when: `c.kind = '${kind}'`, transition: TRANSITIONS[kind] }));
+  const counted = kinds.some((kind) => (TRANSITIONS[kind] as Transition).set.status !== undefined)
+    ? `,\n${countDeltasSql(s, "counted", "rows_written", "'running'", "rows_written.status")}`
+    : "";
   return `
 WITH c AS MATERIALIZED (
   SELECT * FROM jsonb_to_recordset($1::jsonb)
@@ -87,10 +87,9 @@ rows_written AS (
   UPDATE ${s}.executions e SET ${caseSetList(cases, jsonContext("c.p"))}
   FROM locked l JOIN c ON c.id = l.id
   WHERE e.id = l.id
-  RETURNING ${WRITTEN}
-), ${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", "c.attempts", "c.consumed")},
-${countDeltasSql(s, "counted", "rows_written", "'running'", "rows_written.status")}${claim ? `,\n${claim.ctes}` : ""}
-SELECT c.i, w.*${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
+  RETURNING e.id, e.task, e.status, e.runnable_at
+), ${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", "c.attempts", "c.consumed")}${counted}${claim ? `,\n${claim.ctes}` : ""}
+SELECT c.i, w.id, w.status, w.runnable_at${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
 FROM c LEFT JOIN rows_written w ON w.id = c.id`;
 }
 
