@@ -357,6 +357,34 @@ export function workerBehaviour(ctx: SuiteContext): void {
     );
   });
 
+  test("applyCheckpoints: batches of one kind or two, with failed attempts on some rows or none, write every part", async () => {
+    const a = await createRunning(ctx.store, { task: "ka" });
+    const b = await createRunning(ctx.store, { task: "kb" });
+    const [ida, idb] = [a.execution.id, b.execution.id];
+    const failure = { message: "flaky", step: "x", name: "Error" };
+    const attempt = { executionId: ida, step: "x", attempt: 1, executionAttempt: 1, startedAt: T0, endedAt: T0 + 1, error: failure };
+    const steps = await ctx.store.applyCheckpoints([
+      checkpoint(
+        a.fence,
+        { transition: "progress", currentStep: "y", stepsCompleted: 1 },
+        { steps: [stepRecord(ida, "x")], attempts: [attempt] },
+      ),
+      checkpoint(b.fence, { transition: "progress", currentStep: "y", stepsCompleted: 1 }, { steps: [stepRecord(idb, "x")] }),
+    ]);
+    assert.deepEqual(steps, [true, true]);
+    const ends = await ctx.store.applyCheckpoints([
+      checkpoint(a.fence, { transition: "complete", outputJson: '"done"', stepsCompleted: 2 }, { steps: [stepRecord(ida, "y")] }),
+      checkpoint(b.fence, { transition: "progress", currentStep: "z", stepsCompleted: 2 }, { steps: [stepRecord(idb, "y")] }),
+    ]);
+    assert.deepEqual(ends, [true, true]);
+    const [ra, rb] = await Promise.all([ctx.store.getExecution(ida), ctx.store.getExecution(idb)]);
+    assert.deepEqual([ra?.status, ra?.outputJson, ra?.stepsCompleted], ["completed", '"done"', 2]);
+    assert.deepEqual([rb?.status, rb?.currentStep, rb?.stepsCompleted], ["running", "z", 2]);
+    const [da, db] = await Promise.all([ctx.store.getStepDetail(ida), ctx.store.getStepDetail(idb)]);
+    assert.deepEqual([da.steps.map((step) => step.name), da.attempts], [["x", "y"], [attempt]]);
+    assert.deepEqual([db.steps.map((step) => step.name), db.attempts], [["x", "y"], []]);
+  });
+
   test("timers: a sleeping execution is not claimable before wakeAt, claimable at it; nextWakeAt sees it", async () => {
     const { execution, fence } = await createRunning(ctx.store, { task: "sleepy" });
     const wakeAt = T0 + 5000;

@@ -13,7 +13,7 @@ import { type ClaimRow, parkedGroups, toClaimResult } from "./claim.js";
 import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, type WrittenRow } from "./consequences.js";
 import { insertExecution, type Queryable } from "./create.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
-import { batchSql, claimPart, singleCheckpointSql, WORKER_TRANSITIONS, type WorkerKind } from "./statements.js";
+import { type BatchShape, batchSql, claimPart, singleCheckpointSql, WORKER_TRANSITIONS } from "./statements.js";
 import { attemptsJson, stepsJson } from "./step-json.js";
 
 export interface CheckpointOutcome {
@@ -148,13 +148,14 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
 }
 
 /**
- * The transitions a batch's statement chooses between: the ones it has when they are one or two (a batch
- * of steps, or of steps and ends: what a busy worker sends), all of them otherwise, so that at most 22
- * batch statements are prepared per connection.
+ * The statement a batch needs: the transitions it has when they are one or two (a batch of steps, or of
+ * steps and ends: what a busy worker sends), all of them otherwise, and whether any checkpoint carries
+ * attempts or consumed events; at most 88 batch statements are then prepared per connection.
  */
-function kindsOf(batch: readonly Checkpoint[]): readonly WorkerKind[] {
+function shapeOf(batch: readonly Checkpoint[]): BatchShape {
   const present = new Set(batch.map((checkpoint) => checkpoint.patch.transition));
-  return present.size > 2 ? WORKER_TRANSITIONS : WORKER_TRANSITIONS.filter((kind) => present.has(kind));
+  const kinds = present.size > 2 ? WORKER_TRANSITIONS : WORKER_TRANSITIONS.filter((kind) => present.has(kind));
+  return { kinds, extras: batch.some((checkpoint) => (checkpoint.attempts?.length ?? 0) + (checkpoint.consumedEvents?.length ?? 0) > 0) };
 }
 
 /** What a checkpoint's statement returns per row it wrote: what the database decided. */
@@ -197,16 +198,16 @@ function batchQuery(ctx: SqlContext, batch: readonly Checkpoint[], claim: ClaimR
       consumed: checkpoint.consumedEvents?.length ? checkpoint.consumedEvents : undefined,
     })),
   );
-  const kinds = kindsOf(batch);
-  const suffix = kinds.join("_");
+  const shape = shapeOf(batch);
+  const suffix = `${shape.kinds.join("_")}${shape.extras ? "_x" : ""}`;
   if (claim === null)
-    return preparedWith(ctx, `checkpoints_${suffix}`, () => ({ text: batchSql(ctx.s, null, kinds), names: [] }), [json], {});
+    return preparedWith(ctx, `checkpoints_${suffix}`, () => ({ text: batchSql(ctx.s, null, shape), names: [] }), [json], {});
   return preparedWith(
     ctx,
     `checkpoints_claim_${suffix}`,
     () => {
       const part = claimPart(ctx.s, 2, "ARRAY(SELECT c.id FROM c)");
-      return { text: batchSql(ctx.s, part, kinds), names: part.names };
+      return { text: batchSql(ctx.s, part, shape), names: part.names };
     },
     [json],
     { now: claim.now, tasks: claim.tasks, limit: claim.limit, worker: claim.workerId, lease_ms: claim.leaseMs },

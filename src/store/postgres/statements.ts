@@ -58,11 +58,22 @@ SELECT u.status, u.runnable_at FROM u`;
 
 /**
  * A batch: $1 is a JSON array of `{ i, id, token, kind, p, steps, attempts, consumed }` (p: the transition's
- * parameters), whose kinds are among `kinds`: the SET list chooses only between those (a plain list for
- * one), and the status counts are left out when none of them changes the status (decision 033). Returns
+ * parameters), whose kinds are among `shape.kinds`: the SET list chooses only between those (a plain list
+ * for one), the status counts are left out when none of them changes the status, and the attempts and
+ * consumed events when no checkpoint has any (decision 033). Returns
  * one row per checkpoint: its index `i` and, when it applied, its id and the status and due time it left.
  */
-export function batchSql(s: string, claim: ClaimPart | null = null, kinds: readonly WorkerKind[] = WORKER_TRANSITIONS): string {
+export interface BatchShape {
+  kinds: readonly WorkerKind[];
+  /** Whether some checkpoint of the batch carries failed attempts or consumed events (else no CTE for them). */
+  extras: boolean;
+}
+
+/** A shape that takes any batch. */
+export const ANY_BATCH: BatchShape = { kinds: WORKER_TRANSITIONS, extras: true };
+
+export function batchSql(s: string, claim: ClaimPart | null = null, shape: BatchShape = ANY_BATCH): string {
+  const { kinds, extras } = shape;
   const cases: Case[] =
     kinds.length === 1
       ? [{ when: "TRUE", transition: TRANSITIONS[kinds[0] as WorkerKind] }]
@@ -88,7 +99,7 @@ rows_written AS (
   FROM locked l JOIN c ON c.id = l.id
   WHERE e.id = l.id
   RETURNING e.id, e.task, e.status, e.runnable_at
-), ${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", "c.attempts", "c.consumed")}${counted}${claim ? `,\n${claim.ctes}` : ""}
+), ${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", extras ? "c.attempts" : null, extras ? "c.consumed" : null)}${counted}${claim ? `,\n${claim.ctes}` : ""}
 SELECT c.i, w.id, w.status, w.runnable_at${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
 FROM c LEFT JOIN rows_written w ON w.id = c.id`;
 }
