@@ -12,7 +12,8 @@
  * throughput: N executions inserted first (scheduleMany), then drained by one worker with concurrency C;
  *   prints executions/s and the CPU of this process and of PostgreSQL's processes per execution.
  * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
- *   start), 200 dropped first; prints p50 and p95 in ms.
+ *   start), 200 dropped first; prints p50 and p95 in ms. PROBE_QUEUED=1: `schedule({ eager: false })`, so each
+ *   execution is inserted, noticed and claimed (the benchmark's "queued" latency).
  * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts); PROBE_HEAPPROF=file
  * a sampled allocation profile of it (allocations collected since included).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
@@ -32,6 +33,7 @@ const { openStore } = await import(join(root, `src/store/open-store.${ext}`));
 
 const [mode = "throughput", workload = "w0", nArg = "10000", cArg = "10", storeKind = "sqlite"] = process.argv.slice(2);
 const n = Number(nArg);
+const queued = process.env.PROBE_QUEUED === "1";
 const concurrency = Number(cArg);
 const SCHEMA = "zbench_tree_ab";
 const pgUrl = process.env.PROBE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -133,7 +135,7 @@ if (mode === "throughput") {
   for (let i = 0; i < n + WARMUP; i++) {
     if (i === WARMUP) await profile("start");
     const t = performance.now();
-    const { execution } = await engine.schedule({ task, data: { i } });
+    const { execution } = await engine.schedule({ task, data: { i }, ...(queued ? { eager: false } : {}) });
     const done = await engine.waitForTerminal(execution.id, 30_000);
     if (done.status !== "completed") throw new Error(`execution ${execution.id} ended ${done.status}`);
     if (i >= WARMUP) samples.push(performance.now() - t);
@@ -143,7 +145,7 @@ if (mode === "throughput") {
   await store.close();
   samples.sort((a, b) => a - b);
   const at = (q: number) => +(samples[Math.min(samples.length - 1, Math.floor(samples.length * q))] ?? 0).toFixed(3);
-  console.log(JSON.stringify({ root, mode, workload, store: storeKind, n, p50: at(0.5), p95: at(0.95) }));
+  console.log(JSON.stringify({ root, mode, workload, store: storeKind, n, queued, p50: at(0.5), p95: at(0.95) }));
 }
 for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
 process.exit(0);

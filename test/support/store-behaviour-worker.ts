@@ -385,6 +385,32 @@ export function workerBehaviour(ctx: SuiteContext): void {
     assert.deepEqual([db.steps.map((step) => step.name), db.attempts], [["x", "y"], []]);
   });
 
+  test("claim: plain rows alone, then a low-priority row after them and a high-priority one before", async () => {
+    const task = `pr-${newId()}`;
+    const insert = async (priority: number, now: number) => {
+      const id = newId();
+      await ctx.store.createExecution({ id, task, dataJson: "{}", idempotencyKey: null, now, priority });
+      return id;
+    };
+    // One row per claim, so the order in which they are taken shows.
+    const take = async (now: number, times = 1) => {
+      const taken: string[] = [];
+      for (let i = 0; i < times; i++) {
+        const { claimed } = await ctx.store.claim({ workerId: "w", tasks: [task], limit: 1, now, leaseMs: LEASE_MS });
+        taken.push(...claimed.map((c) => c.execution.id));
+      }
+      return taken;
+    };
+    const plain = await insert(0, T0);
+    assert.deepEqual(await take(T0 + 1, 2), [plain], "no row has a priority");
+    const low = await insert(-1, T0 + 2);
+    const plainAgain = await insert(0, T0 + 3);
+    assert.deepEqual(await take(T0 + 4, 2), [plainAgain, low], "a negative priority goes after the plain rows");
+    const later = await insert(0, T0 + 5);
+    const high = await insert(5, T0 + 6);
+    assert.deepEqual(await take(T0 + 7, 2), [high, later], "a positive priority goes first");
+  });
+
   test("timers: a sleeping execution is not claimable before wakeAt, claimable at it; nextWakeAt sees it", async () => {
     const { execution, fence } = await createRunning(ctx.store, { task: "sleepy" });
     const wakeAt = T0 + 5000;

@@ -28,6 +28,15 @@ export const DUE_TIERS = [
    ORDER BY priority DESC, runnable_at, id LIMIT @lim`,
 ];
 
+/**
+ * Whether any row has a priority: when none has (the common case), the claim runs only the plain tier. An
+ * empty tier still costs as much as a query that finds a row (its task list is read through json_each),
+ * while this check is one probe of a partial index (docs/decisions/034-sqlite-claim-plain-tier.md).
+ */
+const ANY_PRIORITY = `SELECT EXISTS (SELECT 1 FROM executions INDEXED BY executions_due_priority
+  WHERE runnable_at IS NOT NULL AND priority <> 0) AS found`;
+const PLAIN_TIER = [DUE_TIERS[1] as string];
+
 const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
   WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;
 
@@ -59,7 +68,8 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
   const claimed: ClaimedExecution[] = [];
   const notices: Notice[] = [];
   let more = false;
-  for (const tier of DUE_TIERS) {
+  const tiers = (conn.sql.get(ANY_PRIORITY).get() as { found: number }).found ? DUE_TIERS : PLAIN_TIER;
+  for (const tier of tiers) {
     if (claimed.length >= limit) break;
     for (const candidate of conn.sql.get(tier).all({ now, tasks, lim: limit - claimed.length }) as Candidate[]) {
       if (!slotFree(conn, candidate)) {
