@@ -32,12 +32,13 @@ export interface LoneShape {
 
 /**
  * One checkpoint: $1 id, $2 token, $3 steps, then $4 attempts and the consumed event ids when its shape
- * has them, then the transition's parameters. It returns only what the writer cannot know beforehand: the
- * status and due time the transition left (the rest of the written row is the checkpoint's own). Parts it does not carry are left out of the statement, and
- * so are the status counts when the transition keeps the row `running` (docs/decisions/033-lean-lone-checkpoints.md).
- * The status test is written `(e.status = 'running') IS TRUE` so that no index can serve it
- * (with a plain equality the planner walked `executions_status_created` over every running row once
- * statistics said few were running); the primary key is the only path.
+ * has them, then the transition's parameters. Parts it does not carry are left out of the statement, and
+ * so are the status counts when the transition keeps the row `running`. It returns only what the writer
+ * cannot know beforehand: the status and due time the transition left; the rest of the written row is the
+ * checkpoint's own (docs/decisions/033-lean-lone-checkpoints.md). The status test is written
+ * `(e.status = 'running') IS TRUE` so that no index can serve it (with a plain equality the planner walked
+ * `executions_status_created` over every running row once statistics said few were running); the primary
+ * key is the only path.
  */
 export function singleCheckpointSql(s: string, transition: Transition, shape: LoneShape): Statement {
   let next = 4;
@@ -56,13 +57,7 @@ SELECT u.status, u.runnable_at FROM u`;
   return { text, names: positional.names };
 }
 
-/**
- * A batch: $1 is a JSON array of `{ i, id, token, kind, p, steps, attempts, consumed }` (p: the transition's
- * parameters), whose kinds are among `shape.kinds`: the SET list chooses only between those (a plain list
- * for one), the status counts are left out when none of them changes the status, and the attempts and
- * consumed events when no checkpoint has any (decision 033). Returns
- * one row per checkpoint: its index `i` and, when it applied, its id and the status and due time it left.
- */
+/** What a batch statement is made for: the transitions it chooses between, and its optional parts. */
 export interface BatchShape {
   kinds: readonly WorkerKind[];
   /** Whether some checkpoint of the batch carries failed attempts or consumed events (else no CTE for them). */
@@ -72,6 +67,13 @@ export interface BatchShape {
 /** A shape that takes any batch. */
 export const ANY_BATCH: BatchShape = { kinds: WORKER_TRANSITIONS, extras: true };
 
+/**
+ * A batch: $1 is a JSON array of `{ i, id, token, kind, p, steps, attempts, consumed }` (p: the transition's
+ * parameters), whose kinds are among `shape.kinds`: the SET list chooses only between those (a plain list
+ * for one), the status counts are left out when none of them changes the status, and the attempts and
+ * consumed events when no checkpoint has any (decision 033). Returns one row per checkpoint: its index `i`
+ * and, when it applied, its id and the status and due time it left.
+ */
 export function batchSql(s: string, claim: ClaimPart | null = null, shape: BatchShape = ANY_BATCH): string {
   const { kinds, extras } = shape;
   const cases: Case[] =
