@@ -6,9 +6,8 @@
  * rows a folded claim parked) are handed on after the commit (consequences.ts, `handOnSlots`).
  */
 
-import { encodeError } from "../row-mapping.js";
 import type { Checkpoint, ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
-import { checkpointParams, rowNotice, workerTransition } from "../writes.js";
+import { checkpointParams, type Decided, rowNotice, workerTransition, writtenRow } from "../writes.js";
 import { type ClaimRow, parkedGroups, toClaimResult } from "./claim.js";
 import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, type WrittenRow } from "./consequences.js";
 import { insertExecution, type Queryable } from "./create.js";
@@ -156,26 +155,6 @@ function shapeOf(batch: readonly Checkpoint[]): BatchShape {
   const present = new Set(batch.map((checkpoint) => checkpoint.patch.transition));
   const kinds = present.size > 2 ? WORKER_TRANSITIONS : WORKER_TRANSITIONS.filter((kind) => present.has(kind));
   return { kinds, extras: batch.some((checkpoint) => (checkpoint.attempts?.length ?? 0) + (checkpoint.consumedEvents?.length ?? 0) > 0) };
-}
-
-/** What a checkpoint's statement returns per row it wrote: what the database decided. */
-type Decided = Pick<WrittenRow, "status" | "runnable_at">;
-
-/** The row a checkpoint wrote: what its statement decided (status, due time) and what the writer knows. */
-function writtenRow(checkpoint: Checkpoint, decided: Decided): WrittenRow {
-  const { owner, patch } = checkpoint;
-  return {
-    id: checkpoint.fence.executionId,
-    task: owner.task,
-    status: decided.status,
-    runnable_at: decided.runnable_at,
-    parent_id: owner.parentId,
-    parent_step: owner.parentStep,
-    concurrency_key: owner.concurrencyKey,
-    concurrency_limit: owner.concurrencyLimit,
-    output: patch.transition === "complete" ? patch.outputJson : null,
-    error: patch.transition === "fail" ? encodeError(patch.error) : null,
-  };
 }
 
 /**

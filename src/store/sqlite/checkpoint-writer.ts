@@ -3,11 +3,10 @@
  * while the row is `running` under the writer's lease token; a stale holder (lease expired and reclaimed,
  * or the execution cancelled) changes nothing.
  */
-import type { Params } from "../../state/expr.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import type { Checkpoint, Fence, Notice } from "../store.js";
 import { setList, updateContext } from "../transition-sql.js";
-import { checkpointParams, rowNotice, type WrittenRow, workerTransition } from "../writes.js";
+import { checkpointParams, type Decided, rowNotice, workerTransition, writtenRow } from "../writes.js";
 import { applyConsequences } from "./consequences.js";
 import { insertExecution } from "./create.js";
 import type { Connection } from "./statement-cache.js";
@@ -39,10 +38,10 @@ export function applyCheckpoint(conn: Connection, checkpoint: Checkpoint, notice
     writeRecords(conn, id, checkpoint, notices);
     return true;
   }
-  const outcome = statement.get(params) as Pick<WrittenRow, "status" | "runnable_at"> | undefined;
+  const outcome = statement.get(params) as Decided | undefined;
   if (!outcome) return false;
   writeRecords(conn, id, checkpoint, notices);
-  const row = writtenRow(checkpoint, outcome, params);
+  const row = writtenRow(checkpoint, outcome);
   const notice = rowNotice(row);
   if (notice) notices.push(notice);
   applyConsequences(conn, "running", row, now, notices);
@@ -54,27 +53,6 @@ function writeRecords(conn: Connection, id: string, checkpoint: Checkpoint, noti
   writeAttempts(conn, id, checkpoint.attempts);
   consumeEvents(conn, id, checkpoint.consumedEvents);
   for (const child of checkpoint.children ?? []) insertExecution(conn, child, notices);
-}
-
-/**
- * The written row from what only the store knew (its status and due time after the write: a park may
- * requeue, a backoff may be due) and what the checkpoint carries (its owner, its output or error). SQLite's
- * RETURNING of every column cost more than the rest of the update (docs/decisions/019-sqlite-written-row.md).
- */
-function writtenRow(checkpoint: Checkpoint, outcome: Pick<WrittenRow, "status" | "runnable_at">, params: Params): WrittenRow {
-  const { owner } = checkpoint;
-  return {
-    id: checkpoint.fence.executionId,
-    task: owner.task,
-    status: outcome.status,
-    runnable_at: outcome.runnable_at,
-    parent_id: owner.parentId,
-    parent_step: owner.parentStep,
-    concurrency_key: owner.concurrencyKey,
-    concurrency_limit: owner.concurrencyLimit,
-    output: typeof params.output === "string" ? params.output : null,
-    error: typeof params.error === "string" ? params.error : null,
-  };
 }
 
 export function releaseUnheld(conn: Connection, workerId: string, held: readonly string[], now: number): number {
