@@ -73,9 +73,11 @@ export function transitionBehaviour(ctx: SuiteContext): void {
       },
     ];
     for (const input of inputs) {
-      const { created } = await ctx.store.createExecution(input);
+      const { created, execution } = await ctx.store.createExecution(input);
       assert.equal(created, true);
-      assertApplied(await rowOf(ctx.store, input.id), null, creationTransition(input), creationParams(input));
+      const stored = await rowOf(ctx.store, input.id);
+      assertApplied(stored, null, creationTransition(input), creationParams(input));
+      assert.deepEqual(toRow(execution), stored, "the returned row is the stored row");
     }
   });
 

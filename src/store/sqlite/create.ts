@@ -3,6 +3,7 @@
  * index (ON CONFLICT DO NOTHING, then the holder is read in the same transaction), never by a
  * check-then-insert.
  */
+import { applyTransition } from "../../state/apply.js";
 import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import { toExecution } from "../row-mapping.js";
 import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "../store.js";
@@ -13,10 +14,16 @@ import { insertSql } from "./transition-statements.js";
 
 const SELECT_BY_KEY = `SELECT ${EXECUTION_COLUMNS} FROM executions WHERE idempotency_key = ?`;
 
-/** Inserts the execution (or finds the holder of its key) inside the caller's transaction. */
+/**
+ * Inserts the execution (or finds the holder of its key) inside the caller's transaction. The row inserted
+ * is what its transition makes of its parameters (the behaviour suite holds the store to that), so it is
+ * built here rather than read back (docs/decisions/035-sqlite-insert-built.md).
+ */
 export function insertExecution(conn: Connection, input: NewExecution, notices: Notice[]): CreateResult {
-  const inserted = conn.sql.executionRow(insertSql(creationTransition(input)), creationParams(input));
-  if (inserted) {
+  const transition = creationTransition(input);
+  const params = creationParams(input);
+  if (conn.sql.get(insertSql(transition)).run(params).changes > 0) {
+    const inserted = applyTransition(null, transition, params);
     writeSteps(conn, input.id, input.steps);
     notices.push(...creationNotices(inserted));
     return { execution: toExecution(inserted), created: true };

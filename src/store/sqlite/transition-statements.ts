@@ -43,11 +43,14 @@ export function fencedSql(transition: Transition): string {
   );
 }
 
-/** Creates the row unless its idempotency key is held; returns it when created. */
+/**
+ * Creates the row unless its idempotency key is held (then it changes nothing). It returns nothing: the row
+ * it creates is what its transition makes of its parameters (create.ts).
+ */
 export function insertSql(transition: Transition): string {
   return cached(`i:${transition.name}`, () => {
     const { columns, values } = insertLists(transition, sqlite);
     return `INSERT INTO executions (${columns}) VALUES (${values})
-      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING ${RETURNED}`;
+      ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
   });
 }
