@@ -11,7 +11,7 @@ import { applyConsequences } from "./consequences.js";
 import { insertExecution } from "./create.js";
 import type { Connection } from "./statement-cache.js";
 import { consumeEvents, writeAttempts, writeSteps } from "./step-writes.js";
-import { fencedSql } from "./transition-statements.js";
+import { fencedSql, knownOutcome } from "./transition-statements.js";
 
 const RENEW = "UPDATE executions SET runnable_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?";
 
@@ -30,7 +30,8 @@ function applyAll(conn: Connection, batch: readonly Checkpoint[]): { results: bo
 export function applyCheckpoint(conn: Connection, checkpoint: Checkpoint, notices: Notice[]): boolean {
   const { fence, patch, now } = checkpoint;
   const params = { ...checkpointParams(checkpoint), id: fence.executionId, token: fence.leaseToken };
-  const statement = conn.sql.get(fencedSql(workerTransition(patch)));
+  const transition = workerTransition(patch);
+  const statement = conn.sql.get(fencedSql(transition));
   const id = fence.executionId;
   // A progress write leaves the row running: no notice, no consequences, nothing to read back.
   if (patch.transition === "progress") {
@@ -38,7 +39,8 @@ export function applyCheckpoint(conn: Connection, checkpoint: Checkpoint, notice
     writeRecords(conn, id, checkpoint, notices);
     return true;
   }
-  const outcome = statement.get(params) as Decided | undefined;
+  const known = knownOutcome(transition);
+  const outcome = known ? (statement.run(params).changes > 0 ? known : undefined) : (statement.get(params) as Decided | undefined);
   if (!outcome) return false;
   writeRecords(conn, id, checkpoint, notices);
   const row = writtenRow(checkpoint, outcome);

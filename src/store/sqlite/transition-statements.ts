@@ -5,6 +5,7 @@
 import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import type { Transition } from "../../state/transitions.js";
 import { insertLists, setList, statusGuard, updateContext } from "../transition-sql.js";
+import type { Decided } from "../writes.js";
 
 const sqlite = updateContext("sqlite", (name) => `@${name}`);
 
@@ -33,14 +34,23 @@ export function transitionSql(transition: Transition): string {
 
 /**
  * A worker's write: also fenced by the lease token it holds. Returns the row's status and due time after
- * the write (the rest of what its notice and consequences need, the checkpoint carries).
+ * the write (the rest of what its notice and consequences need, the checkpoint carries), unless the
+ * transition leaves them unchanged or sets them to constants ({@link knownOutcome}): then it returns
+ * nothing, since SQLite's RETURNING costs more than the rest of such a write (decision 036).
  */
 export function fencedSql(transition: Transition): string {
-  return cached(
-    `f:${transition.name}`,
-    () => `UPDATE executions SET ${setList(transition, sqlite)}
-    WHERE id = @id AND status = 'running' AND lease_token = @token RETURNING status, runnable_at`,
-  );
+  return cached(`f:${transition.name}`, () => {
+    const readBack = transition.set.status !== undefined && knownOutcome(transition) === null;
+    return `UPDATE executions SET ${setList(transition, sqlite)}
+    WHERE id = @id AND status = 'running' AND lease_token = @token${readBack ? " RETURNING status, runnable_at" : ""}`;
+  });
+}
+
+/** The status and due time a transition leaves when both are constants (an end), else null. */
+export function knownOutcome(transition: Transition): Decided | null {
+  const { status, runnable_at: runnableAt } = transition.set;
+  if (status?.op !== "lit" || runnableAt?.op !== "lit") return null;
+  return { status: status.value as string, runnable_at: runnableAt.value as number | null };
 }
 
 /**
