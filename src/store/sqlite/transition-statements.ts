@@ -36,7 +36,7 @@ export function transitionSql(transition: Transition): string {
  * A worker's write: also fenced by the lease token it holds. Returns the row's status and due time after
  * the write (the rest of what its notice and consequences need, the checkpoint carries), unless the
  * transition leaves them unchanged or sets them to constants ({@link knownOutcome}): then it returns
- * nothing, since SQLite's RETURNING costs more than the rest of such a write (decision 036).
+ * nothing: SQLite buffers RETURNING rows even when nobody reads them (decision 036).
  */
 export function fencedSql(transition: Transition): string {
   return cached(`f:${transition.name}`, () => {
