@@ -34,6 +34,16 @@ export type WrittenRow = Pick<ExecutionRow, (typeof WRITTEN_COLUMNS)[number]>;
 export type Decided = Pick<WrittenRow, "status" | "runnable_at">;
 
 /**
+ * The status and due time a transition leaves when both are constants (an end), else null: a write of it
+ * then has nothing to read back.
+ */
+export function knownOutcome(transition: Transition): Decided | null {
+  const { status, runnable_at: runnableAt } = transition.set;
+  if (status?.op !== "lit" || runnableAt?.op !== "lit") return null;
+  return { status: status.value as string, runnable_at: runnableAt.value as number | null };
+}
+
+/**
  * The row a worker's write left, from what only the store knew (its status and due time: a park may
  * requeue, a backoff may be due) and what the checkpoint carries (its owner, its output or error): reading
  * every column back was measurably slower on both stores (decisions 019 and 033).

@@ -65,7 +65,7 @@ export interface BatchShape {
 }
 
 /** A shape that takes any batch. */
-export const ANY_BATCH: BatchShape = { kinds: WORKER_TRANSITIONS, extras: true };
+const ANY_BATCH: BatchShape = { kinds: WORKER_TRANSITIONS, extras: true };
 
 /**
  * A batch: $1 is a JSON array of `{ i, id, token, kind, p, steps, attempts, consumed }` (p: the transition's

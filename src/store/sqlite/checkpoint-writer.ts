@@ -6,12 +6,12 @@
 import { TRANSITIONS } from "../../state/transitions.js";
 import type { Checkpoint, Fence, Notice } from "../store.js";
 import { setList, updateContext } from "../transition-sql.js";
-import { checkpointParams, type Decided, rowNotice, workerTransition, writtenRow } from "../writes.js";
+import { checkpointParams, type Decided, knownOutcome, rowNotice, workerTransition, writtenRow } from "../writes.js";
 import { applyConsequences } from "./consequences.js";
 import { insertExecution } from "./create.js";
 import type { Connection } from "./statement-cache.js";
 import { consumeEvents, writeAttempts, writeSteps } from "./step-writes.js";
-import { fencedSql, knownOutcome } from "./transition-statements.js";
+import { fencedSql } from "./transition-statements.js";
 
 const RENEW = "UPDATE executions SET runnable_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?";
 

@@ -16,13 +16,15 @@ import { transitionSql } from "./transition-statements.js";
 // parameter so the statement text does not depend on how many tasks there are.
 const CANDIDATE = "id, status, started_at, task, concurrency_key, concurrency_limit";
 const TASKS = "task IN (SELECT value FROM json_each(@tasks))";
+const PLAIN_DUE = `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due
+   WHERE runnable_at IS NOT NULL AND priority = 0 AND runnable_at <= @now AND ${TASKS}
+   ORDER BY runnable_at, id LIMIT @lim`;
+/** Positive priorities, then plain rows, then negative priorities. */
 export const DUE_TIERS = [
   `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due_priority
    WHERE runnable_at IS NOT NULL AND priority <> 0 AND priority > 0 AND runnable_at <= @now AND ${TASKS}
    ORDER BY priority DESC, runnable_at, id LIMIT @lim`,
-  `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due
-   WHERE runnable_at IS NOT NULL AND priority = 0 AND runnable_at <= @now AND ${TASKS}
-   ORDER BY runnable_at, id LIMIT @lim`,
+  PLAIN_DUE,
   `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due_priority
    WHERE runnable_at IS NOT NULL AND priority <> 0 AND priority < 0 AND runnable_at <= @now AND ${TASKS}
    ORDER BY priority DESC, runnable_at, id LIMIT @lim`,
@@ -30,12 +32,12 @@ export const DUE_TIERS = [
 
 /**
  * Whether any row has a priority: when none has (the common case), the claim runs only the plain tier. An
- * empty tier still costs as much as a query that finds a row (its task list is read through json_each),
- * while this check is one probe of a partial index (docs/decisions/034-sqlite-claim-plain-tier.md).
+ * empty tier still costs nearly as much as a query that finds a row, while this check is one probe of a
+ * partial index (docs/decisions/034-sqlite-claim-plain-tier.md).
  */
 const ANY_PRIORITY = `SELECT EXISTS (SELECT 1 FROM executions INDEXED BY executions_due_priority
   WHERE runnable_at IS NOT NULL AND priority <> 0) AS found`;
-const PLAIN_TIER = [DUE_TIERS[1] as string];
+const PLAIN_TIER = [PLAIN_DUE];
 
 const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
   WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;

@@ -5,7 +5,7 @@
 import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import type { Transition } from "../../state/transitions.js";
 import { insertLists, setList, statusGuard, updateContext } from "../transition-sql.js";
-import type { Decided } from "../writes.js";
+import { knownOutcome } from "../writes.js";
 
 const sqlite = updateContext("sqlite", (name) => `@${name}`);
 
@@ -44,13 +44,6 @@ export function fencedSql(transition: Transition): string {
     return `UPDATE executions SET ${setList(transition, sqlite)}
     WHERE id = @id AND status = 'running' AND lease_token = @token${readBack ? " RETURNING status, runnable_at" : ""}`;
   });
-}
-
-/** The status and due time a transition leaves when both are constants (an end), else null. */
-export function knownOutcome(transition: Transition): Decided | null {
-  const { status, runnable_at: runnableAt } = transition.set;
-  if (status?.op !== "lit" || runnableAt?.op !== "lit") return null;
-  return { status: status.value as string, runnable_at: runnableAt.value as number | null };
 }
 
 /**
