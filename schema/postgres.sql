@@ -273,7 +273,7 @@ BEGIN
   END IF;
 END $function$;
 
-CREATE OR REPLACE FUNCTION zart.next_wake(task_names text[])
+CREATE OR REPLACE FUNCTION zart.next_wake(task_names text[], floor_ms bigint DEFAULT NULL::bigint)
  RETURNS bigint
  LANGUAGE plpgsql
  STABLE
@@ -285,13 +285,13 @@ AS $function$
 BEGIN
   RETURN LEAST(
     (SELECT e.runnable_at FROM zart.executions e
-      WHERE e.runnable_at IS NOT NULL AND e.priority = 0 AND e.task = ANY (task_names)
+      WHERE e.runnable_at >= COALESCE(floor_ms, -9223372036854775807) AND e.priority = 0 AND e.task = ANY (task_names)
       ORDER BY e.runnable_at, e.id LIMIT 1),
     (SELECT min(e.runnable_at) FROM zart.executions e
       WHERE e.runnable_at IS NOT NULL AND e.priority <> 0 AND e.task = ANY (task_names)));
 END $function$;
 
-CREATE OR REPLACE FUNCTION zart.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}'::text[])
+CREATE OR REPLACE FUNCTION zart.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}'::text[], floor_ms bigint DEFAULT NULL::bigint)
  RETURNS TABLE(id text, fresh boolean, due_at bigint, old_status text, declined boolean, contended boolean)
  LANGUAGE plpgsql
  ROWS 10
@@ -310,10 +310,13 @@ DECLARE
   grps text[];
   used jsonb;
 BEGIN
+  -- Due rows of priority 0 are read from floor_ms up: below it this store's earlier claims found only
+  -- the dead entries that claims and ends leave until VACUUM (decision 037). NULL: from the start.
+  floor_ms := COALESCE(floor_ms, -9223372036854775807);
   -- In runnable_at order, so that the only plan is the small executions_due_limited index: a plan cached
   -- while the table had no statistics would otherwise walk every row of the task (decision 023).
   SELECT x.id INTO cid FROM zart.executions x
-    WHERE x.runnable_at <= now_ms AND x.concurrency_limit IS NOT NULL AND x.task = ANY (task_names)
+    WHERE x.runnable_at <= now_ms AND x.runnable_at >= floor_ms AND x.concurrency_limit IS NOT NULL AND x.task = ANY (task_names)
     ORDER BY x.runnable_at LIMIT 1;
   IF cid IS NULL THEN
     -- The common case: nothing due is limited, so whole ranges are taken at once.
@@ -324,7 +327,8 @@ BEGIN
     taken := n;
     IF taken < lim THEN
       RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
-        WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+        WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.runnable_at >= floor_ms AND e.task = ANY (task_names)
+          AND e.id <> ALL (excluded)
         ORDER BY e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
       GET DIAGNOSTICS n = ROW_COUNT;
       taken := taken + n;
@@ -343,7 +347,8 @@ BEGIN
       ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED);
   IF cardinality(ids) < lim THEN
     ids := ids || ARRAY(SELECT e.id FROM zart.executions e
-      WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.runnable_at >= floor_ms AND e.task = ANY (task_names)
+        AND e.id <> ALL (excluded)
       ORDER BY e.runnable_at, e.id LIMIT lim - cardinality(ids) FOR UPDATE SKIP LOCKED);
   END IF;
   IF cardinality(ids) < lim THEN

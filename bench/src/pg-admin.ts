@@ -21,6 +21,21 @@ export function urlForDatabase(base: string, database: string): string {
   return url.toString();
 }
 
+/** A probe's own database, created empty (dropped first if a run left it); `drop` removes it again. */
+export async function freshProbeDatabase(name: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = new pg.Client(adminUrl());
+  await admin.connect();
+  await admin.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+  await admin.query(`CREATE DATABASE ${ident(name)}`);
+  return {
+    url: urlForDatabase(adminUrl(), name),
+    async drop() {
+      await admin.query(`DROP DATABASE IF EXISTS ${ident(name)} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
 function ident(name: string): string {
   if (!name.startsWith(PREFIX) || !/^[a-z0-9_]+$/.test(name)) throw new Error(`refusing to touch database "${name}"`);
   return `"${name}"`;

@@ -19,16 +19,12 @@ import { batchSql, singleCheckpointSql } from "../../dist/store/postgres/stateme
 import { stepsJson } from "../../dist/store/postgres/step-json.js";
 import type { Checkpoint } from "../../dist/store/store.js";
 import { checkpointParams, workerTransition } from "../../dist/store/writes.js";
-import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { freshProbeDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 
 const rounds = Number(process.argv[2] ?? 200);
-const DB = probeDatabase("zbench_probe_checkpoints");
-const admin = new pg.Client(adminUrl());
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-await admin.query(`CREATE DATABASE ${DB}`);
-const url = urlForDatabase(adminUrl(), DB);
+const database = await freshProbeDatabase(probeDatabase("zbench_probe_checkpoints"));
+const url = database.url;
 const store = await openStore(url, { schema: "zart" });
 await store.migrate();
 const pool = new pg.Pool({ connectionString: url, max: 1 });
@@ -135,5 +131,4 @@ for (const [k, c] of cases.entries()) {
 }
 await pool.end();
 await store.close();
-await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-await admin.end();
+await database.drop();

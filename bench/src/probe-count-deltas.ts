@@ -16,17 +16,13 @@
 import pg from "pg";
 import { openStore } from "../../dist/store/open-store.js";
 import type { Checkpoint } from "../../dist/store/store.js";
-import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { freshProbeDatabase } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 
 const rounds = Number(process.argv[2] ?? 60);
 const size = Number(process.argv[3] ?? 50);
-const DB = probeDatabase("zbench_probe_counts");
-const admin = new pg.Client(adminUrl());
-await admin.connect();
-await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-await admin.query(`CREATE DATABASE ${DB}`);
-const url = urlForDatabase(adminUrl(), DB);
+const database = await freshProbeDatabase(probeDatabase("zbench_probe_counts"));
+const url = database.url;
 const store = await openStore(url, { schema: "zart" });
 await store.migrate();
 const db = new pg.Client(url);
@@ -105,5 +101,4 @@ const rowDeltas = Number((await db.query("SELECT count(*) AS n FROM zart.row_del
 console.log(JSON.stringify({ rowTriggerDeltaRows: rowDeltas, expected: rounds * (size + 1) * 4 }));
 await db.end();
 await store.close();
-await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-await admin.end();
+await database.drop();

@@ -6,9 +6,9 @@
  * rows a folded claim parked) are handed on after the commit (consequences.ts, `handOnSlots`).
  */
 
-import type { Checkpoint, ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
+import type { Checkpoint, ClaimedExecution, ClaimResult, Notice } from "../store.js";
 import { checkpointParams, type Decided, rowNotice, workerTransition, writtenRow } from "../writes.js";
-import { type ClaimRow, parkedGroups, toClaimResult } from "./claim.js";
+import { type ClaimRow, claimParams, type FlooredClaim, firstPlainDue, parkedGroups, toClaimResult } from "./claim.js";
 import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, type WrittenRow } from "./consequences.js";
 import { insertExecution, type Queryable } from "./create.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
@@ -19,6 +19,8 @@ export interface CheckpointOutcome {
   results: boolean[];
   notices: Notice[];
   claim: ClaimResult | null;
+  /** The due time of the first row of priority 0 the folded claim took (claim-floor.ts). */
+  firstPlainDue: number | null;
 }
 
 /** Whether applying the checkpoint may imply writes to other rows inside its transaction. */
@@ -31,9 +33,9 @@ function mayHaveConsequences(checkpoint: Checkpoint): boolean {
 export async function applyCheckpoints(
   ctx: SqlContext,
   batch: readonly Checkpoint[],
-  claim: ClaimRequest | null,
+  claim: FlooredClaim | null,
 ): Promise<CheckpointOutcome> {
-  if (batch.length === 0) return { results: [], notices: [], claim: null };
+  if (batch.length === 0) return { results: [], notices: [], claim: null, firstPlainDue: null };
   const rounds = roundsOf(batch);
   const outcome =
     rounds.length > 1
@@ -43,7 +45,7 @@ export async function applyCheckpoints(
         : await inTransaction(ctx, (client) => writeWithConsequences(ctx, client, batch, claim));
   const slots = [...releasedSlots(changesOf(outcome.written)), ...outcome.parked];
   if (slots.length > 0) outcome.notices.push(...(await handOnSlots(ctx, slots, batch[0]?.now ?? 0)));
-  return { results: outcome.results, notices: outcome.notices, claim: outcome.claim };
+  return { results: outcome.results, notices: outcome.notices, claim: outcome.claim, firstPlainDue: outcome.firstPlainDue };
 }
 
 type Written = CheckpointOutcome & { written: (WrittenRow | null)[]; parked: SlotGroup[] };
@@ -57,9 +59,16 @@ function changesOf(written: readonly (WrittenRow | null)[]): Change[] {
  * A batch with several checkpoints of one execution (the group committer never sends one, but the Store
  * contract allows it): applied in rounds, each with one checkpoint per execution, in order, in one transaction.
  */
-async function inRounds(ctx: SqlContext, batch: readonly Checkpoint[], rounds: number[][], claim: ClaimRequest | null): Promise<Written> {
+async function inRounds(ctx: SqlContext, batch: readonly Checkpoint[], rounds: number[][], claim: FlooredClaim | null): Promise<Written> {
   return inTransaction(ctx, async (client) => {
-    const outcome: Written = { results: batch.map(() => false), notices: [], claim: null, written: batch.map(() => null), parked: [] };
+    const outcome: Written = {
+      results: batch.map(() => false),
+      notices: [],
+      claim: null,
+      firstPlainDue: null,
+      written: batch.map(() => null),
+      parked: [],
+    };
     for (const [n, round] of rounds.entries()) {
       const part = await writeWithConsequences(
         ctx,
@@ -73,6 +82,7 @@ async function inRounds(ctx: SqlContext, batch: readonly Checkpoint[], rounds: n
       });
       outcome.notices.push(...part.notices);
       outcome.claim = part.claim;
+      outcome.firstPlainDue = part.firstPlainDue;
       outcome.parked.push(...part.parked);
     }
     return outcome;
@@ -98,7 +108,7 @@ async function writeWithConsequences(
   ctx: SqlContext,
   client: Queryable,
   batch: readonly Checkpoint[],
-  claim: ClaimRequest | null,
+  claim: FlooredClaim | null,
 ): Promise<Written> {
   const outcome = await write(ctx, client, batch, claim);
   for (const [i, checkpoint] of batch.entries()) {
@@ -109,7 +119,7 @@ async function writeWithConsequences(
   return outcome;
 }
 
-async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[], claim: ClaimRequest | null): Promise<Written> {
+async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[], claim: FlooredClaim | null): Promise<Written> {
   const only = batch.length === 1 && claim === null ? batch[0] : undefined;
   const written: (WrittenRow | null)[] = batch.map(() => null);
   let claimRow: ClaimRow | null = null;
@@ -143,7 +153,14 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
     if (notice) notices.push(notice);
   }
   const claimed = claim === null ? null : toClaimResult(claimRow);
-  return { results: written.map((row) => row !== null), notices, claim: claimed, written, parked: parkedGroups(claimRow) };
+  return {
+    results: written.map((row) => row !== null),
+    notices,
+    claim: claimed,
+    firstPlainDue: firstPlainDue(claimRow),
+    written,
+    parked: parkedGroups(claimRow),
+  };
 }
 
 /**
@@ -161,7 +178,7 @@ function shapeOf(batch: readonly Checkpoint[]): BatchShape {
  * Checkpoints go to the database sorted by execution id: every batch then takes its row locks in the same
  * global order (as lease renewals do), so two batches can never deadlock on each other's rows.
  */
-function batchQuery(ctx: SqlContext, batch: readonly Checkpoint[], claim: ClaimRequest | null) {
+function batchQuery(ctx: SqlContext, batch: readonly Checkpoint[], claim: FlooredClaim | null) {
   const order = batch.map((checkpoint, i) => ({ checkpoint, i }));
   order.sort((a, b) => (a.checkpoint.fence.executionId < b.checkpoint.fence.executionId ? -1 : 1));
   const json = JSON.stringify(
@@ -189,7 +206,7 @@ function batchQuery(ctx: SqlContext, batch: readonly Checkpoint[], claim: ClaimR
       return { text: batchSql(ctx.s, part, shape), names: part.names };
     },
     [json],
-    { now: claim.now, tasks: claim.tasks, limit: claim.limit, worker: claim.workerId, lease_ms: claim.leaseMs },
+    claimParams(claim),
   );
 }
 

@@ -22,16 +22,41 @@ export interface ClaimRow {
   parked: SlotGroup[] | null;
 }
 
+/** A claim whose scan of the due index starts at `from` (claim-floor.ts). */
+export type FlooredClaim = ClaimRequest & { from: number };
+
+/** A claim's answer, and the due time of the first row of priority 0 it took (for the floor). */
+export interface ClaimOutcome {
+  result: ClaimResult;
+  notices: Notice[];
+  firstPlainDue: number | null;
+}
+
+/** The parameters of the claim's part of a statement (statements.ts, `claimPart`). */
+export function claimParams(request: FlooredClaim): Record<string, unknown> {
+  const { workerId, now, leaseMs, tasks, limit, from } = request;
+  return { now, tasks, limit, worker: workerId, lease_ms: leaseMs, floor: from };
+}
+
 /** A claim; rows it parked for want of a slot are looked at again after its commit (consequences.ts). */
-export async function claim(ctx: SqlContext, request: ClaimRequest): Promise<{ result: ClaimResult; notices: Notice[] }> {
-  if (request.limit <= 0 || request.tasks.length === 0) return { result: { claimed: [], more: false }, notices: [] };
-  const { workerId, now, leaseMs, tasks, limit } = request;
+export async function claim(ctx: SqlContext, request: FlooredClaim): Promise<ClaimOutcome> {
+  if (request.limit <= 0 || request.tasks.length === 0) return { result: { claimed: [], more: false }, notices: [], firstPlainDue: null };
   const result = await ctx.pool.query<{ claim_json: ClaimRow }>(
-    preparedWith(ctx, "claim", () => claimSql(ctx.s), [], { now, tasks, limit, worker: workerId, lease_ms: leaseMs }),
+    preparedWith(ctx, "claim", () => claimSql(ctx.s), [], claimParams(request)),
   );
   const row = result.rows[0]?.claim_json ?? null;
   const parked = parkedGroups(row);
-  return { result: toClaimResult(row), notices: parked.length > 0 ? await handOnSlots(ctx, parked, now) : [] };
+  return {
+    result: toClaimResult(row),
+    notices: parked.length > 0 ? await handOnSlots(ctx, parked, request.now) : [],
+    firstPlainDue: firstPlainDue(row),
+  };
+}
+
+export function firstPlainDue(row: ClaimRow | null): number | null {
+  let first: number | null = null;
+  for (const r of row?.claimed ?? []) if (r.priority === 0 && (first === null || r.due_at < first)) first = r.due_at;
+  return first;
 }
 
 export function parkedGroups(row: ClaimRow | null): SlotGroup[] {
@@ -95,10 +120,11 @@ export async function releaseUnheld(ctx: SqlContext, workerId: string, held: rea
   return result.rowCount ?? 0;
 }
 
-export async function nextWakeAt(ctx: SqlContext, tasks: readonly string[]): Promise<number | null> {
+/** Rows of priority 0 are read from `from` up (claim-floor.ts). */
+export async function nextWakeAt(ctx: SqlContext, tasks: readonly string[], from: number): Promise<number | null> {
   if (tasks.length === 0) return null;
   const row = await ctx.pool.query<{ runnable_at: number | null }>(
-    prepared(ctx, "next_wake", () => `SELECT ${ctx.s}.next_wake($1::text[]) AS runnable_at`, [tasks]),
+    prepared(ctx, "next_wake", () => `SELECT ${ctx.s}.next_wake($1::text[], $2::bigint) AS runnable_at`, [tasks, from]),
   );
   return row.rows[0]?.runnable_at ?? null;
 }

@@ -48,6 +48,7 @@ import type {
 } from "../store.js";
 import { applyCheckpoints } from "./checkpoint-writer.js";
 import { claim, nextWakeAt, releaseUnheld, renewLeases } from "./claim.js";
+import { ClaimFloor, NO_FLOOR } from "./claim-floor.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { sweepSlots } from "./consequences.js";
 import { ExecutionInserts } from "./execution-inserts.js";
@@ -76,6 +77,8 @@ export class PostgresStore implements Store {
   private readonly ctx: SqlContext;
   private readonly inserts: ExecutionInserts;
   private lastSlotSweep = Number.NEGATIVE_INFINITY;
+  /** Where claims start their scan of the due index (claim-floor.ts); fed by every notice. */
+  private readonly floor = new ClaimFloor();
 
   private constructor(
     /** The pool, the listener, notices and the lost-connection policy (`retrying`, `write`). */
@@ -85,6 +88,7 @@ export class PostgresStore implements Store {
     this.ctx = db.ctx;
     this.description = db.description;
     this.inserts = new ExecutionInserts(db, maxQueuedInserts);
+    db.subscribe((notice) => this.floor.notice(notice));
   }
 
   /** Connects the pool (one test query) and the listener. Does not migrate: the engine calls `migrate()`. */
@@ -172,7 +176,10 @@ export class PostgresStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { result, notices } = await this.db.write(() => claim(this.ctx, request));
+    const { result, notices } = await this.floored(request, async (from) => {
+      const outcome = await this.db.write(() => claim(this.ctx, { ...request, from }));
+      return { ...outcome, claim: outcome.result };
+    });
     // Now and then, on the engine's clock: slots a lost connection kept from being handed on (consequences.ts).
     if (request.now - this.lastSlotSweep >= SLOT_SWEEP_MS) {
       this.lastSlotSweep = request.now;
@@ -189,11 +196,30 @@ export class PostgresStore implements Store {
   }
 
   async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }> {
-    const outcome = await this.db.write(() =>
-      applyCheckpoints(this.ctx, batch, request.limit > 0 && request.tasks.length > 0 ? request : null),
-    );
+    if (request.limit <= 0 || request.tasks.length === 0) {
+      return { results: await this.applyCheckpoints(batch), claim: { claimed: [], more: false } };
+    }
+    const outcome = await this.floored(request, (from) => this.db.write(() => applyCheckpoints(this.ctx, batch, { ...request, from })));
     this.db.emit(outcome.notices);
     return { results: outcome.results, claim: outcome.claim ?? (await this.claim(request)) };
+  }
+
+  /** A claim's statement, its scan bounded below by the floor, and the floor moved by what it claimed. */
+  private async floored<T extends { claim: ClaimResult | null; firstPlainDue: number | null }>(
+    request: ClaimRequest,
+    run: (from: number) => Promise<T>,
+  ): Promise<T> {
+    if (request.limit <= 0 || request.tasks.length === 0) return run(NO_FLOOR);
+    const scan = this.floor.begin(request);
+    let outcome: T;
+    try {
+      outcome = await run(scan.from);
+    } catch (error) {
+      this.floor.failed(scan);
+      throw error;
+    }
+    this.floor.end(scan, request, outcome.claim ?? { claimed: [], more: true }, outcome.firstPlainDue);
+    return outcome;
   }
 
   /** An absolute update: repeating it is harmless, so it retries on a lost connection like a read. */
@@ -206,7 +232,7 @@ export class PostgresStore implements Store {
   }
 
   nextWakeAt(tasks: readonly string[]): Promise<number | null> {
-    return this.db.retrying(() => nextWakeAt(this.ctx, tasks));
+    return this.db.retrying(() => nextWakeAt(this.ctx, tasks, this.floor.current(tasks)));
   }
 
   getTimeline(id: string): Promise<TimelineData | null> {

@@ -116,7 +116,8 @@ export interface ClaimPart {
 /**
  * The claim's CTEs: `pick_due` locks due rows (by priority, then due time); the ones it may take are
  * claimed, the ones whose concurrency group is full wait for a slot; a claimed row's steps and events are
- * read after its lock, in a snapshot of their own (steps_of, events_of in schema.sql). `first`: the first positional
+ * read after its lock, in a snapshot of their own (steps_of, events_of in schema.sql). Due rows of
+ * priority 0 are read from the parameter `floor` up (claim-floor.ts). `first`: the first positional
  * parameter; `excluded`: SQL for ids not to pick (rows a batch in the same statement writes).
  */
 export function claimPart(s: string, first: number, excluded = "'{}'::text[]"): ClaimPart {
@@ -125,9 +126,10 @@ export function claimPart(s: string, first: number, excluded = "'{}'::text[]"): 
   const now = positional.ref("now", "bigint");
   const tasks = positional.cast("tasks", "text[]");
   const limit = positional.ref("limit", "int");
+  const floor = positional.ref("floor", "bigint");
   const claimSet = caseSetList([{ when: "TRUE", transition: TRANSITIONS.claim }], ctx);
   const parkSet = caseSetList([{ when: "TRUE", transition: TRANSITIONS.await_slot }], ctx);
-  const ctes = `picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due(${now}, ${tasks}, ${limit}, ${excluded})),
+  const ctes = `picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due(${now}, ${tasks}, ${limit}, ${excluded}, ${floor})),
 claimed AS (
   UPDATE ${s}.executions e SET ${claimSet}
   FROM picked p WHERE e.id = p.id AND NOT p.declined

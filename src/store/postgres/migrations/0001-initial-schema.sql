@@ -250,7 +250,8 @@ END $$;
 -- (claims never wait), in a statement of its own, so it sees every claim and release committed before.
 -- A row parked here is looked at again after the claim commits, as after every release (src/store/postgres/
 -- consequences.ts, handOnSlots): whichever commits second sees the other.
-CREATE FUNCTION zart.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}')
+CREATE FUNCTION zart.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}',
+  floor_ms bigint DEFAULT NULL)
 RETURNS TABLE (id text, fresh boolean, due_at bigint, old_status text, declined boolean, contended boolean)
 LANGUAGE plpgsql VOLATILE ROWS 10
 SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
@@ -265,10 +266,13 @@ DECLARE
   grps text[];
   used jsonb;
 BEGIN
+  -- Due rows of priority 0 are read from floor_ms up: below it this store's earlier claims found only
+  -- the dead entries that claims and ends leave until VACUUM (decision 037). NULL: from the start.
+  floor_ms := COALESCE(floor_ms, -9223372036854775807);
   -- In runnable_at order, so that the only plan is the small executions_due_limited index: a plan cached
   -- while the table had no statistics would otherwise walk every row of the task (decision 023).
   SELECT x.id INTO cid FROM zart.executions x
-    WHERE x.runnable_at <= now_ms AND x.concurrency_limit IS NOT NULL AND x.task = ANY (task_names)
+    WHERE x.runnable_at <= now_ms AND x.runnable_at >= floor_ms AND x.concurrency_limit IS NOT NULL AND x.task = ANY (task_names)
     ORDER BY x.runnable_at LIMIT 1;
   IF cid IS NULL THEN
     -- The common case: nothing due is limited, so whole ranges are taken at once.
@@ -279,7 +283,8 @@ BEGIN
     taken := n;
     IF taken < lim THEN
       RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
-        WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+        WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.runnable_at >= floor_ms AND e.task = ANY (task_names)
+          AND e.id <> ALL (excluded)
         ORDER BY e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
       GET DIAGNOSTICS n = ROW_COUNT;
       taken := taken + n;
@@ -298,7 +303,8 @@ BEGIN
       ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED);
   IF cardinality(ids) < lim THEN
     ids := ids || ARRAY(SELECT e.id FROM zart.executions e
-      WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
+      WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.runnable_at >= floor_ms AND e.task = ANY (task_names)
+        AND e.id <> ALL (excluded)
       ORDER BY e.runnable_at, e.id LIMIT lim - cardinality(ids) FOR UPDATE SKIP LOCKED);
   END IF;
   IF cardinality(ids) < lim THEN
@@ -360,15 +366,16 @@ BEGIN
   RETURN QUERY SELECT * FROM zart.events ev WHERE ev.execution_id = execution;
 END $$;
 
--- The earliest due time among these tasks' claimable rows (timers, backoffs, leases), or NULL.
-CREATE FUNCTION zart.next_wake(task_names text[]) RETURNS bigint
+-- The earliest due time among these tasks' claimable rows (timers, backoffs, leases), or NULL; rows of
+-- priority 0 from floor_ms up, as pick_due reads them.
+CREATE FUNCTION zart.next_wake(task_names text[], floor_ms bigint DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql STABLE
 SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
 AS $$
 BEGIN
   RETURN LEAST(
     (SELECT e.runnable_at FROM zart.executions e
-      WHERE e.runnable_at IS NOT NULL AND e.priority = 0 AND e.task = ANY (task_names)
+      WHERE e.runnable_at >= COALESCE(floor_ms, -9223372036854775807) AND e.priority = 0 AND e.task = ANY (task_names)
       ORDER BY e.runnable_at, e.id LIMIT 1),
     (SELECT min(e.runnable_at) FROM zart.executions e
       WHERE e.runnable_at IS NOT NULL AND e.priority <> 0 AND e.task = ANY (task_names)));

@@ -1,0 +1,147 @@
+/**
+ * Claims on PostgreSQL start their scan of the due index at a floor (src/store/postgres/claim-floor.ts,
+ * docs/decisions/037-postgres-claim-floor.md): below it lie only the dead entries that claims and ends
+ * leave until VACUUM. Checked here: the floor skips them (PostgreSQL's own buffer counts for the index),
+ * and no row is lost below it - a notice brings the floor down at once, a scan from the start finds what
+ * no notice announced, and a clock that goes back scans from the start.
+ */
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import type pg from "pg";
+import { FULL_SCAN_EVERY_MS } from "../src/store/postgres/claim-floor.js";
+import type { PostgresStore } from "../src/store/postgres/postgres-store.js";
+import type { ClaimRequest } from "../src/store/store.js";
+import { adminQuery, TestSchema } from "./support/postgres.js";
+import { claimRows, LEASE_MS, NoticeRecorder, newId, T0 } from "./support/store-fixtures.js";
+
+const schema = new TestSchema("floor");
+const opened: PostgresStore[] = [];
+after(async () => {
+  for (const store of opened) await store.close();
+  await schema.drop();
+});
+
+async function open(options: { poolSize?: number } = {}): Promise<PostgresStore> {
+  const store = await schema.open(options);
+  opened.push(store);
+  return store;
+}
+
+const claimOf = (task: string, now: number, limit = 10): ClaimRequest => ({ workerId: "w", tasks: [task], limit, now, leaseMs: LEASE_MS });
+
+/** A pending row written behind the store's back: no notice announces it. */
+async function insertUnannounced(task: string, runnableAt: number): Promise<string> {
+  const id = newId();
+  await adminQuery(
+    `INSERT INTO ${schema.name}.executions (id, task, status, data, created_at, updated_at, runnable_at)
+     VALUES ($1, $2, 'pending', '{}', $3, $3, $3)`,
+    [id, task, runnableAt],
+  );
+  return id;
+}
+
+interface DueIndexStats {
+  scans: number;
+  blocks: number;
+}
+
+/**
+ * The due index's scans and buffer reads so far, once the store's one connection has reported at least
+ * `scans` scans. A backend reports its statistics when idle; `pg_stat_force_next_flush` asks it to at once.
+ */
+async function dueIndexStats(store: PostgresStore, scans: number): Promise<DueIndexStats> {
+  const pool = (store as unknown as { db: { pool: pg.Pool } }).db.pool;
+  await pool.query("SELECT pg_stat_force_next_flush()");
+  for (let waited = 0; ; waited += 50) {
+    const [row] = await adminQuery<{ scans: string; blocks: string }>(
+      `SELECT u.idx_scan AS scans, io.idx_blks_hit + io.idx_blks_read AS blocks
+         FROM pg_stat_user_indexes u JOIN pg_statio_user_indexes io USING (indexrelid)
+        WHERE u.schemaname = $1 AND u.indexrelname = 'executions_due'`,
+      [schema.name],
+    );
+    const stats = { scans: Number(row?.scans ?? 0), blocks: Number(row?.blocks ?? 0) };
+    if (stats.scans >= scans) return stats;
+    assert.ok(waited < 30_000, `index statistics never arrived: ${JSON.stringify(stats)}`);
+    await delay(50);
+  }
+}
+
+test("a claim after a drained backlog starts above the backlog's dead index entries", async () => {
+  const store = await open({ poolSize: 1 });
+  const task = `drained-${newId()}`;
+  const BACKLOG = 6000;
+  for (let start = 0; start < BACKLOG; start += 500) {
+    await store.createExecutions(
+      Array.from({ length: 500 }, (_, k) => ({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: T0 + start + k })),
+    );
+  }
+  const drainAt = T0 + BACKLOG + 1000;
+  let drained = 0;
+  let claims = 0;
+  for (;;) {
+    const taken = await claimRows(store, claimOf(task, drainAt, 500));
+    claims += 1;
+    if (taken.length === 0) break;
+    drained += taken.length;
+  }
+  assert.equal(drained, BACKLOG);
+  const before = await dueIndexStats(store, claims);
+  const MEASURED = 20;
+  for (let k = 0; k < MEASURED; k++) {
+    await store.createExecution({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: drainAt + k });
+    assert.equal((await claimRows(store, claimOf(task, drainAt + k))).length, 1, "the new row is claimed");
+  }
+  const afterward = await dueIndexStats(store, before.scans + MEASURED);
+  const perClaim = (afterward.blocks - before.blocks) / MEASURED;
+  // Each round descends the index three times (the insert, the claim's scan, the claimed row's new entry):
+  // about 6 pages. A scan from the start also walks the backlog's 6,000 dead entries: about 40 more.
+  assert.ok(perClaim <= 12, `each round read ${perClaim} pages of the due index`);
+});
+
+test("a row due below the floor is claimed once noticed, and by the next scan from the start when not", async () => {
+  const store = await open();
+  const peer = await open();
+  const task = `below-${newId()}`;
+  const t1 = T0 + 3_600_000;
+  await store.createExecution({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: t1 - 10 });
+  assert.equal((await claimRows(store, claimOf(task, t1))).length, 1);
+  assert.equal((await claimRows(store, claimOf(task, t1 + 1))).length, 0, "nothing left: the floor rises");
+
+  // Written by another process whose clock is behind: its notice arrives over LISTEN and lowers the floor.
+  const onStore = new NoticeRecorder(store);
+  try {
+    const late = await peer.createExecution({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: t1 - 60_000 });
+    await onStore.waitFor((n) => n.kind === "runnable" && n.task === task && n.at === t1 - 60_000, "the peer's row on this store");
+    const taken = await claimRows(store, claimOf(task, t1 + 2));
+    assert.deepEqual(
+      taken.map((c) => c.execution.id),
+      [late.execution.id],
+    );
+  } finally {
+    onStore.unsubscribe();
+  }
+  assert.equal((await claimRows(store, claimOf(task, t1 + 3))).length, 0);
+
+  // No notice: the floor hides it until a claim scans from the start, at most FULL_SCAN_EVERY_MS later.
+  const hidden = await insertUnannounced(task, t1 - 120_000);
+  assert.equal((await claimRows(store, claimOf(task, t1 + 4))).length, 0, "the floor applies");
+  const found = await claimRows(store, claimOf(task, t1 + 4 + FULL_SCAN_EVERY_MS));
+  assert.deepEqual(
+    found.map((c) => c.execution.id),
+    [hidden],
+  );
+});
+
+test("a clock that goes back scans from the start", async () => {
+  const store = await open();
+  const task = `back-${newId()}`;
+  const later = T0 + 7_200_000;
+  assert.equal((await claimRows(store, claimOf(task, later))).length, 0);
+  const id = await insertUnannounced(task, T0);
+  const taken = await claimRows(store, claimOf(task, T0 + 100));
+  assert.deepEqual(
+    taken.map((c) => c.execution.id),
+    [id],
+  );
+});
