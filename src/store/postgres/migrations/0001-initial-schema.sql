@@ -263,19 +263,34 @@ DECLARE
   grp text;
   ids text[];
   cid text;
+  prioritized boolean;
   grps text[];
   used jsonb;
 BEGIN
   -- Due rows of priority 0 are read from floor_ms up: below it this store's earlier claims found only
   -- the dead entries that claims and ends leave until VACUUM (decision 037). NULL: from the start.
   floor_ms := COALESCE(floor_ms, -9223372036854775807);
-  -- In runnable_at order, so that the only plan is the small executions_due_limited index: a plan cached
-  -- while the table had no statistics would otherwise walk every row of the task (decision 023).
-  SELECT x.id INTO cid FROM zart.executions x
-    WHERE x.runnable_at <= now_ms AND x.runnable_at >= floor_ms AND x.concurrency_limit IS NOT NULL AND x.task = ANY (task_names)
-    ORDER BY x.runnable_at LIMIT 1;
+  -- Is anything due limited, and does anything due have a priority? One query for both. Each in the order
+  -- of its small index, so that it is the only plan: a plan cached while the table had no statistics would
+  -- otherwise walk every row of the task (decision 023).
+  SELECT (SELECT x.id FROM zart.executions x
+            WHERE x.runnable_at <= now_ms AND x.runnable_at >= floor_ms AND x.concurrency_limit IS NOT NULL
+              AND x.task = ANY (task_names)
+            ORDER BY x.runnable_at LIMIT 1),
+         (SELECT x.priority FROM zart.executions x
+            WHERE x.priority <> 0 AND x.runnable_at <= now_ms AND x.task = ANY (task_names)
+            ORDER BY x.priority DESC, x.runnable_at LIMIT 1) IS NOT NULL
+    INTO cid, prioritized;
+  IF cid IS NULL AND NOT prioritized THEN
+    -- The common case: one range of one index (decision 038).
+    RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
+      WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.runnable_at >= floor_ms AND e.task = ANY (task_names)
+        AND e.id <> ALL (excluded)
+      ORDER BY e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED;
+    RETURN;
+  END IF;
   IF cid IS NULL THEN
-    -- The common case: nothing due is limited, so whole ranges are taken at once.
+    -- Nothing due is limited, so whole ranges are taken at once, by priority.
     RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
       WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
       ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED;
