@@ -13,7 +13,8 @@
  *   prints executions/s and the CPU of this process and of PostgreSQL's processes per execution.
  * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
  *   start), 200 dropped first; prints p50 and p95 in ms. PROBE_QUEUED=1: `schedule({ eager: false })`, so each
- *   execution is inserted, noticed and claimed (the benchmark's "queued" latency).
+ *   execution is inserted, noticed and claimed (the benchmark's "queued" latency). PROBE_PRIORITY=1 (throughput):
+ *   every execution has a priority 0-9, as in the benchmark's "priority" variant.
  * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts); PROBE_HEAPPROF=file
  * a sampled allocation profile of it (allocations collected since included).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
@@ -34,6 +35,9 @@ const { openStore } = await import(join(root, `src/store/open-store.${ext}`));
 const [mode = "throughput", workload = "w0", nArg = "10000", cArg = "10", storeKind = "sqlite"] = process.argv.slice(2);
 const n = Number(nArg);
 const queued = process.env.PROBE_QUEUED === "1";
+const prioritized = process.env.PROBE_PRIORITY === "1";
+/** The benchmark's "priority" variant: 0-9 from a fixed hash of i (bench/src/systems/zart.ts). */
+const priorityOf = (i: number) => Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
 const concurrency = Number(cArg);
 const SCHEMA = "zbench_tree_ab";
 const pgUrl = process.env.PROBE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -97,7 +101,13 @@ if (mode === "throughput") {
   const filler = await open();
   const scheduler = await Engine.start({ store: filler, tasks, worker: false });
   for (let s = 0; s < n; s += 1000) {
-    await scheduler.scheduleMany(Array.from({ length: Math.min(1000, n - s) }, (_, k) => ({ task, data: { i: s + k } })));
+    await scheduler.scheduleMany(
+      Array.from({ length: Math.min(1000, n - s) }, (_, k) => ({
+        task,
+        data: { i: s + k },
+        ...(prioritized ? { priority: priorityOf(s + k) } : {}),
+      })),
+    );
   }
   await scheduler.stop();
   await filler.close();
