@@ -14,7 +14,8 @@
  * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
  *   start), 200 dropped first; prints p50 and p95 in ms. PROBE_QUEUED=1: `schedule({ eager: false })`, so each
  *   execution is inserted, noticed and claimed (the benchmark's "queued" latency). PROBE_PRIORITY=1 (throughput):
- *   every execution has a priority 0-9, as in the benchmark's "priority" variant.
+ *   every execution has a priority 0-9, as in the benchmark's "priority" variant. PROBE_KEYED=1 (W0): the
+ *   task has the benchmark's "keyed" concurrency limit (1000 per key over 100 keys, never binding).
  * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts); PROBE_HEAPPROF=file
  * a sampled allocation profile of it (allocations collected since included).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
@@ -46,6 +47,12 @@ const url = storeKind === "sqlite" ? `sqlite:${file}` : pgUrl;
 
 const tasks = [
   defineTask({ name: "ab-w0", run: (_ctx: unknown, data: { i: number }) => data.i + 1 }),
+  // The benchmark's "keyed" variant: a limit that never binds (1000 per key, 100 keys).
+  defineTask({
+    name: "ab-w0-keyed",
+    concurrency: { limit: 1000, key: (data: { i: number }) => `k${data.i % 100}` },
+    run: (_ctx: unknown, data: { i: number }) => data.i + 1,
+  }),
   defineTask({
     name: "ab-w1",
     // biome-ignore lint/suspicious/noExplicitAny: the context type of whichever checkout is loaded.
@@ -56,7 +63,7 @@ const tasks = [
     },
   }),
 ];
-const task = workload === "w0" ? "ab-w0" : "ab-w1";
+const task = workload === "w0" ? (process.env.PROBE_KEYED === "1" ? "ab-w0-keyed" : "ab-w0") : "ab-w1";
 
 async function freshStore() {
   for (const suffix of ["", "-wal", "-shm"]) rmSync(file + suffix, { force: true });
