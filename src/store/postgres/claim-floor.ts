@@ -24,7 +24,7 @@ export const FLOOR_MARGIN_MS = 1_000;
 /** The bound of a scan from the start (below every due time). */
 export const NO_FLOOR = Number.MIN_SAFE_INTEGER;
 
-export interface FloorScan {
+interface FloorScan {
   /** The scan's lower bound on `runnable_at`. */
   from: number;
   /** The lowest due time noticed while the scan was in flight. */
@@ -48,8 +48,29 @@ export class ClaimFloor {
     else if (notice.kind === "reconnected") this.lower(NO_FLOOR);
   }
 
+  /**
+   * Runs a claim's statement with its scan bounded below by the floor (`from`), then moves the floor by what
+   * it claimed. `claim` null (the statement claimed nothing it could report) leaves the floor where it was.
+   */
+  async scan<T extends { claim: ClaimResult | null; firstPlainDue: number | null }>(
+    request: ClaimRequest,
+    run: (from: number) => Promise<T>,
+  ): Promise<T> {
+    if (request.limit <= 0 || request.tasks.length === 0) return run(NO_FLOOR);
+    const scan = this.begin(request);
+    let outcome: T;
+    try {
+      outcome = await run(scan.from);
+    } catch (error) {
+      this.failed(scan);
+      throw error;
+    }
+    this.end(scan, request, outcome.claim ?? { claimed: [], more: true }, outcome.firstPlainDue);
+    return outcome;
+  }
+
   /** A claim starts: where it may start its scan. */
-  begin(request: ClaimRequest): FloorScan {
+  private begin(request: ClaimRequest): FloorScan {
     const tasks = keyOf(request.tasks);
     let floor = this.floors.get(tasks);
     if (floor === undefined) {
@@ -72,7 +93,7 @@ export class ClaimFloor {
    * A claim committed. `firstPlainDue`: the due time of the first row of priority 0 it claimed (rows of
    * other priorities are read from another index).
    */
-  end(scan: FloorScan, request: ClaimRequest, result: ClaimResult, firstPlainDue: number | null): void {
+  private end(scan: FloorScan, request: ClaimRequest, result: ClaimResult, firstPlainDue: number | null): void {
     this.inFlight.delete(scan);
     const floor = this.floors.get(scan.tasks);
     if (floor === undefined || request.limit <= 0) return;
@@ -84,7 +105,7 @@ export class ClaimFloor {
   }
 
   /** A claim failed: what it locked is free again, unseen by the floor. */
-  failed(scan: FloorScan): void {
+  private failed(scan: FloorScan): void {
     this.inFlight.delete(scan);
     this.lower(NO_FLOOR);
   }

@@ -48,7 +48,7 @@ import type {
 } from "../store.js";
 import { applyCheckpoints } from "./checkpoint-writer.js";
 import { claim, nextWakeAt, releaseUnheld, renewLeases } from "./claim.js";
-import { ClaimFloor, NO_FLOOR } from "./claim-floor.js";
+import { ClaimFloor } from "./claim-floor.js";
 import { cancelExecution, deliverEvent } from "./commands.js";
 import { sweepSlots } from "./consequences.js";
 import { ExecutionInserts } from "./execution-inserts.js";
@@ -176,7 +176,7 @@ export class PostgresStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { result, notices } = await this.floored(request, async (from) => {
+    const { result, notices } = await this.floor.scan(request, async (from) => {
       const outcome = await this.db.write(() => claim(this.ctx, { ...request, from }));
       return { ...outcome, claim: outcome.result };
     });
@@ -196,30 +196,12 @@ export class PostgresStore implements Store {
   }
 
   async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }> {
-    if (request.limit <= 0 || request.tasks.length === 0) {
-      return { results: await this.applyCheckpoints(batch), claim: { claimed: [], more: false } };
-    }
-    const outcome = await this.floored(request, (from) => this.db.write(() => applyCheckpoints(this.ctx, batch, { ...request, from })));
+    const claims = request.limit > 0 && request.tasks.length > 0;
+    const outcome = await this.floor.scan(request, (from) =>
+      this.db.write(() => applyCheckpoints(this.ctx, batch, claims ? { ...request, from } : null)),
+    );
     this.db.emit(outcome.notices);
     return { results: outcome.results, claim: outcome.claim ?? (await this.claim(request)) };
-  }
-
-  /** A claim's statement, its scan bounded below by the floor, and the floor moved by what it claimed. */
-  private async floored<T extends { claim: ClaimResult | null; firstPlainDue: number | null }>(
-    request: ClaimRequest,
-    run: (from: number) => Promise<T>,
-  ): Promise<T> {
-    if (request.limit <= 0 || request.tasks.length === 0) return run(NO_FLOOR);
-    const scan = this.floor.begin(request);
-    let outcome: T;
-    try {
-      outcome = await run(scan.from);
-    } catch (error) {
-      this.floor.failed(scan);
-      throw error;
-    }
-    this.floor.end(scan, request, outcome.claim ?? { claimed: [], more: true }, outcome.firstPlainDue);
-    return outcome;
   }
 
   /** An absolute update: repeating it is harmless, so it retries on a lost connection like a read. */
