@@ -27,7 +27,7 @@ export type FlooredClaim = ClaimRequest & { from: number };
 
 /** A claim's answer, and the due time of the first row of priority 0 it took (for the floor). */
 export interface ClaimOutcome {
-  result: ClaimResult;
+  claim: ClaimResult;
   notices: Notice[];
   firstPlainDue: number | null;
 }
@@ -40,14 +40,14 @@ export function claimParams(request: FlooredClaim): Record<string, unknown> {
 
 /** A claim; rows it parked for want of a slot are looked at again after its commit (consequences.ts). */
 export async function claim(ctx: SqlContext, request: FlooredClaim): Promise<ClaimOutcome> {
-  if (request.limit <= 0 || request.tasks.length === 0) return { result: { claimed: [], more: false }, notices: [], firstPlainDue: null };
+  if (request.limit <= 0 || request.tasks.length === 0) return { claim: { claimed: [], more: false }, notices: [], firstPlainDue: null };
   const result = await ctx.pool.query<{ claim_json: ClaimRow }>(
     preparedWith(ctx, "claim", () => claimSql(ctx.s), [], claimParams(request)),
   );
   const row = result.rows[0]?.claim_json ?? null;
   const parked = parkedGroups(row);
   return {
-    result: toClaimResult(row),
+    claim: toClaimResult(row),
     notices: parked.length > 0 ? await handOnSlots(ctx, parked, request.now) : [],
     firstPlainDue: firstPlainDue(row),
   };

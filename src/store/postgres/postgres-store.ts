@@ -176,10 +176,7 @@ export class PostgresStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { result, notices } = await this.floor.scan(request, async (from) => {
-      const outcome = await this.db.write(() => claim(this.ctx, { ...request, from }));
-      return { ...outcome, claim: outcome.result };
-    });
+    const { claim: result, notices } = await this.floor.scan(request, (from) => this.db.write(() => claim(this.ctx, { ...request, from })));
     // Now and then, on the engine's clock: slots a lost connection kept from being handed on (consequences.ts).
     if (request.now - this.lastSlotSweep >= SLOT_SWEEP_MS) {
       this.lastSlotSweep = request.now;
