@@ -145,3 +145,44 @@ test("a clock that goes back scans from the start", async () => {
     [id],
   );
 });
+
+test("rows another instance creates below the claimers' floors are all claimed, each once, before any scan from the start", async () => {
+  const claimers = await Promise.all([open(), open(), open()]);
+  const creator = await open();
+  const task = `spread-${newId()}`;
+  const t = T0 + 10_800_000;
+  // Each claimer's first claim scans from the start and leaves its floor a second below `t`.
+  for (const store of claimers) assert.equal((await claimRows(store, claimOf(task, t))).length, 0);
+  const ROWS = 300;
+  const create = (async () => {
+    for (let i = 0; i < ROWS; i += 10) {
+      // Clocks behind by up to 3 s: every row is due below the floors, and only its notice can say so.
+      const rows = Array.from({ length: 10 }, (_, k) => ({
+        id: newId(),
+        task,
+        dataJson: "{}",
+        idempotencyKey: null,
+        now: t - 3000 + (((i + k) * 7919) % 3000),
+      }));
+      await creator.createExecutions(rows);
+    }
+  })();
+  const claimed: string[] = [];
+  let created = false;
+  void create.then(() => {
+    created = true;
+  });
+  // The claims' clock moves 1 ms a claim, so none reaches FULL_SCAN_EVERY_MS after the first: every row
+  // must be found through its notice.
+  const MAX_CLAIMS = FULL_SCAN_EVERY_MS - 200;
+  await Promise.all(
+    claimers.map(async (store) => {
+      for (let k = 1; k <= MAX_CLAIMS && !(created && claimed.length >= ROWS); k++) {
+        for (const c of await claimRows(store, claimOf(task, t + 100 + k, 7))) claimed.push(c.execution.id);
+      }
+    }),
+  );
+  await create;
+  assert.equal(claimed.length, ROWS, "every row claimed");
+  assert.equal(new Set(claimed).size, ROWS, "no row claimed twice");
+});
