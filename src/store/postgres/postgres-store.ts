@@ -13,6 +13,10 @@
  * attempt that committed unseen would be misreported (rows leased to nobody until the lease ends, a
  * completion reported as fenced out, a delivery reported as not_waiting); they fail with
  * `store_unavailable` and the engine decides.
+ *
+ * Why about 300 lines: this is the Store interface on PostgreSQL, some forty methods of a few lines each,
+ * every one choosing its lost-connection policy (above) and handing the call to the module with its SQL.
+ * Kept in one class so that the policy of every call can be read in one place.
  */
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
