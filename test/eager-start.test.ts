@@ -318,3 +318,47 @@ test("an eager run that parks before any step: the row is inserted first, then t
     await h.close();
   }
 });
+
+test("schedule calls made together: the first starts here, the others queue (their inserts can share a transaction)", async () => {
+  const gate = deferred();
+  const task = defineTask({
+    name: "together",
+    async run(ctx, data: { n: number }) {
+      await ctx.step("wait", () => gate.promise);
+      return data.n;
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 5 } });
+  try {
+    // Every slot is free and nothing is queued: one at a time, each would start here.
+    const results = await Promise.all([1, 2, 3].map((n) => h.engine.schedule({ task: "together", data: { n } })));
+    assert.deepEqual(
+      results.map((r) => r.execution.status),
+      ["running", "pending", "pending"],
+      "only the first, inserted while no other insert was under way, starts here",
+    );
+    gate.resolve();
+    for (const r of results) assert.equal((await h.engine.waitForTerminal(r.execution.id, 1e9)).status, "completed");
+    // One at a time again, with slots free and nothing queued: it starts here.
+    const alone = await h.engine.schedule({ task: "together", data: { n: 4 } });
+    assert.equal(alone.execution.status, "running");
+    assert.equal((await h.engine.waitForTerminal(alone.execution.id, 1e9)).status, "completed");
+  } finally {
+    gate.resolve();
+    await h.close();
+  }
+});
+
+test("a prioritised execution never starts here, even when asked to: it goes through a claim", async () => {
+  const task = defineTask({ name: "ranked", run: (_ctx, data: { n: number }) => data.n });
+  const h = await createTestEngine({ tasks: [task], worker: { concurrency: 5 } });
+  try {
+    for (const eager of [undefined, true]) {
+      const { execution } = await h.engine.schedule({ task: "ranked", data: { n: 1 }, priority: 3, eager });
+      assert.equal(execution.status, "pending", `eager: ${eager}`);
+      assert.equal((await h.engine.waitForTerminal(execution.id, 1e9)).status, "completed");
+    }
+  } finally {
+    await h.close();
+  }
+});

@@ -53,13 +53,24 @@ after(async () => {
 
 describe("POST /executions", () => {
   it("creates an execution: 201 with id, task, status and created_at", async () => {
-    const r = await schedule("echo", { hello: "world" });
+    // A server without a worker: the execution waits for one.
+    const r = await call(`${apiOnly.url}/api/v1/executions`, { json: { task: "echo", data: { hello: "world" } } });
     assert.equal(r.status, 201);
     const b = body(r);
     assert.match(b.execution_id as string, ID);
     assert.equal(b.task, "echo");
     assert.equal(b.status, "pending");
     assert.match(b.created_at as string, RFC3339_Z);
+  });
+
+  it("a server whose worker is free starts the execution at once: answered as running, no claim needed", async () => {
+    const r = await schedule("echo", { hello: "again" });
+    assert.equal(r.status, 201);
+    const b = body(r);
+    // Inserted already claimed by the server's worker (its insert went before the run's first step).
+    assert.equal(b.status, "running");
+    const done = await until(b.execution_id as string, "completed");
+    assert.deepEqual(done.output, { echo: { hello: "again" } });
   });
 
   it("ids are unique and not sequential: their random part follows no order or step", async () => {

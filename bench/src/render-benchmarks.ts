@@ -143,7 +143,7 @@ const CAVEATS = `## Caveats
 - **Zart eager start/resume.** The Zart in-process latency rows use the engine's default: \`schedule()\`
   and event delivery in the process whose worker runs the task claim the execution in the same write when
   a slot is free (like DBOS's direct \`startWorkflow\`). The "queued" rows turn that off (insert, notice,
-  claim). Over HTTP Zart never starts eagerly (the contract answers a new execution as \`pending\`).
+  claim). Over HTTP the server follows the same default (one \`POST\` at a time starts at once in the server's worker).
   The eager run starts before that write, which waits for the run's first write within the event-loop turn
   (docs/engine.md): a W0 is inserted already completed, one commit. The event-wake row delivers to a run
   that this process parked, which Zart resumes from the steps it remembers before the delivery is written,

@@ -129,7 +129,7 @@ function latencyTable(results: Results): Table {
     ]),
     notes: [
       "w3 = event wake: the execution is parked on an event; timed from delivery until the caller sees it completed.",
-      "Zart in-process = `engine.schedule` then `engine.waitForTerminal` in the process that runs the worker (the headline, like the peers' in-process callers; with the engine's default eager start the execution runs here at once when this worker has a free slot, like DBOS's direct `startWorkflow`, and its insert carries its first write: born claimed, or born completed when it ends without a step); queued = the same with eager start off (insert, notice, claim); Zart over HTTP (never eager: the contract answers `pending`) = `POST /executions` then `GET /executions/:id/wait` against zart-server.",
+      "Zart in-process = `engine.schedule` then `engine.waitForTerminal` in the process that runs the worker (the headline, like the peers' in-process callers; with the engine's default eager start the execution runs here at once when this worker has a free slot, like DBOS's direct `startWorkflow`, and its insert carries its first write: born claimed, or born completed when it ends without a step); queued = the same with eager start off (insert, notice, claim); Zart over HTTP (the same default eager start, in the server's worker) = `POST /executions` then `GET /executions/:id/wait` against zart-server.",
     ],
   };
 }

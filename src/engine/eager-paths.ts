@@ -5,13 +5,16 @@
  * resume). Either saves the notice hop and the claim round trip, and the first write is held for the run's
  * own first write (worker/held-write.ts). docs/engine.md, "Starting work"; measurements in
  * docs/decisions/007-eager-start-and-resume.md. Executions whose end or claim has consequences for other
- * rows (children, concurrency-limited ones), and delayed ones, always take the ordinary path.
+ * rows (children, concurrency-limited ones), and delayed or prioritised ones, always take the ordinary path.
  */
 import type { CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Store } from "../store/store.js";
 import { heldDelivery, heldInsert } from "../worker/held-write.js";
 import type { Worker } from "../worker/worker.js";
 
 export class EagerPaths {
+  /** Inserts of this process not yet answered (`insert` calls in flight). */
+  private inserting = 0;
+
   constructor(
     private readonly store: Store,
     private readonly worker: Worker,
@@ -21,10 +24,26 @@ export class EagerPaths {
     private readonly eagerByDefault: boolean,
   ) {}
 
-  /** Inserts the execution, eagerly when asked (`eager`) or by default when nothing older is queued. */
-  insert(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
-    const later = input.startAt != null && input.startAt > input.now;
-    const wanted = (eager ?? this.eagerByDefault) && input.concurrency == null && input.parent == null && !later;
+  /**
+   * Inserts the execution, eagerly when asked (`eager`) or by default when nothing older is queued and no
+   * other insert of this process is under way. An eager insert is a transaction of its own, while queued
+   * ones that arrive together share one (the stores' insert batching): under a burst the default queues,
+   * one at a time it starts here (docs/decisions/040-eager-start-over-http.md).
+   */
+  async insert(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
+    this.inserting += 1;
+    try {
+      return await this.insertNow(input, eager);
+    } finally {
+      this.inserting -= 1;
+    }
+  }
+
+  private insertNow(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
+    // Delayed and prioritised executions go through a claim, which orders them (docs/priority-and-delay.md).
+    const ordered = (input.startAt != null && input.startAt > input.now) || (input.priority ?? 0) !== 0;
+    const alone = this.inserting === 1;
+    const wanted = (eager ?? (this.eagerByDefault && alone)) && input.concurrency == null && input.parent == null && !ordered;
     if (!wanted || !this.localTasks.includes(input.task) || !this.worker.reserveSlot(eager === undefined)) {
       return this.store.createExecution(input);
     }
