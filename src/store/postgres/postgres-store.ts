@@ -1,7 +1,7 @@
 /**
  * The shared store: one PostgreSQL database for many API servers and workers on many machines. Claims use
- * `FOR UPDATE SKIP LOCKED`; checkpoints are group-committed through one server-side function call per
- * batch; notices reach this process's subscribers right after commit, and other processes through
+ * `FOR UPDATE SKIP LOCKED`; checkpoints are group-committed, one statement per batch (checkpoint-writer.ts);
+ * notices reach this process's subscribers right after commit, and other processes through
  * LISTEN/NOTIFY published right after commit too (publisher.ts explains why not inside the transaction).
  * The pool, the LISTEN connection and the notice fan-out are store-connections.ts; each method here is a
  * call into the module that holds its SQL.
