@@ -9,7 +9,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
-import type { ClaimedExecution, ClaimResult, Store } from "../store/store.js";
+import type { ClaimedExecution, ClaimResult, Fence, Store } from "../store/store.js";
 
 export function claimIsLate(clock: Clock, sentAt: number, leaseMs: number): boolean {
   return clock.now() - sentAt >= leaseMs / 2;
@@ -20,26 +20,42 @@ export async function keepLateClaims(
   sentAt: number,
   claimed: readonly ClaimedExecution[],
 ): Promise<ClaimedExecution[]> {
+  const held = await keepLateLeases(
+    deps,
+    sentAt,
+    claimed.map(({ execution }) => ({ executionId: execution.id, leaseToken: execution.leaseToken })),
+  );
+  return claimed.filter(({ execution }) => held.has(execution.id));
+}
+
+/**
+ * The ids among `fences` whose leases, taken or last renewed by a write sent at `sentAt`, still hold: all of
+ * them when that write is recent enough, else those a renewal (sent now, and again while it comes back late)
+ * kept. `onRenewed` hears of each renewal that answered.
+ */
+export async function keepLateLeases(
+  deps: { store: Store; clock: Clock; logger: Logger; leaseMs: number },
+  sentAt: number,
+  fences: readonly Fence[],
+  onRenewed?: (fences: readonly Fence[], sentAt: number) => void,
+): Promise<Set<string>> {
   const { store, clock, logger, leaseMs } = deps;
-  let kept = [...claimed];
+  let kept = [...fences];
   for (let since = sentAt; kept.length > 0 && claimIsLate(clock, since, leaseMs); ) {
     since = clock.now();
     let held: Set<string>;
     try {
-      held = await store.renewLeases(
-        kept.map(({ execution }) => ({ executionId: execution.id, leaseToken: execution.leaseToken })),
-        since,
-        leaseMs,
-      );
+      held = await store.renewLeases(kept, since, leaseMs);
     } catch (error) {
-      logger.warn({ err: error, executions: kept.length }, "could not renew a late claim; its executions are left for a later claim");
-      return [];
+      logger.warn({ err: error, executions: kept.length }, "could not renew a late lease; its executions are left for a later claim");
+      return new Set();
     }
     const before = kept.length;
-    kept = kept.filter(({ execution }) => held.has(execution.id));
-    if (kept.length < before) logger.warn({ lost: before - kept.length }, "a late claim's leases were taken meanwhile; not running those");
+    kept = kept.filter((fence) => held.has(fence.executionId));
+    onRenewed?.(kept, since);
+    if (kept.length < before) logger.warn({ lost: before - kept.length }, "a late lease was taken meanwhile; not running those");
   }
-  return kept;
+  return new Set(kept.map((fence) => fence.executionId));
 }
 
 /** A claim's result with only the executions whose lease still holds; rows left behind are due again, so there is more. */

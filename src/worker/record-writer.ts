@@ -7,11 +7,13 @@
  * exactly as a crash before its own commit would.
  *
  * Invariant: a step's function starts only after every record before it committed (`barrier`), so a
- * recorded step never runs again and no step ever runs on the result of one that is not recorded.
+ * recorded step never runs again and no step ever runs on the result of one that is not recorded; and each
+ * attempt starts only while the run's lease is known to hold (`leaseHolds`), so no step runs on a lease that
+ * another worker may have taken.
  */
 import type { Clock } from "../core/clock.js";
 import type { AttemptRecord, ExecutionRecord, StepRecord } from "../core/types.js";
-import type { Checkpoint, CheckpointOwner, NewExecution, WorkerPatch } from "../store/store.js";
+import type { Checkpoint, CheckpointOwner, Fence, NewExecution, WorkerPatch } from "../store/store.js";
 import type { ReplayRecords } from "./replay-records.js";
 
 export interface WriterDeps {
@@ -30,6 +32,11 @@ export interface WriterDeps {
    * write stays held meanwhile, since the replay's hops are deterministic code, not waiting on the world.
    */
   replaying?(busy: () => boolean): void;
+  /**
+   * Whether the run's lease, which the write that took it set to end at `takenUntil`, is known to hold for a
+   * while yet (worker/lease-keeper.ts): true, or a promise of it after a renewal. Absent: always.
+   */
+  leaseHolds?(fence: Fence, takenUntil: number): true | Promise<boolean>;
 }
 
 interface Held {
@@ -48,6 +55,8 @@ export class RecordWriter {
   private lastFlush: Promise<void> | null = null;
   private readonly owner: CheckpointOwner;
   private readonly fence: Checkpoint["fence"];
+  /** The end its claim gave the run's lease (renewals since are the worker's to know). */
+  private readonly takenUntil: number;
   /** Crashed attempts not yet written as attempts of a step (see step-runner.ts). */
   private crashes: number;
   private crashesCharged = false;
@@ -62,6 +71,8 @@ export class RecordWriter {
     private readonly onLost: (error?: unknown) => void,
   ) {
     this.fence = { executionId: execution.id, leaseToken: execution.leaseToken };
+    // A claimed row's runnable_at is its lease's end (the claim transition); unknown, the lease is checked.
+    this.takenUntil = execution.runnableAt ?? Number.NEGATIVE_INFINITY;
     this.owner = {
       task: execution.task,
       parentId: execution.parentId,
@@ -114,6 +125,20 @@ export class RecordWriter {
     this.submit();
     await this.lastFlush;
     if (aborted.aborted) throw aborted.reason;
+  }
+
+  /**
+   * Before a step function's attempt: true at once while the lease is known to hold, else a promise of
+   * whether a renewal kept it. When it did not, the run is lost (aborted) and must not start the attempt:
+   * another worker may have taken the execution and run that step while this process stood still.
+   */
+  leaseHolds(): true | Promise<boolean> {
+    const holds = this.deps.leaseHolds?.(this.fence, this.takenUntil) ?? true;
+    if (holds === true) return true;
+    return holds.then((held) => {
+      if (!held) this.onLost();
+      return held;
+    });
   }
 
   /** Says which step runs now (best effort: merged into the next write when one follows at once). */

@@ -104,6 +104,11 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
   }
   const log = deps.log.forStep(name);
   for (;;) {
+    const holds = writer.leaseHolds();
+    if (holds !== true && !(await holds)) {
+      writer.holdAttempts(failures);
+      throw deps.signal.reason;
+    }
     attempt += 1;
     const attemptStart = clock.now();
     let error: Error;

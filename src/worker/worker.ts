@@ -48,7 +48,11 @@ export class Worker implements FlushClaimer {
     this.taskNames = [...deps.tasks.keys()];
     this.slots = new Slots(deps.options.concurrency, deps.options.prefetch);
     this.cancelCheck = new CancelCheck(deps.store, deps.logger, this.slots.running);
-    this.runnerDeps = { ...deps.runnerDeps, onParked: (run) => this.parked.remember(run) };
+    this.runnerDeps = {
+      ...deps.runnerDeps,
+      onParked: (run) => this.parked.remember(run),
+      leaseHolds: (fence, takenUntil) => this.leases.holds(fence, takenUntil),
+    };
     const { store, clock, logger, options } = deps;
     const { slots, parked, runnerDeps } = this;
     const stopped = (): boolean => this.stopped;
