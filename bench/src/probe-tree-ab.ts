@@ -13,7 +13,7 @@
  *   prints executions/s and the CPU of this process and of PostgreSQL's processes per execution.
  * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
  *   start), 200 dropped first; prints p50 and p95 in ms. PROBE_QUEUED=1: `schedule({ eager: false })`, so each
- *   execution is inserted, noticed and claimed (the benchmark's "queued" latency). PROBE_PRIORITY=1 (throughput):
+ *   execution is inserted, noticed and claimed (the benchmark's "queued" latency). PROBE_PRIORITY=1 (throughput; "blocks": see priorityOf):
  *   every execution has a priority 0-9, as in the benchmark's "priority" variant. PROBE_KEYED=1 (W0): the
  *   task has the benchmark's "keyed" concurrency limit (1000 per key over 100 keys, never binding).
  * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts); PROBE_HEAPPROF=file
@@ -36,9 +36,16 @@ const { openStore } = await import(join(root, `src/store/open-store.${ext}`));
 const [mode = "throughput", workload = "w0", nArg = "10000", cArg = "10", storeKind = "sqlite"] = process.argv.slice(2);
 const n = Number(nArg);
 const queued = process.env.PROBE_QUEUED === "1";
-const prioritized = process.env.PROBE_PRIORITY === "1";
-/** The benchmark's "priority" variant: 0-9 from a fixed hash of i (bench/src/systems/zart.ts). */
-const priorityOf = (i: number) => Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
+const prioritized = process.env.PROBE_PRIORITY === "1" || process.env.PROBE_PRIORITY === "blocks";
+/**
+ * The benchmark's "priority" variant: 0-9 from a fixed hash of i (bench/src/systems/zart.ts). "blocks": the
+ * same ten priorities in runs, the first tenth of the executions inserted at 9 and so on down, so that the
+ * claim order (priority first) is the insertion order, as without priorities (decision 041).
+ */
+const priorityOf = (i: number) =>
+  process.env.PROBE_PRIORITY === "blocks"
+    ? 9 - Math.floor((i * 10) / n)
+    : Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
 const concurrency = Number(cArg);
 const SCHEMA = "zbench_tree_ab";
 const pgUrl = process.env.PROBE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";

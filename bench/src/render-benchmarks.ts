@@ -59,10 +59,11 @@ const METHOD = `## Method
 - **K steps per execution** (Zart only): the same chain with K = 1, 10, 50, 200 at C=10; N is about
   10,000 steps per cell in quick mode (20,000 in full) ÷ K, at least 4 and at most the W1 cells' N. Per step =
   elapsed ÷ N ÷ K and Postgres transactions ÷ N ÷ K; at K=1 the step carries its execution's claim and completion.
-- **W0 with priorities and concurrency keys** (Zart only), beside plain W0 at the same C, N and worker
-  settings, enqueued the same way: "priority" gives execution i a priority 0-9 (a fixed hash of i);
-  "keyed" runs a task with \`concurrency: { limit: 1000, key }\` over 100 keys, so every claim and
-  completion keeps its key's slot count while the limit never binds.
+- **W0 with priorities and concurrency keys**, beside plain W0 at the same C, N and worker settings,
+  enqueued the same way: "priority" gives execution i a priority 0-9 (a fixed hash of i); "keyed" runs a
+  task with \`concurrency: { limit: 1000, key }\` over 100 keys, so every claim and completion keeps its
+  key's slot count while the limit never binds. graphile-worker's tuned runner takes the same priority mix
+  ("tuned-priority", beside its tuned W0): the peer's own cost of running jobs in priority order.
 - **Parent + 10 children**: a parent starts ten W0-like children in parallel and returns the sum of their
   outputs (Zart: \`Promise.all\` over \`ctx.runChild\`; DBOS: \`DBOS.startWorkflow\` of a child workflow inside the
   parent workflow, then \`getResult\`). N counts parents; durably complete = every parent and child stored as

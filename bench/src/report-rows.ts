@@ -83,8 +83,16 @@ export function dbosBaseline(rows: readonly ThroughputRow[], row: ThroughputRow)
   return findRate(rows, "dbos", row.first.workload, row.first.concurrency, "poll10");
 }
 
-/** W0 variants that use a workflow feature; their own table compares them with plain W0. */
-export const W0_FEATURE_VARIANTS = ["priority", "keyed"];
+/**
+ * W0 variants that use a workflow feature; their own table compares them with plain W0. "tuned-priority" is
+ * graphile-worker's tuned runner with the same priority mix: the peer's own cost of priorities.
+ */
+export const W0_FEATURE_VARIANTS = ["priority", "keyed", "tuned-priority"];
+
+/** The plain W0 variant a feature variant is compared with (the same system's runner without the feature). */
+export function plainVariantOf(variant: string): string {
+  return variant === "tuned-priority" ? "tuned" : "default";
+}
 
 /** Rows of the main throughput table (W0, W1, W20); the other figures have tables of their own. */
 export function isMainThroughput(r: ThroughputRecord): boolean {

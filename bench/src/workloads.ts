@@ -62,6 +62,14 @@ export function chainLength(workload: WorkloadName): number | null {
   return null;
 }
 
+/**
+ * The W0 "priority" variant's priority of execution i: 0-9 from a fixed hash of i (random-looking, the same
+ * mix in every run and for every system). Fibonacci hashing: the top of (i+1)·2^32/φ mod 2^32, scaled.
+ */
+export function priorityOf(i: number): number {
+  return Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
+}
+
 export function stepsWorkload(k: number): StepsWorkload {
   return `steps-${k}`;
 }

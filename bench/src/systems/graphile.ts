@@ -6,7 +6,7 @@
  */
 import type { Job, Runner, RunnerOptions, TaskList } from "graphile-worker";
 import { deferred, packageVersion, peakRss, pooled, postgresUrl, timed, waitUntil, withClient } from "../util.js";
-import { chainLength, chainStep, OutputTally, stepA, stepB, stepC, type ThroughputWorkload, w0 } from "../workloads.js";
+import { chainLength, chainStep, OutputTally, priorityOf, stepA, stepB, stepC, type ThroughputWorkload, w0 } from "../workloads.js";
 import type {
   BenchSystem,
   DrainResult,
@@ -91,12 +91,22 @@ function runnerOptions(url: string, concurrency: number, variant: string): Promi
     maxPoolSize: Math.max(10, concurrency + 2),
     noHandleSignals: true,
     logger,
-    preset:
-      variant === "tuned" ? { worker: { localQueue: { size: Math.max(concurrency + 1, 100) }, completeJobBatchDelay: 0 } } : undefined,
+    preset: variant.startsWith("tuned")
+      ? { worker: { localQueue: { size: Math.max(concurrency + 1, 100) }, completeJobBatchDelay: 0 } }
+      : undefined,
   }));
 }
 
-async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode }: EnqueueOptions = {}): Promise<number> {
+/**
+ * Variant "tuned-priority": the tuned runner, each job with the priority Zart's "priority" variant gives
+ * execution i (`priorityOf`). graphile-worker runs lower numbers first, so the job gets its negation: the
+ * same order as Zart's (higher first), and the same mix of positions in the table.
+ */
+function jobPriority(i: number, variant: string | undefined): { priority?: number } {
+  return variant === "tuned-priority" ? { priority: -priorityOf(i) } : {};
+}
+
+async function enqueue(target: Target, workload: ThroughputWorkload, n: number, { mode, variant }: EnqueueOptions = {}): Promise<number> {
   const { makeWorkerUtils } = await lib();
   const utils = await makeWorkerUtils({ connectionString: postgresUrl(target), logger: await quietLogger() });
   const task = firstTask(chainWorkload(workload));
@@ -109,7 +119,11 @@ async function enqueue(target: Target, workload: ThroughputWorkload, n: number, 
       } else {
         // Bulk prefill and the "batch" figure: addJobs in batches of 1000 rows.
         for (let start = 0; start < n; start += 1000) {
-          const specs = Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({ identifier: task, payload: { i: start + k } }));
+          const specs = Array.from({ length: Math.min(1000, n - start) }, (_, k) => ({
+            identifier: task,
+            payload: { i: start + k },
+            ...jobPriority(start + k, variant),
+          }));
           await utils.addJobs(specs);
         }
       }
@@ -198,9 +212,15 @@ export const graphileSystem: BenchSystem = {
       const nW20 = { tiny: 10, quick: 100, full: 300 }[mode];
       return [10, 50].map((concurrency) => ({ workload: "w20", concurrency, variant: "default", n: nW20 }));
     }
+    const nTuned = { tiny: 200, quick: 5000, full: 40000 }[mode];
+    if (figure === "w0-features") {
+      // The peer's own cost of the same priority mix, beside its tuned W0 (the throughput figure's cells).
+      return [10, 50].flatMap((concurrency) =>
+        ["tuned", "tuned-priority"].map((variant) => ({ workload: "w0" as const, concurrency, variant, n: nTuned })),
+      );
+    }
     if (figure !== "throughput") return [];
     const n = { tiny: 50, quick: 600, full: 2000 }[mode];
-    const nTuned = { tiny: 200, quick: 5000, full: 40000 }[mode];
     const nChain = { tiny: 30, quick: 300, full: 2000 }[mode];
     const configs: ThroughputConfig[] = [
       { workload: "w0", concurrency: 10, variant: "default", n },
@@ -229,6 +249,7 @@ export const graphileSystem: BenchSystem = {
   latency,
   describeVariant(variant) {
     if (variant === "tuned") return "tuned: localQueue=max(C+1,100), completeJobBatchDelay=0";
+    if (variant === "tuned-priority") return "tuned, priority 0-9 per job (the same fixed hash of i as Zart's)";
     return variant === "latency" ? "C=10, completion = job:complete event of the last job" : "default (LISTEN/NOTIFY)";
   },
 };

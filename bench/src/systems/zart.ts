@@ -14,7 +14,15 @@ import type { WorkerOptions } from "../../../dist/engine/engine-options.js";
 import { openStore } from "../../../dist/store/open-store.js";
 import type { Store } from "../../../dist/store/store.js";
 import { deferred, peakRss, pooled, sleep, timed, waitUntil } from "../util.js";
-import { executionsPer, OutputTally, STEP_COUNTS, stepsWorkload, type TallySummary, type ThroughputWorkload } from "../workloads.js";
+import {
+  executionsPer,
+  OutputTally,
+  priorityOf,
+  STEP_COUNTS,
+  stepsWorkload,
+  type TallySummary,
+  type ThroughputWorkload,
+} from "../workloads.js";
 import { benchTasks, KEYS, observer, TASK_FOR, zartTaskFor } from "../zart-tasks.js";
 import type {
   BenchSystem,
@@ -69,19 +77,17 @@ function zartLabel(): string {
 }
 
 /**
- * Variant "priority": execution i gets priority 0-9 from a fixed hash of i (random-looking, the same mix in
- * every run). Variant "keyed" schedules the keyed task, whose key function spreads i over the keys.
+ * Variant "priority": execution i gets priority 0-9 from a fixed hash of i (`priorityOf`). Variant "keyed"
+ * schedules the keyed task, whose key function spreads i over the keys.
  */
-function priorityOf(i: number, variant: string | undefined): number | undefined {
-  if (variant !== "priority") return undefined;
-  // Fibonacci hashing: the top of (i+1)·2^32/φ mod 2^32, scaled to 0-9.
-  return Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
+function priorityFor(i: number, variant: string | undefined): number | undefined {
+  return variant === "priority" ? priorityOf(i) : undefined;
 }
 
 async function enqueue(target: Target, workload: ThroughputWorkload, n: number, options: EnqueueOptions = {}): Promise<number> {
   const handle = await startEngine(target, false);
   const task = zartTaskFor(workload, options.variant ?? "default");
-  const request = (i: number) => ({ task, data: { i }, priority: priorityOf(i, options.variant) });
+  const request = (i: number) => ({ task, data: { i }, priority: priorityFor(i, options.variant) });
   try {
     return await timed(async () => {
       if (options.mode === "sequential") {
