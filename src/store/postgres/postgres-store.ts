@@ -14,9 +14,8 @@
  * completion reported as fenced out, a delivery reported as not_waiting); they fail with
  * `store_unavailable` and the engine decides.
  *
- * Why about 300 lines: this is the Store interface on PostgreSQL, some forty methods of a few lines each,
- * every one choosing its lost-connection policy (above) and handing the call to the module with its SQL.
- * Kept in one class so that the policy of every call can be read in one place.
+ * One class for the whole Store interface, some forty methods of a line or two each, so that every call's
+ * lost-connection policy reads in one place.
  */
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
@@ -44,6 +43,7 @@ import type {
   ListResult,
   NewExecution,
   NewQueuedExecution,
+  Notice,
   NoticeListener,
   PruneOutcome,
   PruneRequest,
@@ -95,15 +95,19 @@ export class PostgresStore implements Store {
     db.subscribe((notice) => this.floor.notice(notice));
   }
 
+  /** A write's answer, once its notices went out (after its commit, to this process and to the others). */
+  private async emitting<R>(write: Promise<{ result: R; notices: Notice[] }>): Promise<R> {
+    const { result, notices } = await write;
+    this.db.emit(notices);
+    return result;
+  }
+
   /** Connects the pool (one test query) and the listener. Does not migrate: the engine calls `migrate()`. */
   static async connect(options: PostgresStoreOptions): Promise<PostgresStore> {
     return new PostgresStore(await StoreConnections.open(options), options.maxQueuedInserts);
   }
 
-  /**
-   * Folds status-count deltas now (the store also does it every `compactEveryMs`). Returns the delta rows
-   * folded: 0 when there were none or another process holds the compaction lock at this moment.
-   */
+  /** Folds status-count deltas now (also done every `compactEveryMs`); the delta rows folded, 0 when none or locked elsewhere. */
   compactCounts(): Promise<number> {
     return this.db.compactCounts();
   }
@@ -157,17 +161,13 @@ export class PostgresStore implements Store {
     return this.db.retrying(() => queries.countByStatus(this.ctx));
   }
 
-  async cancelExecution(id: string, now: number): Promise<{ outcome: CancelOutcome; execution: ExecutionRecord | null }> {
+  cancelExecution(id: string, now: number): Promise<{ outcome: CancelOutcome; execution: ExecutionRecord | null }> {
     // Retried on a lost connection: a repeat of a cancel that committed answers already_cancelled.
-    const { result, notices } = await this.db.retrying(() => cancelExecution(this.ctx, id, now));
-    this.db.emit(notices);
-    return result;
+    return this.emitting(this.db.retrying(() => cancelExecution(this.ctx, id, now)));
   }
 
-  async deliverEvent(request: DeliverRequest): Promise<DeliverOutcome> {
-    const { result, notices } = await this.db.write(() => deliverEvent(this.ctx, request));
-    this.db.emit(notices);
-    return result;
+  deliverEvent(request: DeliverRequest): Promise<DeliverOutcome> {
+    return this.emitting(this.db.write(() => deliverEvent(this.ctx, request)));
   }
 
   async registerTasks(workerId: string, tasks: readonly TaskRegistration[], now: number): Promise<void> {
@@ -240,17 +240,13 @@ export class PostgresStore implements Store {
   }
 
   /** Not repeated on a lost connection: a resume that committed unseen would be reported as refused. */
-  async resumeExecution(id: string, now: number): Promise<ResumeOutcome> {
-    const { result, notices } = await this.db.write(() => resumeExecution(this.ctx, id, now));
-    this.db.emit(notices);
-    return result;
+  resumeExecution(id: string, now: number): Promise<ResumeOutcome> {
+    return this.emitting(this.db.write(() => resumeExecution(this.ctx, id, now)));
   }
 
   /** Not repeated on a lost connection (its insert would be the idempotent holder of its own key, or a second row). */
-  async rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
-    const { result, notices } = await this.db.write(() => rerunExecution(this.ctx, input, fromStep));
-    this.db.emit(notices);
-    return result;
+  rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
+    return this.emitting(this.db.write(() => rerunExecution(this.ctx, input, fromStep)));
   }
 
   /**
@@ -292,15 +288,11 @@ export class PostgresStore implements Store {
     return this.db.retrying(() => schedules.scheduleWork(this.ctx, now, limit));
   }
 
-  async fireScheduleTick(tick: ScheduleTick): Promise<TickResult> {
-    const { result, notices } = await this.db.retrying(() => schedules.fireScheduleTick(this.ctx, tick));
-    this.db.emit(notices);
-    return result;
+  fireScheduleTick(tick: ScheduleTick): Promise<TickResult> {
+    return this.emitting(this.db.retrying(() => schedules.fireScheduleTick(this.ctx, tick)));
   }
 
-  async releaseHeldTick(release: HeldTickRelease): Promise<TickResult> {
-    const { result, notices } = await this.db.retrying(() => schedules.releaseHeldTick(this.ctx, release));
-    this.db.emit(notices);
-    return result;
+  releaseHeldTick(release: HeldTickRelease): Promise<TickResult> {
+    return this.emitting(this.db.retrying(() => schedules.releaseHeldTick(this.ctx, release)));
   }
 }
