@@ -5,6 +5,8 @@
  * received and parsed by the driver) against the rest (building the requests and the answers).
  *
  *   npx tsx src/probe-pg-schedule-many.ts [N] [B]      PROBE_DB names the database (default zbench_probe_many)
+ *   PROBE_COLD=1   no warm-up batch (as the benchmark's enqueue cell, a fresh process); prints each batch's
+ *                  milliseconds and, after a slash, the INSERT queries' milliseconds so far
  *
  * It loads the engine from ZART_ROOT (default: this repository's dist/), which may be a tree compiled by
  * compile-tree.ts, so two checkouts can be run alternately.
@@ -54,11 +56,14 @@ storePg.Pool.prototype.query = function (this: pg.Pool, ...args: unknown[]) {
 } as typeof query;
 
 const request = (i: number) => ({ task: TASK, data: { i } });
-await api.scheduleMany(Array.from({ length: batch }, (_, k) => request(-k - 1))); // warm-up: statements prepared
+const cold = process.env.PROBE_COLD === "1";
+if (!cold) await api.scheduleMany(Array.from({ length: batch }, (_, k) => request(-k - 1))); // warm-up: statements prepared
 queryMs = 0;
 const t0 = performance.now();
 for (let start = 0; start < total; start += batch) {
+  const started = performance.now();
   await api.scheduleMany(Array.from({ length: Math.min(batch, total - start) }, (_, k) => request(start + k)));
+  if (cold) console.log(`${(performance.now() - started).toFixed(1)}/${queryMs.toFixed(1)}`);
 }
 const ms = performance.now() - t0;
 console.log(

@@ -17,6 +17,19 @@ export interface EncodedValue {
 
 export function encodeValue(value: unknown, what: string, maxBytes: number): EncodedValue {
   if (value === undefined) return { json: null, value: undefined };
+  const json = checkedJson(value, what, maxBytes);
+  return { json, value: typeof value === "object" && value !== null ? JSON.parse(json) : value };
+}
+
+/**
+ * The JSON text to record for values that cannot be undefined at the top (data, outputs): `undefined`
+ * records null. Checked as `encodeValue` checks; nothing here reads the value back.
+ */
+export function encodeJson(value: unknown, what: string, maxBytes: number): string {
+  return value === undefined ? "null" : checkedJson(value, what, maxBytes);
+}
+
+function checkedJson(value: unknown, what: string, maxBytes: number): string {
   const problem = findNonJson(value, "$", new Set());
   if (problem) throw new WorkflowDefinitionError("not_serializable", `${what} is not JSON-serialisable: ${problem}`);
   const json = JSON.stringify(value);
@@ -26,12 +39,7 @@ export function encodeValue(value: unknown, what: string, maxBytes: number): Enc
       `${what} is ${Buffer.byteLength(json)} bytes of JSON, over the ${maxBytes}-byte limit`,
     );
   }
-  return { json, value: typeof value === "object" && value !== null ? JSON.parse(json) : value };
-}
-
-/** `encodeValue` for values that cannot be undefined at the top (data, outputs): `undefined` records null. */
-export function encodeJson(value: unknown, what: string, maxBytes: number): string {
-  return encodeValue(value, what, maxBytes).json ?? "null";
+  return json;
 }
 
 /** A recorded value as the run that recorded it saw it. */

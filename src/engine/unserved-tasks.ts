@@ -37,6 +37,12 @@ export class UnservedTasks {
   /** An execution of `task` was created: warns when no live worker serves it. Never delays nor fails the caller. */
   scheduled(task: string, executionId: string): void {
     if (this.deps.local.has(task)) return;
+    // Most calls find the snapshot fresh: answered at once, without a promise per execution of a batch.
+    const fresh = this.freshSnapshot();
+    if (fresh) {
+      if (!fresh.has(task)) this.warn(task, executionId);
+      return;
+    }
     this.served()
       .then((served) => {
         if (!served.has(task)) this.warn(task, executionId);
@@ -63,9 +69,15 @@ export class UnservedTasks {
     );
   }
 
+  private freshSnapshot(): Set<string> | null {
+    const { snapshot } = this;
+    return snapshot && this.deps.clock.now() - snapshot.at < SNAPSHOT_MS ? snapshot.served : null;
+  }
+
   private async served(): Promise<Set<string>> {
+    const fresh = this.freshSnapshot();
+    if (fresh) return fresh;
     const now = this.deps.clock.now();
-    if (this.snapshot && now - this.snapshot.at < SNAPSHOT_MS) return this.snapshot.served;
     this.reading ??= this.deps.store
       .listWorkers(now)
       .then((workers) => {

@@ -21,7 +21,8 @@ export function applyTransition(row: ExecutionRow | null, transition: Transition
   if (!appliesTo(transition, row)) {
     throw new Error(`transition ${transition.name} does not apply to a ${row === null ? "missing" : row.status} row`);
   }
-  const before: ExecutionRow = row ?? { ...BLANK_ROW };
+  // `before` is only read: the blank row itself serves a creation.
+  const before: ExecutionRow = row ?? BLANK_ROW;
   const after: Record<string, unknown> = { ...before };
   for (const { column, expr, text } of writesOf(transition)) {
     const value = evaluate(expr, before, params);

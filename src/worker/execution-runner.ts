@@ -4,7 +4,7 @@
  * records it keeps of its own rows are the pure transitions' results (src/state/apply.ts).
  */
 import { type AbortReason, engineFailure, StepFailedError, toError, ZartError } from "../core/errors.js";
-import { encodeValue } from "../core/json.js";
+import { encodeJson } from "../core/json.js";
 import { backoffDelay, shouldRetry } from "../core/retry-policy.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { ErrorInfo, ExecutionRecord, ExecutionStatus, StepRecord } from "../core/types.js";
@@ -144,7 +144,7 @@ export class ExecutionRunner {
   private async complete(value: unknown): Promise<void> {
     let outputJson: string;
     try {
-      outputJson = encodeValue(value, "The task's return value", this.deps.maxPayloadBytes).json ?? "null";
+      outputJson = encodeJson(value, "The task's return value", this.deps.maxPayloadBytes);
     } catch (error) {
       return this.finish({ transition: "fail", error: errorInfo(toError(error), null) }, true);
     }

@@ -81,6 +81,34 @@ export function transitionBehaviour(ctx: SuiteContext): void {
     }
   });
 
+  test("create in a batch: each row is the definition's, whichever options the other rows of its batch set", async () => {
+    const base = { task: "born-many", dataJson: '{"b":1}', idempotencyKey: null, now: T0 + 4 };
+    const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const queued = [
+      { ...base, id: newId() },
+      { ...base, id: newId(), priority: -3, traceparent },
+      { ...base, id: newId(), idempotencyKey: "k-batch", startAt: T0 + 50, concurrency: { key: "g", limit: 1 } },
+      { ...base, id: newId(), dataJson: '"quote \\" and \\\\ back, {braces}, NULL"' },
+    ];
+    // Alone, then together: a batch in which every row leaves every option unset, one in which only the
+    // last option is set, and one in which some rows set options and others do not.
+    const fresh = (row: (typeof queued)[number]) => ({
+      ...row,
+      id: newId(),
+      idempotencyKey: row.idempotencyKey && `${row.idempotencyKey}-${newId()}`,
+    });
+    const traced = { ...queued[0]!, traceparent };
+    const batches = [[queued[0]!], [traced], queued.slice(1)].map((rows) => rows.map(fresh));
+    for (const batch of [...batches, queued]) {
+      const results = await ctx.store.createExecutions(batch);
+      for (const [i, input] of batch.entries()) {
+        const stored = await rowOf(ctx.store, input.id);
+        assertApplied(stored, null, TRANSITIONS.create, creationParams(input));
+        assert.deepEqual(toRow(results[i]!.execution), stored, "the returned row is the stored row");
+      }
+    }
+  });
+
   test("claim: of new work, of an ended sleep, and of an expired lease with a step in flight (a crash)", async () => {
     const fresh = await create(ctx.store, { task: "c-new" });
     const freshBefore = await rowOf(ctx.store, fresh.id);
@@ -260,6 +288,32 @@ export function transitionBehaviour(ctx: SuiteContext): void {
       third.claimed.map((c) => c.execution.id),
       [b],
     );
+  });
+
+  test("claim with concurrency groups: a group's free slots go to its rows in claim order, an expired running row keeps its own", async () => {
+    const task = "slots-mixed";
+    const groupA = { key: "a", limit: 2 };
+    const groupB = { key: "b", limit: 1 };
+    const make = async (at: number, concurrency?: { key: string; limit: number }) => {
+      const id = newId();
+      await ctx.store.createExecution({ id, task, dataJson: "{}", idempotencyKey: null, now: at, concurrency });
+      return id;
+    };
+    // b0 runs first and its worker dies: at the claim below its lease has expired, so it is due again.
+    const b0 = await make(T0 - 10, groupB);
+    await ctx.store.claim({ workerId: "gone", tasks: [task], limit: 1, now: T0 - 10, leaseMs: LEASE_MS });
+    const [a1, a2, a3, b1, free] = [await make(T0, groupA), await make(T0 + 1, groupA), await make(T0 + 2, groupA)].concat([
+      await make(T0 + 3, groupB),
+      await make(T0 + 4),
+    ]) as [string, string, string, string, string];
+    const now = T0 - 10 + LEASE_MS + 1;
+    const result = await ctx.store.claim({ workerId: "w", tasks: [task], limit: 10, now, leaseMs: LEASE_MS });
+    assert.deepEqual(new Set(result.claimed.map((c) => c.execution.id)), new Set([a1, a2, free, b0]));
+    assert.equal(result.claimed.find((c) => c.execution.id === b0)?.recovered, true);
+    for (const id of [a3, b1]) {
+      const row = await rowOf(ctx.store, id);
+      assert.deepEqual([row.status, row.runnable_at], ["pending", null], `${id === a3 ? "a3" : "b1"} waits for a slot`);
+    }
   });
 
   test("resume: a failed and a cancelled row resumed by an operator are the definition's; other statuses are left alone", async () => {

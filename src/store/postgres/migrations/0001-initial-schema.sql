@@ -257,10 +257,8 @@ LANGUAGE plpgsql VOLATILE ROWS 10
 SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
 AS $$
 DECLARE
-  r record;
   taken integer := 0;
   n integer;
-  grp text;
   ids text[];
   cid text;
   prioritized boolean;
@@ -341,24 +339,24 @@ BEGIN
     WHERE w.status = 'running' AND w.concurrency_limit IS NOT NULL GROUP BY 1) x;
   -- In claim order (the order of ids), read in one query, each row by primary key: no sort of the table,
   -- whatever its size (decision 039). The rows are locked, so this later snapshot sees what was locked.
-  FOR r IN SELECT e.id, e.task, e.status, e.started_at, e.runnable_at, e.concurrency_key, e.concurrency_limit
-      FROM unnest(ids) WITH ORDINALITY AS u(uid, ord) JOIN zart.executions e ON e.id = u.uid ORDER BY u.ord
-  LOOP
-    id := r.id; fresh := r.started_at IS NULL; due_at := r.runnable_at; old_status := r.status;
-    declined := false; contended := false;
-    IF r.concurrency_limit IS NOT NULL AND r.status <> 'running' THEN
-      grp := r.task || chr(31) || r.concurrency_key;
-      IF NOT grp = ANY (grps) THEN
-        id := NULL; contended := true; RETURN NEXT; CONTINUE;
-      END IF;
-      n := COALESCE((used ->> grp)::integer, 0);
-      IF n >= r.concurrency_limit THEN
-        declined := true; RETURN NEXT; CONTINUE;
-      END IF;
-      used := jsonb_set(used, ARRAY[grp], to_jsonb(n + 1));
-    END IF;
-    RETURN NEXT;
-  END LOOP;
+  -- A row that needs a slot is the k-th of its group in claim order to need one: it is declined when the
+  -- group's running rows plus k exceed the limit (so every later one of the group is declined too), and
+  -- left for the next claim (id NULL, contended) when its group's lock was busy. One statement for all
+  -- rows, not a loop that rewrites the counts per row (decision 043).
+  RETURN QUERY
+  WITH picked AS (
+    SELECT e.id AS rid, e.started_at IS NULL AS is_fresh, e.runnable_at AS due, e.status AS st, e.concurrency_limit AS cap,
+           u.ord, e.concurrency_limit IS NOT NULL AND e.status <> 'running' AS needs,
+           e.task || chr(31) || e.concurrency_key AS g
+      FROM unnest(ids) WITH ORDINALITY AS u(uid, ord) JOIN zart.executions e ON e.id = u.uid),
+  ranked AS (
+    SELECT p.*, p.g = ANY (grps) AS held,
+           count(*) FILTER (WHERE p.needs) OVER (PARTITION BY p.g ORDER BY p.ord ROWS UNBOUNDED PRECEDING) AS k
+      FROM picked p)
+  SELECT CASE WHEN rk.needs AND NOT rk.held THEN NULL ELSE rk.rid END, rk.is_fresh, rk.due, rk.st,
+         rk.needs AND rk.held AND COALESCE((used ->> rk.g)::integer, 0) + rk.k > rk.cap,
+         rk.needs AND NOT rk.held
+    FROM ranked rk ORDER BY rk.ord;
   RETURN;
 END $$;
 
