@@ -35,12 +35,15 @@ function answerParent(conn: Connection, child: WrittenRow, now: number, notices:
   if (notice) notices.push(notice);
 }
 
-/** Makes the oldest row waiting for a slot of the group due, if a slot is free. */
+/**
+ * Makes the oldest row waiting for a slot of the group due, if a slot is free. Waiting rows are looked
+ * for first: usually there are none, and then the running rows need no count.
+ */
 function grantSlot(conn: Connection, task: string, key: string, limit: number, now: number, notices: Notice[]): void {
-  const { n } = conn.sql.get(RUNNING_IN_GROUP).get(task, key) as { n: number };
-  if (n >= limit) return;
   const next = conn.sql.get(NEXT_IN_GROUP).get(task, key) as { id: string } | undefined;
   if (!next) return;
+  const { n } = conn.sql.get(RUNNING_IN_GROUP).get(task, key) as { n: number };
+  if (n >= limit) return;
   const granted = conn.sql.executionRow(transitionSql(TRANSITIONS.grant_slot), { id: next.id, now });
   const notice = granted ? rowNotice(granted) : null;
   if (notice) notices.push(notice);
