@@ -89,6 +89,8 @@ export function transitionBehaviour(ctx: SuiteContext): void {
       { ...base, id: newId(), priority: -3, traceparent },
       { ...base, id: newId(), idempotencyKey: "k-batch", startAt: T0 + 50, concurrency: { key: "g", limit: 1 } },
       { ...base, id: newId(), dataJson: '"quote \\" and \\\\ back, {braces}, NULL"' },
+      // A key that an array literal would read as NULL if it were not quoted.
+      { ...base, id: newId(), idempotencyKey: "NULL" },
     ];
     // Alone, then together: a batch in which every row leaves every option unset, one in which only the
     // last option is set, and one in which some rows set options and others do not.
