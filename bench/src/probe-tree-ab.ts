@@ -13,7 +13,7 @@
  *   prints executions/s and the CPU of this process and of PostgreSQL's processes per execution.
  * latency: one execution at a time, `schedule` then `waitForTerminal` in the worker's process (eager
  *   start), 200 dropped first; prints p50 and p95 in ms. PROBE_QUEUED=1: `schedule({ eager: false })`, so each
- *   execution is inserted, noticed and claimed (the benchmark's "queued" latency). PROBE_PRIORITY=1 (throughput; "blocks": see priorityOf):
+ *   execution is inserted, noticed and claimed (the benchmark's "queued" latency). PROBE_PRIORITY=1 (throughput; "blocks": see priorityFor):
  *   every execution has a priority 0-9, as in the benchmark's "priority" variant. PROBE_KEYED=1 (W0): the
  *   task has the benchmark's "keyed" concurrency limit (1000 per key over 100 keys, never binding).
  * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts); PROBE_HEAPPROF=file
@@ -25,6 +25,7 @@ import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { postgresCpuMs } from "./proc-cpu.js";
+import { priorityOf } from "./workloads.js";
 
 const root = resolve(process.env.ZART_ROOT ?? join(import.meta.dirname, "../.."));
 // A checkout (TypeScript through tsx) or a tree compiled by compile-tree.ts (JavaScript).
@@ -38,14 +39,11 @@ const n = Number(nArg);
 const queued = process.env.PROBE_QUEUED === "1";
 const prioritized = process.env.PROBE_PRIORITY === "1" || process.env.PROBE_PRIORITY === "blocks";
 /**
- * The benchmark's "priority" variant: 0-9 from a fixed hash of i (bench/src/systems/zart.ts). "blocks": the
- * same ten priorities in runs, the first tenth of the executions inserted at 9 and so on down, so that the
- * claim order (priority first) is the insertion order, as without priorities (decision 041).
+ * The benchmark's "priority" variant (`priorityOf`, the same for every system). "blocks": the same ten
+ * priorities in runs, the first tenth of the executions inserted at 9 and so on down, so that the claim
+ * order (priority first) is the insertion order, as without priorities (decision 041).
  */
-const priorityOf = (i: number) =>
-  process.env.PROBE_PRIORITY === "blocks"
-    ? 9 - Math.floor((i * 10) / n)
-    : Math.floor(((Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32) * 10);
+const priorityFor = (i: number) => (process.env.PROBE_PRIORITY === "blocks" ? 9 - Math.floor((i * 10) / n) : priorityOf(i));
 const concurrency = Number(cArg);
 const SCHEMA = "zbench_tree_ab";
 const pgUrl = process.env.PROBE_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -119,7 +117,7 @@ if (mode === "throughput") {
       Array.from({ length: Math.min(1000, n - s) }, (_, k) => ({
         task,
         data: { i: s + k },
-        ...(prioritized ? { priority: priorityOf(s + k) } : {}),
+        ...(prioritized ? { priority: priorityFor(s + k) } : {}),
       })),
     );
   }

@@ -39,11 +39,9 @@ export class ExecutionInserts {
     return InsertBatcher.accepts(input) ? this.batcher.submit(input) : this.insertOne(input);
   }
 
-  async insertMany(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
+  insertMany(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
     // Retried on a lost connection like insertOne (see createExecutions() for how it recognises its own rows).
-    const { result, notices } = await this.db.retrying((attempt) => createExecutions(this.ctx, inputs, attempt > 1));
-    this.db.emit(notices);
-    return result;
+    return this.db.emitting(this.db.retrying((attempt) => createExecutions(this.ctx, inputs, attempt > 1)));
   }
 
   private async insertOne(input: NewExecution): Promise<CreateResult> {

@@ -43,7 +43,6 @@ import type {
   ListResult,
   NewExecution,
   NewQueuedExecution,
-  Notice,
   NoticeListener,
   PruneOutcome,
   PruneRequest,
@@ -93,13 +92,6 @@ export class PostgresStore implements Store {
     this.description = db.description;
     this.inserts = new ExecutionInserts(db, maxQueuedInserts);
     db.subscribe((notice) => this.floor.notice(notice));
-  }
-
-  /** A write's answer, once its notices went out (after its commit, to this process and to the others). */
-  private async emitting<R>(write: Promise<{ result: R; notices: Notice[] }>): Promise<R> {
-    const { result, notices } = await write;
-    this.db.emit(notices);
-    return result;
   }
 
   /** Connects the pool (one test query) and the listener. Does not migrate: the engine calls `migrate()`. */
@@ -163,11 +155,11 @@ export class PostgresStore implements Store {
 
   cancelExecution(id: string, now: number): Promise<{ outcome: CancelOutcome; execution: ExecutionRecord | null }> {
     // Retried on a lost connection: a repeat of a cancel that committed answers already_cancelled.
-    return this.emitting(this.db.retrying(() => cancelExecution(this.ctx, id, now)));
+    return this.db.emitting(this.db.retrying(() => cancelExecution(this.ctx, id, now)));
   }
 
   deliverEvent(request: DeliverRequest): Promise<DeliverOutcome> {
-    return this.emitting(this.db.write(() => deliverEvent(this.ctx, request)));
+    return this.db.emitting(this.db.write(() => deliverEvent(this.ctx, request)));
   }
 
   async registerTasks(workerId: string, tasks: readonly TaskRegistration[], now: number): Promise<void> {
@@ -241,12 +233,12 @@ export class PostgresStore implements Store {
 
   /** Not repeated on a lost connection: a resume that committed unseen would be reported as refused. */
   resumeExecution(id: string, now: number): Promise<ResumeOutcome> {
-    return this.emitting(this.db.write(() => resumeExecution(this.ctx, id, now)));
+    return this.db.emitting(this.db.write(() => resumeExecution(this.ctx, id, now)));
   }
 
   /** Not repeated on a lost connection (its insert would be the idempotent holder of its own key, or a second row). */
   rerunExecution(input: NewExecution & { rerunOf: string }, fromStep: string | null): Promise<RerunOutcome> {
-    return this.emitting(this.db.write(() => rerunExecution(this.ctx, input, fromStep)));
+    return this.db.emitting(this.db.write(() => rerunExecution(this.ctx, input, fromStep)));
   }
 
   /**
@@ -289,10 +281,10 @@ export class PostgresStore implements Store {
   }
 
   fireScheduleTick(tick: ScheduleTick): Promise<TickResult> {
-    return this.emitting(this.db.retrying(() => schedules.fireScheduleTick(this.ctx, tick)));
+    return this.db.emitting(this.db.retrying(() => schedules.fireScheduleTick(this.ctx, tick)));
   }
 
   releaseHeldTick(release: HeldTickRelease): Promise<TickResult> {
-    return this.emitting(this.db.retrying(() => schedules.releaseHeldTick(this.ctx, release)));
+    return this.db.emitting(this.db.retrying(() => schedules.releaseHeldTick(this.ctx, release)));
   }
 }

@@ -181,6 +181,13 @@ export class StoreConnections {
     this.notices.emit(notices);
   }
 
+  /** A write's answer, once its notices went out (after its commit, to this process and to the others). */
+  async emitting<R>(write: Promise<{ result: R; notices: Notice[] }>): Promise<R> {
+    const { result, notices } = await write;
+    this.emit(notices);
+    return result;
+  }
+
   /** For calls whose repetition is harmless: reads, absolute upserts, and the writes that say so. */
   async retrying<T>(work: (attempt: number) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
