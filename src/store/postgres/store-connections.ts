@@ -54,6 +54,17 @@ function backendPid(client: pg.PoolClient): number | null {
 const READ_RETRY_PAUSE_MS = 15;
 /** A connect that hangs (unreachable host) fails rather than blocking a request forever. */
 const CONNECT_TIMEOUT_MS = 15_000;
+/**
+ * Every statement of this store reaches its rows through an index. Statements stay prepared for a
+ * connection's life and PostgreSQL keeps one generic plan for each after five runs; made while a table
+ * held a page or two, that plan reads the whole table (a sequential scan is then the cheapest lookup by
+ * id) and keeps doing so as the table grows, until an ANALYZE replans it: never where autovacuum is off,
+ * a minute or more into a fresh install otherwise. Off for the session, as `pick_due` and `list_page`
+ * already run. JIT goes off with it, as in those functions: a statement whose only plan is a sequential
+ * scan (the small count tables) carries the disabled plan's penalty in its cost estimate, far above
+ * `jit_above_cost`, and would be compiled on every run (docs/decisions/044-plans-without-sequential-scans.md).
+ */
+const PLANNER_SETTINGS = "SELECT set_config('enable_seqscan', 'off', false), set_config('jit', 'off', false)";
 
 export class StoreConnections {
   readonly ctx: SqlContext;
@@ -89,7 +100,12 @@ export class StoreConnections {
     const { idleInTransactionMs } = options;
     if (idleInTransactionMs !== undefined && (!Number.isInteger(idleInTransactionMs) || idleInTransactionMs < 1))
       throw new RangeError(`idleInTransactionMs must be a whole number of milliseconds, at least 1 (got ${idleInTransactionMs})`);
-    const pool = new pg.Pool({ ...base, application_name: `zart:${schema}`.slice(0, 63), max: poolSize });
+    const pool = new pg.Pool({
+      ...base,
+      application_name: `zart:${schema}`.slice(0, 63),
+      max: poolSize,
+      onConnect: (client) => client.query(PLANNER_SETTINGS),
+    });
     // An idle client whose backend is terminated emits 'error' on the pool; unhandled, it would crash the process.
     pool.on("error", (error) => logger.warn({ err: error }, "idle postgres connection lost; the pool replaces it"));
     const connections = new StoreConnections(pool, schema, channelFor(schema), logger, poolSize, description, idleInTransactionMs);
