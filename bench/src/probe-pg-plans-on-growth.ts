@@ -10,16 +10,10 @@
  *   ZART_ROOT=/tmp/ct-new npx tsx src/probe-pg-plans-on-growth.ts [backlog, default 100000] [runs, default 300]
  *   PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_plans_growth.
  */
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { postgresCpuMs } from "./proc-cpu.js";
 import { percentile } from "./stats.js";
-
-const root = resolve(process.env.ZART_ROOT ?? join(import.meta.dirname, "../.."));
-const ext = existsSync(join(root, "src/engine/engine.ts")) ? "ts" : "js";
-const { defineTask } = await import(join(root, `src/core/task.${ext}`));
-const { Engine } = await import(join(root, `src/engine/engine.${ext}`));
-const { openStore } = await import(join(root, `src/store/open-store.${ext}`));
+import { defineTask, Engine, openStore, root } from "./zart-tree.js";
 
 const [backlogArg = "100000", runsArg = "300"] = process.argv.slice(2);
 const backlog = Number(backlogArg);

@@ -20,19 +20,13 @@
  * a sampled allocation profile of it (allocations collected since included).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
  */
-import { existsSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { postgresCpuMs } from "./proc-cpu.js";
 import { priorityOf } from "./workloads.js";
-
-const root = resolve(process.env.ZART_ROOT ?? join(import.meta.dirname, "../.."));
-// A checkout (TypeScript through tsx) or a tree compiled by compile-tree.ts (JavaScript).
-const ext = existsSync(join(root, "src/engine/engine.ts")) ? "ts" : "js";
-const { defineTask } = await import(join(root, `src/core/task.${ext}`));
-const { Engine } = await import(join(root, `src/engine/engine.${ext}`));
-const { openStore } = await import(join(root, `src/store/open-store.${ext}`));
+import { defineTask, Engine, openStore, root } from "./zart-tree.js";
 
 const [mode = "throughput", workload = "w0", nArg = "10000", cArg = "10", storeKind = "sqlite"] = process.argv.slice(2);
 const n = Number(nArg);
