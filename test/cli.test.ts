@@ -61,6 +61,10 @@ describe("resolveConfig", () => {
     assert.equal(fromFile.port, 1);
     assert.deepEqual(fromFile.tasks, ["/etc/file-tasks.ts"]);
     assert.equal(fromFile.worker.leaseMs, 10_000);
+    // A stalled transaction of this process may hold rows no longer than a quarter of the lease.
+    assert.equal(fromFile.idleInTransactionMs, 2500);
+    assert.equal(resolveWith({ flags: {} }).idleInTransactionMs, 7500);
+    assert.equal(resolveWith({ flags: { config: "c" }, file: { worker: { leaseTime: "10m" } } }).idleInTransactionMs, 10_000);
     const fromEnv = resolveWith({ env, file });
     assert.equal(fromEnv.port, 2);
     assert.equal(fromEnv.host, "127.0.0.2");

@@ -3,13 +3,15 @@
  * statements) holds that transaction's row locks, and every other worker's claim skips locked rows. The
  * chaos run met it: a zombie worker frozen mid-transaction kept two executions from being taken over long
  * after its lease ran out. PostgreSQL ends such a session after the store's `idleInTransactionMs`, so the
- * rows are free again.
+ * rows are free again. It met the other side too: a stalled transaction holding a row that a healthy
+ * worker runs held up that worker's lease renewal, and all its leases lapsed; the bound the CLI derives
+ * from the lease (`idleInTransactionFor`) ends the stall before they do.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { setTimeout as pause } from "node:timers/promises";
 import type { PostgresStore } from "../src/store/postgres/postgres-store.js";
-import { inTransaction, type SqlContext } from "../src/store/postgres/sql-context.js";
+import { idleInTransactionFor, inTransaction, type SqlContext } from "../src/store/postgres/sql-context.js";
 import { TestSchema } from "./support/postgres.js";
 
 const schema = new TestSchema("stall");
@@ -18,6 +20,35 @@ after(() => schema.drop());
 /** The store's own SQL context: the stalled transaction runs as the store runs its own. */
 function contextOf(store: PostgresStore): SqlContext {
   return (store as unknown as { ctx: SqlContext }).ctx;
+}
+
+/**
+ * As a process frozen between two statements of its transaction: runs `sql` in one of `store`'s
+ * transactions, then nothing follows until `resume`. Resolves once `sql` ran; `ended` settles with the
+ * transaction's error (or undefined).
+ */
+async function stallAfter(store: PostgresStore, sql: string, id: string): Promise<{ ended: Promise<unknown>; resume: () => void }> {
+  let resume!: () => void;
+  const stall = new Promise<void>((settle) => {
+    resume = settle;
+  });
+  let ran!: () => void;
+  const hasRun = new Promise<void>((settle) => {
+    ran = settle;
+  });
+  const ended = inTransaction(contextOf(store), async (client) => {
+    await client.query(sql, [id]);
+    ran();
+    await stall;
+  }).catch((error: unknown) => error);
+  await Promise.race([hasRun, ended]);
+  return { ended, resume };
+}
+
+/** Lets a stalled transaction go on; resolves with how it ended (its error, once PostgreSQL ended it). */
+async function endStall(stall: { ended: Promise<unknown>; resume: () => void } | null): Promise<unknown> {
+  stall?.resume();
+  return stall?.ended;
 }
 
 /** Claims for `other` until it gets a row or `ms` pass (the claim is the event waited for). */
@@ -31,11 +62,7 @@ async function claimWithin(store: PostgresStore, ms: number): Promise<string[]> 
 test("a transaction left open by a stalled process is ended by PostgreSQL, and its locked rows are claimed again", async () => {
   const stalled = await schema.open({ idleInTransactionMs: 300 });
   const other = await schema.open();
-  let resume!: () => void;
-  const stall = new Promise<void>((settle) => {
-    resume = settle;
-  });
-  let transaction: Promise<unknown> = Promise.resolve();
+  let stall: Awaited<ReturnType<typeof stallAfter>> | null = null;
   try {
     const now = Date.now();
     const id = `exec-${now.toString(36).padStart(9, "0")}stall0000000000001`;
@@ -46,27 +73,47 @@ test("a transaction left open by a stalled process is ended by PostgreSQL, and i
       [id],
     );
 
-    // As a worker frozen between two statements of its transaction: the row is locked, nothing follows.
-    let locked!: () => void;
-    const isLocked = new Promise<void>((settle) => {
-      locked = settle;
-    });
-    transaction = inTransaction(contextOf(stalled), async (client) => {
-      await client.query(`SELECT id FROM ${schema.name}.executions WHERE id = $1 FOR UPDATE`, [id]);
-      locked();
-      await stall;
-    }).catch((error: unknown) => error);
-    await isLocked;
+    // The stalled worker's own row is locked, and nothing follows.
+    stall = await stallAfter(stalled, `SELECT id FROM ${schema.name}.executions WHERE id = $1 FOR UPDATE`, id);
     const meanwhile = await other.claim({ workerId: "other", tasks: ["stalled"], limit: 1, now: Date.now(), leaseMs: 30_000 });
     assert.deepEqual(meanwhile.claimed, [], "a locked row is skipped while the transaction is open");
 
     assert.deepEqual(await claimWithin(other, 15_000), [id], "the lapsed lease is taken over once the stalled session is gone");
-    resume();
-    assert.ok((await transaction) instanceof Error, "the stalled process finds its transaction gone");
+    assert.ok((await endStall(stall)) instanceof Error, "the stalled process finds its transaction gone");
   } finally {
-    resume();
-    await transaction;
+    await endStall(stall);
     await stalled.close();
+    await other.close();
+  }
+});
+
+test("a transaction stalled on a row another worker runs ends within a quarter of the lease: that worker keeps every lease", async () => {
+  const leaseMs = 2000;
+  const stalled = await schema.open({ idleInTransactionMs: idleInTransactionFor(leaseMs) });
+  const worker = await schema.open();
+  const other = await schema.open();
+  let stall: Awaited<ReturnType<typeof stallAfter>> | null = null;
+  try {
+    const now = Date.now();
+    const ids = ["parent", "single"].map((name) => `exec-${now.toString(36).padStart(9, "0")}${name.padEnd(19, "0")}`);
+    for (const id of ids) await worker.createExecution({ id, task: "renewed", dataJson: "{}", idempotencyKey: null, now });
+    const claimed = await worker.claim({ workerId: "healthy", tasks: ["renewed"], limit: 2, now, leaseMs });
+    assert.equal(claimed.claimed.length, 2);
+    const fences = claimed.claimed.map(({ execution }) => ({ executionId: execution.id, leaseToken: execution.leaseToken }));
+
+    // Another process answers the first row (as a child's end answers its running parent), then stalls.
+    stall = await stallAfter(stalled, `UPDATE ${schema.name}.executions SET wake_requested = 1 WHERE id = $1`, ids[0]!);
+
+    // The healthy worker's renewal waits for that row, and comes back once PostgreSQL ended the stall.
+    const held = await worker.renewLeases(fences, Date.now(), leaseMs);
+    assert.deepEqual([...held].sort(), [...ids].sort());
+    const meanwhile = await other.claim({ workerId: "other", tasks: ["renewed"], limit: 2, now: Date.now(), leaseMs });
+    assert.deepEqual(meanwhile.claimed, [], "no lease lapsed: nothing of the healthy worker's is taken over");
+    assert.ok((await endStall(stall)) instanceof Error, "the stalled process finds its transaction gone");
+  } finally {
+    await endStall(stall);
+    await stalled.close();
+    await worker.close();
     await other.close();
   }
 });

@@ -104,7 +104,8 @@ export class Cluster {
   }
 
   private launchApi(slot: number): Promise<ServerProcess> {
-    return this.persist(() => startApiServer({ database: this.zartUrl, label: `api-${slot}` }));
+    // The workers' config file: the lease sets how long a stalled transaction may hold rows (cli/resolve-config.ts).
+    return this.persist(() => startApiServer({ database: this.zartUrl, config: this.workerConfig, label: `api-${slot}` }));
   }
 
   /**

@@ -44,6 +44,8 @@ export interface FaultContext {
   load: MixedLoad;
   counts: FaultCounts;
   zombies: ZombieRecord[];
+  /** When each fault of the plan ran (this machine's clock), for the report of a check that failed. */
+  timeline: Array<{ fault: string; start: number; end: number }>;
 }
 
 export function newCounts(): FaultCounts {

@@ -46,6 +46,7 @@ export async function runFaults(
     const due = began + k * share;
     if (Date.now() < due) await pause(due - Date.now());
     onStep(k, kind);
+    const start = Date.now();
     switch (kind) {
       case "worker-kill":
         await killWorkerMidStep(ctx, workerSlot++ % config.workers);
@@ -71,5 +72,6 @@ export async function runFaults(
         await ctx.load.startOne("poison");
         break;
     }
+    ctx.timeline.push({ fault: `${k + 1} ${kind}`, start, end: Date.now() });
   }
 }

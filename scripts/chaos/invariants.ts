@@ -152,7 +152,12 @@ export async function checkInvariants(ctx: FaultContext, acknowledged: readonly 
     if (poisoned) poisonRuns += returns.length;
     if (returns.length < 2) continue;
     const faults = ledger.inFlightAt.get(key) ?? [];
-    if (returns.length - 1 > faults.length) notInFlight.push({ key, runs: returns, inFlightAt: faults });
+    if (returns.length - 1 > faults.length) {
+      // What ran around them (from a lease before the first run to the last), so a failure can be explained.
+      const [first, last] = [returns[0]!.at - leaseMs, returns[returns.length - 1]!.at];
+      const near = ctx.timeline.filter((f) => f.end >= first && f.start <= last);
+      notInFlight.push({ key, runs: returns, inFlightAt: faults, faultsNear: near });
+    }
     if (poisoned) continue;
     dupSteps += 1;
     extraRuns += returns.length - 1;

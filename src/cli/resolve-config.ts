@@ -7,6 +7,7 @@ import { dirname, resolve as resolvePath } from "node:path";
 import { toMs } from "../core/duration.js";
 import { describeSchemaErrors } from "../core/schema.js";
 import { Compile, Type } from "../core/typebox.js";
+import { idleInTransactionFor } from "../store/postgres/sql-context.js";
 import { DEFAULT_MAX_QUEUED_INSERTS } from "../store/store-errors.js";
 import { ConfigError } from "./config-error.js";
 
@@ -41,6 +42,8 @@ export interface ResolvedConfig {
   readonly maxPayloadBytes: number;
   /** New executions that may wait to be stored before a POST answers `503 overloaded`. */
   readonly maxQueuedInserts: number;
+  /** PostgreSQL: how long a transaction of this process may sit idle (its process stalled), from the lease. */
+  readonly idleInTransactionMs: number;
   readonly worker: {
     readonly enabled: boolean;
     readonly concurrency: number;
@@ -200,6 +203,8 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const httpPortText = flags.httpPort ?? env.ZART_WORKER_HTTP_PORT;
   const httpPort = httpPortText !== undefined ? parseInteger(httpPortText, "worker HTTP port", 0, 65535) : (file.worker?.httpPort ?? null);
 
+  const leaseMs = file.worker?.leaseTime !== undefined ? parseDuration(file.worker.leaseTime, "worker.leaseTime") : 30_000;
+
   const retentionValue = flags.retention ?? env.ZART_RETENTION ?? file.retention;
   const retentionMs = retentionValue === undefined ? null : parseDuration(retentionValue, "retention");
 
@@ -212,10 +217,11 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
     bodyLimitBytes: file.limits?.bodyBytes ?? MIB,
     maxPayloadBytes: file.limits?.maxPayloadBytes ?? MIB,
     maxQueuedInserts: file.limits?.queuedInserts ?? DEFAULT_MAX_QUEUED_INSERTS,
+    idleInTransactionMs: idleInTransactionFor(leaseMs),
     worker: Object.freeze({
       enabled,
       concurrency,
-      leaseMs: file.worker?.leaseTime !== undefined ? parseDuration(file.worker.leaseTime, "worker.leaseTime") : 30_000,
+      leaseMs,
       shutdownGraceMs: file.worker?.shutdownGrace !== undefined ? parseDuration(file.worker.shutdownGrace, "worker.shutdownGrace") : 10_000,
       safetyPollMs: file.worker?.safetyPoll !== undefined ? parseDuration(file.worker.safetyPoll, "worker.safetyPoll") : null,
       httpPort,

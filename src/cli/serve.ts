@@ -25,7 +25,11 @@ export async function serve(config: ResolvedConfig): Promise<void> {
       : { tasks: [], schedules: undefined, sources: ["learned from the workers' registrations"] };
   const { logger, flush } = createLogger(config.logLevel);
   guardProcess(logger);
-  const store = await openStore(config.database, { logger, maxQueuedInserts: config.maxQueuedInserts });
+  const store = await openStore(config.database, {
+    logger,
+    maxQueuedInserts: config.maxQueuedInserts,
+    idleInTransactionMs: config.idleInTransactionMs,
+  });
   const metrics = new ServerMetrics();
   const dashboard = loadDashboardAssets();
   const engine = await Engine.start(

@@ -19,7 +19,11 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
   const loaded = await loadTaskModules(config.tasks);
   const { logger, flush } = createLogger(config.logLevel);
   guardProcess(logger);
-  const store = await openStore(config.database, { logger, maxQueuedInserts: config.maxQueuedInserts });
+  const store = await openStore(config.database, {
+    logger,
+    maxQueuedInserts: config.maxQueuedInserts,
+    idleInTransactionMs: config.idleInTransactionMs,
+  });
   const metrics = new ServerMetrics();
   const engine = await Engine.start(
     engineOptions(config, { store, tasks: loaded.tasks, schedules: loaded.schedules, logger, metrics }, true),

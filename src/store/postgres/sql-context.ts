@@ -19,11 +19,26 @@ export interface SqlContext {
  * behind it (frozen, paused by its host, cut off between two statements). Its row locks would hide those
  * rows from every other worker's claim (SKIP LOCKED) for as long as it stalls, well past its lease.
  * PostgreSQL ends such a session; the stalled process finds its connection gone, as after any lost
- * connection. Shorter than the default lease, so a stalled worker's rows are free by the time its lease
- * has run out. Set with `SET LOCAL` in the transaction's first round trip, not as a startup parameter,
- * which connection poolers may refuse.
+ * connection. Set with `SET LOCAL` in the transaction's first round trip, not as a startup parameter,
+ * which connection poolers may refuse. The default suits the default 30 s lease; see
+ * {@link idleInTransactionFor} for shorter ones.
  */
 export const IDLE_IN_TRANSACTION_MS = 10_000;
+
+/**
+ * The idle-in-transaction bound for processes whose workers hold leases of `leaseMs`: a quarter of the
+ * lease, at most {@link IDLE_IN_TRANSACTION_MS}. A stalled transaction may hold a row that another,
+ * healthy worker runs (a child's end answers its running parent; a delivery or a cancel reaches a
+ * running execution). That worker's lease renewal locks all its rows in one statement, and its next
+ * checkpoint batch waits behind its current one, so until the stalled session ends, none of its leases is
+ * renewed and none of its steps is recorded. Renewals go out every third of the lease: a stall of at most
+ * a quarter ends well before the lease from the previous renewal does, so the healthy worker keeps every
+ * lease; a longer one would let them lapse and its steps run again elsewhere (the chaos run met this with
+ * a 4 s lease and the flat 10 s bound).
+ */
+export function idleInTransactionFor(leaseMs: number): number {
+  return Math.max(1, Math.min(IDLE_IN_TRANSACTION_MS, Math.floor(leaseMs / 4)));
+}
 
 /**
  * A named (prepared) statement: PostgreSQL parses and plans it once per connection instead of on every call
