@@ -12,6 +12,7 @@ import { after, test } from "node:test";
 import { setTimeout as pause } from "node:timers/promises";
 import type { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import { idleInTransactionFor, inTransaction, type SqlContext } from "../src/store/postgres/sql-context.js";
+import { isTransientStoreError } from "../src/store/store-errors.js";
 import { TestSchema } from "./support/postgres.js";
 
 const schema = new TestSchema("stall");
@@ -79,7 +80,9 @@ test("a transaction left open by a stalled process is ended by PostgreSQL, and i
     assert.deepEqual(meanwhile.claimed, [], "a locked row is skipped while the transaction is open");
 
     assert.deepEqual(await claimWithin(other, 15_000), [id], "the lapsed lease is taken over once the stalled session is gone");
-    assert.ok((await endStall(stall)) instanceof Error, "the stalled process finds its transaction gone");
+    const gone = await endStall(stall);
+    assert.ok(gone instanceof Error, "the stalled process finds its transaction gone");
+    assert.ok(isTransientStoreError(gone), `a write that met it is retried: ${String(gone)} (${(gone as { code?: string }).code})`);
   } finally {
     await endStall(stall);
     await stalled.close();
@@ -109,13 +112,21 @@ test("a transaction stalled on a row another worker runs ends within a quarter o
     assert.deepEqual([...held].sort(), [...ids].sort());
     const meanwhile = await other.claim({ workerId: "other", tasks: ["renewed"], limit: 2, now: Date.now(), leaseMs });
     assert.deepEqual(meanwhile.claimed, [], "no lease lapsed: nothing of the healthy worker's is taken over");
-    assert.ok((await endStall(stall)) instanceof Error, "the stalled process finds its transaction gone");
+    const gone = await endStall(stall);
+    assert.ok(gone instanceof Error, "the stalled process finds its transaction gone");
+    assert.ok(isTransientStoreError(gone), `a write that met it is retried: ${String(gone)} (${(gone as { code?: string }).code})`);
   } finally {
     await endStall(stall);
     await stalled.close();
     await worker.close();
     await other.close();
   }
+});
+
+test("a statement that meets the server ending an idle transaction's session is retried, as after any lost connection", () => {
+  assert.ok(
+    isTransientStoreError(Object.assign(new Error("terminating connection due to idle-in-transaction timeout"), { code: "25P03" })),
+  );
 });
 
 test("idleInTransactionMs must be a whole number of milliseconds, at least 1", async () => {

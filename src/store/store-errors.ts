@@ -6,8 +6,11 @@
  */
 import { type FailureCode, ZartError } from "../core/errors.js";
 
-/** PostgreSQL SQLSTATE classes and codes that say nothing about the request itself. */
-const TRANSIENT_SQLSTATE = /^(08|40|53|55P03|57P0|57014|58)/;
+/**
+ * PostgreSQL SQLSTATE classes and codes that say nothing about the request itself. 25P03: the server ended
+ * a session whose transaction sat idle (its process stalled); a statement sent as it did gets that code.
+ */
+const TRANSIENT_SQLSTATE = /^(08|25P03|40|53|55P03|57P0|57014|58)/;
 const TRANSIENT_SQLITE = new Set(["SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_PROTOCOL", "SQLITE_CANTOPEN"]);
 
 /** A primary code of TRANSIENT_SQLITE, or one of its extended codes (`SQLITE_IOERR_WRITE`, …). */
