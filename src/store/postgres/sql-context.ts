@@ -33,8 +33,7 @@ export const IDLE_IN_TRANSACTION_MS = 10_000;
  * checkpoint batch waits behind its current one, so until the stalled session ends, none of its leases is
  * renewed and none of its steps is recorded. Renewals go out every third of the lease: a stall of at most
  * a quarter ends well before the lease from the previous renewal does, so the healthy worker keeps every
- * lease; a longer one would let them lapse and its steps run again elsewhere (the chaos run met this with
- * a 4 s lease and the flat 10 s bound).
+ * lease; a longer one would let them lapse and its steps run again elsewhere (RELIABILITY.md).
  */
 export function idleInTransactionFor(leaseMs: number): number {
   return Math.max(1, Math.min(IDLE_IN_TRANSACTION_MS, Math.floor(leaseMs / 4)));
