@@ -91,7 +91,8 @@ test("a transaction left open by a stalled process is ended by PostgreSQL, and i
 });
 
 test("a transaction stalled on a row another worker runs ends within a quarter of the lease: that worker keeps every lease", async () => {
-  const leaseMs = 2000;
+  // Long enough that a slow machine between the renewal and the claim below cannot pass its end; 1 s bound.
+  const leaseMs = 4000;
   const stalled = await schema.open({ idleInTransactionMs: idleInTransactionFor(leaseMs) });
   const worker = await schema.open();
   const other = await schema.open();
