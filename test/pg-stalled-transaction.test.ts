@@ -23,12 +23,18 @@ function contextOf(store: PostgresStore): SqlContext {
   return (store as unknown as { ctx: SqlContext }).ctx;
 }
 
+/** A transaction of ours left open: `resume` lets it go on; `ended` settles with its error, if any. */
+interface Stall {
+  ended: Promise<unknown>;
+  resume: () => void;
+}
+
 /**
  * As a process frozen between two statements of its transaction: runs `sql` in one of `store`'s
  * transactions, then nothing follows until `resume`. Resolves once `sql` ran; `ended` settles with the
  * transaction's error (or undefined).
  */
-async function stallAfter(store: PostgresStore, sql: string, id: string): Promise<{ ended: Promise<unknown>; resume: () => void }> {
+async function stallAfter(store: PostgresStore, sql: string, id: string): Promise<Stall> {
   let resume!: () => void;
   const stall = new Promise<void>((settle) => {
     resume = settle;
@@ -47,9 +53,16 @@ async function stallAfter(store: PostgresStore, sql: string, id: string): Promis
 }
 
 /** Lets a stalled transaction go on; resolves with how it ended (its error, once PostgreSQL ended it). */
-async function endStall(stall: { ended: Promise<unknown>; resume: () => void } | null): Promise<unknown> {
+async function endStall(stall: Stall | null): Promise<unknown> {
   stall?.resume();
   return stall?.ended;
+}
+
+/** The stalled process, going on, finds its transaction gone, with an error its writes retry. */
+async function assertStallEnded(stall: Stall): Promise<void> {
+  const gone = await endStall(stall);
+  assert.ok(gone instanceof Error, "the stalled process finds its transaction gone");
+  assert.ok(isTransientStoreError(gone), `a write that met it is retried: ${String(gone)} (${(gone as { code?: string }).code})`);
 }
 
 /** Claims for `other` until it gets a row or `ms` pass (the claim is the event waited for). */
@@ -63,7 +76,7 @@ async function claimWithin(store: PostgresStore, ms: number): Promise<string[]> 
 test("a transaction left open by a stalled process is ended by PostgreSQL, and its locked rows are claimed again", async () => {
   const stalled = await schema.open({ idleInTransactionMs: 300 });
   const other = await schema.open();
-  let stall: Awaited<ReturnType<typeof stallAfter>> | null = null;
+  let stall: Stall | null = null;
   try {
     const now = Date.now();
     const id = `exec-${now.toString(36).padStart(9, "0")}stall0000000000001`;
@@ -80,9 +93,7 @@ test("a transaction left open by a stalled process is ended by PostgreSQL, and i
     assert.deepEqual(meanwhile.claimed, [], "a locked row is skipped while the transaction is open");
 
     assert.deepEqual(await claimWithin(other, 15_000), [id], "the lapsed lease is taken over once the stalled session is gone");
-    const gone = await endStall(stall);
-    assert.ok(gone instanceof Error, "the stalled process finds its transaction gone");
-    assert.ok(isTransientStoreError(gone), `a write that met it is retried: ${String(gone)} (${(gone as { code?: string }).code})`);
+    await assertStallEnded(stall);
   } finally {
     await endStall(stall);
     await stalled.close();
@@ -96,7 +107,7 @@ test("a transaction stalled on a row another worker runs ends within a quarter o
   const stalled = await schema.open({ idleInTransactionMs: idleInTransactionFor(leaseMs) });
   const worker = await schema.open();
   const other = await schema.open();
-  let stall: Awaited<ReturnType<typeof stallAfter>> | null = null;
+  let stall: Stall | null = null;
   try {
     const now = Date.now();
     const ids = ["parent", "single"].map((name) => `exec-${now.toString(36).padStart(9, "0")}${name.padEnd(19, "0")}`);
@@ -113,9 +124,7 @@ test("a transaction stalled on a row another worker runs ends within a quarter o
     assert.deepEqual([...held].sort(), [...ids].sort());
     const meanwhile = await other.claim({ workerId: "other", tasks: ["renewed"], limit: 2, now: Date.now(), leaseMs });
     assert.deepEqual(meanwhile.claimed, [], "no lease lapsed: nothing of the healthy worker's is taken over");
-    const gone = await endStall(stall);
-    assert.ok(gone instanceof Error, "the stalled process finds its transaction gone");
-    assert.ok(isTransientStoreError(gone), `a write that met it is retried: ${String(gone)} (${(gone as { code?: string }).code})`);
+    await assertStallEnded(stall);
   } finally {
     await endStall(stall);
     await stalled.close();
