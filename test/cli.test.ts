@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { storeOptions } from "../src/cli/engine-options.js";
 import { assertSafeBind, ConfigError, type ResolveInput, resolveConfig } from "../src/cli/resolve-config.js";
+import { silentLogger } from "../src/core/logger.js";
 import { runToEnd } from "./support/child-process.js";
 import { cliArgs } from "./support/cli-entry.js";
 import { startWorker } from "./support/processes.js";
@@ -65,6 +67,7 @@ describe("resolveConfig", () => {
     assert.equal(fromFile.idleInTransactionMs, 2500);
     assert.equal(resolveWith({ flags: {} }).idleInTransactionMs, 7500);
     assert.equal(resolveWith({ flags: { config: "c" }, file: { worker: { leaseTime: "10m" } } }).idleInTransactionMs, 10_000);
+    assert.equal(storeOptions(fromFile, silentLogger).idleInTransactionMs, 2500, "serve and worker open their store with it");
     const fromEnv = resolveWith({ env, file });
     assert.equal(fromEnv.port, 2);
     assert.equal(fromEnv.host, "127.0.0.2");

@@ -3,6 +3,7 @@ import type { ScheduleDefinition } from "../core/schedule.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { EngineOptions } from "../engine/engine-options.js";
 import type { EngineMetrics } from "../engine/metrics.js";
+import type { OpenStoreOptions } from "../store/open-store.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedConfig } from "./resolve-config.js";
 
@@ -31,4 +32,9 @@ export function engineOptions(config: ResolvedConfig, parts: EngineParts, runsWo
         }
       : false,
   };
+}
+
+/** The store's options for `zart serve` and `zart worker`, from the resolved configuration. */
+export function storeOptions(config: ResolvedConfig, logger: Logger): OpenStoreOptions {
+  return { logger, maxQueuedInserts: config.maxQueuedInserts, idleInTransactionMs: config.idleInTransactionMs };
 }

@@ -7,7 +7,7 @@ import { buildServer } from "../server/app.js";
 import { loadDashboardAssets } from "../server/dashboard-assets.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
-import { engineOptions } from "./engine-options.js";
+import { engineOptions, storeOptions } from "./engine-options.js";
 import { formatDuration } from "./format/time.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
@@ -25,11 +25,7 @@ export async function serve(config: ResolvedConfig): Promise<void> {
       : { tasks: [], schedules: undefined, sources: ["learned from the workers' registrations"] };
   const { logger, flush } = createLogger(config.logLevel);
   guardProcess(logger);
-  const store = await openStore(config.database, {
-    logger,
-    maxQueuedInserts: config.maxQueuedInserts,
-    idleInTransactionMs: config.idleInTransactionMs,
-  });
+  const store = await openStore(config.database, storeOptions(config, logger));
   const metrics = new ServerMetrics();
   const dashboard = loadDashboardAssets();
   const engine = await Engine.start(

@@ -6,7 +6,7 @@ import { Engine } from "../engine/engine.js";
 import { buildServer, type ZartServer } from "../server/app.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { openStore } from "../store/open-store.js";
-import { engineOptions } from "./engine-options.js";
+import { engineOptions, storeOptions } from "./engine-options.js";
 import { formatDuration } from "./format/time.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
@@ -19,11 +19,7 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
   const loaded = await loadTaskModules(config.tasks);
   const { logger, flush } = createLogger(config.logLevel);
   guardProcess(logger);
-  const store = await openStore(config.database, {
-    logger,
-    maxQueuedInserts: config.maxQueuedInserts,
-    idleInTransactionMs: config.idleInTransactionMs,
-  });
+  const store = await openStore(config.database, storeOptions(config, logger));
   const metrics = new ServerMetrics();
   const engine = await Engine.start(
     engineOptions(config, { store, tasks: loaded.tasks, schedules: loaded.schedules, logger, metrics }, true),
