@@ -2,9 +2,9 @@
  * Reads PostgreSQL's server log with plans written by auto_explain (JSON format, `log_analyze` on) and
  * prints, for the checkpoint batch statement (the one reading `jsonb_to_recordset($1::jsonb)`), its
  * executor time and each plan node's own time (its time minus its children's) per checkpoint, a
- * checkpoint being a row of the statement's CTE `c`. A CTE Scan's own time includes running the CTE it reads the
- * first time, which is also listed under the CTE's nodes: the lines overlap and do not add up to the whole. Not part of the benchmark tables; decision 022's
- * per-node figures come from
+ * checkpoint being a row of the statement's CTE `c`. A CTE Scan's own time includes running the CTE it
+ * reads the first time, which is also listed under the CTE's nodes: the lines overlap and do not add up
+ * to the whole. Not part of the benchmark tables; decision 022's per-node figures come from
  *
  *   PGOPTIONS='-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0
  *     -c auto_explain.log_analyze=on -c auto_explain.sample_rate=0.03 -c auto_explain.log_format=json' \
@@ -40,8 +40,8 @@ const label = (node: PlanNode) =>
 
 function walk(node: PlanNode): void {
   const children = node.Plans ?? [];
-  const self = spent(node) - children.reduce((sum, child) => sum + spent(child), 0);
-  own.set(label(node), (own.get(label(node)) ?? 0) + self);
+  const key = label(node);
+  own.set(key, (own.get(key) ?? 0) + spent(node) - children.reduce((sum, child) => sum + spent(child), 0));
   for (const child of children) walk(child);
 }
 
