@@ -8,7 +8,9 @@ import { decodeValue, encodeJson, encodeValue } from "../src/core/json.js";
 import { backoffDelay, resolveRetryPolicy, shouldRetry } from "../src/core/retry-policy.js";
 import { checkJsonSchema, compileSchema, type StandardSchemaLike } from "../src/core/schema.js";
 import { defineTask } from "../src/core/task.js";
+import type { ExecutionRecord } from "../src/core/types.js";
 import { isExecutionId, newExecutionId } from "../src/engine/execution-id.js";
+import { TERMINAL_RECORD_TTL_MS, TerminalCache } from "../src/engine/terminal-cache.js";
 import { RunAbort } from "../src/worker/run-abort.js";
 
 describe("execution ids", () => {
@@ -210,11 +212,52 @@ describe("a run's abort", () => {
     assert.equal(reasonOf(stop), "timeout");
   });
 
+  test("steps race one rejection per run, rejected with the abort's error; asked for after the abort, already rejected", async () => {
+    const stop = new RunAbort();
+    const rejection = stop.rejection();
+    assert.equal(stop.rejection(), rejection, "one promise per run, whatever the number of steps");
+    const raced = Promise.race([new Promise(() => {}), rejection]);
+    stop.abort("cancelled");
+    await assert.rejects(raced, (error) => error === stop.reason);
+    await assert.rejects(stop.rejection(), (error) => error === stop.reason);
+  });
+
   test("a signal asked for after the abort is made already aborted, with the same reason", async () => {
     const stop = new RunAbort();
     stop.abort("shutdown");
     assert.equal(stop.signal.aborted, true);
     assert.equal(stop.signal.reason, stop.reason);
     assert.equal(await stop.whenAborted((error) => error), stop.reason);
+  });
+});
+
+describe("the terminal cache", () => {
+  const record = (id: string) => ({ id, status: "completed", outputJson: '"ok"' }) as ExecutionRecord;
+
+  test("a record this process wrote is made when first read, once; has() does not make it", () => {
+    let now = 0;
+    const cache = new TerminalCache(() => now);
+    let made = 0;
+    const written = record("exec-1");
+    cache.rememberWritten("exec-1", 4, () => {
+      made += 1;
+      return written;
+    });
+    assert.equal(cache.has("exec-1"), true);
+    assert.equal(made, 0);
+    assert.equal(cache.get("exec-1"), written);
+    assert.equal(cache.get("exec-1"), written);
+    assert.equal(made, 1);
+    now += TERMINAL_RECORD_TTL_MS;
+    assert.equal(cache.get("exec-1"), undefined, "expired");
+    assert.equal(made, 1);
+  });
+
+  test("an output over the size bound is not kept, whether read or written here", () => {
+    const cache = new TerminalCache(() => 0);
+    cache.rememberWritten("exec-2", 16 * 1024 + 1, () => record("exec-2"));
+    cache.remember({ ...record("exec-3"), outputJson: "x".repeat(16 * 1024 + 1) });
+    assert.equal(cache.has("exec-2"), false);
+    assert.equal(cache.has("exec-3"), false);
   });
 });

@@ -222,6 +222,47 @@ describe("steps", () => {
     }
   });
 
+  test("a step that ends in the turn it started in is written with its record only; a waiting step is named while it runs", async () => {
+    const gate = deferred();
+    const task = defineTask({
+      name: "progress-writes",
+      async run(ctx) {
+        await ctx.step("quick", () => 1);
+        await ctx.step("slow", () => gate.promise);
+        return "done";
+      },
+    });
+    const h = await createTestEngine({ tasks: [task] });
+    // Every checkpoint the store is given: the step it names as running and the records it carries.
+    const written: string[] = [];
+    const slowNamed = deferred();
+    const apply = h.store.applyCheckpoints.bind(h.store);
+    h.store.applyCheckpoints = async (batch) => {
+      const results = await apply(batch);
+      for (const c of batch) {
+        const current = c.patch.transition === "progress" ? c.patch.currentStep : null;
+        written.push(`${c.patch.transition} ${current ?? "-"} +${(c.steps ?? []).map((s) => s.name).join(",")}`);
+        if (current === "slow") slowNamed.resolve();
+      }
+      return results;
+    };
+    h.store.applyAndClaim = async (batch, request) => ({
+      results: await h.store.applyCheckpoints(batch),
+      claim: await h.store.claim(request),
+    });
+    try {
+      const { execution } = await h.engine.schedule({ task: "progress-writes", data: {}, eager: false });
+      await slowNamed.promise;
+      assert.equal((await h.engine.get(execution.id)).currentStep, "slow", "the waiting step is named while it runs");
+      gate.resolve();
+      assert.equal((await h.engine.waitForTerminal(execution.id, LONG)).status, "completed");
+      assert.deepEqual(written, ["progress - +quick", "progress slow +", "complete - +slow"], "no write names the quick step as running");
+    } finally {
+      gate.resolve();
+      await h.close();
+    }
+  });
+
   test("a failing parallel branch fails the execution instead of hanging it", async () => {
     const task = defineTask({
       name: "parallel-fail",

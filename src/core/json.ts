@@ -30,10 +30,11 @@ export function encodeJson(value: unknown, what: string, maxBytes: number): stri
 }
 
 function checkedJson(value: unknown, what: string, maxBytes: number): string {
-  const problem = findNonJson(value, "$", new Set());
+  const problem = findNonJson(value, "$", null);
   if (problem) throw new WorkflowDefinitionError("not_serializable", `${what} is not JSON-serialisable: ${problem}`);
   const json = JSON.stringify(value);
-  if (json.length > maxBytes || Buffer.byteLength(json) > maxBytes) {
+  // A UTF-16 code unit takes at most 3 bytes of UTF-8: a short text needs no byte count.
+  if (json.length > maxBytes || (json.length * 3 > maxBytes && Buffer.byteLength(json) > maxBytes)) {
     throw new WorkflowDefinitionError(
       "payload_too_large",
       `${what} is ${Buffer.byteLength(json)} bytes of JSON, over the ${maxBytes}-byte limit`,
@@ -47,7 +48,8 @@ export function decodeValue(json: string | null): unknown {
   return json === null ? undefined : JSON.parse(json);
 }
 
-function findNonJson(value: unknown, path: string, seen: Set<object>): string | null {
+/** `seen`: the objects on the path to `value`, made at the first object (most values checked are primitives). */
+function findNonJson(value: unknown, path: string, seenSoFar: Set<object> | null): string | null {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -64,6 +66,7 @@ function findNonJson(value: unknown, path: string, seen: Set<object>): string | 
   }
   if (value === null) return null;
   const object = value as object;
+  const seen = seenSoFar ?? new Set<object>();
   if (seen.has(object)) return `${path} is a circular reference`;
   if (Array.isArray(object)) {
     seen.add(object);

@@ -113,7 +113,7 @@ export class EngineRuntime {
         commitProgress: (checkpoint) => this.committer.submitProgress(checkpoint),
         prepareChild: (request) => this.admission.child(request),
         onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
-        onTerminal: (execution) => this.terminal.remember(execution),
+        onTerminal: (id, outputChars, record) => this.terminal.rememberWritten(id, outputChars, record),
         onStepFinished: (task, step, ms, ok) => metrics.stepFinished(task, step, ms, ok),
         onStepOutcome: (task, step, outcome) => metrics.stepOutcome?.(task, step, outcome),
       },

@@ -17,31 +17,49 @@ const MAX_OUTPUT_CHARS = 16 * 1024;
 /** How long a cached terminal record is served without reading the store again. */
 export const TERMINAL_RECORD_TTL_MS = 1000;
 
+/** A record, or how to make it: a record this process's worker wrote is made when first asked for. */
+type Entry = { record: ExecutionRecord | (() => ExecutionRecord); at: number };
+
 export class TerminalCache {
-  private readonly records = new Map<string, { execution: ExecutionRecord; at: number }>();
+  private readonly records = new Map<string, Entry>();
 
   /** `now`: the engine's clock. */
   constructor(private readonly now: () => number) {}
 
   remember(execution: ExecutionRecord): void {
-    if ((execution.outputJson?.length ?? 0) > MAX_OUTPUT_CHARS) return;
-    this.records.delete(execution.id);
-    this.records.set(execution.id, { execution, at: this.now() });
+    this.put(execution.id, execution.outputJson?.length ?? 0, execution);
+  }
+
+  /** A terminal record this process wrote, made only if someone asks for it (most are never read). */
+  rememberWritten(id: string, outputChars: number, make: () => ExecutionRecord): void {
+    this.put(id, outputChars, make);
+  }
+
+  private put(id: string, outputChars: number, record: Entry["record"]): void {
+    if (outputChars > MAX_OUTPUT_CHARS) return;
+    this.records.delete(id);
+    this.records.set(id, { record, at: this.now() });
     if (this.records.size > ENTRIES) this.records.delete(this.records.keys().next().value as string);
   }
 
   get(id: string): ExecutionRecord | undefined {
-    const entry = this.records.get(id);
+    const entry = this.live(id);
     if (entry === undefined) return undefined;
-    if (this.now() - entry.at >= TERMINAL_RECORD_TTL_MS) {
-      this.records.delete(id);
-      return undefined;
-    }
-    return entry.execution;
+    if (typeof entry.record === "function") entry.record = entry.record();
+    return entry.record;
   }
 
   has(id: string): boolean {
-    return this.get(id) !== undefined;
+    return this.live(id) !== undefined;
+  }
+
+  private live(id: string): Entry | undefined {
+    const entry = this.records.get(id);
+    if (entry !== undefined && this.now() - entry.at >= TERMINAL_RECORD_TTL_MS) {
+      this.records.delete(id);
+      return undefined;
+    }
+    return entry;
   }
 
   /** A record that stopped being terminal (an operator retried it) or was deleted. */

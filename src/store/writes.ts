@@ -7,7 +7,7 @@ import { engineFailure } from "../core/errors.js";
 import type { ErrorInfo, ExecutionStatus, StepRecord } from "../core/types.js";
 import type { ExecutionRow } from "../state/columns.js";
 import { COMPOSITES } from "../state/composites.js";
-import type { Params } from "../state/expr.js";
+import type { Params, Value } from "../state/expr.js";
 import { TRANSITIONS, type Transition } from "../state/transitions.js";
 import { encodeError } from "./row-mapping.js";
 import type { Checkpoint, NewExecution, Notice, WorkerPatch } from "./store.js";
@@ -69,24 +69,38 @@ export function workerTransition(patch: WorkerPatch): Transition {
 }
 
 /** The parameters of a checkpoint's transition. */
-export function checkpointParams(checkpoint: Checkpoint): Params {
+export function checkpointParams(checkpoint: WriteParts): Params {
   const { patch, now, stepsCompleted, crashes } = checkpoint;
-  const base = { now, steps_completed: stepsCompleted, crashes, consumed: checkpoint.consumedEvents?.length ?? 0 };
+  // One object per checkpoint (every step's write makes one), filled in place rather than spread.
+  const params: Record<string, Value> = { now, steps_completed: stepsCompleted, crashes, consumed: checkpoint.consumedEvents?.length ?? 0 };
   switch (patch.transition) {
     case "progress":
-      return { ...base, current_step: patch.currentStep };
+      params.current_step = patch.currentStep;
+      break;
     case "park":
-      return { ...base, current_step: patch.currentStep, waiting_for_event: patch.waitingForEvent, wake_at: patch.wakeAt };
+      params.current_step = patch.currentStep;
+      params.waiting_for_event = patch.waitingForEvent;
+      params.wake_at = patch.wakeAt;
+      break;
     case "release":
-      return { ...base, run_at: patch.runAt };
+      params.run_at = patch.runAt;
+      break;
     case "retry":
-      return { ...base, run_at: patch.runAt, attempt: patch.attempt };
+      params.run_at = patch.runAt;
+      params.attempt = patch.attempt;
+      break;
     case "complete":
-      return { ...base, output: patch.outputJson };
+      params.output = patch.outputJson;
+      break;
     case "fail":
-      return { ...base, error: encodeError(patch.error) };
+      params.error = encodeError(patch.error);
+      break;
   }
+  return params;
 }
+
+/** What a checkpoint's parameters are made of (the records it carries are written separately). */
+export type WriteParts = Pick<Checkpoint, "patch" | "now" | "stepsCompleted" | "crashes" | "consumedEvents">;
 
 /** The transition that creates the row: queued, born claimed (eager start), or born finished. */
 export function creationTransition(input: NewExecution): Transition {

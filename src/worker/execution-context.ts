@@ -213,8 +213,8 @@ export class ExecutionContext implements WorkflowContext {
   ): Promise<Answer<T>> {
     const policy = resolveRetryPolicy(options.retry);
     const timeoutMs = options.timeout === undefined ? null : durationMs(options.timeout, `step("${name}") timeout`);
-    await this.writer.barrier(this.signal);
-    if (this.recovered) await this.writer.progressDurably(name, this.signal);
+    await this.writer.barrier(this.stop);
+    if (this.recovered) await this.writer.progressDurably(name, this.stop);
     else this.writer.progress(name);
     const outcome = await runStep<T>(this.stepDeps(), { name, seq, fn, policy, timeoutMs, previous });
     return outcome.kind === "value" ? outcome.value : { open: outcome.wait };
@@ -226,7 +226,7 @@ export class ExecutionContext implements WorkflowContext {
       clock: this.deps.clock,
       settle: this.order,
       log: this.log,
-      signal: this.signal,
+      stop: this.stop,
       executionId: this.executionId,
       executionAttempt: this.attempt,
       maxPayloadBytes: this.deps.maxPayloadBytes,
@@ -279,10 +279,10 @@ export class ExecutionContext implements WorkflowContext {
       this.writer.hold(this.newRecord(name, "child", "failed", seq, { error: info }));
       throw new ChildFailedError(name, error.message, null, code);
     }
-    await this.writer.barrier(this.signal);
+    await this.writer.barrier(this.stop);
     const record = this.newRecord(name, "child", wait ? "waiting" : "completed", seq, { childId: child.id });
     this.writer.hold(record);
-    if (!(await this.writer.commitWithChildren([child], name))) throw this.signal.reason;
+    if (!(await this.writer.commitWithChildren([child], name))) throw this.stop.reason;
     return wait ? { open: { record, attempts: [] } } : child.id;
   }
 

@@ -12,15 +12,18 @@ import { applyTransition } from "../state/apply.js";
 import { toExecution, toRow } from "../store/row-mapping.js";
 import type { Checkpoint, ClaimedExecution, Fence, WorkerPatch } from "../store/store.js";
 import { CheckpointRejectedError } from "../store/store-errors.js";
-import { checkpointParams, workerTransition } from "../store/writes.js";
+import { checkpointParams, type WriteParts, workerTransition } from "../store/writes.js";
 import type { ContextDeps } from "./context-deps.js";
 import { errorInfo } from "./error-info.js";
 import { ExecutionContext } from "./execution-context.js";
 import { RunTrace } from "./tracing.js";
 
 export interface RunnerDeps extends ContextDeps {
-  /** The final record of an execution this runner completed or failed (terminal records never change). */
-  onTerminal?(execution: ExecutionRecord): void;
+  /**
+   * An execution this runner completed or failed (terminal records never change): its id, its output's
+   * length, and how to make its final record, which is made only if someone asks (most are never read).
+   */
+  onTerminal?(executionId: string, outputChars: number, record: () => ExecutionRecord): void;
   onFinished?(task: string, status: ExecutionStatus | "parked" | "requeued" | "aborted", executionId: string): void;
   /** A run parked on an event: the execution and steps exactly as stored (see held-write.ts). */
   onParked?(run: ClaimedExecution): void;
@@ -186,7 +189,7 @@ export class ExecutionRunner {
     );
     this.onSettling(this);
     const ok = await this.commitFinal(checkpoint);
-    const after = ok ? this.rowAfter(checkpoint) : null;
+    const after = ok ? rowAfter(this.claimed.execution, checkpoint, this.ctx.writer.consumedInRun) : null;
     if (after?.status === "waiting" && patch.waitingForEvent !== null) {
       this.deps.onParked?.({ execution: after, steps: this.ctx.records.all(), events: [], recovered: false });
     }
@@ -202,7 +205,14 @@ export class ExecutionRunner {
     const checkpoint = this.ctx.writer.final(patch, [...steps, ...closed]);
     this.onSettling(this);
     const ok = await this.commitFinal(checkpoint);
-    if (ok && (patch.transition === "complete" || patch.transition === "fail")) this.deps.onTerminal?.(this.rowAfter(checkpoint));
+    if (ok && (patch.transition === "complete" || patch.transition === "fail")) {
+      const { execution } = this.claimed;
+      // Only what the record is made of is kept (not the records the write carried): it may be kept a while.
+      const parts: WriteParts = { patch, now: checkpoint.now, stepsCompleted: checkpoint.stepsCompleted, crashes: checkpoint.crashes };
+      const consumed = this.ctx.writer.consumedInRun;
+      const outputChars = patch.transition === "complete" ? patch.outputJson.length : 0;
+      this.deps.onTerminal?.(execution.id, outputChars, () => rowAfter(execution, parts, consumed));
+    }
     const label =
       patch.transition === "release" || patch.transition === "retry"
         ? "requeued"
@@ -218,17 +228,6 @@ export class ExecutionRunner {
   private finished(label: RunLabel): void {
     this.trace.end(label);
     this.deps.onFinished?.(this.ctx.taskName, label, this.ctx.executionId);
-  }
-
-  /**
-   * The row as this write left it, from the pure transition (src/state/apply.ts) applied to the claimed
-   * row. Something the store received meanwhile (an event for an open wait) can make a park requeue
-   * instead; whoever relies on a parked row checks its fencing token first (Engine, eager resume).
-   */
-  private rowAfter(checkpoint: Checkpoint): ExecutionRecord {
-    // Every write of the run subtracted the buffered events it took: from the claimed row, all of them.
-    const params = { ...checkpointParams(checkpoint), consumed: this.ctx.writer.consumedInRun };
-    return toExecution(applyTransition(toRow(this.claimed.execution), workerTransition(checkpoint.patch), params));
   }
 
   /**
@@ -257,4 +256,15 @@ export class ExecutionRunner {
 function withoutStack(error: ErrorInfo): ErrorInfo {
   const { stack: _stack, ...rest } = error;
   return rest;
+}
+
+/**
+ * The row as a write of this run left it, from the pure transition (src/state/apply.ts) applied to the
+ * claimed row. Something the store received meanwhile (an event for an open wait) can make a park requeue
+ * instead; whoever relies on a parked row checks its fencing token first (Engine, eager resume).
+ * `consumedInRun`: every write of the run subtracted the buffered events it took; from the claimed row, all of them.
+ */
+function rowAfter(claimed: ExecutionRecord, checkpoint: WriteParts, consumedInRun: number): ExecutionRecord {
+  const params = { ...checkpointParams(checkpoint), consumed: consumedInRun };
+  return toExecution(applyTransition(toRow(claimed), workerTransition(checkpoint.patch), params));
 }

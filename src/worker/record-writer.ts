@@ -39,6 +39,9 @@ export interface WriterDeps {
   leaseHolds?(fence: Fence, takenUntil: number): true | Promise<boolean>;
 }
 
+/** The run's abort as the writer reads it: whether (and why) the run stopped. */
+type Aborted = { readonly reason: Error | null };
+
 interface Held {
   steps: StepRecord[];
   attempts: AttemptRecord[];
@@ -51,6 +54,9 @@ const empty = (): Held => ({ steps: [], attempts: [], children: [], consumed: []
 export class RecordWriter {
   private held: Held = empty();
   private flushScheduled = false;
+  /** A progress write to make at the end of this turn, unless another write of the run goes first. */
+  private progressPending = false;
+  private progressStep: string | null = null;
   /** The commit of the latest submitted records: the next step starts only after it (writes apply in order). */
   private lastFlush: Promise<void> | null = null;
   private readonly owner: CheckpointOwner;
@@ -104,7 +110,7 @@ export class RecordWriter {
   hold(record: StepRecord, attempts: readonly AttemptRecord[] = []): void {
     this.records.set(record);
     this.held.steps.push(record);
-    this.held.attempts.push(...attempts);
+    if (attempts.length > 0) this.held.attempts.push(...attempts);
     this.scheduleFlush();
   }
 
@@ -120,11 +126,11 @@ export class RecordWriter {
   }
 
   /** Resolves once every record so far has committed; throws (the run's abort reason) if it was lost. */
-  async barrier(aborted: AbortSignal): Promise<void> {
+  async barrier(stop: Aborted): Promise<void> {
     if (this.deps.whenStored && !(await this.deps.whenStored())) this.onLost();
     this.submit();
     await this.lastFlush;
-    if (aborted.aborted) throw aborted.reason;
+    if (stop.reason !== null) throw stop.reason;
   }
 
   /**
@@ -141,16 +147,22 @@ export class RecordWriter {
     });
   }
 
-  /** Says which step runs now (best effort: merged into the next write when one follows at once). */
+  /**
+   * Says which step runs now (best effort), at the end of this turn unless another write of the run goes
+   * first: a step that finishes in the turn it started in (most do) has its record written instead, which
+   * says more, so its progress write is never made.
+   */
   progress(currentStep: string | null): void {
-    this.deps.commitProgress(this.checkpoint({ transition: "progress", currentStep }, empty()));
+    this.progressStep = currentStep;
+    this.progressPending = true;
+    this.scheduleFlush();
   }
 
   /** Says which step runs now, and waits until that is durable (a recovered run: see ClaimedExecution.recovered). */
-  async progressDurably(currentStep: string, aborted: AbortSignal): Promise<void> {
+  async progressDurably(currentStep: string, stop: Aborted): Promise<void> {
     const applied = await this.deps.commit(this.checkpoint({ transition: "progress", currentStep }, this.take()));
     if (!applied) this.onLost();
-    if (aborted.aborted) throw aborted.reason;
+    if (stop.reason !== null) throw stop.reason;
   }
 
   /** Commits the held records with `children` inserted in the same transaction, and waits for it. */
@@ -192,13 +204,29 @@ export class RecordWriter {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.submit();
-    });
+    setImmediate(this.flushAtTurnEnd);
   }
 
+  // The callbacks below are made once per run, not once per write: a run's every step passes through them.
+  private readonly flushAtTurnEnd = (): void => {
+    this.flushScheduled = false;
+    this.submit();
+    if (!this.progressPending) return;
+    this.progressPending = false;
+    this.deps.commitProgress(this.checkpoint({ transition: "progress", currentStep: this.progressStep }, empty()));
+  };
+
+  private readonly committed = (applied: boolean): void => {
+    if (!applied) this.onLost();
+  };
+
+  private readonly failed = (error: unknown): void => {
+    this.onLost(error);
+  };
+
+  /** Every write takes what is held; each also supersedes a progress write not yet made. */
   private take(): Held {
+    this.progressPending = false;
     const held = this.held;
     this.held = empty();
     return held;
@@ -208,11 +236,6 @@ export class RecordWriter {
   private submit(): void {
     if (this.held.steps.length === 0 && this.held.consumed.length === 0) return;
     const checkpoint = this.checkpoint({ transition: "progress", currentStep: null }, this.take());
-    this.lastFlush = this.deps.commit(checkpoint).then(
-      (applied) => {
-        if (!applied) this.onLost();
-      },
-      (error: unknown) => this.onLost(error),
-    );
+    this.lastFlush = this.deps.commit(checkpoint).then(this.committed, this.failed);
   }
 }

@@ -12,14 +12,16 @@
 import type { Clock } from "../core/clock.js";
 import { engineFailure, StepFailedError, toError } from "../core/errors.js";
 import { encodeValue } from "../core/json.js";
+import type { Logger } from "../core/logger.js";
 import { backoffDelay, type ResolvedRetryPolicy, shouldRetry } from "../core/retry-policy.js";
 import type { StepContext } from "../core/task.js";
 import type { AttemptRecord, ErrorInfo, StepRecord } from "../core/types.js";
 import { errorInfo } from "./error-info.js";
 import type { ExecutionLogger } from "./execution-logger.js";
 import type { RecordWriter } from "./record-writer.js";
+import type { RunStop } from "./run-abort.js";
 import type { OpenWait } from "./run-activity.js";
-import { runAttempt } from "./run-attempt.js";
+import { runAttempt, type SignalSource } from "./run-attempt.js";
 import type { RunTrace } from "./tracing.js";
 
 /** Crashed attempts every step may make before it fails with `worker_crashed`, whatever its retry policy. */
@@ -30,7 +32,8 @@ export interface StepRunDeps {
   /** The completion time of a record made now and this run's token (settle-order.ts). */
   settle: { stamp(): number; run: number };
   log: ExecutionLogger;
-  signal: AbortSignal;
+  /** The run's abort: steps check it, race it, and make its signal only when a step function asks. */
+  stop: RunStop;
   executionId: string;
   executionAttempt: number;
   maxPayloadBytes: number;
@@ -107,7 +110,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     const holds = writer.leaseHolds();
     if (holds !== true && !(await holds)) {
       writer.holdAttempts(failures);
-      throw deps.signal.reason;
+      throw deps.stop.reason;
     }
     attempt += 1;
     const attemptStart = clock.now();
@@ -115,9 +118,16 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     const span = deps.trace?.step(name, attempt) ?? null;
     try {
       const leave = deps.log.enter(log);
-      const attemptFn = (signal: AbortSignal) => call.fn({ attempt, signal, log });
-      const options = { parent: deps.signal, clock, timeoutMs: call.timeoutMs, step: name };
-      const value = await (span ? span.run(() => runAttempt(attemptFn, options)) : runAttempt(attemptFn, options)).finally(leave);
+      let value: T;
+      try {
+        const attemptFn = (signal: SignalSource) => call.fn(new AttemptContext(attempt, log, signal));
+        const options = { stop: deps.stop, clock, timeoutMs: call.timeoutMs, step: name };
+        const pending = span ? span.run(() => runAttempt(attemptFn, options)) : runAttempt(attemptFn, options);
+        // A synchronous step's value goes on without a microtask hop; anything with a `then` is awaited.
+        value = isThenable(pending) ? await pending : pending;
+      } finally {
+        leave();
+      }
       const encoded = encodeValue(value, `Result of step "${name}"`, deps.maxPayloadBytes);
       span?.end();
       if (charged) writer.crashesAccounted();
@@ -127,10 +137,10 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       return { kind: "value", value: encoded.value as T };
     } catch (thrown) {
       span?.end(thrown);
-      if (deps.signal.aborted) {
+      if (deps.stop.reason !== null) {
         // The run stops (shutdown, cancel, lost lease): attempts failed so far go with its last write.
         writer.holdAttempts(failures);
-        throw deps.signal.reason;
+        throw deps.stop.reason;
       }
       error = toError(thrown);
     }
@@ -159,11 +169,32 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       if (charged) writer.crashesAccounted();
       return { kind: "wait", wait: { record: record("retrying", { wakeAt: clock.now() + delay }), attempts: failures } };
     }
-    await clock.sleep(delay, deps.signal).catch(() => {
+    await clock.sleep(delay, deps.stop.signal).catch(() => {
       writer.holdAttempts(failures);
-      throw deps.signal.reason;
+      throw deps.stop.reason;
     });
   }
+}
+
+/** What a step's function receives; the run's signal is made on first read (most functions never read it). */
+class AttemptContext implements StepContext {
+  readonly #source: SignalSource;
+
+  constructor(
+    readonly attempt: number,
+    readonly log: Logger,
+    source: SignalSource,
+  ) {
+    this.#source = source;
+  }
+
+  get signal(): AbortSignal {
+    return this.#source.signal;
+  }
+}
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
 }
 
 function attemptRecord(deps: StepRunDeps, step: string, attempt: number, startedAt: number, error: ErrorInfo): AttemptRecord {

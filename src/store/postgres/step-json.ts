@@ -28,9 +28,7 @@ export const STEP_RECORDSET = STEP_INSERT_FIELDS.map((c) => `${c} ${STEP_TYPES[c
  * and this JSON travels with every checkpoint.
  */
 export function stepsJson(steps: readonly StepRecord[]): object[] {
-  const byName = new Map<string, StepRecord>();
-  for (const step of steps) byName.set(step.name, step);
-  return [...byName.values()].map((s) => ({
+  return lastOfEachName(steps).map((s) => ({
     name: s.name,
     kind: s.kind,
     state: s.state,
@@ -48,6 +46,14 @@ export function stepsJson(steps: readonly StepRecord[]): object[] {
     execution_attempt: s.executionAttempt ?? undefined,
     attempt_started_at: s.attemptStartedAt ?? undefined,
   }));
+}
+
+/** `steps` with only the last record of each name, in the order the names first appear. */
+function lastOfEachName(steps: readonly StepRecord[]): readonly StepRecord[] {
+  if (steps.length < 2) return steps; // the common write: one record
+  const byName = new Map<string, StepRecord>();
+  for (const step of steps) byName.set(step.name, step);
+  return [...byName.values()];
 }
 
 export function attemptsJson(attempts: readonly AttemptRecord[]): object[] {
