@@ -12,6 +12,7 @@
  *   PROBE_PARKED_RESUME=0      a delivery never resumes a run this process parked (delivery,
  *                              then completion: two commits)                                decisions/007
  *   PROBE_TERMINAL_CACHE=0     terminal records are always read from the store              decisions/008
+ *   PROBE_TERMINAL_ENTRIES=n   the terminal cache keeps n records (the engine keeps 256)    decisions/008
  *   PROBE_INSERTS=at-once      PostgreSQL's insert batcher starts a statement at once when one
  *                              is free, not at the end of the turn (server-knobs.mjs)       decisions/032
  */
@@ -71,6 +72,13 @@ export function applyKnobs(): Record<string, string> {
   if (env.PROBE_TERMINAL_CACHE === "0") {
     TerminalCache.prototype.get = () => undefined;
     applied.terminalCache = "off";
+  }
+  if (env.PROBE_TERMINAL_ENTRIES) {
+    const entries = Number(env.PROBE_TERMINAL_ENTRIES);
+    (TerminalCache.prototype as unknown as { trim(): void }).trim = function (this: { records: Map<string, unknown> }) {
+      if (this.records.size > entries) this.records.delete(this.records.keys().next().value as string);
+    };
+    applied.terminalEntries = String(entries);
   }
   if (env.PROBE_INSERTS === "at-once") applied.inserts = "at-once";
   return applied;

@@ -12,7 +12,12 @@
  */
 import type { ExecutionRecord } from "../core/types.js";
 
-const ENTRIES = 2000;
+/**
+ * The records kept. A waiter reads its record within a turn or two of the completion (decision 008), so a
+ * few hundred cover it; more kept records outlive the young generation and cost the collector more than
+ * they save (decision 008, "How many").
+ */
+const ENTRIES = 256;
 const MAX_OUTPUT_CHARS = 16 * 1024;
 /** How long a cached terminal record is served without reading the store again. */
 export const TERMINAL_RECORD_TTL_MS = 1000;
@@ -39,6 +44,11 @@ export class TerminalCache {
     if (outputChars > MAX_OUTPUT_CHARS) return;
     this.records.delete(id);
     this.records.set(id, { record, at: this.now() });
+    this.trim();
+  }
+
+  /** Drops the oldest record once more than ENTRIES are kept. */
+  private trim(): void {
     if (this.records.size > ENTRIES) this.records.delete(this.records.keys().next().value as string);
   }
 
