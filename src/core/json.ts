@@ -48,7 +48,7 @@ export function decodeValue(json: string | null): unknown {
   return json === null ? undefined : JSON.parse(json);
 }
 
-/** `seen`: the objects on the path to `value`, made at the first object (most values checked are primitives). */
+/** `seenSoFar`: the objects on the path to `value`; made at the first object (most values checked are primitives). */
 function findNonJson(value: unknown, path: string, seenSoFar: Set<object> | null): string | null {
   switch (typeof value) {
     case "string":
