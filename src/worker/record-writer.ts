@@ -15,6 +15,7 @@ import type { Clock } from "../core/clock.js";
 import type { AttemptRecord, ExecutionRecord, StepRecord } from "../core/types.js";
 import type { Checkpoint, CheckpointOwner, Fence, NewExecution, WorkerPatch } from "../store/store.js";
 import type { ReplayRecords } from "./replay-records.js";
+import type { RunStop } from "./run-abort.js";
 
 export interface WriterDeps {
   clock: Clock;
@@ -38,9 +39,6 @@ export interface WriterDeps {
    */
   leaseHolds?(fence: Fence, takenUntil: number): true | Promise<boolean>;
 }
-
-/** The run's abort as the writer reads it: whether (and why) the run stopped. */
-type Aborted = { readonly reason: Error | null };
 
 interface Held {
   steps: StepRecord[];
@@ -126,7 +124,7 @@ export class RecordWriter {
   }
 
   /** Resolves once every record so far has committed; throws (the run's abort reason) if it was lost. */
-  async barrier(stop: Aborted): Promise<void> {
+  async barrier(stop: Pick<RunStop, "reason">): Promise<void> {
     if (this.deps.whenStored && !(await this.deps.whenStored())) this.onLost();
     this.submit();
     await this.lastFlush;
@@ -159,7 +157,7 @@ export class RecordWriter {
   }
 
   /** Says which step runs now, and waits until that is durable (a recovered run: see ClaimedExecution.recovered). */
-  async progressDurably(currentStep: string, stop: Aborted): Promise<void> {
+  async progressDurably(currentStep: string, stop: Pick<RunStop, "reason">): Promise<void> {
     const applied = await this.deps.commit(this.checkpoint({ transition: "progress", currentStep }, this.take()));
     if (!applied) this.onLost();
     if (stop.reason !== null) throw stop.reason;
