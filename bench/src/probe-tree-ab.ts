@@ -17,7 +17,10 @@
  *   every execution has a priority 0-9, as in the benchmark's "priority" variant. PROBE_KEYED=1 (W0): the
  *   task has the benchmark's "keyed" concurrency limit (1000 per key over 100 keys, never binding).
  * PROBE_CPUPROF=file writes a V8 CPU profile of the measured part (see profile-summary.ts); PROBE_HEAPPROF=file
- * a sampled allocation profile of it (allocations collected since included).
+ * a sampled allocation profile of it (allocations collected since included). PROBE_ROWS=1 (throughput,
+ * postgres): what the drain left in PostgreSQL, per execution: row versions written to `executions` and how
+ * many were in place (HOT), the table's pages, the stored width of a row of `executions` and `steps`, and,
+ * when pg_stat_statements is loaded, the drain's statements' executor time and WAL (see rowsReport).
  * PostgreSQL: PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_tree_ab.
  */
 import { rmSync, writeFileSync } from "node:fs";
@@ -76,6 +79,62 @@ async function freshStore() {
 }
 const open = () => openStore(url, storeKind === "sqlite" ? {} : { schema: SCHEMA });
 
+async function adminClient() {
+  const pg = (await import(join(root, "node_modules/pg/lib/index.js"))).default;
+  const client = new pg.Client(pgUrl);
+  await client.connect();
+  return client;
+}
+
+/** PROBE_ROWS: statements are counted from here (when pg_stat_statements is loaded). */
+async function rowsStart(): Promise<boolean> {
+  const client = await adminClient();
+  try {
+    await client.query("SELECT pg_stat_statements_reset()");
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end();
+  }
+}
+
+/** PROBE_ROWS, read once the drain's connections are gone (a backend reports its table counts when it exits). */
+async function rowsReport(statements: boolean): Promise<Record<string, number>> {
+  const client = await adminClient();
+  try {
+    const others =
+      "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()";
+    // At most 5 s: another session of this database (someone's psql) would never leave.
+    for (let i = 0; i < 250 && (await client.query(others)).rows[0].n > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const one = async (sql: string) => (await client.query(sql)).rows[0];
+    const t = await one(
+      `SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE schemaname = '${SCHEMA}' AND relname = 'executions'`,
+    );
+    const pages = await one(`SELECT pg_relation_size('${SCHEMA}.executions') / 8192 AS pages`);
+    const width = await one(
+      `SELECT (SELECT avg(pg_column_size(e.*)) FROM ${SCHEMA}.executions e) AS e, (SELECT avg(pg_column_size(s.*)) FROM ${SCHEMA}.steps s) AS s`,
+    );
+    const report: Record<string, number> = {
+      updatesPerExecution: +(Number(t.upd) / n).toFixed(2),
+      hotShare: +(Number(t.hot) / Number(t.upd)).toFixed(3),
+      executionsPages: Number(pages.pages),
+      executionRowBytes: Math.round(Number(width.e)),
+      stepRowBytes: Math.round(Number(width.s ?? 0)),
+    };
+    if (statements) {
+      const s = await one(
+        `SELECT sum(total_exec_time) AS ms, sum(wal_bytes) AS wal FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' AND query NOT LIKE '%status_counts%'`,
+      );
+      report.executorUsPerExecution = +((Number(s.ms) * 1000) / n).toFixed(1);
+      report.walBytesPerExecution = Math.round(Number(s.wal) / n);
+    }
+    return report;
+  } finally {
+    await client.end();
+  }
+}
+
 const session = new Session();
 session.connect();
 async function profile(phase: "start" | "stop"): Promise<void> {
@@ -117,6 +176,8 @@ if (mode === "throughput") {
   }
   await scheduler.stop();
   await filler.close();
+  const rows = process.env.PROBE_ROWS === "1" && storeKind === "postgres";
+  const statements = rows && (await rowsStart());
   const store = await open();
   const pg0 = postgresCpuMs();
   const cpu0 = process.cpuUsage();
@@ -141,6 +202,7 @@ if (mode === "throughput") {
       perSecond: Math.round((n / ms) * 1000),
       processCpuMsPerExecution: +((cpu.user + cpu.system) / 1000 / n).toFixed(3),
       postgresCpuMsPerExecution: storeKind === "postgres" ? +(pgMs / n).toFixed(3) : null,
+      ...(rows ? await rowsReport(statements) : {}),
     }),
   );
 } else {
