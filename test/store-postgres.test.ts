@@ -62,8 +62,8 @@ describe("postgres only", () => {
   const schema = new TestSchema();
   const opened: Store[] = [];
   // No periodic compaction in this schema, so the counts test decides when deltas are folded.
-  const open = async (): Promise<PostgresStore> => {
-    const store = await schema.open({ compactEveryMs: 3_600_000 });
+  const open = async (options: { watchLingerMs?: number } = {}): Promise<PostgresStore> => {
+    const store = await schema.open({ compactEveryMs: 3_600_000, ...options });
     opened.push(store);
     return store;
   };
@@ -137,9 +137,11 @@ describe("postgres only", () => {
 
   test("notices: a commit on instance A reaches instance B's subscribers through LISTEN/NOTIFY", async () => {
     const a = await open();
-    const b = await open();
+    const b = await open({ watchLingerMs: 0 });
     const onB = new NoticeRecorder(b);
     const onA = new NoticeRecorder(a);
+    // B waits for ends (as a long-poll would), so A publishes its terminal notices.
+    const unwatch = await b.watchTerminals();
     try {
       const task = `cross-${newId()}`;
       const created = await a.createExecution({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: T0 + 5 });
@@ -156,6 +158,51 @@ describe("postgres only", () => {
       await onA.waitFor((n) => n.kind === "runnable" && n.task === marker, "B's marker on A");
       assert.equal(onA.notices.filter(same({ kind: "runnable", task, at: T0 + 5 })).length, 1, "A hears its own write once");
       assert.equal(onA.notices.filter(same({ kind: "terminal", executionId: created.execution.id, status: "cancelled" })).length, 1);
+    } finally {
+      await unwatch();
+      onA.unsubscribe();
+      onB.unsubscribe();
+    }
+  });
+
+  test("terminal notices: a worker's ends reach other instances only while one of them watches ends", async () => {
+    const a = await open();
+    const b = await open({ watchLingerMs: 0 });
+    const onA = new NoticeRecorder(a);
+    const onB = new NoticeRecorder(b);
+    const task = `watched-${newId()}`;
+    // Notifications reach a listener in commit order: once B hears a marker created after a write, it has
+    // heard whatever that write published.
+    const heardUpTo = async (label: string) => {
+      const marker = `marker-${newId()}`;
+      await a.createExecution({ id: newId(), task: marker, dataJson: "{}", idempotencyKey: null, now: T0 });
+      await onB.waitFor((n) => n.kind === "runnable" && n.task === marker, label);
+    };
+    const complete = async (store: Store, how: "alone" | "batch") => {
+      const running = await createRunning(store, { task });
+      const write = checkpoint(running.fence, { transition: "complete", outputJson: '"done"', stepsCompleted: 0 });
+      if (how === "alone") await store.applyCheckpoints([write]);
+      else {
+        const other = await createRunning(store, { task });
+        await store.applyCheckpoints([write, checkpoint(other.fence, { transition: "progress", currentStep: "s", stepsCompleted: 0 })]);
+      }
+      return running.execution.id;
+    };
+    const endOf = (id: string) => same({ kind: "terminal", executionId: id, status: "completed" });
+    try {
+      const unseen = [await complete(a, "alone"), await complete(a, "batch")];
+      await heardUpTo("marker after the unwatched ends");
+      for (const id of unseen) {
+        assert.equal(onB.notices.filter(endOf(id)).length, 0, "nobody watched: the end stayed in A");
+        assert.equal(onA.notices.filter(endOf(id)).length, 1, "A's own subscribers still hear it");
+      }
+      const unwatch = await b.watchTerminals();
+      const seen = [await complete(a, "alone"), await complete(a, "batch")];
+      for (const id of seen) await onB.waitFor(endOf(id), "an end while B watches");
+      await unwatch();
+      const after = await complete(a, "alone");
+      await heardUpTo("marker after B stopped watching");
+      assert.equal(onB.notices.filter(endOf(after)).length, 0, "B stopped watching (no linger): the end stayed in A");
     } finally {
       onA.unsubscribe();
       onB.unsubscribe();

@@ -195,6 +195,7 @@ export class Engine implements ZartApi {
         await Promise.race([waiter.ended, run]);
         await cachingHops(this.runtime.terminal, id, run);
       }
+      await waiters.ready();
       const execution = await this.get(id);
       if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
       await waiter.ended;

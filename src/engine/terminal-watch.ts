@@ -28,16 +28,20 @@ export function watchTerminal(
   // The promise form races a run in this process; a long-poll of a run here is the exception.
   if (timeoutMs <= 0 || deps.runOf(id) !== null) return watchThroughWait(deps.api, id, timeoutMs, done);
   const { waiters } = deps;
-  // Registered before the read, so a terminal notice between the two is not missed.
+  // Registered before the read, so a terminal notice between the two is not missed; read once other
+  // processes publish ends (Waiters.ready).
   const waiter = waiters.watch(id, timeoutMs, () => done(readAfterWait(deps, id)));
-  deps.get(id).then(
-    (execution) => {
-      if (isTerminal(execution.status) && waiters.forget(waiter)) done(Promise.resolve(execution));
-    },
-    (error: unknown) => {
-      if (waiters.forget(waiter)) done(Promise.reject(error));
-    },
-  );
+  waiters
+    .ready()
+    .then(() => deps.get(id))
+    .then(
+      (execution) => {
+        if (isTerminal(execution.status) && waiters.forget(waiter)) done(Promise.resolve(execution));
+      },
+      (error: unknown) => {
+        if (waiters.forget(waiter)) done(Promise.reject(error));
+      },
+    );
   return () => waiters.end(waiter);
 }
 

@@ -4,7 +4,9 @@
  * waiters of that execution; one timer, armed for the earliest deadline, ends those whose timeout
  * passed; a slow safety check asks the store once for the statuses of ALL waited ids (one query per
  * tick in total), which covers notices lost across processes (SQLite) or during a reconnect (Postgres).
- * Why no timer per waiter: docs/decisions/024-long-poll-memory.md.
+ * Why no timer per waiter: docs/decisions/024-long-poll-memory.md. While any waiter is registered, the
+ * store is told this process watches ends (`Store.watchTerminals`), so other processes publish theirs;
+ * a waiter reads the status it waits on only once that holds (`ready`).
  */
 import type { Clock } from "../core/clock.js";
 import type { Logger } from "../core/logger.js";
@@ -34,6 +36,8 @@ export class Waiters {
   private timerAt = Number.POSITIVE_INFINITY;
   private cancelTimer: (() => void) | null = null;
   private cancelSafety: (() => void) | null = null;
+  /** The store's watch while any waiter is registered: resolves to its release once other processes publish ends. */
+  private watching: Promise<() => Promise<void>> | null = null;
 
   constructor(
     private readonly store: Store,
@@ -64,7 +68,13 @@ export class Waiters {
     return this.add({ id, deadline: this.clock.now() + timeoutMs, slot: -1, onEnd: resolve, ended });
   }
 
+  /** Resolves once other processes publish the ends this process's waiters wait for: read statuses after it. */
+  ready(): Promise<unknown> {
+    return this.watching ?? Promise.resolve();
+  }
+
   private add<T extends Entry>(entry: T): T {
+    if (this.watching === null && this.store.watchTerminals) this.watching = this.store.watchTerminals();
     const same = this.byId.get(entry.id);
     if (same === undefined) this.byId.set(entry.id, [entry]);
     else same.push(entry);
@@ -113,7 +123,11 @@ export class Waiters {
 
   private unqueue(entry: Entry): void {
     this.deadlines.remove(entry);
-    if (this.deadlines.size === 0) this.disarmDeadline();
+    if (this.deadlines.size > 0) return;
+    this.disarmDeadline();
+    const watching = this.watching;
+    this.watching = null;
+    void watching?.then((release) => release());
   }
 
   private armDeadline(at: number): void {

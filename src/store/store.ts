@@ -144,6 +144,13 @@ export interface Store {
   nextWakeAt(tasks: readonly string[]): Promise<number | null>;
 
   subscribe(listener: NoticeListener): () => void;
+  /**
+   * Optional capability: a store that sends terminal notices to other processes only while some process
+   * waits for an execution to end. The caller (a waiter) holds it from before it reads the statuses it will
+   * wait on until it stops waiting; resolves once other processes will publish, and returns the release.
+   * Stores without it publish every terminal notice. docs/decisions/045-terminal-notices-while-watched.md.
+   */
+  watchTerminals?(): Promise<() => Promise<void>>;
 
   // ── Operating executions (operations.md §1-§2; src/store/operations.ts) ──────
   /** The step timeline's data in one snapshot; null when no such execution. */

@@ -12,8 +12,10 @@
  * tick not after now; the ticks before it are not fired.
  *
  * `buffer_one`: a held tick is released when the execution it waits for ends. This process learns that
- * from the store's terminal notice (at once, across processes on PostgreSQL); the pass's read of held
- * ticks is only the safety net for a notice that never came (SQLite across processes, a reconnect).
+ * from the store's terminal notice (at once, across processes on PostgreSQL, whose other processes
+ * publish ends while this one watches them: `Store.watchTerminals`, held while a tick is held here and
+ * taken before the status it waits on is read); the pass's read of held ticks is only the safety net for a
+ * notice that never came (SQLite across processes, a reconnect).
  */
 import type { Clock } from "../../core/clock.js";
 import { compileCron } from "../../core/cron.js";
@@ -48,6 +50,8 @@ export class ScheduleTicker {
   private readonly releases = new Set<Promise<void>>();
   /** Execution id -> the schedule whose held tick waits for it to end. */
   private readonly heldOn = new Map<string, string>();
+  /** The store's watch of ends while `heldOn` has entries (resolves to its release). */
+  private watching: Promise<() => Promise<void>> | null = null;
 
   constructor(private readonly deps: ScheduleTickerDeps) {}
 
@@ -83,6 +87,7 @@ export class ScheduleTicker {
     const scheduleId = this.heldOn.get(notice.executionId);
     if (scheduleId === undefined) return;
     this.heldOn.delete(notice.executionId);
+    if (this.heldOn.size === 0) this.unwatch();
     this.track(this.releaseById(scheduleId));
   }
 
@@ -98,6 +103,7 @@ export class ScheduleTicker {
     this.cancelTimer?.();
     this.cancelTimer = null;
     await this.settled();
+    this.unwatch();
   }
 
   private async runPass(): Promise<void> {
@@ -109,6 +115,8 @@ export class ScheduleTicker {
       const work = await this.deps.store.scheduleWork(now, BATCH);
       this.heldOn.clear();
       for (const { schedule } of work.held) if (schedule.lastExecutionId) this.heldOn.set(schedule.lastExecutionId, schedule.scheduleId);
+      // Newly watching: an end between the read and the watch was not published, so read again.
+      if (!(await this.watchEnds())) continue;
       let failures = 0;
       for (const held of work.held)
         if (held.previousEnded) failures += await this.isolated(held.schedule, () => this.release(held.schedule));
@@ -186,11 +194,37 @@ export class ScheduleTicker {
    */
   private async watchHeld(schedule: ScheduleRecord, previousId: string): Promise<void> {
     this.heldOn.set(previousId, schedule.scheduleId);
+    await this.watchEnds();
     const status = (await this.deps.store.getStatuses([previousId])).get(previousId);
     if (status === undefined || isTerminal(status)) {
       this.heldOn.delete(previousId);
+      if (this.heldOn.size === 0) this.unwatch();
       await this.releaseById(schedule.scheduleId);
     }
+  }
+
+  /**
+   * Holds the store's watch of ends while ticks are held here, drops it when none is. False when it was
+   * not held yet: a status read before it may have missed an end that nobody published.
+   */
+  private async watchEnds(): Promise<boolean> {
+    if (this.heldOn.size === 0) {
+      this.unwatch();
+      return true;
+    }
+    if (this.watching !== null || !this.deps.store.watchTerminals) {
+      await this.watching;
+      return true;
+    }
+    this.watching = this.deps.store.watchTerminals();
+    await this.watching;
+    return false;
+  }
+
+  private unwatch(): void {
+    const watching = this.watching;
+    this.watching = null;
+    void watching?.then((release) => release());
   }
 
   private async releaseById(scheduleId: string): Promise<void> {

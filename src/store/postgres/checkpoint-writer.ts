@@ -18,6 +18,8 @@ import { attemptsJson, stepsJson } from "./step-json.js";
 export interface CheckpointOutcome {
   results: boolean[];
   notices: Notice[];
+  /** What goes to other processes: `notices` without the terminal ones when nobody watched (watch-presence.ts). */
+  published: Notice[];
   claim: ClaimResult | null;
   /** The due time of the first row of priority 0 the folded claim took (claim-floor.ts). */
   firstPlainDue: number | null;
@@ -35,7 +37,7 @@ export async function applyCheckpoints(
   batch: readonly Checkpoint[],
   claim: FlooredClaim | null,
 ): Promise<CheckpointOutcome> {
-  if (batch.length === 0) return { results: [], notices: [], claim: null, firstPlainDue: null };
+  if (batch.length === 0) return { results: [], notices: [], published: [], claim: null, firstPlainDue: null };
   const rounds = roundsOf(batch);
   const outcome =
     rounds.length > 1
@@ -43,12 +45,19 @@ export async function applyCheckpoints(
       : !batch.some(mayHaveConsequences)
         ? await write(ctx, ctx.pool, batch, claim)
         : await inTransaction(ctx, (client) => writeWithConsequences(ctx, client, batch, claim));
+  // The transaction held the watch lock to its commit: its terminal notices are nobody else's business.
+  const published = outcome.unwatched ? outcome.notices.filter((notice) => notice.kind !== "terminal") : [...outcome.notices];
   const slots = [...releasedSlots(changesOf(outcome.written)), ...outcome.parked];
-  if (slots.length > 0) outcome.notices.push(...(await handOnSlots(ctx, slots, batch[0]?.now ?? 0)));
-  return { results: outcome.results, notices: outcome.notices, claim: outcome.claim, firstPlainDue: outcome.firstPlainDue };
+  if (slots.length > 0) {
+    const handedOn = await handOnSlots(ctx, slots, batch[0]?.now ?? 0);
+    outcome.notices.push(...handedOn);
+    published.push(...handedOn);
+  }
+  return { results: outcome.results, notices: outcome.notices, published, claim: outcome.claim, firstPlainDue: outcome.firstPlainDue };
 }
 
-type Written = CheckpointOutcome & { written: (WrittenRow | null)[]; parked: SlotGroup[] };
+/** A transaction's writes; `unwatched`: one of its statements took the watch lock (watch-presence.ts). */
+type Written = Omit<CheckpointOutcome, "published"> & { written: (WrittenRow | null)[]; parked: SlotGroup[]; unwatched: boolean };
 
 /** Every row a worker write left: it was `running` before (the fence says so). */
 function changesOf(written: readonly (WrittenRow | null)[]): Change[] {
@@ -68,6 +77,7 @@ async function inRounds(ctx: SqlContext, batch: readonly Checkpoint[], rounds: n
       firstPlainDue: null,
       written: batch.map(() => null),
       parked: [],
+      unwatched: false,
     };
     for (const [n, round] of rounds.entries()) {
       const part = await writeWithConsequences(
@@ -84,6 +94,7 @@ async function inRounds(ctx: SqlContext, batch: readonly Checkpoint[], rounds: n
       outcome.claim = part.claim;
       outcome.firstPlainDue = part.firstPlainDue;
       outcome.parked.push(...part.parked);
+      outcome.unwatched ||= part.unwatched;
     }
     return outcome;
   });
@@ -123,6 +134,7 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
   const only = batch.length === 1 && claim === null ? batch[0] : undefined;
   const written: (WrittenRow | null)[] = batch.map(() => null);
   let claimRow: ClaimRow | null = null;
+  let unwatched = false;
   if (only) {
     const transition = workerTransition(only.patch);
     const attempts = only.attempts?.length ? only.attempts : null;
@@ -137,11 +149,13 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
       leading,
       checkpointParams(only),
     );
-    const row = (await q.query<Decided>(query)).rows[0];
+    const row = (await q.query<Decided & { unwatched?: boolean }>(query)).rows[0];
     written[0] = row ? writtenRow(only, row) : null;
+    unwatched = row?.unwatched === true;
   } else {
-    type BatchRow = Decided & { i: number; id: string | null; claim_json?: ClaimRow | null };
+    type BatchRow = Decided & { i: number; id: string | null; claim_json?: ClaimRow | null; unwatched?: boolean };
     const rows = await q.query<BatchRow>(batchQuery(ctx, batch, claim));
+    unwatched = rows.rows[0]?.unwatched === true;
     for (const row of rows.rows) {
       if (row.id !== null) written[row.i] = writtenRow(batch[row.i] as Checkpoint, row);
       if (row.i === 0 && row.claim_json) claimRow = row.claim_json;
@@ -160,6 +174,7 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
     firstPlainDue: firstPlainDue(claimRow),
     written,
     parked: parkedGroups(claimRow),
+    unwatched,
   };
 }
 

@@ -3,12 +3,15 @@
  * while nobody listens is gone for good, so this class: reconnects with capped, jittered backoff when the
  * connection errors or ends (database restart, `pg_terminate_backend`, network cut), re-issues LISTEN, and
  * only then reports `reconnected` so the engine re-polls for whatever it missed. A heartbeat query notices
- * a silently dead TCP connection (no FIN, no RST) long before kernel keepalives would.
+ * a silently dead TCP connection (no FIN, no RST) long before kernel keepalives would. It also holds the
+ * shared watch lock while this process waits for executions to end (watch-presence.ts), and takes it again
+ * on a new connection before reporting `reconnected`.
  */
 import pg from "pg";
 import type { Logger } from "../../core/logger.js";
 import type { Notice } from "../store.js";
 import { decodeNotices } from "./notice-payload.js";
+import type { WatchLock } from "./watch-presence.js";
 
 export interface ListenerOptions {
   config: pg.ClientConfig;
@@ -18,14 +21,20 @@ export interface ListenerOptions {
   onNotice: (notice: Notice, senderPid?: number) => void;
   /** Default 30 s. */
   heartbeatMs?: number;
+  /** The watch lock's keys as SQL arguments (watch-presence.ts `watchLockArgs`). */
+  watchLockArgs: string;
 }
 
 const BACKOFF_FIRST_MS = 100;
 const BACKOFF_CAP_MS = 5000;
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 
-export class NotificationListener {
+export class NotificationListener implements WatchLock {
   private client: pg.Client | null = null;
+  /** Whether this process wants the shared watch lock, and whether the current connection holds it. */
+  private watching = false;
+  private watchHeld = false;
+  private watchQueue: Promise<void> = Promise.resolve();
   private closed = false;
   private failures = 0;
   private reconnectTimer: NodeJS.Timeout | null = null;
@@ -63,9 +72,12 @@ export class NotificationListener {
       if (notices.length === 0) this.options.logger.warn({ payload: message.payload }, "unrecognised postgres notification");
       for (const notice of notices) this.options.onNotice(notice, message.processId);
     });
+    let held = false;
     try {
       await client.connect();
       await client.query(`LISTEN "${this.options.channel}"`);
+      held = this.watching;
+      if (held) await client.query(`SELECT pg_advisory_lock_shared(${this.options.watchLockArgs})`);
     } catch (error) {
       client.removeAllListeners("end");
       await client.end().catch(() => {});
@@ -75,7 +87,32 @@ export class NotificationListener {
       await client.end().catch(() => {});
       return;
     }
+    this.watchHeld = held;
     this.client = client;
+    // Wanted otherwise while this connection was being made.
+    if (this.watching !== held) void this.setWatching(this.watching);
+  }
+
+  /**
+   * Takes or drops the shared watch lock on this connection; in order, one change at a time. Never rejects:
+   * a connection that fails here is reconnected (and takes the lock again if still wanted) like any other.
+   */
+  setWatching(on: boolean): Promise<void> {
+    this.watching = on;
+    this.watchQueue = this.watchQueue.then(() => this.applyWatching());
+    return this.watchQueue;
+  }
+
+  private async applyWatching(): Promise<void> {
+    const client = this.client;
+    if (!client || this.watching === this.watchHeld) return;
+    const want = this.watching;
+    try {
+      await client.query(`SELECT pg_advisory_${want ? "" : "un"}lock_shared(${this.options.watchLockArgs})`);
+      if (this.client === client) this.watchHeld = want;
+    } catch (error) {
+      this.options.logger.debug({ err: error }, "postgres listener could not change its watch lock");
+    }
   }
 
   private lost(client: pg.Client, error: Error): void {

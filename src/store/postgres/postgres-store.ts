@@ -120,6 +120,10 @@ export class PostgresStore implements Store {
     return this.db.clockOffset(localNow);
   }
 
+  watchTerminals(): Promise<() => Promise<void>> {
+    return this.db.watchTerminals();
+  }
+
   subscribe(listener: NoticeListener): () => void {
     return this.db.subscribe(listener);
   }
@@ -183,8 +187,8 @@ export class PostgresStore implements Store {
   }
 
   async applyCheckpoints(batch: readonly Checkpoint[]): Promise<boolean[]> {
-    const { results, notices } = await this.db.write(() => applyCheckpoints(this.ctx, batch, null));
-    this.db.emit(notices);
+    const { results, notices, published } = await this.db.write(() => applyCheckpoints(this.ctx, batch, null));
+    this.db.emit(notices, published);
     return results;
   }
 
@@ -193,7 +197,7 @@ export class PostgresStore implements Store {
     const outcome = await this.floor.scan(request, (from) =>
       this.db.write(() => applyCheckpoints(this.ctx, batch, claims ? { ...request, from } : null)),
     );
-    this.db.emit(outcome.notices);
+    this.db.emit(outcome.notices, outcome.published);
     return { results: outcome.results, claim: outcome.claim ?? (await this.claim(request)) };
   }
 

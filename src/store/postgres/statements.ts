@@ -14,9 +14,13 @@ import { TRANSITIONS, type Transition } from "../../state/transitions.js";
 import { countDeltasSql } from "./count-deltas.js";
 import { STEP_JSON_FIELDS, stepWritesSql } from "./step-writes.js";
 import { type Case, caseSetList, fromStatuses, jsonContext, Positional, positionalContext } from "./transition-sql.js";
+import { unwatchedColumn } from "./watch-presence.js";
 
 export const WORKER_TRANSITIONS = ["progress", "park", "release", "retry", "complete", "fail"] as const;
 export type WorkerKind = (typeof WORKER_TRANSITIONS)[number];
+
+/** The worker transitions that end an execution: statements with them say whether anyone watches ends. */
+const ENDINGS: readonly string[] = ["complete", "fail"];
 
 export interface Statement {
   text: string;
@@ -53,7 +57,7 @@ WITH u AS (
   WHERE e.id = $1 AND e.lease_token = $2 AND (e.status = 'running') IS TRUE
   RETURNING e.id, e.task, e.status, e.runnable_at
 ), ${stepWritesSql(s, "u", "u.id", "$3::jsonb", attempts, consumed)}${counted}
-SELECT u.status, u.runnable_at FROM u`;
+SELECT u.status, u.runnable_at${ENDINGS.includes(transition.name) ? `, ${unwatchedColumn(s)}` : ""} FROM u`;
   return { text, names: positional.names };
 }
 
@@ -102,7 +106,7 @@ rows_written AS (
   WHERE e.id = l.id
   RETURNING e.id, e.task, e.status, e.runnable_at
 ), ${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", extras ? "c.attempts" : null, extras ? "c.consumed" : null)}${counted}${claim ? `,\n${claim.ctes}` : ""}
-SELECT c.i, w.id, w.status, w.runnable_at${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
+SELECT c.i, w.id, w.status, w.runnable_at${kinds.some((kind) => ENDINGS.includes(kind)) ? `, ${unwatchedColumn(s)}` : ""}${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
 FROM c LEFT JOIN rows_written w ON w.id = c.id`;
 }
 

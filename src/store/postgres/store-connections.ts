@@ -17,6 +17,7 @@ import { NotificationListener } from "./listener.js";
 import { NoticePublisher } from "./publisher.js";
 import * as queries from "./queries.js";
 import type { SqlContext } from "./sql-context.js";
+import { WatchPresence, watchLockArgs } from "./watch-presence.js";
 
 export interface ConnectionOptions {
   /** `postgres://user:password@host:port/database`. */
@@ -33,6 +34,11 @@ export interface ConnectionOptions {
    * session and releases its locks (default 10,000 ms; see `IDLE_IN_TRANSACTION_MS` in sql-context.ts).
    */
   idleInTransactionMs?: number;
+  /**
+   * How long this process keeps announcing that it waits for executions to end after its last waiter left
+   * (default 10,000 ms; watch-presence.ts).
+   */
+  watchLingerMs?: number;
 }
 
 /**
@@ -72,6 +78,7 @@ export class StoreConnections {
   /** Backend PIDs of this store's pooled connections (see `backendPid`). */
   private readonly ownBackends = new Set<number>();
   private listener: NotificationListener | null = null;
+  private presence: WatchPresence | null = null;
   private readonly publisher: NoticePublisher;
   private compactTimer: NodeJS.Timeout | null = null;
   private closed = false;
@@ -119,7 +126,7 @@ export class StoreConnections {
     });
     try {
       await pool.query("SELECT 1");
-      await connections.startListener({ ...base, application_name: `zart-listen:${schema}`.slice(0, 63) });
+      await connections.startListener({ ...base, application_name: `zart-listen:${schema}`.slice(0, 63) }, options.watchLingerMs ?? 10_000);
     } catch (error) {
       await connections.close();
       throw isConnectionError(error) ? storeUnavailable(error, description) : error;
@@ -128,7 +135,7 @@ export class StoreConnections {
     return connections;
   }
 
-  private async startListener(config: pg.ClientConfig): Promise<void> {
+  private async startListener(config: pg.ClientConfig, watchLingerMs: number): Promise<void> {
     const listener = new NotificationListener({
       config,
       channel: this.channel,
@@ -136,9 +143,17 @@ export class StoreConnections {
       onNotice: (notice, senderPid) => {
         if (senderPid === undefined || !this.ownBackends.has(senderPid)) this.notices.emit([notice]);
       },
+      watchLockArgs: watchLockArgs(this.ctx.s),
     });
     this.listener = listener;
+    this.presence = new WatchPresence(listener, watchLingerMs);
     await listener.start();
+  }
+
+  /** See Store.watchTerminals. */
+  watchTerminals(): Promise<() => Promise<void>> {
+    if (this.presence === null) return Promise.resolve(async () => {});
+    return this.presence.hold();
   }
 
   private startCompaction(everyMs: number): void {
@@ -165,6 +180,7 @@ export class StoreConnections {
     if (this.compactTimer) clearInterval(this.compactTimer);
     this.compactTimer = null;
     await this.publisher.flush();
+    this.presence?.close();
     await this.listener?.close();
     await this.pool.end();
   }
@@ -191,9 +207,13 @@ export class StoreConnections {
     return this.notices.subscribe(listener);
   }
 
-  /** Only after commit: to other processes, and to ours (where a listener that throws is logged and skipped). */
-  emit(notices: readonly Notice[]): void {
-    this.publisher.publish(notices);
+  /**
+   * Only after commit: `published` to other processes (by default all of them; a write that found nobody
+   * watching leaves its terminal notices out, watch-presence.ts), and all to ours (where a listener that
+   * throws is logged and skipped).
+   */
+  emit(notices: readonly Notice[], published: readonly Notice[] = notices): void {
+    this.publisher.publish(published);
     this.notices.emit(notices);
   }
 

@@ -1,0 +1,81 @@
+/**
+ * Terminal notices reach other processes only while one of them waits (src/store/postgres/watch-presence.ts).
+ * A worker engine and an API-only engine on two store instances (two pools, two LISTEN connections) of one
+ * PostgreSQL; the API engine's clock is a ManualClock that never moves, so its waits never time out and its
+ * safety checks never run: a wait that ends was woken by the end's notice. Without waiters, the worker's
+ * ends are not published.
+ */
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { ManualClock } from "../src/core/clock.js";
+import { silentLogger } from "../src/core/logger.js";
+import { defineTask } from "../src/core/task.js";
+import { Engine } from "../src/engine/engine.js";
+import type { Notice } from "../src/store/store.js";
+import { adminQuery, TestSchema } from "./support/postgres.js";
+import { heldStepTask } from "./support/test-tasks.js";
+
+const schema = new TestSchema("watched");
+after(() => schema.drop());
+
+test("a wait in another process is woken by the end's notice; ends nobody waits for stay in their process", {
+  timeout: 60_000,
+}, async () => {
+  const { task, started, gate } = heldStepTask("held");
+  const quick = defineTask({ name: "quick", run: () => "ok" });
+  const workerStore = await schema.open();
+  const apiStore = await schema.open({ watchLingerMs: 0 });
+  const worker = await Engine.start({ store: workerStore, tasks: [task, quick], logger: silentLogger, worker: { eagerStart: false } });
+  const api = await Engine.start({ store: apiStore, tasks: [], clock: new ManualClock(Date.now()), logger: silentLogger, worker: false });
+  const onApi: Notice[] = [];
+  const onWorker: Notice[] = [];
+  const unsubscribe = [apiStore.subscribe((n) => onApi.push(n)), workerStore.subscribe((n) => onWorker.push(n))];
+  try {
+    // Waiting before the end: only the notice can end this wait.
+    const { execution } = await api.schedule({ task: "held", data: {} });
+    await started.promise;
+    const waiting = api.waitForTerminal(execution.id, 60_000);
+    await untilWatchedBy(1);
+    gate.resolve();
+    assert.equal((await waiting).status, "completed");
+
+    // The wait is over (no linger): nobody watches, and the worker's next end stays in its process.
+    await untilWatchedBy(0);
+    const unseen = (await api.schedule({ task: "quick", data: {} })).execution.id;
+    await until(() => onWorker.some((n) => n.kind === "terminal" && n.executionId === unseen));
+    // Notifications arrive in commit order: once the API hears a row created after that end, it would have
+    // heard the end too.
+    const inAnHour = Date.now() + 3_600_000;
+    await worker.schedule({ task: "quick", data: {}, startAt: new Date(inAnHour).toISOString() });
+    await until(() => onApi.some((n) => n.kind === "runnable" && n.at > inAnHour - 600_000));
+    assert.deepEqual(
+      onApi.filter((n) => n.kind === "terminal" && n.executionId === unseen),
+      [],
+      "an end nobody waited for was not published",
+    );
+  } finally {
+    gate.resolve();
+    for (const stop of unsubscribe) stop();
+    await api.stop();
+    await worker.stop();
+    await apiStore.close();
+    await workerStore.close();
+  }
+});
+
+/** Until `n` sessions hold this schema's watch lock shared (a waiting process's LISTEN connection holds it once). */
+async function untilWatchedBy(n: number): Promise<void> {
+  const held = async () =>
+    (
+      await adminQuery<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = 1515870812 AND mode = 'ShareLock'
+           AND granted AND objid::bigint = (hashtext($1)::bigint + 4294967296) % 4294967296`,
+        [`"${schema.name}"`],
+      )
+    )[0]?.n;
+  while ((await held()) !== n) await new Promise((resolve) => setImmediate(resolve));
+}
+
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await new Promise((resolve) => setImmediate(resolve));
+}
