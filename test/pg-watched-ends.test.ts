@@ -3,12 +3,14 @@
  * A worker engine and an API-only engine on two store instances (two pools, two LISTEN connections) of one
  * PostgreSQL; the API engine's clock is a ManualClock that never moves, so its waits never time out and its
  * safety checks never run: a wait that ends was woken by the end's notice. Without waiters, the worker's
- * ends are not published.
+ * ends are not published. The same for a `buffer_one` schedule tick held in one process while a worker in
+ * another ends the previous execution: the holder's clock stands still, so only the notice releases it.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { ManualClock } from "../src/core/clock.js";
 import { silentLogger } from "../src/core/logger.js";
+import { defineSchedule } from "../src/core/schedule.js";
 import { defineTask } from "../src/core/task.js";
 import { Engine } from "../src/engine/engine.js";
 import type { Notice } from "../src/store/store.js";
@@ -60,6 +62,50 @@ test("a wait in another process is woken by the end's notice; ends nobody waits 
     await worker.stop();
     await apiStore.close();
     await workerStore.close();
+  }
+});
+
+test("a schedule tick held in one process is released by a worker's end in another", { timeout: 60_000 }, async () => {
+  const { task, started, gate } = heldStepTask("held-tick");
+  const schedule = defineSchedule({ schedule_id: "held-tick", task, cron: "* * * * *", overlap: "buffer_one" });
+  const clock = new ManualClock(Date.now());
+  const tickerStore = await schema.open({ watchLingerMs: 0 });
+  const workerStore = await schema.open();
+  const ticker = await Engine.start({
+    store: tickerStore,
+    tasks: [task],
+    clock,
+    logger: silentLogger,
+    worker: false,
+    schedules: [schedule],
+  });
+  const worker = await Engine.start({ store: workerStore, tasks: [task], logger: silentLogger, scheduler: false });
+  const passTick = async (at: number) => {
+    await ticker.schedules.settled();
+    clock.advance(at - ticker.options.clock.now() + 5);
+    await ticker.schedules.settled();
+  };
+  const runs = async () => (await tickerStore.listExecutions({ task: "held-tick", limit: 10, offset: 0, order: "asc" })).executions;
+  try {
+    const first = (await ticker.schedules.get("held-tick")).nextTickAt as number;
+    await passTick(first);
+    await started.promise;
+    await passTick(first + 60_000);
+    assert.equal((await ticker.schedules.get("held-tick")).heldTickAt, first + 60_000, "the second tick is held");
+    await untilWatchedBy(1);
+    gate.resolve();
+    for (;;) {
+      const executions = await runs();
+      if (executions.length === 2) break;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.equal((await ticker.schedules.get("held-tick")).heldTickAt, null);
+  } finally {
+    gate.resolve();
+    await worker.stop();
+    await ticker.stop();
+    await workerStore.close();
+    await tickerStore.close();
   }
 });
 
