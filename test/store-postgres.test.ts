@@ -209,6 +209,33 @@ describe("postgres only", () => {
     }
   });
 
+  test("terminal notices: the watch outlives its last holder by the linger, and is taken again when the LISTEN connection comes back", async () => {
+    const a = await open();
+    const c = await open();
+    const onC = new NoticeRecorder(c);
+    const end = async (label: string) => {
+      const running = await createRunning(a, { task: `linger-${newId()}` });
+      await a.applyCheckpoints([checkpoint(running.fence, { transition: "complete", outputJson: '"done"', stepsCompleted: 0 })]);
+      await onC.waitFor(same({ kind: "terminal", executionId: running.execution.id, status: "completed" }), label);
+    };
+    try {
+      // Released at once, but the default linger (10 s) keeps announcing that C waits.
+      const released = await c.watchTerminals();
+      await released();
+      await end("an end just after C's last waiter left");
+      const unwatch = await c.watchTerminals();
+      try {
+        assert.ok((await schema.terminate("listener")) >= 1, "a listener connection was terminated");
+        await onC.waitFor((n) => n.kind === "reconnected", "C reconnected", 15_000);
+        await end("an end after C's LISTEN connection came back");
+      } finally {
+        await unwatch();
+      }
+    } finally {
+      onC.unsubscribe();
+    }
+  });
+
   test("listener: survives pg_terminate_backend, reports reconnected, and hears later notices", async () => {
     const watcher = await open();
     const writer = await open();

@@ -13,6 +13,7 @@ import type { Logger } from "../core/logger.js";
 import { isTerminal } from "../core/types.js";
 import type { Store } from "../store/store.js";
 import { type Deadline, DeadlineQueue } from "./deadline-queue.js";
+import { EndWatch } from "./end-watch.js";
 
 /** One registered wait. */
 export interface Waiter extends Deadline {
@@ -36,15 +37,17 @@ export class Waiters {
   private timerAt = Number.POSITIVE_INFINITY;
   private cancelTimer: (() => void) | null = null;
   private cancelSafety: (() => void) | null = null;
-  /** The store's watch while any waiter is registered: resolves to its release once other processes publish ends. */
-  private watching: Promise<() => Promise<void>> | null = null;
+  /** Taken while any waiter is registered. */
+  private readonly ends: EndWatch;
 
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly logger: Logger,
     private readonly safetyPollMs: number,
-  ) {}
+  ) {
+    this.ends = new EndWatch(store);
+  }
 
   get size(): number {
     return this.deadlines.size;
@@ -70,11 +73,11 @@ export class Waiters {
 
   /** Resolves once other processes publish the ends this process's waiters wait for: read statuses after it. */
   ready(): Promise<unknown> {
-    return this.watching ?? Promise.resolve();
+    return this.ends.ready();
   }
 
   private add<T extends Entry>(entry: T): T {
-    if (this.watching === null && this.store.watchTerminals) this.watching = this.store.watchTerminals();
+    this.ends.take();
     const same = this.byId.get(entry.id);
     if (same === undefined) this.byId.set(entry.id, [entry]);
     else same.push(entry);
@@ -125,9 +128,7 @@ export class Waiters {
     this.deadlines.remove(entry);
     if (this.deadlines.size > 0) return;
     this.disarmDeadline();
-    const watching = this.watching;
-    this.watching = null;
-    void watching?.then((release) => release());
+    this.ends.release();
   }
 
   private armDeadline(at: number): void {

@@ -23,6 +23,7 @@ import type { Logger } from "../../core/logger.js";
 import { isTerminal } from "../../core/types.js";
 import type { ScheduleRecord, TickResult } from "../../store/schedule-records.js";
 import type { NewExecution, Notice, Store } from "../../store/store.js";
+import { EndWatch } from "../end-watch.js";
 
 /** Due schedules fired per store read (a pass reads again until none is due). */
 const BATCH = 100;
@@ -50,10 +51,12 @@ export class ScheduleTicker {
   private readonly releases = new Set<Promise<void>>();
   /** Execution id -> the schedule whose held tick waits for it to end. */
   private readonly heldOn = new Map<string, string>();
-  /** The store's watch of ends while `heldOn` has entries (resolves to its release). */
-  private watching: Promise<() => Promise<void>> | null = null;
+  /** Taken while `heldOn` has entries. */
+  private readonly ends: EndWatch;
 
-  constructor(private readonly deps: ScheduleTickerDeps) {}
+  constructor(private readonly deps: ScheduleTickerDeps) {
+    this.ends = new EndWatch(deps.store);
+  }
 
   start(): void {
     this.poke();
@@ -87,7 +90,7 @@ export class ScheduleTicker {
     const scheduleId = this.heldOn.get(notice.executionId);
     if (scheduleId === undefined) return;
     this.heldOn.delete(notice.executionId);
-    if (this.heldOn.size === 0) this.unwatch();
+    if (this.heldOn.size === 0) this.ends.release();
     this.track(this.releaseById(scheduleId));
   }
 
@@ -103,7 +106,7 @@ export class ScheduleTicker {
     this.cancelTimer?.();
     this.cancelTimer = null;
     await this.settled();
-    this.unwatch();
+    this.ends.release();
   }
 
   private async runPass(): Promise<void> {
@@ -198,7 +201,7 @@ export class ScheduleTicker {
     const status = (await this.deps.store.getStatuses([previousId])).get(previousId);
     if (status === undefined || isTerminal(status)) {
       this.heldOn.delete(previousId);
-      if (this.heldOn.size === 0) this.unwatch();
+      if (this.heldOn.size === 0) this.ends.release();
       await this.releaseById(schedule.scheduleId);
     }
   }
@@ -209,22 +212,13 @@ export class ScheduleTicker {
    */
   private async watchEnds(): Promise<boolean> {
     if (this.heldOn.size === 0) {
-      this.unwatch();
+      this.ends.release();
       return true;
     }
-    if (this.watching !== null || !this.deps.store.watchTerminals) {
-      await this.watching;
-      return true;
-    }
-    this.watching = this.deps.store.watchTerminals();
-    await this.watching;
-    return false;
-  }
-
-  private unwatch(): void {
-    const watching = this.watching;
-    this.watching = null;
-    void watching?.then((release) => release());
+    const held = this.ends.held;
+    this.ends.take();
+    await this.ends.ready();
+    return held;
   }
 
   private async releaseById(scheduleId: string): Promise<void> {
