@@ -14,8 +14,22 @@ import { TERMINAL_RECORD_TTL_MS, TerminalCache } from "../src/engine/terminal-ca
 import { RunAbort } from "../src/worker/run-abort.js";
 
 describe("execution ids", () => {
+  // First, and at an earlier time: the next test leaves the generator at the last representable millisecond.
+  test("more ids in one millisecond than its 16 random digits hold move on to the next millisecond, still in order", () => {
+    const time = 1_700_000_000_000;
+    let previous = newExecutionId(time);
+    let moved = 0;
+    for (let i = 0; i < 1_000_000; i++) {
+      const id = newExecutionId(time);
+      if (!(id.length === 30 && id > previous)) assert.fail(`${previous} then ${id}`);
+      if (id.slice(5, 14) !== previous.slice(5, 14)) moved++;
+      previous = id;
+    }
+    assert.ok(moved >= 1, "the same-millisecond steps ran past 16 digits at least once");
+  });
+
   test("well-formed, distinct across many refills of the random pool, strictly increasing, never guessable from a neighbour", () => {
-    // 409 fresh ids use up one pool of random bytes; 3,000 ids cross several refills.
+    // Each id draws 12 bytes, so 341 ids use up one pool of random bytes; 3,000 ids cross several refills.
     const base = 1_800_000_000_000;
     const ids = Array.from({ length: 3000 }, (_, i) => newExecutionId(base + Math.floor(i / 100)));
     assert.equal(new Set(ids).size, ids.length);
@@ -23,14 +37,16 @@ describe("execution ids", () => {
     // Creation order is id order, also within one millisecond.
     for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} < ${ids[i]}`);
     assert.equal(ids[0]!.slice(5, 14), base.toString(36).padStart(9, "0"), "the time comes first");
-    // Within one millisecond each id adds 1 + 64 random bits to its neighbour's random part.
+    // Within one millisecond each id adds 1 + 64 random bits to its neighbour's random part: 41 to the low
+    // half of its 16 digits, 23 to the high half (each half 8 base-36 digits).
     const random = (id: string) => [...id.slice(14)].reduce((n, c) => n * 36n + BigInt(Number.parseInt(c, 36)), 0n);
     const steps = ids
       .slice(0, 100)
       .map((id, i, all) => (i === 0 ? 0n : random(id) - random(all[i - 1]!)))
       .slice(1);
     assert.equal(new Set(steps).size, steps.length, "every step is different");
-    assert.ok(steps.every((d) => d >= 1n && d <= 2n ** 64n));
+    const half = 36n ** 8n;
+    assert.ok(steps.every((d) => d >= 1n && d <= 2n ** 41n + (2n ** 23n - 1n) * half));
     assert.ok(steps.filter((d) => d > 2n ** 56n).length > 80, "the steps are random over 64 bits");
     // A clock that goes back does not break the order; the latest time is kept.
     const back = newExecutionId(base - 60_000);

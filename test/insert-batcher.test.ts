@@ -12,7 +12,7 @@ import { ZartError } from "../src/core/errors.js";
 import { newExecutionId } from "../src/engine/execution-id.js";
 import { openStore } from "../src/store/open-store.js";
 import { InsertBatcher } from "../src/store/postgres/insert-batcher.js";
-import type { NewQueuedExecution, Store } from "../src/store/store.js";
+import type { NewBatchedExecution, NewQueuedExecution, Store } from "../src/store/store.js";
 
 let dir: string;
 let store: Store;
@@ -38,7 +38,8 @@ function recorded(maxInFlight: number, maxQueued: number) {
       insertMany: async (inputs) => {
         statements.push(inputs.length);
         await gate;
-        return store.createExecutions(inputs);
+        // SQLite's own batch takes queued rows only: each row of the batch through the store's insert.
+        return Promise.all(inputs.map((input) => store.createExecution(input)));
       },
       insertOne: async (input) => {
         statements.push(1);
@@ -105,4 +106,24 @@ test("beyond the bound of waiting rows a call is refused at once with overloaded
   const results = await Promise.all(accepted);
   assert.deepEqual(statements, [2]);
   for (const result of results) assert.equal((await store.getExecution(result.execution.id))?.status, "pending");
+});
+
+test("eager starts share statements too: one per creation transition, each row made by its own", async () => {
+  const { batcher, statements } = recorded(4, 100);
+  const claimFor = { workerId: "w", leaseMs: 60_000 };
+  const finished = { transition: "complete" as const, outputJson: "7", at: 2, stepsCompleted: 0 };
+  const inputs: NewBatchedExecution[] = [
+    row(0),
+    { ...row(1), claimFor },
+    { ...row(2), claimFor, finished },
+    row(3),
+    { ...row(4), claimFor },
+    { ...row(5), claimFor, finished: { transition: "fail", error: { message: "no", step: null }, at: 2, stepsCompleted: 0 } },
+  ];
+  const results = await Promise.all(inputs.map((input) => batcher.submit(input)));
+  assert.deepEqual(statements, [2, 2, 1, 1], "queued, born claimed, born completed, born failed: in the order each kind first came");
+  assert.deepEqual(
+    results.map((r) => r.execution.status),
+    ["pending", "running", "completed", "pending", "running", "failed"],
+  );
 });

@@ -84,6 +84,33 @@ describe("postgres only", () => {
     }
   });
 
+  test("eager creations made together share one transaction per creation transition, with the queued ones", async () => {
+    const store = await open();
+    const base = { task: `together-${newId()}`, dataJson: "{}", idempotencyKey: null, now: T0 };
+    const claimFor = { workerId: "w", leaseMs: LEASE_MS };
+    const finished = { transition: "complete" as const, outputJson: "1", at: T0 + 1, stepsCompleted: 0 };
+    const inputs: NewExecution[] = [
+      ...[1, 2, 3].map(() => ({ ...base, id: newId() })),
+      ...[1, 2, 3].map(() => ({ ...base, id: newId(), claimFor })),
+      ...[1, 2, 3].map(() => ({ ...base, id: newId(), claimFor, finished })),
+    ];
+    await Promise.all(inputs.map((input) => store.createExecution(input)));
+    // A row's xmin is the transaction that inserted it.
+    const rows = await adminQuery<{ status: string; transactions: string; n: string }>(
+      `SELECT status, count(DISTINCT xmin::text) AS transactions, count(*) AS n FROM ${schema.name}.executions
+        WHERE task = $1 GROUP BY status ORDER BY status`,
+      [base.task],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.status, Number(r.transactions), Number(r.n)]),
+      [
+        ["completed", 1, 3],
+        ["pending", 1, 3],
+        ["running", 1, 3],
+      ],
+    );
+  });
+
   test("claim: 8 instances with separate pools take each of 400 rows exactly once", async () => {
     const task = `bulk-${newId()}`;
     const seeder = await open();
@@ -178,7 +205,23 @@ describe("postgres only", () => {
       await a.createExecution({ id: newId(), task: marker, dataJson: "{}", idempotencyKey: null, now: T0 });
       await onB.waitFor((n) => n.kind === "runnable" && n.task === marker, label);
     };
-    const complete = async (store: Store, how: "alone" | "batch") => {
+    const complete = async (store: Store, how: "alone" | "batch" | "born together") => {
+      if (how === "born together") {
+        // An eager start's run that ended before its row was written, inserted with another: the shared
+        // insert's statement ends rows too.
+        const finished = { transition: "complete" as const, outputJson: '"done"', at: T0, stepsCompleted: 0 };
+        const born = [0, 1].map(() => ({
+          id: newId(),
+          task,
+          dataJson: "{}",
+          idempotencyKey: null,
+          now: T0,
+          claimFor: { workerId: "w", leaseMs: LEASE_MS },
+          finished,
+        }));
+        await Promise.all(born.map((input) => store.createExecution(input)));
+        return born[0]!.id;
+      }
       const running = await createRunning(store, { task });
       const write = checkpoint(running.fence, { transition: "complete", outputJson: '"done"', stepsCompleted: 0 });
       if (how === "alone") await store.applyCheckpoints([write]);
@@ -190,14 +233,14 @@ describe("postgres only", () => {
     };
     const endOf = (id: string) => same({ kind: "terminal", executionId: id, status: "completed" });
     try {
-      const unseen = [await complete(a, "alone"), await complete(a, "batch")];
+      const unseen = [await complete(a, "alone"), await complete(a, "batch"), await complete(a, "born together")];
       await heardUpTo("marker after the unwatched ends");
       for (const id of unseen) {
         assert.equal(onB.notices.filter(endOf(id)).length, 0, "nobody watched: the end stayed in A");
         assert.equal(onA.notices.filter(endOf(id)).length, 1, "A's own subscribers still hear it");
       }
       const unwatch = await b.watchTerminals();
-      const seen = [await complete(a, "alone"), await complete(a, "batch")];
+      const seen = [await complete(a, "alone"), await complete(a, "batch"), await complete(a, "born together")];
       for (const id of seen) await onB.waitFor(endOf(id), "an end while B watches");
       await unwatch();
       const after = await complete(a, "alone");

@@ -11,7 +11,11 @@
  *                      shared_preload_libraries; the extension is created in the admin database)
  *   PROBE_INSERTS=at-once the server's insert batcher as before decision 032 (server-knobs.mjs)
  *   PROBE_CPUPROF=dir  the server writes a V8 CPU profile there when it stops (read it with profile-summary.ts)
+ *   PROBE_STORE=sqlite the same server on a fresh SQLite file instead (PostgreSQL's figures then read 0)
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { load, startZartServer } from "./http.js";
@@ -23,6 +27,7 @@ const [mode = "worker", s = "10", r = "1"] = process.argv.slice(2);
 const seconds = Number(s);
 const rounds = Number(r);
 const DB = probeDatabase("zbench_probe_http_intake");
+const sqlite = process.env.PROBE_STORE === "sqlite";
 async function printStatements(requests: number): Promise<void> {
   const { rows } = await admin.query(
     `SELECT calls, total_exec_time AS ms, rows, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
@@ -51,7 +56,9 @@ for (let round = 1; round <= rounds; round++) {
   const url = process.env.PROBE_POOL ? `${base}?pool_size=${process.env.PROBE_POOL}` : base;
   const serverArgs = [`--import=${fileURLToPath(new URL("./server-knobs.mjs", import.meta.url))}`];
   if (process.env.PROBE_CPUPROF) serverArgs.push("--cpu-prof", `--cpu-prof-dir=${process.env.PROBE_CPUPROF}`);
-  const server = await startZartServer({ kind: "postgres", url, database: DB }, mode === "worker", 50, serverArgs);
+  const dir = mkdtempSync(join(tmpdir(), "zart-probe-intake-"));
+  const target = sqlite ? ({ kind: "sqlite", path: join(dir, "z.db") } as const) : ({ kind: "postgres", url, database: DB } as const);
+  const server = await startZartServer(target, mode === "worker", 50, serverArgs);
   try {
     const body = JSON.stringify({ task: "bench-w0", data: { i: 1 } });
     if (process.env.PROBE_STATEMENTS) {
@@ -90,6 +97,7 @@ for (let round = 1; round <= rounds; round++) {
     console.log(
       JSON.stringify({
         mode,
+        store: sqlite ? "sqlite" : "postgres",
         inserts: process.env.PROBE_INSERTS ?? "end of turn",
         round,
         reqPerS: Math.round(record.requestsPerSecond),
@@ -109,6 +117,7 @@ for (let round = 1; round <= rounds; round++) {
     if (process.env.PROBE_STATEMENTS) await printStatements(requests);
   } finally {
     await server.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 await admin.query(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);

@@ -12,9 +12,6 @@ import { heldDelivery, heldInsert } from "../worker/held-write.js";
 import type { Worker } from "../worker/worker.js";
 
 export class EagerPaths {
-  /** Inserts of this process not yet answered (`insert` calls in flight). */
-  private inserting = 0;
-
   constructor(
     private readonly store: Store,
     private readonly worker: Worker,
@@ -25,25 +22,15 @@ export class EagerPaths {
   ) {}
 
   /**
-   * Inserts the execution, eagerly when asked (`eager`) or by default when nothing older is queued and no
-   * other insert of this process is under way. An eager insert is a transaction of its own, while queued
-   * ones that arrive together share one (the stores' insert batching): under a burst the default queues,
-   * one at a time it starts here (docs/decisions/040-eager-start-over-http.md).
+   * Inserts the execution, eagerly when asked (`eager`) or by default when a slot is free and nothing
+   * older is queued. Eager inserts made together share a statement as queued ones do (both stores batch
+   * them), so a burst starts here whatever slots it finds free
+   * (docs/decisions/046-shared-eager-inserts.md; before it, docs/decisions/040-eager-start-over-http.md).
    */
-  async insert(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
-    this.inserting += 1;
-    try {
-      return await this.insertNow(input, eager);
-    } finally {
-      this.inserting -= 1;
-    }
-  }
-
-  private insertNow(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
+  insert(input: NewExecution, eager: boolean | undefined): Promise<CreateResult> {
     // Delayed and prioritised executions go through a claim, which orders them (docs/priority-and-delay.md).
     const ordered = (input.startAt != null && input.startAt > input.now) || (input.priority ?? 0) !== 0;
-    const alone = this.inserting === 1;
-    const wanted = (eager ?? (this.eagerByDefault && alone)) && input.concurrency == null && input.parent == null && !ordered;
+    const wanted = (eager ?? this.eagerByDefault) && input.concurrency == null && input.parent == null && !ordered;
     if (!wanted || !this.localTasks.includes(input.task) || !this.worker.reserveSlot(eager === undefined)) {
       return this.store.createExecution(input);
     }

@@ -1,10 +1,10 @@
 /**
  * The pure definition of a transition's effect: the row it leaves. The worker builds its in-memory
- * records with it (an eagerly started run's row, the row a park or a completion leaves), and the
- * behaviour suite checks every store against it.
+ * records with it (an eagerly started run's row, the row a park or a completion leaves), the PostgreSQL
+ * store builds the rows a batch inserted with it, and the behaviour suite checks every store against it.
  */
-import { EXECUTION_COLUMN_TYPES, type ExecutionColumn, type ExecutionRow, ROW_DEFAULTS } from "./columns.js";
-import { type Expr, evaluate, type Params } from "./expr.js";
+import { EXECUTION_COLUMN_NAMES, EXECUTION_COLUMN_TYPES, type ExecutionRow, ROW_DEFAULTS } from "./columns.js";
+import { type Compiled, compileExpr, type Params } from "./expr.js";
 import type { Transition } from "./transitions.js";
 
 /** Whether the transition applies to a row in this status (the fence, when there is one, is checked apart). */
@@ -22,13 +22,7 @@ export function applyTransition(row: ExecutionRow | null, transition: Transition
     throw new Error(`transition ${transition.name} does not apply to a ${row === null ? "missing" : row.status} row`);
   }
   // `before` is only read: the blank row itself serves a creation.
-  const before: ExecutionRow = row ?? BLANK_ROW;
-  const after: Record<string, unknown> = { ...before };
-  for (const { column, expr, text } of writesOf(transition)) {
-    const value = evaluate(expr, before, params);
-    after[column] = value === null ? null : text ? String(value) : Number(value);
-  }
-  return after as unknown as ExecutionRow;
+  return builderOf(transition)(row ?? BLANK_ROW, params);
 }
 
 const BLANK_ROW: ExecutionRow = Object.freeze({
@@ -41,25 +35,54 @@ const BLANK_ROW: ExecutionRow = Object.freeze({
   ...ROW_DEFAULTS,
 }) as ExecutionRow;
 
-interface ColumnWrite {
-  column: ExecutionColumn;
-  expr: Expr;
-  /** Numbers stay numbers and text stays text, whatever the parameter's JavaScript type was. */
-  text: boolean;
+type RowBuilder = (before: ExecutionRow, params: Params) => ExecutionRow;
+
+/** Each transition's builder, made once: the worker applies a transition per run and per completion. */
+const BUILDERS = new WeakMap<Transition, RowBuilder>();
+
+function builderOf(transition: Transition): RowBuilder {
+  let builder = BUILDERS.get(transition);
+  if (builder === undefined) {
+    builder = compileTransition(transition);
+    BUILDERS.set(transition, builder);
+  }
+  return builder;
 }
 
-/** Each transition's writes, listed once: the worker applies a transition per run and per completion. */
-const WRITES = new WeakMap<Transition, readonly ColumnWrite[]>();
+/**
+ * One function per transition that returns the whole row as one object literal, every column in
+ * `EXECUTION_COLUMN_NAMES` order: a written column from its compiled expression (numbers stay numbers and
+ * text stays text, whatever the parameter's JavaScript type was), any other copied from the row before.
+ * Generated source, because a literal is what makes the row in one allocation of one shape; copying the
+ * row and then setting columns cost about what interpreting the expressions did
+ * (docs/decisions/047-hot-path-without-interpreters.md).
+ * Only column names (checked to be plain identifiers) and indexes enter the source; every value is an
+ * argument.
+ */
+function compileTransition(transition: Transition): RowBuilder {
+  const writes: Compiled[] = [];
+  const fields = EXECUTION_COLUMN_NAMES.map((column) => {
+    if (!/^[a-z_]+$/.test(column)) throw new Error(`column name ${column} is not a plain identifier`);
+    const expr = transition.set[column];
+    if (expr === undefined) return `${column}: before.${column}`;
+    const compute = compileExpr(expr);
+    writes.push(EXECUTION_COLUMN_TYPES[column] === "text" ? asText(compute) : asNumber(compute));
+    return `${column}: w[${writes.length - 1}](before, params)`;
+  });
+  const make = new Function("w", `return (before, params) => ({ ${fields.join(", ")} });`) as (w: Compiled[]) => RowBuilder;
+  return make(writes);
+}
 
-function writesOf(transition: Transition): readonly ColumnWrite[] {
-  let writes = WRITES.get(transition);
-  if (writes === undefined) {
-    writes = (Object.entries(transition.set) as [ExecutionColumn, Expr][]).map(([column, expr]) => ({
-      column,
-      expr,
-      text: EXECUTION_COLUMN_TYPES[column] === "text",
-    }));
-    WRITES.set(transition, writes);
-  }
-  return writes;
+function asText(compute: Compiled): Compiled {
+  return (row, params) => {
+    const value = compute(row, params);
+    return value === null ? null : String(value);
+  };
+}
+
+function asNumber(compute: Compiled): Compiled {
+  return (row, params) => {
+    const value = compute(row, params);
+    return value === null ? null : Number(value);
+  };
 }

@@ -43,45 +43,86 @@ export const and = (a: Cond, b: Cond): Cond => ({ op: "and", a, b });
 
 export type Params = Readonly<Record<string, Value>>;
 
-export function evaluate(expr: Expr, row: ExecutionRow, params: Params): Value {
+/** An expression compiled once into a function of the row before the write and the parameters. */
+export type Compiled = (row: ExecutionRow, params: Params) => Value;
+
+/**
+ * The expression as a function: each node becomes one closure, so applying a transition walks no tree
+ * (docs/decisions/047-hot-path-without-interpreters.md). Rendered to SQL, the same expression is what the
+ * stores run (`renderExpr`).
+ */
+export function compileExpr(expr: Expr): Compiled {
   switch (expr.op) {
     case "param": {
-      const value = params[expr.name];
-      if (value === undefined) throw new Error(`transition parameter "${expr.name}" is missing`);
-      return value;
+      const name = expr.name;
+      return (_row, params) => {
+        const value = params[name];
+        if (value === undefined) throw new Error(`transition parameter "${name}" is missing`);
+        return value;
+      };
     }
-    case "col":
-      return row[expr.name];
-    case "lit":
-      return expr.value;
+    case "col": {
+      const name = expr.name;
+      return (row) => row[name];
+    }
+    case "lit": {
+      const value = expr.value;
+      return () => value;
+    }
     case "add":
-    case "sub": {
-      const a = evaluate(expr.a, row, params);
-      const b = evaluate(expr.b, row, params);
-      if (a === null || b === null) return null;
-      return expr.op === "add" ? Number(a) + Number(b) : Number(a) - Number(b);
+    case "sub":
+    case "max":
+      return compileArithmetic(expr.op, compileExpr(expr.a), compileExpr(expr.b));
+    case "coalesce": {
+      const a = compileExpr(expr.a);
+      const b = compileExpr(expr.b);
+      return (row, params) => a(row, params) ?? b(row, params);
     }
-    case "max": {
-      const a = evaluate(expr.a, row, params);
-      const b = evaluate(expr.b, row, params);
-      // Both stores ignore NULL in GREATEST/MAX of two non-null integers only; every use here is non-null.
-      return a === null ? b : b === null ? a : Math.max(Number(a), Number(b));
+    case "if": {
+      const cond = compileCond(expr.cond);
+      const ifTrue = compileExpr(expr.ifTrue);
+      const ifFalse = compileExpr(expr.ifFalse);
+      return (row, params) => (cond(row, params) ? ifTrue(row, params) : ifFalse(row, params));
     }
-    case "coalesce":
-      return evaluate(expr.a, row, params) ?? evaluate(expr.b, row, params);
-    case "if":
-      return holds(expr.cond, row, params) ? evaluate(expr.ifTrue, row, params) : evaluate(expr.ifFalse, row, params);
   }
 }
 
-function holds(cond: Cond, row: ExecutionRow, params: Params): boolean {
-  if (cond.op === "and") return holds(cond.a, row, params) && holds(cond.b, row, params);
-  const a = evaluate(cond.a, row, params);
-  if (cond.op === "set") return a === 1;
-  if (cond.op === "present") return a !== null;
-  const b = evaluate(cond.b, row, params);
-  if (a === null || b === null) return false;
-  return cond.op === "le" ? Number(a) <= Number(b) : a === b;
+function compileArithmetic(op: "add" | "sub" | "max", a: Compiled, b: Compiled): Compiled {
+  if (op === "max") {
+    // Both stores ignore NULL in GREATEST/MAX of two non-null integers only; every use here is non-null.
+    return (row, params) => {
+      const x = a(row, params);
+      const y = b(row, params);
+      return x === null ? y : y === null ? x : Math.max(Number(x), Number(y));
+    };
+  }
+  const sign = op === "add" ? 1 : -1;
+  return (row, params) => {
+    const x = a(row, params);
+    const y = b(row, params);
+    return x === null || y === null ? null : Number(x) + sign * Number(y);
+  };
+}
+
+type CompiledCond = (row: ExecutionRow, params: Params) => boolean;
+
+function compileCond(cond: Cond): CompiledCond {
+  if (cond.op === "and") {
+    const a = compileCond(cond.a);
+    const b = compileCond(cond.b);
+    return (row, params) => a(row, params) && b(row, params);
+  }
+  const a = compileExpr(cond.a);
+  if (cond.op === "set") return (row, params) => a(row, params) === 1;
+  if (cond.op === "present") return (row, params) => a(row, params) !== null;
+  const b = compileExpr(cond.b);
+  const le = cond.op === "le";
+  return (row, params) => {
+    const x = a(row, params);
+    const y = b(row, params);
+    if (x === null || y === null) return false;
+    return le ? Number(x) <= Number(y) : x === y;
+  };
 }
 
 export type Dialect = "postgres" | "sqlite";

@@ -57,6 +57,12 @@ export type Finished = (
 /** One execution of a batch insert: always queued (`pending`), never eagerly claimed. */
 export type NewQueuedExecution = Omit<NewExecution, "claimFor" | "finished" | "steps">;
 
+/**
+ * One execution of a store's shared insert: queued, born claimed or born finished (an eager start), but
+ * never with copied steps (a rerun's, which are written apart).
+ */
+export type NewBatchedExecution = Omit<NewExecution, "steps">;
+
 export interface CreateResult {
   /** The new execution, or the existing one that holds the idempotency key (whatever its task). */
   execution: ExecutionRecord;

@@ -81,6 +81,38 @@ export function transitionBehaviour(ctx: SuiteContext): void {
     }
   });
 
+  test("create, create_claimed, create_completed, create_failed made together: each row is the definition's", async () => {
+    // Made in one turn, so the stores' shared inserts carry them together (on PostgreSQL, one statement
+    // per creation transition: docs/decisions/046-shared-eager-inserts.md).
+    const base = { task: "born-together", dataJson: '{"a":2}', now: T0 + 3, idempotencyKey: null };
+    const claimFor = { workerId: "w", leaseMs: LEASE_MS };
+    const held = `k-held-${newId()}`;
+    await ctx.store.createExecution({ ...base, id: newId(), idempotencyKey: held });
+    const kinds: Omit<NewExecution, "id">[] = [
+      base,
+      { ...base, priority: 2, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+      { ...base, claimFor },
+      { ...base, claimFor, idempotencyKey: `k-${newId()}` },
+      { ...base, claimFor, finished: { transition: "complete", outputJson: '"done"', at: T0 + 9, stepsCompleted: 0 } },
+      { ...base, claimFor, finished: { transition: "complete", outputJson: "null", at: T0 + 8, stepsCompleted: 1 } },
+      { ...base, claimFor, finished: { transition: "fail", error: { message: "x", step: null }, at: T0 + 9, stepsCompleted: 2 } },
+      { ...base, claimFor, finished: { transition: "fail", error: { message: "y", step: "s" }, at: T0 + 7, stepsCompleted: 0 } },
+    ];
+    const inputs: NewExecution[] = kinds.map((kind) => ({ ...kind, id: newId() }));
+    const clash: NewExecution = { ...base, claimFor, id: newId(), idempotencyKey: held };
+    const results = await Promise.all([...inputs, clash].map((input) => ctx.store.createExecution(input)));
+    for (const [i, input] of inputs.entries()) {
+      assert.equal(results[i]?.created, true);
+      const stored = await rowOf(ctx.store, input.id);
+      assertApplied(stored, null, creationTransition(input), creationParams(input));
+      assert.deepEqual(toRow(results[i]!.execution), stored, "the returned row is the stored row");
+    }
+    const refused = results[inputs.length];
+    assert.equal(refused?.created, false, "a born-claimed row whose key is held is not created");
+    assert.equal(refused?.execution.idempotencyKey, held);
+    assert.equal(await ctx.store.getExecution(clash.id), null);
+  });
+
   test("create in a batch: each row is the definition's, whichever options the other rows of its batch set", async () => {
     const base = { task: "born-many", dataJson: '{"b":1}', idempotencyKey: null, now: T0 + 4 };
     const traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";

@@ -8,14 +8,15 @@ import type pg from "pg";
 import { applyTransition } from "../../state/apply.js";
 import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
 import { type Params, pgType } from "../../state/expr.js";
-import { TRANSITIONS } from "../../state/transitions.js";
+import type { Transition } from "../../state/transitions.js";
 import { toExecution } from "../row-mapping.js";
-import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "../store.js";
+import type { CreateResult, NewBatchedExecution, NewExecution, Notice } from "../store.js";
 import { insertLists } from "../transition-sql.js";
 import { creationNotices, creationParams, creationTransition, mergeRunnable } from "../writes.js";
 import { preparedWith, type SqlContext } from "./sql-context.js";
 import { STEP_INSERT_FIELDS, STEP_RECORDSET, stepsJson } from "./step-json.js";
 import { Positional } from "./transition-sql.js";
+import { unwatchedColumn } from "./watch-presence.js";
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -79,38 +80,46 @@ async function insertSteps(ctx: SqlContext, q: Queryable, input: NewExecution): 
 }
 
 /**
- * A batch in ONE statement (one implicit transaction): all rows or none. Rows that a stored (or earlier
- * in-batch) idempotency key stops are answered with the row that holds the key. `isRetry` as above.
+ * A batch in ONE statement (one implicit transaction): all rows or none. Every row of a batch is created
+ * by the same transition (`creationTransition`: queued, born claimed or born finished) and carries no
+ * copied steps. Rows that a stored (or earlier in-batch) idempotency key stops are answered with the row
+ * that holds the key. `isRetry` as above.
  */
 export async function createExecutions(
   ctx: SqlContext,
-  inputs: readonly NewQueuedExecution[],
+  inputs: readonly NewBatchedExecution[],
   isRetry = false,
-): Promise<{ result: CreateResult[]; notices: Notice[] }> {
-  if (inputs.length === 0) return { result: [], notices: [] };
+): Promise<{ result: CreateResult[]; notices: Notice[]; published: Notice[] }> {
+  const [first] = inputs;
+  if (first === undefined) return { result: [], notices: [], published: [] };
+  const transition = creationTransition(first);
+  if (inputs.some((input) => creationTransition(input) !== transition || ((input as NewExecution).steps?.length ?? 0) > 0)) {
+    throw new Error("a batch insert takes rows of one creation transition, without copied steps");
+  }
   const conflict = isRetry ? "ON CONFLICT DO NOTHING" : "ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING";
+  const bindings = batchParamsOf(transition);
   const params = inputs.map((input) => creationParams(input));
-  const columns = CREATE_PARAMS.map(({ name }) => params.map((p) => p[name] ?? null));
+  const columns = bindings.map(({ name }) => params.map((p) => p[name] ?? null));
   // A parameter null in every row is written as one NULL, not sent as an array of them. The set of such
   // parameters picks the statement; its key is a bit mask, since PostgreSQL cuts statement names at 63 bytes.
   const absent = columns.map((values) => values.every((value) => value === null));
   const mask = absent.reduce((bits, isAbsent, k) => (isAbsent ? bits | (1 << k) : bits), 0);
-  const inserted = await ctx.pool.query<{ id: string }>(
+  const inserted = await ctx.pool.query<{ id: string; unwatched?: boolean }>(
     preparedWith(
       ctx,
-      `${isRetry ? "insert_many_retry" : "insert_many"}_${mask.toString(36)}`,
-      () => insertManyStatement(ctx.s, conflict, absent),
+      `${isRetry ? "insert_many_retry" : "insert_many"}_${transition.name}_${mask.toString(36)}`,
+      () => insertManyStatement(ctx.s, conflict, transition, absent),
       columns.filter((_, k) => !absent[k]),
       {},
     ),
   );
-  // A row this statement inserted is what `create` makes of its parameters (the behaviour suite holds the
-  // stores to that), so only the ids come back: the rows are built here instead of sent and parsed
-  // (docs/decisions/029-postgres-inserted-rows-built.md).
+  // A row this statement inserted is what its transition makes of its parameters (the behaviour suite
+  // holds the stores to that), so only the ids come back: the rows are built here instead of sent and
+  // parsed (docs/decisions/029-postgres-inserted-rows-built.md).
   const insertedIds = new Set(inserted.rows.map((row) => row.id));
   const byId = new Map<string, ExecutionRow>();
   inputs.forEach((input, i) => {
-    if (insertedIds.has(input.id)) byId.set(input.id, applyTransition(null, TRANSITIONS.create, params[i] as Params));
+    if (insertedIds.has(input.id)) byId.set(input.id, applyTransition(null, transition, params[i] as Params));
   });
   const missing = inputs.filter((i) => !byId.has(i.id));
   // Keys this batch inserted answer its own later repeats of them.
@@ -137,7 +146,17 @@ export async function createExecutions(
     if (!holder) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
     return { execution: toExecution(holder), created: false };
   });
-  return { result, notices: mergeRunnable(notices) };
+  // Rows born finished end here: their ends go to other processes only while one of them watches, as a
+  // worker's ending checkpoint's do (watch-presence.ts).
+  const unwatched = inserted.rows[0]?.unwatched === true;
+  const merged = mergeRunnable(notices);
+  return { result, notices: merged, published: unwatched ? merged.filter((notice) => notice.kind !== "terminal") : merged };
+}
+
+/** Whether rows the creation transition makes are born ended (completed or failed). */
+function ends(transition: Transition): boolean {
+  const status = transition.set.status;
+  return status?.op === "lit" && (status.value === "completed" || status.value === "failed");
 }
 
 interface CreateParam {
@@ -145,34 +164,47 @@ interface CreateParam {
   type: string;
 }
 
-/** The create transition's parameters and their PostgreSQL types, in the order the batch statement binds them. */
-const CREATE_PARAMS: readonly CreateParam[] = (() => {
-  const found = new Map<string, string>();
-  insertLists(TRANSITIONS.create, {
-    dialect: "postgres",
-    param: (name, type) => {
-      found.set(name, pgType(type));
-      return "NULL";
-    },
-  });
-  return [...found].map(([name, type]) => ({ name, type }));
-})();
+/** Each creation transition's parameters and their PostgreSQL types, in the order the batch statement binds them. */
+const BATCH_PARAMS = new WeakMap<Transition, readonly CreateParam[]>();
+
+function batchParamsOf(transition: Transition): readonly CreateParam[] {
+  let found = BATCH_PARAMS.get(transition);
+  if (found === undefined) {
+    const types = new Map<string, string>();
+    insertLists(transition, {
+      dialect: "postgres",
+      param: (name, type) => {
+        types.set(name, pgType(type));
+        return "NULL";
+      },
+    });
+    found = [...types].map(([name, type]) => ({ name, type }));
+    BATCH_PARAMS.set(transition, found);
+  }
+  return found;
+}
 
 /**
- * `create` for every row of the parameter arrays, in order: one array per parameter ($1, $2, … in
- * CREATE_PARAMS order, skipping those `absent` marks, which are NULL in every row). Arrays cost PostgreSQL
+ * `transition` for every row of the parameter arrays, in order: one array per parameter ($1, $2, … in
+ * `batchParamsOf` order, skipping those `absent` marks, which are NULL in every row). Arrays cost PostgreSQL
  * less per row than one JSON document read field by field (docs/decisions/042-postgres-batch-insert-arrays.md).
  */
-function insertManyStatement(s: string, conflict: string, absent: readonly boolean[]): { text: string; names: readonly string[] } {
-  const isAbsent = new Set(CREATE_PARAMS.filter((_, k) => absent[k]).map(({ name }) => name));
-  const bound = CREATE_PARAMS.filter(({ name }) => !isAbsent.has(name));
-  const { columns, values } = insertLists(TRANSITIONS.create, {
+function insertManyStatement(
+  s: string,
+  conflict: string,
+  transition: Transition,
+  absent: readonly boolean[],
+): { text: string; names: readonly string[] } {
+  const params = batchParamsOf(transition);
+  const isAbsent = new Set(params.filter((_, k) => absent[k]).map(({ name }) => name));
+  const bound = params.filter(({ name }) => !isAbsent.has(name));
+  const { columns, values } = insertLists(transition, {
     dialect: "postgres",
     param: (name, type) => (isAbsent.has(name) ? `NULL::${pgType(type)}` : `b.${name}`),
   });
   const arrays = bound.map(({ type }, k) => `$${k + 1}::${type}[]`).join(", ");
   const text = `INSERT INTO ${s}.executions (${columns})
     SELECT ${values} FROM unnest(${arrays}) WITH ORDINALITY AS b(${bound.map(({ name }) => name).join(", ")}, ord) ORDER BY b.ord
-    ${conflict} RETURNING id`;
+    ${conflict} RETURNING id${ends(transition) ? `, ${unwatchedColumn(s)}` : ""}`;
   return { text, names: [] };
 }

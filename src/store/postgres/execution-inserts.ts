@@ -1,11 +1,11 @@
 /**
- * How the PostgreSQL store inserts new executions (the SQL is create.ts). Plain queued executions share a
- * statement with concurrent ones (insert-batcher.ts); the others go alone. Both retry on a lost connection,
+ * How the PostgreSQL store inserts new executions (the SQL is create.ts). Executions without copied steps
+ * share statements with concurrent ones (insert-batcher.ts); a rerun's, with its steps, goes alone. Both retry on a lost connection,
  * because each recognises its own rows committed by an attempt whose answer was lost (see create.ts), and
  * both send their notices only after commit.
  */
 import { ZartError } from "../../core/errors.js";
-import type { CreateResult, NewExecution, NewQueuedExecution, Notice } from "../store.js";
+import type { CreateResult, NewBatchedExecution, NewExecution, Notice } from "../store.js";
 import { DEFAULT_MAX_QUEUED_INSERTS } from "../store-errors.js";
 import { isConnectionError } from "./connection.js";
 import { createExecutions, insertExecution } from "./create.js";
@@ -34,12 +34,12 @@ export class ExecutionInserts {
     );
   }
 
-  /** Plain queued executions share inserts with concurrent ones; the others go alone. */
+  /** Executions without copied steps share inserts with concurrent ones; the others go alone. */
   insert(input: NewExecution): Promise<CreateResult> {
     return InsertBatcher.accepts(input) ? this.batcher.submit(input) : this.insertOne(input);
   }
 
-  insertMany(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
+  insertMany(inputs: readonly NewBatchedExecution[]): Promise<CreateResult[]> {
     // Retried on a lost connection like insertOne (see createExecutions() for how it recognises its own rows).
     return this.db.emitting(this.db.retrying((attempt) => createExecutions(this.ctx, inputs, attempt > 1)));
   }

@@ -218,9 +218,9 @@ export class StoreConnections {
   }
 
   /** A write's answer, once its notices went out (after its commit, to this process and to the others). */
-  async emitting<R>(write: Promise<{ result: R; notices: Notice[] }>): Promise<R> {
-    const { result, notices } = await write;
-    this.emit(notices);
+  async emitting<R>(write: Promise<{ result: R; notices: Notice[]; published?: Notice[] }>): Promise<R> {
+    const { result, notices, published } = await write;
+    this.emit(notices, published);
     return result;
   }
 
