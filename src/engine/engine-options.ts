@@ -26,8 +26,8 @@ export interface WorkerOptions {
    * claim round trip and the notice hop. It then starts as `running`, or, when the run ends without a step
    * before its insert is written, is inserted already finished (worker/held-write.ts). A request's own
    * `eager` overrides this. Why: docs/decisions/007-eager-start-and-resume.md.
-   * The default queues while another insert of this process is under way (queued inserts that arrive
-   * together share a transaction); `POST /executions` follows it (docs/decisions/040-eager-start-over-http.md).
+   * Under a burst it starts one execution per free slot and queues the rest; inserts made together share
+   * statements either way. `POST /executions` follows it (docs/decisions/046-shared-eager-inserts.md).
    * Default true.
    */
   eagerStart?: boolean;

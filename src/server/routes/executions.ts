@@ -72,8 +72,8 @@ function scheduleRoute(app: FastifyInstance, api: ZartApi): void {
     async (request, reply) => {
       const { task, data, idempotency_key, start_at, priority, concurrency_key } = request.body;
       // The engine's default: a server whose worker runs the task and has a slot free starts the execution
-      // here at once when nothing older is queued and no other insert is under way; it then answers
-      // `running` (or how it ended, when it ended in its first write) instead of `pending`.
+      // here at once when nothing older is queued; it then answers `running` (or how it ended, when it
+      // ended in its first write) instead of `pending`.
       // A valid W3C `traceparent` header is stored: the execution's spans join the caller's trace.
       const traceparent = traceparentHeader(request.headers.traceparent) ?? undefined;
       const { execution, created } = await api.schedule({
