@@ -5,6 +5,7 @@
  */
 import { EXECUTION_COLUMN_NAMES, EXECUTION_COLUMN_TYPES, type ExecutionRow, ROW_DEFAULTS } from "./columns.js";
 import { type Compiled, compileExpr, type Params } from "./expr.js";
+import { perTransition } from "./per-transition.js";
 import type { Transition } from "./transitions.js";
 
 /** Whether the transition applies to a row in this status (the fence, when there is one, is checked apart). */
@@ -38,16 +39,7 @@ const BLANK_ROW: ExecutionRow = Object.freeze({
 type RowBuilder = (before: ExecutionRow, params: Params) => ExecutionRow;
 
 /** Each transition's builder, made once: the worker applies a transition per run and per completion. */
-const BUILDERS = new WeakMap<Transition, RowBuilder>();
-
-function builderOf(transition: Transition): RowBuilder {
-  let builder = BUILDERS.get(transition);
-  if (builder === undefined) {
-    builder = compileTransition(transition);
-    BUILDERS.set(transition, builder);
-  }
-  return builder;
-}
+const builderOf = perTransition(compileTransition);
 
 /**
  * One function per transition that returns the whole row as one object literal, every column in

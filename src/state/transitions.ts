@@ -278,3 +278,9 @@ export type TransitionName = keyof typeof TRANSITIONS;
 export function columnsOf(transition: Transition): ExecutionColumn[] {
   return (Object.keys(EXECUTION_COLUMN_TYPES) as ExecutionColumn[]).filter((c) => transition.set[c] !== undefined);
 }
+
+/** Whether the transition records a run's end: it sets the status to completed or failed (a cancel is no run's end). */
+export function endsRun(transition: Transition): boolean {
+  const status = transition.set.status;
+  return status?.op === "lit" && (status.value === "completed" || status.value === "failed");
+}

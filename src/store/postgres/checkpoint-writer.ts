@@ -14,6 +14,7 @@ import { insertExecution, type Queryable } from "./create.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
 import { type BatchShape, batchSql, claimPart, singleCheckpointSql, WORKER_TRANSITIONS } from "./statements.js";
 import { attemptsJson, stepsJson } from "./step-json.js";
+import { publishedNotices } from "./watch-presence.js";
 
 export interface CheckpointOutcome {
   results: boolean[];
@@ -46,7 +47,7 @@ export async function applyCheckpoints(
         ? await write(ctx, ctx.pool, batch, claim)
         : await inTransaction(ctx, (client) => writeWithConsequences(ctx, client, batch, claim));
   // The transaction held the watch lock to its commit: its terminal notices are nobody else's business.
-  const published = outcome.unwatched ? outcome.notices.filter((notice) => notice.kind !== "terminal") : [...outcome.notices];
+  const published = publishedNotices(outcome.notices, outcome.unwatched);
   const slots = [...releasedSlots(changesOf(outcome.written)), ...outcome.parked];
   if (slots.length > 0) {
     const handedOn = await handOnSlots(ctx, slots, batch[0]?.now ?? 0);

@@ -8,7 +8,8 @@ import type pg from "pg";
 import { applyTransition } from "../../state/apply.js";
 import { EXECUTION_COLUMNS, type ExecutionRow } from "../../state/columns.js";
 import { type Params, pgType } from "../../state/expr.js";
-import type { Transition } from "../../state/transitions.js";
+import { perTransition } from "../../state/per-transition.js";
+import { endsRun, type Transition } from "../../state/transitions.js";
 import { toExecution } from "../row-mapping.js";
 import type { CreateResult, NewBatchedExecution, NewExecution, Notice } from "../store.js";
 import { insertLists } from "../transition-sql.js";
@@ -16,7 +17,7 @@ import { creationNotices, creationParams, creationTransition, mergeRunnable } fr
 import { preparedWith, type SqlContext } from "./sql-context.js";
 import { STEP_INSERT_FIELDS, STEP_RECORDSET, stepsJson } from "./step-json.js";
 import { Positional } from "./transition-sql.js";
-import { unwatchedColumn } from "./watch-presence.js";
+import { publishedNotices, unwatchedColumn } from "./watch-presence.js";
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -148,15 +149,8 @@ export async function createExecutions(
   });
   // Rows born finished end here: their ends go to other processes only while one of them watches, as a
   // worker's ending checkpoint's do (watch-presence.ts).
-  const unwatched = inserted.rows[0]?.unwatched === true;
   const merged = mergeRunnable(notices);
-  return { result, notices: merged, published: unwatched ? merged.filter((notice) => notice.kind !== "terminal") : merged };
-}
-
-/** Whether rows the creation transition makes are born ended (completed or failed). */
-function ends(transition: Transition): boolean {
-  const status = transition.set.status;
-  return status?.op === "lit" && (status.value === "completed" || status.value === "failed");
+  return { result, notices: merged, published: publishedNotices(merged, inserted.rows[0]?.unwatched === true) };
 }
 
 interface CreateParam {
@@ -165,24 +159,17 @@ interface CreateParam {
 }
 
 /** Each creation transition's parameters and their PostgreSQL types, in the order the batch statement binds them. */
-const BATCH_PARAMS = new WeakMap<Transition, readonly CreateParam[]>();
-
-function batchParamsOf(transition: Transition): readonly CreateParam[] {
-  let found = BATCH_PARAMS.get(transition);
-  if (found === undefined) {
-    const types = new Map<string, string>();
-    insertLists(transition, {
-      dialect: "postgres",
-      param: (name, type) => {
-        types.set(name, pgType(type));
-        return "NULL";
-      },
-    });
-    found = [...types].map(([name, type]) => ({ name, type }));
-    BATCH_PARAMS.set(transition, found);
-  }
-  return found;
-}
+const batchParamsOf = perTransition((transition): readonly CreateParam[] => {
+  const types = new Map<string, string>();
+  insertLists(transition, {
+    dialect: "postgres",
+    param: (name, type) => {
+      types.set(name, pgType(type));
+      return "NULL";
+    },
+  });
+  return [...types].map(([name, type]) => ({ name, type }));
+});
 
 /**
  * `transition` for every row of the parameter arrays, in order: one array per parameter ($1, $2, … in
@@ -205,6 +192,6 @@ function insertManyStatement(
   const arrays = bound.map(({ type }, k) => `$${k + 1}::${type}[]`).join(", ");
   const text = `INSERT INTO ${s}.executions (${columns})
     SELECT ${values} FROM unnest(${arrays}) WITH ORDINALITY AS b(${bound.map(({ name }) => name).join(", ")}, ord) ORDER BY b.ord
-    ${conflict} RETURNING id${ends(transition) ? `, ${unwatchedColumn(s)}` : ""}`;
+    ${conflict} RETURNING id${endsRun(transition) ? `, ${unwatchedColumn(s)}` : ""}`;
   return { text, names: [] };
 }

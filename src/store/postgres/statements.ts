@@ -10,7 +10,7 @@
 
 import { EXECUTION_COLUMNS } from "../../state/columns.js";
 import { COMPOSITES } from "../../state/composites.js";
-import { TRANSITIONS, type Transition } from "../../state/transitions.js";
+import { endsRun, TRANSITIONS, type Transition } from "../../state/transitions.js";
 import { countDeltasSql } from "./count-deltas.js";
 import { STEP_JSON_FIELDS, stepWritesSql } from "./step-writes.js";
 import { type Case, caseSetList, fromStatuses, jsonContext, Positional, positionalContext } from "./transition-sql.js";
@@ -18,9 +18,6 @@ import { unwatchedColumn } from "./watch-presence.js";
 
 export const WORKER_TRANSITIONS = ["progress", "park", "release", "retry", "complete", "fail"] as const;
 export type WorkerKind = (typeof WORKER_TRANSITIONS)[number];
-
-/** The worker transitions that end an execution: statements with them say whether anyone watches ends. */
-const ENDINGS: readonly string[] = ["complete", "fail"];
 
 export interface Statement {
   text: string;
@@ -57,7 +54,7 @@ WITH u AS (
   WHERE e.id = $1 AND e.lease_token = $2 AND (e.status = 'running') IS TRUE
   RETURNING e.id, e.task, e.status, e.runnable_at
 ), ${stepWritesSql(s, "u", "u.id", "$3::jsonb", attempts, consumed)}${counted}
-SELECT u.status, u.runnable_at${ENDINGS.includes(transition.name) ? `, ${unwatchedColumn(s)}` : ""} FROM u`;
+SELECT u.status, u.runnable_at${endsRun(transition) ? `, ${unwatchedColumn(s)}` : ""} FROM u`;
   return { text, names: positional.names };
 }
 
@@ -106,7 +103,7 @@ rows_written AS (
   WHERE e.id = l.id
   RETURNING e.id, e.task, e.status, e.runnable_at
 ), ${stepWritesSql(s, "locked l JOIN c ON c.id = l.id", "l.id", "c.steps", extras ? "c.attempts" : null, extras ? "c.consumed" : null)}${counted}${claim ? `,\n${claim.ctes}` : ""}
-SELECT c.i, w.id, w.status, w.runnable_at${kinds.some((kind) => ENDINGS.includes(kind)) ? `, ${unwatchedColumn(s)}` : ""}${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
+SELECT c.i, w.id, w.status, w.runnable_at${kinds.some((kind) => endsRun(TRANSITIONS[kind])) ? `, ${unwatchedColumn(s)}` : ""}${claim ? `, CASE WHEN c.i = 0 THEN ${claim.result} END AS claim_json` : ""}
 FROM c LEFT JOIN rows_written w ON w.id = c.id`;
 }
 

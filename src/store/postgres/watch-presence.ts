@@ -15,6 +15,7 @@
  * row itself. A try that fails for any other reason (another completing transaction holds it) only
  * publishes what nobody needed.
  */
+import type { Notice } from "../store.js";
 
 /** The lock's first key; the second is the schema's hash, so installations sharing a database do not meet. */
 const WATCH_LOCK_CLASS = 1515870812;
@@ -27,6 +28,14 @@ export function watchLockArgs(s: string): string {
 /** A select-list column, evaluated once per statement: true when no process watches (the lock was free). */
 export function unwatchedColumn(s: string): string {
   return `(SELECT pg_try_advisory_xact_lock(${watchLockArgs(s)})) AS unwatched`;
+}
+
+/**
+ * What of a write's notices goes to other processes: all of them, or, when the write found nobody
+ * watching (`unwatchedColumn` true), all but the terminal ones. A new array: callers may add to it.
+ */
+export function publishedNotices(notices: readonly Notice[], unwatched: boolean): Notice[] {
+  return unwatched ? notices.filter((notice) => notice.kind !== "terminal") : [...notices];
 }
 
 /** The LISTEN connection's side: hold the shared lock or not (and take it again after a reconnect). */
