@@ -3,7 +3,9 @@
  * docs/decisions/037-postgres-claim-floor.md): below it lie only the dead entries that claims and ends
  * leave until VACUUM. Checked here: the floor skips them (PostgreSQL's own buffer counts for the index),
  * and no row is lost below it - a notice brings the floor down at once, a scan from the start finds what
- * no notice announced, and a clock that goes back scans from the start.
+ * no notice announced, and a clock that goes back scans from the start. Beside it, the `tiered` hint: a
+ * claim after one that took rows with a priority reads the priority index once, and a wrong hint changes
+ * no claim's answer.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -47,18 +49,18 @@ interface DueIndexStats {
 }
 
 /**
- * The due index's scans and buffer reads so far, once the store's one connection has reported at least
+ * A due index's scans and buffer reads so far, once the store's one connection has reported at least
  * `scans` scans. A backend reports its statistics when idle; `pg_stat_force_next_flush` asks it to at once.
  */
-async function dueIndexStats(store: PostgresStore, scans: number): Promise<DueIndexStats> {
+async function dueIndexStats(store: PostgresStore, scans: number, index = "executions_due"): Promise<DueIndexStats> {
   const pool = (store as unknown as { db: { pool: pg.Pool } }).db.pool;
   await pool.query("SELECT pg_stat_force_next_flush()");
   for (let waited = 0; ; waited += 50) {
     const [row] = await adminQuery<{ scans: string; blocks: string }>(
       `SELECT u.idx_scan AS scans, io.idx_blks_hit + io.idx_blks_read AS blocks
          FROM pg_stat_user_indexes u JOIN pg_statio_user_indexes io USING (indexrelid)
-        WHERE u.schemaname = $1 AND u.indexrelname = 'executions_due'`,
-      [schema.name],
+        WHERE u.schemaname = $1 AND u.indexrelname = $2`,
+      [schema.name, index],
     );
     const stats = { scans: Number(row?.scans ?? 0), blocks: Number(row?.blocks ?? 0) };
     if (stats.scans >= scans) return stats;
@@ -185,4 +187,51 @@ test("rows another instance creates below the claimers' floors are all claimed, 
   await create;
   assert.equal(claimed.length, ROWS, "every row claimed");
   assert.equal(new Set(claimed).size, ROWS, "no row claimed twice");
+});
+
+test("a claim after one that took rows with a priority reads the priority index once; a stale hint claims the same rows", async () => {
+  const store = await open({ poolSize: 1 });
+  const task = `tiered-${newId()}`;
+  await store.createExecutions(
+    Array.from({ length: 20 }, (_, k) => ({ id: newId(), task, dataJson: "{}", idempotencyKey: null, now: T0 + k, priority: 5 })),
+  );
+  const first = await claimRows(store, claimOf(task, T0 + 100, 5));
+  assert.deepEqual(
+    first.map((c) => c.execution.priority),
+    [5, 5, 5, 5, 5],
+  );
+  const before = await dueIndexStats(store, 1, "executions_due_priority");
+  assert.equal((await claimRows(store, claimOf(task, T0 + 101, 5))).length, 5);
+  const afterward = await dueIndexStats(store, before.scans + 1, "executions_due_priority");
+  // Without the hint: the question whether a row with a priority is due, then the tier's read.
+  assert.equal(afterward.scans - before.scans, 1, "one scan of the priority index: the tier's read");
+
+  // The hint is on, and besides the rest of priority 5 a row of priority 0 and an earlier one of priority
+  // -1 are due: the claim still takes them by priority, then due time.
+  const plain = newId();
+  const low = newId();
+  await store.createExecution({ id: plain, task, dataJson: "{}", idempotencyKey: null, now: T0 + 50 });
+  await store.createExecution({ id: low, task, dataJson: "{}", idempotencyKey: null, now: T0 + 40, priority: -1 });
+  const rest = await claimRows(store, claimOf(task, T0 + 102, 11));
+  assert.deepEqual(
+    rest.map((c) => c.execution.priority).sort((a, b) => b - a),
+    [5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 0],
+  );
+  assert.ok(
+    rest.some((c) => c.execution.id === plain),
+    "priority 0 before -1",
+  );
+  assert.deepEqual(
+    (await claimRows(store, claimOf(task, T0 + 102, 5))).map((c) => c.execution.id),
+    [low],
+  );
+  // The hint is on (that claim took rows with a priority) though none with a priority is left: a row of
+  // priority 0 is still taken, and then nothing.
+  const late = newId();
+  await store.createExecution({ id: late, task, dataJson: "{}", idempotencyKey: null, now: T0 + 103 });
+  assert.deepEqual(
+    (await claimRows(store, claimOf(task, T0 + 104, 5))).map((c) => c.execution.id),
+    [late],
+  );
+  assert.equal((await claimRows(store, claimOf(task, T0 + 105, 5))).length, 0);
 });

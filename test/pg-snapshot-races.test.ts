@@ -78,15 +78,15 @@ describe("postgres snapshot races", () => {
     // snapshot by then, and the delivery commits while it waits.
     const key = randomInt(1, 2 ** 31 - 1);
     const s = schema.name;
-    await adminQuery(`ALTER FUNCTION ${s}.pick_due(bigint, text[], integer, text[], bigint) RENAME TO pick_due_inner`);
+    await adminQuery(`ALTER FUNCTION ${s}.pick_due(bigint, text[], integer, text[], bigint, boolean) RENAME TO pick_due_inner`);
     await adminQuery(`
       CREATE FUNCTION ${s}.pick_due(now_ms bigint, task_names text[], lim integer, excluded text[] DEFAULT '{}',
-        floor_ms bigint DEFAULT NULL)
+        floor_ms bigint DEFAULT NULL, tiered boolean DEFAULT false)
       RETURNS TABLE (id text, fresh boolean, due_at bigint, old_status text, declined boolean, contended boolean)
       LANGUAGE plpgsql VOLATILE AS $$
       BEGIN
         PERFORM pg_advisory_xact_lock(1515870899, ${key});
-        RETURN QUERY SELECT * FROM ${s}.pick_due_inner(now_ms, task_names, lim, excluded, floor_ms);
+        RETURN QUERY SELECT * FROM ${s}.pick_due_inner(now_ms, task_names, lim, excluded, floor_ms, tiered);
       END $$`);
     try {
       const gate = await holder();
@@ -102,8 +102,8 @@ describe("postgres snapshot races", () => {
       assert.equal(go?.state, "completed", "the claimed steps show the delivered event");
       assert.equal(go?.resultJson, '{"add":1}');
     } finally {
-      await adminQuery(`DROP FUNCTION ${s}.pick_due(bigint, text[], integer, text[], bigint)`);
-      await adminQuery(`ALTER FUNCTION ${s}.pick_due_inner(bigint, text[], integer, text[], bigint) RENAME TO pick_due`);
+      await adminQuery(`DROP FUNCTION ${s}.pick_due(bigint, text[], integer, text[], bigint, boolean)`);
+      await adminQuery(`ALTER FUNCTION ${s}.pick_due_inner(bigint, text[], integer, text[], bigint, boolean) RENAME TO pick_due`);
     }
   });
 

@@ -7,6 +7,7 @@ import type { ExecutionRow } from "../../state/columns.js";
 import { TRANSITIONS } from "../../state/transitions.js";
 import { type StepRow, toExecution, toStep } from "../row-mapping.js";
 import type { BufferedEvent, ClaimRequest, ClaimResult, Fence, Notice } from "../store.js";
+import type { ScanBounds } from "./claim-floor.js";
 import { handOnSlots, type SlotGroup } from "./consequences.js";
 import { prepared, preparedWith, type SqlContext } from "./sql-context.js";
 import { claimSql } from "./statements.js";
@@ -22,8 +23,8 @@ export interface ClaimRow {
   parked: SlotGroup[] | null;
 }
 
-/** A claim whose scan of the due index starts at `from` (claim-floor.ts). */
-export type FlooredClaim = ClaimRequest & { from: number };
+/** A claim whose scan of the due index starts at `from`, straight at the priority tiers if `tiered` (claim-floor.ts). */
+export type FlooredClaim = ClaimRequest & ScanBounds;
 
 /** A claim's answer, and the due time of the first row of priority 0 it took (for the floor). */
 export interface ClaimOutcome {
@@ -34,8 +35,8 @@ export interface ClaimOutcome {
 
 /** The parameters of the claim's part of a statement (statements.ts, `claimPart`). */
 export function claimParams(request: FlooredClaim): Record<string, unknown> {
-  const { workerId, now, leaseMs, tasks, limit, from } = request;
-  return { now, tasks, limit, worker: workerId, lease_ms: leaseMs, floor: from };
+  const { workerId, now, leaseMs, tasks, limit, from, tiered } = request;
+  return { now, tasks, limit, worker: workerId, lease_ms: leaseMs, floor: from, tiered };
 }
 
 /** A claim; rows it parked for want of a slot are looked at again after its commit (consequences.ts). */

@@ -176,7 +176,9 @@ export class PostgresStore implements Store {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
-    const { claim: result, notices } = await this.floor.scan(request, (from) => this.db.write(() => claim(this.ctx, { ...request, from })));
+    const { claim: result, notices } = await this.floor.scan(request, (bounds) =>
+      this.db.write(() => claim(this.ctx, { ...request, ...bounds })),
+    );
     // Now and then, on the engine's clock: slots a lost connection kept from being handed on (consequences.ts).
     if (request.now - this.lastSlotSweep >= SLOT_SWEEP_MS) {
       this.lastSlotSweep = request.now;
@@ -194,8 +196,8 @@ export class PostgresStore implements Store {
 
   async applyAndClaim(batch: readonly Checkpoint[], request: ClaimRequest): Promise<{ results: boolean[]; claim: ClaimResult }> {
     const claims = request.limit > 0 && request.tasks.length > 0;
-    const outcome = await this.floor.scan(request, (from) =>
-      this.db.write(() => applyCheckpoints(this.ctx, batch, claims ? { ...request, from } : null)),
+    const outcome = await this.floor.scan(request, (bounds) =>
+      this.db.write(() => applyCheckpoints(this.ctx, batch, claims ? { ...request, ...bounds } : null)),
     );
     this.db.emit(outcome.notices, outcome.published);
     return { results: outcome.results, claim: outcome.claim ?? (await this.claim(request)) };

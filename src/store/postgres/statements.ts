@@ -118,8 +118,9 @@ export interface ClaimPart {
  * The claim's CTEs: `pick_due` locks due rows (by priority, then due time); the ones it may take are
  * claimed, the ones whose concurrency group is full wait for a slot; a claimed row's steps and events are
  * read after its lock, in a snapshot of their own (steps_of, events_of in schema.sql). Due rows of
- * priority 0 are read from the parameter `floor` up (claim-floor.ts). `first`: the first positional
- * parameter; `excluded`: SQL for ids not to pick (rows a batch in the same statement writes).
+ * priority 0 are read from the parameter `floor` up; `tiered` goes straight to the priority tiers
+ * (claim-floor.ts). `first`: the first positional parameter; `excluded`: SQL for ids not to pick (rows a
+ * batch in the same statement writes).
  */
 export function claimPart(s: string, first: number, excluded = "'{}'::text[]"): ClaimPart {
   const positional = new Positional(first);
@@ -128,9 +129,10 @@ export function claimPart(s: string, first: number, excluded = "'{}'::text[]"): 
   const tasks = positional.cast("tasks", "text[]");
   const limit = positional.ref("limit", "int");
   const floor = positional.ref("floor", "bigint");
+  const tiered = positional.cast("tiered", "boolean");
   const claimSet = caseSetList([{ when: "TRUE", transition: TRANSITIONS.claim }], ctx);
   const parkSet = caseSetList([{ when: "TRUE", transition: TRANSITIONS.await_slot }], ctx);
-  const ctes = `picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due(${now}, ${tasks}, ${limit}, ${excluded}, ${floor})),
+  const ctes = `picked AS MATERIALIZED (SELECT * FROM ${s}.pick_due(${now}, ${tasks}, ${limit}, ${excluded}, ${floor}, ${tiered})),
 claimed AS (
   UPDATE ${s}.executions e SET ${claimSet}
   FROM picked p WHERE e.id = p.id AND NOT p.declined
