@@ -271,24 +271,18 @@ BEGIN
   -- Is anything due limited, and does anything due have a priority? One query for both. Each in the order
   -- of its small index, so that it is the only plan: a plan cached while the table had no statistics would
   -- otherwise walk every row of the task (decision 023). `tiered`: the last claim of these tasks took rows
-  -- with a priority (claim-floor.ts), so the second question is not asked and the tiers are read: the
-  -- priority index's dead entries are walked once, not twice (decision 041). Either answer is correct.
-  IF tiered THEN
-    SELECT x.id INTO cid FROM zart.executions x
-      WHERE x.runnable_at <= now_ms AND x.runnable_at >= floor_ms AND x.concurrency_limit IS NOT NULL
-        AND x.task = ANY (task_names)
-      ORDER BY x.runnable_at LIMIT 1;
-    prioritized := true;
-  ELSE
-    SELECT (SELECT x.id FROM zart.executions x
-              WHERE x.runnable_at <= now_ms AND x.runnable_at >= floor_ms AND x.concurrency_limit IS NOT NULL
-                AND x.task = ANY (task_names)
-              ORDER BY x.runnable_at LIMIT 1),
-           (SELECT x.priority FROM zart.executions x
-              WHERE x.priority <> 0 AND x.runnable_at <= now_ms AND x.task = ANY (task_names)
-              ORDER BY x.priority DESC, x.runnable_at LIMIT 1) IS NOT NULL
-      INTO cid, prioritized;
-  END IF;
+  -- with a priority (claim-floor.ts), so the second question is not asked (CASE runs only the branch it
+  -- takes) and the tiers are read: the priority index's dead entries are walked once, not twice (decision
+  -- 041). Either answer is correct.
+  SELECT (SELECT x.id FROM zart.executions x
+            WHERE x.runnable_at <= now_ms AND x.runnable_at >= floor_ms AND x.concurrency_limit IS NOT NULL
+              AND x.task = ANY (task_names)
+            ORDER BY x.runnable_at LIMIT 1),
+         CASE WHEN tiered THEN true
+              ELSE (SELECT x.priority FROM zart.executions x
+                      WHERE x.priority <> 0 AND x.runnable_at <= now_ms AND x.task = ANY (task_names)
+                      ORDER BY x.priority DESC, x.runnable_at LIMIT 1) IS NOT NULL END
+    INTO cid, prioritized;
   IF cid IS NULL AND NOT prioritized THEN
     -- The common case: one range of one index (decision 038).
     RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
