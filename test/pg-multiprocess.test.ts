@@ -32,6 +32,12 @@ import {
 const EXECUTIONS = 2000;
 const IN_FLIGHT = 20;
 /**
+ * The last HELD_BACK executions are scheduled only after the kill, so the kill lands while executions are
+ * still arriving however many freezes it takes to catch the victim mid-step (at most KILL_TRIES ×
+ * STARTS_PER_TRY of its step starts, fewer than the executions scheduled before it bring).
+ */
+const HELD_BACK = 200;
+/**
  * When the victim is killed: it is frozen (SIGSTOP) after every STARTS_PER_TRY of its step starts and
  * killed at the first such moment at which it is mid-step (holds a running execution with a step started
  * and not recorded); otherwise thawed. Executions take only milliseconds and the test reads the victim's
@@ -98,7 +104,12 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
 
     const ids: string[] = new Array(EXECUTIONS);
     let acknowledged = 0;
+    let killed: () => void = () => {};
+    const afterKill = new Promise<void>((resolve) => {
+      killed = resolve;
+    });
     const scheduling = inParallel([...ids.keys()], IN_FLIGHT, async (i) => {
+      if (i >= EXECUTIONS - HELD_BACK) await afterKill;
       const reply = await request(executions, { json: { task: "chain", data: { i } } });
       assert.equal(reply.status, 201, `schedule ${i}: ${JSON.stringify(reply.body)}`);
       ids[i] = reply.body.execution_id as string;
@@ -186,6 +197,7 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
       }
       await victim.killHard();
       acknowledgedAtKill = acknowledged;
+      killed();
       // The moment of truth: whatever is recorded now must never run again, whoever resumes it; and what
       // the dead victim still holds must be resumed by another worker once its lease expires.
       recordedAtKill = await adminQuery(`SELECT execution_id, name FROM ${schema.name}.steps WHERE state = 'completed'`);
