@@ -41,6 +41,23 @@ function ident(name: string): string {
   return `"${name}"`;
 }
 
+/**
+ * WAL written between `start()` and `since()`, in kB, read from the cluster's current WAL position (so any
+ * database's writes count; a probe reads it with nothing else running).
+ */
+export function walMeter(client: pg.Client): { start(): Promise<void>; since(): Promise<number> } {
+  let from = "0/0";
+  return {
+    async start() {
+      from = (await client.query<{ lsn: string }>("SELECT pg_current_wal_lsn()::text AS lsn")).rows[0]?.lsn ?? "0/0";
+    },
+    async since() {
+      const found = await client.query<{ kb: string }>("SELECT round(pg_wal_lsn_diff(pg_current_wal_lsn(), $1) / 1024) AS kb", [from]);
+      return Number(found.rows[0]?.kb ?? 0);
+    },
+  };
+}
+
 export class PgAdmin {
   private constructor(
     private readonly client: pg.Client,

@@ -7,6 +7,10 @@
  *   npx tsx src/probe-pg-schedule-many.ts [N] [B]      PROBE_DB names the database (default zbench_probe_many)
  *   PROBE_COLD=1   no warm-up batch (as the benchmark's enqueue cell, a fresh process); prints each batch's
  *                  milliseconds and, after a slash, the INSERT queries' milliseconds so far
+ *   PROBE_WARM_ROWS=W   with PROBE_COLD, one batch of W rows before the timed ones (default none)
+ *   PROBE_TRUNCATE=1    empties the tables after that warm-up: warm code, fresh table
+ *   PROBE_WARM_POOL=K   K pooled connections opened before the first batch
+ *   PROBE_WAL=1         with PROBE_COLD, also each batch's WAL in kB (read between batches, outside the timing)
  *
  * It loads the engine from ZART_ROOT (default: this repository's dist/), which may be a tree compiled by
  * compile-tree.ts, so two checkouts can be run alternately.
@@ -15,7 +19,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import pg from "pg";
-import { adminUrl, urlForDatabase } from "./pg-admin.js";
+import { adminUrl, urlForDatabase, walMeter } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 
 const root = process.env.ZART_ROOT ? resolve(process.env.ZART_ROOT) : null;
@@ -55,17 +59,29 @@ storePg.Pool.prototype.query = function (this: pg.Pool, ...args: unknown[]) {
   });
 } as typeof query;
 
+const pool = (store as unknown as { db: { pool: pg.Pool } }).db.pool;
+if (process.env.PROBE_WARM_POOL) {
+  const clients = await Promise.all(Array.from({ length: Number(process.env.PROBE_WARM_POOL) }, () => pool.connect()));
+  for (const client of clients) client.release();
+}
 const request = (i: number) => ({ task: TASK, data: { i } });
 const cold = process.env.PROBE_COLD === "1";
-if (!cold) await api.scheduleMany(Array.from({ length: batch }, (_, k) => request(-k - 1))); // warm-up: statements prepared
+// Without PROBE_COLD: one full batch first, so every statement is prepared before the timing.
+const warmRows = cold ? Number(process.env.PROBE_WARM_ROWS ?? 0) : batch;
+if (warmRows > 0) await api.scheduleMany(Array.from({ length: warmRows }, (_, k) => request(-k - 1)));
+if (process.env.PROBE_TRUNCATE === "1") await pool.query("TRUNCATE zart.executions, zart.count_deltas, zart.status_counts CASCADE");
+const walKb = process.env.PROBE_WAL === "1" ? walMeter(admin) : null;
 queryMs = 0;
-const t0 = performance.now();
+let ms = 0;
 for (let start = 0; start < total; start += batch) {
+  await walKb?.start();
   const started = performance.now();
   await api.scheduleMany(Array.from({ length: Math.min(batch, total - start) }, (_, k) => request(start + k)));
-  if (cold) console.log(`${(performance.now() - started).toFixed(1)}/${queryMs.toFixed(1)}`);
+  const took = performance.now() - started;
+  ms += took;
+  const wal = walKb === null ? "" : ` wal ${await walKb.since()}kB`;
+  if (cold) console.log(`${took.toFixed(1)}/${queryMs.toFixed(1)}${wal}`);
 }
-const ms = performance.now() - t0;
 console.log(
   JSON.stringify({
     n: total,
