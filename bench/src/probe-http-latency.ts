@@ -7,8 +7,11 @@
  *   npx tsx src/probe-http-latency.ts [sqlite|postgres] [w0|w1] [samples, default 300] [rounds, default 1]
  *   PROBE_DB names the PostgreSQL database (default zbench_probe_http_latency)
  *   PROBE_CPUPROF=dir  the server writes a V8 CPU profile there when it stops
+ *   PROBE_CLIENT=http  node:http with a keep-alive agent instead of fetch, to see the client's own share
+ *                      (also prints the median of a bare GET /healthz with that client)
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -43,24 +46,43 @@ async function freshTarget(): Promise<{ target: Target; drop(): Promise<void> }>
   };
 }
 
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+/** One request and its JSON body, with the client PROBE_CLIENT picks. */
+async function call(url: string, method: "GET" | "POST" = "GET", body?: string): Promise<unknown> {
+  if (process.env.PROBE_CLIENT !== "http") {
+    const response = await fetch(url, body === undefined ? { method } : { method, headers: { "content-type": "application/json" }, body });
+    return response.json();
+  }
+  return new Promise((resolve, reject) => {
+    const headers = body === undefined ? {} : { "content-type": "application/json", "content-length": Buffer.byteLength(body) };
+    const req = request(url, { method, agent, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve(JSON.parse(Buffer.concat(chunks).toString("utf8"))));
+      res.on("error", reject);
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
 for (let round = 1; round <= rounds; round++) {
   const { target, drop } = await freshTarget();
   const server = await startZartServer(target, true, 10, serverArgs);
   const whole: number[] = [];
   const posts: number[] = [];
   const waits: number[] = [];
+  const bare: number[] = [];
   try {
     for (let i = 0; i < samples + WARMUP; i++) {
       const t0 = performance.now();
-      const response = await fetch(`${server.url}/api/v1/executions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ task: `bench-${workload}`, data: { i } }),
-      });
-      const { execution_id: id } = (await response.json()) as { execution_id: string };
+      const { execution_id: id } = (await call(
+        `${server.url}/api/v1/executions`,
+        "POST",
+        JSON.stringify({ task: `bench-${workload}`, data: { i } }),
+      )) as { execution_id: string };
       const t1 = performance.now();
-      const wait = await fetch(`${server.url}/api/v1/executions/${id}/wait?timeout=30`);
-      const body = (await wait.json()) as { status: string };
+      const body = (await call(`${server.url}/api/v1/executions/${id}/wait?timeout=30`)) as { status: string };
       const t2 = performance.now();
       if (body.status !== "completed") throw new Error(`execution ${id} ended ${body.status}`);
       if (i < WARMUP) continue;
@@ -68,12 +90,27 @@ for (let round = 1; round <= rounds; round++) {
       posts.push(t1 - t0);
       waits.push(t2 - t1);
     }
+    for (let i = 0; i < samples + WARMUP; i++) {
+      const t0 = performance.now();
+      await call(`${server.url}/healthz`);
+      if (i >= WARMUP) bare.push(performance.now() - t0);
+    }
   } finally {
     await server.stop();
     await drop();
   }
   const ms = (x: number) => +x.toFixed(3);
   console.log(
-    JSON.stringify({ storage, workload, round, samples, p50: ms(median(whole)), postP50: ms(median(posts)), waitP50: ms(median(waits)) }),
+    JSON.stringify({
+      storage,
+      workload,
+      round,
+      samples,
+      p50: ms(median(whole)),
+      postP50: ms(median(posts)),
+      waitP50: ms(median(waits)),
+      bareGetP50: ms(median(bare)),
+      client: process.env.PROBE_CLIENT ?? "fetch",
+    }),
   );
 }
