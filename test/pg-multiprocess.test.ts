@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as pause } from "node:timers/promises";
+import { deferred } from "./support/deferred.js";
 import { freeze, thaw } from "./support/freeze.js";
 import { adminQuery, markPostgresRan, TestSchema } from "./support/postgres.js";
 import {
@@ -104,12 +105,9 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
 
     const ids: string[] = new Array(EXECUTIONS);
     let acknowledged = 0;
-    let killed: () => void = () => {};
-    const afterKill = new Promise<void>((resolve) => {
-      killed = resolve;
-    });
+    const killed = deferred();
     const scheduling = inParallel([...ids.keys()], IN_FLIGHT, async (i) => {
-      if (i >= EXECUTIONS - HELD_BACK) await afterKill;
+      if (i >= EXECUTIONS - HELD_BACK) await killed.promise;
       const reply = await request(executions, { json: { task: "chain", data: { i } } });
       assert.equal(reply.status, 201, `schedule ${i}: ${JSON.stringify(reply.body)}`);
       ids[i] = reply.body.execution_id as string;
@@ -197,7 +195,7 @@ test("API-only server + 3 workers: SIGKILL a worker mid-run; 2,000 executions co
       }
       await victim.killHard();
       acknowledgedAtKill = acknowledged;
-      killed();
+      killed.resolve();
       // The moment of truth: whatever is recorded now must never run again, whoever resumes it; and what
       // the dead victim still holds must be resumed by another worker once its lease expires.
       recordedAtKill = await adminQuery(`SELECT execution_id, name FROM ${schema.name}.steps WHERE state = 'completed'`);
