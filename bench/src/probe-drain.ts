@@ -12,11 +12,10 @@
  *   PROBE_CPUPROF=file    write a V8 CPU profile (.cpuprofile) of the drain alone
  *   PROBE_FUNCTIONS=1      also print pg_stat_user_functions (calls and time per function)
  */
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import pg from "pg";
 import { Engine } from "../../dist/engine/engine.js";
 import { openStore } from "../../dist/store/open-store.js";
+import { startProfile } from "./cpu-profile.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { applyKnobs, probeDatabase } from "./probe-knobs.js";
 import { postgresCpuMs } from "./proc-cpu.js";
@@ -28,20 +27,6 @@ const total = Number(n);
 const prefetch = pf === "auto" ? "auto" : Number(pf);
 const DB = probeDatabase("zbench_probe");
 const knobs = applyKnobs();
-
-async function startProfile(): Promise<{ stop(): Promise<unknown> }> {
-  const session = new Session();
-  session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.start");
-  return {
-    async stop() {
-      const { profile } = await session.post("Profiler.stop");
-      session.disconnect();
-      return profile;
-    },
-  };
-}
 
 const admin = new pg.Client(adminUrl());
 await admin.connect();
@@ -80,7 +65,7 @@ observer.onOutput = () => {
   if (++done === total) allRan();
 };
 // PROBE_CPUPROF=file: a V8 CPU profile of the drain alone (the fill above is not in it).
-const profiler = process.env.PROBE_CPUPROF ? await startProfile() : null;
+const profiler = process.env.PROBE_CPUPROF ? await startProfile(process.env.PROBE_CPUPROF) : null;
 const commits0 = await commits();
 // A profiler can start on this line (e.g. `perf record -a` once it appears) to see the drain alone.
 console.error("draining");
@@ -93,7 +78,7 @@ await ran;
 const completed = async () => Number((await db.query("SELECT count(*) AS n FROM zart.executions WHERE status = 'completed'")).rows[0].n);
 while ((await completed()) < total) await new Promise((resolve) => setImmediate(resolve));
 const ms = performance.now() - t0;
-if (profiler) writeFileSync(process.env.PROBE_CPUPROF as string, JSON.stringify(await profiler.stop()));
+await profiler?.stop();
 const cpu = process.cpuUsage(cpu0);
 const pgMs = postgresCpuMs() - pg0;
 const tx = (await commits()) - commits0;

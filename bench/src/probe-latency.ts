@@ -16,13 +16,12 @@
  *   PROBE_CPUPROF=file    a V8 CPU profile of the measured samples
  *   PROBE_WARMUP=n        samples run and dropped first (default 20)
  */
-import { writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
 import pg from "pg";
 import { defineTask } from "../../dist/core/task.js";
 import { Engine } from "../../dist/engine/engine.js";
 import { openStore } from "../../dist/store/open-store.js";
 import type { Store } from "../../dist/store/store.js";
+import { startProfile } from "./cpu-profile.js";
 import { adminUrl, urlForDatabase } from "./pg-admin.js";
 import { applyKnobs, probeDatabase } from "./probe-knobs.js";
 import { sleep } from "./util.js";
@@ -85,7 +84,7 @@ const engine = await Engine.start({
   worker: { concurrency: 10, eagerStart },
   migrate: false,
 });
-const session = new Session();
+let profiler: { stop(): Promise<void> } | null = null;
 const totals: number[] = [];
 let cpuStart = process.cpuUsage();
 let wallStart = performance.now();
@@ -124,12 +123,8 @@ for (let i = 0; i < samples + WARMUP; i++) {
   const total = performance.now() - origin;
   if (done.status !== "completed") throw new Error(`ended ${done.status}`);
   if (i === WARMUP - 1) {
-    if (process.env.PROBE_CPUPROF) {
-      session.connect();
-      await session.post("Profiler.enable");
-      await session.post("Profiler.setSamplingInterval", { interval: 50 }); // µs: sub-millisecond phases
-      await session.post("Profiler.start");
-    }
+    // Every 50 µs: sub-millisecond phases.
+    if (process.env.PROBE_CPUPROF) profiler = await startProfile(process.env.PROBE_CPUPROF, 50);
     cpuStart = process.cpuUsage();
     wallStart = performance.now();
   }
@@ -139,10 +134,7 @@ for (let i = 0; i < samples + WARMUP; i++) {
   }
 }
 const cpu = process.cpuUsage(cpuStart);
-if (process.env.PROBE_CPUPROF) {
-  const { profile } = await session.post("Profiler.stop");
-  writeFileSync(process.env.PROBE_CPUPROF, JSON.stringify(profile));
-}
+await profiler?.stop();
 const wall = performance.now() - wallStart;
 console.log(
   `node cpu ${((cpu.user + cpu.system) / 1000 / samples).toFixed(2)} ms per execution (user ${(cpu.user / 1000 / samples).toFixed(2)}) (wall ${(wall / samples).toFixed(2)})`,

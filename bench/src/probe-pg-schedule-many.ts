@@ -6,11 +6,13 @@
  *
  *   npx tsx src/probe-pg-schedule-many.ts [N] [B]      PROBE_DB names the database (default zbench_probe_many)
  *   PROBE_COLD=1   no warm-up batch (as the benchmark's enqueue cell, a fresh process); prints each batch's
- *                  milliseconds and, after a slash, the INSERT queries' milliseconds so far
+ *                  milliseconds and, after a slash, the INSERT queries' milliseconds so far, then how many
+ *                  connections the store's pool holds after it
  *   PROBE_WARM_ROWS=W   with PROBE_COLD, one batch of W rows before the timed ones (default none)
  *   PROBE_TRUNCATE=1    empties the tables after that warm-up: warm code, fresh table
  *   PROBE_WARM_POOL=K   K pooled connections opened before the first batch
  *   PROBE_WAL=1         with PROBE_COLD, also each batch's WAL in kB (read between batches, outside the timing)
+ *   PROBE_CPUPROF=file  a V8 CPU profile of the timed batches (sampled every 100 µs; read it with profile-summary.ts)
  *
  * It loads the engine from ZART_ROOT (default: this repository's dist/), which may be a tree compiled by
  * compile-tree.ts, so two checkouts can be run alternately.
@@ -19,6 +21,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import pg from "pg";
+import { startProfile } from "./cpu-profile.js";
 import { adminUrl, urlForDatabase, walMeter } from "./pg-admin.js";
 import { probeDatabase } from "./probe-knobs.js";
 
@@ -72,6 +75,7 @@ if (warmRows > 0) await api.scheduleMany(Array.from({ length: warmRows }, (_, k)
 if (process.env.PROBE_TRUNCATE === "1") await pool.query("TRUNCATE zart.executions, zart.count_deltas, zart.status_counts CASCADE");
 const walKb = process.env.PROBE_WAL === "1" ? walMeter(admin) : null;
 queryMs = 0;
+const profiler = process.env.PROBE_CPUPROF ? await startProfile(process.env.PROBE_CPUPROF, 100) : null;
 let ms = 0;
 for (let start = 0; start < total; start += batch) {
   await walKb?.start();
@@ -80,8 +84,9 @@ for (let start = 0; start < total; start += batch) {
   const took = performance.now() - started;
   ms += took;
   const wal = walKb === null ? "" : ` wal ${await walKb.since()}kB`;
-  if (cold) console.log(`${took.toFixed(1)}/${queryMs.toFixed(1)}${wal}`);
+  if (cold) console.log(`${took.toFixed(1)}/${queryMs.toFixed(1)}${wal} pool ${pool.totalCount}`);
 }
+await profiler?.stop();
 console.log(
   JSON.stringify({
     n: total,

@@ -8,13 +8,13 @@
  *   PROBE_CPUPROF=file    a V8 CPU profile of the drain alone
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { Session } from "node:inspector/promises";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Engine } from "../../dist/engine/engine.js";
 import { newExecutionId } from "../../dist/engine/execution-id.js";
 import { openStore } from "../../dist/store/open-store.js";
+import { startProfile } from "./cpu-profile.js";
 import { benchTasks, observer, TASK_FOR } from "./zart-tasks.js";
 
 const [workload = "w1", c = "50", n = "20000"] = process.argv.slice(2) as ["w0" | "w1", string, string];
@@ -55,12 +55,7 @@ const returned = new Promise<void>((resolve) => {
 observer.onOutput = () => {
   if (++seen === total) allReturned();
 };
-const session = new Session();
-if (process.env.PROBE_CPUPROF) {
-  session.connect();
-  await session.post("Profiler.enable");
-  await session.post("Profiler.start");
-}
+const profiler = process.env.PROBE_CPUPROF ? await startProfile(process.env.PROBE_CPUPROF) : null;
 const started = performance.now();
 const cpuStart = process.cpuUsage();
 const engine = await Engine.start({ store, tasks: benchTasks, worker: { concurrency: Number(c) }, migrate: false });
@@ -69,10 +64,7 @@ await returned;
 while ((await store.countByStatus()).completed < total) await new Promise((resolve) => setImmediate(resolve));
 const ms = performance.now() - started;
 const cpu = process.cpuUsage(cpuStart);
-if (process.env.PROBE_CPUPROF) {
-  const { profile } = await session.post("Profiler.stop");
-  writeFileSync(process.env.PROBE_CPUPROF, JSON.stringify(profile));
-}
+await profiler?.stop();
 console.log(
   `${workload} C=${c} N=${total} ids=${ids}: ${Math.round(total / (ms / 1000))} executions/s, node cpu ${((cpu.user + cpu.system) / total).toFixed(1)} µs per execution`,
 );
