@@ -4,6 +4,9 @@
  * start (data from --data, --data-file and stdin), get, wait, list, cancel, send, stats; `--json`
  * equal to the API's text, the API's error code and message with exit 1, usage errors with exit 2,
  * an unreachable server, `--token`/`ZART_TOKEN`, and a run under a pseudo-terminal for the spinner.
+ *
+ * Long because every command runs against the one server this file starts (a server per file is most
+ * of the running time); each test is one command's cases.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

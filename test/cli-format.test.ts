@@ -3,6 +3,9 @@
  * and times, the spinner's text, and the options resolved at the edge (server, token, colour, spinner,
  * data sources). The commands themselves run end to end in cli-client.test.ts, cli-operations.test.ts,
  * cli-schedules.test.ts and cli-prune.test.ts.
+ *
+ * Long because it is a table of recorded cases per formatter, all rendered at the same fixed `now`
+ * from the same fixtures; each case is a few lines.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

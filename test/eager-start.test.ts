@@ -1,3 +1,11 @@
+/**
+ * Eager start and its neighbours in one process (SQLite through createTestEngine): an execution scheduled
+ * where its worker has a free slot is inserted born claimed and runs without a claim, or born finished when
+ * it ends without a step; the insert is held for the run's first write; prefetch; waits served from the
+ * run or the terminal cache; a held idempotency key; and what never starts eagerly (prioritised work, calls
+ * beyond the free slots). Long because each case sets up its own engine (and, where it counts writes, a
+ * write log).
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { defineTask } from "../src/core/task.js";

@@ -8,6 +8,9 @@
  * copies this checkout's compiled better-sqlite3 addon (the same pinned version, built for this Node) into
  * place: compiling it again would take about a minute, and nothing else in the package has an install step
  * that matters here (esbuild's only checks its binary, which npm installs as an optional dependency).
+ *
+ * Long because the pack and install (the file's slow part) are done once and every consumer check uses
+ * that one install.
  */
 import assert from "node:assert/strict";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -7,6 +7,8 @@
  * the stopped worker leaves nothing leased to itself, nothing acknowledged is lost or duplicated, and the
  * API-only server validates `task` and `data` from what the workers registered (it gets no `--tasks`;
  * `chain` is not among the bundled examples it loads).
+ *
+ * Long because it is one scenario: its checks read the same processes, side-effect file and database.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";

@@ -3,6 +3,8 @@
  * ticks at their exact times, ticks missed while nothing ran (fired once), each overlap policy (the held
  * tick of `buffer_one` released by the previous execution's terminal notice, with the clock standing
  * still), pause and resume, and the checks of `engine.schedules.create`.
+ *
+ * Long because each overlap policy is its own scenario on the same manual clock and fixtures.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";

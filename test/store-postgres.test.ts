@@ -2,6 +2,9 @@
  * PostgresStore: the shared store behaviour suite, plus what only a shared database has - many instances
  * (each with its own pool) claiming and migrating at once, cross-process notices over LISTEN/NOTIFY, and
  * recovery when the server terminates the listener's or the pool's connections.
+ *
+ * Long because the scenarios share one database server and each needs its own instances and
+ * connections; the shared suite itself lives in test/support/store-behaviour-*.ts.
  */
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";

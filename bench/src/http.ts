@@ -3,6 +3,7 @@
  * GET /executions/:id), Zart latency over HTTP (POST then the long-poll wait), and the server's RSS with
  * many open long-polls. Servers run in their own process; the load generator runs in this one, on the
  * same two cores (stated in the tables).
+ * Long because the figures share the servers' start-up and the load generator; each figure is one function.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";

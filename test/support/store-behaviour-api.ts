@@ -1,4 +1,9 @@
-/** API-side behaviour: create, idempotency, reads, lists and totals, status counts, cancel, task registry. */
+/**
+ * API-side behaviour: create, idempotency, reads, lists and totals, status counts, cancel, task registry.
+ *
+ * Long because it is a list of small cases, each run on both stores; the suite is split by area
+ * across the store-behaviour-*.ts files.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EXECUTION_STATUSES, type ExecutionRecord, type ExecutionStatus, emptyCounts } from "../../src/core/types.js";

@@ -1,4 +1,9 @@
-/** Event delivery (outcomes, validation, races), step detail, and change notices. */
+/**
+ * Event delivery (outcomes, validation, races), step detail, and change notices.
+ *
+ * Long because it is a list of small cases, each run on both stores; the suite is split by area
+ * across the store-behaviour-*.ts files.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Notice } from "../../src/store/store.js";

@@ -1,6 +1,9 @@
 /**
  * The stores' operations (operations.md §1-§2): workers' heartbeats and the live list, the task list with
  * counts, the timeline's data, resuming an execution in place and rerunning one with copied records.
+ *
+ * Long because it is a list of small cases, each run on both stores; the suite is split by area
+ * across the store-behaviour-*.ts files.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

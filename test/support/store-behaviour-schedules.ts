@@ -2,6 +2,9 @@
  * Schedules in the store: create / read / list / delete, pause and resume, the code sync, one
  * scheduler pass's reads, and ticks under each overlap policy, including two store instances racing for
  * the same tick. Tick times are explicit (the engine computes them with croner; the store never does).
+ *
+ * Long because it is a list of small cases, each run on both stores; the suite is split by area
+ * across the store-behaviour-*.ts files.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

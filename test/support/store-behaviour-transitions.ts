@@ -3,6 +3,8 @@
  * leaves exactly the row the pure definition computes (`applyTransition` on the row as it was). Each case
  * reads the row before and after and compares every column. Together with the other suites this proves
  * the SQL each store generates from a transition means what the definition says.
+ *
+ * Long because it holds one case per transition, each run on both stores.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";

@@ -1,4 +1,9 @@
-/** Worker-side behaviour: claims, leases and fencing, checkpoints (group commit), timers, requeue and retry. */
+/**
+ * Worker-side behaviour: claims, leases and fencing, checkpoints (group commit), timers, requeue and retry.
+ *
+ * Long because it is a list of small cases, each run on both stores; the suite is split by area
+ * across the store-behaviour-*.ts files.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Store } from "../../src/store/store.js";
