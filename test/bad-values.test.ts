@@ -7,7 +7,7 @@ import { silentLogger } from "../src/core/logger.js";
 import { defineTask } from "../src/core/task.js";
 import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
-import { assertNulRefused } from "./support/bad-values.js";
+import { assertUnstorableRefused } from "./support/bad-values.js";
 import { assertBadValuesFail } from "./support/bad-values-engine.js";
 import { serveInProcess } from "./support/in-process-server.js";
 
@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), "zart-bad-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("sqlite: values no store can hold", () => {
-  test("a NUL in a step name and a too-long sleep fail their execution with a clear error", async () => {
+  test("a NUL or an unpaired surrogate in a step name and a too-long sleep fail their execution with a clear error", async () => {
     const store = await openStore(join(dir, "engine.db"));
     try {
       await assertBadValuesFail(store);
@@ -24,14 +24,14 @@ describe("sqlite: values no store can hold", () => {
     }
   });
 
-  test("over HTTP, a NUL in idempotency_key, task, event name or ?task= is a 4xx in the contract's shape", async () => {
+  test("over HTTP, a NUL or an unpaired surrogate in a key, a name or a task is a 4xx in the contract's shape", async () => {
     const store = await openStore(join(dir, "http.db"));
     const waiter = defineTask({ name: "waiter", run: (ctx) => ctx.waitForEvent("go") });
     const engine = await Engine.start({ store, tasks: [waiter], logger: silentLogger });
     const { api, server } = await serveInProcess(engine);
     try {
       const { execution } = await engine.schedule({ task: "waiter", data: {}, eager: false });
-      await assertNulRefused(api, "waiter", execution.id);
+      await assertUnstorableRefused(api, "waiter", execution.id);
     } finally {
       await server.close();
       await engine.stop();

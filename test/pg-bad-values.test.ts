@@ -13,7 +13,7 @@ import { Engine } from "../src/engine/engine.js";
 import type { Checkpoint, Store } from "../src/store/store.js";
 import { CheckpointRejectedError } from "../src/store/store-errors.js";
 import { GroupCommitter } from "../src/worker/group-committer.js";
-import { assertNulRefused } from "./support/bad-values.js";
+import { assertUnstorableRefused } from "./support/bad-values.js";
 import { assertBadValuesFail } from "./support/bad-values-engine.js";
 import { serveInProcess } from "./support/in-process-server.js";
 import { TestSchema } from "./support/postgres.js";
@@ -68,7 +68,7 @@ describe("postgres: values the database refuses", () => {
     }
   });
 
-  test("a NUL in a step name and a too-long sleep fail their execution with a clear error", async () => {
+  test("a NUL or an unpaired surrogate in a step name and a too-long sleep fail their execution with a clear error", async () => {
     const store = await schema.open();
     try {
       await assertBadValuesFail(store);
@@ -77,14 +77,14 @@ describe("postgres: values the database refuses", () => {
     }
   });
 
-  test("over HTTP, a NUL in idempotency_key, task, event name or ?task= is a 4xx in the contract's shape", async () => {
+  test("over HTTP, a NUL or an unpaired surrogate in a key, a name or a task is a 4xx in the contract's shape", async () => {
     const store = await schema.open();
     const waiter = defineTask({ name: "waiter", run: (ctx) => ctx.waitForEvent("go") });
     const engine = await Engine.start({ store, tasks: [waiter], logger: silentLogger });
     const { api, server } = await serveInProcess(engine);
     try {
       const { execution } = await engine.schedule({ task: "waiter", data: {}, eager: false });
-      await assertNulRefused(api, "waiter", execution.id);
+      await assertUnstorableRefused(api, "waiter", execution.id);
     } finally {
       await server.close();
       await engine.stop();

@@ -4,6 +4,7 @@
  */
 import type { Clock } from "../core/clock.js";
 import { ZartError } from "../core/errors.js";
+import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
 import type { ExecutionRecord } from "../core/types.js";
 import type { TaskSummary, WorkerRecord } from "../store/operations.js";
 import type { NewExecution, Store } from "../store/store.js";
@@ -58,8 +59,8 @@ export class ExecutionOperations {
   async rerun(id: string, request: RerunRequest): Promise<ScheduleResult> {
     const source = await this.deps.get(id);
     const fromStep = request.fromStep ?? null;
-    if (fromStep !== null && (typeof fromStep !== "string" || fromStep.length === 0)) {
-      throw new ZartError("invalid_request", "from_step must be a step name");
+    if (fromStep !== null && (typeof fromStep !== "string" || fromStep.length === 0 || !isStorableText(fromStep))) {
+      throw new ZartError("invalid_request", `from_step must be a step name: a non-empty string ${STORABLE_TEXT_RULE}`);
     }
     const prepared = await this.deps.prepare({
       task: source.task,

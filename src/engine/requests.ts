@@ -1,11 +1,12 @@
 /**
  * The checks every request gets before it reaches the store, the same for the HTTP API and the engine
- * API: types, sizes, and values both stores can hold (no NUL in names and keys: PostgreSQL text cannot
- * hold it; times within the range of a Date). Each failure is a ZartError with the contract's code.
+ * API: types, sizes, and values both stores can hold (names and keys as core/stored-text.ts says; times
+ * within the range of a Date). Each failure is a ZartError with the contract's code.
  */
 import { MAX_TIME_MS } from "../core/duration.js";
 import { ZartError } from "../core/errors.js";
 import { encodeJson } from "../core/json.js";
+import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
 import { activeTraceparent } from "../core/trace-context.js";
 import type { CreationOptions } from "../store/store.js";
 import type { ScheduleRequest } from "./api.js";
@@ -27,18 +28,18 @@ const PRIORITY_LIMIT = 1_000_000;
 export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: number): CheckedSchedule {
   const { task, data, idempotencyKey } = request;
   if (typeof task !== "string" || task.length === 0) throw new ZartError("invalid_data", "task must be a non-empty string");
-  if (task.includes("\u0000") || task.length > 255)
+  if (!isStorableText(task) || task.length > 255)
     throw new ZartError("task_not_registered", `No task named ${JSON.stringify(task.slice(0, 80))} is registered`);
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw new ZartError("invalid_data", "data must be a JSON object");
   if (idempotencyKey !== undefined && !isKey(idempotencyKey)) {
-    throw new ZartError("invalid_data", "idempotency_key must be a string of 1 to 255 characters without NUL");
+    throw new ZartError("invalid_data", `idempotency_key must be a string of 1 to 255 characters ${STORABLE_TEXT_RULE}`);
   }
   const concurrencyKey = request.concurrencyKey;
   if (
     concurrencyKey !== undefined &&
-    !(typeof concurrencyKey === "string" && concurrencyKey.length <= 255 && !concurrencyKey.includes("\u0000"))
+    !(typeof concurrencyKey === "string" && concurrencyKey.length <= 255 && isStorableText(concurrencyKey))
   ) {
-    throw new ZartError("invalid_data", "concurrency_key must be a string of at most 255 characters without NUL");
+    throw new ZartError("invalid_data", `concurrency_key must be a string of at most 255 characters ${STORABLE_TEXT_RULE}`);
   }
   const priority = request.priority ?? 0;
   if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_LIMIT) {
@@ -65,8 +66,8 @@ export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: numbe
 
 /** An event's name and payload; an unknown name is simply not waited for. */
 export function checkedEvent(eventName: string, payloadJson: string, maxPayloadBytes: number): void {
-  if (typeof eventName !== "string" || eventName.length === 0 || eventName.length > 255 || eventName.includes("\u0000")) {
-    throw new ZartError("invalid_request", "event_name must be 1 to 255 characters without NUL");
+  if (typeof eventName !== "string" || eventName.length === 0 || eventName.length > 255 || !isStorableText(eventName)) {
+    throw new ZartError("invalid_request", `event_name must be 1 to 255 characters ${STORABLE_TEXT_RULE}`);
   }
   if (Buffer.byteLength(payloadJson) > maxPayloadBytes) {
     throw new ZartError("payload_too_large", `Event payload is over the ${maxPayloadBytes}-byte limit`);
@@ -74,5 +75,5 @@ export function checkedEvent(eventName: string, payloadJson: string, maxPayloadB
 }
 
 function isKey(value: unknown): value is string {
-  return typeof value === "string" && value.length >= 1 && value.length <= 255 && !value.includes("\u0000");
+  return typeof value === "string" && value.length >= 1 && value.length <= 255 && isStorableText(value);
 }

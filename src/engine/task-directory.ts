@@ -8,6 +8,7 @@
 import type { Clock } from "../core/clock.js";
 import { ZartError } from "../core/errors.js";
 import { checkJsonSchema } from "../core/schema.js";
+import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
 import type { TaskConcurrency, TaskDefinition } from "../core/task.js";
 import type { TaskRegistration } from "../core/types.js";
 import type { CreationOptions, Store } from "../store/store.js";
@@ -63,6 +64,8 @@ export class TaskDirectory {
   }
 
   async registration(name: string): Promise<TaskRegistration | null> {
+    // No task has a name no store can hold (and PostgreSQL refuses a NUL in a query): no need to ask.
+    if (!isStorableText(name)) return null;
     const now = this.clock.now();
     const cached = this.remote.get(name);
     if (cached && now - cached.at < REMOTE_TASK_TTL_MS) return cached.registration;
@@ -80,8 +83,11 @@ function keyOf(concurrency: TaskConcurrency<unknown>, data: unknown): string {
   } catch (error) {
     throw new ZartError("invalid_data", `The task's concurrency key function threw: ${(error as Error).message}`);
   }
-  if (typeof value !== "string" || value.includes("\u0000") || value.length > 255) {
-    throw new ZartError("invalid_data", "The task's concurrency key function must return a string of at most 255 characters without NUL");
+  if (typeof value !== "string" || !isStorableText(value) || value.length > 255) {
+    throw new ZartError(
+      "invalid_data",
+      `The task's concurrency key function must return a string of at most 255 characters ${STORABLE_TEXT_RULE}`,
+    );
   }
   return value;
 }

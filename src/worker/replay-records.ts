@@ -5,6 +5,7 @@
  * call that recorded it (changed workflow code is detected, not silently fed another kind's result).
  */
 import { WorkflowDefinitionError } from "../core/errors.js";
+import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
 import { FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types.js";
 
 export class ReplayRecords {
@@ -75,12 +76,12 @@ export class ReplayRecords {
   }
 }
 
-/** Names are stored as text keys on both stores: 1-255 characters, no NUL (PostgreSQL text cannot hold it). */
+/** Names are stored as text keys on both stores: 1-255 characters that both keep as given (core/stored-text.ts). */
 function checkName(name: unknown, kind: StepKind): asserts name is string {
-  if (typeof name !== "string" || name.length === 0 || name.length > 255 || name.includes("\u0000")) {
+  if (typeof name !== "string" || name.length === 0 || name.length > 255 || !isStorableText(name)) {
     throw new WorkflowDefinitionError(
       "invalid_step_name",
-      `The name of ${withArticle(callName(kind))} must be a string of 1-255 characters without NUL, got ${JSON.stringify(name)?.slice(0, 80)}`,
+      `The name of ${withArticle(callName(kind))} must be a string of 1-255 characters ${STORABLE_TEXT_RULE}, got ${JSON.stringify(name)?.slice(0, 80)}`,
     );
   }
 }

@@ -1,6 +1,8 @@
 /**
- * The same bad values inside a workflow, on either store: a NUL in a step name and a sleep too long for
- * any store fail the execution with a clear error at the call that received them, never a database error.
+ * The same bad values inside a workflow, on either store: a NUL or an unpaired surrogate in a step name
+ * and a sleep too long for any store fail the execution with a clear error at the call that received them,
+ * never a database error. Through the engine API, an unpaired surrogate in an event name or from a task's
+ * concurrency key function is refused as it would be over HTTP.
  */
 import assert from "node:assert/strict";
 import { defineTask } from "../../src/core/task.js";
@@ -12,6 +14,19 @@ export const badNames = defineTask({
   async run(ctx) {
     return ctx.step("na\u0000me", () => 1);
   },
+});
+
+export const surrogateName = defineTask({
+  name: "surrogate-name",
+  async run(ctx) {
+    return ctx.step("na\ud800me", () => 1);
+  },
+});
+
+export const surrogateKey = defineTask({
+  name: "surrogate-key",
+  concurrency: { limit: 1, key: () => "key\udc00" },
+  run: () => 1,
 });
 
 export const badSleep = defineTask({
@@ -31,12 +46,20 @@ export const negativeSleep = defineTask({
   },
 });
 
-/** Runs the three on `store` and checks each failed with its code, once (a definition error is not retried). */
+/**
+ * Runs the four bad workflows on `store` and checks each failed with its code, once (a definition error is
+ * not retried); then the engine API's refusals.
+ */
 export async function assertBadValuesFail(store: Store): Promise<void> {
-  const engine = await Engine.start({ store, tasks: [badNames, badSleep, negativeSleep], worker: { concurrency: 4 } });
+  const engine = await Engine.start({
+    store,
+    tasks: [badNames, surrogateName, surrogateKey, badSleep, negativeSleep],
+    worker: { concurrency: 4 },
+  });
   try {
     const expected: Record<string, string> = {
       "bad-name": "invalid_step_name",
+      "surrogate-name": "invalid_step_name",
       "bad-sleep": "invalid_argument",
       "negative-sleep": "invalid_argument",
     };
@@ -47,6 +70,9 @@ export async function assertBadValuesFail(store: Store): Promise<void> {
       assert.equal(done.error?.code, code, `${task}: ${done.error?.message}`);
       assert.equal(done.attempt, 1, `${task}: not retried`);
     }
+    await assert.rejects(engine.schedule({ task: "surrogate-key", data: {} }), { code: "invalid_data" });
+    // Checked before the execution is looked for.
+    await assert.rejects(engine.deliverEvent("exec-0000000000000000", "ev\ud800", "{}"), { code: "invalid_request" });
   } finally {
     await engine.stop();
   }
