@@ -71,8 +71,10 @@ class OpenPoll {
     protected readonly response: ServerResponse,
   ) {
     open.add(this);
-    // A plain listener rather than `once`, whose wrapper is one more closure.
+    // Plain listeners rather than `once`, whose wrapper is one more closure. The server keeps a connection
+    // open after its client's FIN (parkingServer), so a client that leaves shows first as the socket's end.
     response.on("close", this.abort);
+    response.socket?.on("end", this.abort);
   }
 
   /** The client went away, or the server drains. */
@@ -82,6 +84,7 @@ class OpenPoll {
   closed(): void {
     this.open.delete(this);
     this.response.removeListener("close", this.abort);
+    this.response.socket?.removeListener("end", this.abort);
   }
 }
 
@@ -182,6 +185,12 @@ export function parkingServer(longPolls: LongPolls): NonNullable<FastifyServerOp
     const server: Server = createServer(options.http ?? {}, (request, response) => {
       if (!longPolls.park(request, response, handler)) handler(request, response);
     });
+    // A client may half-close its connection once its request is sent (its FIN), and still read the answer.
+    // By default Node's server then aborts the request and ends the connection, so any answer that waits
+    // for the store (every one on PostgreSQL) was never sent, and a POST's execution was created without
+    // its id reaching the client. Kept open, the connection ends once the answer is written. A long-poll
+    // takes the FIN as its client leaving (OpenPoll). The property is Node's own, not in its typings.
+    (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
     if (options.connectionTimeout !== undefined) server.setTimeout(options.connectionTimeout);
