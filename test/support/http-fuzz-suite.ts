@@ -72,6 +72,9 @@ export function describeHostileRequests(name: string, target: FuzzTarget): void 
       // A long-poll takes the FIN as its client leaving: it answers at once, as at its timeout (202, the current state).
       const polled = await answer(`GET /api/v1/executions/${fixtures.waiting}/wait?timeout=60 HTTP/1.1\r\nHost: x\r\n\r\n`);
       assert.deepEqual([polled.status, polled.body.status], [202, "waiting"]);
+      // The same through the wait route itself (a spelling that is not parked), whose FIN has come by then.
+      const routed = await answer(`GET /api/v1/executions/${fixtures.waiting}/wait?timeout=060 HTTP/1.1\r\nHost: x\r\n\r\n`);
+      assert.deepEqual([routed.status, routed.body.status], [202, "waiting"]);
     });
 
     it("every answer is a success or a contract error; never a 5xx, never a stack trace", async () => {
