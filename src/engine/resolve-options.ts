@@ -6,6 +6,7 @@ import { type Clock, systemClock } from "../core/clock.js";
 import { toMs } from "../core/duration.js";
 import type { Logger } from "../core/logger.js";
 import type { ScheduleDefinition } from "../core/schedule.js";
+import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
 import type { TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedWorkerOptions } from "../worker/worker-deps.js";
@@ -65,7 +66,7 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
       inPlaceBackoffMaxMs: worker.inPlaceBackoffMaxMs ?? 2000,
     },
     maxPayloadBytes: positiveInt(options.maxPayloadBytes, 1024 * 1024, "maxPayloadBytes"),
-    workerId: options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`,
+    workerId: resolveWorkerId(options.workerId),
     migrate: options.migrate ?? true,
     metrics: options.metrics ?? noMetrics,
     random: options.random ?? Math.random,
@@ -74,6 +75,15 @@ export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOpti
     scheduler: options.scheduler === false ? null : { pollMs: positiveInt(options.scheduler?.pollMs, safetyPollMs, "scheduler.pollMs") },
     retention: resolveRetention(options.retention),
   };
+}
+
+/** Written into leases and registrations and compared there, so as names and keys are (core/stored-text.ts). */
+function resolveWorkerId(workerId: string | undefined): string {
+  if (workerId === undefined) return `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+  if (typeof workerId !== "string" || workerId.length === 0 || workerId.length > 255 || !isStorableText(workerId)) {
+    throw new RangeError(`workerId must be a string of 1 to 255 characters ${STORABLE_TEXT_RULE}, got ${JSON.stringify(workerId)}`);
+  }
+  return workerId;
 }
 
 /** A round a minute, 500 executions a transaction: docs/decisions/009-retention-pruning.md. */

@@ -2,7 +2,7 @@
  * The same bad values inside a workflow, on either store: a NUL or an unpaired surrogate in a step name
  * and a sleep too long for any store fail the execution with a clear error at the call that received them,
  * never a database error. Through the engine API, an unpaired surrogate in an event name or from a task's
- * concurrency key function is refused as it would be over HTTP.
+ * concurrency key function is refused as it would be over HTTP, and such a `workerId` when the engine starts.
  */
 import assert from "node:assert/strict";
 import { defineTask } from "../../src/core/task.js";
@@ -71,6 +71,10 @@ export async function assertBadValuesFail(store: Store): Promise<void> {
       assert.equal(done.attempt, 1, `${task}: not retried`);
     }
     await assert.rejects(engine.schedule({ task: "surrogate-key", data: {} }), { code: "invalid_data" });
+    // As every option, where the engine starts: never a database error at the first claim.
+    for (const workerId of ["w\u0000", "w\ud800", ""]) {
+      await assert.rejects(Engine.start({ store, tasks: [badSleep], workerId }), { name: "RangeError", message: /^workerId must be/ });
+    }
     // Checked before the execution is looked for.
     await assert.rejects(engine.deliverEvent("exec-0000000000000000", "ev\ud800", "{}"), { code: "invalid_request" });
   } finally {
