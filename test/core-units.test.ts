@@ -196,12 +196,14 @@ describe("manual clock", () => {
 });
 
 describe("database URLs", () => {
-  test("SQLite paths, prefixes and the sync option; Postgres schema and pool size", async () => {
+  test("SQLite paths, prefixes and the sync option; another database's URL refused; Postgres schema and pool size", async () => {
     const { splitSqliteUrl, splitPostgresUrl } = await import("../src/store/open-store.js");
     assert.deepEqual(splitSqliteUrl("./zart.db"), { path: "./zart.db", sync: undefined });
     assert.deepEqual(splitSqliteUrl("sqlite:/var/z.db?sync=full"), { path: "/var/z.db", sync: "full" });
     assert.deepEqual(splitSqliteUrl("file:z.db"), { path: "z.db", sync: undefined });
     assert.throws(() => splitSqliteUrl("z.db?sync=sometimes"), /sync must be/);
+    assert.throws(() => splitSqliteUrl("mysql://u@h/db"), { name: "RangeError", message: /^Unsupported database URL "mysql:\/\/…"/ });
+    assert.deepEqual(splitSqliteUrl("sqlite://z.db"), { path: "z.db", sync: undefined });
     assert.deepEqual(splitPostgresUrl("postgres://u:p@h:5/db?schema=zz&pool_size=4&sslmode=disable"), {
       connectionUrl: "postgres://u:p@h:5/db?sslmode=disable",
       schema: "zz",

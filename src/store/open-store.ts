@@ -29,6 +29,11 @@ function isPostgresUrl(url: string): boolean {
  * commit: survives power loss, slower) or `?sync=normal` (the default: survives kill -9).
  */
 export function splitSqliteUrl(url: string): { path: string; sync?: "normal" | "full" } {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1];
+  // Another database's URL would otherwise be taken for a file path and fail on a directory that does not exist.
+  if (scheme !== undefined && !["sqlite", "file"].includes(scheme.toLowerCase())) {
+    throw new RangeError(`Unsupported database URL "${scheme}://…": use postgres:// for PostgreSQL, or a file path for SQLite`);
+  }
   const [location = "", query] = url.split("?", 2) as [string, string | undefined];
   let path = location;
   for (const prefix of ["sqlite://", "sqlite:", "file:"]) {
