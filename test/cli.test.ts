@@ -138,7 +138,7 @@ describe("resolveConfig", () => {
       [{ flags: { concurrency: "0" } }, /concurrency/],
       [{ flags: { logLevel: "loud" } }, /log level/],
       [{ flags: { config: "c" }, file: "{not json" }, /config file/],
-      [{ flags: { config: "c" }, file: { prot: 1 } }, /unknown key|prot/],
+      [{ flags: { config: "c" }, file: { prot: 1 } }, /: prot is an unknown key$/],
       [{ flags: { config: "c" }, file: { port: "80" } }, /port/],
       [{ flags: { config: "c" }, file: { worker: { leaseTime: "soon" } } }, /leaseTime/],
       [{ flags: { config: "c" }, file: { limits: { bodyBytes: 0 } } }, /bodyBytes/],

@@ -82,6 +82,7 @@ export function checkJsonSchema(schemaText: string, value: unknown, label: strin
 
 interface SchemaError {
   instancePath: string;
+  schemaPath?: string;
   keyword: string;
   message: string;
   params: Record<string, unknown>;
@@ -91,7 +92,7 @@ interface SchemaError {
  * A one-line message naming the first failing field of a TypeBox check, e.g. `data.user.email is
  * required` or `task must be string`. A failure of the value itself names `root`; a field is named by its
  * dotted path, after `root.` when `prefixFields` is set. With the `schema` checked, a top-level field that
- * is an enum lists the allowed values.
+ * is an enum lists the allowed values. A key the schema does not allow is `<key> is an unknown key`.
  */
 export function describeSchemaErrors(
   errors: Iterable<unknown>,
@@ -107,6 +108,8 @@ export function describeSchemaErrors(
   let field = inner === "" ? root : inner;
   if (options.prefixFields) field = `${root}${first.instancePath.replaceAll("/", ".")}${missing === null ? "" : `.${missing}`}`;
   if (missing !== null) return `${field} is required`;
+  // A key that `additionalProperties: false` refuses comes first as the `false` schema it met.
+  if (first.keyword === "boolean" && first.schemaPath?.endsWith("/additionalProperties")) return `${field} is an unknown key`;
   const properties = (options.schema as { properties?: Record<string, { enum?: unknown }> } | undefined)?.properties;
   const allowed = path === "" ? undefined : properties?.[path]?.enum;
   if (Array.isArray(allowed)) return `${field} must be one of ${allowed.join(", ")}`;
