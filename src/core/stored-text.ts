@@ -5,6 +5,7 @@
  * PostgreSQL stores UTF-8, which has no encoding for one, and node-postgres sends U+FFFD in its place, so
  * two different keys would be stored as one; SQLite keeps the bytes but reads back U+FFFD. Such strings
  * are refused where they enter, with the field's usual error.
+ * Why: docs/decisions/048-stored-text.md.
  */
 
 /** With the `u` flag a well-formed pair is one code point, so only an unpaired surrogate matches. */
