@@ -186,10 +186,10 @@ export function parkingServer(longPolls: LongPolls): NonNullable<FastifyServerOp
       if (!longPolls.park(request, response, handler)) handler(request, response);
     });
     // A client may half-close its connection once its request is sent (its FIN), and still read the answer.
-    // By default Node's server then aborts the request and ends the connection, so any answer that waits
-    // for the store (every one on PostgreSQL) was never sent, and a POST's execution was created without
-    // its id reaching the client. Kept open, the connection ends once the answer is written. A long-poll
-    // takes the FIN as its client leaving (OpenPoll). The property is Node's own, not in its typings.
+    // By default Node's server then aborts the request and ends the connection: an answer that waits for
+    // the store (every one on PostgreSQL) would never be sent, and a POST's execution would be created
+    // without its id reaching the client. Kept open, the connection ends once the answer is written. A
+    // long-poll takes the FIN as its client leaving (OpenPoll). The property is Node's own, not in its typings.
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     if (options.keepAliveTimeout !== undefined) server.keepAliveTimeout = options.keepAliveTimeout;
     if (options.requestTimeout !== undefined) server.requestTimeout = options.requestTimeout;
