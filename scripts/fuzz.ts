@@ -14,8 +14,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import fc from "fast-check";
-import pg from "pg";
 import { operationsOf, prepareFixtures, rawRequestArb, requestArb, sendAndCheck, sendRawAndCheck } from "../test/support/fuzz-requests.js";
+import { adminQuery, storedCountsInSchema } from "../test/support/postgres.js";
 import { startServer } from "../test/support/server-process.js";
 import { EXECUTION_STATUSES, storedCountsByStatus } from "../test/support/sqlite-file.js";
 
@@ -98,15 +98,8 @@ const failures = outcomes.filter((o) => o.failed).map((o) => fc.defaultReportMes
 
 // Afterwards: the server answers, and its counts and list totals equal the rows (read once nothing moves).
 const health = (await fetch(`${server.url}/healthz`)).status;
-const admin = schema === null ? null : new pg.Client({ connectionString: postgresUrl });
-await admin?.connect();
-const rows = async (): Promise<number[]> => {
-  if (admin === null) return storedCountsByStatus(server.dbPath);
-  const counted = await admin.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM ${schema}.executions GROUP BY status`,
-  );
-  return EXECUTION_STATUSES.map((s) => counted.rows.find((c) => c.status === s)?.n ?? 0);
-};
+const rows = (): Promise<number[]> =>
+  schema === null ? Promise.resolve(storedCountsByStatus(server.dbPath)) : storedCountsInSchema(schema, postgresUrl);
 let consistency: { stored: number[]; stats: number[]; listed: number[] } | null = null;
 for (let attempt = 0; attempt < 200 && consistency === null; attempt++) {
   const first = await rows();
@@ -123,10 +116,7 @@ const consistent =
   JSON.stringify(consistency.stats) === JSON.stringify(consistency.stored) &&
   JSON.stringify(consistency.listed) === JSON.stringify(consistency.stored);
 const exitCode = await server.stop();
-if (admin !== null) {
-  await admin.query(`DROP SCHEMA ${schema} CASCADE`);
-  await admin.end();
-}
+if (schema !== null) await adminQuery(`DROP SCHEMA ${schema} CASCADE`, [], postgresUrl);
 
 const serverErrors = Object.entries(byStatus).reduce((sum, [status, n]) => sum + (Number(status) >= 500 ? n : 0), 0);
 const result = {

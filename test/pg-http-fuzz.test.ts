@@ -6,10 +6,9 @@
  */
 
 import { describeHostileRequests } from "./support/http-fuzz-suite.js";
-import { adminQuery, markPostgresRan, TestSchema } from "./support/postgres.js";
+import { markPostgresRan, storedCountsInSchema, TestSchema } from "./support/postgres.js";
 import { databaseUrl } from "./support/processes.js";
 import { startServer } from "./support/server-process.js";
-import { EXECUTION_STATUSES } from "./support/sqlite-file.js";
 
 const schema = new TestSchema("fuzz");
 
@@ -19,12 +18,7 @@ describeHostileRequests("postgres: hostile requests", {
     markPostgresRan();
     return server;
   },
-  async storedCounts() {
-    const rows = await adminQuery<{ status: string; n: number }>(
-      `SELECT status, count(*)::int AS n FROM ${schema.name}.executions GROUP BY status`,
-    );
-    return EXECUTION_STATUSES.map((s) => rows.find((r) => r.status === s)?.n ?? 0);
-  },
+  storedCounts: () => storedCountsInSchema(schema.name),
   cleanUp: () => schema.drop(),
   runs: { requests: 300, raw: 50 },
 });

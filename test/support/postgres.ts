@@ -9,6 +9,7 @@
 import { randomBytes } from "node:crypto";
 import { appendFileSync, realpathSync } from "node:fs";
 import pg from "pg";
+import { EXECUTION_STATUSES } from "../../src/core/types.js";
 import { PostgresStore, type PostgresStoreOptions } from "../../src/store/postgres/postgres-store.js";
 
 export function testDatabaseUrl(): string {
@@ -27,9 +28,13 @@ export function uniqueSchemaName(prefix = "t"): string {
   return `${prefix}_${randomBytes(6).toString("hex")}`;
 }
 
-/** Runs one statement on a short-lived connection of its own (outside any store's pool). */
-export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl() });
+/** Runs one statement on a short-lived connection of its own (outside any store's pool), by default to the test database. */
+export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow>(
+  sql: string,
+  params: unknown[] = [],
+  url = testDatabaseUrl(),
+): Promise<R[]> {
+  const client = new pg.Client({ connectionString: url });
   client.on("error", () => {});
   await client.connect();
   try {
@@ -37,6 +42,16 @@ export async function adminQuery<R extends pg.QueryResultRow = pg.QueryResultRow
   } finally {
     await client.end();
   }
+}
+
+/** The executions stored in `schema` by status, in EXECUTION_STATUSES order (as sqlite-file.ts reads a file). */
+export async function storedCountsInSchema(schema: string, url = testDatabaseUrl()): Promise<number[]> {
+  const rows = await adminQuery<{ status: string; n: number }>(
+    `SELECT status, count(*)::int AS n FROM ${schema}.executions GROUP BY status`,
+    [],
+    url,
+  );
+  return EXECUTION_STATUSES.map((s) => rows.find((r) => r.status === s)?.n ?? 0);
 }
 
 let marked = false;
