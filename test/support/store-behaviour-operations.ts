@@ -13,6 +13,7 @@ import type { Notice, Store } from "../../src/store/store.js";
 import {
   applyOne,
   checkpoint,
+  claimRows,
   create,
   createRunning,
   createWaitingForEvent,
@@ -319,6 +320,16 @@ export function operationsBehaviour(ctx: SuiteContext): void {
     assert.deepEqual(
       copy.attempts,
       original.attempts.filter((a) => a.step === "b").map((a) => ({ ...a, executionId: input.id })),
+    );
+    // The rerun has never started, yet its first claim must hand its replay the copies (or a and b run again).
+    const [claimed] = await claimRows(ctx.store, { workerId: "w-rerun", tasks: [task], limit: 1, now: T0 + 60, leaseMs: LEASE });
+    assert.equal(claimed?.execution.id, input.id);
+    assert.deepEqual(
+      claimed?.steps.map((s) => [s.name, s.state]),
+      [
+        ["a", "completed"],
+        ["b", "failed"],
+      ],
     );
   });
 

@@ -139,7 +139,7 @@ claimed AS (
   RETURNING ${EXECUTION_COLUMNS.split(", ")
     .map((c) => `e.${c}`)
     .join(", ")}, p.due_at, p.old_status,
-    CASE WHEN NOT p.fresh THEN (
+    CASE WHEN NOT p.fresh OR e.rerun_of IS NOT NULL THEN (
       SELECT json_agg(json_build_object(${STEP_JSON_FIELDS}) ORDER BY st.seq, st.started_at, st.name)
       FROM ${s}.steps_of(e.id) st
     ) END AS steps_json,

@@ -83,7 +83,9 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
       }
       const params = { id: candidate.id, now, worker: workerId, lease_ms: leaseMs };
       const row = conn.sql.executionRow(CLAIM, params) as ExecutionRow;
-      claimed.push(claimedFrom(conn, row, candidate.started_at === null, candidate.status === "running"));
+      // A rerun has never started either, but it may hold copied records: its replay needs them.
+      const fresh = candidate.started_at === null && row.rerun_of === null;
+      claimed.push(claimedFrom(conn, row, fresh, candidate.status === "running"));
     }
   }
   return { result: { claimed, more }, notices };

@@ -129,7 +129,7 @@ function deliverClaimed(conn: Connection, request: DeliverRequest, task: string)
   return { result: { outcome: "delivered", task, claimed, finished: true }, notices };
 }
 
-/** A row just claimed, with what its replay needs: its steps (none when it never ran) and any buffered events. */
+/** A row just claimed, with what its replay needs: its steps (none when it never ran and copied none) and any buffered events. */
 export function claimedFrom(conn: Connection, row: ExecutionRow, fresh = false, recovered = false): ClaimedExecution {
   const steps = fresh ? [] : (conn.sql.get(SELECT_STEPS).all(row.id) as StepRow[]).map(toStep);
   const events = row.buffered_events > 0 ? (conn.sql.get(SELECT_EVENTS).all(row.id) as BufferedEvent[]) : [];
