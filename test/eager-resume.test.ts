@@ -146,3 +146,56 @@ test("a stale resume hands over to a run of the stored state, which the worker t
     await h.close();
   }
 });
+
+test("an event buffered while a resume's delivery is held: the run takes it instead of parking on it", async () => {
+  const twoWaits = defineTask({
+    name: "two-waits",
+    events: "buffered",
+    async run(ctx) {
+      const first = await ctx.waitForEvent<number>("e-0");
+      const second = await ctx.waitForEvent<number>("e-1");
+      return first + second;
+    },
+  });
+  const h = await createTestEngine({ tasks: [twoWaits] });
+  try {
+    const { execution } = await h.engine.schedule({ task: "two-waits", data: {} });
+    await h.outcome(execution.id, "parked");
+    // e-1 reaches the store while e-0's delivery is still held for the resumed run: stored as buffered.
+    const answers = await Promise.all([h.engine.deliverEvent(execution.id, "e-0", "1"), h.engine.deliverEvent(execution.id, "e-1", "2")]);
+    assert.deepEqual(answers, ["delivered", "buffered"]);
+    const end = await Promise.race([
+      h.engine.waitForTerminal(execution.id, LONG),
+      h.outcome(execution.id, "parked", 2).then(() => "parked on e-1 with e-1 buffered"),
+    ]);
+    assert.equal(typeof end === "string" ? end : end.outputJson, "3");
+  } finally {
+    await h.close();
+  }
+});
+
+test("a resumed run that ends in the delivery's write is done, though an event was buffered meanwhile", async () => {
+  const oneWait = defineTask({
+    name: "one-wait",
+    events: "buffered",
+    run: (ctx) => ctx.waitForEvent<number>("e-0"),
+  });
+  const h = await createTestEngine({ tasks: [oneWait] });
+  try {
+    const { execution } = await h.engine.schedule({ task: "one-wait", data: {} });
+    await h.outcome(execution.id, "parked");
+    const answers = await Promise.all([h.engine.deliverEvent(execution.id, "e-0", "1"), h.engine.deliverEvent(execution.id, "e-1", "2")]);
+    assert.deepEqual(answers, ["delivered", "buffered"]);
+    const done = await h.engine.waitForTerminal(execution.id, LONG);
+    assert.deepEqual([done.status, done.outputJson, done.bufferedEvents], ["completed", "1", 1], "e-1 stays stored, and counted");
+    assert.deepEqual(done, await h.store.getExecution(execution.id), "the answer is the stored record");
+    await h.engine.worker?.runOf(execution.id);
+    assert.deepEqual(
+      h.log.outcomes.filter((o) => o.executionId === execution.id).map((o) => o.outcome),
+      ["parked", "completed"],
+      "ran once after the delivery",
+    );
+  } finally {
+    await h.close();
+  }
+});

@@ -8,7 +8,7 @@
  * rows (children, concurrency-limited ones), and delayed or prioritised ones, always take the ordinary path.
  */
 import type { CreateResult, DeliverOutcome, DeliverRequest, NewExecution, Store } from "../store/store.js";
-import { heldDelivery, heldInsert } from "../worker/held-write.js";
+import { heldDelivery, heldInsert, resumedAsStored } from "../worker/held-write.js";
 import type { Worker } from "../worker/worker.js";
 
 export class EagerPaths {
@@ -54,8 +54,9 @@ export class EagerPaths {
       );
       this.worker.adoptHeld(write, run);
       const result = await write.result;
-      // Changed since it parked here (claimed and parked again elsewhere): run it from the stored steps.
-      if (result.outcome === "delivered" && result.claimed && result.claimed.execution.leaseToken !== run.execution.leaseToken) {
+      // Changed since it parked here (claimed and parked again elsewhere, or an event buffered for it): run
+      // it from the stored steps and events.
+      if (result.outcome === "delivered" && result.claimed && !resumedAsStored(run, result)) {
         await this.worker.runOf(request.executionId);
         this.worker.adopt(result.claimed, false);
       }

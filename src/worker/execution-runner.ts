@@ -205,7 +205,9 @@ export class ExecutionRunner {
     const checkpoint = this.ctx.writer.final(patch, [...steps, ...closed]);
     this.onSettling(this);
     const ok = await this.commitFinal(checkpoint);
-    if (ok && (patch.transition === "complete" || patch.transition === "fail")) {
+    // A task that buffers events may have had one stored while it ran: the stored row counts it, this run's
+    // view does not, so its final record is read from the store when asked.
+    if (ok && (patch.transition === "complete" || patch.transition === "fail") && !this.task.bufferedEvents) {
       const { execution } = this.claimed;
       // Only what the record is made of is kept (not the records the write carried): it may be kept a while.
       const parts: WriteParts = { patch, now: checkpoint.now, stepsCompleted: checkpoint.stepsCompleted, crashes: checkpoint.crashes };

@@ -146,8 +146,7 @@ export function heldInsert(
 
 /**
  * Eager resume of a run this process parked: the delivery (claiming it for this worker) is held for the
- * resumed run's first write. The run is ours only if the claim leaves the token one above the parked one:
- * nobody claimed the execution since it parked, so the steps it resumes from are the stored ones.
+ * resumed run's first write. The run is ours only if {@link resumedAsStored}.
  */
 export function heldDelivery(
   store: Store,
@@ -162,8 +161,21 @@ export function heldDelivery(
   const run = { execution, steps, events: [], recovered: false };
   const write = new HeldWrite<DeliverOutcome>(
     (finished) => store.deliverEvent(finished ? { ...request, finishIfToken: { leaseToken: execution.leaseToken, finished } } : request),
-    (outcome) => outcome.outcome === "delivered" && outcome.claimed?.execution.leaseToken === execution.leaseToken,
+    (outcome) => resumedAsStored(run, outcome),
     () => leaseHolds(run),
   );
   return { write, run };
+}
+
+/**
+ * Whether a held delivery's claim found the execution as the resumed run took it: the token one above the
+ * parked one (nobody claimed it since it parked, so its steps are the stored ones) and no buffered event
+ * (the run resumed without any; one stored before the delivery committed, while the row still waited on
+ * another event, set no wake request, so a run that then parked on it would wait for good). A run whose
+ * end the delivery wrote (its token matched) needed no event it lacked.
+ */
+export function resumedAsStored(run: ClaimedExecution, outcome: DeliverOutcome): boolean {
+  if (outcome.outcome !== "delivered" || !outcome.claimed) return false;
+  if (outcome.claimed.execution.leaseToken !== run.execution.leaseToken) return false;
+  return outcome.finished === true || outcome.claimed.events.length === 0;
 }
