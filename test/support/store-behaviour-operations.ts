@@ -282,6 +282,46 @@ export function operationsBehaviour(ctx: SuiteContext): void {
     }
   });
 
+  test("a child retried after its parent started another in its place answers nothing: the parent waits for its own", async () => {
+    const task = `cr-${newId()}`;
+    const { execution, child: old } = await parentWaitingOnChild(ctx.store, task);
+    await ctx.store.cancelExecution(execution.id, T0 + 8);
+    await ctx.store.resumeExecution(execution.id, T0 + 9);
+    // The parent's next run starts a new child for the same step.
+    const [run] = await claimRows(ctx.store, { workerId: "w", tasks: [task], limit: 1, now: T0 + 10, leaseMs: LEASE });
+    assert.equal(run?.execution.id, execution.id);
+    const fence = { executionId: execution.id, leaseToken: run?.execution.leaseToken ?? -1 };
+    const replacement = { id: newId(), task: old.task, dataJson: "{}", idempotencyKey: null, now: T0 + 10 };
+    const wait = stepRecord(execution.id, "kid", {
+      kind: "child",
+      state: "waiting",
+      resultJson: null,
+      completedAt: null,
+      childId: replacement.id,
+    });
+    const owner = { task, parentId: null, parentStep: null, concurrencyKey: null, concurrencyLimit: null };
+    const park = { transition: "park" as const, currentStep: "kid", waitingForEvent: null, wakeAt: null };
+    const children = [{ ...replacement, parent: { id: execution.id, step: "kid", cancelWithParent: true } }];
+    assert.equal(await applyOne(ctx.store, checkpoint(fence, park, { steps: [wait], children, owner, now: T0 + 11 })), true);
+    // The old child is retried and completes.
+    await ctx.store.resumeExecution(old.id, T0 + 12);
+    const claimed = await claimRows(ctx.store, { workerId: "w", tasks: [old.task], limit: 2, now: T0 + 13, leaseMs: LEASE });
+    const oldRunning = claimed.find((c) => c.execution.id === old.id);
+    assert.ok(oldRunning, "the retried child is claimed (with the new one)");
+    const childOwner = { task: old.task, parentId: execution.id, parentStep: "kid", concurrencyKey: null, concurrencyLimit: null };
+    const done = { transition: "complete" as const, outputJson: '"old"' };
+    assert.equal(
+      await applyOne(
+        ctx.store,
+        checkpoint({ executionId: old.id, leaseToken: oldRunning.execution.leaseToken }, done, { now: T0 + 14, owner: childOwner }),
+      ),
+      true,
+    );
+    const [step] = (await ctx.store.getStepDetail(execution.id)).steps;
+    assert.deepEqual([step?.state, step?.childId, step?.resultJson], ["waiting", replacement.id, null], "still waiting for the new child");
+    assert.equal((await ctx.store.getExecution(execution.id))?.status, "waiting");
+  });
+
   test("resumeExecution: two instances racing resume it exactly once", async () => {
     const id = await failedWithRecords(ctx, `race-${newId()}`);
     const peer = await ctx.peer();

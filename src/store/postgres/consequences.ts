@@ -127,10 +127,12 @@ async function answerParent(ctx: SqlContext, q: Queryable, child: WrittenRow, no
   const answered = await q.query(
     `UPDATE ${ctx.s}.steps SET state = $1, result = $2, error = $3, completed_at = $4,
        settled_in = (SELECT lease_token + 1 FROM ${ctx.s}.executions WHERE id = $5)
-     WHERE execution_id = $5 AND name = $6 AND kind = 'child' AND state = 'waiting'`,
-    [outcome.state, outcome.result, outcome.error, now, child.parent_id, child.parent_step],
+     WHERE execution_id = $5 AND name = $6 AND kind = 'child' AND state = 'waiting' AND child_id = $7`,
+    [outcome.state, outcome.result, outcome.error, now, child.parent_id, child.parent_step, child.id],
   );
-  if (answered.rowCount === 0) return; // a startChild (not waited for), or the parent ended
+  // A startChild (not waited for), the parent ended, or the record waits for another child (the parent was
+  // retried and started a new one for the step; this one was retried too): nothing to answer.
+  if (answered.rowCount === 0) return;
   const parent = await transitionById(ctx, q, TRANSITIONS.deliver, child.parent_id as string, { now });
   const notice = parent ? rowNotice(parent) : null;
   if (notice) notices.push(notice);

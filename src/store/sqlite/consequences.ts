@@ -6,7 +6,7 @@ import { transitionSql } from "./transition-statements.js";
 
 const ANSWER_PARENT = `UPDATE steps SET state = ?, result = ?, error = ?, completed_at = ?,
     settled_in = (SELECT lease_token + 1 FROM executions WHERE id = steps.execution_id)
-  WHERE execution_id = ? AND name = ? AND kind = 'child' AND state = 'waiting'`;
+  WHERE execution_id = ? AND name = ? AND kind = 'child' AND state = 'waiting' AND child_id = ?`;
 
 const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
   WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;
@@ -28,8 +28,12 @@ export function applyConsequences(conn: Connection, before: string, after: Writt
 function answerParent(conn: Connection, child: WrittenRow, now: number, notices: Notice[]): void {
   const parentId = child.parent_id as string;
   const outcome = childOutcome(child, child.parent_step as string);
-  const answered = conn.sql.get(ANSWER_PARENT).run(outcome.state, outcome.result, outcome.error, now, parentId, child.parent_step);
-  if (answered.changes === 0) return; // a startChild (not waited for), or the parent ended
+  const answered = conn.sql
+    .get(ANSWER_PARENT)
+    .run(outcome.state, outcome.result, outcome.error, now, parentId, child.parent_step, child.id);
+  // A startChild (not waited for), the parent ended, or the record waits for another child (the parent was
+  // retried and started a new one for the step; this one was retried too): nothing to answer.
+  if (answered.changes === 0) return;
   const parent = conn.sql.executionRow(transitionSql(TRANSITIONS.deliver), { id: parentId, now });
   const notice = parent ? rowNotice(parent) : null;
   if (notice) notices.push(notice);
