@@ -11,7 +11,7 @@ import { encodeError, type StepRow, toExecution, toStep } from "../row-mapping.j
 import type { BufferedEvent, CancelOutcome, DeliverOutcome, DeliverRequest, Notice } from "../store.js";
 import { cancelledNotices, rowNotice, TERMINAL, withDelivery } from "../writes.js";
 import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, transitionById } from "./consequences.js";
-import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
+import { inTransactionBreakingDeadlocks, preparedWith, type SqlContext } from "./sql-context.js";
 import { deliverSql } from "./statements.js";
 
 export interface CancelResult {
@@ -25,7 +25,7 @@ export interface CancelResult {
  */
 export async function cancelExecution(ctx: SqlContext, id: string, now: number): Promise<{ result: CancelResult; notices: Notice[] }> {
   const released: SlotGroup[] = [];
-  const outcome = await inTransaction(ctx, async (client): Promise<{ result: CancelResult; notices: Notice[] }> => {
+  const outcome = await inTransactionBreakingDeadlocks(ctx, async (client): Promise<{ result: CancelResult; notices: Notice[] }> => {
     const after = await transitionById(ctx, client, TRANSITIONS.cancel, id, { now });
     if (!after) {
       const found = await client.query<ExecutionRow>(`SELECT * FROM ${ctx.s}.executions WHERE id = $1`, [id]);

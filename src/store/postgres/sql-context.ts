@@ -116,3 +116,25 @@ export async function inTransaction<T>(ctx: SqlContext, work: (client: pg.PoolCl
     client.release(broken);
   }
 }
+
+/** SQLSTATEs of a transaction PostgreSQL rolled back to break a lock cycle (or a serialization conflict). */
+const ROLLED_BACK = new Set(["40P01", "40001"]);
+const ROLLED_BACK_ATTEMPTS = 5;
+
+/**
+ * {@link inTransaction}, run again when PostgreSQL rolled it back to break a deadlock: nothing of it
+ * committed, so running it again is safe. For transactions that lock rows of more than one execution in
+ * an order other writers may reverse (a cancel locks a parent, then its children; a child's end locks the
+ * child, then its parent).
+ */
+export async function inTransactionBreakingDeadlocks<T>(ctx: SqlContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await inTransaction(ctx, work);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (attempt >= ROLLED_BACK_ATTEMPTS || typeof code !== "string" || !ROLLED_BACK.has(code)) throw error;
+      ctx.logger?.debug({ err: error, attempt }, "transaction rolled back by PostgreSQL to break a deadlock; running it again");
+    }
+  }
+}
