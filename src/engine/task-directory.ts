@@ -63,6 +63,15 @@ export class TaskDirectory {
     return limit === undefined ? {} : { concurrency: { key: concurrencyKey ?? "", limit } };
   }
 
+  /**
+   * Whether `task`'s executions take their concurrency group from a key function whose code is not in this
+   * process: only a process running the task can admit them without a `concurrency_key` of the caller's.
+   */
+  async keyedElsewhere(task: string): Promise<boolean> {
+    if (this.local.has(task)) return false;
+    return (await this.registration(task))?.options.concurrencyKeyed === true;
+  }
+
   async registration(name: string): Promise<TaskRegistration | null> {
     // No task has a name no store can hold (and PostgreSQL refuses a NUL in a query): no need to ask.
     if (!isStorableText(name)) return null;

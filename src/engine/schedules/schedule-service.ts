@@ -112,6 +112,14 @@ export class ScheduleService implements ScheduleApi {
   }
 
   /**
+   * Whether this process fires `schedule`'s ticks: not when its task's concurrency key comes from a function
+   * only the task's own processes have (the execution would land in the task-wide group); they fire it.
+   */
+  async firesHere(schedule: ScheduleRecord): Promise<boolean> {
+    return !(await this.deps.directory.keyedElsewhere(schedule.task));
+  }
+
+  /**
    * The execution a tick starts, checked like a POST (the task may have changed since the schedule was
    * made); null when it can no longer start (task unknown, data no longer valid), which is logged.
    */

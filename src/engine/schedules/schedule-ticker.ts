@@ -36,6 +36,8 @@ export interface ScheduleTickerDeps {
   logger: Logger;
   /** Longest sleep between passes. */
   pollMs: number;
+  /** Whether this process fires the schedule's ticks (see ScheduleService.firesHere); others leave them. */
+  firesHere(schedule: ScheduleRecord): Promise<boolean>;
   /** The execution a tick starts, or null when it cannot start (see ScheduleService.tickExecution). */
   tickExecution(schedule: ScheduleRecord, tickAt: number, now: number): Promise<NewExecution | null>;
   /** A tick this process applied (`started` also when a held tick is released), for metrics. */
@@ -121,11 +123,18 @@ export class ScheduleTicker {
       // Newly watching: an end between the read and the watch was not published, so read again.
       if (!(await this.watchEnds())) continue;
       let failures = 0;
+      let left = 0;
       for (const held of work.held)
         if (held.previousEnded) failures += await this.isolated(held.schedule, () => this.release(held.schedule));
-      for (const schedule of work.due) failures += await this.isolated(schedule, () => this.fire(schedule, now));
-      // A schedule whose tick keeps failing is still due: wait for the poll rather than read it again at once.
-      if (failures > 0) return this.arm(null);
+      for (const schedule of work.due) {
+        failures += await this.isolated(schedule, async () => {
+          if (await this.deps.firesHere(schedule)) await this.fire(schedule, now);
+          else left += 1;
+        });
+      }
+      // A schedule whose tick keeps failing, or that another process fires, is still due: wait for the poll
+      // rather than read it again at once.
+      if (failures > 0 || (left > 0 && left === work.due.length)) return this.arm(null);
       if (this.stopped) return;
       if (work.due.length > 0) continue;
       // The clock may have moved past the next tick while this pass read (a test advancing its clock, a
@@ -227,6 +236,7 @@ export class ScheduleTicker {
   }
 
   private async release(schedule: ScheduleRecord): Promise<void> {
+    if (!(await this.deps.firesHere(schedule))) return;
     const heldTickAt = schedule.heldTickAt as number;
     const execution = await this.deps.tickExecution(schedule, heldTickAt, this.deps.clock.now());
     const result = await this.deps.store.releaseHeldTick({

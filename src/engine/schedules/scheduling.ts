@@ -54,6 +54,7 @@ export class Scheduling {
           clock,
           logger,
           pollMs: options.scheduler.pollMs,
+          firesHere: (schedule) => this.schedules.firesHere(schedule),
           tickExecution: (schedule, tickAt, now) => this.schedules.tickExecution(schedule, tickAt, now),
           ticked: (schedule, outcome, created) => {
             if (outcome === "started" && !created) return;
