@@ -208,6 +208,24 @@ describe("code schedules", () => {
   });
 });
 
+test("a start refused for a schedule leaves no timer behind (the caller's process can exit)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "zart-schedules-"));
+  dirs.push(dir);
+  const store = await openStore(join(dir, "zart.db"));
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  const before = timers();
+  // The system clock (synced with the store's), the worker's heartbeat: both start before the schedules' check.
+  await assert.rejects(
+    Engine.start({ store, tasks: [report], logger: silentLogger, schedules: [everyMinute("elsewhere", { task: "elsewhere" })] }),
+    /does not run/,
+  );
+  await store.close();
+  assert.equal(timers(), before);
+  const reopened = await openStore(join(dir, "zart.db"));
+  assert.deepEqual(await reopened.listWorkers(Date.now()), [], "its heartbeat row is gone too");
+  await reopened.close();
+});
+
 describe("ticks", () => {
   test("ticks missed while nothing ran fire once on start, as the latest tick; the next tick follows now", async () => {
     const h = await new Harness(new ManualClock(T0), [everyMinute("m", { overlap: "allow" })]).start();

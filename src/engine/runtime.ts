@@ -127,14 +127,20 @@ export class EngineRuntime {
 
   async begin(): Promise<void> {
     const { store, clock, workerId } = this.options;
-    if (this.options.migrate) await store.migrate();
-    if (this.worker) await store.registerTasks(workerId, this.directory.registrations(), clock.now());
-    await this.heartbeat?.start();
-    this.unsubscribe = store.subscribe((notice) => this.onNotice(notice));
+    let beating = false;
     try {
+      if (this.options.migrate) await store.migrate();
+      if (this.worker) await store.registerTasks(workerId, this.directory.registrations(), clock.now());
+      beating = this.heartbeat !== null;
+      await this.heartbeat?.start();
+      this.unsubscribe = store.subscribe((notice) => this.onNotice(notice));
       await this.scheduling.start();
     } catch (error) {
-      this.unsubscribe();
+      // A start that fails leaves nothing behind: no listener, no heartbeat row or timer, no clock timer
+      // (they would keep the caller's process alive after it closed the store).
+      this.unsubscribe?.();
+      if (beating) await this.heartbeat?.stop();
+      this.stopClock();
       throw error;
     }
     this.worker?.start();
@@ -161,6 +167,10 @@ export class EngineRuntime {
     this.waiters.wakeAll();
     this.waiters.stop();
     this.unsubscribe?.();
+    this.stopClock();
+  }
+
+  private stopClock(): void {
     (this.options.clock as Partial<SyncedClock>).stop?.();
   }
 
