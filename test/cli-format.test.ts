@@ -241,6 +241,8 @@ describe("formatters on recorded API JSON", () => {
           started_at: "2026-04-04T10:29:00Z",
           created_at: "2026-04-04T10:29:00Z",
           completed_at: "2026-04-04T10:29:00.250Z",
+          current_step: null,
+          waiting_for_event: null,
         },
         {
           execution_id: "exec-bbbbbbbb",
@@ -249,6 +251,8 @@ describe("formatters on recorded API JSON", () => {
           started_at: null,
           created_at: "2026-04-04T10:20:00Z",
           completed_at: null,
+          current_step: null,
+          waiting_for_event: null,
         },
       ],
       total: 7,

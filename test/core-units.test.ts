@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Type } from "typebox";
 import { ManualClock } from "../src/core/clock.js";
-import { toMs } from "../src/core/duration.js";
+import { MAX_TIME_MS, toMs } from "../src/core/duration.js";
 import { NonRetryableError } from "../src/core/errors.js";
 import { decodeValue, encodeJson, encodeValue } from "../src/core/json.js";
 import { backoffDelay, resolveRetryPolicy, shouldRetry } from "../src/core/retry-policy.js";
@@ -66,6 +66,19 @@ describe("durations", () => {
     for (const bad of ["", "5", "5 minutes", "s", "-1s", "1h 30m"]) assert.throws(() => toMs(bad), RangeError, bad);
     assert.throws(() => toMs(-1), RangeError);
     assert.throws(() => toMs(Number.NaN), RangeError);
+  });
+
+  test("refuses a duration longer than a store can hold, Infinity included, and says so", () => {
+    assert.equal(toMs("100000000d"), MAX_TIME_MS);
+    assert.equal(toMs(MAX_TIME_MS), MAX_TIME_MS);
+    const tooLong = /^Invalid duration: .* is too long \(at most 100000000 days\)$/;
+    for (const bad of ["100000001d", "999999999999d", `${"9".repeat(400)}d`, MAX_TIME_MS + 1, Number.POSITIVE_INFINITY]) {
+      assert.throws(
+        () => toMs(bad),
+        (error: Error) => error instanceof RangeError && tooLong.test(error.message),
+        String(bad).slice(0, 20),
+      );
+    }
   });
 });
 

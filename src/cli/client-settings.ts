@@ -1,7 +1,9 @@
 /**
  * Resolves the client commands' connection options ONCE, at the edge: `--server` over `ZART_SERVER`
- * over the default, `--token` over `ZART_TOKEN`. A server that is not an http(s) URL is a usage error.
+ * over the default, `--token` over `ZART_TOKEN`. A server or token the client would refuse (not an
+ * http(s) URL; a query, fragment or credentials in it; a token that cannot go in a header) is a usage error.
  */
+import { serverUrlProblem, tokenProblem } from "../client/transport.js";
 import { ConfigError } from "./config-error.js";
 
 export const DEFAULT_SERVER = "http://127.0.0.1:7700";
@@ -23,15 +25,10 @@ export interface ClientSettings {
 
 export function resolveClientSettings(flags: ClientFlags, env: Readonly<Record<string, string | undefined>>): ClientSettings {
   const server = (flags.server ?? (env.ZART_SERVER || undefined) ?? DEFAULT_SERVER).trim();
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new ConfigError(`server must be a URL such as ${DEFAULT_SERVER}, got "${server}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`server must be an http:// or https:// URL, got "${server}"`);
-  }
+  const serverProblem = serverUrlProblem(server);
+  if (serverProblem !== undefined) throw new ConfigError(`server ${serverProblem}`);
   const token = flags.token ?? (env.ZART_TOKEN || undefined);
+  const badToken = token ? tokenProblem(token) : undefined;
+  if (badToken !== undefined) throw new ConfigError(`token (--token or ZART_TOKEN) ${badToken}`);
   return Object.freeze({ server: server.replace(/\/+$/, ""), token: token || undefined, json: flags.json === true });
 }

@@ -30,8 +30,10 @@ function withRunOptions(command: Command): Command {
 }
 
 async function configFrom(flags: CliFlags) {
-  const { resolveConfig } = await import("./resolve-config.js");
-  return resolveConfig({ flags, env: process.env, cwd: process.cwd(), readFile: (path) => readFileSync(path, "utf8") });
+  const { assertDatabaseUrl, resolveConfig } = await import("./resolve-config.js");
+  const config = resolveConfig({ flags, env: process.env, cwd: process.cwd(), readFile: (path) => readFileSync(path, "utf8") });
+  await assertDatabaseUrl(config);
+  return config;
 }
 
 function addServe(command: Command): Command {

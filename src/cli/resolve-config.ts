@@ -7,6 +7,7 @@ import { dirname, resolve as resolvePath } from "node:path";
 import { toMs } from "../core/duration.js";
 import { describeSchemaErrors } from "../core/schema.js";
 import { Compile, Type } from "../core/typebox.js";
+import { checkDatabaseUrl } from "../store/open-store.js";
 import { idleInTransactionFor } from "../store/postgres/sql-context.js";
 import { DEFAULT_MAX_QUEUED_INSERTS } from "../store/store-errors.js";
 import { ConfigError } from "./config-error.js";
@@ -166,6 +167,19 @@ export function assertSafeBind(config: ResolvedConfig): void {
     throw new ConfigError(
       `refusing to listen on ${config.host} without authentication: configure a token (ZART_API_TOKEN, or "tokens" in the config file) or pass --allow-unauthenticated-remote`,
     );
+  }
+}
+
+/**
+ * The database URL's scheme, settings and schema name, checked before any command opens it, so a bad one
+ * is a configuration error like any other bad value. Async: the PostgreSQL schema-name rule is loaded
+ * (with the driver) only for a postgres:// URL.
+ */
+export async function assertDatabaseUrl(config: ResolvedConfig): Promise<void> {
+  try {
+    await checkDatabaseUrl(config.database);
+  } catch (error) {
+    throw new ConfigError(`database: ${(error as Error).message}`);
   }
 }
 

@@ -29,9 +29,24 @@ export function wantsSpinner(isTTY: boolean | undefined, env: Env): boolean {
   return isTTY === true && env.TERM !== "dumb" && !("CI" in env);
 }
 
+/**
+ * Writes to stdout until its reader goes away (`zart list --json | head -c 20`): EPIPE then drops the
+ * rest quietly, as other command-line tools do, and the command keeps its own exit code.
+ */
+function stdoutWriter(): (text: string) => void {
+  let readerGone = false;
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    readerGone = true;
+  });
+  return (text) => {
+    if (!readerGone) process.stdout.write(`${text}\n`);
+  };
+}
+
 export function processTerminal(): Terminal {
   return {
-    out: (text) => process.stdout.write(`${text}\n`),
+    out: stdoutWriter(),
     err: (text) => process.stderr.write(`${text}\n`),
     spinnerStream: process.stderr,
     colors: wantsColor(process.stdout.isTTY, process.env),

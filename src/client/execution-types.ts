@@ -45,6 +45,8 @@ export interface Execution<O = unknown> {
   created_at: string;
   attempt: number;
   idempotency_key: string | null;
+  /** The input it was scheduled with. The server always sends it; optional so that values made by hand need not. */
+  data?: unknown;
   /** Set on a child execution: the execution that started it. */
   parent_execution_id?: string;
   /** Set on an execution created by a rerun: the execution it reran. */
@@ -69,6 +71,8 @@ export interface ExecutionSummary {
   started_at: string | null;
   created_at: string;
   completed_at: string | null;
+  current_step: string | null;
+  waiting_for_event: string | null;
 }
 
 export interface ListOptions {

@@ -5,14 +5,21 @@
  */
 
 export interface ClientOptions {
-  /** Server root, e.g. `http://127.0.0.1:7700` (the `/api/v1` prefix is added). */
+  /**
+   * Server root, e.g. `http://127.0.0.1:7700` (the `/api/v1` prefix is added): an http(s) URL without a
+   * query, fragment or credentials ({@link serverUrlProblem}).
+   */
   baseUrl: string;
+  /** Sent as `Authorization: Bearer <token>`: visible ASCII, no spaces ({@link tokenProblem}). */
   token?: string;
   /** Replaces the global fetch (tests, custom agents, capturing the raw response). */
   fetch?: typeof fetch;
 }
 
-/** The server answered with the contract's error shape (or a non-JSON failure: code `http_error`). */
+/**
+ * The server answered with the contract's error shape, or with something else: code `http_error` for a
+ * failure that is not JSON, `invalid_response` for a success that is not JSON.
+ */
 export class ZartHttpError extends Error {
   readonly status: number;
   readonly code: string;
@@ -41,6 +48,41 @@ export class ZartConnectionError extends Error {
   }
 }
 
+/**
+ * What makes `server` unusable as a client's server root, or `undefined` when nothing does. The API's
+ * paths are appended to it, so a query or fragment would swallow them; credentials in it are refused by
+ * fetch, and the token is what authenticates.
+ */
+export function serverUrlProblem(server: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    return `must be a URL such as http://127.0.0.1:7700, got "${server}"`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return `must be an http:// or https:// URL, got "${server}"`;
+  // Not echoed: the URL holds a password.
+  if (url.username !== "" || url.password !== "") return "must not contain a user name or password (user:password@): use a token";
+  if (/[?#]/.test(server)) return `must not have a query (?…) or fragment (#…), got "${server}"`;
+  return undefined;
+}
+
+/**
+ * What makes `token` unusable as a bearer token, or `undefined` when nothing does: it goes into a header
+ * as it is, so visible ASCII only (RFC 6750's token characters are a subset). Never echoed: it is a secret.
+ */
+export function tokenProblem(token: string): string | undefined {
+  return /^[\x21-\x7e]+$/.test(token) ? undefined : "must hold only printable ASCII characters, without spaces or line breaks";
+}
+
+/**
+ * No answer came: Node's fetch reports `TypeError: fetch failed` with the socket error as its cause. A
+ * request fetch refuses to send (a URL or header it cannot use) is the caller's mistake, not this.
+ */
+function isNetworkFailure(error: unknown): boolean {
+  return error instanceof TypeError && error.cause !== undefined;
+}
+
 /** Node's fetch reports `TypeError: fetch failed` with the socket error as its cause. */
 function reasonOf(error: unknown): string | undefined {
   let message: string | undefined;
@@ -60,16 +102,30 @@ export class HttpTransport {
   private readonly fetchFn: typeof fetch;
 
   constructor(options: ClientOptions) {
+    const urlProblem = serverUrlProblem(options.baseUrl);
+    if (urlProblem !== undefined) throw new TypeError(`baseUrl ${urlProblem}`);
+    const badToken = options.token ? tokenProblem(options.token) : undefined;
+    if (badToken !== undefined) throw new TypeError(`token ${badToken}`);
     this.root = options.baseUrl.replace(/\/+$/, "");
     this.base = `${this.root}/api/v1`;
     this.headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
     this.fetchFn = options.fetch ?? fetch;
   }
 
-  /** Sends a request and parses the JSON answer (`undefined` for an empty one, e.g. 204). */
+  /**
+   * Sends a request and parses the JSON answer (`undefined` for an empty one, e.g. 204). A success that is
+   * not JSON came from something other than a Zart server: a `ZartHttpError` with code `invalid_response`.
+   */
   async call<T>(method: string, path: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<T> {
-    const text = await (await this.send(method, path, body, signal, extraHeaders)).text();
-    return (text === "" ? undefined : JSON.parse(text)) as T;
+    const response = await this.send(method, path, body, signal, extraHeaders);
+    const text = await response.text();
+    if (text === "") return undefined as T;
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      const message = `the answer from ${this.base}${path} is not JSON (is it a Zart server?)`;
+      throw new ZartHttpError(response.status, "invalid_response", message);
+    }
   }
 
   /** Sends a request; resolves with any 2xx response, throws for everything else. */
@@ -80,7 +136,7 @@ export class HttpTransport {
     try {
       response = await this.fetchFn(`${this.base}${path}`, { method, headers, body, signal });
     } catch (error) {
-      if (signal?.aborted) throw error;
+      if (signal?.aborted || !isNetworkFailure(error)) throw error;
       throw new ZartConnectionError(this.root, error);
     }
     if (response.ok) return response;

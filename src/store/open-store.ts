@@ -63,6 +63,22 @@ export function splitPostgresUrl(url: string): { connectionUrl: string; schema?:
   return { connectionUrl: parsed.toString(), schema, poolSize };
 }
 
+/**
+ * Checks a database URL as {@link openStore} would, without opening anything: its scheme, the settings
+ * on it and the PostgreSQL schema name. Throws the error opening it would. The schema-name rule is
+ * PostgreSQL's connection module's, loaded (with its driver) only for a `postgres://` URL.
+ */
+export async function checkDatabaseUrl(url: string): Promise<void> {
+  if (!isPostgresUrl(url)) {
+    splitSqliteUrl(url);
+    return;
+  }
+  const { schema } = splitPostgresUrl(url);
+  if (schema === undefined) return;
+  const { validateSchemaName } = await import("./postgres/connection.js");
+  validateSchemaName(schema);
+}
+
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<Store> {
   if (isPostgresUrl(url)) {
     const { PostgresStore } = await import("./postgres/postgres-store.js");

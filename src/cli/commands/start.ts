@@ -24,7 +24,9 @@ export function addStartCommand(program: Command): void {
   withConnectionOptions(command).action(
     clientAction<[string, string | undefined], StartFlags>(async (ctx, [task, dash], flags) => {
       if (flags.timeout !== undefined && !flags.wait) throw new ConfigError("--timeout needs --wait");
-      const data = (await readData(flags, dash, ctx.terminal)) ?? {};
+      // Only the absence of every data option means {}: a value given (null too) goes as given, for the server to judge.
+      const given = await readData(flags, dash, ctx.terminal);
+      const data = given === undefined ? {} : given;
       const scheduled = await ctx.client.schedule(task, data as Record<string, unknown>, { idempotency_key: flags.idempotencyKey });
       if (!flags.wait) {
         ctx.show(scheduled, formatScheduled);

@@ -1,0 +1,80 @@
+/**
+ * `zart/client`'s transport at its edges: a server root or token it cannot use is refused when the
+ * client is made, an answer that is not JSON says so, and only a real network failure is a
+ * `ZartConnectionError`.
+ */
+import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { describe, it } from "node:test";
+import { ZartClient, ZartConnectionError, ZartHttpError } from "../src/client/index.js";
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+describe("ZartClient options", () => {
+  it("refuses a baseUrl with a query, fragment or credentials, or that is no http(s) URL, naming the problem", () => {
+    const cases: Array<[string, RegExp]> = [
+      ["http://127.0.0.1:7700?x=1", /^baseUrl must not have a query \(\?…\) or fragment \(#…\)/],
+      ["http://127.0.0.1:7700/#top", /^baseUrl must not have a query \(\?…\) or fragment \(#…\)/],
+      ["http://user:pw@127.0.0.1:7700", /^baseUrl must not contain a user name or password/],
+      ["localhost:7700", /^baseUrl must be an http:\/\/ or https:\/\/ URL/],
+      ["ftp://127.0.0.1/", /^baseUrl must be an http:\/\/ or https:\/\/ URL/],
+      ["not a url", /^baseUrl must be a URL/],
+    ];
+    for (const [baseUrl, message] of cases) {
+      assert.throws(
+        () => new ZartClient({ baseUrl }),
+        (error: Error) => error instanceof TypeError && message.test(error.message),
+        baseUrl,
+      );
+    }
+    for (const baseUrl of ["http://127.0.0.1:7700", "https://zart.example.com/", "http://[::1]:7700/prefix/"]) new ZartClient({ baseUrl });
+  });
+
+  it("refuses a token that cannot go in a header as it is (not printable ASCII, or with spaces), without echoing it", () => {
+    for (const token of ["abc\ndef", "€uro", "two words", "tab\there"]) {
+      assert.throws(
+        () => new ZartClient({ baseUrl: "http://127.0.0.1:7700", token }),
+        (error: Error) =>
+          error instanceof TypeError && /^token must hold only printable ASCII/.test(error.message) && !error.message.includes(token),
+        JSON.stringify(token),
+      );
+    }
+    new ZartClient({ baseUrl: "http://127.0.0.1:7700", token: "Abc-123._~+/=!#$%&'*^`|" });
+    new ZartClient({ baseUrl: "http://127.0.0.1:7700", token: "" });
+  });
+});
+
+describe("ZartClient answers and failures", () => {
+  it("a success that is not JSON is a ZartHttpError invalid_response naming the URL", async () => {
+    const fetch: typeof globalThis.fetch = async () => new Response("<html>a web page</html>", { status: 200 });
+    const client = new ZartClient({ baseUrl: "http://127.0.0.1:7700/", fetch });
+    await assert.rejects(
+      client.stats(),
+      (error: unknown) =>
+        error instanceof ZartHttpError &&
+        error.status === 200 &&
+        error.code === "invalid_response" &&
+        error.message === "the answer from http://127.0.0.1:7700/api/v1/stats is not JSON (is it a Zart server?)",
+    );
+  });
+
+  it("only a network failure is a ZartConnectionError; fetch refusing the request is passed on as it is", async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    await assert.rejects(
+      new ZartClient({ baseUrl: url }).stats(),
+      (error: unknown) => error instanceof ZartConnectionError && error.url === url && error.reason === "ECONNREFUSED",
+    );
+    const refused = new TypeError("Headers.append: invalid header value");
+    const fetch: typeof globalThis.fetch = async () => {
+      throw refused;
+    };
+    await assert.rejects(new ZartClient({ baseUrl: url, fetch }).stats(), (error: unknown) => error === refused);
+  });
+});
