@@ -22,10 +22,16 @@ describe("delayed start and priority", () => {
       assert.equal((await h.engine.waitForTerminal(execution.id, 0)).status, "pending", "not before its time");
       h.clock.advance(1);
       assert.equal((await h.engine.waitForTerminal(execution.id, LONG)).status, "completed");
-      await assert.rejects(h.engine.schedule({ task: "later", data: {}, startAt: "tomorrow" }), {
-        code: "invalid_data",
-        message: /start_at/,
-      });
+      // Text Date.parse would read (a bare year, a local time, prose) is no RFC 3339 date-time either.
+      for (const startAt of ["tomorrow", "123", "1", "2099-01-01 10:00", "January 1, 2099", "2099-01-01"]) {
+        await assert.rejects(
+          h.engine.schedule({ task: "later", data: {}, startAt }),
+          { code: "invalid_data", message: /start_at/ },
+          startAt,
+        );
+      }
+      const offset = await h.engine.schedule({ task: "later", data: {}, startAt: "2099-01-01T10:00:00+02:00" });
+      assert.equal((await h.engine.get(offset.execution.id)).startAt, Date.parse("2099-01-01T08:00:00Z"), "an offset is honoured");
     } finally {
       await h.close();
     }

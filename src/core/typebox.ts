@@ -7,3 +7,4 @@
  */
 export { Type } from "typebox";
 export { Compile } from "typebox/compile";
+export { IsDateTime } from "typebox/format";

@@ -8,6 +8,7 @@ import { ZartError } from "../core/errors.js";
 import { encodeJson } from "../core/json.js";
 import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
 import { activeTraceparent } from "../core/trace-context.js";
+import { IsDateTime } from "../core/typebox.js";
 import type { CreationOptions } from "../store/store.js";
 import type { ScheduleRequest } from "./api.js";
 
@@ -45,7 +46,10 @@ export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: numbe
   if (!Number.isInteger(priority) || Math.abs(priority) > PRIORITY_LIMIT) {
     throw new ZartError("invalid_data", `priority must be an integer from -${PRIORITY_LIMIT} to ${PRIORITY_LIMIT}`);
   }
-  const startAt = request.startAt === undefined || request.startAt === null ? null : Date.parse(request.startAt);
+  // The HTTP schema's date-time rule: Date.parse alone also reads "123" (a year) and local times.
+  const given = request.startAt;
+  const startAt =
+    given === undefined || given === null ? null : typeof given === "string" && IsDateTime(given) ? Date.parse(given) : Number.NaN;
   if (startAt !== null && !(Number.isFinite(startAt) && Math.abs(startAt) <= MAX_TIME_MS)) {
     throw new ZartError("invalid_data", "start_at must be an RFC 3339 date-time");
   }
