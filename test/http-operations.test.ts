@@ -325,6 +325,7 @@ describe("POST /executions/:id/rerun", () => {
     assertError(await rerun(old, { data: [1] }), 422, "invalid_data");
     assertError(await rerun(old, { from_step: 5 }), 422, "invalid_data");
     assertError(await rerun("exec-0000000000000000"), 404, "execution_not_found");
+    assertError(await rerun("exec-0000000000000000", { from_step: 5 }), 404, "execution_not_found"); // the execution before the body
     assertError(await call(`${api}/executions/${old}/rerun`, { body: "{", headers: JSON_HEADERS }), 400, "invalid_json");
     assert.equal(await total(), count);
   });

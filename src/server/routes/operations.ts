@@ -118,8 +118,14 @@ function rerunRoute(app: FastifyInstance, api: ZartApi): void {
         if (request.body === undefined || request.body === null) request.body = {};
         done();
       },
+      // The old execution is looked for before the body is judged (docs/operations.md, "Order of checks").
+      attachValidation: true,
     },
     async (request, reply) => {
+      if (request.validationError) {
+        await api.get(request.params.id);
+        throw request.validationError;
+      }
       const { from_step, data, idempotency_key } = request.body;
       const { execution, created } = await api.rerun(request.params.id, {
         fromStep: from_step,
