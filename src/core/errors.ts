@@ -146,11 +146,54 @@ export class ExecutionAbortedError extends Error {
 
 /** Normalise anything thrown into an Error, so no `catch (e: any)` leaks further. */
 export function toError(thrown: unknown): Error {
-  if (thrown instanceof Error) return thrown;
+  if (thrown instanceof Error) return hasTextFields(thrown) ? thrown : textCopy(thrown);
   if (typeof thrown === "string") return new Error(thrown);
+  return new Error(`Non-error thrown: ${shown(thrown, "undefined")}`);
+}
+
+/**
+ * The workflow may set an Error's fields to anything: a BigInt, an object or a symbol as its message, a
+ * getter that throws. Such an error breaks whatever reads it as text (a template, its own stack, the
+ * store's JSON), so the engine goes on with a copy whose message and name are text (the original as its
+ * `cause`, its code kept when it is text).
+ */
+function hasTextFields(error: Error): boolean {
   try {
-    return new Error(`Non-error thrown: ${JSON.stringify(thrown)}`);
+    return typeof error.message === "string" && typeof error.name === "string";
   } catch {
-    return new Error(`Non-error thrown: ${String(thrown)}`);
+    return false;
+  }
+}
+
+function textCopy(error: Error): Error {
+  const copy = new Error(shown(field(error, "message"), ""), { cause: error });
+  copy.name = shown(field(error, "name"), "Error");
+  const code = field(error, "code");
+  if (typeof code === "string") (copy as Error & { code?: string }).code = code;
+  return copy;
+}
+
+function field(error: Error, name: string): unknown {
+  try {
+    return (error as unknown as Record<string, unknown>)[name];
+  } catch {
+    return undefined;
+  }
+}
+
+/** A value as text: a string as it is, JSON where it has one (objects, numbers), else what String() gives. */
+function shown(value: unknown, absent: string): string {
+  if (typeof value === "string") return value;
+  if (value === undefined) return absent;
+  try {
+    const json = JSON.stringify(value);
+    if (json !== undefined) return json;
+  } catch {
+    // a BigInt, a cycle: String() below
+  }
+  try {
+    return String(value);
+  } catch {
+    return absent;
   }
 }

@@ -18,7 +18,9 @@ export interface EncodedValue {
 export function encodeValue(value: unknown, what: string, maxBytes: number): EncodedValue {
   if (value === undefined) return { json: null, value: undefined };
   const json = checkedJson(value, what, maxBytes);
-  return { json, value: typeof value === "object" && value !== null ? JSON.parse(json) : value };
+  // Objects are read back from their JSON; of the primitives only -0 changes (JSON writes it as 0).
+  const replayed = typeof value === "object" && value !== null ? JSON.parse(json) : Object.is(value, -0) ? 0 : value;
+  return { json, value: replayed };
 }
 
 /**

@@ -33,7 +33,7 @@ export class Admission {
   async child(request: ChildRequest): Promise<NewExecution> {
     const task = typeof request.task === "string" ? request.task : request.task.name;
     const { options } = request;
-    const startAt = options.startAt === undefined ? undefined : new Date(options.startAt).toISOString();
+    const startAt = options.startAt === undefined ? undefined : isoTime(options.startAt);
     const checked = await this.check({
       task,
       data: request.data,
@@ -44,4 +44,10 @@ export class Admission {
     const child = this.newExecution(checked, this.clock.now());
     return { ...child, parent: { ...request.parent, cancelWithParent: options.detached !== true } };
   }
+}
+
+/** A Date or epoch milliseconds as RFC 3339 text; a time Date cannot hold as given, for the checks to refuse by name. */
+function isoTime(at: Date | number): string {
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? String(at) : date.toISOString();
 }

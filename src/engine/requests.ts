@@ -73,8 +73,21 @@ export function checkedEvent(eventName: string, payloadJson: string, maxPayloadB
   if (typeof eventName !== "string" || eventName.length === 0 || eventName.length > 255 || !isStorableText(eventName)) {
     throw new ZartError("invalid_request", `event_name must be 1 to 255 characters ${STORABLE_TEXT_RULE}`);
   }
-  if (Buffer.byteLength(payloadJson) > maxPayloadBytes) {
+  if (typeof payloadJson === "string" && Buffer.byteLength(payloadJson) > maxPayloadBytes) {
     throw new ZartError("payload_too_large", `Event payload is over the ${maxPayloadBytes}-byte limit`);
+  }
+  // Stored as given and parsed by every replay: text that is not JSON would fail the execution at each
+  // attempt. (The HTTP route's body parser has checked its text already; a library caller's is checked here.)
+  if (!isJsonText(payloadJson)) throw new ZartError("invalid_json", 'Event payload must be JSON text (e.g. "null", "{}", "42")');
+}
+
+function isJsonText(text: unknown): boolean {
+  if (typeof text !== "string") return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

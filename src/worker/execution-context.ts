@@ -180,6 +180,7 @@ export class ExecutionContext implements WorkflowContext {
     try {
       answered = answer(record, reached.seq);
     } catch (error) {
+      this.failsRun(error);
       return promised(() => this.settled<T>(name, { ok: false, error }, false));
     }
     if (!(answered instanceof Promise)) {
@@ -188,8 +189,16 @@ export class ExecutionContext implements WorkflowContext {
     }
     return this.activity.track(answered).then(
       (a) => (isOpen(a) ? this.activity.open<T>(a.open) : this.settled<T>(name, { ok: true, value: a }, !recorded)),
-      (error: unknown) => this.settled<T>(name, { ok: false, error }, !recorded),
+      (error: unknown) => {
+        this.failsRun(error);
+        return this.settled<T>(name, { ok: false, error }, !recorded);
+      },
     );
+  }
+
+  /** A definition error (a bad argument, a value no store can hold) fails the run even when its code catches it. */
+  private failsRun(error: unknown): void {
+    if (error instanceof WorkflowDefinitionError) this.fatal ??= error;
   }
 
   /** Settles a call's outcome in order when its record is final; other outcomes (errors without a record) at once. */

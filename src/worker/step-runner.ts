@@ -10,7 +10,7 @@
  * at least MIN_CRASH_ATTEMPTS, so a step without a retry policy still survives a deploy's SIGKILL.
  */
 import type { Clock } from "../core/clock.js";
-import { engineFailure, StepFailedError, toError } from "../core/errors.js";
+import { engineFailure, StepFailedError, toError, WorkflowDefinitionError } from "../core/errors.js";
 import { encodeValue } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { backoffDelay, type ResolvedRetryPolicy, shouldRetry } from "../core/retry-policy.js";
@@ -146,6 +146,14 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     }
     failures.push(attemptRecord(deps, name, attempt, attemptStart, errorInfo(error, name)));
     deps.onStepFinished?.(name, clock.now() - attemptStart, false);
+    if (error instanceof WorkflowDefinitionError) {
+      // A result no store can hold (or another definition error): another attempt would repeat it, and the
+      // execution fails without task-level retries (docs/engine.md, "Values"); the caller sees it as fatal.
+      if (charged) writer.crashesAccounted();
+      writer.hold(record("failed", { error: errorInfo(error, name), attemptStartedAt: attemptStart }), failures);
+      deps.onStepOutcome?.(name, "failed");
+      throw error;
+    }
     const made = attempt - base - crashed;
     let retry: boolean;
     try {

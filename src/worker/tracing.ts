@@ -10,6 +10,7 @@
  * step attempt (steps are traced only under a recording run span): docs/decisions/012-opentelemetry-cost.md.
  */
 import { type Context, context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import { toError } from "../core/errors.js";
 import { parseTraceparent } from "../core/trace-context.js";
 import type { ErrorInfo, ExecutionRecord } from "../core/types.js";
 
@@ -116,7 +117,7 @@ class StepTrace {
     if (error === undefined) this.span.setAttribute(ATTRIBUTES.status, "completed");
     else {
       this.span.setAttribute(ATTRIBUTES.status, "failed");
-      recordFailure(this.span, error instanceof Error ? error : new Error(String(error)));
+      recordFailure(this.span, toError(error));
     }
     this.span.end();
   }
