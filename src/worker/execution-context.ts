@@ -3,6 +3,9 @@
  * once on replay; the first unrecorded step runs for real once every record before it is durable
  * (record-writer.ts); waits (sleeps, event waits, child waits, long step backoffs) stay open and the run
  * parks when nothing else can progress (run-activity.ts).
+ *
+ * A little over 300 lines: every `ctx` call shares the one path here (reach the record, answer from it or
+ * run, settle in order, fail the run on a definition error), and splitting it would split that path.
  */
 import { type Duration, storableTime } from "../core/duration.js";
 import {
