@@ -142,4 +142,25 @@ describe("the engine API's operations", () => {
       await h.close();
     }
   });
+
+  it("list refuses a query the stores cannot take, with invalid_request", async () => {
+    const h = await createTestEngine({ tasks: [secondTime] });
+    try {
+      const good = { limit: 10, offset: 0, order: "asc" } as const;
+      const bad = [
+        {},
+        { ...good, limit: 0 },
+        { ...good, offset: -1 },
+        { ...good, order: "up" },
+        { ...good, status: "done" },
+        { ...good, limit: 1.5 },
+      ];
+      for (const query of bad) {
+        assert.equal((await rejection(h.engine.list(query as never))).code, "invalid_request", JSON.stringify(query));
+      }
+      assert.deepEqual(await h.engine.list(good), { executions: [], total: 0 });
+    } finally {
+      await h.close();
+    }
+  });
 });

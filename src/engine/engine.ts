@@ -26,7 +26,7 @@ import { deliveryAnswer } from "./delivery-answer.js";
 import type { EngineOptions } from "./engine-options.js";
 import { executionNotFound, isExecutionId } from "./execution-id.js";
 import { pruneAge } from "./pruning.js";
-import { type CheckedSchedule, checkedEvent } from "./requests.js";
+import { type CheckedSchedule, checkedEvent, checkedListQuery } from "./requests.js";
 import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-options.js";
 import { EngineRuntime } from "./runtime.js";
 import type { EngineSchedules } from "./schedules/scheduling.js";
@@ -148,8 +148,8 @@ export class Engine implements ZartApi {
     return execution;
   }
 
-  list(query: ListQuery): Promise<ListResult> {
-    return this.options.store.listExecutions(query);
+  async list(query: ListQuery): Promise<ListResult> {
+    return this.options.store.listExecutions(checkedListQuery(query));
   }
 
   async cancel(id: string): Promise<ExecutionRecord> {

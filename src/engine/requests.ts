@@ -9,7 +9,8 @@ import { encodeJson } from "../core/json.js";
 import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
 import { activeTraceparent } from "../core/trace-context.js";
 import { IsDateTime } from "../core/typebox.js";
-import type { CreationOptions } from "../store/store.js";
+import { EXECUTION_STATUSES } from "../core/types.js";
+import type { CreationOptions, ListQuery } from "../store/store.js";
 import type { ScheduleRequest } from "./api.js";
 
 export interface CheckedSchedule extends Pick<CreationOptions, "concurrency"> {
@@ -93,4 +94,18 @@ function isJsonText(text: unknown): boolean {
 
 function isKey(value: unknown): value is string {
   return typeof value === "string" && value.length >= 1 && value.length <= 255 && isStorableText(value);
+}
+
+/** A list query from a library caller, as the stores take it (the HTTP route's schema checks its own). */
+export function checkedListQuery(query: ListQuery): ListQuery {
+  const { status, task, limit, offset, order } = query ?? ({} as ListQuery);
+  const refuse = (what: string) => new ZartError("invalid_request", `list: ${what}`);
+  if (status !== undefined && !(EXECUTION_STATUSES as readonly unknown[]).includes(status)) {
+    throw refuse(`status must be one of ${EXECUTION_STATUSES.join(", ")}`);
+  }
+  if (task !== undefined && typeof task !== "string") throw refuse("task must be a string");
+  if (!Number.isSafeInteger(limit) || limit < 1) throw refuse("limit must be a positive integer");
+  if (!Number.isSafeInteger(offset) || offset < 0) throw refuse("offset must be an integer of 0 or more");
+  if (order !== "asc" && order !== "desc") throw refuse('order must be "asc" or "desc"');
+  return query;
 }
