@@ -27,7 +27,7 @@ import {
   toTask,
 } from "../row-mapping.js";
 import type { ListQuery, ListResult, StepDetail } from "../store.js";
-import { prepared, type SqlContext } from "./sql-context.js";
+import { inTransaction, prepared, type SqlContext } from "./sql-context.js";
 
 export async function getExecution(ctx: SqlContext, id: string): Promise<ExecutionRecord | null> {
   const found = await ctx.pool.query<ExecutionRow>(
@@ -82,14 +82,19 @@ function countsSql(s: string, where: string): string {
     ) c ${where} GROUP BY status`;
 }
 
+/**
+ * The page and its total from one snapshot (a read-only repeatable-read transaction): read apart, on two
+ * connections, a commit between the two reads made a page hold rows its total did not count.
+ */
 export async function listExecutions(ctx: SqlContext, query: ListQuery): Promise<ListResult> {
   const { where, params } = filters(query);
-  const [page, counts] = await Promise.all([
-    ctx.pool.query<ExecutionRow>(pageQuery(ctx, query, where, params)),
-    ctx.pool.query<{ status: string; n: number }>(countsSql(ctx.s, where), params),
-  ]);
-  const total = counts.rows.reduce((sum, row) => sum + row.n, 0);
-  return { executions: page.rows.map(toExecution), total };
+  return inTransaction(ctx, async (client) => {
+    await client.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    const page = await client.query<ExecutionRow>(pageQuery(ctx, query, where, params));
+    const counts = await client.query<{ status: string; n: number }>(countsSql(ctx.s, where), params);
+    const total = counts.rows.reduce((sum, row) => sum + row.n, 0);
+    return { executions: page.rows.map(toExecution), total };
+  });
 }
 
 /**
