@@ -184,7 +184,7 @@ export class Engine implements ZartApi {
   async waitForTerminal(id: string, timeoutMs: number, signal?: WaitSignal): Promise<ExecutionRecord> {
     // Register before reading, so a terminal notice between the read and the registration is not missed.
     const waiters = this.runtime.waiters;
-    const waiter = waiters.wait(id, Math.max(0, timeoutMs));
+    let waiter = waiters.wait(id, Math.max(0, timeoutMs));
     const onAbort = () => waiters.end(waiter);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -196,11 +196,20 @@ export class Engine implements ZartApi {
         await cachingHops(this.runtime.terminal, id, run);
       }
       await waiters.ready();
-      const execution = await this.get(id);
-      if (isTerminal(execution.status) || timeoutMs <= 0 || signal?.aborted) return execution;
-      await waiter.ended;
-      await cachingHops(this.runtime.terminal, id);
-      return await this.get(id);
+      let execution = await this.get(id);
+      while (!isTerminal(execution.status) && timeoutMs > 0 && !signal?.aborted) {
+        await waiter.ended;
+        const left = signal?.aborted ? 0 : waiters.remaining(waiter);
+        await cachingHops(this.runtime.terminal, id);
+        execution = await this.get(id);
+        if (isTerminal(execution.status) || left <= 0) return execution;
+        // It ended and runs again (a retry right after a cancel): wait for the rest of the time, registered
+        // before the next read so an end between the two is not missed.
+        waiter = waiters.wait(id, left);
+        await waiters.ready();
+        execution = await this.get(id);
+      }
+      return execution;
     } finally {
       waiters.end(waiter);
       signal?.removeEventListener("abort", onAbort);

@@ -6,7 +6,7 @@
 import { type ExecutionRecord, isTerminal } from "../core/types.js";
 import { watchThroughWait, type ZartApi } from "./api.js";
 import type { TerminalCache } from "./terminal-cache.js";
-import type { Waiters } from "./waiters.js";
+import type { Waiter, Waiters } from "./waiters.js";
 
 export interface WatchDeps {
   waiters: Waiters;
@@ -28,21 +28,40 @@ export function watchTerminal(
   // The promise form races a run in this process; a long-poll of a run here is the exception.
   if (timeoutMs <= 0 || deps.runOf(id) !== null) return watchThroughWait(deps.api, id, timeoutMs, done);
   const { waiters } = deps;
+  let waiter: Waiter;
+  let ownerEnded = false;
+  const onEnd = () => {
+    const left = ownerEnded ? 0 : waiters.remaining(waiter);
+    const read = readAfterWait(deps, id);
+    if (left <= 0) return done(read);
+    // Woken by an end: unless it runs again by now (a retry right after a cancel), that is the answer.
+    read.then(
+      (execution) => (isTerminal(execution.status) || ownerEnded ? done(Promise.resolve(execution)) : watchFor(left)),
+      (error: unknown) => done(Promise.reject(error)),
+    );
+  };
   // Registered before the read, so a terminal notice between the two is not missed; read once other
   // processes publish ends (Waiters.ready).
-  const waiter = waiters.watch(id, timeoutMs, () => done(readAfterWait(deps, id)));
-  waiters
-    .ready()
-    .then(() => deps.get(id))
-    .then(
-      (execution) => {
-        if (isTerminal(execution.status) && waiters.forget(waiter)) done(Promise.resolve(execution));
-      },
-      (error: unknown) => {
-        if (waiters.forget(waiter)) done(Promise.reject(error));
-      },
-    );
-  return () => waiters.end(waiter);
+  const watchFor = (ms: number) => {
+    const current = waiters.watch(id, ms, onEnd);
+    waiter = current;
+    waiters
+      .ready()
+      .then(() => deps.get(id))
+      .then(
+        (execution) => {
+          if (isTerminal(execution.status) && waiters.forget(current)) done(Promise.resolve(execution));
+        },
+        (error: unknown) => {
+          if (waiters.forget(current)) done(Promise.reject(error));
+        },
+      );
+  };
+  watchFor(timeoutMs);
+  return () => {
+    ownerEnded = true;
+    waiters.end(waiter);
+  };
 }
 
 async function readAfterWait(deps: WatchDeps, id: string): Promise<ExecutionRecord> {

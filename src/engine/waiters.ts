@@ -39,6 +39,8 @@ export class Waiters {
   private cancelSafety: (() => void) | null = null;
   /** Taken while any waiter is registered. */
   private readonly ends: EndWatch;
+  /** Set at shutdown, when every wait is answered with what it can read. */
+  private answeringAll = false;
 
   constructor(
     private readonly store: Store,
@@ -116,7 +118,17 @@ export class Waiters {
   }
 
   wakeAll(): void {
+    this.answeringAll = true;
     for (const id of [...this.byId.keys()]) this.wake(id);
+  }
+
+  /**
+   * The time `waiter` had left when it ended; 0 once its deadline passed, or at shutdown. A waiter woken by
+   * an end whose execution runs again by the time it reads (a retry right after a cancel) waits again for
+   * this long rather than answer as if its time had run out.
+   */
+  remaining(waiter: Waiter): number {
+    return this.answeringAll ? 0 : Math.max(0, waiter.deadline - this.clock.now());
   }
 
   stop(): void {
