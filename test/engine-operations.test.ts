@@ -143,6 +143,22 @@ describe("the engine API's operations", () => {
     }
   });
 
+  it("requests that are not objects are refused by index; key lengths count characters, not UTF-16 units", async () => {
+    const h = await createTestEngine({ tasks: [secondTime], worker: false });
+    try {
+      const refused = await rejection(h.engine.scheduleMany([{ task: "second-time", data: {} }, null as never]));
+      assert.deepEqual([refused.code, refused.message.startsWith("requests[1]: ")], ["invalid_data", true]);
+      assert.equal((await rejection(h.engine.schedule(null as never))).code, "invalid_data");
+      const emoji = "\u{1F600}".repeat(250);
+      const { execution } = await h.engine.schedule({ task: "second-time", data: {}, idempotencyKey: `${emoji}12345` });
+      assert.equal(execution.idempotencyKey, `${emoji}12345`, "255 characters (510 UTF-16 units) are a key");
+      const tooLong = await rejection(h.engine.schedule({ task: "second-time", data: {}, idempotencyKey: `${emoji}123456` }));
+      assert.equal(tooLong.code, "invalid_data");
+    } finally {
+      await h.close();
+    }
+  });
+
   it("list refuses a query the stores cannot take, with invalid_request", async () => {
     const h = await createTestEngine({ tasks: [secondTime] });
     try {

@@ -69,6 +69,7 @@ export class ExecutionOperations {
       priority: source.priority,
     });
     const outcome = await this.deps.store.rerunExecution({ ...prepared, rerunOf: source.id }, fromStep);
+    if (outcome.outcome === "not_found") throw executionNotFound(id);
     if (outcome.outcome === "unknown_step") {
       throw new ZartError("invalid_request", `Execution ${id} never reached a step named ${JSON.stringify(fromStep)}`);
     }

@@ -28,6 +28,8 @@ export interface CheckedSchedule extends Pick<CreationOptions, "concurrency"> {
 const PRIORITY_LIMIT = 1_000_000;
 
 export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: number): CheckedSchedule {
+  if (typeof request !== "object" || request === null)
+    throw new ZartError("invalid_data", "a request must be an object: { task, data, … }");
   const { task, data, idempotencyKey } = request;
   if (typeof task !== "string" || task.length === 0) throw new ZartError("invalid_data", "task must be a non-empty string");
   // A name no store can hold is no task's either: the task directory answers so without asking the store.
@@ -39,7 +41,7 @@ export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: numbe
   const concurrencyKey = request.concurrencyKey;
   if (
     concurrencyKey !== undefined &&
-    !(typeof concurrencyKey === "string" && concurrencyKey.length <= 255 && isStorableText(concurrencyKey))
+    !(typeof concurrencyKey === "string" && withinChars(concurrencyKey, 255) && isStorableText(concurrencyKey))
   ) {
     throw new ZartError("invalid_data", `concurrency_key must be a string of at most 255 characters ${STORABLE_TEXT_RULE}`);
   }
@@ -71,7 +73,7 @@ export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: numbe
 
 /** An event's name and payload; an unknown name is simply not waited for. */
 export function checkedEvent(eventName: string, payloadJson: string, maxPayloadBytes: number): void {
-  if (typeof eventName !== "string" || eventName.length === 0 || eventName.length > 255 || !isStorableText(eventName)) {
+  if (typeof eventName !== "string" || eventName.length === 0 || !withinChars(eventName, 255) || !isStorableText(eventName)) {
     throw new ZartError("invalid_request", `event_name must be 1 to 255 characters ${STORABLE_TEXT_RULE}`);
   }
   if (typeof payloadJson === "string" && Buffer.byteLength(payloadJson) > maxPayloadBytes) {
@@ -93,7 +95,12 @@ function isJsonText(text: unknown): boolean {
 }
 
 function isKey(value: unknown): value is string {
-  return typeof value === "string" && value.length >= 1 && value.length <= 255 && isStorableText(value);
+  return typeof value === "string" && value.length >= 1 && withinChars(value, 255) && isStorableText(value);
+}
+
+/** At most `max` characters (code points, as JSON Schema's maxLength counts them; `length` counts UTF-16 units). */
+function withinChars(value: string, max: number): boolean {
+  return value.length <= max || [...value].length <= max;
 }
 
 /** A list query from a library caller, as the stores take it (the HTTP route's schema checks its own). */

@@ -112,7 +112,8 @@ export type ResumeOutcome =
   | { outcome: "not_retryable"; execution: ExecutionRecord };
 
 /** `rerunExecution`: the new execution (or the holder of its idempotency key), or an unknown `fromStep`. */
-export type RerunOutcome = { outcome: "created"; result: CreateResult } | { outcome: "unknown_step" };
+/** `not_found`: the execution to rerun is gone (pruned since the caller read it). */
+export type RerunOutcome = { outcome: "created"; result: CreateResult } | { outcome: "unknown_step" } | { outcome: "not_found" };
 
 /** The notices a resume warrants: the row is runnable again, and whoever cached its terminal record must drop it. */
 export function resumeNotices(execution: ExecutionRecord): Notice[] {

@@ -408,6 +408,12 @@ export function operationsBehaviour(ctx: SuiteContext): void {
     const unknown = await ctx.store.rerunExecution({ ...fresh, id: unknownId, idempotencyKey: null }, "no-such-step");
     assert.deepEqual(unknown, { outcome: "unknown_step" });
     assert.equal(await ctx.store.getExecution(unknownId), null);
+    // A source gone (pruned since the caller read it): nothing is created, from scratch or from a step.
+    for (const from of [null, "c"]) {
+      const gone = await ctx.store.rerunExecution({ ...fresh, id: unknownId, idempotencyKey: null, rerunOf: newId() }, from);
+      assert.deepEqual(gone, { outcome: "not_found" });
+      assert.equal(await ctx.store.getExecution(unknownId), null);
+    }
 
     const again = await ctx.store.rerunExecution({ ...fresh, id: newId() }, "c");
     assert.equal(again.outcome, "created");

@@ -31,9 +31,20 @@ function insertStatement(s: string, input: NewExecution): { text: string; names:
 }
 
 /**
+ * How many times an insert stopped by a key whose holder is then pruned before it is read tries again (the
+ * key is free by then; only a holder pruned again each time would use them all).
+ */
+const VANISHED_HOLDER_TRIES = 5;
+
+function vanishedHolder(input: NewExecution): Error {
+  return new Error(`Insert of execution ${input.id} was skipped, and the row holding its idempotency key was pruned each time`);
+}
+
+/**
  * `isRetry`: this call repeats one that failed on a lost connection and may have committed. Ids are random,
  * so a row that already has our id is our own earlier insert: reported as created, as the first attempt
- * would have been.
+ * would have been. A row stopped by a key whose holder is pruned before this reads it is inserted again:
+ * the key is free (docs/retention.md).
  */
 export async function insertExecution(
   ctx: SqlContext,
@@ -42,6 +53,21 @@ export async function insertExecution(
   notices: Notice[],
   isRetry = false,
 ): Promise<CreateResult> {
+  for (let tries = 1; ; tries += 1) {
+    const result = await insertOrHolder(ctx, q, input, notices, isRetry);
+    if (result !== null) return result;
+    if (tries >= VANISHED_HOLDER_TRIES) throw vanishedHolder(input);
+  }
+}
+
+/** The insert, or null when it was stopped by a key whose holder was gone by the time it was read. */
+async function insertOrHolder(
+  ctx: SqlContext,
+  q: Queryable,
+  input: NewExecution,
+  notices: Notice[],
+  isRetry: boolean,
+): Promise<CreateResult | null> {
   const transition = creationTransition(input);
   const params = creationParams(input);
   const query = preparedWith(ctx, `insert_${transition.name}`, () => insertStatement(ctx.s, input), [], params);
@@ -63,7 +89,7 @@ export async function insertExecution(
     input.idempotencyKey,
   ]);
   const found = existing.rows[0];
-  if (!found) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
+  if (!found) return null;
   if (found.id === input.id) {
     notices.push(...creationNotices(found));
     return { execution: toExecution(found), created: true };
@@ -90,6 +116,7 @@ export async function createExecutions(
   ctx: SqlContext,
   inputs: readonly NewBatchedExecution[],
   isRetry = false,
+  tries = 1,
 ): Promise<{ result: CreateResult[]; notices: Notice[]; published: Notice[] }> {
   const [first] = inputs;
   if (first === undefined) return { result: [], notices: [], published: [] };
@@ -137,20 +164,36 @@ export async function createExecutions(
     }
   }
   const notices: Notice[] = [];
-  const result = inputs.map((input): CreateResult => {
+  const result: (CreateResult | undefined)[] = inputs.map((input) => {
     const own = byId.get(input.id);
     if (own) {
       notices.push(...creationNotices(own));
       return { execution: toExecution(own), created: true };
     }
     const holder = input.idempotencyKey === null ? undefined : held.get(input.idempotencyKey);
-    if (!holder) throw new Error(`Insert of execution ${input.id} was skipped but no row holds its idempotency key`);
-    return { execution: toExecution(holder), created: false };
+    return holder && { execution: toExecution(holder), created: false };
   });
   // Rows born finished end here: their ends go to other processes only while one of them watches, as a
   // worker's ending checkpoint's do (watch-presence.ts).
-  const merged = mergeRunnable(notices);
-  return { result, notices: merged, published: publishedNotices(merged, inserted.rows[0]?.unwatched === true) };
+  let merged = mergeRunnable(notices);
+  let published = publishedNotices(merged, inserted.rows[0]?.unwatched === true);
+  // Rows stopped by a key whose holder was pruned before the read: the key is free, so they go in again.
+  const vanished = inputs.flatMap((_, i) => (result[i] === undefined ? [i] : []));
+  if (vanished.length > 0) {
+    if (tries >= VANISHED_HOLDER_TRIES) throw vanishedHolder(inputs[vanished[0] as number] as NewExecution);
+    const again = await createExecutions(
+      ctx,
+      vanished.map((i) => inputs[i] as NewBatchedExecution),
+      isRetry,
+      tries + 1,
+    );
+    vanished.forEach((i, k) => {
+      result[i] = again.result[k];
+    });
+    merged = mergeRunnable([...merged, ...again.notices]);
+    published = [...published, ...again.published];
+  }
+  return { result: result as CreateResult[], notices: merged, published };
 }
 
 interface CreateParam {

@@ -10,7 +10,7 @@ import { DEFAULT_MAX_QUEUED_INSERTS } from "../store-errors.js";
 import { isConnectionError } from "./connection.js";
 import { createExecutions, insertExecution } from "./create.js";
 import { InsertBatcher } from "./insert-batcher.js";
-import type { SqlContext } from "./sql-context.js";
+import { breakingDeadlocks, type SqlContext } from "./sql-context.js";
 import type { StoreConnections } from "./store-connections.js";
 
 export class ExecutionInserts {
@@ -41,7 +41,10 @@ export class ExecutionInserts {
 
   insertMany(inputs: readonly NewBatchedExecution[]): Promise<CreateResult[]> {
     // Retried on a lost connection like insertOne (see createExecutions() for how it recognises its own rows).
-    return this.db.emitting(this.db.retrying((attempt) => createExecutions(this.ctx, inputs, attempt > 1)));
+    // And run again when PostgreSQL breaks a deadlock with it, recognising its own rows the same way.
+    return this.db.emitting(
+      this.db.retrying((attempt) => breakingDeadlocks(this.ctx, (again) => createExecutions(this.ctx, inputs, attempt > 1 || again > 1))),
+    );
   }
 
   private async insertOne(input: NewExecution): Promise<CreateResult> {

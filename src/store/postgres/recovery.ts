@@ -66,6 +66,10 @@ export async function rerunExecution(
   fromStep: string | null,
 ): Promise<{ result: RerunOutcome; notices: Notice[] }> {
   return inTransaction(ctx, async (client) => {
+    // Held until the copies are made: a prune skips (or, having picked it first, is waited for) the source
+    // rather than delete it between the step's lookup and the copy.
+    const source = await client.query(`SELECT 1 FROM ${ctx.s}.executions WHERE id = $1 FOR KEY SHARE`, [input.rerunOf]);
+    if (source.rowCount === 0) return { result: { outcome: "not_found" }, notices: [] };
     let seq: number | null = null;
     if (fromStep !== null) {
       const found = await client.query<{ seq: number }>(

@@ -127,10 +127,20 @@ const ROLLED_BACK_ATTEMPTS = 5;
  * an order other writers may reverse (a cancel locks a parent, then its children; a child's end locks the
  * child, then its parent).
  */
-export async function inTransactionBreakingDeadlocks<T>(ctx: SqlContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export function inTransactionBreakingDeadlocks<T>(ctx: SqlContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return breakingDeadlocks(ctx, () => inTransaction(ctx, work));
+}
+
+/**
+ * Runs `work` (one transaction, or one statement) again when PostgreSQL rolled it back to break a
+ * deadlock (or a serialization conflict). Two batch inserts taking the same idempotency keys in different
+ * orders wait on each other's keys, for one. `work` gets its attempt's number: the rolled-back statement
+ * committed nothing, but work of several statements may have committed the ones before it.
+ */
+export async function breakingDeadlocks<T>(ctx: SqlContext, work: (attempt: number) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await inTransaction(ctx, work);
+      return await work(attempt);
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       if (attempt >= ROLLED_BACK_ATTEMPTS || typeof code !== "string" || !ROLLED_BACK.has(code)) throw error;

@@ -59,6 +59,7 @@ export function rerunExecution(
   fromStep: string | null,
 ): { result: RerunOutcome; notices: Notice[] } {
   const run = conn.db.transaction((): { result: RerunOutcome; notices: Notice[] } => {
+    if (!conn.sql.executionRow(SELECT_BY_ID, input.rerunOf)) return { result: { outcome: "not_found" }, notices: [] };
     let seq: number | null = null;
     if (fromStep !== null) {
       const found = conn.sql.get(SELECT_SEQ).get(input.rerunOf, fromStep) as { seq: number } | undefined;
