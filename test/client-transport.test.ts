@@ -63,6 +63,25 @@ describe("ZartClient answers and failures", () => {
         error.code === "invalid_response" &&
         error.message === "the answer from http://127.0.0.1:7700/api/v1/stats is not JSON (is it a Zart server?)",
     );
+    // The long-poll reads its answers itself: the same refusal.
+    await assert.rejects(
+      client.wait("exec-0mx908wny3ebixtjbe2gh94ai", { timeoutSeconds: 1 }),
+      (error: unknown) => error instanceof ZartHttpError && error.code === "invalid_response",
+    );
+  });
+
+  it("an id or event name a URL would drop (`.`, `..`) is refused before anything is sent", async () => {
+    let sent = 0;
+    const fetch: typeof globalThis.fetch = async () => {
+      sent += 1;
+      return new Response("{}", { status: 200 });
+    };
+    const client = new ZartClient({ baseUrl: "http://127.0.0.1:7700", fetch });
+    for (const name of [".", ".."]) {
+      await assert.rejects(client.sendEvent("exec-0mx908wny3ebixtjbe2gh94ai", name, {}), /cannot be sent in a URL path/);
+      await assert.rejects(client.get(name), /cannot be sent in a URL path/);
+    }
+    assert.equal(sent, 0);
   });
 
   it("only a network failure is a ZartConnectionError; fetch refusing the request is passed on as it is", async () => {

@@ -33,12 +33,18 @@ after(async () => {
 });
 
 /** A long-poll over node:http with its own socket (fetch's pool would queue 2,000 requests). */
-function longPoll(agent: Agent, url: string): Promise<{ status: number; body: Record<string, unknown> }> {
+function longPoll(agent: Agent, url: string): Promise<{ status: number; body: Record<string, unknown>; connection?: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: JSON.parse(Buffer.concat(chunks).toString("utf8")),
+          connection: res.headers.connection,
+        }),
+      );
       res.on("error", reject);
     });
     req.on("error", reject);
@@ -104,10 +110,12 @@ describe("long-polls", () => {
 
 describe("graceful shutdown", () => {
   it("SIGTERM answers an open long-poll with 202 and exits 0; the execution resumes after a restart", async () => {
+    // A client that keeps its connection alive (as fetch does): the answer, written after the server stopped
+    // listening, must close the connection, or it holds the server's close until the shutdown watchdog.
     const r = await call(`${api}/executions`, { json: { task: "onboarding", data: { user_id: "term", email: "term@example.com" } } });
     const id = (r.body as { execution_id: string }).execution_id;
     await eventually(async () => ((await call(`${api}/executions/${id}`)).body as { status: string }).status === "waiting" || undefined);
-    const agent = new Agent({ keepAlive: false });
+    const agent = new Agent({ keepAlive: true });
     const poll = longPoll(agent, `${api}/executions/${id}/wait?timeout=600`);
     await eventually(async () => ((await metricValue("zart_http_open_long_polls")) === 1 ? true : undefined), 10_000, "poll open");
     const started = Date.now();
@@ -116,6 +124,7 @@ describe("graceful shutdown", () => {
     assert.equal(answer.status, 202);
     assert.equal(answer.body.status, "waiting");
     assert.equal(answer.body.message, "Timeout reached. Execution is still running.");
+    assert.equal(answer.connection, "close");
     assert.equal(await server.exited, 0);
     assert.ok(Date.now() - started < 15_000);
     assert.ok(server.output.some((l) => l.includes("stopped")));

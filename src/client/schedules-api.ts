@@ -9,7 +9,7 @@ export class SchedulesApi {
     return this.http.call("GET", "/schedules");
   }
 
-  get(scheduleId: string): Promise<Schedule> {
+  async get(scheduleId: string): Promise<Schedule> {
     return this.http.call("GET", `/schedules/${segment(scheduleId)}`);
   }
 
@@ -24,11 +24,11 @@ export class SchedulesApi {
   }
 
   /** Stops its ticks until resumed; resolves with the schedule as it is afterwards. */
-  pause(scheduleId: string): Promise<Schedule> {
+  async pause(scheduleId: string): Promise<Schedule> {
     return this.http.call("POST", `/schedules/${segment(scheduleId)}/pause`);
   }
 
-  resume(scheduleId: string): Promise<Schedule> {
+  async resume(scheduleId: string): Promise<Schedule> {
     return this.http.call("POST", `/schedules/${segment(scheduleId)}/resume`);
   }
 }

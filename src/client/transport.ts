@@ -117,7 +117,11 @@ export class HttpTransport {
    * not JSON came from something other than a Zart server: a `ZartHttpError` with code `invalid_response`.
    */
   async call<T>(method: string, path: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<T> {
-    const response = await this.send(method, path, body, signal, extraHeaders);
+    return this.readJson<T>(await this.send(method, path, body, signal, extraHeaders), path);
+  }
+
+  /** A 2xx answer's JSON (`undefined` when empty); `invalid_response` when it is not JSON (see {@link call}). */
+  async readJson<T>(response: Response, path: string): Promise<T> {
     const text = await response.text();
     if (text === "") return undefined as T;
     try {
@@ -158,7 +162,12 @@ async function httpError(response: Response): Promise<ZartHttpError> {
   return new ZartHttpError(response.status, code, message);
 }
 
-/** A path segment from a caller's string (ids and names may hold any character). */
+/**
+ * A path segment from a caller's string (ids and names may hold any character). But `.` and `..`, which
+ * URLs drop as dot segments however they are escaped: the request would reach another route.
+ */
 export function segment(value: string): string {
+  if (value === "." || value === "..")
+    throw new TypeError(`"${value}" cannot be sent in a URL path (it would be dropped as a dot segment)`);
   return encodeURIComponent(value);
 }

@@ -81,12 +81,12 @@ export class ZartClient<T = UntypedTask> {
     return this.http.call("POST", "/executions", JSON.stringify(body), undefined, headers);
   }
 
-  get<O = unknown>(execution: string | ExecutionRef<O>): Promise<Execution<O>> {
+  async get<O = unknown>(execution: string | ExecutionRef<O>): Promise<Execution<O>> {
     return this.http.call("GET", `/executions/${segment(idOf(execution))}`);
   }
 
   /** Every step, sleep, event wait and child start the execution reached, with every attempt. */
-  steps(id: string): Promise<ExecutionSteps> {
+  async steps(id: string): Promise<ExecutionSteps> {
     return this.http.call("GET", `/executions/${segment(id)}/steps`);
   }
 
@@ -118,22 +118,23 @@ export class ZartClient<T = UntypedTask> {
 
   private async waitOnce<O>(id: string, timeoutSeconds: number | undefined, signal?: AbortSignal): Promise<WaitResult<O>> {
     const query = timeoutSeconds === undefined ? "" : `?timeout=${Math.max(0, Math.floor(timeoutSeconds))}`;
-    const response = await this.http.send("GET", `/executions/${segment(id)}/wait${query}`, undefined, signal);
-    const body = (await response.json()) as Record<string, unknown>;
+    const path = `/executions/${segment(id)}/wait${query}`;
+    const response = await this.http.send("GET", path, undefined, signal);
+    const body = await this.http.readJson<Record<string, unknown>>(response, path);
     return { ...body, done: response.status === 200 } as WaitResult<O>;
   }
 
-  cancel(id: string): Promise<CancelResult> {
+  async cancel(id: string): Promise<CancelResult> {
     return this.http.call("POST", `/executions/${segment(id)}/cancel`);
   }
 
   /** Resumes a `failed` or `cancelled` execution in place (`attempt` + 1); resolves with its status body. */
-  retry(id: string): Promise<Execution> {
+  async retry(id: string): Promise<Execution> {
     return this.http.call("POST", `/executions/${segment(id)}/retry`);
   }
 
   /** Starts a new execution of the same task, from scratch or from `from_step` (see {@link RerunRequest}). */
-  rerun(id: string, request: RerunRequest = {}): Promise<RerunResult> {
+  async rerun(id: string, request: RerunRequest = {}): Promise<RerunResult> {
     return this.http.call("POST", `/executions/${segment(id)}/rerun`, JSON.stringify(request));
   }
 
@@ -148,7 +149,7 @@ export class ZartClient<T = UntypedTask> {
     ...payload: PayloadArg<E[N]>
   ): Promise<EventDelivery>;
   sendEvent<N extends AnyEventName<T>>(id: string, eventName: N, payload?: AnyEventPayload<T, N>): Promise<EventDelivery>;
-  sendEvent(execution: string | ExecutionRef, eventName: string, payload?: unknown): Promise<EventDelivery> {
+  async sendEvent(execution: string | ExecutionRef, eventName: string, payload?: unknown): Promise<EventDelivery> {
     const body = payload === undefined ? undefined : JSON.stringify(payload);
     return this.http.call("POST", `/events/${segment(idOf(execution))}/${segment(eventName)}`, body);
   }

@@ -80,6 +80,14 @@ class OpenPoll {
   /** The client went away, or the server drains. */
   readonly abort = (): void => this.stop();
 
+  /**
+   * The server drains: the answer closes its connection. Written after the server stopped listening and
+   * closed the connections idle then, a kept-alive one would stay open and hold the server's close.
+   */
+  lastOnConnection(): void {
+    this.response.shouldKeepAlive = false;
+  }
+
   /** The wait is over: no longer open. */
   closed(): void {
     this.open.delete(this);
@@ -162,7 +170,10 @@ export class LongPolls {
   /** Answers every open long-poll now (with its current state) and makes new ones return at once. */
   drain(): void {
     this.draining = true;
-    for (const poll of this.open) poll.abort();
+    for (const poll of this.open) {
+      poll.lastOnConnection();
+      poll.abort();
+    }
   }
 }
 
