@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import pg from "pg";
 import type { PostgresStore } from "../src/store/postgres/postgres-store.js";
-import { adminQuery, TestSchema, testDatabaseUrl } from "./support/postgres.js";
+import { TestSchema, testDatabaseUrl, untilLockWaited } from "./support/postgres.js";
 import { applyOne, checkpoint, createRunning, newId, stepRecord, T0 } from "./support/store-fixtures.js";
 
 const schema = new TestSchema("cdl");
@@ -23,18 +23,6 @@ after(async () => {
   await store.close();
   await schema.drop();
 });
-
-/** Until a statement on this schema waits for a lock (the cancel, for the child's row). */
-async function untilLockWaited(): Promise<void> {
-  for (;;) {
-    const rows = await adminQuery<{ n: number }>(
-      "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0",
-      [schema.name],
-    );
-    if ((rows[0]?.n ?? 0) > 0) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 test("a cancel that PostgreSQL aborts in a deadlock with a child's end is run again and cancels the tree", async () => {
   const task = `cd-${newId()}`;
@@ -53,7 +41,7 @@ test("a cancel that PostgreSQL aborts in a deadlock with a child's end is run ag
     await other.query("SET LOCAL deadlock_timeout = '60s'");
     await other.query(`SELECT 1 FROM ${schema.name}.executions WHERE id = $1 FOR UPDATE`, [child.id]);
     const cancelling = store.cancelExecution(parent.id, T0 + 5);
-    await untilLockWaited();
+    await untilLockWaited(schema.name);
     // The cycle: the cancel holds the parent and waits for the child; this waits for the parent.
     await other.query(`UPDATE ${schema.name}.executions SET updated_at = updated_at WHERE id = $1`, [parent.id]);
     await other.query("COMMIT");

@@ -15,7 +15,7 @@ import { createExecutions, insertExecution } from "../src/store/postgres/create.
 import type { PostgresStore } from "../src/store/postgres/postgres-store.js";
 import type { SqlContext } from "../src/store/postgres/sql-context.js";
 import type { Notice } from "../src/store/store.js";
-import { adminQuery, TestSchema, testDatabaseUrl } from "./support/postgres.js";
+import { TestSchema, testDatabaseUrl, untilLockWaited } from "./support/postgres.js";
 import { applyOne, checkpoint, create, createRunning, newId, stepRecord, T0 } from "./support/store-fixtures.js";
 
 const schema = new TestSchema("race");
@@ -48,24 +48,6 @@ function pruningAfterInsert(key: string): SqlContext {
     return result;
   };
   return { pool: { query } as unknown as pg.Pool, s: schema.name };
-}
-
-/** Until a statement on this schema waits for a lock; fails if `unless` settles first (it did not wait). */
-async function untilLockWaited(unless?: Promise<unknown>): Promise<void> {
-  let settled = false;
-  const mark = () => {
-    settled = true;
-  };
-  unless?.then(mark, mark);
-  for (;;) {
-    if (settled) throw new Error(`it did not wait for the lock: ${JSON.stringify(await unless)}`);
-    const rows = await adminQuery<{ n: number }>(
-      "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0",
-      [schema.name],
-    );
-    if ((rows[0]?.n ?? 0) > 0) return;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 describe("inserts racing a prune of the key's holder", () => {
@@ -108,7 +90,7 @@ test("two batches taking the same keys in opposite orders: the one PostgreSQL ro
     const theirs = [newId(), newId()];
     await other.query(copy, [theirs[1], second, model.id]);
     const batch = store.createExecutions([newRow(task, first), newRow(task, second)]);
-    await untilLockWaited(); // our batch has `first` and waits for `second`
+    await untilLockWaited(schema.name); // our batch has `first` and waits for `second`
     await other.query(copy, [theirs[0], first, model.id]); // the cycle: PostgreSQL breaks it by rolling our batch back
     await other.query("COMMIT");
     const results = await batch;
@@ -136,7 +118,7 @@ test("a rerun from a step whose source a prune has picked waits for it and answe
     await prune.query("BEGIN");
     await prune.query(`SELECT 1 FROM ${schema.name}.executions WHERE id = $1 FOR UPDATE`, [execution.id]);
     const rerun = store.rerunExecution({ ...newRow(task, null), rerunOf: execution.id }, "b");
-    await untilLockWaited(rerun);
+    await untilLockWaited(schema.name, rerun);
     await prune.query(`DELETE FROM ${schema.name}.steps WHERE execution_id = $1`, [execution.id]);
     await prune.query(`DELETE FROM ${schema.name}.executions WHERE id = $1`, [execution.id]);
     await prune.query("COMMIT");

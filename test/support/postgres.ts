@@ -149,3 +149,25 @@ export class TestSchema {
     return rows.length;
   }
 }
+
+/**
+ * Until a statement whose text names `schema` waits for a lock (a race forced at its exact point: the
+ * test's own transaction holds what the statement needs). Fails if `unless` settles first: the statement
+ * did not wait.
+ */
+export async function untilLockWaited(schema: string, unless?: Promise<unknown>): Promise<void> {
+  let settled = false;
+  const mark = () => {
+    settled = true;
+  };
+  unless?.then(mark, mark);
+  for (;;) {
+    if (settled) throw new Error(`it did not wait for the lock: ${JSON.stringify(await unless)}`);
+    const rows = await adminQuery<{ n: number }>(
+      "SELECT count(*)::integer AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0",
+      [schema],
+    );
+    if ((rows[0]?.n ?? 0) > 0) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
