@@ -110,7 +110,8 @@ async function insertSteps(ctx: SqlContext, q: Queryable, input: NewExecution): 
  * A batch in ONE statement (one implicit transaction): all rows or none. Every row of a batch is created
  * by the same transition (`creationTransition`: queued, born claimed or born finished) and carries no
  * copied steps. Rows that a stored (or earlier in-batch) idempotency key stops are answered with the row
- * that holds the key. `isRetry` as above.
+ * that holds the key; those whose holder a prune deleted before it was read go in again with a statement
+ * of their own (`tries` counts them). `isRetry` as above.
  */
 export async function createExecutions(
   ctx: SqlContext,
