@@ -159,6 +159,27 @@ describe("the engine API's operations", () => {
     }
   });
 
+  it("a wait an ended execution left open reads closed in the timeline, and waiting again once a retry resumes it", async () => {
+    const waiter = defineTask({ name: "waiter", run: (ctx) => ctx.waitForEvent("go") });
+    const h = await createTestEngine({ tasks: [waiter] });
+    try {
+      const { execution } = await h.engine.schedule({ task: "waiter", data: {} });
+      await h.outcome(execution.id, "parked");
+      const cancelled = await h.engine.cancel(execution.id);
+      const [closed] = (await h.engine.steps(execution.id)).entries;
+      assert.deepEqual(
+        [closed?.name, closed?.status, closed?.closed, closed?.completedAt],
+        ["go", "completed", true, cancelled.completedAt],
+      );
+      await h.engine.retry(execution.id);
+      await h.outcome(execution.id, "parked", 2);
+      const [open] = (await h.engine.steps(execution.id)).entries;
+      assert.deepEqual([open?.name, open?.status, open?.closed], ["go", "waiting", undefined]);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("list refuses a query the stores cannot take, with invalid_request", async () => {
     const h = await createTestEngine({ tasks: [secondTime] });
     try {

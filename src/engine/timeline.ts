@@ -4,7 +4,9 @@
  * (`running | waiting | completed | failed`) and every attempt of a step.
  *
  * How stored states read: `completed` is completed; `closed` (a wait the execution no longer needed when it
- * ended) is completed with `closed`; `failed` is failed, and so is `discarded` (a failure a retry set
+ * ended) is completed with `closed`, and so is a record an ended execution left `waiting` or `retrying` (a
+ * cancel or a timeout interrupted it, or a deploy's code no longer reaches it: its worker closes only the
+ * waits its run reached; a retry makes the execution run again, and the record reads as stored again); `failed` is failed, and so is `discarded` (a failure a retry set
  * aside), with `discarded`; `waiting` and `retrying` (a step waiting out a backoff) are waiting. A step
  * being executed has no record until it ends: while the execution runs, its `current_step` appears as a
  * `running` entry (last), and a discarded or retrying record of that name reads `running`.
@@ -12,7 +14,7 @@
  * Attempts: failed ones are stored as they happen; the successful one is the record itself (its number is
  * the record's attempt count, its execution attempt and start are the record's, written by the worker).
  */
-import type { AttemptRecord, ErrorInfo, ExecutionRecord, StepKind, StepRecord } from "../core/types.js";
+import { type AttemptRecord, type ErrorInfo, type ExecutionRecord, isTerminal, type StepKind, type StepRecord } from "../core/types.js";
 import type { TimelineData } from "../store/operations.js";
 
 export type TimelineStatus = "running" | "waiting" | "completed" | "failed";
@@ -90,7 +92,8 @@ function entry(record: StepRecord, execution: ExecutionRecord, failed: AttemptRe
   };
   if (record.copiedFrom !== null) base.copiedFrom = record.copiedFrom;
   if (record.state === "discarded") base.discarded = true;
-  if (record.state === "closed") {
+  if (record.state === "closed" || (isTerminal(execution.status) && (record.state === "waiting" || record.state === "retrying"))) {
+    base.status = "completed";
     base.closed = true;
     // Closed with the execution's end (the worker keeps the wait's own fields as they were).
     base.completedAt = record.completedAt ?? execution.completedAt ?? execution.updatedAt;
