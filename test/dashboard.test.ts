@@ -237,6 +237,20 @@ describe("executions list", () => {
       .waitFor();
     assert.deepEqual(await rowIds(), first);
     assert.equal(await page.getByRole("link", { name: "Previous" }).getAttribute("aria-disabled"), "true");
+
+    // A page past the end holds no rows and says so; Previous leads to the last page.
+    const pages = Math.ceil(total / 20);
+    await page.goto(`${server.url}/ui/executions?limit=20&page=${pages + 50}`);
+    await page
+      .getByTestId("pager-info")
+      .filter({ hasText: `0–0 of ${total}` })
+      .waitFor();
+    await page.getByRole("link", { name: "Previous" }).click();
+    await page.waitForURL(new RegExp(`page=${pages}(&|$)`));
+    await page
+      .getByTestId("pager-info")
+      .filter({ hasText: `${(pages - 1) * 20 + 1}–${total} of ${total}` })
+      .waitFor();
     assertNoProblems();
   });
 

@@ -159,15 +159,18 @@ function Table({ executions, now }) {
 /** @param {{ list: ExecutionList, filters: Filters }} props */
 function Pager({ list, filters }) {
   const pages = Math.max(1, Math.ceil(list.total / filters.limit));
-  const first = list.total === 0 ? 0 : list.offset + 1;
-  const last = list.offset + list.executions.length;
+  // A page past the end (a link kept while rows were pruned, an edited URL) holds none: "0–0", and
+  // Previous leads to the last page.
+  const empty = list.executions.length === 0;
+  const first = empty ? 0 : list.offset + 1;
+  const last = empty ? 0 : list.offset + list.executions.length;
   const to = (/** @type {number} */ page) => listUrl({ ...filters, page });
   return html`
     <nav class="pager" aria-label="Pages">
       <span class="pager-info" data-testid="pager-info">${count(first)}–${count(last)} of ${count(list.total)}</span>
       <span class="pager-buttons">
         <a class="button" href=${to(1)} aria-disabled=${filters.page <= 1 ? "true" : undefined}>Newest</a>
-        <a class="button" href=${to(filters.page - 1)} rel="prev" aria-disabled=${filters.page <= 1 ? "true" : undefined}>Previous</a>
+        <a class="button" href=${to(Math.min(filters.page - 1, pages))} rel="prev" aria-disabled=${filters.page <= 1 ? "true" : undefined}>Previous</a>
         <span class="muted">page ${count(filters.page)} of ${count(pages)}</span>
         <a class="button" href=${to(filters.page + 1)} rel="next" aria-disabled=${filters.page >= pages ? "true" : undefined}>Next</a>
       </span>
