@@ -3,30 +3,21 @@
  * once on replay; the first unrecorded step runs for real once every record before it is durable
  * (record-writer.ts); waits (sleeps, event waits, child waits, long step backoffs) stay open and the run
  * parks when nothing else can progress (run-activity.ts).
- *
- * A little over 300 lines: every `ctx` call shares the one path here (reach the record, answer from it or
- * run, settle in order, fail the run on a definition error), and splitting it would split that path.
  */
 import { type Duration, storableTime } from "../core/duration.js";
-import {
-  ChildFailedError,
-  EventTimeoutError,
-  type ExecutionAbortedError,
-  engineFailure,
-  WorkflowDefinitionError,
-  ZartError,
-} from "../core/errors.js";
+import { EventTimeoutError, type ExecutionAbortedError, WorkflowDefinitionError } from "../core/errors.js";
 import { decodeValue } from "../core/json.js";
 import { lazyChild } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { type CompiledSchema, compileSchema } from "../core/schema.js";
 import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
 import { type ErrorInfo, FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types.js";
-import type { BufferedEvent, ClaimedExecution, NewExecution } from "../store/store.js";
+import type { BufferedEvent, ClaimedExecution } from "../store/store.js";
 import { CheckpointRejectedError } from "../store/store-errors.js";
 import { firstAccepted } from "./buffered-events.js";
 import { type Answer, isOpen, promised } from "./call-answer.js";
-import type { ChildRequest, ContextDeps } from "./context-deps.js";
+import { startChild } from "./child-start.js";
+import type { ContextDeps } from "./context-deps.js";
 import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter } from "./record-writer.js";
 import { childFailure, durationMs, stepFailure } from "./recorded-outcomes.js";
@@ -146,7 +137,7 @@ export class ExecutionContext implements WorkflowContext {
   startChild(name: string, task: string | TaskDefinition, data: unknown, options: ChildOptions = {}): Promise<string> {
     return this.call<string>(name, "child", async (record, seq) => {
       if (record && record.state !== "closed" && record.childId !== null) return record.childId;
-      return (await this.spawn(name, seq, { task, data, options }, false)) as string;
+      return (await startChild(this, (request) => this.deps.prepareChild(request), name, seq, { task, data, options }, false)) as string;
     });
   }
 
@@ -155,7 +146,9 @@ export class ExecutionContext implements WorkflowContext {
       if (record?.state === "completed") return decodeValue(record.resultJson) as T;
       if (record?.state === "failed") throw childFailure(record);
       if (record?.state === "waiting") return { open: { record, attempts: [] } };
-      return (await this.spawn(name, seq, { task, data, options }, true)) as { open: OpenWait };
+      return (await startChild(this, (request) => this.deps.prepareChild(request), name, seq, { task, data, options }, true)) as {
+        open: OpenWait;
+      };
     });
   }
 
@@ -272,30 +265,6 @@ export class ExecutionContext implements WorkflowContext {
     const info: ErrorInfo = { message: error.message, step: record.name, code: error.code, name: error.name };
     this.writer.hold({ ...record, state: "failed", error: info, completedAt: this.order.stamp(), settledIn: this.order.run });
     throw error;
-  }
-
-  /** Starts a child: validated like a POST, inserted in the same write as the record of its start. */
-  private async spawn(
-    name: string,
-    seq: number,
-    request: Omit<ChildRequest, "parent">,
-    wait: boolean,
-  ): Promise<string | { open: OpenWait }> {
-    let child: NewExecution;
-    try {
-      child = await this.deps.prepareChild({ ...request, parent: { id: this.executionId, step: name } });
-    } catch (error) {
-      if (!(error instanceof ZartError)) throw error;
-      const code = error.code === "task_not_registered" ? "task_not_registered" : "invalid_data";
-      const info = engineFailure(code, error.message, name);
-      this.writer.hold(this.newRecord(name, "child", "failed", seq, { error: info }));
-      throw new ChildFailedError(name, error.message, null, code);
-    }
-    await this.writer.barrier(this.stop);
-    const record = this.newRecord(name, "child", wait ? "waiting" : "completed", seq, { childId: child.id });
-    this.writer.hold(record);
-    if (!(await this.writer.commitWithChildren([child], name))) throw this.stop.reason;
-    return wait ? { open: { record, attempts: [] } } : child.id;
   }
 
   private now(): number {
