@@ -10,10 +10,10 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { freePort } from "./support/http-helpers.js";
 import { call, eventually, type ServerProcess, startServer } from "./support/server-process.js";
 import { type CliResult, runZart, runZartInPty } from "./support/zart-cli.js";
 
@@ -26,15 +26,6 @@ function idFrom(result: CliResult): string {
   const match = /^(exec-[a-z0-9]+) {2}/.exec(result.out);
   assert.ok(match, `no execution id at the start of ${JSON.stringify(result.out)} (stderr ${JSON.stringify(result.err)})`);
   return match[1] as string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 describe("zart client commands against a real server", () => {

@@ -4,18 +4,9 @@
  * `ZartConnectionError`.
  */
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { ZartClient, ZartConnectionError, ZartHttpError } from "../src/client/index.js";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./support/http-helpers.js";
 
 describe("ZartClient options", () => {
   it("refuses a baseUrl with a query, fragment or credentials, or that is no http(s) URL, naming the problem", () => {

@@ -1,5 +1,6 @@
 /** Shared helpers for the black-box HTTP tests: the contract's error check and execution shortcuts. */
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
 import { call, eventually } from "./server-process.js";
 
 export const JSON_HEADERS = { "content-type": "application/json" };
@@ -60,4 +61,14 @@ export function apiHelpers(base: () => string) {
     return id;
   };
   return { schedule, scheduled, statusOf, until, onboardingAtWait };
+}
+
+/** A local port nothing listens on (it was free a moment ago): for a server that is not there. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
