@@ -6,10 +6,11 @@
  * How stored states read: `completed` is completed; `closed` (a wait the execution no longer needed when it
  * ended) is completed with `closed`, and so is a record an ended execution left `waiting` or `retrying` (a
  * cancel or a timeout interrupted it, or a deploy's code no longer reaches it: its worker closes only the
- * waits its run reached; a retry makes the execution run again, and the record reads as stored again); `failed` is failed, and so is `discarded` (a failure a retry set
- * aside), with `discarded`; `waiting` and `retrying` (a step waiting out a backoff) are waiting. A step
- * being executed has no record until it ends: while the execution runs, its `current_step` appears as a
- * `running` entry (last), and a discarded or retrying record of that name reads `running`.
+ * waits its run reached; a retry makes the execution run again, and the record reads as stored again);
+ * `failed` is failed, and so is `discarded` (a failure a retry set aside), with `discarded`; `waiting` and
+ * `retrying` (a step waiting out a backoff) are waiting. A step being executed has no record until it
+ * ends: while the execution runs, its `current_step` appears as a `running` entry (last), and a discarded
+ * or retrying record of that name reads `running`.
  *
  * Attempts: failed ones are stored as they happen; the successful one is the record itself (its number is
  * the record's attempt count, its execution attempt and start are the record's, written by the worker).
