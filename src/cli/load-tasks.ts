@@ -5,7 +5,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { isScheduleDefinition, type ScheduleDefinition } from "../core/schedule.js";
-import { isTaskDefinition, type TaskDefinition } from "../core/task.js";
+import { describeValue, isTaskDefinition, type TaskDefinition } from "../core/task.js";
 import { ConfigError } from "./resolve-config.js";
 import { enableTypeScriptModules, isTypeScriptFile } from "./typescript-modules.js";
 
@@ -20,20 +20,33 @@ export interface LoadedTasks {
 type Definition = TaskDefinition | ScheduleDefinition;
 const isDefinition = (value: unknown): value is Definition => isTaskDefinition(value) || isScheduleDefinition(value);
 
-function definitionsIn(exports: Record<string, unknown>): Definition[] {
+/**
+ * The definitions among a module's exports. Named exports that are not definitions are the module's own
+ * helpers; a default-export array is a list of definitions, so anything else in it (often `undefined`
+ * from a circular import) is refused rather than left out.
+ */
+function definitionsIn(exports: Record<string, unknown>, where: string): Definition[] {
   const found: Definition[] = [];
   for (const [name, value] of Object.entries(exports)) {
     if (isDefinition(value)) found.push(value);
-    else if (name === "default" && Array.isArray(value)) found.push(...value.filter(isDefinition));
+    else if (name === "default" && Array.isArray(value)) found.push(...listed(value, where));
     // A CommonJS module (or a .ts file compiled as one) arrives as `default: module.exports`.
     else if (name === "default" && typeof value === "object" && value !== null)
-      found.push(...definitionsIn(value as Record<string, unknown>));
+      found.push(...definitionsIn(value as Record<string, unknown>, where));
   }
   return found;
 }
 
+function listed(items: unknown[], where: string): Definition[] {
+  const place = items.findIndex((item) => !isDefinition(item));
+  if (place === -1) return items as Definition[];
+  throw new ConfigError(
+    `${where}: its default export's item ${place} is ${describeValue(items[place])}, not a task or schedule definition`,
+  );
+}
+
 function tasksIn(exports: Record<string, unknown>): TaskDefinition[] {
-  return definitionsIn(exports).filter(isTaskDefinition);
+  return definitionsIn(exports, "bundled examples").filter(isTaskDefinition);
 }
 
 export async function loadTaskModules(paths: readonly string[]): Promise<LoadedTasks> {
@@ -51,7 +64,7 @@ export async function loadTaskModules(paths: readonly string[]): Promise<LoadedT
     } catch (error) {
       throw new ConfigError(`cannot load task module ${path}: ${(error as Error).message}`);
     }
-    const found = definitionsIn(exports);
+    const found = definitionsIn(exports, `task module ${path}`);
     if (found.length === 0) {
       throw new ConfigError(`task module ${path} exports no task definitions (export tasks made with defineTask)`);
     }

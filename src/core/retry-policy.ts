@@ -27,26 +27,48 @@ export interface ResolvedRetryPolicy {
   retryIf: ((error: Error) => boolean) | undefined;
 }
 
+const OPTIONS: ReadonlySet<string> = new Set(["maxAttempts", "backoff", "initialDelay", "maxDelay", "factor", "jitter", "retryIf"]);
+
+/** Checks the shape of a policy: a misspelt option or value would otherwise be a policy silently not applied. */
+function checkShape(policy: RetryPolicy): void {
+  if (typeof policy !== "object" || Array.isArray(policy)) throw new TypeError("retry must be an object of retry options");
+  const unknown = Object.keys(policy).find((key) => !OPTIONS.has(key));
+  if (unknown !== undefined) throw new TypeError(`retry.${unknown} is not a retry option (use ${[...OPTIONS].join(", ")})`);
+  if (policy.backoff !== undefined && policy.backoff !== "fixed" && policy.backoff !== "exponential")
+    throw new TypeError(`retry.backoff must be "fixed" or "exponential", got ${JSON.stringify(policy.backoff)}`);
+  if (policy.retryIf !== undefined && typeof policy.retryIf !== "function") throw new TypeError("retry.retryIf must be a function");
+}
+
 const NO_RETRY: ResolvedRetryPolicy = resolveRetryPolicy({ maxAttempts: 1 });
 
+/** Resolves a policy once, where it is defined; throws TypeError or RangeError naming a bad option. */
 export function resolveRetryPolicy(policy: RetryPolicy | undefined): ResolvedRetryPolicy {
-  if (!policy) return NO_RETRY;
+  if (policy === undefined || policy === null) return NO_RETRY;
+  checkShape(policy);
   const maxAttempts = policy.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
     throw new RangeError(`retry.maxAttempts must be an integer >= 1, got ${maxAttempts}`);
   const jitter = policy.jitter ?? 0.2;
-  if (!(jitter >= 0 && jitter <= 1)) throw new RangeError(`retry.jitter must be within 0..1, got ${jitter}`);
+  if (typeof jitter !== "number" || !(jitter >= 0 && jitter <= 1)) throw new RangeError(`retry.jitter must be within 0..1, got ${jitter}`);
   const factor = policy.factor ?? 2;
-  if (!(factor >= 1)) throw new RangeError(`retry.factor must be >= 1, got ${factor}`);
+  if (typeof factor !== "number" || !(factor >= 1)) throw new RangeError(`retry.factor must be >= 1, got ${factor}`);
   return {
     maxAttempts,
     backoff: policy.backoff ?? "exponential",
-    initialDelayMs: toMs(policy.initialDelay ?? 1000),
-    maxDelayMs: toMs(policy.maxDelay ?? "5m"),
+    initialDelayMs: optionMs("initialDelay", policy.initialDelay ?? 1000),
+    maxDelayMs: optionMs("maxDelay", policy.maxDelay ?? "5m"),
     factor,
     jitter,
     retryIf: policy.retryIf,
   };
+}
+
+function optionMs(option: string, duration: Duration): number {
+  try {
+    return toMs(duration);
+  } catch (error) {
+    throw new RangeError(`retry.${option}: ${(error as Error).message}`);
+  }
 }
 
 /** Whether another attempt may follow `attemptsMade` failed attempts ending in `error`. */

@@ -4,7 +4,7 @@
  * registration, so an API-only server can check `data` for tasks it does not host.
  */
 import type { Static } from "typebox";
-import { Compile } from "./typebox.js";
+import { Compile, Meta } from "./typebox.js";
 
 /**
  * The subset of the Standard Schema v1 interface we use (zod, valibot and arktype implement it). `types`
@@ -116,6 +116,37 @@ export function describeSchemaErrors(
   return `${field} ${first.message}`;
 }
 
+type MetaUri = keyof typeof Meta;
+const DEFAULT_META: MetaUri = "https://json-schema.org/draft/2020-12/schema";
+const metaValidators = new Map<MetaUri, JsonValidator>();
+
+/**
+ * Checks a JSON Schema against its draft's meta-schema (the one its `$schema` names, else 2020-12, the
+ * draft TypeBox writes): a misspelt `type` or a `required` that is not an array would otherwise be a
+ * schema that silently checks nothing. Throws a TypeError naming the first wrong keyword.
+ */
+function checkSchemaItself(schemaText: string): void {
+  const schema = JSON.parse(schemaText) as { $schema?: unknown };
+  const uri = metaUri(schema.$schema);
+  let validator = metaValidators.get(uri);
+  if (!validator) {
+    validator = Compile(Meta[uri] as Parameters<typeof Compile>[0]);
+    metaValidators.set(uri, validator);
+  }
+  if (validator.Check(schema)) return;
+  const first = [...validator.Errors(schema)][0] as SchemaError | undefined;
+  const where = first === undefined || first.instancePath === "" ? "the schema" : first.instancePath.slice(1).replaceAll("/", ".");
+  const allowed = first?.params.allowedValues;
+  const detail = Array.isArray(allowed) ? `must be one of ${allowed.join(", ")}` : (first?.message ?? "is invalid");
+  throw new TypeError(`not a valid JSON Schema: ${where} ${detail}`);
+}
+
+function metaUri(declared: unknown): MetaUri {
+  if (typeof declared !== "string") return DEFAULT_META;
+  for (const uri of [declared, `${declared}#`]) if (uri in Meta) return uri as MetaUri;
+  return DEFAULT_META;
+}
+
 export function compileSchema(schema: SchemaInput): CompiledSchema {
   if (isStandard(schema)) {
     const standard = schema["~standard"];
@@ -141,7 +172,9 @@ export function compileSchema(schema: SchemaInput): CompiledSchema {
     throw new TypeError("A schema must be a JSON Schema object, a TypeBox type or a Standard Schema (zod, valibot, arktype…)");
   }
   const jsonSchemaText = JSON.stringify(schema);
-  jsonValidator(jsonSchemaText); // compile now so a broken schema fails at definition time
+  // Checked and compiled now, so a broken schema fails at definition time; a text seen before passed both.
+  if (!compiledByText.has(jsonSchemaText)) checkSchemaItself(jsonSchemaText);
+  jsonValidator(jsonSchemaText);
   return {
     jsonSchemaText,
     async validate(value, label) {

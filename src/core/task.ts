@@ -158,9 +158,9 @@ export function defineTask<
     throw new TypeError(`Task "${options.name}": events must be "buffered"`);
   return {
     name: options.name,
-    input: options.input ? compileSchema(options.input) : null,
+    input: options.input ? inTask(options.name, "input: ", () => compileSchema(options.input as SchemaInput)) : null,
     eventSchemas: compileEventSchemas(options.name, options.eventSchemas),
-    retry: resolveRetryPolicy(options.retry),
+    retry: inTask(options.name, "", () => resolveRetryPolicy(options.retry)),
     timeoutMs: options.timeout === undefined ? null : toMs(options.timeout),
     concurrency: concurrency
       ? { limit: concurrency.limit, keyed: concurrency.key !== undefined, key: concurrency.key ?? (() => "") }
@@ -174,14 +174,27 @@ function compileEventSchemas(task: string, schemas: EventSchemas | undefined): R
   const compiled = new Map<string, CompiledSchema>();
   if (schemas === undefined) return compiled;
   if (typeof schemas !== "object" || schemas === null) throw new TypeError(`Task "${task}": eventSchemas must be an object`);
-  for (const [name, schema] of Object.entries(schemas)) {
-    try {
-      compiled.set(name, compileSchema(schema));
-    } catch (error) {
-      throw new TypeError(`Task "${task}": eventSchemas["${name}"]: ${(error as Error).message}`);
-    }
-  }
+  for (const [name, schema] of Object.entries(schemas))
+    compiled.set(
+      name,
+      inTask(task, `eventSchemas["${name}"]: `, () => compileSchema(schema)),
+    );
   return compiled;
+}
+
+/** A part of a task's definition as `read` makes it; its error names the task and the part. */
+function inTask<T>(task: string, part: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw new TypeError(`Task "${task}": ${part}${(error as Error).message}`);
+  }
+}
+
+/** How an error names a value that should have been a definition: `undefined`, `null`, `a string`… */
+export function describeValue(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
 export function isTaskDefinition(value: unknown): value is TaskDefinition {

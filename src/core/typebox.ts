@@ -8,3 +8,4 @@
 export { Type } from "typebox";
 export { Compile } from "typebox/compile";
 export { IsDateTime } from "typebox/format";
+export { Meta } from "typebox/schema";

@@ -7,7 +7,7 @@ import { toMs } from "../core/duration.js";
 import type { Logger } from "../core/logger.js";
 import type { ScheduleDefinition } from "../core/schedule.js";
 import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
-import type { TaskDefinition } from "../core/task.js";
+import { describeValue, isTaskDefinition, type TaskDefinition } from "../core/task.js";
 import type { Store } from "../store/store.js";
 import type { ResolvedWorkerOptions } from "../worker/worker-deps.js";
 import { defaultLogger } from "./default-logger.js";
@@ -42,7 +42,8 @@ function positiveInt(value: number | undefined, fallback: number, name: string):
 
 export function resolveEngineOptions(options: EngineOptions): ResolvedEngineOptions {
   const tasks = new Map<string, TaskDefinition>();
-  for (const task of options.tasks ?? []) {
+  for (const [place, task] of (options.tasks ?? []).entries()) {
+    if (!isTaskDefinition(task)) throw new TypeError(`tasks[${place}] is ${describeValue(task)}, not a task made with defineTask`);
     if (tasks.has(task.name)) throw new Error(`Task "${task.name}" is defined twice`);
     tasks.set(task.name, task);
   }

@@ -9,7 +9,7 @@ import { EventTimeoutError, type ExecutionAbortedError, WorkflowDefinitionError 
 import { decodeValue } from "../core/json.js";
 import { lazyChild } from "../core/logger.js";
 import { resolveRetryPolicy } from "../core/retry-policy.js";
-import { type CompiledSchema, compileSchema } from "../core/schema.js";
+import { type CompiledSchema, compileSchema, type SchemaInput } from "../core/schema.js";
 import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
 import { type ErrorInfo, FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types.js";
 import type { BufferedEvent, ClaimedExecution } from "../store/store.js";
@@ -20,7 +20,7 @@ import { startChild } from "./child-start.js";
 import type { ContextDeps } from "./context-deps.js";
 import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter } from "./record-writer.js";
-import { childFailure, durationMs, stepFailure } from "./recorded-outcomes.js";
+import { childFailure, definitionArgument, durationMs, stepFailure } from "./recorded-outcomes.js";
 import { ReplayRecords } from "./replay-records.js";
 import { RunAbort } from "./run-abort.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
@@ -113,7 +113,10 @@ export class ExecutionContext implements WorkflowContext {
       // opened it was still going (before the park stored the wait) was buffered, and woke this run.
       const opened = record?.state === "waiting" ? record : undefined;
       if (opened && opened.wakeAt !== null && this.now() >= opened.wakeAt) return this.timeOut(opened);
-      const schema = options.schema === undefined ? (this.eventSchemas.get(name) ?? null) : compileSchema(options.schema);
+      const schema =
+        options.schema === undefined
+          ? (this.eventSchemas.get(name) ?? null)
+          : definitionArgument(`waitForEvent("${name}") schema`, () => compileSchema(options.schema as SchemaInput));
       const open = (): { open: OpenWait } => {
         if (opened) return { open: { record: opened, attempts: [] } };
         const wakeAt = options.timeout === undefined ? null : this.now() + durationMs(options.timeout, `waitForEvent("${name}") timeout`);
@@ -216,7 +219,7 @@ export class ExecutionContext implements WorkflowContext {
     options: StepOptions,
     previous: StepRecord | undefined,
   ): Promise<Answer<T>> {
-    const policy = resolveRetryPolicy(options.retry);
+    const policy = definitionArgument(`step("${name}")`, () => resolveRetryPolicy(options.retry));
     const timeoutMs = options.timeout === undefined ? null : durationMs(options.timeout, `step("${name}") timeout`);
     await this.writer.barrier(this.stop);
     if (this.recovered) await this.writer.progressDurably(name, this.stop);

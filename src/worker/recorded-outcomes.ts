@@ -6,14 +6,18 @@ import { type Duration, storableTime, toMs } from "../core/duration.js";
 import { ChildFailedError, StepFailedError, WorkflowDefinitionError } from "../core/errors.js";
 import type { StepRecord } from "../core/types.js";
 
-/** A duration given to a `ctx` call, or a definition error (not retried) naming the call. */
-export function durationMs(duration: Duration, what: string): number {
-  let ms: number;
+/** An argument of a `ctx` call as `read` makes it, or a definition error (not retried) naming the call. */
+export function definitionArgument<T>(what: string, read: () => T): T {
   try {
-    ms = toMs(duration);
+    return read();
   } catch (error) {
     throw new WorkflowDefinitionError("invalid_argument", `${what}: ${(error as Error).message}`);
   }
+}
+
+/** A duration given to a `ctx` call, or a definition error (not retried) naming the call. */
+export function durationMs(duration: Duration, what: string): number {
+  const ms = definitionArgument(what, () => toMs(duration));
   if (storableTime(Date.now() + ms) === null) throw new WorkflowDefinitionError("invalid_argument", `${what}: ${duration} is too long`);
   return ms;
 }

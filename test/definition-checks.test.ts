@@ -1,0 +1,160 @@
+/**
+ * Definitions that would otherwise silently do less than they say: a misspelt retry option or value, a
+ * JSON Schema with a keyword of the wrong shape (which checks nothing), and a task module's default-export
+ * array holding something that is not a task. Each is refused where it is defined, naming what is wrong;
+ * inside a workflow (a step's retry, a wait's schema) it fails the execution as a definition error, once.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, test } from "node:test";
+import { Type } from "typebox";
+import { loadTaskModules } from "../src/cli/load-tasks.js";
+import { type RetryPolicy, resolveRetryPolicy } from "../src/core/retry-policy.js";
+import { compileSchema } from "../src/core/schema.js";
+import { defineTask } from "../src/core/task.js";
+import { createTestEngine } from "../src/testing/index.js";
+
+const LONG = 1e9;
+
+describe("retry options", () => {
+  test("a misspelt option or value is refused, naming it, rather than silently not applied", () => {
+    const refused = (policy: unknown, message: RegExp) =>
+      assert.throws(() => resolveRetryPolicy(policy as RetryPolicy), message, JSON.stringify(policy));
+    refused({ maxAttempt: 3 }, /^TypeError: retry\.maxAttempt is not a retry option \(use maxAttempts, backoff/);
+    refused({ backoff: "linear" }, /retry\.backoff must be "fixed" or "exponential", got "linear"/);
+    refused({ retryIf: true }, /retry\.retryIf must be a function/);
+    refused({ jitter: "0.5" }, /retry\.jitter must be within 0\.\.1/);
+    refused({ factor: "2" }, /retry\.factor must be >= 1/);
+    refused({ initialDelay: "1 sec" }, /retry\.initialDelay: Invalid duration/);
+    refused({ maxDelay: -1 }, /retry\.maxDelay: Invalid duration/);
+    refused(3, /retry must be an object of retry options/);
+    refused([], /retry must be an object of retry options/);
+    assert.equal(resolveRetryPolicy(null as unknown as RetryPolicy).maxAttempts, 1, "null is no policy, as undefined is");
+    assert.equal(resolveRetryPolicy({ backoff: "fixed", retryIf: () => true }).backoff, "fixed");
+  });
+
+  test("a task's bad retry option fails defineTask naming the task", () => {
+    const retry = { backoff: "linear" } as unknown as RetryPolicy;
+    assert.throws(() => defineTask({ name: "linear", retry, run: () => 1 }), /^TypeError: Task "linear": retry\.backoff must be/);
+  });
+
+  test("a step's bad retry option fails the execution once as invalid_argument, even caught, and is not retried", async () => {
+    let runs = 0;
+    const misspelt = defineTask({
+      name: "misspelt-step-retry",
+      retry: { maxAttempts: 3, initialDelay: 0 },
+      async run(ctx) {
+        runs++;
+        try {
+          await ctx.step("send", () => "sent", { retry: { maxAttempt: 5 } as unknown as RetryPolicy });
+        } catch {
+          // carries on as if the step had run
+        }
+        return "went on";
+      },
+    });
+    const h = await createTestEngine({ tasks: [misspelt] });
+    try {
+      const { execution } = await h.engine.schedule({ task: "misspelt-step-retry", data: {} });
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.deepEqual([done.status, done.error?.code, runs], ["failed", "invalid_argument", 1]);
+      assert.match(done.error?.message ?? "", /step\("send"\): retry\.maxAttempt is not a retry option/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("JSON Schemas", () => {
+  test("a keyword of the wrong shape is refused at definition, naming where; valid schemas of any draft pass", () => {
+    const refused = (schema: object, message: RegExp) => assert.throws(() => compileSchema(schema), message, JSON.stringify(schema));
+    refused({ type: "strnig" }, /not a valid JSON Schema: type must be one of array, boolean, integer, null, number, object, string/);
+    refused({ type: "object", required: "email" }, /not a valid JSON Schema: required must be array/);
+    refused({ type: "object", properties: { n: { type: "integr" } } }, /not a valid JSON Schema: properties\.n\.type must be one of/);
+    refused({ minimum: "3" }, /not a valid JSON Schema: minimum must be number/);
+    refused({ $schema: "http://json-schema.org/draft-07/schema", items: { enum: 3 } }, /items\.enum must be array/);
+    for (const schema of [
+      { type: "object", required: ["email"], properties: { email: { type: "string" } } },
+      { type: ["string", "null"] },
+      { $schema: "http://json-schema.org/draft-07/schema#", definitions: { x: { type: "string" } }, $ref: "#/definitions/x" },
+      { $schema: "https://example.com/own-dialect", type: "string" },
+      Type.Object({ tags: Type.Array(Type.String()), at: Type.Optional(Type.Union([Type.String(), Type.Null()])) }),
+    ]) {
+      assert.doesNotThrow(() => compileSchema(schema), JSON.stringify(schema));
+    }
+  });
+
+  test("a task's or event's bad schema fails defineTask naming the task and the schema", () => {
+    const input = { type: "object", required: "email" };
+    assert.throws(() => defineTask({ name: "signup", input, run: () => 1 }), /^TypeError: Task "signup": input: not a valid JSON Schema/);
+    const eventSchemas = { approved: { type: "boolen" } };
+    assert.throws(
+      () => defineTask({ name: "review", eventSchemas, run: () => 1 }),
+      /Task "review": eventSchemas\["approved"\]: not a valid/,
+    );
+  });
+
+  test("a wait's bad schema fails the execution as invalid_argument, naming the wait", async () => {
+    const waiter = defineTask({
+      name: "bad-wait-schema",
+      run: (ctx) => ctx.waitForEvent("approved", { schema: { type: "object", properties: { ok: { type: "bool" } } } }),
+    });
+    const h = await createTestEngine({ tasks: [waiter] });
+    try {
+      const { execution } = await h.engine.schedule({ task: "bad-wait-schema", data: {} });
+      const done = await h.engine.waitForTerminal(execution.id, LONG);
+      assert.deepEqual([done.status, done.error?.code], ["failed", "invalid_argument"]);
+      assert.match(done.error?.message ?? "", /waitForEvent\("approved"\) schema: not a valid JSON Schema: properties\.ok\.type/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("task lists", () => {
+  test("an engine's tasks list holding something that is not a task is refused, naming its place", async () => {
+    const a = defineTask({ name: "a", run: () => 1 });
+    for (const [item, shown] of [
+      [undefined, "undefined"],
+      [{ name: "b" }, "an object"],
+      ["b", "a string"],
+    ] as const) {
+      await assert.rejects(
+        createTestEngine({ tasks: [a, item as unknown as typeof a] }),
+        new RegExp(`^TypeError: tasks\\[1\\] is ${shown}, not a task made with defineTask`),
+      );
+    }
+  });
+
+  test("a task module's default-export array holding something that is not a task or schedule is refused, naming its place", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zart-default-array-"));
+    const taskModule = new URL("../src/core/task.js", import.meta.url).href;
+    try {
+      const bad = join(dir, "bad.mjs");
+      writeFileSync(
+        bad,
+        `import { defineTask } from ${JSON.stringify(taskModule)};\n` +
+          `const a = defineTask({ name: "a", run: () => 1 });\nexport default [a, undefined, "b"];\n`,
+      );
+      await assert.rejects(
+        loadTaskModules([bad]),
+        /task module .*bad\.mjs: its default export's item 1 is undefined, not a task or schedule definition/,
+      );
+      const good = join(dir, "good.mjs");
+      writeFileSync(
+        good,
+        `import { defineTask } from ${JSON.stringify(taskModule)};\n` +
+          `export const helper = () => 1;\nexport default [defineTask({ name: "a", run: () => 1 })];\n`,
+      );
+      assert.deepEqual(
+        (await loadTaskModules([good])).tasks.map((t) => t.name),
+        ["a"],
+        "named helpers beside the tasks stay allowed",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
