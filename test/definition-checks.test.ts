@@ -22,7 +22,7 @@ describe("retry options", () => {
   test("a misspelt option or value is refused, naming it, rather than silently not applied", () => {
     const refused = (policy: unknown, message: RegExp) =>
       assert.throws(() => resolveRetryPolicy(policy as RetryPolicy), message, JSON.stringify(policy));
-    refused({ maxAttempt: 3 }, /^TypeError: retry\.maxAttempt is not a retry option \(use maxAttempts, backoff/);
+    refused({ maxAttempt: 3 }, /^TypeError: retry\.maxAttempt is not an option here \(use maxAttempts, backoff/);
     refused({ backoff: "linear" }, /retry\.backoff must be "fixed" or "exponential", got "linear"/);
     refused({ retryIf: true }, /retry\.retryIf must be a function/);
     refused({ jitter: "0.5" }, /retry\.jitter must be within 0\.\.1/);
@@ -38,6 +38,41 @@ describe("retry options", () => {
   test("a task's bad retry option fails defineTask naming the task", () => {
     const retry = { backoff: "linear" } as unknown as RetryPolicy;
     assert.throws(() => defineTask({ name: "linear", retry, run: () => 1 }), /^TypeError: Task "linear": retry\.backoff must be/);
+  });
+
+  test("a misspelt task or concurrency option fails defineTask naming the task and the option", () => {
+    const run = () => 1;
+    const task = (options: object) => defineTask({ name: "t", run, ...options } as Parameters<typeof defineTask>[0]);
+    assert.throws(() => task({ retries: 3 }), /^TypeError: Task "t": options\.retries is not an option here \(use name, input/);
+    assert.throws(() => task({ concurrency: { limit: 2, keys: () => "k" } }), /Task "t": concurrency\.keys is not an option here/);
+    assert.throws(() => task({ concurrency: { limit: 2, key: "customer" } }), /Task "t": concurrency\.key must be a function/);
+    assert.throws(() => task({ concurrency: 2 }), /Task "t": concurrency must be an object/);
+    assert.equal(task({ concurrency: { limit: 2, key: () => "k" } }).concurrency?.keyed, true);
+  });
+
+  test("a step's or a wait's misspelt option fails the execution as invalid_argument, naming the call and the option", async () => {
+    const sloppy = defineTask({
+      name: "sloppy-options",
+      async run(ctx, data: { call: string }) {
+        if (data.call === "step") await ctx.step("send", () => "sent", { maxAttempts: 5 } as object);
+        else await ctx.waitForEvent("approved", { timeOut: "1h" } as object);
+        return "went on";
+      },
+    });
+    const h = await createTestEngine({ tasks: [sloppy] });
+    try {
+      for (const [call, message] of [
+        ["step", /step\("send"\): options\.maxAttempts is not an option here \(use retry, timeout\)/],
+        ["wait", /waitForEvent\("approved"\): options\.timeOut is not an option here \(use timeout, schema\)/],
+      ] as const) {
+        const { execution } = await h.engine.schedule({ task: "sloppy-options", data: { call } });
+        const done = await h.engine.waitForTerminal(execution.id, LONG);
+        assert.deepEqual([done.status, done.error?.code], ["failed", "invalid_argument"], call);
+        assert.match(done.error?.message ?? "", message);
+      }
+    } finally {
+      await h.close();
+    }
   });
 
   test("a step's bad retry option fails the execution once as invalid_argument, even caught, and is not retried", async () => {
@@ -60,7 +95,7 @@ describe("retry options", () => {
       const { execution } = await h.engine.schedule({ task: "misspelt-step-retry", data: {} });
       const done = await h.engine.waitForTerminal(execution.id, LONG);
       assert.deepEqual([done.status, done.error?.code, runs], ["failed", "invalid_argument", 1]);
-      assert.match(done.error?.message ?? "", /step\("send"\): retry\.maxAttempt is not a retry option/);
+      assert.match(done.error?.message ?? "", /step\("send"\): retry\.maxAttempt is not an option here/);
     } finally {
       await h.close();
     }

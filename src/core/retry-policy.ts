@@ -1,5 +1,6 @@
 import { type Duration, toMs } from "./duration.js";
 import { NonRetryableError } from "./errors.js";
+import { refuseUnknownKeys } from "./option-keys.js";
 
 /** How a step (or a whole execution) is retried. Attempts count the first try: 1 means no retries. */
 export interface RetryPolicy {
@@ -32,8 +33,7 @@ const OPTIONS: ReadonlySet<string> = new Set(["maxAttempts", "backoff", "initial
 /** Checks the shape of a policy: a misspelt option or value would otherwise be a policy silently not applied. */
 function checkShape(policy: RetryPolicy): void {
   if (typeof policy !== "object" || Array.isArray(policy)) throw new TypeError("retry must be an object of retry options");
-  const unknown = Object.keys(policy).find((key) => !OPTIONS.has(key));
-  if (unknown !== undefined) throw new TypeError(`retry.${unknown} is not a retry option (use ${[...OPTIONS].join(", ")})`);
+  refuseUnknownKeys(policy, OPTIONS, "retry");
   if (policy.backoff !== undefined && policy.backoff !== "fixed" && policy.backoff !== "exponential")
     throw new TypeError(`retry.backoff must be "fixed" or "exponential", got ${JSON.stringify(policy.backoff)}`);
   if (policy.retryIf !== undefined && typeof policy.retryIf !== "function") throw new TypeError("retry.retryIf must be a function");

@@ -1,6 +1,7 @@
 import type { Duration } from "./duration.js";
 import { toMs } from "./duration.js";
 import type { Logger } from "./logger.js";
+import { refuseUnknownKeys } from "./option-keys.js";
 import { type ResolvedRetryPolicy, type RetryPolicy, resolveRetryPolicy } from "./retry-policy.js";
 import { type CompiledSchema, compileSchema, type InferSchema, type SchemaInput } from "./schema.js";
 import type { AnyData, EventMap, EventName, TaskTypes } from "./task-types.js";
@@ -132,6 +133,8 @@ export interface TaskDefinition<I = unknown, O = unknown, N extends string = str
 }
 
 const TASK_NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+const TASK_OPTIONS: ReadonlySet<string> = new Set(["name", "input", "eventSchemas", "retry", "timeout", "concurrency", "events", "run"]);
+const CONCURRENCY_OPTIONS: ReadonlySet<string> = new Set(["limit", "key"]);
 
 /**
  * Defines a task. `data` is typed from `input` (or from an annotation on `run`'s parameter when there is
@@ -150,10 +153,9 @@ export function defineTask<
     );
   }
   if (typeof options.run !== "function") throw new TypeError(`Task "${options.name}" needs a run(ctx, data) function`);
+  inTask(options.name, "", () => refuseUnknownKeys(options, TASK_OPTIONS, "options"));
   const concurrency = options.concurrency;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency.limit) && concurrency.limit >= 1)) {
-    throw new TypeError(`Task "${options.name}": concurrency.limit must be an integer >= 1`);
-  }
+  if (concurrency !== undefined) checkConcurrency(options.name, concurrency);
   if (options.events !== undefined && options.events !== "buffered")
     throw new TypeError(`Task "${options.name}": events must be "buffered"`);
   return {
@@ -180,6 +182,15 @@ function compileEventSchemas(task: string, schemas: EventSchemas | undefined): R
       inTask(task, `eventSchemas["${name}"]: `, () => compileSchema(schema)),
     );
   return compiled;
+}
+
+function checkConcurrency(task: string, concurrency: { limit: number; key?: unknown }): void {
+  if (typeof concurrency !== "object" || concurrency === null) throw new TypeError(`Task "${task}": concurrency must be an object`);
+  inTask(task, "", () => refuseUnknownKeys(concurrency, CONCURRENCY_OPTIONS, "concurrency"));
+  if (!(Number.isInteger(concurrency.limit) && concurrency.limit >= 1))
+    throw new TypeError(`Task "${task}": concurrency.limit must be an integer >= 1`);
+  if (concurrency.key !== undefined && typeof concurrency.key !== "function")
+    throw new TypeError(`Task "${task}": concurrency.key must be a function of the data`);
 }
 
 /** A part of a task's definition as `read` makes it; its error names the task and the part. */

@@ -8,7 +8,6 @@ import { type Duration, storableTime } from "../core/duration.js";
 import { EventTimeoutError, type ExecutionAbortedError, WorkflowDefinitionError } from "../core/errors.js";
 import { decodeValue } from "../core/json.js";
 import { lazyChild } from "../core/logger.js";
-import { resolveRetryPolicy } from "../core/retry-policy.js";
 import { type CompiledSchema, compileSchema, type SchemaInput } from "../core/schema.js";
 import type { ChildOptions, StepContext, StepOptions, TaskDefinition, WaitForEventOptions, WorkflowContext } from "../core/task.js";
 import { type ErrorInfo, FINAL_STEP_STATES, type StepKind, type StepRecord } from "../core/types.js";
@@ -20,7 +19,7 @@ import { startChild } from "./child-start.js";
 import type { ContextDeps } from "./context-deps.js";
 import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter } from "./record-writer.js";
-import { childFailure, definitionArgument, durationMs, stepFailure } from "./recorded-outcomes.js";
+import { checkWaitOptions, childFailure, definitionArgument, durationMs, stepFailure, stepRetryPolicy } from "./recorded-outcomes.js";
 import { ReplayRecords } from "./replay-records.js";
 import { RunAbort } from "./run-abort.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
@@ -107,6 +106,7 @@ export class ExecutionContext implements WorkflowContext {
 
   waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
     return this.call<T>(name, "event", (record, seq) => {
+      checkWaitOptions(name, options);
       if (record?.state === "completed") return decodeValue(record.resultJson) as T;
       if (record?.state === "failed") throw new EventTimeoutError(name, record.error?.message);
       // A wait recorded open may still find its event among the buffered ones: one sent while the run that
@@ -219,7 +219,7 @@ export class ExecutionContext implements WorkflowContext {
     options: StepOptions,
     previous: StepRecord | undefined,
   ): Promise<Answer<T>> {
-    const policy = definitionArgument(`step("${name}")`, () => resolveRetryPolicy(options.retry));
+    const policy = stepRetryPolicy(name, options);
     const timeoutMs = options.timeout === undefined ? null : durationMs(options.timeout, `step("${name}") timeout`);
     await this.writer.barrier(this.stop);
     if (this.recovered) await this.writer.progressDurably(name, this.stop);

@@ -4,6 +4,9 @@
  */
 import { type Duration, storableTime, toMs } from "../core/duration.js";
 import { ChildFailedError, StepFailedError, WorkflowDefinitionError } from "../core/errors.js";
+import { refuseUnknownKeys } from "../core/option-keys.js";
+import { type ResolvedRetryPolicy, resolveRetryPolicy } from "../core/retry-policy.js";
+import type { StepOptions, WaitForEventOptions } from "../core/task.js";
 import type { StepRecord } from "../core/types.js";
 
 /** An argument of a `ctx` call as `read` makes it, or a definition error (not retried) naming the call. */
@@ -13,6 +16,22 @@ export function definitionArgument<T>(what: string, read: () => T): T {
   } catch (error) {
     throw new WorkflowDefinitionError("invalid_argument", `${what}: ${(error as Error).message}`);
   }
+}
+
+const STEP_OPTIONS: ReadonlySet<string> = new Set(["retry", "timeout"]);
+const WAIT_OPTIONS: ReadonlySet<string> = new Set(["timeout", "schema"]);
+
+/** A step's retry policy, its options checked: a definition error names the step and the bad option. */
+export function stepRetryPolicy(name: string, options: StepOptions): ResolvedRetryPolicy {
+  return definitionArgument(`step("${name}")`, () => {
+    refuseUnknownKeys(options, STEP_OPTIONS, "options");
+    return resolveRetryPolicy(options.retry);
+  });
+}
+
+/** A wait's options hold only what a wait reads, or a definition error names the wait and the bad option. */
+export function checkWaitOptions(name: string, options: WaitForEventOptions): void {
+  definitionArgument(`waitForEvent("${name}")`, () => refuseUnknownKeys(options, WAIT_OPTIONS, "options"));
 }
 
 /** A duration given to a `ctx` call, or a definition error (not retried) naming the call. */
