@@ -12,6 +12,7 @@ import { describe, test } from "node:test";
 import { Type } from "typebox";
 import { loadTaskModules } from "../src/cli/load-tasks.js";
 import { type RetryPolicy, resolveRetryPolicy } from "../src/core/retry-policy.js";
+import { defineSchedule, type ScheduleOptions } from "../src/core/schedule.js";
 import { compileSchema } from "../src/core/schema.js";
 import { defineTask } from "../src/core/task.js";
 import { createTestEngine } from "../src/testing/index.js";
@@ -50,12 +51,14 @@ describe("retry options", () => {
     assert.equal(task({ concurrency: { limit: 2, key: () => "k" } }).concurrency?.keyed, true);
   });
 
-  test("a step's or a wait's misspelt option fails the execution as invalid_argument, naming the call and the option", async () => {
+  test("a step's, a wait's or a child's misspelt option fails the execution as invalid_argument, naming the call and the option", async () => {
     const sloppy = defineTask({
       name: "sloppy-options",
       async run(ctx, data: { call: string }) {
         if (data.call === "step") await ctx.step("send", () => "sent", { maxAttempts: 5 } as object);
-        else await ctx.waitForEvent("approved", { timeOut: "1h" } as object);
+        else if (data.call === "wait") await ctx.waitForEvent("approved", { timeOut: "1h" } as object);
+        else if (data.call === "child") await ctx.runChild("kid", "sloppy-options", { call: "none" }, { detach: true } as object);
+        else if (data.call === "detached") await ctx.startChild("kid", "sloppy-options", { call: "none" }, { detached: "yes" } as object);
         return "went on";
       },
     });
@@ -64,6 +67,8 @@ describe("retry options", () => {
       for (const [call, message] of [
         ["step", /step\("send"\): options\.maxAttempts is not an option here \(use retry, timeout\)/],
         ["wait", /waitForEvent\("approved"\): options\.timeOut is not an option here \(use timeout, schema\)/],
+        ["child", /runChild\("kid"\): options\.detach is not an option here \(use detached, priority, startAt, concurrencyKey\)/],
+        ["detached", /startChild\("kid"\): options\.detached must be a boolean/],
       ] as const) {
         const { execution } = await h.engine.schedule({ task: "sloppy-options", data: { call } });
         const done = await h.engine.waitForTerminal(execution.id, LONG);
@@ -145,6 +150,21 @@ describe("JSON Schemas", () => {
     } finally {
       await h.close();
     }
+  });
+});
+
+describe("schedules", () => {
+  test("a misspelt schedule option (timeZone for timezone) fails defineSchedule rather than firing in UTC", () => {
+    // A key set to undefined is as good as absent (an options object spread from optional fields).
+    const options = { schedule_id: "nightly", task: "report", cron: "0 3 * * *", timeZone: "Europe/Berlin" };
+    assert.throws(
+      () => defineSchedule(options as ScheduleOptions),
+      /^TypeError: Schedule "nightly": options\.timeZone is not an option here \(use schedule_id, task, cron, timezone/,
+    );
+    assert.equal(
+      defineSchedule({ ...options, timeZone: undefined, timezone: "Europe/Berlin" } as ScheduleOptions).timezone,
+      "Europe/Berlin",
+    );
   });
 });
 

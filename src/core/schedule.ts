@@ -17,7 +17,9 @@
  * What can be checked without a store is checked here (id, cron, time zone, overlap, data is an object);
  * the engine checks the task and the data against the task's input schema when it starts.
  */
+
 import { compileCron, timezoneProblem } from "./cron.js";
+import { refuseUnknownKeys } from "./option-keys.js";
 import type { TaskDefinition } from "./task.js";
 
 export type OverlapPolicy = "skip" | "allow" | "buffer_one";
@@ -119,7 +121,10 @@ export function scheduleFieldsWithDefaults<D>(fields: {
   };
 }
 
+const SCHEDULE_OPTIONS: ReadonlySet<string> = new Set(["schedule_id", "task", "cron", "timezone", "data", "overlap", "paused"]);
+
 export function defineSchedule(options: ScheduleOptions): ScheduleDefinition {
+  refuseUnknownKeys(options, SCHEDULE_OPTIONS, `Schedule "${options.schedule_id}": options`);
   const task = typeof options.task === "string" ? options.task : options.task?.name;
   if (typeof task !== "string" || task.length === 0) {
     throw new TypeError(`Schedule "${options.schedule_id}": task must be a task definition or a task name`);

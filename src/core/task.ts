@@ -153,7 +153,7 @@ export function defineTask<
     );
   }
   if (typeof options.run !== "function") throw new TypeError(`Task "${options.name}" needs a run(ctx, data) function`);
-  inTask(options.name, "", () => refuseUnknownKeys(options, TASK_OPTIONS, "options"));
+  refuseUnknownKeys(options, TASK_OPTIONS, `Task "${options.name}": options`);
   const concurrency = options.concurrency;
   if (concurrency !== undefined) checkConcurrency(options.name, concurrency);
   if (options.events !== undefined && options.events !== "buffered")
@@ -186,7 +186,7 @@ function compileEventSchemas(task: string, schemas: EventSchemas | undefined): R
 
 function checkConcurrency(task: string, concurrency: { limit: number; key?: unknown }): void {
   if (typeof concurrency !== "object" || concurrency === null) throw new TypeError(`Task "${task}": concurrency must be an object`);
-  inTask(task, "", () => refuseUnknownKeys(concurrency, CONCURRENCY_OPTIONS, "concurrency"));
+  refuseUnknownKeys(concurrency, CONCURRENCY_OPTIONS, `Task "${task}": concurrency`);
   if (!(Number.isInteger(concurrency.limit) && concurrency.limit >= 1))
     throw new TypeError(`Task "${task}": concurrency.limit must be an integer >= 1`);
   if (concurrency.key !== undefined && typeof concurrency.key !== "function")

@@ -8,6 +8,7 @@ import type { StepKind, StepRecord } from "../core/types.js";
 import type { NewExecution } from "../store/store.js";
 import type { ChildRequest, ContextDeps } from "./context-deps.js";
 import type { RecordWriter } from "./record-writer.js";
+import { checkChildOptions } from "./recorded-outcomes.js";
 import type { RunStop } from "./run-abort.js";
 import type { OpenWait } from "./run-activity.js";
 
@@ -28,6 +29,7 @@ export async function startChild(
   request: Omit<ChildRequest, "parent">,
   wait: boolean,
 ): Promise<string | { open: OpenWait }> {
+  checkChildOptions(`${wait ? "runChild" : "startChild"}("${name}")`, request.options);
   let child: NewExecution;
   try {
     child = await prepareChild({ ...request, parent: { id: run.executionId, step: name } });

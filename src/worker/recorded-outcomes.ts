@@ -6,7 +6,7 @@ import { type Duration, storableTime, toMs } from "../core/duration.js";
 import { ChildFailedError, StepFailedError, WorkflowDefinitionError } from "../core/errors.js";
 import { refuseUnknownKeys } from "../core/option-keys.js";
 import { type ResolvedRetryPolicy, resolveRetryPolicy } from "../core/retry-policy.js";
-import type { StepOptions, WaitForEventOptions } from "../core/task.js";
+import type { ChildOptions, StepOptions, WaitForEventOptions } from "../core/task.js";
 import type { StepRecord } from "../core/types.js";
 
 /** An argument of a `ctx` call as `read` makes it, or a definition error (not retried) naming the call. */
@@ -20,6 +20,7 @@ export function definitionArgument<T>(what: string, read: () => T): T {
 
 const STEP_OPTIONS: ReadonlySet<string> = new Set(["retry", "timeout"]);
 const WAIT_OPTIONS: ReadonlySet<string> = new Set(["timeout", "schema"]);
+const CHILD_OPTIONS: ReadonlySet<string> = new Set(["detached", "priority", "startAt", "concurrencyKey"]);
 
 /** A step's retry policy, its options checked: a definition error names the step and the bad option. */
 export function stepRetryPolicy(name: string, options: StepOptions): ResolvedRetryPolicy {
@@ -32,6 +33,14 @@ export function stepRetryPolicy(name: string, options: StepOptions): ResolvedRet
 /** A wait's options hold only what a wait reads, or a definition error names the wait and the bad option. */
 export function checkWaitOptions(name: string, options: WaitForEventOptions): void {
   definitionArgument(`waitForEvent("${name}")`, () => refuseUnknownKeys(options, WAIT_OPTIONS, "options"));
+}
+
+/** A child's options hold only what a child reads (its values are checked with the child, as a POST's). */
+export function checkChildOptions(call: string, options: ChildOptions): void {
+  definitionArgument(call, () => {
+    refuseUnknownKeys(options, CHILD_OPTIONS, "options");
+    if (options.detached !== undefined && typeof options.detached !== "boolean") throw new TypeError("options.detached must be a boolean");
+  });
 }
 
 /** A duration given to a `ctx` call, or a definition error (not retried) naming the call. */
