@@ -6,6 +6,7 @@
 /** Throws a TypeError naming `label.key` when `options` sets a key outside `known` (to anything but undefined). */
 export function refuseUnknownKeys(options: object, known: ReadonlySet<string>, label: string): void {
   for (const key of Object.keys(options)) {
-    if (!known.has(key) && (options as Record<string, unknown>)[key] !== undefined) throw new TypeError(`${label}.${key} is not an option here (use ${[...known].join(", ")})`);
+    if (!known.has(key) && (options as Record<string, unknown>)[key] !== undefined)
+      throw new TypeError(`${label}.${key} is not an option here (use ${[...known].join(", ")})`);
   }
 }
