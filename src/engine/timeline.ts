@@ -12,8 +12,9 @@
  * ends: while the execution runs, its `current_step` appears as a `running` entry (last), and a discarded
  * or retrying record of that name reads `running`.
  *
- * Attempts: failed ones are stored as they happen; the successful one is the record itself (its number is
- * the record's attempt count, its execution attempt and start are the record's, written by the worker).
+ * Attempts: failed ones are stored as they happen (a set-aside child, sleep or event wait's failure, by the
+ * retry that set it aside); the successful one is the record itself (its number is the record's attempt
+ * count, its execution attempt and start are the record's, written by the worker).
  */
 import { type AttemptRecord, type ErrorInfo, type ExecutionRecord, isTerminal, type StepKind, type StepRecord } from "../core/types.js";
 import type { TimelineData } from "../store/operations.js";

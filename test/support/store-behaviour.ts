@@ -10,6 +10,7 @@
 import { after, afterEach, beforeEach, describe } from "node:test";
 import { apiBehaviour } from "./store-behaviour-api.js";
 import { eventBehaviour } from "./store-behaviour-events.js";
+import { historyBehaviour } from "./store-behaviour-history.js";
 import { operationsBehaviour } from "./store-behaviour-operations.js";
 import { retentionBehaviour } from "./store-behaviour-retention.js";
 import { scheduleBehaviour } from "./store-behaviour-schedules.js";
@@ -31,6 +32,7 @@ export function runStoreBehaviourSuite(label: string, harness: StoreHarness): vo
     describe("events, step detail and notices", () => eventBehaviour(ctx));
     describe("transitions: every stored row is the pure definition's", () => transitionBehaviour(ctx));
     describe("operations: heartbeats, task list, timeline, resume and rerun", () => operationsBehaviour(ctx));
+    describe("history kept across retries", () => historyBehaviour(ctx));
     describe("schedules", () => scheduleBehaviour(ctx));
     describe("retention", () => retentionBehaviour(ctx));
   });

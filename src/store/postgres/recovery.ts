@@ -14,6 +14,24 @@ import { transitionById } from "./consequences.js";
 import { insertExecution } from "./create.js";
 import { inTransaction, type SqlContext } from "./sql-context.js";
 
+/**
+ * The failed records a resume sets aside ($1 id, $2 step, $3 cancelled, $4 its end): the failure that ended
+ * it, and (after a cancel) the child records the cancellation failed (the cascade wrote them at its end time).
+ */
+const SET_ASIDE = `execution_id = $1 AND state = 'failed' AND (name = $2::text OR ($3::boolean AND kind = 'child'
+    AND completed_at = $4::bigint AND (error::jsonb)->>'code' = '${CANCELLED_CHILD_CODE}'))`;
+/**
+ * A set-aside record of a child, sleep or event wait is kept as an attempt of its own ($5: the execution
+ * attempt that ended) before the next run replaces it (a step's failed attempts are written as they happen).
+ */
+const KEEP_AS_ATTEMPT = (s: string) => `
+  INSERT INTO ${s}.step_attempts (execution_id, step, attempt, execution_attempt, started_at, ended_at, error)
+  SELECT st.execution_id, st.name,
+    COALESCE((SELECT MAX(a.attempt) FROM ${s}.step_attempts a WHERE a.execution_id = st.execution_id AND a.step = st.name), 0) + 1,
+    COALESCE(st.execution_attempt, $5::integer), st.started_at, COALESCE(st.completed_at, $4::bigint), st.error
+  FROM ${s}.steps st WHERE st.kind <> 'step' AND st.error IS NOT NULL AND ${SET_ASIDE}`;
+const DISCARD = (s: string) => `UPDATE ${s}.steps SET state = 'discarded' WHERE ${SET_ASIDE}`;
+
 export async function resumeExecution(ctx: SqlContext, id: string, now: number): Promise<{ result: ResumeOutcome; notices: Notice[] }> {
   return inTransaction(ctx, async (client) => {
     const locked = await client.query<ExecutionRow>(`SELECT * FROM ${ctx.s}.executions WHERE id = $1 FOR UPDATE`, [id]);
@@ -21,22 +39,10 @@ export async function resumeExecution(ctx: SqlContext, id: string, now: number):
     if (!before) return { result: { outcome: "not_found" }, notices: [] };
     const after = await transitionById(ctx, client, TRANSITIONS.resume, id, { now });
     if (!after) return { result: { outcome: "not_retryable", execution: toExecution(before) }, notices: [] };
-    const step = before.error === null ? null : (JSON.parse(before.error) as ErrorInfo).step;
-    if (step) {
-      await client.query(`UPDATE ${ctx.s}.steps SET state = 'discarded' WHERE execution_id = $1 AND name = $2 AND state = 'failed'`, [
-        id,
-        step,
-      ]);
-    }
-    if (before.status === "cancelled") {
-      // Child records failed by the cancellation itself (the cascade wrote them at the parent's end time).
-      await client.query(
-        `UPDATE ${ctx.s}.steps SET state = 'discarded'
-         WHERE execution_id = $1 AND kind = 'child' AND state = 'failed' AND completed_at = $2
-           AND (error::jsonb)->>'code' = '${CANCELLED_CHILD_CODE}'`,
-        [id, before.completed_at],
-      );
-    }
+    const step = before.error === null ? null : ((JSON.parse(before.error) as ErrorInfo).step ?? null);
+    const setAside = [id, step, before.status === "cancelled", before.completed_at ?? now];
+    await client.query(KEEP_AS_ATTEMPT(ctx.s), [...setAside, before.attempt]);
+    await client.query(DISCARD(ctx.s), setAside);
     const { old_status: _old, ...row } = after;
     const execution = toExecution(row);
     return { result: { outcome: "resumed", execution }, notices: resumeNotices(execution) };

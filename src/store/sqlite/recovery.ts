@@ -13,12 +13,23 @@ import { insertExecution } from "./create.js";
 import type { Connection } from "./statement-cache.js";
 import { transitionSql } from "./transition-statements.js";
 
-const DISCARD_FAILED = "UPDATE steps SET state = 'discarded' WHERE execution_id = ? AND name = ? AND state = 'failed'";
-/** Child records failed by the cancellation itself (the cascade wrote them at the parent's end time). */
-const DISCARD_CANCELLED_CHILDREN = `
-  UPDATE steps SET state = 'discarded'
-  WHERE execution_id = ? AND kind = 'child' AND state = 'failed' AND completed_at = ?
-    AND json_extract(error, '$.code') = '${CANCELLED_CHILD_CODE}'`;
+/**
+ * The failed records a resume sets aside: the failure that ended it, and (after a cancel) the child records
+ * the cancellation failed (the cascade wrote them at the parent's end time).
+ */
+const SET_ASIDE = `execution_id = @id AND state = 'failed' AND (name = @step OR (@cancelled = 1 AND kind = 'child'
+    AND completed_at = @ended AND json_extract(error, '$.code') = '${CANCELLED_CHILD_CODE}'))`;
+/**
+ * A set-aside record of a child, sleep or event wait is kept as an attempt of its own before the next run
+ * replaces it (a step's failed attempts are written as they happen).
+ */
+const KEEP_AS_ATTEMPT = `
+  INSERT INTO step_attempts (execution_id, step, attempt, execution_attempt, started_at, ended_at, error)
+  SELECT execution_id, name,
+    COALESCE((SELECT MAX(a.attempt) FROM step_attempts a WHERE a.execution_id = steps.execution_id AND a.step = steps.name), 0) + 1,
+    COALESCE(execution_attempt, @attempt), started_at, COALESCE(completed_at, @ended), error
+  FROM steps WHERE kind <> 'step' AND error IS NOT NULL AND ${SET_ASIDE}`;
+const DISCARD = `UPDATE steps SET state = 'discarded' WHERE ${SET_ASIDE}`;
 
 const SELECT_SEQ = "SELECT seq FROM steps WHERE execution_id = ? AND name = ?";
 const RUNNING_STEP = "SELECT 1 AS yes FROM executions WHERE id = ? AND status = 'running' AND current_step = ?";
@@ -44,9 +55,10 @@ export function resumeExecution(conn: Connection, id: string, now: number): { re
     if (!before) return { result: { outcome: "not_found" }, notices: [] };
     const after = conn.sql.executionRow(transitionSql(TRANSITIONS.resume), { id, now });
     if (!after) return { result: { outcome: "not_retryable", execution: toExecution(before) }, notices: [] };
-    const step = before.error === null ? null : (JSON.parse(before.error) as ErrorInfo).step;
-    if (step) conn.sql.get(DISCARD_FAILED).run(id, step);
-    if (before.status === "cancelled") conn.sql.get(DISCARD_CANCELLED_CHILDREN).run(id, before.completed_at);
+    const step = before.error === null ? null : ((JSON.parse(before.error) as ErrorInfo).step ?? null);
+    const setAside = { id, step, cancelled: before.status === "cancelled" ? 1 : 0, ended: before.completed_at ?? now };
+    conn.sql.get(KEEP_AS_ATTEMPT).run({ ...setAside, attempt: before.attempt });
+    conn.sql.get(DISCARD).run(setAside);
     const execution = toExecution(after);
     return { result: { outcome: "resumed", execution }, notices: resumeNotices(execution) };
   });
