@@ -2,11 +2,13 @@
  * The dashboard's Schedules page in a real Chromium against a real `zart-server` (SQLite) that loads a
  * task module declaring schedules in code: the list with cron, time zone, overlap and state, the next
  * fire times the API computes, pause and resume from the page (checked through the API), a schedule
- * created over the API appearing, and the empty page once every schedule is deleted.
+ * created over the API appearing, delete from the page (after a confirmation that says when a code
+ * schedule comes back; a kept confirmation deletes nothing, a 404 because someone else deleted it first
+ * is shown), and the empty page once every schedule is deleted.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, Request } from "playwright-core";
 import { launchBrowser, openPage, type WatchedPage } from "./support/browser.js";
 import { call, type ServerProcess, startServer } from "./support/server-process.js";
 
@@ -43,6 +45,42 @@ const shown = (iso: string) => iso.replace("T", " ").replace("Z", "");
 
 async function schedule(id: string): Promise<Json> {
   return (await call(`${api}/schedules/${id}`)).body as Json;
+}
+
+async function createSchedule(id: string): Promise<void> {
+  const created = await call(`${api}/schedules`, { json: { schedule_id: id, task: "report", cron: "0 9 * * 1", data: { format: "csv" } } });
+  assert.equal(created.status, 201, created.text);
+}
+
+const rowIds = () => page.locator("table.schedules-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.getAttribute("data-schedule")));
+
+/**
+ * Stops the page's 5 s refresh (it runs only while the tab is visible), so a row that goes after a delete
+ * went because the page reloaded the list itself.
+ */
+async function stopRefresh(): Promise<void> {
+  await page.evaluate(() => {
+    const { document } = globalThis as unknown as { document: object };
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+  });
+}
+
+/** Opens the row's confirmation; returns it and the line under its question. */
+async function askToDelete(id: string) {
+  const row = page.locator(`tr[data-schedule="${id}"]`);
+  await row.getByRole("button", { name: "Delete", exact: true }).click();
+  const confirm = row.getByRole("group", { name: `Delete schedule ${id}?` });
+  await confirm.waitFor();
+  return { row, confirm, text: ((await confirm.locator(".confirm-detail").textContent()) ?? "").replace(/\s+/g, " ").trim() };
+}
+
+/** Confirms and returns the status of the DELETE the page sent. */
+async function confirmDelete(id: string, confirm: ReturnType<Page["locator"]>): Promise<number> {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "DELETE" && r.url().endsWith(`/api/v1/schedules/${id}`)),
+    confirm.getByRole("button", { name: "Yes, delete it" }).click(),
+  ]);
+  return response.status();
 }
 
 describe("schedules page", () => {
@@ -97,6 +135,68 @@ describe("schedules page", () => {
     const first = ((await schedule("hourly")).next_fire_times as string[])[0] as string;
     assert.match(first, /:30:00\.000Z$/, "the top of the hour in Asia/Kolkata (UTC+05:30) is half past in UTC");
     assert.equal((await hourly.locator("ul.times li").first().textContent())?.replace(/\s*\(.*\)$/, "").trim(), shown(first));
+    assertNoProblems();
+  });
+
+  it("deletes a schedule after a confirmation: the row goes and the API no longer has it", async () => {
+    await createSchedule("weekly-csv");
+    await page.goto(`${server.url}/ui/schedules`);
+    await stopRefresh();
+    const { row, confirm, text } = await askToDelete("weekly-csv");
+    assert.equal(text, "This cannot be undone. Executions it already started are kept.");
+    assert.doesNotMatch(text, /declared in code/, "an API schedule does not come back");
+    assert.equal(await confirmDelete("weekly-csv", confirm), 200);
+    await row.waitFor({ state: "detached" });
+    assert.equal((await page.locator(".page p.notice.ok[role=status]").textContent())?.trim(), "Schedule weekly-csv deleted.");
+    assert.equal((await call(`${api}/schedules/weekly-csv`)).status, 404);
+    assert.deepEqual(await rowIds(), ["heartbeat", "hourly", "nightly-report"]);
+    assertNoProblems();
+  });
+
+  it("deletes nothing when the confirmation is kept, and says a code schedule would come back", async () => {
+    const deletes: string[] = [];
+    const onRequest = (r: Request) => {
+      if (r.method() === "DELETE") deletes.push(r.url());
+    };
+    page.on("request", onRequest);
+    await page.goto(`${server.url}/ui/schedules`);
+    const { row, confirm, text } = await askToDelete("hourly");
+    assert.equal((await row.locator('td[data-label="Schedule"]').textContent())?.replace(/\s+/g, " ").trim(), "hourly in code");
+    assert.match(text, /declared in code \(defineSchedule\): a process that still declares it creates it again when it starts/);
+    await confirm.getByRole("button", { name: "Keep it" }).click();
+    await confirm.waitFor({ state: "detached" });
+    await row.getByRole("button", { name: "Delete", exact: true }).waitFor();
+    await page.reload();
+    await page.locator('tr[data-schedule="hourly"]').waitFor();
+    page.off("request", onRequest);
+    assert.deepEqual(deletes, []);
+    assert.equal((await call(`${api}/schedules/hourly`)).status, 200);
+    assert.equal(await page.locator(".page p.notice").count(), 0, "no message after a kept confirmation");
+    assertNoProblems();
+  });
+
+  it("shows why a delete failed: gone already (404), and the row goes", async () => {
+    await createSchedule("doomed");
+    // Someone else deletes it between the page's list and its DELETE, which then reaches the real server.
+    await page.route(/\/api\/v1\/schedules\/doomed$/, async (route) => {
+      if (route.request().method() === "DELETE") assert.equal((await call(`${api}/schedules/doomed`, { method: "DELETE" })).status, 200);
+      await route.fallback();
+    });
+    try {
+      await page.goto(`${server.url}/ui/schedules`);
+      await stopRefresh();
+      const gone = await askToDelete("doomed");
+      assert.equal(await confirmDelete("doomed", gone.confirm), 404);
+      const goneAlert = page.getByRole("alert").filter({ hasText: "doomed" });
+      assert.equal(
+        (await goneAlert.textContent())?.trim(),
+        "Could not delete schedule doomed: it no longer exists (someone else may have deleted it). The server said: No schedule found with ID doomed (schedule_not_found)",
+      );
+      await gone.row.waitFor({ state: "detached" });
+      assert.deepEqual(await rowIds(), ["heartbeat", "hourly", "nightly-report"]);
+    } finally {
+      await page.unrouteAll();
+    }
     assertNoProblems();
   });
 
