@@ -6,7 +6,7 @@
  * parent. Real processes on one SQLite file.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { trace } from "@opentelemetry/api";
@@ -27,11 +27,13 @@ interface ExportedSpan {
 }
 
 /** `zart worker` with the OpenTelemetry SDK of test/fixtures/otel-file-exporter.ts, which writes spans to `spansFile`. */
-async function startTracedWorker(dbPath: string, spansFile: string): Promise<WatchedProcess> {
+async function startTracedWorker(dbPath: string, spansFile: string, batched = false): Promise<WatchedProcess> {
   const [tsx, loader, cli] = cliArgs("zart") as [string, string, string];
   const args = [tsx, loader, "--import", join(ROOT, "test/fixtures/otel-file-exporter.ts"), cli, "worker"];
   args.push("--database", dbPath, "--tasks", "test/support/test-tasks.ts", "--log-level", "warn");
-  const worker = new WatchedProcess("traced worker", process.execPath, args, { env: childEnv({ ZART_TEST_SPANS_FILE: spansFile }) });
+  const worker = new WatchedProcess("traced worker", process.execPath, args, {
+    env: childEnv({ ZART_TEST_SPANS_FILE: spansFile, ZART_TEST_SPANS_BATCH: batched ? "1" : "0" }),
+  });
   try {
     await worker.waitForLine((line) => line.startsWith("zart worker running"), "its start-up line", 45_000);
     return worker;
@@ -39,6 +41,14 @@ async function startTracedWorker(dbPath: string, spansFile: string): Promise<Wat
     await worker.killHard();
     throw error;
   }
+}
+
+function exportedSpans(spansFile: string): ExportedSpan[] {
+  if (!existsSync(spansFile)) return [];
+  return readFileSync(spansFile, "utf8")
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line) as ExportedSpan);
 }
 
 describe("a trace across processes", () => {
@@ -78,10 +88,7 @@ describe("a trace across processes", () => {
     // The worker's spans are all written once it has exited (the run ended before its stop).
     assert.equal((await worker.stop()).code, 0);
 
-    const exported = readFileSync(spansFile, "utf8")
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as ExportedSpan);
+    const exported = exportedSpans(spansFile);
     const run = exported.find((s) => s.name === "zart.execution echo");
     assert.ok(run, JSON.stringify(exported));
     assert.equal(run.traceId, caller.traceId);
@@ -98,5 +105,24 @@ describe("a trace across processes", () => {
     assert.ok(checkout);
     assert.equal(checkout.spanContext().traceId, run.traceId);
     assert.equal(parentId(checkout), undefined);
+  });
+});
+
+describe("a worker that batches its spans", () => {
+  test("exports the spans it still holds when it stops on SIGTERM", async () => {
+    const api = await startServer({ args: ["--no-worker"] });
+    const spansFile = join(api.dir, "batched-spans.jsonl");
+    try {
+      const worker = await startTracedWorker(api.dbPath, spansFile, true);
+      const client = new ZartClient({ baseUrl: api.url });
+      const scheduled = await client.schedule("echo", { batched: true });
+      assert.ok((await client.wait(scheduled, { timeoutSeconds: 60 })).done);
+      assert.equal((await worker.stop()).code, 0);
+      const names = exportedSpans(spansFile).map((s) => s.name);
+      assert.ok(names.includes("zart.execution echo"), JSON.stringify(names));
+      assert.ok(names.includes("zart.step echo"), JSON.stringify(names));
+    } finally {
+      assert.equal(await api.stop(), 0);
+    }
   });
 });

@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import swagger from "@fastify/swagger";
-import Fastify, { type FastifyInstance, type FastifyRequest, LogController } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
 import type { Logger as PinoLogger } from "pino";
 import { ZartError } from "../core/errors.js";
 import type { ZartApi } from "../engine/api.js";
@@ -72,7 +72,15 @@ function answerMalformedHttp(_error: Error, socket: Socket): void {
   );
 }
 
-function createApp(options: ServerOptions, logger: PinoLogger, gate: RequestGate, longPolls: LongPolls): FastifyInstance {
+type ResponseRecorder = (request: FastifyRequest, reply: FastifyReply) => void;
+
+function createApp(
+  options: ServerOptions,
+  logger: PinoLogger,
+  gate: RequestGate,
+  longPolls: LongPolls,
+  record: ResponseRecorder,
+): FastifyInstance {
   const bootId = randomBytes(3).toString("hex");
   let requestCount = 0;
   return Fastify({
@@ -89,7 +97,11 @@ function createApp(options: ServerOptions, logger: PinoLogger, gate: RequestGate
     genReqId: () => `${bootId}-${(++requestCount).toString(36)}`,
     // While draining, requests on kept-alive sockets are still answered normally (the engine is up).
     return503OnClosing: false,
-    frameworkErrors: (error, request, reply) => gate.answerFrameworkError(error, request, reply),
+    // Answered before any hook runs: its log line and metric are recorded here, not by onResponse.
+    frameworkErrors: (error, request, reply) => {
+      gate.answerFrameworkError(error, request, reply);
+      record(request, reply);
+    },
     clientErrorHandler: answerMalformedHttp,
     serverFactory: parkingServer(longPolls),
   }) as unknown as FastifyInstance;
@@ -105,7 +117,15 @@ export async function buildServer(
   const gate = new RequestGate(new TokenChecker(options.tokens), routes, options.metricsPublic);
   const longPolls = new LongPolls(api, (path, authorization) => gate.authorized(path, authorization));
   metrics.attach({ api, openLongPolls: () => longPolls.count });
-  const app = createApp(options, logger, gate, longPolls);
+  const record: ResponseRecorder = (request, reply) => {
+    const route = request.routeOptions.url ?? "unmatched";
+    const ms = reply.elapsedTime + parkedMs(request.raw);
+    metrics.observeRequest(route, request.method, reply.statusCode, ms / 1000);
+    const line = { reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 100) / 100 };
+    const executionId = executionIdOf(request);
+    request.log.info(executionId === undefined ? line : { ...line, executionId }, "request");
+  };
+  const app = createApp(options, logger, gate, longPolls, record);
 
   app.decorateRequest("executionId", undefined);
   app.setValidatorCompiler(compileValidator);
@@ -117,12 +137,7 @@ export async function buildServer(
     if (!gate.refuse(request, reply)) done();
   });
   app.addHook("onResponse", (request, reply, done) => {
-    const route = request.routeOptions.url ?? "unmatched";
-    const ms = reply.elapsedTime + parkedMs(request.raw);
-    metrics.observeRequest(route, request.method, reply.statusCode, ms / 1000);
-    const line = { reqId: request.id, method: request.method, route, status: reply.statusCode, ms: Math.round(ms * 100) / 100 };
-    const executionId = executionIdOf(request);
-    request.log.info(executionId === undefined ? line : { ...line, executionId }, "request");
+    record(request, reply);
     done();
   });
   app.setErrorHandler((error, _request, reply) => sendError(reply, error));

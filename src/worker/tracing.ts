@@ -123,6 +123,27 @@ class StepTrace {
   }
 }
 
+/**
+ * Exports the spans the registered SDK still holds (a batching processor keeps them for seconds), waiting at
+ * most `timeoutMs`. `zart-server` and `zart worker` call it after draining, before they exit: the spans of
+ * the runs that ended while draining would otherwise be lost. Nothing to do without an SDK.
+ */
+export async function flushTraces(timeoutMs: number): Promise<void> {
+  const global = trace.getTracerProvider() as { getDelegate?: () => unknown };
+  const provider = (global.getDelegate?.() ?? global) as { forceFlush?: () => Promise<void> };
+  if (typeof provider.forceFlush !== "function") return;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+    timer.unref();
+  });
+  try {
+    await Promise.race([provider.forceFlush().catch(() => {}), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 function recordFailure(span: Span, error: Failure): void {
   span.recordException({ name: error.name, message: error.message, stack: error.stack, code: (error as { code?: string }).code });
   span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
