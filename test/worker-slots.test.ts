@@ -1,14 +1,19 @@
-/** Slot accounting: a run whose code is done gives up its slot while its final write commits. */
+/**
+ * Slot and run accounting: a run whose code is done gives up its slot while its final write commits; a run
+ * whose final write fails is still reported as ended.
+ */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ManualClock } from "../src/core/clock.js";
+import { type Logger, silentLogger } from "../src/core/logger.js";
 import { defineTask } from "../src/core/task.js";
 import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
 import type { Store } from "../src/store/store.js";
+import { createTestEngine } from "../src/testing/index.js";
 import { deferred } from "./support/deferred.js";
 
 test("a finished run frees its slot while its completion commits; settling runs beyond concurrency + prefetch hold slots", async () => {
@@ -112,4 +117,43 @@ test('prefetch "auto" (the default) claims ahead while runs are short, and not o
   });
   const slowLimits = await claimLimits(slow, slowClock, 20);
   assert.ok(Math.max(...slowLimits) <= 2, `claims asked for ${slowLimits.join(",")}`);
+});
+
+test("a run whose final write the store fails is reported as ended (aborted), once, so runs started and ended stay level", async () => {
+  const failed = deferred();
+  const logger: Logger = {
+    ...silentLogger,
+    error: (_obj, msg) => {
+      if (msg === "execution could not record its outcome") failed.resolve();
+    },
+    child: () => logger,
+  };
+  const task = defineTask({ name: "unrecorded", run: () => "done" });
+  const h = await createTestEngine({ tasks: [task], logger });
+  // The completion is refused for good (not a transient error, which would be retried), and so is the
+  // failure the run then writes in its place.
+  const failing = (batch: Parameters<Store["applyCheckpoints"]>[0]) => {
+    if (batch.some((c) => c.patch.transition === "complete" || c.patch.transition === "fail"))
+      throw Object.assign(new Error("CHECK constraint failed"), { code: "SQLITE_CONSTRAINT_CHECK" });
+  };
+  const apply = h.store.applyCheckpoints.bind(h.store);
+  h.store.applyCheckpoints = async (batch) => {
+    failing(batch);
+    return apply(batch);
+  };
+  const applyAndClaim = h.store.applyAndClaim.bind(h.store);
+  h.store.applyAndClaim = async (batch, request) => {
+    failing(batch);
+    return applyAndClaim(batch, request);
+  };
+  try {
+    const { execution } = await h.engine.schedule({ task: "unrecorded", data: {}, eager: false });
+    await failed.promise;
+    assert.deepEqual(
+      h.log.outcomes.filter((o) => o.executionId === execution.id).map((o) => o.outcome),
+      ["aborted"],
+    );
+  } finally {
+    await h.close();
+  }
 });

@@ -36,6 +36,7 @@ export class ExecutionRunner {
   readonly ctx: ExecutionContext;
   readonly done: Promise<void>;
   private readonly trace: RunTrace;
+  private ended = false;
 
   constructor(
     private readonly claimed: ClaimedExecution,
@@ -53,7 +54,7 @@ export class ExecutionRunner {
       // Only store failures land here (the lease then expires and another worker resumes the execution).
       this.ctx.log.error({ err: error }, "execution could not record its outcome");
       this.ctx.abort("lease_lost");
-      this.trace.end("aborted");
+      this.finished("aborted");
     });
   }
 
@@ -226,8 +227,10 @@ export class ExecutionRunner {
     if (patch.transition === "fail" && ok) this.ctx.log.warn({ error: withoutStack(patch.error) }, "execution failed");
   }
 
-  /** The run has ended: its span ends, and the worker hears how. */
+  /** The run has ended: its span ends, and the worker hears how, once (a run its store failed ends `aborted`). */
   private finished(label: RunLabel): void {
+    if (this.ended) return;
+    this.ended = true;
     this.trace.end(label);
     this.deps.onFinished?.(this.ctx.taskName, label, this.ctx.executionId);
   }
