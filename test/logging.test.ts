@@ -17,12 +17,14 @@ interface Line {
   level: string;
   bindings: Record<string, unknown>;
   msg: string;
+  fields: Record<string, unknown>;
 }
 
 /** A Logger that keeps every line with the bindings of the child it was written through. */
 function recorder(lines: Line[], bindings: Record<string, unknown> = {}): Logger {
   const at = (level: string) => (obj: object | string, msg?: string) => {
-    lines.push({ level, bindings, msg: typeof obj === "string" ? obj : (msg ?? "") });
+    const fields = typeof obj === "string" ? {} : (obj as Record<string, unknown>);
+    lines.push({ level, bindings, msg: typeof obj === "string" ? obj : (msg ?? ""), fields });
   };
   return {
     debug: at("debug"),
@@ -77,6 +79,41 @@ test("ctx.log carries the step name inside a step and only the execution outside
     assert.equal(byMsg("inside second, after an await").level, "warn");
     assert.equal(byMsg("parallel left").bindings.step, "left");
     assert.equal(byMsg("parallel right").bindings.step, "right");
+  } finally {
+    await h.close();
+  }
+});
+
+test("a retried step attempt and a task-level retry log the error itself (its stack), under err", async () => {
+  const lines: Line[] = [];
+  let runs = 0;
+  const task = defineTask({
+    name: "flaky-logs",
+    retry: { maxAttempts: 2, initialDelay: "1m", jitter: 0 },
+    async run(ctx) {
+      runs++;
+      await ctx.step(
+        "call",
+        () => {
+          throw new Error(`down on run ${runs}`);
+        },
+        { retry: { maxAttempts: 2, initialDelay: 1000, jitter: 0 } },
+      );
+    },
+  });
+  const h = await createTestEngine({ tasks: [task], logger: recorder(lines) });
+  try {
+    const { execution } = await h.engine.schedule({ task: "flaky-logs", data: {} });
+    await h.clock.whenSleeping(1);
+    h.clock.advance(1000);
+    await h.outcome(execution.id, "requeued");
+    for (const msg of ["step attempt failed; retrying", "execution failed; task-level retry scheduled"]) {
+      const line = lines.find((l) => l.msg === msg);
+      assert.ok(line, `no line "${msg}"`);
+      const err = line.fields.err as Error;
+      assert.ok(err instanceof Error, `${msg}: err is ${typeof err}`);
+      assert.match(err.stack ?? "", /down on run 1/, msg);
+    }
   } finally {
     await h.close();
   }

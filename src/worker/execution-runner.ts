@@ -162,7 +162,7 @@ export class ExecutionRunner {
     this.trace.fail(error);
     if (shouldRetry(task.retry, ctx.attempt, error)) {
       const runAt = deps.clock.now() + backoffDelay(task.retry, ctx.attempt, deps.random);
-      ctx.log.warn({ attempt: ctx.attempt, err: error.message }, "execution failed; task-level retry scheduled");
+      ctx.log.warn({ attempt: ctx.attempt, err: error }, "execution failed; task-level retry scheduled");
       // Only the failure that escaped `run()` is set aside (its step runs again); failures the workflow caught stay.
       const escaped = step === null ? undefined : ctx.records.get(step);
       const discarded: StepRecord[] = escaped?.state === "failed" ? [{ ...escaped, state: "discarded" }] : [];

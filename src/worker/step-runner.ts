@@ -172,7 +172,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
     }
     deps.onStepOutcome?.(name, "retried");
     const delay = backoffDelay(policy, made, deps.random);
-    log.warn({ attempt, delayMs: delay, err: error.message }, "step attempt failed; retrying");
+    log.warn({ attempt, delayMs: delay, err: error }, "step attempt failed; retrying");
     if (delay > deps.inPlaceBackoffMaxMs) {
       if (charged) writer.crashesAccounted();
       return { kind: "wait", wait: { record: record("retrying", { wakeAt: clock.now() + delay }), attempts: failures } };
