@@ -204,7 +204,7 @@ describe("the trace an execution joins", () => {
     }
   });
 
-  test("POST /executions stores a valid traceparent header (normalised), ignores an invalid one, and the run joins it", async () => {
+  test("POST /executions stores a valid traceparent header (normalised), ignores an invalid one, and the run joins it; engine.schedule refuses an invalid one", async () => {
     const task = defineTask({
       name: "quick",
       async run() {
@@ -256,6 +256,14 @@ describe("the trace an execution joins", () => {
           assert.equal(parentId(run), spanId);
         }
       }
+      // The library's traceparent option reads values by the same rules; an invalid one is the caller's mistake.
+      for (const [given, stored] of cases) {
+        if (given === undefined) continue;
+        const schedule = h.engine.schedule({ task: "quick", data: {}, traceparent: given });
+        if (stored === null) await assert.rejects(schedule, { code: "invalid_data" }, given);
+        else assert.equal((await schedule).execution.traceparent, stored, given);
+      }
+      assert.equal((await h.engine.schedule({ task: "quick", data: {}, traceparent: null })).execution.traceparent, null);
     } finally {
       await server.close();
       await h.close();

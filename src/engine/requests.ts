@@ -7,7 +7,7 @@ import { MAX_TIME_MS } from "../core/duration.js";
 import { ZartError } from "../core/errors.js";
 import { encodeJson } from "../core/json.js";
 import { isStorableText, STORABLE_TEXT_RULE } from "../core/stored-text.js";
-import { activeTraceparent } from "../core/trace-context.js";
+import { activeTraceparent, formatTraceparent, parseTraceparent } from "../core/trace-context.js";
 import { IsDateTime } from "../core/typebox.js";
 import { EXECUTION_STATUSES } from "../core/types.js";
 import type { CreationOptions, ListQuery } from "../store/store.js";
@@ -57,10 +57,7 @@ export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: numbe
     throw new ZartError("invalid_data", "start_at must be an RFC 3339 date-time");
   }
   // Called inside a span (an application's, or a parent execution's run starting a child): its trace.
-  const traceparent = request.traceparent === undefined ? activeTraceparent() : request.traceparent;
-  if (traceparent !== null && !/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(traceparent)) {
-    throw new ZartError("invalid_data", "traceparent must be a W3C trace context header value");
-  }
+  const traceparent = request.traceparent === undefined ? activeTraceparent() : checkedTraceparent(request.traceparent);
   let dataJson: string;
   try {
     dataJson = encodeJson(data, "data", maxPayloadBytes);
@@ -69,6 +66,14 @@ export function checkedSchedule(request: ScheduleRequest, maxPayloadBytes: numbe
     throw new ZartError(code, (error as Error).message);
   }
   return { task, data, dataJson, idempotencyKey: idempotencyKey ?? null, startAt, priority, concurrencyKey, traceparent };
+}
+
+/** A caller's `traceparent`, by the rules the HTTP header is read by (stored as version 00), or null. */
+function checkedTraceparent(value: string | null): string | null {
+  if (value === null) return null;
+  const context = typeof value === "string" ? parseTraceparent(value) : null;
+  if (context === null) throw new ZartError("invalid_data", "traceparent must be a valid W3C trace context header value (or null)");
+  return formatTraceparent(context);
 }
 
 /** An event's name and payload; an unknown name is simply not waited for. */
