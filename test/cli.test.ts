@@ -101,6 +101,38 @@ describe("resolveConfig", () => {
     assert.equal(config.maxPayloadBytes, 20);
   });
 
+  it("takes ZART_API_TOKEN whole and refuses tokens no request could send, without echoing them", () => {
+    assert.deepEqual(resolveWith({ env: { ZART_API_TOKEN: " tok,en " } }).tokens, ["tok,en"]);
+    assert.deepEqual(resolveWith({ env: { ZART_API_TOKEN: " " }, flags: { config: "c" }, file: { tokens: ["f"] } }).tokens, ["f"]);
+    const bad: Array<[Partial<ResolveInput> & { file?: unknown }, RegExp, string]> = [
+      [{ env: { ZART_API_TOKEN: "sec ret" } }, /^ZART_API_TOKEN: token 1 /, "sec ret"],
+      [{ env: { ZART_API_TOKENS: "ok, sec ret" } }, /^ZART_API_TOKENS: token 2 /, "sec ret"],
+      [{ flags: { config: "c" }, file: { tokens: ["ok", "s€cret"] } }, /^tokens in the config file: token 2 /, "s€cret"],
+      [{ flags: { config: "c" }, file: { tokens: ["sec\nret"] } }, /^tokens in the config file: token 1 /, "sec\nret"],
+    ];
+    for (const [input, message, token] of bad)
+      assert.throws(
+        () => resolveWith(input),
+        (e: Error) => e instanceof ConfigError && message.test(e.message) && !e.message.includes(token),
+        JSON.stringify(input),
+      );
+  });
+
+  it("an empty host (it would listen everywhere) or database is refused; URL brackets around IPv6 are dropped", () => {
+    for (const input of [{ flags: { host: "" } }, { env: { ZART_HOST: " " } }, { flags: { config: "c" }, file: { host: " " } }])
+      assert.throws(
+        () => resolveWith(input),
+        (e: Error) => e instanceof ConfigError && /host must not be empty/.test(e.message),
+      );
+    assert.equal(resolveWith({ flags: { host: "[::1]" } }).host, "::1");
+    assert.throws(() => resolveWith({ flags: { config: "c" }, file: { worker: { concurrency: 10_001 } } }), /concurrency/);
+    for (const input of [{ flags: { database: "" } }, { env: { ZART_DATABASE_URL: " " } }])
+      assert.throws(
+        () => resolveWith(input),
+        (e: Error) => e instanceof ConfigError && /database must not be empty/.test(e.message),
+      );
+  });
+
   it("retention: off by default; --retention over ZART_RETENTION over the config file's `retention`; bad values refused", () => {
     assert.equal(resolveWith({}).retentionMs, null);
     const file = { retention: "30d" };
@@ -250,6 +282,8 @@ describe("processes", () => {
     const server = await startServer({ args: ["--host", "0.0.0.0", "--allow-unauthenticated-remote", "--no-worker"] });
     try {
       assert.match(server.output.find((l) => l.includes("auth:")) ?? "", /OFF/);
+      // The URL fastify names is a loopback one; the banner says where the socket really listens.
+      assert.match(server.output.find((l) => l.includes("bound:")) ?? "", /bound:\s+0\.0\.0\.0 \(reachable from other machines\)/);
       assert.equal((await fetch(`${server.url.replace("0.0.0.0", "127.0.0.1")}/healthz`)).status, 200);
     } finally {
       assert.equal(await server.stop(), 0);

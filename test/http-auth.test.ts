@@ -146,6 +146,28 @@ describe("auth matrix", () => {
     }
   });
 
+  it("percent-encoded spellings of protected paths need the token too", async () => {
+    const base = fileServer.url;
+    const spellings = [
+      { method: "GET", path: "/%61pi/v1/stats" },
+      { method: "GET", path: "/%61%70%69/v1/executions?limit=1" },
+      { method: "POST", path: "/%61pi/v1/executions", json: { task: "echo", data: {} } },
+      { method: "GET", path: `/%61pi/v1/executions/${ID}/wait?timeout=0` },
+      { method: "GET", path: "/%61pi/v1/openapi.json" },
+      { method: "GET", path: "/%6detrics" },
+      { method: "GET", path: "/api%2Fv1/stats" },
+    ];
+    for (const { method, path, json } of spellings) {
+      for (const authorization of [undefined, "Bearer wrong-token"]) {
+        const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+        assertUnauthorized(await call(`${base}${path}`, { method, json, headers }), `${method} ${path} with ${authorization}`);
+      }
+    }
+    const stats = await call(`${base}/%61pi/v1/stats`, { headers: { authorization: "Bearer secret-b-token" } });
+    assert.equal(stats.status, 200);
+    assert.equal((await call(`${base}/%68ealthz`)).status, 200);
+  });
+
   it("auth comes before route, media type, size and JSON checks", async () => {
     const base = fileServer.url;
     assertUnauthorized(await call(`${base}/api/v1/executions`, { body: "{bad", headers: { "content-type": "text/plain" } }), "415 case");

@@ -63,6 +63,7 @@ export interface ResolvedConfig {
   readonly retentionMs: number | null;
 }
 
+const MAX_CONCURRENCY = 10_000;
 const Duration = Type.Union([Type.Integer({ minimum: 1 }), Type.String({ minLength: 1 })]);
 const FileConfig = Type.Object(
   {
@@ -85,7 +86,7 @@ const FileConfig = Type.Object(
       Type.Object(
         {
           enabled: Type.Optional(Type.Boolean()),
-          concurrency: Type.Optional(Type.Integer({ minimum: 1 })),
+          concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_CONCURRENCY })),
           leaseTime: Type.Optional(Duration),
           shutdownGrace: Type.Optional(Duration),
           safetyPoll: Type.Optional(Duration),
@@ -157,7 +158,30 @@ function splitList(text: string | undefined): string[] | undefined {
   return items.length > 0 ? items : undefined;
 }
 
-function isLoopback(host: string): boolean {
+/**
+ * A bearer token travels in a header as it is and the server reads it up to the first blank, so only
+ * printable ASCII without spaces can ever match. Any other token is refused at start-up (it names the
+ * token's position, never the token).
+ */
+function checkTokens(tokens: string[], source: string): string[] {
+  tokens.forEach((token, index) => {
+    if (!/^[\x21-\x7e]+$/.test(token))
+      throw new ConfigError(
+        `${source}: token ${index + 1} has a character a bearer token cannot carry (only printable ASCII without spaces), so no request could ever send it`,
+      );
+  });
+  return tokens;
+}
+
+/** `--host`, `ZART_HOST` or `host`: an address as Node's listen takes it (an IPv6 one without its URL brackets). */
+function checkHost(text: string): string {
+  const host = text.trim().replace(/^\[(.*)\]$/, "$1");
+  // An empty host would make Node listen on every interface.
+  if (host === "") throw new ConfigError(`host must not be empty (use 0.0.0.0 or :: to listen on every interface)`);
+  return host;
+}
+
+export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || host === "[::1]" || /^127(\.\d{1,3}){3}$/.test(host);
 }
 
@@ -192,8 +216,9 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
 
   const portText = flags.port ?? env.ZART_PORT;
   const port = portText !== undefined ? parseInteger(portText, "port", 0, 65535) : (file.port ?? 7700);
-  const host = flags.host ?? env.ZART_HOST ?? file.host ?? "127.0.0.1";
+  const host = checkHost(flags.host ?? env.ZART_HOST ?? file.host ?? "127.0.0.1");
   const database = flags.database ?? env.ZART_DATABASE_URL ?? file.database ?? "./zart.db";
+  if (database.trim() === "") throw new ConfigError("database must not be empty (a path, sqlite:<path> or postgres://…)");
 
   const taskFlags = flags.tasks && flags.tasks.length > 0 ? flags.tasks : undefined;
   const taskEnv = splitList(env.ZART_TASKS);
@@ -203,11 +228,18 @@ export function resolveConfig(input: ResolveInput): ResolvedConfig {
       ? taskEnv.map((t) => resolvePath(cwd, t))
       : (file.tasks ?? []).map((t) => resolvePath(fileDir, t));
 
-  const tokens = splitList(env.ZART_API_TOKENS) ?? splitList(env.ZART_API_TOKEN) ?? file.tokens ?? [];
+  // ZART_API_TOKEN is one token, taken whole (a comma in it is part of it); ZART_API_TOKENS is a list.
+  const singleToken = env.ZART_API_TOKEN?.trim() || undefined;
+  const listTokens = splitList(env.ZART_API_TOKENS);
+  const tokens = listTokens
+    ? checkTokens(listTokens, "ZART_API_TOKENS")
+    : singleToken
+      ? checkTokens([singleToken], "ZART_API_TOKEN")
+      : checkTokens(file.tokens ?? [], "tokens in the config file");
 
   const concurrencyText = flags.concurrency ?? env.ZART_CONCURRENCY;
   const concurrency =
-    concurrencyText !== undefined ? parseInteger(concurrencyText, "concurrency", 1, 10_000) : (file.worker?.concurrency ?? 50);
+    concurrencyText !== undefined ? parseInteger(concurrencyText, "concurrency", 1, MAX_CONCURRENCY) : (file.worker?.concurrency ?? 50);
   const enabled = flags.worker === false ? false : (file.worker?.enabled ?? true);
 
   const logLevel = (flags.logLevel ?? env.ZART_LOG_LEVEL ?? file.logLevel ?? "info").toLowerCase();

@@ -12,7 +12,7 @@ import { formatDuration } from "./format/time.js";
 import { loadTaskModules } from "./load-tasks.js";
 import { createLogger } from "./logger.js";
 import { guardProcess } from "./process-guards.js";
-import type { ResolvedConfig } from "./resolve-config.js";
+import { isLoopback, type ResolvedConfig } from "./resolve-config.js";
 import { onShutdownSignal } from "./signals.js";
 
 export async function serve(config: ResolvedConfig): Promise<void> {
@@ -37,7 +37,16 @@ export async function serve(config: ResolvedConfig): Promise<void> {
     logger,
     metrics,
   );
-  const url = await server.app.listen({ host: config.host, port: config.port });
+  let url: string;
+  try {
+    url = await server.app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    // The worker may have claimed executions already (the port is taken, say): hand them back before exiting.
+    await engine.stop();
+    await store.close();
+    flush();
+    throw error;
+  }
 
   const names = loaded.tasks.map((t) => t.name).join(", ") || "none hosted here";
   let auth = "off (no token configured; listening on loopback only)";
@@ -48,6 +57,8 @@ export async function serve(config: ResolvedConfig): Promise<void> {
   console.log(
     [
       `zart-server listening on ${url}`,
+      // fastify names a loopback URL for a wildcard address: say where the socket really listens.
+      ...(isLoopback(config.host) ? [] : [`  bound:  ${config.host} (reachable from other machines)`]),
       `  store:  ${store.kind} ${store.description}`,
       `  tasks:  ${names} (${loaded.sources.join(", ")})`,
       ...(loaded.schedules?.length

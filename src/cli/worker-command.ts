@@ -33,7 +33,15 @@ export async function runWorker(config: ResolvedConfig): Promise<void> {
       logger,
       metrics,
     );
-    url = await http.app.listen({ host: config.host, port: config.worker.httpPort });
+    try {
+      url = await http.app.listen({ host: config.host, port: config.worker.httpPort });
+    } catch (error) {
+      // The worker may have claimed executions already (the port is taken, say): hand them back before exiting.
+      await engine.stop();
+      await store.close();
+      flush();
+      throw error;
+    }
   }
   // One write, so whoever reads the banner gets it whole.
   console.log(

@@ -14,6 +14,22 @@ export function pathOf(url: string): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
+/**
+ * The path a request is judged by: the pattern of the route the router matched, since the router decodes
+ * percent-escapes (`/%61pi/v1/stats` runs the `/api/v1/stats` route) and the raw URL would not name it.
+ * An unmatched request is judged by its decoded path, so that it gets the same 401 as its plain spelling.
+ */
+function routedPath(request: FastifyRequest): string {
+  const route = request.is404 ? undefined : request.routeOptions.url;
+  if (route !== undefined) return route;
+  const path = pathOf(request.url);
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 export class RequestGate {
   constructor(
     private readonly tokens: TokenChecker,
@@ -29,7 +45,7 @@ export class RequestGate {
 
   /** Answers 401 and returns true when the request needs a token and lacks a valid one. */
   refuseUnauthorized(request: FastifyRequest, reply: FastifyReply): boolean {
-    if (this.authorized(pathOf(request.url), request.headers.authorization)) return false;
+    if (this.authorized(routedPath(request), request.headers.authorization)) return false;
     sendError(reply, new ZartError("unauthorized", "A valid bearer token is required"));
     return true;
   }
