@@ -461,6 +461,11 @@ describe("token prompt", () => {
       await p.goto(`${guarded.url}/`);
       const dialog = p.getByRole("dialog", { name: "API token required" });
       await dialog.waitFor();
+      // A token no header can carry is refused in the dialog (fetch would throw on it, and never ask again).
+      await dialog.getByLabel("Token").fill("tökén€");
+      await dialog.getByRole("button", { name: "Use token" }).click();
+      await dialog.getByText("A token is printable ASCII without spaces").waitFor();
+      assert.equal(await p.evaluate<string | null>('sessionStorage.getItem("zart.token")'), null);
       await dialog.getByLabel("Token").fill("not-the-token");
       await dialog.getByRole("button", { name: "Use token" }).click();
       await dialog.getByText("The server rejected that token").waitFor();

@@ -54,6 +54,15 @@ function update(change) {
   for (const listener of listeners) listener();
 }
 
+/**
+ * Whether a token can travel in a header: printable ASCII without spaces (the server refuses any other
+ * token at start-up). `fetch` throws on anything beyond Latin-1, which would never raise the prompt.
+ * @param {string} value
+ */
+export function isSendableToken(value) {
+  return /^[\x21-\x7e]+$/.test(value);
+}
+
 export const auth = {
   /** @returns {AuthState} */
   get state() {
@@ -116,6 +125,10 @@ export async function api(path, options = {}) {
   const headers = { accept: "application/json" };
   const hasBody = "body" in options;
   if (hasBody) headers["content-type"] = "application/json";
+  if (token !== null && !isSendableToken(token)) {
+    if (!state.prompt) update({ prompt: true, rejected: true });
+    throw new ApiError(401, "unauthorized", "The saved token has characters no request can carry");
+  }
   if (token !== null) headers.authorization = `Bearer ${token}`;
   const response = await fetch(`/api/v1${path}`, {
     method: options.method ?? (hasBody ? "POST" : "GET"),
