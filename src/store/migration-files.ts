@@ -21,3 +21,32 @@ export function loadMigrations(directory: URL): Migration[] {
     })
     .sort((a, b) => a.version - b.version);
 }
+
+export function latestVersion(all: readonly Migration[]): number {
+  return all.reduce((max, m) => Math.max(max, m.version), 0);
+}
+
+/**
+ * The database records a migration this release does not have: a newer release migrated it. This release
+ * neither runs on it (its code would not match the tables) nor migrates it back. Stable `code`: `schema_too_new`.
+ */
+export class SchemaTooNewError extends Error {
+  readonly code = "schema_too_new";
+  constructor(
+    where: string,
+    readonly databaseVersion: number,
+    readonly knownVersion: number,
+  ) {
+    super(
+      `${where} is at schema version ${databaseVersion}, but this Zart release knows versions up to ${knownVersion}: ` +
+        "a newer release migrated it. Run that release (or a newer one) against it; this one will not run on it or migrate it back",
+    );
+    this.name = "SchemaTooNewError";
+  }
+}
+
+/** Throws {@link SchemaTooNewError} when `applied` (the database's highest recorded version) is beyond `all`. */
+export function refuseNewerSchema(where: string, applied: number, all: readonly Migration[]): void {
+  const known = latestVersion(all);
+  if (applied > known) throw new SchemaTooNewError(where, applied, known);
+}

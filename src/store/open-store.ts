@@ -2,6 +2,7 @@
  * Chooses the store from a URL: `postgres://` / `postgresql://` for PostgreSQL; a file path,
  * `sqlite:<path>` or `file:<path>` for SQLite (default `./zart.db`).
  */
+import { resolve } from "node:path";
 import type { Logger } from "../core/logger.js";
 import type { Store } from "./store.js";
 
@@ -94,5 +95,28 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   }
   const { SqliteStore } = await import("./sqlite/sqlite-store.js");
   const { path, sync } = splitSqliteUrl(url);
-  return SqliteStore.open({ path, sync: sync ?? options.sqliteSync, logger: options.logger, maxQueuedInserts: options.maxQueuedInserts });
+  try {
+    return await SqliteStore.open({
+      path,
+      sync: sync ?? options.sqliteSync,
+      logger: options.logger,
+      maxQueuedInserts: options.maxQueuedInserts,
+    });
+  } catch (error) {
+    throw namingSqliteFile(path, error);
+  }
+}
+
+/**
+ * SQLite's own messages name no file ("file is not a database", "unable to open database file", "attempt to
+ * write a readonly database" for a directory the process cannot write): the same error, with the path in front.
+ * `code` (`SQLITE_NOTADB`, …) and the original error (`cause`) are kept.
+ */
+function namingSqliteFile(path: string, error: unknown): unknown {
+  const file = path === ":memory:" ? path : resolve(path);
+  if (!(error instanceof Error) || error.message.includes(file)) return error;
+  const named = new Error(`Cannot open the SQLite database ${file}: ${error.message}`, { cause: error });
+  const code = (error as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(named, { code });
+  return named;
 }

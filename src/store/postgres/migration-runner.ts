@@ -3,11 +3,12 @@
  * transaction under a transaction-scoped advisory lock keyed by the schema name, and the applied versions
  * are re-read after the lock is granted. The first process applies; the others wait on the lock, then find
  * nothing left to do. `CREATE SCHEMA IF NOT EXISTS` runs under the lock too: two concurrent
- * `IF NOT EXISTS` creations can still collide on the catalog's unique index without it.
+ * `IF NOT EXISTS` creations can still collide on the catalog's unique index without it. A schema that a
+ * newer release migrated is refused (`SchemaTooNewError`), never run on or migrated back.
  */
 import type pg from "pg";
 import type { Logger } from "../../core/logger.js";
-import { loadMigrations, type Migration } from "../migration-files.js";
+import { latestVersion, loadMigrations, type Migration, refuseNewerSchema } from "../migration-files.js";
 
 /** The PostgreSQL store's migrations (src/store/postgres/migrations/), written for the schema `zart`. */
 export const migrations: readonly Migration[] = loadMigrations(new URL("./migrations/", import.meta.url));
@@ -32,8 +33,11 @@ export async function runMigrations(
   all: readonly Migration[],
   logger: Logger,
 ): Promise<void> {
-  const latest = all.reduce((max, m) => Math.max(max, m.version), 0);
-  if ((await appliedVersion(pool, context)) >= latest) return;
+  const latest = latestVersion(all);
+  const where = `PostgreSQL schema ${context.s}`;
+  const applied = await appliedVersion(pool, context);
+  refuseNewerSchema(where, applied, all);
+  if (applied >= latest) return;
 
   const client = await pool.connect();
   let failed: unknown = null;
@@ -54,6 +58,7 @@ export async function runMigrations(
     );
     const done = await client.query<{ v: number }>(`SELECT COALESCE(MAX(version), 0)::integer AS v FROM ${context.s}.migrations`);
     const from = done.rows[0]?.v ?? 0;
+    refuseNewerSchema(where, from, all);
     for (const migration of all) {
       if (migration.version <= from) continue;
       await client.query(forSchema(migration.sql, context.s));

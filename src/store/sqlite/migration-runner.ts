@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Logger } from "../../core/logger.js";
-import { loadMigrations, type Migration } from "../migration-files.js";
+import { latestVersion, loadMigrations, type Migration, refuseNewerSchema } from "../migration-files.js";
 
 const createLedger = "CREATE TABLE IF NOT EXISTS zart_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 
@@ -19,16 +19,23 @@ function ledgerExists(db: Database.Database): boolean {
 /**
  * Applies the pending migrations in one `BEGIN IMMEDIATE` transaction. The version is re-read after the
  * write lock is taken, so when several processes start at once the first applies everything and the others
- * find nothing left to do (they wait on the lock through busy_timeout rather than failing).
+ * find nothing left to do (they wait on the lock through busy_timeout rather than failing). A file that a
+ * newer release migrated is refused (`SchemaTooNewError`), never run on or migrated back.
  */
 export function runMigrations(db: Database.Database, all: readonly Migration[], logger: Logger): void {
-  const latest = all.reduce((max, m) => Math.max(max, m.version), 0);
+  const latest = latestVersion(all);
+  const where = `SQLite file ${db.name}`;
   // Fast path without the write lock: an up-to-date database costs two reads, not a lock round.
-  if (ledgerExists(db) && currentVersion(db) >= latest) return;
+  if (ledgerExists(db)) {
+    const applied = currentVersion(db);
+    refuseNewerSchema(where, applied, all);
+    if (applied >= latest) return;
+  }
 
   const apply = db.transaction(() => {
     db.exec(createLedger);
     const from = currentVersion(db);
+    refuseNewerSchema(where, from, all);
     const record = db.prepare("INSERT INTO zart_migrations (version, name) VALUES (?, ?)");
     for (const migration of all) {
       if (migration.version <= from) continue;
