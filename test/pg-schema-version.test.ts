@@ -1,12 +1,15 @@
 /**
  * A PostgreSQL schema that a newer release migrated (its ledger records a version this release does not
  * have) is refused with `schema_too_new` and left as it was: whether the newer version was there before this
- * process looked, or was recorded by a newer process while this one waited for the migration lock.
+ * process looked, or was recorded by a newer process while this one waited for the migration lock. A process
+ * that does not migrate refuses a schema older than this release's with `schema_not_migrated`.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import pg from "pg";
-import { SchemaTooNewError } from "../src/store/migration-files.js";
+import { defineTask } from "../src/core/task.js";
+import { Engine } from "../src/engine/engine.js";
+import { SchemaNotMigratedError, SchemaTooNewError } from "../src/store/migration-files.js";
 import { MIGRATION_LOCK_CLASS, migrations } from "../src/store/postgres/migration-runner.js";
 import { adminQuery, markPostgresRan, openTestStore, TestSchema, testDatabaseUrl } from "./support/postgres.js";
 
@@ -84,6 +87,32 @@ test("migrate() refuses when a newer release migrated the schema while it waited
     assert.equal(tables[0]?.n, 1, "nothing but the newer release's ledger was created");
   } finally {
     await newer.end();
+    await store.close();
+    await schema.drop();
+  }
+});
+
+test("a process that does not migrate checks the schema: none yet, or an older one, is schema_not_migrated; the current one starts", async () => {
+  const schema = new TestSchema("t_ver");
+  markPostgresRan();
+  const store = await openTestStore(schema.name);
+  try {
+    const notMigrated = (version: number) => (error: unknown) => {
+      assert.ok(error instanceof SchemaNotMigratedError, String(error));
+      assert.equal(error.code, "schema_not_migrated");
+      assert.deepEqual([error.databaseVersion, error.knownVersion], [version, latest]);
+      assert.match(error.message, /migrate it first \(`zart migrate`/);
+      return true;
+    };
+    const task = defineTask({ name: "noop", run: () => null });
+    await assert.rejects(Engine.start({ store, tasks: [task], migrate: false }), notMigrated(0));
+    await store.migrate();
+    await adminQuery(`DELETE FROM ${schema.name}.migrations WHERE version = $1`, [latest]);
+    await assert.rejects(store.checkSchema(), notMigrated(latest - 1));
+    await adminQuery(`INSERT INTO ${schema.name}.migrations (version, name) VALUES ($1, 'put-back')`, [latest]);
+    const engine = await Engine.start({ store, tasks: [task], migrate: false, worker: false });
+    await engine.stop();
+  } finally {
     await store.close();
     await schema.drop();
   }

@@ -1,8 +1,8 @@
 /**
  * Opening a SQLite database that cannot be used. A file that a newer release migrated (its ledger records a
  * version this release does not have) is refused: `migrate()` throws `schema_too_new` and changes nothing,
- * and `zart-server` exits 1 naming the versions, without listening. A path that cannot be opened fails with
- * an error naming it.
+ * and `zart-server` exits 1 naming the versions, without listening. A process that does not migrate refuses a
+ * file without this release's schema. A path that cannot be opened fails with an error naming it.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,7 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import Database from "better-sqlite3";
-import { SchemaTooNewError } from "../src/store/migration-files.js";
+import { defineTask } from "../src/core/task.js";
+import { Engine } from "../src/engine/engine.js";
+import { SchemaNotMigratedError, SchemaTooNewError } from "../src/store/migration-files.js";
 import { openStore } from "../src/store/open-store.js";
 import { migrations } from "../src/store/sqlite/migration-runner.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
@@ -95,5 +97,30 @@ test("a path that cannot be opened fails with an error that names it and keeps S
       assert.equal(error.code, code);
       return true;
     });
+  }
+});
+
+test("a process that does not migrate refuses a file without this release's schema (schema_not_migrated), and one from a newer release", async () => {
+  const task = defineTask({ name: "noop", run: () => null });
+  const path = join(dir, "unmigrated.db");
+  const store = await SqliteStore.open({ path });
+  try {
+    await assert.rejects(Engine.start({ store, tasks: [task], migrate: false }), (error: unknown) => {
+      assert.ok(error instanceof SchemaNotMigratedError, String(error));
+      assert.deepEqual([error.code, error.databaseVersion, error.knownVersion], ["schema_not_migrated", 0, latest]);
+      assert.match(error.message, /unmigrated\.db is at schema version 0, and this Zart release needs version \d+: migrate it first/);
+      return true;
+    });
+    await store.migrate();
+    const engine = await Engine.start({ store, tasks: [task], migrate: false, worker: false });
+    await engine.stop();
+  } finally {
+    await store.close();
+  }
+  const newer = await SqliteStore.open({ path: await fileFromNewerRelease("newer-no-migrate.db") });
+  try {
+    await assert.rejects(newer.checkSchema(), { code: "schema_too_new" });
+  } finally {
+    await newer.close();
   }
 });

@@ -130,6 +130,7 @@ export class EngineRuntime {
     let beating = false;
     try {
       if (this.options.migrate) await store.migrate();
+      else await store.checkSchema();
       if (this.worker) await store.registerTasks(workerId, this.directory.registrations(), clock.now());
       beating = this.heartbeat !== null;
       await this.heartbeat?.start();

@@ -45,6 +45,32 @@ export class SchemaTooNewError extends Error {
   }
 }
 
+/**
+ * The database lacks migrations this release needs, and the process was told not to migrate
+ * (`migrate: false`). Stable `code`: `schema_not_migrated`.
+ */
+export class SchemaNotMigratedError extends Error {
+  readonly code = "schema_not_migrated";
+  constructor(
+    where: string,
+    readonly databaseVersion: number,
+    readonly knownVersion: number,
+  ) {
+    super(
+      `${where} is at schema version ${databaseVersion}, and this Zart release needs version ${knownVersion}: ` +
+        "migrate it first (`zart migrate`, or start one process with migrate: true)",
+    );
+    this.name = "SchemaNotMigratedError";
+  }
+}
+
+/** For a process that does not migrate: the database's version must be exactly this release's. */
+export function requireCurrentSchema(where: string, applied: number, all: readonly Migration[]): void {
+  refuseNewerSchema(where, applied, all);
+  const known = latestVersion(all);
+  if (applied < known) throw new SchemaNotMigratedError(where, applied, known);
+}
+
 /** Throws {@link SchemaTooNewError} when `applied` (the database's highest recorded version) is beyond `all`. */
 export function refuseNewerSchema(where: string, applied: number, all: readonly Migration[]): void {
   const known = latestVersion(all);

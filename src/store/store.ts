@@ -94,6 +94,8 @@ export interface Store {
 
   /** Applies pending numbered migrations; safe when several processes do it at once. */
   migrate(): Promise<void>;
+  /** For a process that does not migrate: throws `schema_not_migrated` or `schema_too_new` unless the database is at this release's version. */
+  checkSchema(): Promise<void>;
   close(): Promise<void>;
   /** Throws when the store cannot answer (used by `/readyz`). */
   ping(): Promise<void>;

@@ -8,7 +8,7 @@
  */
 import type pg from "pg";
 import type { Logger } from "../../core/logger.js";
-import { latestVersion, loadMigrations, type Migration, refuseNewerSchema } from "../migration-files.js";
+import { latestVersion, loadMigrations, type Migration, refuseNewerSchema, requireCurrentSchema } from "../migration-files.js";
 
 /** The PostgreSQL store's migrations (src/store/postgres/migrations/), written for the schema `zart`. */
 export const migrations: readonly Migration[] = loadMigrations(new URL("./migrations/", import.meta.url));
@@ -75,6 +75,11 @@ export async function runMigrations(
     // A client whose transaction failed oddly is discarded rather than returned to the pool.
     client.release(failed instanceof Error ? failed : undefined);
   }
+}
+
+/** For a store opened without migrating: throws unless the schema is at exactly this release's version. */
+export async function checkSchema(pool: pg.Pool, context: MigrationContext, all: readonly Migration[]): Promise<void> {
+  requireCurrentSchema(`PostgreSQL schema ${context.s}`, await appliedVersion(pool, context), all);
 }
 
 /** Fast path without the lock: an up-to-date schema costs one read. */

@@ -56,7 +56,7 @@ import { cancelExecution, deliverEvent } from "./commands.js";
 import { sweepSlots } from "./consequences.js";
 import { ExecutionInserts } from "./execution-inserts.js";
 import * as fleet from "./fleet.js";
-import { migrations, runMigrations } from "./migration-runner.js";
+import { checkSchema, migrations, runMigrations } from "./migration-runner.js";
 import { pruneExecutions } from "./prune.js";
 import * as queries from "./queries.js";
 import { rerunExecution, resumeExecution } from "./recovery.js";
@@ -102,6 +102,10 @@ export class PostgresStore implements Store {
   /** Folds status-count deltas now (also done every `compactEveryMs`); the delta rows folded, 0 when none or locked elsewhere. */
   compactCounts(): Promise<number> {
     return this.db.compactCounts();
+  }
+
+  async checkSchema(): Promise<void> {
+    await this.db.retrying(() => checkSchema(this.db.pool, { s: this.ctx.s }, migrations));
   }
 
   async migrate(): Promise<void> {

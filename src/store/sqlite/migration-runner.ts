@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { Logger } from "../../core/logger.js";
-import { latestVersion, loadMigrations, type Migration, refuseNewerSchema } from "../migration-files.js";
+import { latestVersion, loadMigrations, type Migration, refuseNewerSchema, requireCurrentSchema } from "../migration-files.js";
 
 const createLedger = "CREATE TABLE IF NOT EXISTS zart_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL)";
 
@@ -45,4 +45,9 @@ export function runMigrations(db: Database.Database, all: readonly Migration[], 
     }
   });
   apply.immediate();
+}
+
+/** For a store opened without migrating: throws unless the file is at exactly this release's version. */
+export function checkSchema(db: Database.Database, all: readonly Migration[]): void {
+  requireCurrentSchema(`SQLite file ${db.name}`, ledgerExists(db) ? currentVersion(db) : 0, all);
 }

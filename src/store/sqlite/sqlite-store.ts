@@ -9,7 +9,7 @@
  */
 
 import { resolve } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { type Logger, silentLogger } from "../../core/logger.js";
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import { NoticeHub } from "../notice-hub.js";
@@ -52,7 +52,8 @@ import { CommitWatcher } from "./commit-watcher.js";
 import { createExecutions } from "./create.js";
 import * as fleet from "./fleet.js";
 import { InsertBatcher } from "./insert-batcher.js";
-import { migrations, runMigrations } from "./migration-runner.js";
+import { checkSchema, migrations, runMigrations } from "./migration-runner.js";
+import { openDatabase } from "./open-database.js";
 import { pruneExecutions } from "./prune.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./queries.js";
 import { rerunExecution, resumeExecution } from "./recovery.js";
@@ -68,9 +69,6 @@ export interface SqliteStoreOptions {
   /** New executions that may wait for the next shared insert before `createExecution` answers `overloaded` (default 10,000). */
   maxQueuedInserts?: number;
 }
-
-/** How long a writer waits for another process's transaction before SQLITE_BUSY; transactions are short. */
-const BUSY_TIMEOUT_MS = 5000;
 
 export class SqliteStore implements Store {
   readonly kind = "sqlite";
@@ -93,25 +91,14 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if needed) the file and sets the connection pragmas; the schema comes from `migrate()`. */
   static async open(options: SqliteStoreOptions): Promise<SqliteStore> {
-    // ":memory:" (a private database per store, for quick tests) has no file and so no WAL.
-    const inMemory = options.path === ":memory:";
-    const path = inMemory ? options.path : resolve(options.path);
+    const path = options.path === ":memory:" ? options.path : resolve(options.path);
     const logger = (options.logger ?? silentLogger).child({ store: "sqlite", path });
-    const db = new Database(path, { timeout: BUSY_TIMEOUT_MS });
-    try {
-      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const mode = db.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal" && !inMemory) throw new Error(`SQLite file ${path} refused WAL mode (journal_mode is ${String(mode)})`);
-      db.pragma(`synchronous = ${options.sync === "full" ? "FULL" : "NORMAL"}`);
-      db.pragma("foreign_keys = OFF");
-      // Statement journals in memory: with the status-count triggers, each status-changing UPDATE inside a
-      // batch writes one, and in a temporary file it cost most of the UPDATE (docs/decisions/026-sqlite-temp-store.md).
-      db.pragma("temp_store = MEMORY");
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+    const db = openDatabase(path, options.sync);
     return new SqliteStore(db, path, logger, options.maxQueuedInserts ?? DEFAULT_MAX_QUEUED_INSERTS);
+  }
+
+  async checkSchema(): Promise<void> {
+    checkSchema(this.conn.db, migrations);
   }
 
   async migrate(): Promise<void> {
