@@ -124,3 +124,23 @@ test("a process that does not migrate refuses a file without this release's sche
     await newer.close();
   }
 });
+
+test("a file deleted or replaced while open makes the store not ready (store_unavailable), naming it", async () => {
+  for (const how of ["deleted", "replaced"] as const) {
+    const path = join(dir, `${how}.db`);
+    const store = await SqliteStore.open({ path });
+    try {
+      await store.migrate();
+      await store.ping();
+      for (const file of [path, `${path}-wal`, `${path}-shm`]) rmSync(file, { force: true });
+      if (how === "replaced") await (await SqliteStore.open({ path })).close();
+      await assert.rejects(store.ping(), (error: Error & { code?: string }) => {
+        assert.equal(error.code, "store_unavailable");
+        assert.equal(error.message, `The SQLite file ${path} was ${how} while this process had it open: restart the process`);
+        return true;
+      });
+    } finally {
+      await store.close();
+    }
+  }
+});

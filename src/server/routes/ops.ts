@@ -45,7 +45,9 @@ function probeRoutes(app: FastifyInstance, api: ZartApi): void {
       try {
         await api.ready();
       } catch (error) {
-        throw new ZartError("store_unavailable", "The store does not answer", { cause: error });
+        throw new ZartError("store_unavailable", `The store does not answer: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
       }
       const unserved = await api.unservedTasks().catch(() => []);
       return unserved.length === 0 ? { status: "ready" } : { status: "ready", unserved_tasks: unserved };

@@ -1,5 +1,7 @@
 /** Opening a store's SQLite connection: the file (created if needed) and the pragmas every connection needs. */
+import { type Stats, statSync } from "node:fs";
 import Database from "better-sqlite3";
+import { ZartError } from "../../core/errors.js";
 
 /** How long a writer waits for another process's transaction before SQLITE_BUSY; transactions are short. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -22,4 +24,27 @@ export function openDatabase(path: string, sync: "normal" | "full" | undefined):
     throw error;
   }
   return db;
+}
+
+/**
+ * The file a connection opened, by device and inode. A file deleted or replaced while open keeps serving this
+ * process (the connection holds the old inode), but nothing it writes reaches the path any other process or a
+ * restart opens: readiness must fail so that the process is restarted.
+ */
+export class OpenedFile {
+  private readonly opened: Stats;
+
+  constructor(private readonly path: string) {
+    this.opened = statSync(path);
+  }
+
+  /** Throws `store_unavailable` when the path no longer names the file that was opened. */
+  check(): void {
+    const now = statSync(this.path, { throwIfNoEntry: false });
+    if (now !== undefined && now.dev === this.opened.dev && now.ino === this.opened.ino) return;
+    throw new ZartError(
+      "store_unavailable",
+      `The SQLite file ${this.path} was ${now === undefined ? "deleted" : "replaced"} while this process had it open: restart the process`,
+    );
+  }
 }

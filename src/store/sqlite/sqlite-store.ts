@@ -53,7 +53,7 @@ import { createExecutions } from "./create.js";
 import * as fleet from "./fleet.js";
 import { InsertBatcher } from "./insert-batcher.js";
 import { checkSchema, migrations, runMigrations } from "./migration-runner.js";
-import { openDatabase } from "./open-database.js";
+import { OpenedFile, openDatabase } from "./open-database.js";
 import { pruneExecutions } from "./prune.js";
 import { countByStatus, getExecution, getStatuses, getStepDetail, getTask, listExecutions, registerTasks } from "./queries.js";
 import { rerunExecution, resumeExecution } from "./recovery.js";
@@ -79,6 +79,8 @@ export class SqliteStore implements Store {
   private readonly inserts: InsertBatcher;
   private readonly logger: Logger;
   private readonly watcher: CommitWatcher;
+  /** The file this connection opened (none in memory): readiness fails once the path names another or none. */
+  private readonly file: OpenedFile | null;
 
   private constructor(db: Database.Database, path: string, logger: Logger, maxQueuedInserts: number) {
     this.description = path;
@@ -87,6 +89,7 @@ export class SqliteStore implements Store {
     this.notices = new NoticeHub(logger);
     this.inserts = new InsertBatcher(this.conn, (notices) => this.notices.emit(notices), maxQueuedInserts);
     this.watcher = new CommitWatcher(db, this.notices);
+    this.file = path === ":memory:" ? null : new OpenedFile(path);
   }
 
   /** Opens (creating if needed) the file and sets the connection pragmas; the schema comes from `migrate()`. */
@@ -112,6 +115,7 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     this.conn.sql.get("SELECT 1").get();
+    this.file?.check();
   }
   /** One machine, one clock. */
   async clockOffset(): Promise<number> {
