@@ -118,4 +118,38 @@ describe("zart client commands at their edges", () => {
       await new Promise((resolve) => other.close(resolve));
     }
   });
+
+  it("a server that closes the connection without a full answer: exit 1 saying so, not asking whether it runs", async () => {
+    const other: Server = createServer((request) => request.socket.destroy());
+    await new Promise<void>((resolve) => other.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const run = await zart(["stats", "--server", url], env);
+      assert.equal(run.code, 1, run.err);
+      assert.equal(run.err, `error: the server at ${url} closed the connection before answering in full (UND_ERR_SOCKET).\n`);
+    } finally {
+      await new Promise((resolve) => other.close(resolve));
+    }
+  });
+
+  it("--limit below 1 and --offset below 0 or past 2^53 - 1 are usage errors (exit 2), sent nowhere", async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [["--limit", "0"], /'--limit <n>' argument '0' is invalid\. expected a whole number of 1 or more\./],
+      [["--limit", "-5"], /'--limit <n>' argument '-5' is invalid\. expected a whole number of 1 or more\./],
+      [["--offset", "-1"], /'--offset <n>' argument '-1' is invalid\. expected a whole number of 0 or more\./],
+      [
+        ["--offset", "99999999999999999999"],
+        /'--offset <n>' argument '99999999999999999999' is invalid\. expected at most 9007199254740991\./,
+      ],
+    ];
+    const runs = await Promise.all(cases.map(([flags]) => zart(["list", ...flags], env)));
+    for (const [i, run] of runs.entries()) {
+      const [flags, message] = cases[i] as [string[], RegExp];
+      assert.equal(run.code, 2, `${flags.join(" ")}: ${run.err}`);
+      assert.equal(run.out, "");
+      assert.match(run.err, message, flags.join(" "));
+    }
+    const fine = await zart(["list", "--limit", "1", "--offset", "0"], env);
+    assert.equal(fine.code, 0, fine.err);
+  });
 });

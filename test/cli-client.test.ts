@@ -224,7 +224,7 @@ describe("zart client commands against a real server", () => {
     const before = (await api("/stats")).text;
     const cases: Array<[string[], RegExp, string?]> = [
       [["list", "--status", "bogus"], /Allowed choices are pending, running/],
-      [["list", "--limit", "ten"], /--limit .* expected an integer/],
+      [["list", "--limit", "ten"], /--limit .* expected a whole number of 1 or more/],
       [["list", "--order", "up"], /Allowed choices are asc, desc/],
       [["wait", "exec-x", "--timeout", "soon"], /whole number of seconds/],
       [["get"], /missing required argument 'id'/],

@@ -319,10 +319,11 @@ describe("the spinner's text", () => {
     assert.equal(elapsed(59_960), "59.9s");
   });
 
-  it("is cut to the terminal's width so the line never wraps", () => {
+  it("is cut to the terminal's width so the line never wraps, keeping the elapsed time in view", () => {
     const text = progressText("exec-1", { status: "running", current_step: "a-very-long-step-name", waiting_for_event: null }, 0, 20);
     assert.equal(Array.from(text).length, 20);
-    assert.equal(text, "exec-1 · running · …");
+    assert.equal(text, "exec-1 · run… · 0.0s");
+    assert.equal(progressText("exec-1", undefined, 0, 8), "exec-1 …");
   });
 });
 

@@ -11,9 +11,14 @@ export function parseSeconds(value: string): number {
   return Number(value.trim());
 }
 
-export function parseInteger(value: string): number {
-  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError("expected an integer.");
-  return Number(value.trim());
+/** A parser for a whole number of at least `min` (and at most 2^53 - 1, what JSON and the API can carry). */
+export function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value.trim());
+    if (!/^\d+$/.test(value.trim()) || n < min) throw new InvalidArgumentError(`expected a whole number of ${min} or more.`);
+    if (!Number.isSafeInteger(n)) throw new InvalidArgumentError(`expected at most ${Number.MAX_SAFE_INTEGER}.`);
+    return n;
+  };
 }
 
 /** The optional trailing `-` argument: the data comes from standard input. */

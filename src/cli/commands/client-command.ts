@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { ZartConnectionError, ZartHttpError } from "../../client/index.js";
 import { type ClientFlags, DEFAULT_SERVER, resolveClientSettings } from "../client-settings.js";
 import { ConfigError } from "../config-error.js";
+import { printable } from "../format/printable.js";
 import { processTerminal, type Terminal } from "../terminal.js";
 import { type ClientContext, createClientContext } from "./client-context.js";
 
@@ -58,24 +59,36 @@ const REASONS: Record<string, string> = {
   EHOSTUNREACH: "host unreachable",
 };
 
+/** Failures after the connection was made: something answers there, so "is it running?" would mislead. */
+const CUT_SHORT: Record<string, string> = {
+  UND_ERR_HEADERS_TIMEOUT: "accepted the connection but sent no answer within 5 minutes",
+  UND_ERR_BODY_TIMEOUT: "stopped sending its answer part way",
+  UND_ERR_SOCKET: "closed the connection before answering in full",
+};
+
+/** Errors go to stderr on one line, made printable: a server's message may hold anything. */
 function reportFailure(error: unknown, terminal: Terminal, ctx: ClientContext | undefined): number {
+  const say = (text: string) => terminal.err(`error: ${printable(text)}`);
   if (error instanceof ConfigError) {
-    terminal.err(`error: ${error.message}`);
+    say(error.message);
     return 2;
   }
   if (error instanceof ZartHttpError) {
     const body = ctx?.lastBody();
     if (ctx?.settings.json && body) terminal.out(body);
-    terminal.err(`error: ${error.code}: ${error.message}`);
+    say(`${error.code}: ${error.message}`);
     return 1;
   }
   if (error instanceof ZartConnectionError) {
+    const cut = error.reason ? CUT_SHORT[error.reason] : undefined;
+    if (cut) {
+      say(`the server at ${error.url} ${cut} (${error.reason}).`);
+      return 1;
+    }
     const reason = error.reason ? (REASONS[error.reason] ?? error.reason) : "no answer";
-    terminal.err(
-      `error: cannot reach the Zart server at ${error.url} (${reason}). Is zart-server running there? Set --server or ZART_SERVER.`,
-    );
+    say(`cannot reach the Zart server at ${error.url} (${reason}). Is zart-server running there? Set --server or ZART_SERVER.`);
     return 1;
   }
-  terminal.err(`error: ${(error as Error).message ?? String(error)}`);
+  say((error as Error).message ?? String(error));
   return 1;
 }

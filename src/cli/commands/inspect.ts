@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { EXECUTION_STATUSES, type ExecutionStatus } from "../../client/index.js";
 import { formatExecution, formatExecutionList, formatWaitResult, waitExitCode } from "../format/executions.js";
 import { formatSteps } from "../format/steps.js";
-import { parseInteger, parseSeconds } from "./arguments.js";
+import { parseSeconds, wholeNumber } from "./arguments.js";
 import { clientAction, withConnectionOptions } from "./client-command.js";
 import { waitForEnd } from "./wait-for-end.js";
 
@@ -50,8 +50,8 @@ export function addListCommand(program: Command): void {
       .description("list executions, newest first")
       .addOption(new Option("--status <status>", "only this status").choices(EXECUTION_STATUSES))
       .option("--task <task>", "only this task")
-      .option("--limit <n>", "rows per page (server default 50, at most 500)", parseInteger)
-      .option("--offset <n>", "rows to skip", parseInteger)
+      .option("--limit <n>", "rows per page (server default 50, at most 500)", wholeNumber(1))
+      .option("--offset <n>", "rows to skip", wholeNumber(0))
       .addOption(new Option("--order <order>", "by creation time").choices(["asc", "desc"])),
   ).action(
     clientAction<[], ListFlags>(async (ctx, _args, flags) => {

@@ -3,29 +3,29 @@ import type { CancelResult, EventDelivery, Execution, RerunResult, Stats } from 
 import { EXECUTION_STATUSES } from "../../client/index.js";
 import type { PruneResult } from "../../client/zart-client.js";
 import { renderTable } from "./layout.js";
-import { paintStatus, type View } from "./view.js";
+import { printable } from "./printable.js";
+import { paintStatus, strong, type View } from "./view.js";
 
 export function formatCancel(result: CancelResult, view: View): string {
-  return `${view.palette.bold(result.execution_id)} ${paintStatus(result.status, view)}`;
+  return `${strong(result.execution_id, view)} ${paintStatus(result.status, view)}`;
 }
 
 export function formatRetry(execution: Execution, view: View): string {
-  return `${view.palette.bold(execution.execution_id)} retried: ${paintStatus(execution.status, view)} (attempt ${execution.attempt})`;
+  return `${strong(execution.execution_id, view)} retried: ${paintStatus(execution.status, view)} (attempt ${execution.attempt})`;
 }
 
 /** Like `zart start`'s line, plus what it reruns and from where. */
 export function formatRerun(result: RerunResult, view: View, request: { from_step?: string }): string {
   const from = request.from_step ? `from step "${request.from_step}"` : "from the start";
-  const of = result.rerun_of ? `rerun of ${result.rerun_of}, ${from}` : `rerun ${from}`;
-  return `${view.palette.bold(result.execution_id)}  ${result.task}  ${paintStatus(result.status, view)}  (${of})`;
+  const of = printable(result.rerun_of ? `rerun of ${result.rerun_of}, ${from}` : `rerun ${from}`);
+  return `${strong(result.execution_id, view)}  ${printable(result.task)}  ${paintStatus(result.status, view)}  (${of})`;
 }
 
 export function formatEventDelivery(delivery: EventDelivery, view: View): string {
-  const id = view.palette.bold(delivery.execution_id);
-  if (delivery.status === "buffered") {
-    return `event "${delivery.event_name}" buffered for ${id}: its next wait for "${delivery.event_name}" takes it`;
-  }
-  return `event "${delivery.event_name}" delivered to ${id}`;
+  const id = strong(delivery.execution_id, view);
+  const event = printable(delivery.event_name);
+  if (delivery.status === "buffered") return `event "${event}" buffered for ${id}: its next wait for "${event}" takes it`;
+  return `event "${event}" delivered to ${id}`;
 }
 
 export function formatPrune(result: PruneResult): string {

@@ -1,13 +1,21 @@
 /** Human output of the execution routes: one execution, a page of them, a start, a wait's end. */
 import type { Execution, ExecutionError, ExecutionSummary, ListPage, ScheduledExecution, WaitResult } from "../../client/index.js";
-import { renderFields, renderJsonBlock, renderTable } from "./layout.js";
+import { type Cell, renderFields, renderJsonBlock, renderTable } from "./layout.js";
+import { printable, printableLines } from "./printable.js";
 import { between, formatDuration, relativeTime, stamp } from "./time.js";
-import { errorSummary, paintStatus, type View } from "./view.js";
+import { errorSummary, paintStatus, strong, type View } from "./view.js";
 
-function statusLine(execution: Execution, view: View): string {
-  const status = paintStatus(execution.status, view);
-  if (execution.waiting_for_event) return `${status} (for event "${execution.waiting_for_event}")`;
-  return status;
+/** The status in its colour, then the event it waits for (the field's text is made printable before painting). */
+function statusLine(execution: Execution, view: View): Cell {
+  const paint = view.palette.status(execution.status);
+  const status = printable(execution.status);
+  const text = execution.waiting_for_event ? `${status} (for event "${execution.waiting_for_event}")` : status;
+  return { text, paint: (safe) => paint(safe.slice(0, status.length)) + safe.slice(status.length) };
+}
+
+/** The error block of `get` and `wait`: its lines (a message may have several) indented, in red. */
+function errorBlock(error: ExecutionError, view: View): string {
+  return view.palette.red(printableLines(errorText(error), "  "));
 }
 
 /** The error, with the step it failed in before its code: `boom (step "s1") [code]`. */
@@ -42,9 +50,9 @@ export function formatExecution(execution: Execution, view: View): string {
     ["start at", execution.start_at === undefined ? undefined : stamp(execution.start_at, view.now)],
     ["buffered events", execution.buffered_events === undefined ? undefined : String(execution.buffered_events)],
   ]);
-  const parts = [view.palette.bold(execution.execution_id), fields];
+  const parts = [strong(execution.execution_id, view), fields];
   if (execution.output !== null) parts.push("output", renderJsonBlock(execution.output));
-  if (execution.error) parts.push("error", `  ${view.palette.red(errorText(execution.error))}`);
+  if (execution.error) parts.push("error", errorBlock(execution.error, view));
   return parts.join("\n");
 }
 
@@ -77,17 +85,17 @@ export function formatExecutionList(page: ListPage, view: View): string {
 
 /** `zart start`: the new (or, for a repeated idempotency key, existing) execution. */
 export function formatScheduled(scheduled: ScheduledExecution, view: View): string {
-  return `${view.palette.bold(scheduled.execution_id)}  ${scheduled.task}  ${paintStatus(scheduled.status, view)}`;
+  return `${strong(scheduled.execution_id, view)}  ${printable(scheduled.task)}  ${paintStatus(scheduled.status, view)}`;
 }
 
 /** `zart wait`: how it ended (with its output or error), or that it has not ended yet. */
 export function formatWaitResult(result: WaitResult, view: View): string {
-  const id = view.palette.bold(result.execution_id);
-  if (!result.done) return `${id} has not ended: still ${paintStatus(result.status, view)} (${result.message})`;
-  const ended = result.completed_at ? ` ${relativeTime(result.completed_at, view.now)}` : "";
+  const id = strong(result.execution_id, view);
+  if (!result.done) return `${id} has not ended: still ${paintStatus(result.status, view)} (${printable(result.message)})`;
+  const ended = result.completed_at ? ` ${printable(relativeTime(result.completed_at, view.now))}` : "";
   const lines = [`${id} ${paintStatus(result.status, view)}${ended}`];
   if (result.status === "completed") lines.push("output", renderJsonBlock(result.output));
-  if (result.error) lines.push("error", `  ${view.palette.red(errorText(result.error))}`);
+  if (result.error) lines.push("error", errorBlock(result.error, view));
   return lines.join("\n");
 }
 

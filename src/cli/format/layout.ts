@@ -1,8 +1,12 @@
 /**
  * Aligned text: tables with a header row, and label/value blocks. Widths are measured on the plain
- * text; colour is applied after padding, so escape codes never skew the columns.
+ * text; colour is applied after padding, so escape codes never skew the columns. The text of every
+ * cell and value is made printable ({@link printable}) before it is measured: a control character or
+ * line break from the server can neither act on the terminal nor break a row.
  */
+import stringWidth from "string-width";
 import type { Palette } from "./palette.js";
+import { printable, printableJson } from "./printable.js";
 
 export interface Cell {
   text: string;
@@ -14,11 +18,12 @@ export type CellInput = string | number | Cell;
 const GAP = "  ";
 
 function toCell(input: CellInput): Cell {
-  return typeof input === "object" ? input : { text: String(input) };
+  return typeof input === "object" ? { text: printable(input.text), paint: input.paint } : { text: printable(String(input)) };
 }
 
+/** The columns `text` takes on a terminal: wide (East Asian, emoji) characters two, combining marks none. */
 function width(text: string): number {
-  return Array.from(text).length;
+  return stringWidth(text);
 }
 
 /** A column's header; `right` aligns the column to the right (counts). */
@@ -43,15 +48,19 @@ export function renderTable(columns: readonly Column[], rows: readonly (readonly
 }
 
 /** `label  value` lines with the values aligned; rows whose value is `undefined` are left out. */
-export function renderFields(fields: ReadonlyArray<readonly [string, string | undefined]>, indent = "  "): string {
-  const shown = fields.filter((field): field is readonly [string, string] => field[1] !== undefined);
+export function renderFields(fields: ReadonlyArray<readonly [string, CellInput | undefined]>, indent = "  "): string {
+  const shown = fields.flatMap(([label, value]) => (value === undefined ? [] : [[label, toCell(value)] as const]));
   const labelWidth = Math.max(0, ...shown.map(([label]) => width(label)));
-  return shown.map(([label, value]) => `${indent}${label}${" ".repeat(labelWidth - width(label))}${GAP}${value}`).join("\n");
+  return shown
+    .map(
+      ([label, cell]) => `${indent}${label}${" ".repeat(labelWidth - width(label))}${GAP}${cell.paint ? cell.paint(cell.text) : cell.text}`,
+    )
+    .join("\n");
 }
 
 /** Pretty JSON, indented under a heading. */
 export function renderJsonBlock(value: unknown, indent = "  "): string {
-  const text = JSON.stringify(value, null, 2) ?? "null";
+  const text = printableJson(JSON.stringify(value, null, 2) ?? "null");
   return text
     .split("\n")
     .map((line) => indent + line)

@@ -1,5 +1,6 @@
 /** The spinner's text while `zart wait` waits: id, status, current step, elapsed time. Pure. */
 import type { Execution } from "../../client/index.js";
+import { printable } from "./printable.js";
 import { formatDuration } from "./time.js";
 
 export type ProgressState = Pick<Execution, "status" | "current_step" | "waiting_for_event">;
@@ -11,7 +12,8 @@ export function elapsed(ms: number): string {
 
 /**
  * `exec-… · waiting · event manager-approval · 4.2s` (`step NAME` while a step runs), cut to
- * `maxWidth` characters so the line never wraps (a wrapped spinner line redraws badly).
+ * `maxWidth` characters so the line never wraps (a wrapped spinner line redraws badly). What is cut is
+ * the end of the id, status and step: the elapsed time stays in view while there is room for it.
  */
 export function progressText(id: string, state: ProgressState | undefined, elapsedMs: number, maxWidth = Number.POSITIVE_INFINITY): string {
   const parts = [id];
@@ -20,8 +22,12 @@ export function progressText(id: string, state: ProgressState | undefined, elaps
     if (state.waiting_for_event) parts.push(`event ${state.waiting_for_event}`);
     else if (state.current_step) parts.push(`step ${state.current_step}`);
   }
-  parts.push(elapsed(elapsedMs));
-  const text = parts.join(" · ");
-  const chars = Array.from(text);
-  return chars.length <= maxWidth ? text : `${chars.slice(0, Math.max(0, maxWidth - 1)).join("")}…`;
+  const what = Array.from(printable(parts.join(" · ")));
+  const time = ` · ${elapsed(elapsedMs)}`;
+  if (what.length + time.length <= maxWidth) return what.join("") + time;
+  const room = maxWidth - time.length - 1;
+  if (room >= 1) return `${what.slice(0, room).join("")}…${time}`;
+  return `${Array.from(what.join("") + time)
+    .slice(0, Math.max(0, maxWidth - 1))
+    .join("")}…`;
 }

@@ -1,8 +1,9 @@
 /** Human output of `zart schedules …`. */
 import type { Schedule, ScheduleDeleted, ScheduleList } from "../../client/index.js";
 import { renderFields, renderJsonBlock, renderTable } from "./layout.js";
+import { printable } from "./printable.js";
 import { relativeTime, stamp } from "./time.js";
-import type { View } from "./view.js";
+import { strong, type View } from "./view.js";
 
 function state(schedule: Schedule, view: View) {
   return schedule.paused
@@ -41,18 +42,18 @@ export function formatSchedule(schedule: Schedule, view: View): string {
     ["cron", schedule.cron],
     ["timezone", schedule.timezone],
     ["overlap", schedule.overlap],
-    ["state", status.paint(status.text)],
+    ["state", status],
     ["source", schedule.source],
     ["last fired", schedule.last_fired_at === undefined ? undefined : stamp(schedule.last_fired_at, view.now)],
     ["created", schedule.created_at === undefined ? undefined : stamp(schedule.created_at, view.now)],
   ]);
-  const parts = [view.palette.bold(schedule.schedule_id), fields];
+  const parts = [strong(schedule.schedule_id, view), fields];
   const next = schedule.paused ? [] : (schedule.next_fire_times ?? []);
-  if (next.length > 0) parts.push("next fire times", ...next.map((at) => `  ${stamp(at, view.now)}`));
+  if (next.length > 0) parts.push("next fire times", ...next.map((at) => `  ${printable(stamp(at, view.now))}`));
   parts.push("data", renderJsonBlock(schedule.data ?? {}));
   return parts.join("\n");
 }
 
 export function formatScheduleDeleted(result: ScheduleDeleted, view: View): string {
-  return `schedule ${view.palette.bold(result.schedule_id)} deleted`;
+  return `schedule ${strong(result.schedule_id, view)} deleted`;
 }

@@ -1,8 +1,9 @@
 /** Human output of `zart steps`: the timeline as a table, then every attempt that failed. */
 import type { ExecutionSteps, StepAttempt, StepError, StepRecord } from "../../client/index.js";
 import { renderTable } from "./layout.js";
+import { printable } from "./printable.js";
 import { formatDuration, relativeTime } from "./time.js";
-import { errorSummary, type View } from "./view.js";
+import { errorSummary, strong, type View } from "./view.js";
 
 /** What the row says beyond the common columns, by kind. */
 function detail(step: StepRecord, view: View): string {
@@ -13,7 +14,10 @@ function detail(step: StepRecord, view: View): string {
   if (step.kind === "event" && step.status === "waiting" && step.timeout_at) {
     parts.push(`times out ${relativeTime(step.timeout_at, view.now)}`);
   }
+  if (step.status === "waiting" && step.retry_at) parts.push(`next attempt ${relativeTime(step.retry_at, view.now)}`);
   if (step.kind === "child" && step.child_execution_id) parts.push(`child ${step.child_execution_id}`);
+  if (step.closed) parts.push("closed: the execution ended while it waited");
+  if (step.discarded) parts.push("set aside by a retry: runs again");
   if (step.status === "failed" && step.error) parts.push(errorSummary(step.error));
   if (step.copied_from) parts.push(`copied from ${step.copied_from}`);
   return parts.join("; ");
@@ -45,11 +49,12 @@ function failedAttempts(steps: readonly StepRecord[], view: View): string[] {
 
 function attemptLine(step: StepRecord, attempt: StepAttempt, error: StepError, view: View): string {
   const when = relativeTime(attempt.started_at, view.now);
-  return `  ${step.name} attempt ${attempt.attempt} (execution attempt ${attempt.execution_attempt}, ${when}): ${view.palette.red(errorSummary(error))}`;
+  const what = printable(`${step.name} attempt ${attempt.attempt} (execution attempt ${attempt.execution_attempt}, ${when})`);
+  return `  ${what}: ${view.palette.red(printable(errorSummary(error)))}`;
 }
 
 export function formatSteps(timeline: ExecutionSteps, view: View): string {
-  if (timeline.steps.length === 0) return `${view.palette.bold(timeline.execution_id)}: no steps reached yet`;
+  if (timeline.steps.length === 0) return `${strong(timeline.execution_id, view)}: no steps reached yet`;
   const table = renderTable(
     [
       { header: "#", right: true },
@@ -65,7 +70,7 @@ export function formatSteps(timeline: ExecutionSteps, view: View): string {
     view.palette,
   );
   const failures = failedAttempts(timeline.steps, view);
-  const parts = [view.palette.bold(timeline.execution_id), table];
+  const parts = [strong(timeline.execution_id, view), table];
   if (failures.length > 0) parts.push("failed attempts", ...failures);
   return parts.join("\n");
 }
