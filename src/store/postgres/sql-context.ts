@@ -82,13 +82,26 @@ function named(ctx: SqlContext, key: string, build: () => { text: string; names:
   let statement = statements.get(cacheKey);
   if (statement === undefined) {
     const built = build();
-    statement = { name: `zart_${key}_${createHash("sha1").update(built.text).digest("hex").slice(0, 12)}`, ...built };
+    statement = { name: statementName(key, built.text), ...built };
     statements.set(cacheKey, statement);
   }
   return statement;
 }
 
 const statements = new Map<string, NamedStatement>();
+
+/**
+ * PostgreSQL keeps only the first 63 bytes of a name (NAMEDATALEN - 1), and node-postgres tells statements
+ * apart by the whole name: two names alike in their first 63 characters would be one statement to the
+ * server, and the second one prepared on a connection fails with 42P05 ("already exists"). So a long key is
+ * cut, never the hash of the text, which is what tells statements apart.
+ */
+const MAX_NAME_CHARS = 63;
+
+export function statementName(key: string, text: string): string {
+  const hash = createHash("sha1").update(text).digest("hex").slice(0, 12);
+  return `${`zart_${key}`.slice(0, MAX_NAME_CHARS - hash.length - 1)}_${hash}`;
+}
 
 /** Runs `work` inside BEGIN … COMMIT on one pooled client, rolling back (and discarding a broken client) on error. */
 export async function inTransaction<T>(ctx: SqlContext, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
