@@ -263,7 +263,7 @@ describe("a run's abort", () => {
 });
 
 describe("the terminal cache", () => {
-  const record = (id: string) => ({ id, status: "completed", outputJson: '"ok"' }) as ExecutionRecord;
+  const record = (id: string) => ({ id, status: "completed", dataJson: "{}", outputJson: '"ok"', error: null }) as ExecutionRecord;
 
   test("a record this process wrote is made when first read, once; has() does not make it", () => {
     let now = 0;

@@ -1,8 +1,9 @@
 /**
  * Terminal records this process produced or read, served from memory: a terminal execution does not
  * change until an operator retries it (or retention deletes it), so a long-poll that wakes on completion,
- * or a GET of a finished execution, needs no read. Bounded in entries and in output size, so it cannot hold
- * much memory.
+ * or a GET of a finished execution, needs no read. Bounded in entries and in the size of each record's
+ * values (input data, output and error together), so it cannot hold much memory: entries are dropped only
+ * when newer ones push them out, not when their time is up.
  *
  * A retry makes a terminal record stale. The engine that retries forgets it before answering; every engine
  * on the store forgets it when the `resumed` notice arrives (across processes on PostgreSQL), and forgets
@@ -18,7 +19,8 @@ import type { ExecutionRecord } from "../core/types.js";
  * they save (decision 008, "How many").
  */
 const ENTRIES = 256;
-const MAX_OUTPUT_CHARS = 16 * 1024;
+/** The most characters of values (data, output, error) a kept record may have. */
+const MAX_RECORD_CHARS = 16 * 1024;
 /** How long a cached terminal record is served without reading the store again. */
 export const TERMINAL_RECORD_TTL_MS = 1000;
 
@@ -32,16 +34,19 @@ export class TerminalCache {
   constructor(private readonly now: () => number) {}
 
   remember(execution: ExecutionRecord): void {
-    this.put(execution.id, execution.outputJson?.length ?? 0, execution);
+    this.put(execution.id, recordChars(execution), execution);
   }
 
-  /** A terminal record this process wrote, made only if someone asks for it (most are never read). */
-  rememberWritten(id: string, outputChars: number, make: () => ExecutionRecord): void {
-    this.put(id, outputChars, make);
+  /**
+   * A terminal record this process wrote, made only if someone asks for it (most are never read).
+   * `valueChars`: the characters of its values, as {@link recordChars} counts them.
+   */
+  rememberWritten(id: string, valueChars: number, make: () => ExecutionRecord): void {
+    this.put(id, valueChars, make);
   }
 
-  private put(id: string, outputChars: number, record: Entry["record"]): void {
-    if (outputChars > MAX_OUTPUT_CHARS) return;
+  private put(id: string, valueChars: number, record: Entry["record"]): void {
+    if (valueChars > MAX_RECORD_CHARS) return;
     this.records.delete(id);
     this.records.set(id, { record, at: this.now() });
     this.trim();
@@ -81,4 +86,11 @@ export class TerminalCache {
   clear(): void {
     this.records.clear();
   }
+}
+
+/** The characters of a record's values that can be large: its input data, output and error. */
+export function recordChars(execution: Pick<ExecutionRecord, "dataJson" | "outputJson" | "error">): number {
+  const { error } = execution;
+  const errorChars = error === null ? 0 : error.message.length + (error.stack?.length ?? 0);
+  return execution.dataJson.length + (execution.outputJson?.length ?? 0) + errorChars;
 }

@@ -20,10 +20,11 @@ import { RunTrace } from "./tracing.js";
 
 export interface RunnerDeps extends ContextDeps {
   /**
-   * An execution this runner completed or failed (terminal records never change): its id, its output's
-   * length, and how to make its final record, which is made only if someone asks (most are never read).
+   * An execution this runner completed or failed (terminal records never change): its id, its values that
+   * can be large (input data, output, error), and how to make its final record, which is made only if
+   * someone asks (most are never read).
    */
-  onTerminal?(executionId: string, outputChars: number, record: () => ExecutionRecord): void;
+  onTerminal?(executionId: string, values: Pick<ExecutionRecord, "dataJson" | "outputJson" | "error">, record: () => ExecutionRecord): void;
   onFinished?(task: string, status: ExecutionStatus | "parked" | "requeued" | "aborted", executionId: string): void;
   /** A run parked on an event: the execution and steps exactly as stored (see held-write.ts). */
   onParked?(run: ClaimedExecution): void;
@@ -213,8 +214,12 @@ export class ExecutionRunner {
       // Only what the record is made of is kept (not the records the write carried): it may be kept a while.
       const parts: WriteParts = { patch, now: checkpoint.now, stepsCompleted: checkpoint.stepsCompleted, crashes: checkpoint.crashes };
       const consumed = this.ctx.writer.consumedInRun;
-      const outputChars = patch.transition === "complete" ? patch.outputJson.length : 0;
-      this.deps.onTerminal?.(execution.id, outputChars, () => rowAfter(execution, parts, consumed));
+      const values = {
+        dataJson: execution.dataJson,
+        outputJson: patch.transition === "complete" ? patch.outputJson : null,
+        error: patch.transition === "complete" ? null : patch.error,
+      };
+      this.deps.onTerminal?.(execution.id, values, () => rowAfter(execution, parts, consumed));
     }
     const label =
       patch.transition === "release" || patch.transition === "retry"
