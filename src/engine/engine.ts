@@ -31,7 +31,7 @@ import { type ResolvedEngineOptions, resolveEngineOptions } from "./resolve-opti
 import { EngineRuntime } from "./runtime.js";
 import type { EngineSchedules } from "./schedules/scheduling.js";
 import { SyncedClock } from "./synced-clock.js";
-import { cachingHops, type WatchDeps, watchTerminal } from "./terminal-watch.js";
+import { cachingHops, runEndOr, type WatchDeps, watchTerminal } from "./terminal-watch.js";
 import type { Timeline } from "./timeline.js";
 import {
   type ExecutionRef,
@@ -192,7 +192,7 @@ export class Engine implements ZartApi {
       // that completes leaves its record in the terminal cache.
       const run = this.worker?.runOf(id) ?? null;
       if (run !== null) {
-        await Promise.race([waiter.ended, run]);
+        await runEndOr(run, waiter.ended);
         await cachingHops(this.runtime.terminal, id, run);
       }
       await waiters.ready();

@@ -78,5 +78,52 @@ async function readAfterWait(deps: WatchDeps, id: string): Promise<ExecutionReco
 export async function cachingHops(terminal: TerminalCache, id: string, run: Promise<void> | null = null): Promise<void> {
   if (terminal.has(id)) return;
   const turn = new Promise((resolve) => setImmediate(resolve));
-  await (run === null ? turn : Promise.race([run, turn]));
+  await (run === null ? turn : runEndOr(run, turn));
+}
+
+/*
+ * Waits that end at a run's end or earlier. `Promise.race([run, other])` would leave a reaction on the run's
+ * promise for every wait until the run ends, also when `other` won long before: a run that takes hours (a
+ * long step) with clients long-polling it again and again (each poll that times out or whose client leaves
+ * is such a wait) held every one of them. Here the run's promise gets one reaction of its own, and each wait
+ * a callback in a set that it leaves when it stops.
+ */
+const waiting = new WeakMap<Promise<void>, Set<() => void>>();
+
+/** Calls `fn` once `run` settles; the function returned stops that (and frees `fn`) if it has not happened. */
+function onRunEnd(run: Promise<void>, fn: () => void): () => void {
+  let fns = waiting.get(run);
+  if (fns === undefined) {
+    const created = new Set<() => void>();
+    fns = created;
+    waiting.set(run, created);
+    const ended = () => {
+      waiting.delete(run);
+      for (const each of created) each();
+      created.clear();
+    };
+    run.then(ended, ended);
+  }
+  const own = fns;
+  own.add(fn);
+  return () => {
+    own.delete(fn);
+  };
+}
+
+/** Resolves once `run` settles or `other` settles, whichever is first, holding nothing on `run` after. */
+export function runEndOr(run: Promise<void>, other: Promise<unknown>): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = onRunEnd(run, resolve);
+    const done = () => {
+      stop();
+      resolve();
+    };
+    other.then(done, done);
+  });
+}
+
+/** How many waits are registered on `run`'s end (tests). */
+export function waitsOnRun(run: Promise<void>): number {
+  return waiting.get(run)?.size ?? 0;
 }
