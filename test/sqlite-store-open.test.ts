@@ -18,6 +18,7 @@ import { migrations } from "../src/store/sqlite/migration-runner.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { childEnv, runToEnd } from "./support/child-process.js";
 import { cliArgs } from "./support/cli-entry.js";
+import { migrationLedger } from "./support/sqlite-file.js";
 
 const dir = mkdtempSync(join(tmpdir(), "zart-sqlite-version-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,18 +38,9 @@ async function fileFromNewerRelease(name: string): Promise<string> {
   return path;
 }
 
-function ledger(path: string): { version: number; name: string }[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare("SELECT version, name FROM zart_migrations ORDER BY version").all() as { version: number; name: string }[];
-  } finally {
-    db.close();
-  }
-}
-
 test("migrate() refuses a file migrated by a newer release and leaves it as it was", async () => {
   const path = await fileFromNewerRelease("newer.db");
-  const before = ledger(path);
+  const before = migrationLedger(path);
   const store = await SqliteStore.open({ path });
   try {
     await assert.rejects(store.migrate(), (error: unknown) => {
@@ -62,7 +54,7 @@ test("migrate() refuses a file migrated by a newer release and leaves it as it w
   } finally {
     await store.close();
   }
-  assert.deepEqual(ledger(path), before);
+  assert.deepEqual(migrationLedger(path), before);
 });
 
 test("zart-server on a file migrated by a newer release exits 1 with the reason and never listens", { timeout: 60_000 }, async () => {
@@ -77,7 +69,7 @@ test("zart-server on a file migrated by a newer release exits 1 with the reason 
     run.stderr,
     new RegExp(`failed to start: SQLite file .* is at schema version ${latest + 1}, but this Zart release knows versions up to ${latest}`),
   );
-  assert.equal(ledger(path).length, migrations.length + 1);
+  assert.equal(migrationLedger(path).length, migrations.length + 1);
 });
 
 test("a path that cannot be opened fails with an error that names it and keeps SQLite's code", async () => {

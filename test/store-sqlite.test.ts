@@ -19,6 +19,7 @@ import { listSql, SELECT_STATUSES } from "../src/store/sqlite/queries.js";
 import { SCHEDULE_QUERIES } from "../src/store/sqlite/schedules.js";
 import { SqliteStore } from "../src/store/sqlite/sqlite-store.js";
 import { tsArgs, WatchedProcess } from "./support/child-process.js";
+import { migrationLedger } from "./support/sqlite-file.js";
 import { runStoreBehaviourSuite } from "./support/store-behaviour.js";
 import { create, T0 } from "./support/store-fixtures.js";
 
@@ -88,15 +89,6 @@ function startChild(...args: string[]): WatchedProcess {
 }
 
 const exitCode = async (child: WatchedProcess) => (await child.exited).code;
-
-function ledger(path: string): { version: number; name: string }[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare("SELECT version, name FROM zart_migrations ORDER BY version").all() as { version: number; name: string }[];
-  } finally {
-    db.close();
-  }
-}
 
 const expectedLedger = migrations.map((m) => ({ version: m.version, name: m.name }));
 
@@ -179,7 +171,7 @@ describe("sqlite store: file-specific behaviour", () => {
     const stores = await Promise.all(Array.from({ length: 4 }, () => SqliteStore.open({ path })));
     try {
       await Promise.all(stores.map((s) => s.migrate()));
-      assert.deepEqual(ledger(path), expectedLedger);
+      assert.deepEqual(migrationLedger(path), expectedLedger);
       await create(stores[3]!);
       assert.equal((await stores[0]!.countByStatus()).pending, 1);
     } finally {
@@ -193,7 +185,7 @@ describe("sqlite store: file-specific behaviour", () => {
     const codes = await Promise.all(children.map(exitCode));
     assert.deepEqual(codes, [0, 0, 0], children.flatMap((c) => c.stderr).join("\n"));
     for (const c of children) assert.deepEqual(c.lines, ["migrated"]);
-    assert.deepEqual(ledger(path), expectedLedger);
+    assert.deepEqual(migrationLedger(path), expectedLedger);
   });
 
   test("three processes claiming from one file take every execution exactly once", { timeout: 90_000 }, async () => {

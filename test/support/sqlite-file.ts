@@ -18,6 +18,14 @@ export function readSqliteFile<T>(dbPath: string, read: (db: Database.Database) 
   }
 }
 
+/** The file's migration ledger, oldest first. */
+export function migrationLedger(dbPath: string): { version: number; name: string }[] {
+  return readSqliteFile(
+    dbPath,
+    (db) => db.prepare("SELECT version, name FROM zart_migrations ORDER BY version").all() as { version: number; name: string }[],
+  );
+}
+
 /** Row counts in `EXECUTION_STATUSES` order (0 for a status with no rows). */
 export function storedCountsByStatus(dbPath: string): number[] {
   const counted = readSqliteFile(
