@@ -270,7 +270,7 @@ describe("the terminal cache", () => {
     const cache = new TerminalCache(() => now);
     let made = 0;
     const written = record("exec-1");
-    cache.rememberWritten("exec-1", 4, () => {
+    cache.rememberWritten("exec-1", written, () => {
       made += 1;
       return written;
     });
@@ -286,7 +286,8 @@ describe("the terminal cache", () => {
 
   test("an output over the size bound is not kept, whether read or written here", () => {
     const cache = new TerminalCache(() => 0);
-    cache.rememberWritten("exec-2", 16 * 1024 + 1, () => record("exec-2"));
+    const large = { ...record("exec-2"), dataJson: `"${"x".repeat(16 * 1024)}"` };
+    cache.rememberWritten("exec-2", large, () => large);
     cache.remember({ ...record("exec-3"), outputJson: "x".repeat(16 * 1024 + 1) });
     assert.equal(cache.has("exec-2"), false);
     assert.equal(cache.has("exec-3"), false);

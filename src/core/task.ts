@@ -163,7 +163,7 @@ export function defineTask<
     input: options.input ? inTask(options.name, "input: ", () => compileSchema(options.input as SchemaInput)) : null,
     eventSchemas: compileEventSchemas(options.name, options.eventSchemas),
     retry: inTask(options.name, "", () => resolveRetryPolicy(options.retry)),
-    timeoutMs: options.timeout === undefined ? null : toMs(options.timeout),
+    timeoutMs: options.timeout === undefined ? null : inTask(options.name, "timeout: ", () => toMs(options.timeout as Duration)),
     concurrency: concurrency
       ? { limit: concurrency.limit, keyed: concurrency.key !== undefined, key: concurrency.key ?? (() => "") }
       : null,

@@ -17,7 +17,7 @@ import type { ResolvedEngineOptions } from "./resolve-options.js";
 import { Scheduling } from "./schedules/scheduling.js";
 import type { SyncedClock } from "./synced-clock.js";
 import { TaskDirectory } from "./task-directory.js";
-import { recordChars, TerminalCache } from "./terminal-cache.js";
+import { TerminalCache } from "./terminal-cache.js";
 import { UnservedTasks } from "./unserved-tasks.js";
 import { Waiters } from "./waiters.js";
 
@@ -113,7 +113,7 @@ export class EngineRuntime {
         commitProgress: (checkpoint) => this.committer.submitProgress(checkpoint),
         prepareChild: (request) => this.admission.child(request),
         onFinished: (task, outcome, id) => metrics.finished(task, outcome, id),
-        onTerminal: (id, values, record) => this.terminal.rememberWritten(id, recordChars(values), record),
+        onTerminal: (id, values, record) => this.terminal.rememberWritten(id, values, record),
         onStepFinished: (task, step, ms, ok) => metrics.stepFinished(task, step, ms, ok),
         onStepOutcome: (task, step, outcome) => metrics.stepOutcome?.(task, step, outcome),
       },

@@ -38,11 +38,11 @@ export class TerminalCache {
   }
 
   /**
-   * A terminal record this process wrote, made only if someone asks for it (most are never read).
-   * `valueChars`: the characters of its values, as {@link recordChars} counts them.
+   * A terminal record this process wrote, made only if someone asks for it (most are never read); `values`
+   * are its values that can be large, which decide whether it is kept.
    */
-  rememberWritten(id: string, valueChars: number, make: () => ExecutionRecord): void {
-    this.put(id, valueChars, make);
+  rememberWritten(id: string, values: RecordValues, make: () => ExecutionRecord): void {
+    this.put(id, recordChars(values), make);
   }
 
   private put(id: string, valueChars: number, record: Entry["record"]): void {
@@ -88,8 +88,10 @@ export class TerminalCache {
   }
 }
 
-/** The characters of a record's values that can be large: its input data, output and error. */
-export function recordChars(execution: Pick<ExecutionRecord, "dataJson" | "outputJson" | "error">): number {
+/** A record's values that can be large: its input data, output and error. */
+export type RecordValues = Pick<ExecutionRecord, "dataJson" | "outputJson" | "error">;
+
+function recordChars(execution: RecordValues): number {
   const { error } = execution;
   const errorChars = error === null ? 0 : error.message.length + (error.stack?.length ?? 0);
   return execution.dataJson.length + (execution.outputJson?.length ?? 0) + errorChars;

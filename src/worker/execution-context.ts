@@ -106,9 +106,9 @@ export class ExecutionContext implements WorkflowContext {
 
   waitForEvent<T = unknown>(name: string, options: WaitForEventOptions = {}): Promise<T> {
     return this.call<T>(name, "event", (record, seq) => {
-      checkWaitOptions(name, options);
       if (record?.state === "completed") return decodeValue(record.resultJson) as T;
       if (record?.state === "failed") throw new EventTimeoutError(name, record.error?.message);
+      checkWaitOptions(name, options);
       // A wait recorded open may still find its event among the buffered ones: one sent while the run that
       // opened it was still going (before the park stored the wait) was buffered, and woke this run.
       const opened = record?.state === "waiting" ? record : undefined;
