@@ -132,6 +132,38 @@ describe("zart client commands at their edges", () => {
     }
   });
 
+  it("--request-timeout: a server that never answers ends the command (exit 1, naming the limit); a wait's own time is not cut", async () => {
+    const sockets = new Set<import("node:net").Socket>();
+    const silent: Server = createServer(() => {
+      // Holds every request unanswered.
+    });
+    silent.on("connection", (socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+      const byFlag = await zart(["stats", "--server", url, "--request-timeout", "300ms"], env);
+      assert.equal(byFlag.code, 1, byFlag.err);
+      assert.equal(byFlag.err, `error: no complete answer from the server at ${url} within 300ms (--request-timeout).\n`);
+      const byEnv = await zart(["list", "--server", url], { ...env, ZART_REQUEST_TIMEOUT: "1s" });
+      assert.equal(byEnv.code, 1, byEnv.err);
+      assert.match(byEnv.err, /within 1\.0s \(--request-timeout\)/);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    for (const bad of ["30", "0s", "soon", "30d"]) {
+      const run = await zart(["stats", "--request-timeout", bad], env);
+      assert.equal(run.code, 2, `${bad}: ${run.err}`);
+      assert.match(run.err, /request timeout \(--request-timeout or ZART_REQUEST_TIMEOUT\)/);
+    }
+    const started = await call(`${server.url}/api/v1/executions`, {
+      json: { task: "onboarding", data: { user_id: "rt", email: "rt@example.com" } },
+    });
+    const { execution_id: id } = JSON.parse(started.text) as { execution_id: string };
+    const held = await zart(["wait", id, "--timeout", "2", "--request-timeout", "500ms"], env);
+    assert.equal(held.code, 3, `still running at the wait's timeout, not cut at the request timeout: ${held.err}`);
+  });
+
   it("--limit below 1 and --offset below 0 or past 2^53 - 1 are usage errors (exit 2), sent nowhere", async () => {
     const cases: Array<[string[], RegExp]> = [
       [["--limit", "0"], /'--limit <n>' argument '0' is invalid\. expected a whole number of 1 or more\./],

@@ -10,7 +10,7 @@ import { after, describe, it } from "node:test";
 import { storeOptions } from "../src/cli/engine-options.js";
 import { assertSafeBind, ConfigError, type ResolveInput, resolveConfig } from "../src/cli/resolve-config.js";
 import { silentLogger } from "../src/core/logger.js";
-import { runToEnd } from "./support/child-process.js";
+import { childEnv, runToEnd } from "./support/child-process.js";
 import { cliArgs } from "./support/cli-entry.js";
 import { startWorker } from "./support/processes.js";
 import { startServer } from "./support/server-process.js";
@@ -18,6 +18,8 @@ import { startServer } from "./support/server-process.js";
 const ROOT = new URL("..", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "zart-cli-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = { flags: {}, cwd: "/work/app", readFile: () => "{}" };
 
 function resolveWith(partial: Partial<ResolveInput> & { file?: unknown }) {
   return resolveConfig({
@@ -162,6 +164,23 @@ describe("resolveConfig", () => {
     for (const host of ["127.0.0.1", "localhost", "::1", "127.1.2.3"]) assertSafeBind(resolveWith({ flags: { host } }));
   });
 
+  it("reads only the environment variables its command uses: a shared environment's values for the others are not refused", () => {
+    assert.equal(
+      resolveConfig({ ...base, command: "worker", env: { ZART_PORT: "web", ZART_WORKER_HTTP_PORT: "9100" } }).worker.httpPort,
+      9100,
+    );
+    assert.equal(resolveConfig({ ...base, command: "serve", env: { ZART_PORT: "7800", ZART_WORKER_HTTP_PORT: "x" } }).port, 7800);
+    const migrate = resolveConfig({
+      ...base,
+      command: "migrate",
+      env: { ZART_DATABASE_URL: "m.db", ZART_PORT: "x", ZART_CONCURRENCY: "0" },
+    });
+    assert.equal(migrate.database, "m.db");
+    assert.throws(() => resolveConfig({ ...base, command: "worker", env: { ZART_WORKER_HTTP_PORT: "x" } }), /worker HTTP port/);
+    assert.throws(() => resolveConfig({ ...base, command: "serve", env: { ZART_PORT: "web" } }), /port must be an integer/);
+    assert.throws(() => resolveConfig({ ...base, command: "worker", env: { ZART_CONCURRENCY: "0" } }), /concurrency/);
+  });
+
   it("rejects bad values with a message naming them", () => {
     const bad: Array<[Partial<ResolveInput> & { file?: unknown }, RegExp]> = [
       [{ flags: { port: "abc" } }, /port/],
@@ -205,9 +224,10 @@ describe("processes", () => {
     assert.match(results[4]?.stderr ?? "", /missing-module/);
   });
 
-  it("zart migrate creates the database and exits 0", async () => {
+  it("zart migrate creates the database and exits 0, whatever a shared environment holds for the server", async () => {
     const db = join(dir, "migrated.db");
-    const r = await run([...cliArgs("zart"), "migrate", "--database", db]);
+    const shared = { ZART_PORT: "http", ZART_HOST: " ", ZART_CONCURRENCY: "0", ZART_API_TOKENS: "a b", ZART_RETENTION: "soon" };
+    const r = await runToEnd(process.execPath, [...cliArgs("zart"), "migrate", "--database", db], { env: childEnv(shared) });
     assert.equal(r.code, 0, r.stderr);
     assert.ok(existsSync(db));
     assert.match(r.stdout, /migrations applied: sqlite/);

@@ -4,6 +4,8 @@
  * `ZartConnectionError`.
  */
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { ZartClient, ZartConnectionError, ZartHttpError } from "../src/client/index.js";
 import { freePort } from "./support/http-helpers.js";
@@ -43,6 +45,28 @@ describe("ZartClient options", () => {
 });
 
 describe("ZartClient answers and failures", () => {
+  it("timeoutMs: refused unless within (0, 2e9]; an answer stalled part way is a request_timeout; the caller's abort stays its own", async () => {
+    for (const timeoutMs of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 2_000_000_001])
+      assert.throws(() => new ZartClient({ baseUrl: "http://127.0.0.1:7700", timeoutMs }), /^TypeError: timeoutMs must be/);
+    const stalled = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.write('{"total": ');
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, "127.0.0.1", resolve));
+    try {
+      const baseUrl = `http://127.0.0.1:${(stalled.address() as AddressInfo).port}`;
+      const client = new ZartClient({ baseUrl, timeoutMs: 200 });
+      await assert.rejects(client.stats(), (error: unknown) => error instanceof ZartConnectionError && error.reason === "request_timeout");
+      const mine = new AbortController();
+      const call = client.wait("exec-0mx908wny3ebixtjbe2gh94ai", { timeoutSeconds: 1, signal: mine.signal });
+      mine.abort(new Error("mine"));
+      await assert.rejects(call, /^Error: mine$/);
+    } finally {
+      stalled.closeAllConnections();
+      await new Promise((resolve) => stalled.close(resolve));
+    }
+  });
+
   it("a success that is not JSON is a ZartHttpError invalid_response naming the URL", async () => {
     const fetch: typeof globalThis.fetch = async () => new Response("<html>a web page</html>", { status: 200 });
     const client = new ZartClient({ baseUrl: "http://127.0.0.1:7700/", fetch });

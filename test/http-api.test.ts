@@ -21,6 +21,7 @@ import {
   openLongPolls,
   RFC3339_Z,
 } from "./support/http-helpers.js";
+import { firstResponse, rawExchange } from "./support/raw-http.js";
 import { call, type ServerProcess, startServer } from "./support/server-process.js";
 
 const TASKS = ["--tasks", "test/support/test-tasks.ts"];
@@ -151,6 +152,23 @@ describe("POST /executions", () => {
     assertError(await call(`${api}/executions`, { body: big, headers: { "content-type": "text/plain" } }), 415, "unsupported_media_type");
     assertError(await call(`${api}/executions`, { body: big, headers: JSON_HEADERS }), 413, "payload_too_large");
     assertError(await call(`${api}/executions`, { body: '{"task": 5,', headers: JSON_HEADERS }), 400, "invalid_json");
+  });
+
+  it("answers a head over 16 KB 431 headers_too_large and garbled HTTP 400 invalid_request, then hangs up", async () => {
+    const port = Number(new URL(server.url).port);
+    const huge = `GET /api/v1/executions HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(20_000)}\r\n\r\n`;
+    const answers = [];
+    for (const raw of [huge, "GARBAGE\r\n\r\n"]) {
+      const exchange = await rawExchange(port, raw);
+      const response = firstResponse(exchange.text, true);
+      assert.ok(response, JSON.stringify(exchange));
+      assert.match(response.head, /\r\nConnection: close/i);
+      answers.push([response.status, (JSON.parse(response.body) as { error: { code: string } }).error.code]);
+    }
+    assert.deepEqual(answers, [
+      [431, "headers_too_large"],
+      [400, "invalid_request"],
+    ]);
   });
 });
 

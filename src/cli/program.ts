@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { ConfigError } from "./config-error.js";
-import type { CliFlags } from "./resolve-config.js";
+import type { CliFlags, RunCommand } from "./resolve-config.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -29,9 +29,9 @@ function withRunOptions(command: Command): Command {
     );
 }
 
-async function configFrom(flags: CliFlags) {
+async function configFrom(flags: CliFlags, command: RunCommand) {
   const { assertDatabaseUrl, resolveConfig } = await import("./resolve-config.js");
-  const config = resolveConfig({ flags, env: process.env, cwd: process.cwd(), readFile: (path) => readFileSync(path, "utf8") });
+  const config = resolveConfig({ flags, command, env: process.env, cwd: process.cwd(), readFile: (path) => readFileSync(path, "utf8") });
   await assertDatabaseUrl(config);
   return config;
 }
@@ -43,7 +43,7 @@ function addServe(command: Command): Command {
     .option("--no-worker", "serve the API only; run no executions here")
     .option("--allow-unauthenticated-remote", "allow binding a non-loopback address with no token configured")
     .action(async (flags: CliFlags) => {
-      const config = await configFrom(flags);
+      const config = await configFrom(flags, "serve");
       const { assertSafeBind } = await import("./resolve-config.js");
       assertSafeBind(config);
       const { serve } = await import("./serve.js");
@@ -68,7 +68,7 @@ async function buildProgram(name: "zart" | "zart-server"): Promise<Command> {
     .option("-H, --host <host>", "address for --http-port (env ZART_HOST; default 127.0.0.1)")
     .option("--allow-unauthenticated-remote", "allow --http-port on a non-loopback address with no token configured")
     .action(async (flags: CliFlags) => {
-      const config = await configFrom(flags);
+      const config = await configFrom(flags, "worker");
       const { runWorker } = await import("./worker-command.js");
       return runWorker(config);
     });
@@ -78,7 +78,7 @@ async function buildProgram(name: "zart" | "zart-server"): Promise<Command> {
     .option("-d, --database <url>", "SQLite file or sqlite:/postgres:// URL (env ZART_DATABASE_URL)")
     .option("-c, --config <file>", "JSON config file (env ZART_CONFIG)")
     .action(async (flags: CliFlags) => {
-      const config = await configFrom(flags);
+      const config = await configFrom(flags, "migrate");
       const { openStore } = await import("../store/open-store.js");
       const store = await openStore(config.database);
       await store.migrate();

@@ -108,8 +108,34 @@ const checkFileConfig = Compile(FileConfig);
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const MIB = 1024 * 1024;
 
+/** The commands that read this configuration. */
+export type RunCommand = "serve" | "worker" | "migrate";
+
+/**
+ * Environment variables a command does not use, left unread by it: one environment is often shared by a
+ * fleet's server, workers and migration job, and a value meant for another command is not this one's
+ * to refuse.
+ */
+const UNUSED_ENV: Readonly<Record<RunCommand, readonly string[]>> = {
+  serve: ["ZART_WORKER_HTTP_PORT"],
+  worker: ["ZART_PORT"],
+  migrate: [
+    "ZART_PORT",
+    "ZART_HOST",
+    "ZART_WORKER_HTTP_PORT",
+    "ZART_TASKS",
+    "ZART_CONCURRENCY",
+    "ZART_LOG_LEVEL",
+    "ZART_RETENTION",
+    "ZART_API_TOKEN",
+    "ZART_API_TOKENS",
+  ],
+};
+
 export interface ResolveInput {
   flags: CliFlags;
+  /** Default "serve". */
+  command?: RunCommand;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   /** Reads the config file (injected so tests need no files). */
@@ -208,7 +234,9 @@ export async function assertDatabaseUrl(config: ResolvedConfig): Promise<void> {
 }
 
 export function resolveConfig(input: ResolveInput): ResolvedConfig {
-  const { flags, env, cwd } = input;
+  const { flags, cwd } = input;
+  const env = { ...input.env };
+  for (const name of UNUSED_ENV[input.command ?? "serve"]) delete env[name];
   const configPath = flags.config ?? env.ZART_CONFIG;
   const configFile = configPath ? resolvePath(cwd, configPath) : null;
   const file: FileConfig = configFile ? loadFile(configFile, input.readFile) : {};

@@ -14,6 +14,30 @@ export interface ClientOptions {
   token?: string;
   /** Replaces the global fetch (tests, custom agents, capturing the raw response). */
   fetch?: typeof fetch;
+  /**
+   * Milliseconds a request may take, answer read in full, before it fails with a
+   * {@link ZartConnectionError} of reason `request_timeout`; a long-poll wait gets its wait time on top.
+   * Without it, only fetch's own limits apply (undici: 5 minutes for an answer's headers).
+   */
+  timeoutMs?: number;
+}
+
+/**
+ * The longest {@link ClientOptions.timeoutMs} (about 23 days): with a wait's hold on top it must stay
+ * within a timer's range (2^31 - 1 ms), beyond which Node fires timers at once.
+ */
+export const MAX_TIMEOUT_MS = 2_000_000_000;
+
+/** The {@link ZartConnectionError} reason of a request that outlived {@link ClientOptions.timeoutMs}. */
+export const REQUEST_TIMEOUT = "request_timeout";
+
+/** What a request sends besides its method and path. */
+export interface RequestParts {
+  body?: string;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+  /** How long the server may hold this request on purpose (a long-poll), added to the timeout. */
+  holdMs?: number;
 }
 
 /**
@@ -100,24 +124,45 @@ export class HttpTransport {
   private readonly base: string;
   private readonly headers: Record<string, string>;
   private readonly fetchFn: typeof fetch;
+  private readonly timeoutMs: number | undefined;
 
   constructor(options: ClientOptions) {
     const urlProblem = serverUrlProblem(options.baseUrl);
     if (urlProblem !== undefined) throw new TypeError(`baseUrl ${urlProblem}`);
     const badToken = options.token ? tokenProblem(options.token) : undefined;
     if (badToken !== undefined) throw new TypeError(`token ${badToken}`);
+    const { timeoutMs } = options;
+    if (timeoutMs !== undefined && !(timeoutMs > 0 && timeoutMs <= MAX_TIMEOUT_MS))
+      throw new TypeError(`timeoutMs must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS}, got ${String(timeoutMs)}`);
     this.root = options.baseUrl.replace(/\/+$/, "");
     this.base = `${this.root}/api/v1`;
     this.headers = options.token ? { authorization: `Bearer ${options.token}` } : {};
     this.fetchFn = options.fetch ?? fetch;
+    this.timeoutMs = timeoutMs;
   }
 
   /**
    * Sends a request and parses the JSON answer (`undefined` for an empty one, e.g. 204). A success that is
    * not JSON came from something other than a Zart server: a `ZartHttpError` with code `invalid_response`.
    */
-  async call<T>(method: string, path: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<T> {
-    return this.readJson<T>(await this.send(method, path, body, signal, extraHeaders), path);
+  async call<T>(method: string, path: string, body?: string, signal?: AbortSignal, headers?: Record<string, string>): Promise<T> {
+    return this.exchange(method, path, { body, signal, headers }, (response) => this.readJson<T>(response, path));
+  }
+
+  /**
+   * Sends a request and reads its 2xx answer with `read`, both within the client's timeout; throws for
+   * everything else (see {@link send}).
+   */
+  async exchange<T>(method: string, path: string, parts: RequestParts, read: (response: Response) => Promise<T>): Promise<T> {
+    if (this.timeoutMs === undefined) return read(await this.send(method, path, parts));
+    const timeout = AbortSignal.timeout(this.timeoutMs + (parts.holdMs ?? 0));
+    const signal = parts.signal === undefined ? timeout : AbortSignal.any([parts.signal, timeout]);
+    try {
+      return await read(await this.send(method, path, { ...parts, signal }));
+    } catch (error) {
+      if (!timeout.aborted || parts.signal?.aborted) throw error;
+      throw new ZartConnectionError(this.root, Object.assign(new Error("no complete answer in time"), { code: REQUEST_TIMEOUT }));
+    }
   }
 
   /** A 2xx answer's JSON (`undefined` when empty); `invalid_response` when it is not JSON (see {@link call}). */
@@ -133,9 +178,10 @@ export class HttpTransport {
   }
 
   /** Sends a request; resolves with any 2xx response, throws for everything else. */
-  async send(method: string, path: string, body?: string, signal?: AbortSignal, extraHeaders?: Record<string, string>): Promise<Response> {
+  private async send(method: string, path: string, parts: RequestParts): Promise<Response> {
+    const { body, signal } = parts;
     let headers = body === undefined ? this.headers : { ...this.headers, "content-type": "application/json" };
-    if (extraHeaders !== undefined) headers = { ...headers, ...extraHeaders };
+    if (parts.headers !== undefined) headers = { ...headers, ...parts.headers };
     let response: Response;
     try {
       response = await this.fetchFn(`${this.base}${path}`, { method, headers, body, signal });

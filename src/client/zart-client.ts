@@ -40,6 +40,8 @@ export interface PruneResult {
 }
 
 const MAX_WAIT_REQUEST_S = 240;
+/** The server's wait when the request names none (http-api.md). */
+const SERVER_DEFAULT_WAIT_S = 30;
 
 function idOf(execution: string | ExecutionRef): string {
   return typeof execution === "string" ? execution : execution.execution_id;
@@ -119,9 +121,11 @@ export class ZartClient<T = UntypedTask> {
   private async waitOnce<O>(id: string, timeoutSeconds: number | undefined, signal?: AbortSignal): Promise<WaitResult<O>> {
     const query = timeoutSeconds === undefined ? "" : `?timeout=${Math.max(0, Math.floor(timeoutSeconds))}`;
     const path = `/executions/${segment(id)}/wait${query}`;
-    const response = await this.http.send("GET", path, undefined, signal);
-    const body = await this.http.readJson<Record<string, unknown>>(response, path);
-    return { ...body, done: response.status === 200 } as WaitResult<O>;
+    const holdMs = (timeoutSeconds ?? SERVER_DEFAULT_WAIT_S) * 1000;
+    return this.http.exchange("GET", path, { signal, holdMs }, async (response) => {
+      const body = await this.http.readJson<Record<string, unknown>>(response, path);
+      return { ...body, done: response.status === 200 } as WaitResult<O>;
+    });
   }
 
   async cancel(id: string): Promise<CancelResult> {

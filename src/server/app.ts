@@ -4,6 +4,7 @@
  * arguments (the engine API, resolved options, a logger); this module reads no environment.
  */
 import { randomBytes } from "node:crypto";
+import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import swagger from "@fastify/swagger";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from "fastify";
@@ -12,7 +13,7 @@ import { ZartError } from "../core/errors.js";
 import type { ZartApi } from "../engine/api.js";
 import { TokenChecker } from "./auth.js";
 import type { DashboardAssets } from "./dashboard-assets.js";
-import { errorBody } from "./error-map.js";
+import { errorBody, STATUS_BY_CODE } from "./error-map.js";
 import { sendError } from "./error-reply.js";
 import { registerJsonBody } from "./json-body.js";
 import { LongPolls, parkedMs, parkingServer } from "./long-poll.js";
@@ -63,12 +64,18 @@ function executionIdOf(request: FastifyRequest): string | undefined {
   return typeof id === "string" ? id.slice(0, 64) : undefined;
 }
 
-/** Malformed HTTP never reaches fastify's router; answer it in the same error shape and hang up. */
-function answerMalformedHttp(_error: Error, socket: Socket): void {
+/**
+ * Malformed HTTP never reaches fastify's router; answer it in the same error shape and hang up. A head
+ * over Node's header limit (16 KB) is not malformed but too large, and says so (RFC 6585's 431).
+ */
+function answerMalformedHttp(error: Error, socket: Socket): void {
   if (!socket.writable) return void socket.destroy();
-  const body = JSON.stringify(errorBody("invalid_request", "Malformed HTTP request"));
+  const tooLarge = (error as NodeJS.ErrnoException).code === "HPE_HEADER_OVERFLOW";
+  const code = tooLarge ? "headers_too_large" : "invalid_request";
+  const body = JSON.stringify(errorBody(code, tooLarge ? "Request headers over 16 KB" : "Malformed HTTP request"));
+  const status = STATUS_BY_CODE[code];
   socket.end(
-    `HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 

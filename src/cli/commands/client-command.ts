@@ -7,9 +7,11 @@
  */
 import type { Command } from "commander";
 import { ZartConnectionError, ZartHttpError } from "../../client/index.js";
+import { REQUEST_TIMEOUT } from "../../client/transport.js";
 import { type ClientFlags, DEFAULT_SERVER, resolveClientSettings } from "../client-settings.js";
 import { ConfigError } from "../config-error.js";
 import { printable } from "../format/printable.js";
+import { formatDuration } from "../format/time.js";
 import { processTerminal, type Terminal } from "../terminal.js";
 import { type ClientContext, createClientContext } from "./client-context.js";
 
@@ -23,7 +25,8 @@ export function withConnectionOptions(command: Command): Command {
   return command
     .option("--server <url>", `Zart server to talk to (env ZART_SERVER; default ${DEFAULT_SERVER})`)
     .option("--token <token>", "bearer token (env ZART_TOKEN)")
-    .option("--json", "print the API's JSON response exactly as received");
+    .option("--json", "print the API's JSON response exactly as received")
+    .option("--request-timeout <duration>", "give up on a request after this long, e.g. 30s (env ZART_REQUEST_TIMEOUT; default none)");
 }
 
 /** The action for commander: `.action(clientAction(async (ctx, [id], flags) => …))`. */
@@ -80,6 +83,12 @@ function reportFailure(error: unknown, terminal: Terminal, ctx: ClientContext | 
     return 1;
   }
   if (error instanceof ZartConnectionError) {
+    if (error.reason === REQUEST_TIMEOUT) {
+      say(
+        `no complete answer from the server at ${error.url} within ${formatDuration(ctx?.settings.requestTimeoutMs ?? 0)} (--request-timeout).`,
+      );
+      return 1;
+    }
     const cut = error.reason ? CUT_SHORT[error.reason] : undefined;
     if (cut) {
       say(`the server at ${error.url} ${cut} (${error.reason}).`);

@@ -37,11 +37,12 @@ export function createClientContext(settings: ClientSettings, terminal: Terminal
   const captured = capturingFetch();
   const palette = createPalette(terminal.colors);
   const view = (): View => ({ now: terminal.now(), palette });
+  const connection = { baseUrl: settings.server, token: settings.token, timeoutMs: settings.requestTimeoutMs };
   return {
     settings,
     terminal,
-    client: new ZartClient({ baseUrl: settings.server, token: settings.token, fetch: captured.fetch }),
-    pollingClient: new ZartClient({ baseUrl: settings.server, token: settings.token }),
+    client: new ZartClient({ ...connection, fetch: captured.fetch }),
+    pollingClient: new ZartClient(connection),
     lastBody: captured.last,
     view,
     show(value, format) {
