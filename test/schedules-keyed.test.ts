@@ -10,11 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { ManualClock } from "../src/core/clock.js";
-import { silentLogger } from "../src/core/logger.js";
 import { defineTask } from "../src/core/task.js";
-import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
-import type { Store } from "../src/store/store.js";
+import { engineFleet } from "./support/engine-fleet.js";
 
 const MINUTE = 60_000;
 const T0 = Date.parse("2026-01-10T12:00:00Z");
@@ -31,15 +29,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test("an API-only engine leaves a keyed task's ticks to an engine that runs the task, which starts them in the key's group", async () => {
   const path = join(dir, "zart.db");
   const clock = new ManualClock(T0);
-  const stores: Store[] = [];
-  const engines: Engine[] = [];
-  const start = async (options: Partial<Parameters<typeof Engine.start>[0]>) => {
-    const store = await openStore(path);
-    stores.push(store);
-    const engine = await Engine.start({ store, clock, logger: silentLogger, tasks: [], ...options });
-    engines.push(engine);
-    return engine;
-  };
+  const fleet = engineFleet(() => openStore(path), clock);
+  const start = fleet.start;
   try {
     // Registers the task (and that its key is a function); fires no ticks, runs nothing due.
     await start({ tasks: [perCustomer], scheduler: false, worker: { concurrency: 1 } });
@@ -62,7 +53,6 @@ test("an API-only engine leaves a keyed task's ticks to an engine that runs the 
     assert.equal(started.length, 1, "the engine that runs the task fired the tick");
     assert.equal(started[0]?.concurrencyKey, "acme");
   } finally {
-    for (const engine of engines) await engine.stop();
-    for (const store of stores) await store.close();
+    await fleet.stop();
   }
 });

@@ -74,6 +74,9 @@ function cronProblem(cron: unknown, timezone: string): string | null {
   if (typeof cron !== "string" || cron.trim().length === 0 || cron.length > MAX_CRON_LENGTH) {
     return `cron must be a cron expression of 5 or 6 fields (at most ${MAX_CRON_LENGTH} characters)`;
   }
+  // croner reads any text with a ":" as a one-off date ("2030-01-01T00:00:00Z", even "1 2:3"), which is no
+  // cron expression: it would fire once at most (a date already past: never), past the "never fires" check.
+  if (cron.includes(":")) return `cron "${cron}" is not valid: a cron expression has 5 or 6 fields and no ":" (a date is not one)`;
   try {
     if (compileCron(cron, timezone).nextAfter(0) === null) return `cron "${cron}" never fires`;
     return null;

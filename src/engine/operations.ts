@@ -62,11 +62,15 @@ export class ExecutionOperations {
     if (fromStep !== null && (typeof fromStep !== "string" || fromStep.length === 0 || !isStorableText(fromStep))) {
       throw new ZartError("invalid_request", `from_step must be a step name: a non-empty string ${STORABLE_TEXT_RULE}`);
     }
+    const sameData = request.data === undefined;
     const prepared = await this.deps.prepare({
       task: source.task,
-      data: request.data === undefined ? JSON.parse(source.dataJson) : request.data,
+      data: sameData ? JSON.parse(source.dataJson) : request.data,
       idempotencyKey: request.idempotencyKey,
       priority: source.priority,
+      // With the old data, the old concurrency group: the key may have been given by the source's request
+      // (an override, or a server that cannot run the key function), not computed from the data.
+      ...(sameData && source.concurrencyKey !== null ? { concurrencyKey: source.concurrencyKey } : {}),
     });
     const outcome = await this.deps.store.rerunExecution({ ...prepared, rerunOf: source.id }, fromStep);
     if (outcome.outcome === "not_found") throw executionNotFound(id);

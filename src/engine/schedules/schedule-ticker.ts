@@ -115,28 +115,33 @@ export class ScheduleTicker {
     // A timer may call poke() from inside a clock's advance (a ManualClock runs timers synchronously, at
     // their own due time): read "now" once the caller's synchronous work is done, not in the middle of it.
     await Promise.resolve();
+    // Due schedules this pass leaves for the poll: another process fires them, or their tick failed. They
+    // stay due in the store, so each read asks for that many more rows and passes over them: otherwise a
+    // batch of them (the soonest due, read first) would hide every schedule due after them, for good.
+    const passed = new Set<string>();
+    let failed = false;
     for (;;) {
       const now = this.deps.clock.now();
-      const work = await this.deps.store.scheduleWork(now, BATCH);
+      const work = await this.deps.store.scheduleWork(now, BATCH + passed.size);
       this.heldOn.clear();
       for (const { schedule } of work.held) if (schedule.lastExecutionId) this.heldOn.set(schedule.lastExecutionId, schedule.scheduleId);
       // Newly watching: an end between the read and the watch was not published, so read again.
       if (!(await this.watchEnds())) continue;
-      let failures = 0;
-      let left = 0;
       for (const held of work.held)
-        if (held.previousEnded) failures += await this.isolated(held.schedule, () => this.release(held.schedule));
-      for (const schedule of work.due) {
-        failures += await this.isolated(schedule, async () => {
+        if (held.previousEnded && (await this.isolated(held.schedule, () => this.release(held.schedule))) > 0) failed = true;
+      const due = work.due.filter((schedule) => !passed.has(schedule.scheduleId));
+      for (const schedule of due) {
+        const failures = await this.isolated(schedule, async () => {
           if (await this.deps.firesHere(schedule)) await this.fire(schedule, now);
-          else left += 1;
+          else passed.add(schedule.scheduleId);
         });
+        if (failures > 0) passed.add(schedule.scheduleId);
       }
+      if (this.stopped) return;
+      if (due.length > 0) continue;
       // A schedule whose tick keeps failing, or that another process fires, is still due: wait for the poll
       // rather than read it again at once.
-      if (failures > 0 || (left > 0 && left === work.due.length)) return this.arm(null);
-      if (this.stopped) return;
-      if (work.due.length > 0) continue;
+      if (failed || passed.size > 0) return this.arm(null);
       // The clock may have moved past the next tick while this pass read (a test advancing its clock, a
       // slow store): read again rather than arm a timer for a time already gone.
       const later = this.deps.clock.now();
