@@ -257,8 +257,6 @@ LANGUAGE plpgsql VOLATILE ROWS 10
 SET enable_sort = off SET enable_seqscan = off SET enable_bitmapscan = off SET jit = off
 AS $$
 DECLARE
-  taken integer := 0;
-  n integer;
   ids text[];
   cid text;
   prioritized boolean;
@@ -291,30 +289,10 @@ BEGIN
       ORDER BY e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED;
     RETURN;
   END IF;
-  IF cid IS NULL THEN
-    -- Nothing due is limited, so whole ranges are taken at once, by priority.
-    RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
-      WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
-      ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED;
-    GET DIAGNOSTICS n = ROW_COUNT;
-    taken := n;
-    IF taken < lim THEN
-      RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
-        WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.runnable_at >= floor_ms AND e.task = ANY (task_names)
-          AND e.id <> ALL (excluded)
-        ORDER BY e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
-      GET DIAGNOSTICS n = ROW_COUNT;
-      taken := taken + n;
-    END IF;
-    IF taken < lim THEN
-      RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
-        WHERE e.priority < 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
-        ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim - taken FOR UPDATE SKIP LOCKED;
-    END IF;
-    RETURN;
-  END IF;
-  -- Some due rows are limited: the due rows are locked as above, then each group's slots are counted once
-  -- (one try-lock per group, one count for all groups), and the rows are decided in claim order.
+  -- The due rows are locked by priority, then due time. `cid` asked about limited rows from the floor up,
+  -- but the floor bounds only rows of priority 0: a limited row with a priority due below it (left by a
+  -- claim that filled up before reaching the negative tier) is not seen there. So whether a slot must be
+  -- counted is decided by the rows locked: when none of them needs a slot, they are taken as they are.
   ids := ARRAY(SELECT e.id FROM zart.executions e
       WHERE e.priority > 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
       ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED);
@@ -329,6 +307,14 @@ BEGIN
       WHERE e.priority < 0 AND e.priority <> 0 AND e.runnable_at <= now_ms AND e.task = ANY (task_names) AND e.id <> ALL (excluded)
       ORDER BY e.priority DESC, e.runnable_at, e.id LIMIT lim - cardinality(ids) FOR UPDATE SKIP LOCKED);
   END IF;
+  IF cid IS NULL AND NOT EXISTS (SELECT 1 FROM zart.executions e
+      WHERE e.id = ANY (ids) AND e.concurrency_limit IS NOT NULL AND e.status <> 'running') THEN
+    RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false
+      FROM unnest(ids) WITH ORDINALITY AS u(uid, ord) JOIN zart.executions e ON e.id = u.uid ORDER BY u.ord;
+    RETURN;
+  END IF;
+  -- Some rows need a slot: each group's slots are counted once (one try-lock per group, one count for all
+  -- groups), and the rows are decided in claim order.
   -- A running row (its lease expired) already holds its slot: only the others need one.
   SELECT array_agg(g.grp) INTO grps FROM (
     SELECT DISTINCT e.task || chr(31) || e.concurrency_key AS grp FROM zart.executions e
