@@ -94,6 +94,14 @@ test("100+ due schedules left to other processes (a keyed task nobody here runs)
     );
     const keyed = (await api.list({ task: "per-customer", limit: 10, offset: 0, order: "asc" })).executions;
     assert.deepEqual(keyed, [], "the keyed ticks are left for a process that runs the task");
+    // Overdue since T0 + 1 min: the one catch-up tick (the latest at or before now) first, then ticks to come.
+    const now = clock.now();
+    const shown = (await api.schedules.get("customer-000")).nextFireTimes;
+    const lastMinute = now - (now % MINUTE);
+    assert.deepEqual(
+      shown,
+      [0, 1, 2, 3, 4].map((k) => lastMinute + k * MINUTE),
+    );
   } finally {
     await fleet.stop();
   }

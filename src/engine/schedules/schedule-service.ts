@@ -147,7 +147,7 @@ export class ScheduleService implements ScheduleApi {
   }
 
   info(schedule: ScheduleRecord): ScheduleInfo {
-    return { ...schedule, nextFireTimes: nextFireTimes(schedule) };
+    return { ...schedule, nextFireTimes: nextFireTimes(schedule, this.deps.clock.now()) };
   }
 
   private async checked(request: CreateScheduleRequest | ScheduleDefinition, source: ScheduleSource): Promise<NewSchedule> {
@@ -185,12 +185,18 @@ export class ScheduleService implements ScheduleApi {
   }
 }
 
-/** The next tick and the ones after it, in the schedule's time zone; none while paused. */
-function nextFireTimes(schedule: ScheduleRecord): number[] {
-  if (schedule.paused || schedule.nextTickAt === null) return [];
+/**
+ * The next tick and the ones after it, in the schedule's time zone; none while paused. An overdue tick (no
+ * process fired it yet) fires once, as the latest tick at or before now (the ticker's catch-up): that one is
+ * shown first, then the ticks after now, not the missed ones between, which never fire.
+ */
+function nextFireTimes(schedule: ScheduleRecord, now: number): number[] {
+  const { nextTickAt } = schedule;
+  if (schedule.paused || nextTickAt === null) return [];
   try {
     const rule = compileCron(schedule.cron, schedule.timezone);
-    return [schedule.nextTickAt, ...rule.nextTimes(SHOWN_FIRE_TIMES - 1, schedule.nextTickAt)];
+    const first = nextTickAt >= now ? nextTickAt : Math.max(nextTickAt, rule.latestAtOrBefore(now) ?? nextTickAt);
+    return [first, ...rule.nextTimes(SHOWN_FIRE_TIMES - 1, Math.max(first, now))];
   } catch {
     // A stored expression this croner no longer reads: the schedule shows no times (its ticks log why).
     return [];
