@@ -326,10 +326,13 @@ BEGIN
                       ORDER BY x.priority DESC, x.runnable_at LIMIT 1) IS NOT NULL END
     INTO cid, prioritized;
   IF cid IS NULL AND NOT prioritized THEN
-    -- The common case: one range of one index (decision 038).
+    -- The common case: one range of one index (decision 038). Its snapshot is newer than the question's: a
+    -- limited row made due in between (created, or granted a slot) is left for the next claim, which sees
+    -- it and counts its slot, rather than taken here without one (its `runnable` notice keeps it above the
+    -- floor, claim-floor.ts).
     RETURN QUERY SELECT e.id, e.started_at IS NULL, e.runnable_at, e.status, false, false FROM zart.executions e
       WHERE e.priority = 0 AND e.runnable_at <= now_ms AND e.runnable_at >= floor_ms AND e.task = ANY (task_names)
-        AND e.id <> ALL (excluded)
+        AND e.id <> ALL (excluded) AND e.concurrency_limit IS NULL
       ORDER BY e.runnable_at, e.id LIMIT lim FOR UPDATE SKIP LOCKED;
     RETURN;
   END IF;

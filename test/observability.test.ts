@@ -13,7 +13,7 @@ import { call, eventually, type ServerProcess, startServer } from "./support/ser
 const TOKEN = "worker-metrics-token";
 
 function resolveWith(flags: Record<string, string>, env: Record<string, string> = {}, file: unknown = {}) {
-  return resolveConfig({ flags, env, cwd: "/srv", readFile: () => JSON.stringify(file) });
+  return resolveConfig({ flags, command: "worker", env, cwd: "/srv", readFile: () => JSON.stringify(file) });
 }
 
 describe("worker HTTP configuration", () => {

@@ -162,7 +162,11 @@ export class ExecutionRunner {
     const info = errorInfo(error, step);
     this.trace.fail(error);
     if (shouldRetry(task.retry, ctx.attempt, error)) {
-      const runAt = deps.clock.now() + backoffDelay(task.retry, ctx.attempt, deps.random);
+      // The backoff never outlasts the execution's timeout: the row wakes at the deadline at the latest
+      // (and its claim then fails it with `timeout`), as a parked one does.
+      const deadline = this.deadline();
+      const backoffEnd = deps.clock.now() + backoffDelay(task.retry, ctx.attempt, deps.random);
+      const runAt = deadline === null ? backoffEnd : Math.min(backoffEnd, deadline);
       ctx.log.warn({ attempt: ctx.attempt, err: error }, "execution failed; task-level retry scheduled");
       // Only the failure that escaped `run()` is set aside (its step runs again); failures the workflow caught stay.
       const escaped = step === null ? undefined : ctx.records.get(step);

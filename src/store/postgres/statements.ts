@@ -226,7 +226,9 @@ decided AS MATERIALIZED (
   SELECT l.*, w.schema, $7::bigint AS expected_token,
     CASE WHEN l.locked_xmin IS DISTINCT FROM (SELECT x.xmin FROM ${s}.executions x WHERE x.id = l.id) THEN 'stale'
          WHEN l.old_status IN ('completed', 'failed', 'cancelled') THEN 'ended'
-         WHEN w.present IS NULL THEN CASE WHEN EXISTS (SELECT 1 FROM ${s}.tasks t WHERE t.name = l.task
+         WHEN w.present IS NULL THEN CASE WHEN EXISTS (SELECT 1 FROM ${s}.steps ts WHERE ts.execution_id = l.id
+           AND ts.name = $2 AND ts.kind = 'event' AND ts.state = 'failed') THEN 'timed_out'
+         WHEN EXISTS (SELECT 1 FROM ${s}.tasks t WHERE t.name = l.task
            AND t.options::jsonb->>'bufferedEvents' = 'true') THEN 'buffer' ELSE 'no_wait' END
          WHEN w.wake_at IS NOT NULL AND w.wake_at <= ${now} THEN 'timed_out'
          WHEN w.schema IS NOT NULL AND $4::boolean AND w.schema IS DISTINCT FROM $5::text THEN 'validate'

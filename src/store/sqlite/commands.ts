@@ -23,6 +23,8 @@ const SELECT_EVENT_WAIT = "SELECT schema, wake_at FROM steps WHERE execution_id 
 // settled_in: the next run of the execution is the first to see the event (StepRecord.settledIn).
 const RECORD_EVENT = `UPDATE steps SET state = 'completed', result = ?, completed_at = ?,
   settled_in = (SELECT lease_token + 1 FROM executions WHERE id = steps.execution_id) WHERE execution_id = ? AND name = ?`;
+// A wait of that name the worker already timed out (the only way an event wait fails).
+const TIMED_OUT_WAIT = "SELECT 1 AS yes FROM steps WHERE execution_id = ? AND name = ? AND kind = 'event' AND state = 'failed'";
 const BUFFERS_EVENTS = "SELECT json_extract(options, '$.bufferedEvents') = 1 AS yes FROM tasks WHERE name = ?";
 const BUFFER_EVENT = "INSERT INTO events (execution_id, name, payload, created_at) VALUES (?, ?, ?, ?)";
 const DESCENDANTS = `
@@ -80,6 +82,10 @@ function deliverIn(conn: Connection, request: DeliverRequest): { result: Deliver
   if (TERMINAL.has(row.status)) return { result: { outcome: "not_waiting", reason: "ended" }, notices: [] };
   const wait = conn.sql.get(SELECT_EVENT_WAIT).get(executionId, eventName) as { schema: string | null; wake_at: number | null } | undefined;
   if (!wait) {
+    // Refused the same way whether or not a worker has recorded the timeout yet (see below).
+    if (conn.sql.get(TIMED_OUT_WAIT).get(executionId, eventName) !== undefined) {
+      return { result: { outcome: "not_waiting", reason: "timed_out" }, notices: [] };
+    }
     const buffers = conn.sql.get(BUFFERS_EVENTS).get(row.task) as { yes: number } | undefined;
     if (buffers?.yes !== 1) return { result: { outcome: "not_waiting", reason: "no_wait" }, notices: [] };
     conn.sql.get(BUFFER_EVENT).run(executionId, eventName, payloadJson, now);
