@@ -140,12 +140,15 @@ export class ExecutionContext implements WorkflowContext {
   startChild(name: string, task: string | TaskDefinition, data: unknown, options: ChildOptions = {}): Promise<string> {
     return this.call<string>(name, "child", async (record, seq) => {
       if (record && record.state !== "closed" && record.childId !== null) return record.childId;
+      // A start the checks refused (no child id) replays as refused, even if a deploy since would accept it.
+      if (record?.state === "failed") throw childFailure(record);
       return (await startChild(this, (request) => this.deps.prepareChild(request), name, seq, { task, data, options }, false)) as string;
     });
   }
 
   runChild<T = unknown>(name: string, task: string | TaskDefinition, data: unknown, options: ChildOptions = {}): Promise<T> {
     return this.call<T>(name, "child", async (record, seq) => {
+      if (record?.state === "completed" && isChildStart(record)) throw startedNotRun(name);
       if (record?.state === "completed") return decodeValue(record.resultJson) as T;
       if (record?.state === "failed") throw childFailure(record);
       if (record?.state === "waiting") return { open: { record, attempts: [] } };
@@ -165,6 +168,9 @@ export class ExecutionContext implements WorkflowContext {
     kind: StepKind,
     answer: (record: StepRecord | undefined, seq: number) => Answer<T> | Promise<Answer<T>>,
   ): Promise<T> {
+    // A definition error this run met fails the execution even if the workflow caught it: nothing more runs
+    // on a replay that cannot be trusted (a step now would make side effects for an execution that fails).
+    if (this.fatal !== null) return Promise.reject(this.fatal);
     let reached: ReturnType<ReplayRecords["reach"]>;
     try {
       reached = this.records.reach(name, kind);
@@ -222,6 +228,7 @@ export class ExecutionContext implements WorkflowContext {
     const policy = stepRetryPolicy(name, options);
     const timeoutMs = options.timeout === undefined ? null : durationMs(options.timeout, `step("${name}") timeout`);
     await this.writer.barrier(this.stop);
+    if (this.fatal !== null) throw this.fatal;
     if (this.recovered) await this.writer.progressDurably(name, this.stop);
     else this.writer.progress(name);
     const outcome = await runStep<T>(this.stepDeps(), { name, seq, fn, policy, timeoutMs, previous });
@@ -278,4 +285,21 @@ export class ExecutionContext implements WorkflowContext {
   newRecord(name: string, kind: StepKind, state: StepRecord["state"], seq: number, fields: Partial<StepRecord> = {}): StepRecord {
     return newStepRecord(this, this.order, this.now(), { name, kind, state, seq }, fields);
   }
+}
+
+/**
+ * A `startChild` record: completed when the child was started, with no result. A `runChild` record is
+ * completed only with the child's output, which is never absent (an output of `undefined` is `null`).
+ */
+function isChildStart(record: StepRecord): boolean {
+  return record.kind === "child" && record.state === "completed" && record.resultJson === null && record.childId !== null;
+}
+
+/** `runChild` reached a record `startChild` made: it holds no result, and waiting on it now could miss the child's end. */
+function startedNotRun(name: string): WorkflowDefinitionError {
+  return new WorkflowDefinitionError(
+    "nondeterminism",
+    `The workflow reached "${name}" as a child execution it waits for (runChild), but this execution recorded it as a child it only started (startChild): ` +
+      "its code changed in a way that does not replay (see docs/versioning.md)",
+  );
 }

@@ -180,8 +180,22 @@ export class RecordWriter {
     for (const step of steps) this.records.set(step);
     const held = this.take();
     held.steps.push(...steps);
+    if (patch.transition === "park" || patch.transition === "complete") held.steps.push(...this.closeUnreachedWaits());
     held.attempts.push(...attempts);
     return this.checkpoint(patch, held);
+  }
+
+  /**
+   * Event waits an earlier run opened that this run never reached, though its code parked (quiescent) or
+   * returned: the code changed since (docs/versioning.md). They are closed, so an event sent to one is
+   * refused (409) instead of acknowledged and never read; a closed wait that later code reaches again opens
+   * anew. A run that failed, was retried, timed out or was released may have stopped before reaching them:
+   * its waits stay as they are (a resume keeps their deadlines).
+   */
+  private closeUnreachedWaits(): StepRecord[] {
+    const closed = this.records.unreachedWaits().map((record) => ({ ...record, state: "closed" as const }));
+    for (const record of closed) this.records.set(record);
+    return closed;
   }
 
   private checkpoint(patch: WorkerPatch, held: Held): Checkpoint {

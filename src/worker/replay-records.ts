@@ -15,6 +15,8 @@ export class ReplayRecords {
   private nextSeq: number;
   /** Records in a final state (completed or failed): the execution's `steps_completed`. */
   private final: number;
+  /** Event waits stored open when the run began: the only ones a run can leave unreached. Usually none. */
+  private readonly loadedWaits: string[] = [];
 
   constructor(steps: readonly StepRecord[]) {
     this.byName = new Map();
@@ -24,6 +26,7 @@ export class ReplayRecords {
       this.byName.set(s.name, s);
       if (s.seq > maxSeq) maxSeq = s.seq;
       if (FINAL_STEP_STATES.has(s.state)) final += 1;
+      if (s.kind === "event" && s.state === "waiting") this.loadedWaits.push(s.name);
     }
     this.nextSeq = maxSeq + 1;
     this.final = final;
@@ -69,6 +72,20 @@ export class ReplayRecords {
     if (FINAL_STEP_STATES.has(record.state) && !(before && FINAL_STEP_STATES.has(before.state))) this.final += 1;
     if (before && FINAL_STEP_STATES.has(before.state) && !FINAL_STEP_STATES.has(record.state)) this.final -= 1;
     this.byName.set(record.name, record);
+  }
+
+  /**
+   * Event waits recorded open that this run has not reached: once the run is quiescent or done, its code
+   * no longer waits for them (a deploy renamed or removed them), so they are closed rather than left to
+   * accept events nothing will read.
+   */
+  unreachedWaits(): StepRecord[] {
+    const unreached: StepRecord[] = [];
+    for (const name of this.loadedWaits) {
+      const record = this.byName.get(name);
+      if (record?.kind === "event" && record.state === "waiting" && !this.reached?.has(name)) unreached.push(record);
+    }
+    return unreached;
   }
 
   all(): StepRecord[] {
