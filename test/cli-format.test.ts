@@ -328,14 +328,21 @@ describe("the spinner's text", () => {
 });
 
 describe("options resolved at the edge", () => {
-  it("--server over ZART_SERVER over the default; --token over ZART_TOKEN", () => {
-    assert.deepEqual(resolveClientSettings({}, {}), { server: "http://127.0.0.1:7700", token: undefined, json: false });
-    const env = { ZART_SERVER: "http://env:1/", ZART_TOKEN: "env-token" };
-    assert.deepEqual(resolveClientSettings({}, env), { server: "http://env:1", token: "env-token", json: false });
-    assert.deepEqual(resolveClientSettings({ server: "https://flag:2", token: "flag-token", json: true }, env), {
+  it("--server over ZART_SERVER over the default; --token over ZART_TOKEN; --request-timeout over ZART_REQUEST_TIMEOUT", () => {
+    const none = { token: undefined, json: false, requestTimeoutMs: undefined };
+    assert.deepEqual(resolveClientSettings({}, {}), { server: "http://127.0.0.1:7700", ...none });
+    const env = { ZART_SERVER: "http://env:1/", ZART_TOKEN: "env-token", ZART_REQUEST_TIMEOUT: "2m" };
+    assert.deepEqual(resolveClientSettings({}, env), {
+      server: "http://env:1",
+      token: "env-token",
+      json: false,
+      requestTimeoutMs: 120_000,
+    });
+    assert.deepEqual(resolveClientSettings({ server: "https://flag:2", token: "flag-token", json: true, requestTimeout: "1.5s" }, env), {
       server: "https://flag:2",
       token: "flag-token",
       json: true,
+      requestTimeoutMs: 1500,
     });
     assert.equal(resolveClientSettings({}, { ZART_SERVER: "", ZART_TOKEN: "" }).server, "http://127.0.0.1:7700");
     assert.equal(resolveClientSettings({}, { ZART_TOKEN: "" }).token, undefined);

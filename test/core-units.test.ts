@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { describe, test } from "node:test";
+import { describe, mock, test } from "node:test";
 import { Type } from "typebox";
-import { ManualClock } from "../src/core/clock.js";
+import { ManualClock, systemClock } from "../src/core/clock.js";
 import { MAX_TIME_MS, toMs } from "../src/core/duration.js";
 import { NonRetryableError } from "../src/core/errors.js";
 import { decodeValue, encodeJson, encodeValue } from "../src/core/json.js";
@@ -205,6 +205,32 @@ describe("manual clock", () => {
     controller.abort(new Error("stop"));
     await assert.rejects(sleeping, /stop/);
     assert.equal(clock.pendingTimers(), 0);
+  });
+});
+
+describe("system clock", () => {
+  test("timers and sleeps longer than Node's timer limit (2^31 - 1 ms, 24.8 days) end when due, not at once or early", async () => {
+    const DAY = 86_400_000;
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const fired: string[] = [];
+      systemClock.setTimer(30 * DAY, () => fired.push("timer"));
+      const cancel = systemClock.setTimer(30 * DAY, () => fired.push("cancelled"));
+      let slept = false;
+      const sleeping = systemClock.sleep(30 * DAY).then(() => {
+        slept = true;
+      });
+      mock.timers.tick(2_147_483_647);
+      cancel();
+      mock.timers.tick(30 * DAY - 2_147_483_647 - 1);
+      await Promise.resolve();
+      assert.deepEqual([fired, slept], [[], false], "nothing ends before its 30 days");
+      mock.timers.tick(1);
+      await sleeping;
+      assert.deepEqual(fired, ["timer"]);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
 

@@ -15,25 +15,37 @@ export const systemClock: Clock = {
   sleep(ms, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(done, Math.max(0, ms));
+      const cancel = longTimer(ms, done);
       function done() {
         signal?.removeEventListener("abort", onAbort);
         resolve();
       }
       function onAbort() {
-        clearTimeout(timer);
+        cancel();
         reject(signal?.reason);
       }
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   },
-  setTimer(ms, fn) {
-    // Node caps timers at 2^31-1 ms; longer waits are re-armed by the safety poll anyway. Timers stay
-    // referenced: a running engine (or a pending long-poll) keeps its process alive until stop().
-    const timer = setTimeout(fn, Math.min(Math.max(0, ms), 2_147_483_647));
-    return () => clearTimeout(timer);
-  },
+  setTimer: longTimer,
 };
+
+/** The longest delay Node's timers take; a longer one fires at once (with a warning). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Calls `fn` after `ms`, however long (a timeout or grace period of weeks): a delay over Node's limit
+ * is waited in steps. Timers stay referenced: a running engine (or a pending long-poll) keeps its process
+ * alive until stop().
+ */
+function longTimer(ms: number, fn: () => void): () => void {
+  let timer: ReturnType<typeof setTimeout>;
+  const arm = (left: number) => {
+    timer = left > MAX_TIMER_MS ? setTimeout(() => arm(left - MAX_TIMER_MS), MAX_TIMER_MS) : setTimeout(fn, Math.max(0, left));
+  };
+  arm(ms);
+  return () => clearTimeout(timer);
+}
 
 interface PendingTimer {
   at: number;
