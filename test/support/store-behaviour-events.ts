@@ -201,6 +201,28 @@ export function eventBehaviour(ctx: SuiteContext): void {
     assert.equal((await ctx.store.getExecution(cancelled.id))?.status, "cancelled");
   });
 
+  test("deliverEvent: a wait whose timeout the worker recorded (failed) is timed_out, never buffered, whether or not the task buffers", async () => {
+    await ctx.store.registerTasks("w", [{ name: "to-buf", inputSchemaJson: null, options: { bufferedEvents: true } }], T0);
+    for (const task of ["to-plain", "to-buf"]) {
+      const running = await createRunning(ctx.store, { task });
+      const timedOut = stepRecord(running.execution.id, "go", {
+        kind: "event",
+        state: "failed",
+        resultJson: null,
+        error: { message: 'Timed out waiting for event "go"', step: "go", code: "event_timeout" },
+        attempts: 0,
+      });
+      await applyOne(
+        ctx.store,
+        checkpoint(running.fence, { transition: "progress", currentStep: "next", stepsCompleted: 1 }, { steps: [timedOut] }),
+      );
+      const outcome = await ctx.store.deliverEvent({ executionId: running.execution.id, eventName: "go", payloadJson: "1", now: T0 + 1 });
+      assert.deepEqual(outcome, { outcome: "not_waiting", reason: "timed_out" }, task);
+      const row = await ctx.store.getExecution(running.execution.id);
+      assert.deepEqual([row?.status, row?.bufferedEvents], ["running", 0], `${task}: nothing buffered`);
+    }
+  });
+
   test("deliverEvent: the wait's schema is checked through validate; a refusal writes nothing", async () => {
     const schema = '{"type":"object","required":["amount"]}';
     const execution = await createWaitingForEvent(ctx.store, "pay", { task: "v", schemaJson: schema });
