@@ -10,8 +10,9 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import type { RunCommand } from "./command-env.js";
 import { ConfigError } from "./config-error.js";
-import type { CliFlags, RunCommand } from "./resolve-config.js";
+import type { CliFlags } from "./resolve-config.js";
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 

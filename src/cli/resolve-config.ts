@@ -10,6 +10,7 @@ import { Compile, Type } from "../core/typebox.js";
 import { checkDatabaseUrl } from "../store/open-store.js";
 import { idleInTransactionFor } from "../store/postgres/sql-context.js";
 import { DEFAULT_MAX_QUEUED_INSERTS } from "../store/store-errors.js";
+import { envUsedBy, type RunCommand } from "./command-env.js";
 import { ConfigError } from "./config-error.js";
 
 export { ConfigError };
@@ -107,30 +108,6 @@ const checkFileConfig = Compile(FileConfig);
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 const MIB = 1024 * 1024;
-
-/** The commands that read this configuration. */
-export type RunCommand = "serve" | "worker" | "migrate";
-
-/**
- * Environment variables a command does not use, left unread by it: one environment is often shared by a
- * fleet's server, workers and migration job, and a value meant for another command is not this one's
- * to refuse.
- */
-const UNUSED_ENV: Readonly<Record<RunCommand, readonly string[]>> = {
-  serve: ["ZART_WORKER_HTTP_PORT"],
-  worker: ["ZART_PORT"],
-  migrate: [
-    "ZART_PORT",
-    "ZART_HOST",
-    "ZART_WORKER_HTTP_PORT",
-    "ZART_TASKS",
-    "ZART_CONCURRENCY",
-    "ZART_LOG_LEVEL",
-    "ZART_RETENTION",
-    "ZART_API_TOKEN",
-    "ZART_API_TOKENS",
-  ],
-};
 
 export interface ResolveInput {
   flags: CliFlags;
@@ -235,8 +212,7 @@ export async function assertDatabaseUrl(config: ResolvedConfig): Promise<void> {
 
 export function resolveConfig(input: ResolveInput): ResolvedConfig {
   const { flags, cwd } = input;
-  const env = { ...input.env };
-  for (const name of UNUSED_ENV[input.command ?? "serve"]) delete env[name];
+  const env = envUsedBy(input.command ?? "serve", input.env);
   const configPath = flags.config ?? env.ZART_CONFIG;
   const configFile = configPath ? resolvePath(cwd, configPath) : null;
   const file: FileConfig = configFile ? loadFile(configFile, input.readFile) : {};

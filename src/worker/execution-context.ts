@@ -19,7 +19,16 @@ import { startChild } from "./child-start.js";
 import type { ContextDeps } from "./context-deps.js";
 import { ExecutionLogger } from "./execution-logger.js";
 import { RecordWriter } from "./record-writer.js";
-import { checkWaitOptions, childFailure, definitionArgument, durationMs, stepFailure, stepRetryPolicy } from "./recorded-outcomes.js";
+import {
+  checkWaitOptions,
+  childFailure,
+  definitionArgument,
+  durationMs,
+  isChildStart,
+  startedNotRun,
+  stepFailure,
+  stepRetryPolicy,
+} from "./recorded-outcomes.js";
 import { ReplayRecords } from "./replay-records.js";
 import { RunAbort } from "./run-abort.js";
 import { type OpenWait, RunActivity } from "./run-activity.js";
@@ -285,21 +294,4 @@ export class ExecutionContext implements WorkflowContext {
   newRecord(name: string, kind: StepKind, state: StepRecord["state"], seq: number, fields: Partial<StepRecord> = {}): StepRecord {
     return newStepRecord(this, this.order, this.now(), { name, kind, state, seq }, fields);
   }
-}
-
-/**
- * A `startChild` record: completed when the child was started, with no result. A `runChild` record is
- * completed only with the child's output, which is never absent (an output of `undefined` is `null`).
- */
-function isChildStart(record: StepRecord): boolean {
-  return record.kind === "child" && record.state === "completed" && record.resultJson === null && record.childId !== null;
-}
-
-/** `runChild` reached a record `startChild` made: it holds no result, and waiting on it now could miss the child's end. */
-function startedNotRun(name: string): WorkflowDefinitionError {
-  return new WorkflowDefinitionError(
-    "nondeterminism",
-    `The workflow reached "${name}" as a child execution it waits for (runChild), but this execution recorded it as a child it only started (startChild): ` +
-      "its code changed in a way that does not replay (see docs/versioning.md)",
-  );
 }

@@ -66,3 +66,20 @@ export function childFailure(record: StepRecord): Error {
   const known = code === "child_cancelled" || code === "invalid_data" || code === "task_not_registered" ? code : "child_failed";
   return new ChildFailedError(record.name, record.error?.message ?? "child execution failed", record.childId, known);
 }
+
+/**
+ * A `startChild` record: completed when the child was started, with no result. A `runChild` record is
+ * completed only with the child's output, which is never absent (an output of `undefined` is `null`).
+ */
+export function isChildStart(record: StepRecord): boolean {
+  return record.kind === "child" && record.state === "completed" && record.resultJson === null && record.childId !== null;
+}
+
+/** `runChild` reached a record `startChild` made: it holds no result, and waiting on it now could miss the child's end. */
+export function startedNotRun(name: string): WorkflowDefinitionError {
+  return new WorkflowDefinitionError(
+    "nondeterminism",
+    `The workflow reached "${name}" as a child execution it waits for (runChild), but this execution recorded it as a child it only started (startChild): ` +
+      "its code changed in a way that does not replay (see docs/versioning.md)",
+  );
+}
