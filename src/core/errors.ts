@@ -126,6 +126,8 @@ export class NonRetryableError extends Error {
 /** A programming error in the workflow (duplicate step name, value that is not JSON, …): never retried. */
 export class WorkflowDefinitionError extends NonRetryableError {
   readonly code: FailureCode;
+  /** The step whose own record it failed (a result no store can hold), set by the step's runner. */
+  step: string | null = null;
   constructor(code: FailureCode, message: string) {
     super(message);
     this.name = "WorkflowDefinitionError";

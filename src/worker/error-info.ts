@@ -17,19 +17,11 @@ export function errorInfo(thrown: Error, step: string | null): ErrorInfo {
   }
   return {
     message: error.message,
-    step: step ?? definitionErrorStep(error),
+    // A definition error a step met names that step, so a retry of the execution (after a fix is deployed)
+    // sets that step's record aside and runs it again.
+    step: step ?? (error instanceof WorkflowDefinitionError ? error.step : null),
     name: error.name,
     ...(typeof code === "string" ? { code } : {}),
     ...(typeof stack === "string" ? { stack: stack.slice(0, 16_384) } : {}),
   };
-}
-
-/**
- * The step whose own record a definition error failed (a result no store can hold: step-runner.ts names
- * it), so the execution's error names that step as any step failure does, and a retry of the execution
- * (`POST /executions/:id/retry`, after a fix is deployed) sets that record aside and runs the step again.
- */
-function definitionErrorStep(error: Error): string | null {
-  const step = error instanceof WorkflowDefinitionError ? (error as { step?: unknown }).step : undefined;
-  return typeof step === "string" ? step : null;
 }

@@ -158,15 +158,12 @@ export class ExecutionRunner {
 
   private async failOrRetry(error: Error): Promise<void> {
     const { ctx, task, deps } = this;
-    const step = error instanceof StepFailedError ? error.step : "step" in error ? String((error as { step: unknown }).step) : null;
+    const named = (error as { step?: unknown }).step;
+    const step = error instanceof StepFailedError ? error.step : named === undefined || named === null ? null : String(named);
     const info = errorInfo(error, step);
     this.trace.fail(error);
     if (shouldRetry(task.retry, ctx.attempt, error)) {
-      // The backoff never outlasts the execution's timeout: the row wakes at the deadline at the latest
-      // (and its claim then fails it with `timeout`), as a parked one does.
-      const deadline = this.deadline();
-      const backoffEnd = deps.clock.now() + backoffDelay(task.retry, ctx.attempt, deps.random);
-      const runAt = deadline === null ? backoffEnd : Math.min(backoffEnd, deadline);
+      const runAt = this.wakeBy(deps.clock.now() + backoffDelay(task.retry, ctx.attempt, deps.random)) as number;
       ctx.log.warn({ attempt: ctx.attempt, err: error }, "execution failed; task-level retry scheduled");
       // Only the failure that escaped `run()` is set aside (its step runs again); failures the workflow caught stay.
       const escaped = step === null ? undefined : ctx.records.get(step);
@@ -176,17 +173,25 @@ export class ExecutionRunner {
     return this.finish({ transition: "fail", error: info }, true);
   }
 
-  /** One `park` write for every open wait; wakes at the earliest of their times and the deadline. */
+  /**
+   * When a parked or retried execution wakes: at `at`, or at its deadline when that comes first (its claim
+   * then fails it with `timeout`), so no wait or backoff outlasts the execution's timeout.
+   */
+  private wakeBy(at: number | null): number | null {
+    const deadline = this.deadline();
+    if (deadline === null) return at;
+    return at === null ? deadline : Math.min(at, deadline);
+  }
+
+  /** One `park` write for every open wait; wakes at the earliest of their times, by the deadline. */
   private async park(): Promise<void> {
     const waits = this.ctx.activity.openWaits();
-    const deadline = this.deadline();
     const wakes = waits.map((w) => w.record.wakeAt).filter((w): w is number => w !== null);
-    if (deadline !== null) wakes.push(deadline);
     const patch: WorkerPatch = {
       transition: "park",
       currentStep: waits[0]?.record.name ?? null,
       waitingForEvent: waits.find((w) => w.record.kind === "event")?.record.name ?? null,
-      wakeAt: wakes.length > 0 ? Math.min(...wakes) : null,
+      wakeAt: this.wakeBy(wakes.length > 0 ? Math.min(...wakes) : null),
     };
     const checkpoint = this.ctx.writer.final(
       patch,

@@ -152,7 +152,8 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       if (charged) writer.crashesAccounted();
       writer.hold(record("failed", { error: errorInfo(error, name), attemptStartedAt: attemptStart }), failures);
       deps.onStepOutcome?.(name, "failed");
-      throw namingStep(error, name);
+      error.step ??= name;
+      throw error;
     }
     const made = attempt - base - crashed;
     let retry: boolean;
@@ -199,16 +200,6 @@ class AttemptContext implements StepContext {
   get signal(): AbortSignal {
     return this.#source.signal;
   }
-}
-
-/** The execution's error names the step (error-info.ts), so a retry after a fix sets its record aside. */
-function namingStep(error: WorkflowDefinitionError, step: string): WorkflowDefinitionError {
-  try {
-    Object.defineProperty(error, "step", { value: step, configurable: true });
-  } catch {
-    // A frozen error of the workflow's own: it fails the execution all the same, without the step named.
-  }
-  return error;
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
