@@ -4,7 +4,8 @@
  * PostgreSQL; the API engine's clock is a ManualClock that never moves, so its waits never time out and its
  * safety checks never run: a wait that ends was woken by the end's notice. Without waiters, the worker's
  * ends are not published. The same for a `buffer_one` schedule tick held in one process while a worker in
- * another ends the previous execution: the holder's clock stands still, so only the notice releases it.
+ * another ends the previous execution: the holder's clock moves only when the test moves it, so only the
+ * notice releases it.
  */
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
@@ -79,7 +80,17 @@ test("a schedule tick held in one process is released by a worker's end in anoth
     worker: false,
     schedules: [schedule],
   });
-  const worker = await Engine.start({ store: workerStore, tasks: [task], logger: silentLogger, scheduler: false });
+  // A tick's execution is due at the ticker's "now", up to a minute ahead of the database's clock: the worker
+  // shares the ticker's clock, or it would wait for the real time to reach the tick. Its lease outlasts the
+  // clock's moves, so the held run is never taken for a lost one.
+  const worker = await Engine.start({
+    store: workerStore,
+    tasks: [task],
+    clock,
+    logger: silentLogger,
+    scheduler: false,
+    worker: { leaseMs: 600_000 },
+  });
   const passTick = async (at: number) => {
     await ticker.schedules.settled();
     clock.advance(at - ticker.options.clock.now() + 5);
