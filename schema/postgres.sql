@@ -376,22 +376,30 @@ BEGIN
     WHERE w.status = 'running' AND w.concurrency_limit IS NOT NULL GROUP BY 1) x;
   -- In claim order (the order of ids), read in one query, each row by primary key: no sort of the table,
   -- whatever its size (decision 039). The rows are locked, so this later snapshot sees what was locked.
-  -- A row that needs a slot is the k-th of its group in claim order to need one: it is declined when the
-  -- group's running rows plus k exceed the limit (so every later one of the group is declined too), and
-  -- left for the next claim (id NULL, contended) when its group's lock was busy. One statement for all
-  -- rows, not a loop that rewrites the counts per row (decision 043).
+  -- A row that needs a slot queues behind its group's oldest row waiting for one (priority, then creation
+  -- order: the slot_wait index's first entry) when that row is ahead of it: it is declined, and the claim's
+  -- hand-on after its commit gives a free slot to that row (docs/concurrency.md, "in order"). Otherwise it
+  -- is the k-th of its group in claim order to take one: it is declined when the group's running rows plus
+  -- k exceed the limit (so every later one of the group is declined too), and left for the next claim (id
+  -- NULL, contended) when its group's lock was busy. One statement for all rows, not a loop that rewrites
+  -- the counts per row (decision 043).
   RETURN QUERY
   WITH picked AS (
     SELECT e.id AS rid, e.started_at IS NULL AS is_fresh, e.runnable_at AS due, e.status AS st, e.concurrency_limit AS cap,
            u.ord, e.concurrency_limit IS NOT NULL AND e.status <> 'running' AS needs,
-           e.task || chr(31) || e.concurrency_key AS g
+           e.task || chr(31) || e.concurrency_key AS g,
+           e.concurrency_limit IS NOT NULL AND e.status <> 'running' AND EXISTS (
+             SELECT 1 FROM (SELECT q.priority, q.created_at, q.id FROM zart.executions q
+                 WHERE q.task = e.task AND q.concurrency_key = e.concurrency_key AND q.status = 'pending' AND q.runnable_at IS NULL
+                 ORDER BY q.priority DESC, q.created_at, q.id LIMIT 1) h
+               WHERE h.priority > e.priority OR (h.priority = e.priority AND (h.created_at, h.id) < (e.created_at, e.id))) AS behind
       FROM unnest(ids) WITH ORDINALITY AS u(uid, ord) JOIN zart.executions e ON e.id = u.uid),
   ranked AS (
     SELECT p.*, p.g = ANY (grps) AS held,
-           count(*) FILTER (WHERE p.needs) OVER (PARTITION BY p.g ORDER BY p.ord ROWS UNBOUNDED PRECEDING) AS k
+           count(*) FILTER (WHERE p.needs AND NOT p.behind) OVER (PARTITION BY p.g ORDER BY p.ord ROWS UNBOUNDED PRECEDING) AS k
       FROM picked p)
   SELECT CASE WHEN rk.needs AND NOT rk.held THEN NULL ELSE rk.rid END, rk.is_fresh, rk.due, rk.st,
-         rk.needs AND rk.held AND COALESCE((used ->> rk.g)::integer, 0) + rk.k > rk.cap,
+         rk.needs AND rk.held AND (rk.behind OR COALESCE((used ->> rk.g)::integer, 0) + rk.k > rk.cap),
          rk.needs AND NOT rk.held
     FROM ranked rk ORDER BY rk.ord;
   RETURN;

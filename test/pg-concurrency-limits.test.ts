@@ -82,7 +82,7 @@ test("a row left waiting beside a free slot (its hand-on lost with a connection)
     const first = await store.claim({ workerId: "w", tasks: ["swept"], limit: 5, now: now + 1, leaseMs: 30_000 });
     assert.deepEqual(first.claimed, [], "not due while it waits for a slot");
     const due = await store.getExecution(id);
-    assert.equal(due?.runnableAt, now + 1, "the claim's sweep granted the free slot");
+    assert.equal(due?.runnableAt, now, "the claim's sweep granted the free slot (due at its creation: its place in the queue)");
     const second = await store.claim({ workerId: "w", tasks: ["swept"], limit: 5, now: now + 2, leaseMs: 30_000 });
     assert.deepEqual(
       second.claimed.map((c) => c.execution.id),

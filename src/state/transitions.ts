@@ -142,12 +142,16 @@ export const TRANSITIONS = {
     set: { runnable_at: NOW, updated_at: NOW },
   },
 
-  /** A slot of its group freed: the oldest waiting row of the group becomes due. */
+  /**
+   * A slot of its group freed: the oldest waiting row of the group becomes due, at its creation time. Due
+   * order is claim order, so a claim that also finds a younger row of the group, due since its own creation,
+   * reaches the granted row first and the slot goes to it (docs/concurrency.md, "in order").
+   */
   grant_slot: {
     name: "grant_slot",
     from: ["pending"],
     params: { now: "bigint" },
-    set: { runnable_at: NOW, updated_at: NOW },
+    set: { runnable_at: col("created_at"), updated_at: NOW },
   },
 
   /** Still running: a step started or a record was written. Touches no indexed column (HOT on PostgreSQL). */

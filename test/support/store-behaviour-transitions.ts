@@ -28,16 +28,11 @@ import {
   LEASE_MS,
   NoticeRecorder,
   newId,
+  rowOf,
   type SuiteContext,
   stepRecord,
   T0,
 } from "./store-fixtures.js";
-
-async function rowOf(store: Store, id: string): Promise<ExecutionRow> {
-  const record = await store.getExecution(id);
-  assert.ok(record, `execution ${id} exists`);
-  return toRow(record);
-}
 
 /** The stored row equals the pure transition applied to `before`. */
 function assertApplied(after: ExecutionRow, before: ExecutionRow | null, transition: Transition, params: Params): void {

@@ -12,6 +12,7 @@ import { apiBehaviour } from "./store-behaviour-api.js";
 import { eventBehaviour } from "./store-behaviour-events.js";
 import { historyBehaviour } from "./store-behaviour-history.js";
 import { operationsBehaviour } from "./store-behaviour-operations.js";
+import { queueOrderBehaviour } from "./store-behaviour-queue-order.js";
 import { retentionBehaviour } from "./store-behaviour-retention.js";
 import { scheduleBehaviour } from "./store-behaviour-schedules.js";
 import { transitionBehaviour } from "./store-behaviour-transitions.js";
@@ -33,6 +34,7 @@ export function runStoreBehaviourSuite(label: string, harness: StoreHarness): vo
     describe("transitions: every stored row is the pure definition's", () => transitionBehaviour(ctx));
     describe("operations: heartbeats, task list, timeline, resume and rerun", () => operationsBehaviour(ctx));
     describe("history kept across retries", () => historyBehaviour(ctx));
+    describe("a concurrency group's queue order", () => queueOrderBehaviour(ctx));
     describe("schedules", () => scheduleBehaviour(ctx));
     describe("retention", () => retentionBehaviour(ctx));
   });

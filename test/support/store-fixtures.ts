@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { ExecutionRecord, StepRecord } from "../../src/core/types.js";
+import type { ExecutionRow } from "../../src/state/columns.js";
+import { toRow } from "../../src/store/row-mapping.js";
 import type { Checkpoint, ClaimedExecution, ClaimRequest, Fence, Notice, Store, WorkerPatch } from "../../src/store/store.js";
 
 /** Store options a test may set on a peer (both stores take them). */
@@ -50,6 +52,13 @@ export const EXTRA_DEFAULTS = {
   traceparent: null,
   bufferedEvents: 0,
 } as const;
+
+/** The stored row of execution `id`, which must exist. */
+export async function rowOf(store: Store, id: string): Promise<ExecutionRow> {
+  const record = await store.getExecution(id);
+  assert.ok(record, `execution ${id} exists`);
+  return toRow(record);
+}
 
 export function newId(): string {
   return `exec-${randomBytes(8).toString("hex")}`;

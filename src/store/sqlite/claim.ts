@@ -8,13 +8,14 @@ import { TRANSITIONS } from "../../state/transitions.js";
 import type { ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
 import { rowNotice } from "../writes.js";
 import { claimedFrom } from "./commands.js";
+import { grantSlot, type QueuePlace, slotsUsed, waitingHead } from "./consequences.js";
 import type { Connection } from "./statement-cache.js";
 import { transitionSql } from "./transition-statements.js";
 
 // INDEXED BY turns a planner change into an error instead of a silent full scan: with `task IN (...)` the
 // planner could otherwise prefer a task index and sort every due row. Task lists travel as one JSON
 // parameter so the statement text does not depend on how many tasks there are.
-const CANDIDATE = "id, status, started_at, task, concurrency_key, concurrency_limit";
+const CANDIDATE = "id, status, started_at, task, concurrency_key, concurrency_limit, priority, created_at";
 const TASKS = "task IN (SELECT value FROM json_each(@tasks))";
 const PLAIN_DUE = `SELECT ${CANDIDATE} FROM executions INDEXED BY executions_due
    WHERE runnable_at IS NOT NULL AND priority = 0 AND runnable_at <= @now AND ${TASKS}
@@ -39,9 +40,6 @@ const ANY_PRIORITY = `SELECT EXISTS (SELECT 1 FROM executions INDEXED BY executi
   WHERE runnable_at IS NOT NULL AND priority <> 0) AS found`;
 const PLAIN_TIER = [PLAIN_DUE];
 
-const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
-  WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;
-
 export const NEXT_WAKE_PLAIN = `SELECT runnable_at FROM executions INDEXED BY executions_due
   WHERE runnable_at IS NOT NULL AND priority = 0 AND ${TASKS} ORDER BY runnable_at LIMIT 1`;
 export const NEXT_WAKE_PRIORITY = `SELECT min(runnable_at) AS runnable_at FROM executions INDEXED BY executions_due_priority
@@ -57,6 +55,8 @@ interface Candidate {
   task: string;
   concurrency_key: string | null;
   concurrency_limit: number | null;
+  priority: number;
+  created_at: number;
 }
 
 export function claim(conn: Connection, request: ClaimRequest): { result: ClaimResult; notices: Notice[] } {
@@ -74,7 +74,7 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
   for (const tier of tiers) {
     if (claimed.length >= limit) break;
     for (const candidate of conn.sql.get(tier).all({ now, tasks, lim: limit - claimed.length }) as Candidate[]) {
-      if (!slotFree(conn, candidate)) {
+      if (!takesSlot(conn, candidate, now, notices)) {
         const parked = conn.sql.executionRow(AWAIT_SLOT, { id: candidate.id, now }) as ExecutionRow;
         const notice = rowNotice(parked);
         if (notice) notices.push(notice);
@@ -91,11 +91,27 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
   return { result: { claimed, more }, notices };
 }
 
-/** A row that is not concurrency-limited, or is running already (its lease expired: it holds its slot), needs no slot. */
-function slotFree(conn: Connection, candidate: Candidate): boolean {
+/**
+ * Whether the candidate may run now. A row that is not concurrency-limited, or is running already (its
+ * lease expired: it holds its slot), needs no slot. One that needs a slot queues behind its group's oldest
+ * row waiting for one when that row is ahead of it (priority, then creation order), and a free slot goes to
+ * that row here; otherwise it takes a free slot.
+ */
+function takesSlot(conn: Connection, candidate: Candidate, now: number, notices: Notice[]): boolean {
   if (candidate.concurrency_limit === null || candidate.status === "running") return true;
-  const { n } = conn.sql.get(RUNNING_IN_GROUP).get(candidate.task, candidate.concurrency_key ?? "") as { n: number };
-  return n < candidate.concurrency_limit;
+  const group = { task: candidate.task, key: candidate.concurrency_key ?? "", limit: candidate.concurrency_limit };
+  const head = waitingHead(conn, group.task, group.key);
+  if (head !== undefined && isAhead(head, candidate)) {
+    grantSlot(conn, group, head.id, now, notices);
+    return false;
+  }
+  return slotsUsed(conn, group.task, group.key) < group.limit;
+}
+
+function isAhead(a: QueuePlace, b: QueuePlace): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at;
+  return a.id < b.id;
 }
 
 export function nextWakeAt(conn: Connection, tasks: readonly string[]): number | null {

@@ -11,7 +11,7 @@ const ANSWER_PARENT = `UPDATE steps SET state = ?, result = ?, error = ?, comple
 const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
   WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;
 
-const NEXT_IN_GROUP = `SELECT id FROM executions INDEXED BY executions_slot_wait
+const NEXT_IN_GROUP = `SELECT id, priority, created_at FROM executions INDEXED BY executions_slot_wait
   WHERE task = ? AND concurrency_key = ? AND status = 'pending' AND runnable_at IS NULL
   ORDER BY priority DESC, created_at, id LIMIT 1`;
 
@@ -21,7 +21,9 @@ export function applyConsequences(conn: Connection, before: string, after: Writt
     answerParent(conn, after, now, notices);
   }
   if (before === "running" && after.status !== "running" && after.concurrency_limit !== null) {
-    grantSlot(conn, after.task, after.concurrency_key ?? "", after.concurrency_limit, now, notices);
+    const group = { task: after.task, key: after.concurrency_key ?? "", limit: after.concurrency_limit };
+    const next = waitingHead(conn, group.task, group.key);
+    if (next) grantSlot(conn, group, next.id, now, notices);
   }
 }
 
@@ -39,16 +41,33 @@ function answerParent(conn: Connection, child: WrittenRow, now: number, notices:
   if (notice) notices.push(notice);
 }
 
-/**
- * Makes the oldest row waiting for a slot of the group due, if a slot is free. Waiting rows are looked
- * for first: usually there are none, and then the running rows need no count.
- */
-function grantSlot(conn: Connection, task: string, key: string, limit: number, now: number, notices: Notice[]): void {
-  const next = conn.sql.get(NEXT_IN_GROUP).get(task, key) as { id: string } | undefined;
-  if (!next) return;
-  const { n } = conn.sql.get(RUNNING_IN_GROUP).get(task, key) as { n: number };
-  if (n >= limit) return;
-  const granted = conn.sql.executionRow(transitionSql(TRANSITIONS.grant_slot), { id: next.id, now });
+/** A row's place in its concurrency group's queue: priority first, then creation order. */
+export interface QueuePlace {
+  id: string;
+  priority: number;
+  created_at: number;
+}
+
+/** The group's oldest row waiting for a slot (priority first), if any: usually none. */
+export function waitingHead(conn: Connection, task: string, key: string): QueuePlace | undefined {
+  return conn.sql.get(NEXT_IN_GROUP).get(task, key) as QueuePlace | undefined;
+}
+
+/** The group's running rows: the slots in use. */
+export function slotsUsed(conn: Connection, task: string, key: string): number {
+  return (conn.sql.get(RUNNING_IN_GROUP).get(task, key) as { n: number }).n;
+}
+
+/** Makes `waiting` (the group's oldest row waiting for a slot) due, if a slot of the group is free. */
+export function grantSlot(
+  conn: Connection,
+  group: { task: string; key: string; limit: number },
+  waiting: string,
+  now: number,
+  notices: Notice[],
+): void {
+  if (slotsUsed(conn, group.task, group.key) >= group.limit) return;
+  const granted = conn.sql.executionRow(transitionSql(TRANSITIONS.grant_slot), { id: waiting, now });
   const notice = granted ? rowNotice(granted) : null;
   if (notice) notices.push(notice);
 }

@@ -1,0 +1,63 @@
+/**
+ * A concurrency group's queue (docs/concurrency.md, "in order"): executions that want a slot start in
+ * priority, then creation order, also when a younger row of the group that no claim has reached yet is due
+ * beside an older one that waited.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { Store } from "../../src/store/store.js";
+import { applyOne, checkpoint, LEASE_MS, newId, rowOf, type SuiteContext, T0 } from "./store-fixtures.js";
+
+async function make(store: Store, task: string, at: number, concurrency: { key: string; limit: number }): Promise<string> {
+  const id = newId();
+  await store.createExecution({ id, task, dataJson: "{}", idempotencyKey: null, now: at, concurrency });
+  return id;
+}
+
+async function claimIds(store: Store, task: string, now: number, limit = 5): Promise<string[]> {
+  const result = await store.claim({ workerId: `w-${now}`, tasks: [task], limit, now, leaseMs: LEASE_MS });
+  return result.claimed.map((c) => c.execution.id);
+}
+
+/** Completes the running execution `id` of `task` in the group at `now`, which frees its slot. */
+async function complete(store: Store, task: string, id: string, group: { key: string; limit: number }, now: number): Promise<void> {
+  const row = await rowOf(store, id);
+  const fence = { executionId: id, leaseToken: row.lease_token };
+  const owner = { task, parentId: null, parentStep: null, concurrencyKey: group.key, concurrencyLimit: group.limit };
+  assert.equal(await applyOne(store, checkpoint(fence, { transition: "complete", outputJson: "1" }, { now, owner })), true);
+}
+
+export function queueOrderBehaviour(ctx: SuiteContext): void {
+  test("a freed slot goes to the row that waited for it, not to a younger row of the group due since its creation", async () => {
+    const task = `order-${newId()}`;
+    const group = { key: "acme", limit: 1 };
+    const a = await make(ctx.store, task, T0, group);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const b = await make(ctx.store, task, T0 + 2, group);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [], "the group is full: b waits for a slot");
+    // c is created while every worker is busy: no claim reaches it before a's slot frees.
+    const c = await make(ctx.store, task, T0 + 4, group);
+    await complete(ctx.store, task, a, group, T0 + 5);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 6), [b], "b, created before c, takes the slot");
+    const row = await rowOf(ctx.store, c);
+    assert.deepEqual([row.status, row.runnable_at], ["pending", null], "c waits behind b");
+  });
+
+  test("a row that wants a slot queues behind an older one waiting for it, even when its own limit has room", async () => {
+    const task = `order-${newId()}`;
+    // A deploy raised the limit: rows created before it carry 1, rows created after carry 2.
+    const before = { key: "acme", limit: 1 };
+    const after = { key: "acme", limit: 2 };
+    const a = await make(ctx.store, task, T0, before);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const b = await make(ctx.store, task, T0 + 2, before);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [], "b waits: its limit of 1 is taken");
+    const c = await make(ctx.store, task, T0 + 4, after);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 5), [], "c does not pass b, which waited first");
+    const waiting = await rowOf(ctx.store, c);
+    assert.deepEqual([waiting.status, waiting.runnable_at], ["pending", null]);
+    await complete(ctx.store, task, a, before, T0 + 6);
+    // In claim order b first (its limit of 1 is free now), then c beside it (its own limit is 2).
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 7), [b, c]);
+  });
+}
