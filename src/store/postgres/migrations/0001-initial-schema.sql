@@ -262,6 +262,7 @@ DECLARE
   prioritized boolean;
   grps text[];
   used jsonb;
+  waiting boolean;
 BEGIN
   -- Due rows of priority 0 are read from floor_ms up: below it this store's earlier claims found only
   -- the dead entries that claims and ends leave until VACUUM (decision 037). NULL: from the start.
@@ -330,6 +331,9 @@ BEGIN
     JOIN (SELECT split_part(g, chr(31), 1) AS task, substr(g, length(split_part(g, chr(31), 1)) + 2) AS key FROM unnest(grps) g) k
       ON w.task = k.task AND w.concurrency_key = k.key
     WHERE w.status = 'running' AND w.concurrency_limit IS NOT NULL GROUP BY 1) x;
+  -- Does any row wait for a slot? One probe of the slot_wait index, usually empty: when none does, no row
+  -- of this claim queues behind one, and the per-row question below is not asked.
+  waiting := EXISTS (SELECT 1 FROM zart.executions q WHERE q.status = 'pending' AND q.runnable_at IS NULL);
   -- In claim order (the order of ids), read in one query, each row by primary key: no sort of the table,
   -- whatever its size (decision 039). The rows are locked, so this later snapshot sees what was locked.
   -- A row that needs a slot queues behind its group's oldest row waiting for one (priority, then creation
@@ -344,7 +348,7 @@ BEGIN
     SELECT e.id AS rid, e.started_at IS NULL AS is_fresh, e.runnable_at AS due, e.status AS st, e.concurrency_limit AS cap,
            u.ord, e.concurrency_limit IS NOT NULL AND e.status <> 'running' AS needs,
            e.task || chr(31) || e.concurrency_key AS g,
-           e.concurrency_limit IS NOT NULL AND e.status <> 'running' AND EXISTS (
+           waiting AND e.concurrency_limit IS NOT NULL AND e.status <> 'running' AND EXISTS (
              SELECT 1 FROM (SELECT q.priority, q.created_at, q.id FROM zart.executions q
                  WHERE q.task = e.task AND q.concurrency_key = e.concurrency_key AND q.status = 'pending' AND q.runnable_at IS NULL
                  ORDER BY q.priority DESC, q.created_at, q.id LIMIT 1) h
