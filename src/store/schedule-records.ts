@@ -106,9 +106,13 @@ export interface ScheduleWork {
 /** One tick of a due schedule. */
 export interface ScheduleTick {
   scheduleId: string;
-  /** The `nextTickAt` and `revision` this tick was computed from; anything else makes it `stale`. */
+  /**
+   * The `nextTickAt`, `revision` and `createdAt` this tick was computed from; anything else makes it
+   * `stale` (`createdAt`: a schedule deleted and created again under its id is another schedule).
+   */
   dueAt: number;
   revision: number;
+  createdAt: number;
   /** The tick the execution stands for (in its idempotency key): the latest tick not after now. */
   tickAt: number;
   /** The schedule's `nextTickAt` afterwards. */
@@ -121,7 +125,9 @@ export interface ScheduleTick {
 export interface HeldTickRelease {
   scheduleId: string;
   heldTickAt: number;
+  /** As for a tick ({@link ScheduleTick}). */
   revision: number;
+  createdAt: number;
   execution: NewExecution | null;
 }
 

@@ -48,6 +48,7 @@ function tickOf(schedule: ScheduleRecord, over: Partial<ScheduleTick> = {}): Sch
     scheduleId: schedule.scheduleId,
     dueAt,
     revision: schedule.revision,
+    createdAt: schedule.createdAt,
     tickAt: dueAt,
     nextTickAt: dueAt + MINUTE,
     execution: tickExecution(schedule, dueAt),
@@ -229,6 +230,7 @@ export function scheduleBehaviour(ctx: SuiteContext): void {
       scheduleId: "nightly",
       heldTickAt: T0 + 2 * MINUTE,
       revision: schedule.revision,
+      createdAt: schedule.createdAt,
       execution: tickExecution(schedule, T0 + 2 * MINUTE),
     };
     assert.deepEqual(await ctx.store.releaseHeldTick(release), { outcome: "not_ready" });
@@ -265,7 +267,13 @@ export function scheduleBehaviour(ctx: SuiteContext): void {
     assert.equal((await ctx.store.fireScheduleTick(tickOf(await stored(ctx.store)))).outcome, "held");
     await ctx.store.cancelExecution(previous, T0 + 3 * MINUTE);
     const schedule = await stored(ctx.store);
-    const release = { scheduleId: "nightly", heldTickAt: T0 + 2 * MINUTE, revision: schedule.revision, execution: null };
+    const release = {
+      scheduleId: "nightly",
+      heldTickAt: T0 + 2 * MINUTE,
+      revision: schedule.revision,
+      createdAt: schedule.createdAt,
+      execution: null,
+    };
     assert.deepEqual(await ctx.store.releaseHeldTick(release), { outcome: "failed" });
     const after = await stored(ctx.store);
     assert.deepEqual([after.heldTickAt, after.lastExecutionId], [null, previous]);
@@ -278,6 +286,44 @@ export function scheduleBehaviour(ctx: SuiteContext): void {
     const after = await stored(ctx.store);
     assert.deepEqual([after.nextTickAt, after.lastTickAt, after.lastExecutionId], [T0 + 2 * MINUTE, null, null]);
     assert.equal((await ctx.store.countByStatus()).pending, 0);
+  });
+
+  test("a tick or a held tick computed before its schedule was deleted and created again under its id is stale", async () => {
+    await created(ctx.store, { overlap: "buffer_one" });
+    const previous = await fireStarted(ctx.store);
+    assert.equal((await ctx.store.fireScheduleTick(tickOf(await stored(ctx.store)))).outcome, "held");
+    await ctx.store.cancelExecution(previous, T0 + 3 * MINUTE);
+    const old = await stored(ctx.store);
+    const oldTick = tickOf(old);
+    const oldRelease = { scheduleId: "nightly", heldTickAt: T0 + 2 * MINUTE, revision: old.revision, createdAt: old.createdAt };
+    assert.equal(await ctx.store.deleteSchedule("nightly"), true);
+    // The new schedule: another task and data, the same next tick; a tick can be held on it too.
+    const renewed = await created(ctx.store, {
+      task: "other",
+      dataJson: "{}",
+      overlap: "buffer_one",
+      now: T0 + 1,
+      nextTickAt: old.nextTickAt as number,
+    });
+    await ctx.store.fireScheduleTick({ ...tickOf(renewed), nextTickAt: oldTick.nextTickAt });
+    await ctx.store.fireScheduleTick({ ...tickOf(await stored(ctx.store)), tickAt: T0 + 2 * MINUTE });
+    const current = await stored(ctx.store);
+    assert.equal(current.heldTickAt, T0 + 2 * MINUTE);
+    const before = (await ctx.store.listExecutions({ limit: 10, offset: 0, order: "asc" })).total;
+    assert.deepEqual(await ctx.store.fireScheduleTick({ ...oldTick, dueAt: current.nextTickAt as number, revision: current.revision }), {
+      outcome: "stale",
+    });
+    assert.deepEqual(
+      await ctx.store.releaseHeldTick({ ...oldRelease, revision: current.revision, execution: tickExecution(old, T0 + 2 * MINUTE) }),
+      {
+        outcome: "stale",
+      },
+    );
+    assert.equal(
+      (await ctx.store.listExecutions({ limit: 10, offset: 0, order: "asc" })).total,
+      before,
+      "the old schedule started nothing",
+    );
   });
 
   test("a paused schedule never fires: its tick is stale", async () => {

@@ -196,6 +196,7 @@ export class ScheduleTicker {
       scheduleId: schedule.scheduleId,
       dueAt,
       revision: schedule.revision,
+      createdAt: schedule.createdAt,
       tickAt,
       nextTickAt,
       execution,
@@ -248,6 +249,7 @@ export class ScheduleTicker {
       scheduleId: schedule.scheduleId,
       heldTickAt,
       revision: schedule.revision,
+      createdAt: schedule.createdAt,
       execution,
     });
     if (result.outcome === "started" || result.outcome === "failed") this.report(schedule, result);

@@ -170,8 +170,8 @@ export async function fireScheduleTick(ctx: SqlContext, tick: ScheduleTick): Pro
   const result = await inTransaction(ctx, async (client): Promise<TickResult> => {
     const locked = await client.query<ScheduleRow>(
       `SELECT ${SCHEDULE_COLUMNS} FROM ${ctx.s}.schedules
-       WHERE schedule_id = $1 AND next_tick_at = $2 AND revision = $3 AND paused = 0 FOR UPDATE`,
-      [tick.scheduleId, tick.dueAt, tick.revision],
+       WHERE schedule_id = $1 AND next_tick_at = $2 AND revision = $3 AND created_at = $4 AND paused = 0 FOR UPDATE`,
+      [tick.scheduleId, tick.dueAt, tick.revision, tick.createdAt],
     );
     const schedule = locked.rows[0];
     if (!schedule) return { outcome: "stale" };
@@ -209,8 +209,9 @@ export async function releaseHeldTick(ctx: SqlContext, release: HeldTickRelease)
   const notices: Notice[] = [];
   const result = await inTransaction(ctx, async (client): Promise<TickResult> => {
     const locked = await client.query<ScheduleRow>(
-      `SELECT ${SCHEDULE_COLUMNS} FROM ${ctx.s}.schedules WHERE schedule_id = $1 AND held_tick_at = $2 AND revision = $3 FOR UPDATE`,
-      [release.scheduleId, release.heldTickAt, release.revision],
+      `SELECT ${SCHEDULE_COLUMNS} FROM ${ctx.s}.schedules WHERE schedule_id = $1 AND held_tick_at = $2 AND revision = $3 AND created_at = $4
+       FOR UPDATE`,
+      [release.scheduleId, release.heldTickAt, release.revision, release.createdAt],
     );
     const schedule = locked.rows[0];
     if (!schedule) return { outcome: "stale" };

@@ -47,8 +47,9 @@ const HELD = `
   SELECT ${SCHEDULE_COLUMNS}, (SELECT e.status FROM executions e WHERE e.id = s.last_execution_id) AS previous_status
   FROM schedules s WHERE held_tick_at IS NOT NULL`;
 const NEXT_TICK = "SELECT min(next_tick_at) AS at FROM schedules WHERE next_tick_at IS NOT NULL";
-const AT_TICK = `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE schedule_id = ? AND next_tick_at = ? AND revision = ? AND paused = 0`;
-const AT_HELD = `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE schedule_id = ? AND held_tick_at = ? AND revision = ?`;
+const AT_TICK = `SELECT ${SCHEDULE_COLUMNS} FROM schedules
+  WHERE schedule_id = ? AND next_tick_at = ? AND revision = ? AND created_at = ? AND paused = 0`;
+const AT_HELD = `SELECT ${SCHEDULE_COLUMNS} FROM schedules WHERE schedule_id = ? AND held_tick_at = ? AND revision = ? AND created_at = ?`;
 const STATUS = "SELECT status FROM executions WHERE id = ?";
 const ADVANCE = "UPDATE schedules SET next_tick_at = @next_tick_at WHERE schedule_id = @schedule_id";
 const HOLD = "UPDATE schedules SET next_tick_at = @next_tick_at, held_tick_at = @tick WHERE schedule_id = @schedule_id";
@@ -152,7 +153,7 @@ function previousStatus(conn: Connection, schedule: ScheduleRow): string | null 
 export function fireScheduleTick(conn: Connection, tick: ScheduleTick): { result: TickResult; notices: Notice[] } {
   const notices: Notice[] = [];
   const apply = conn.db.transaction((): TickResult => {
-    const schedule = conn.sql.get(AT_TICK).get(tick.scheduleId, tick.dueAt, tick.revision) as ScheduleRow | undefined;
+    const schedule = conn.sql.get(AT_TICK).get(tick.scheduleId, tick.dueAt, tick.revision, tick.createdAt) as ScheduleRow | undefined;
     if (!schedule) return { outcome: "stale" };
     const params = { schedule_id: tick.scheduleId, next_tick_at: tick.nextTickAt, tick: tick.tickAt };
     if (tick.execution === null) {
@@ -178,7 +179,9 @@ export function fireScheduleTick(conn: Connection, tick: ScheduleTick): { result
 export function releaseHeldTick(conn: Connection, release: HeldTickRelease): { result: TickResult; notices: Notice[] } {
   const notices: Notice[] = [];
   const apply = conn.db.transaction((): TickResult => {
-    const schedule = conn.sql.get(AT_HELD).get(release.scheduleId, release.heldTickAt, release.revision) as ScheduleRow | undefined;
+    const schedule = conn.sql.get(AT_HELD).get(release.scheduleId, release.heldTickAt, release.revision, release.createdAt) as
+      | ScheduleRow
+      | undefined;
     if (!schedule) return { outcome: "stale" };
     const previous = previousStatus(conn, schedule);
     if (previous !== null && !ENDED.has(previous)) return { outcome: "not_ready" };
