@@ -375,9 +375,10 @@ BEGIN
     JOIN (SELECT split_part(g, chr(31), 1) AS task, substr(g, length(split_part(g, chr(31), 1)) + 2) AS key FROM unnest(grps) g) k
       ON w.task = k.task AND w.concurrency_key = k.key
     WHERE w.status = 'running' AND w.concurrency_limit IS NOT NULL GROUP BY 1) x;
-  -- Does any row wait for a slot? One probe of the slot_wait index, usually empty: when none does, no row
-  -- of this claim queues behind one, and the per-row question below is not asked.
-  waiting := EXISTS (SELECT 1 FROM zart.executions q WHERE q.status = 'pending' AND q.runnable_at IS NULL);
+  -- Does any row of these tasks wait for a slot? One probe of the slot_wait index, usually empty: when none
+  -- does, no row of this claim queues behind one, and the per-row question below is not asked.
+  waiting := EXISTS (SELECT 1 FROM zart.executions q
+    WHERE q.task = ANY (task_names) AND q.status = 'pending' AND q.runnable_at IS NULL);
   -- In claim order (the order of ids), read in one query, each row by primary key: no sort of the table,
   -- whatever its size (decision 039). The rows are locked, so this later snapshot sees what was locked.
   -- A row that needs a slot queues behind its group's oldest row waiting for one (priority, then creation

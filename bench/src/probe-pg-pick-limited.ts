@@ -5,6 +5,7 @@
  *
  *   ZART_ROOT=<compiled tree> npx tsx src/probe-pg-pick-limited.ts [calls, default 300] [rounds, default 3]
  *   PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_pick_limited.
+ *   PROBE_PARKED=1: one row of another task waits for a slot (decision 050).
  *
  * ZART_ROOT is a tree compiled by compile-tree.ts (default: this repository's dist/), so two checkouts'
  * schemas can be timed alternately.
@@ -34,6 +35,15 @@ await client.query(
    FROM generate_series(1, ${ROWS}) g`,
   [now - 100_000],
 );
+if (process.env.PROBE_PARKED === "1") {
+  // One row of another task waits for a slot, as when some group's limit binds: the claims' rows then ask
+  // whether their own group has an older row waiting (decision 050).
+  await client.query(
+    `INSERT INTO ${SCHEMA}.executions (id, task, status, data, created_at, updated_at, runnable_at, concurrency_key, concurrency_limit)
+     VALUES ('parked', 'other', 'pending', '{}', $1::bigint, $1::bigint, NULL, 'k', 1)`,
+    [now - 200_000],
+  );
+}
 await client.query(`ANALYZE ${SCHEMA}.executions`);
 const pick = {
   name: "pick_limited",

@@ -39,9 +39,9 @@ export const DUE_TIERS = [
 const ANY_PRIORITY = `SELECT EXISTS (SELECT 1 FROM executions INDEXED BY executions_due_priority
   WHERE runnable_at IS NOT NULL AND priority <> 0) AS found`;
 const PLAIN_TIER = [PLAIN_DUE];
-/** Whether any row waits for a concurrency slot: one probe of a partial index that is usually empty. */
+/** Whether any row of these tasks waits for a concurrency slot: a probe of a partial index that is usually empty. */
 const ANY_WAITING = `SELECT EXISTS (SELECT 1 FROM executions INDEXED BY executions_slot_wait
-  WHERE status = 'pending' AND runnable_at IS NULL) AS found`;
+  WHERE ${TASKS} AND status = 'pending' AND runnable_at IS NULL) AS found`;
 
 export const NEXT_WAKE_PLAIN = `SELECT runnable_at FROM executions INDEXED BY executions_due
   WHERE runnable_at IS NOT NULL AND priority = 0 AND ${TASKS} ORDER BY runnable_at LIMIT 1`;
@@ -50,6 +50,14 @@ export const NEXT_WAKE_PRIORITY = `SELECT min(runnable_at) AS runnable_at FROM e
 
 const CLAIM = transitionSql(TRANSITIONS.claim);
 const AWAIT_SLOT = transitionSql(TRANSITIONS.await_slot);
+
+/** One claim's knowledge of its tasks' slot queues. */
+interface QueueState {
+  /** The claim's task list (JSON). */
+  tasks: string;
+  /** Whether a row of these tasks waits for a slot: asked at the first row that wants one, true once the claim parks one. */
+  waiting?: boolean;
+}
 
 interface Candidate {
   id: string;
@@ -73,8 +81,7 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
   const claimed: ClaimedExecution[] = [];
   const notices: Notice[] = [];
   let more = false;
-  // Asked once, at the first row that wants a slot; true once this claim parks one.
-  const queue: { waiting?: boolean } = {};
+  const queue: QueueState = { tasks };
   const tiers = (conn.sql.get(ANY_PRIORITY).get() as { found: number }).found ? DUE_TIERS : PLAIN_TIER;
   for (const tier of tiers) {
     if (claimed.length >= limit) break;
@@ -103,10 +110,10 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
  * row waiting for one when that row is ahead of it (priority, then creation order), and a free slot goes to
  * that row here; otherwise it takes a free slot.
  */
-function takesSlot(conn: Connection, candidate: Candidate, now: number, notices: Notice[], queue: { waiting?: boolean }): boolean {
+function takesSlot(conn: Connection, candidate: Candidate, now: number, notices: Notice[], queue: QueueState): boolean {
   if (candidate.concurrency_limit === null || candidate.status === "running") return true;
   const group = { task: candidate.task, key: candidate.concurrency_key ?? "", limit: candidate.concurrency_limit };
-  queue.waiting ??= (conn.sql.get(ANY_WAITING).get() as { found: number }).found === 1;
+  queue.waiting ??= (conn.sql.get(ANY_WAITING).get({ tasks: queue.tasks }) as { found: number }).found === 1;
   const head = queue.waiting ? waitingHead(conn, group.task, group.key) : undefined;
   if (head !== undefined && isAhead(head, candidate)) {
     grantSlot(conn, group, head.id, now, notices);
