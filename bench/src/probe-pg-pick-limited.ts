@@ -5,7 +5,7 @@
  *
  *   ZART_ROOT=<compiled tree> npx tsx src/probe-pg-pick-limited.ts [calls, default 300] [rounds, default 3]
  *   PROBE_PG_URL (default postgres://postgres@127.0.0.1:5432/postgres), schema zbench_pick_limited.
- *   PROBE_PARKED=1: one row of another task waits for a slot (decision 050).
+ *   PROBE_PARKED=other|same: one row of another task, or of the picked task, waits for a slot (decision 050).
  *
  * ZART_ROOT is a tree compiled by compile-tree.ts (default: this repository's dist/), so two checkouts'
  * schemas can be timed alternately.
@@ -35,13 +35,15 @@ await client.query(
    FROM generate_series(1, ${ROWS}) g`,
   [now - 100_000],
 );
-if (process.env.PROBE_PARKED === "1") {
-  // One row of another task waits for a slot, as when some group's limit binds: the claims' rows then ask
-  // whether their own group has an older row waiting (decision 050).
+const parked = process.env.PROBE_PARKED;
+if (parked === "other" || parked === "same") {
+  // One row waits for a slot, as when some group's limit binds (decision 050): of another task, or of the
+  // claim's own task (in a group of its own), when the claim's rows ask whether an older row of their group
+  // waits ahead of them.
   await client.query(
     `INSERT INTO ${SCHEMA}.executions (id, task, status, data, created_at, updated_at, runnable_at, concurrency_key, concurrency_limit)
-     VALUES ('parked', 'other', 'pending', '{}', $1::bigint, $1::bigint, NULL, 'k', 1)`,
-    [now - 200_000],
+     VALUES ('parked', $2, 'pending', '{}', $1::bigint, $1::bigint, NULL, 'parked', 1)`,
+    [now - 200_000, parked === "same" ? "t" : "other"],
   );
 }
 await client.query(`ANALYZE ${SCHEMA}.executions`);
