@@ -10,11 +10,11 @@
 import assert from "node:assert/strict";
 import { after, test } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
-import type pg from "pg";
+import pg from "pg";
 import { FULL_SCAN_EVERY_MS } from "../src/store/postgres/claim-floor.js";
 import type { PostgresStore } from "../src/store/postgres/postgres-store.js";
-import type { ClaimRequest } from "../src/store/store.js";
-import { adminQuery, TestSchema } from "./support/postgres.js";
+import type { ClaimRequest, Notice } from "../src/store/store.js";
+import { adminQuery, TestSchema, testDatabaseUrl } from "./support/postgres.js";
 import { claimRows, LEASE_MS, NoticeRecorder, newId, T0 } from "./support/store-fixtures.js";
 
 const schema = new TestSchema("floor");
@@ -234,4 +234,37 @@ test("a claim after one that took rows with a priority reads the priority index 
     [late],
   );
   assert.equal((await claimRows(store, claimOf(task, T0 + 105, 5))).length, 0);
+});
+
+test("a row a claim leaves for the next one (its group's lock was busy) is announced at its due time to other processes", async () => {
+  const store = await open();
+  const peer = await open();
+  const onPeer = new NoticeRecorder(peer);
+  const task = `left-${newId()}`;
+  const runnable = (n: Notice) => n.kind === "runnable" && n.task === task && n.at === T0;
+  try {
+    const id = newId();
+    await store.createExecution({ id, task, dataJson: "{}", idempotencyKey: null, now: T0, concurrency: { key: "k", limit: 5 } });
+    await onPeer.waitFor(runnable, "the creation's notice");
+    onPeer.notices.length = 0;
+    // Another claim decides this group's slots: its lock is held, so this claim leaves the row.
+    const holder = new pg.Client({ connectionString: testDatabaseUrl() });
+    await holder.connect();
+    try {
+      await holder.query("BEGIN");
+      await holder.query("SELECT pg_advisory_xact_lock(1515870811, hashtext($1 || chr(31) || $2))", [task, "k"]);
+      const result = await store.claim(claimOf(task, T0 + 10));
+      assert.deepEqual([result.claimed.length, result.more], [0, true], "left for the next claim");
+      await onPeer.waitFor(runnable, "the left row's notice");
+    } finally {
+      await holder.query("ROLLBACK");
+      await holder.end();
+    }
+    assert.deepEqual(
+      (await claimRows(peer, claimOf(task, T0 + 20))).map((c) => c.execution.id),
+      [id],
+    );
+  } finally {
+    onPeer.unsubscribe();
+  }
 });

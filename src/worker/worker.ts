@@ -4,6 +4,9 @@
  * it sleeps until the earliest known wake-up or the slow safety poll (wake-timer.ts), never on a fast
  * polling tick. It also runs executions started outside the loop: eager starts and eager resumes, whose
  * first write may still be held (held-write.ts).
+ *
+ * A little over 300 lines: the loop's state (room, wanted claims, notices seen while a claim was out, folded
+ * claims) is read and changed by each of these paths, so it stays in one class.
  */
 import type { ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store/store.js";
 import { CancelCheck } from "./cancel-check.js";
@@ -37,6 +40,10 @@ export class Worker implements FlushClaimer {
   private kickQueued = false;
   /** Work may be claimable beyond what we hold: set by notices and full claims, cleared by short ones. */
   private mayHaveMore = true;
+  /** Runnable notices seen so far: a claim sent before the last one cannot say that nothing is left. */
+  private runnableNotices = 0;
+  /** `runnableNotices` when each folded claim was sent (one with no entry is taken as sent before the last). */
+  private readonly foldedSentAt = new WeakMap<ClaimRequest, number>();
   /** Read the next wake-up time after the next short claim (start, timer, safety poll, reconnect). */
   private refreshWake = true;
   private stopped = false;
@@ -178,6 +185,7 @@ export class Worker implements FlushClaimer {
     if (notice.kind === "runnable" && this.deps.tasks.has(notice.task)) {
       if (notice.at > this.deps.clock.now()) this.wake.arm(notice.at);
       else {
+        this.runnableNotices += 1;
         this.mayHaveMore = true;
         this.kick();
       }
@@ -199,12 +207,13 @@ export class Worker implements FlushClaimer {
       const room = this.slots.claimRoom();
       if (room === 0) return;
       this.slots.claimingRows += room;
+      const sent = this.runnableNotices;
       const result = await this.claimBatch(room).finally(() => {
         this.slots.claimingRows -= room;
       });
       if (result === null) return;
       this.slots.buffer.push(...result.claimed);
-      const rearm = this.took(result, room);
+      const rearm = this.took(result, room, sent);
       if (this.mayHaveMore) this.wanted = true;
       else if (rearm !== undefined) await rearm;
     }
@@ -214,9 +223,10 @@ export class Worker implements FlushClaimer {
    * Starts what a claim for `limit` rows brought. A full claim (or rows left for a later one) means there
    * may be more; a short one drained what is due, and the next wake-up time is read if asked (`refreshWake`).
    */
-  private took(result: ClaimResult, limit: number): Promise<void> | undefined {
+  private took(result: ClaimResult, limit: number, sent: number): Promise<void> | undefined {
     this.runs.startBuffered();
-    this.mayHaveMore = result.claimed.length === limit || result.more;
+    // A notice that came while the claim was out may name a row the claim's snapshot did not see.
+    this.mayHaveMore = result.claimed.length === limit || result.more || this.runnableNotices !== sent;
     if (this.mayHaveMore || !this.refreshWake) return undefined;
     this.refreshWake = false;
     return this.armNextWake();
@@ -246,7 +256,15 @@ export class Worker implements FlushClaimer {
     const limit = this.slots.claimRoom();
     if (limit === 0) return null;
     this.slots.claimingRows += limit;
-    return { workerId: this.deps.workerId, tasks: this.taskNames, limit, now: this.deps.clock.now(), leaseMs: this.deps.options.leaseMs };
+    const request = {
+      workerId: this.deps.workerId,
+      tasks: this.taskNames,
+      limit,
+      now: this.deps.clock.now(),
+      leaseMs: this.deps.options.leaseMs,
+    };
+    this.foldedSentAt.set(request, this.runnableNotices);
+    return request;
   }
 
   /** See leaseStillHolds (late-claims.ts). */
@@ -256,11 +274,14 @@ export class Worker implements FlushClaimer {
 
   folded(request: ClaimRequest, result: ClaimResult | null, moreFlushes: boolean): void {
     const { leaseMs } = this.deps.options;
+    const sent = this.foldedSentAt.get(request) ?? -1;
     if (result !== null && result.claimed.length > 0 && claimIsLate(this.deps.clock, request.now, leaseMs)) {
       // The claim's rows keep their room (claimingRows) until the renewal says which are still ours.
-      void keepLateResult({ ...this.deps, leaseMs }, request.now, result).then((kept) =>
-        this.folded({ ...request, now: this.deps.clock.now() }, kept, moreFlushes),
-      );
+      void keepLateResult({ ...this.deps, leaseMs }, request.now, result).then((kept) => {
+        const again = { ...request, now: this.deps.clock.now() };
+        this.foldedSentAt.set(again, sent);
+        this.folded(again, kept, moreFlushes);
+      });
       return;
     }
     this.slots.claimingRows -= request.limit;
@@ -276,7 +297,7 @@ export class Worker implements FlushClaimer {
       void this.handBack.buffer();
       return;
     }
-    void this.took(result, request.limit);
+    void this.took(result, request.limit, sent);
     // With another flush coming, its folded claim takes the slots that free meanwhile.
     if (this.mayHaveMore && !moreFlushes) this.kick();
   }

@@ -60,4 +60,48 @@ export function queueOrderBehaviour(ctx: SuiteContext): void {
     // In claim order b first (its limit of 1 is free now), then c beside it (its own limit is 2).
     assert.deepEqual(await claimIds(ctx.store, task, T0 + 7), [b, c]);
   });
+  test("a row that queued behind one parked again starts beside it once that one runs, as its own limit allows", async () => {
+    const task = `order-${newId()}`;
+    const before = { key: "acme", limit: 1 };
+    const after = { key: "acme", limit: 2 };
+    const a = await make(ctx.store, task, T0, before);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const b = await make(ctx.store, task, T0 + 2, before);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [], "b waits: its limit of 1 is taken");
+    const c = await make(ctx.store, task, T0 + 4, after);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 5), [], "c queues behind b");
+    // b was handed the free slot of c's limit, but a claim reaches it while a runs: its own limit parks it again.
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 6), []);
+    await complete(ctx.store, task, a, before, T0 + 7);
+    const claimed = [...(await claimIds(ctx.store, task, T0 + 8)), ...(await claimIds(ctx.store, task, T0 + 9))];
+    assert.deepEqual(claimed, [b, c], "c, with a limit of 2, is not left waiting once b runs");
+  });
+
+  test("a granted row cancelled before a claim reached it hands its slot to the next waiting row", async () => {
+    const task = `order-${newId()}`;
+    const group = { key: "k", limit: 1 };
+    const a = await make(ctx.store, task, T0, group);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const b = await make(ctx.store, task, T0 + 2, group);
+    const c = await make(ctx.store, task, T0 + 3, group);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 4), [], "b and c wait");
+    await complete(ctx.store, task, a, group, T0 + 5);
+    assert.notEqual((await rowOf(ctx.store, b)).runnable_at, null, "b was granted the slot");
+    assert.equal((await ctx.store.cancelExecution(b, T0 + 6)).outcome, "cancelled");
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 7), [c], "c takes the slot b never took");
+  });
+
+  test("a freed slot goes to the waiting row when its own limit has room, whatever the limit of the row that freed it", async () => {
+    const task = `order-${newId()}`;
+    const one = { key: "acme", limit: 1 };
+    const two = { key: "acme", limit: 2 };
+    const a = await make(ctx.store, task, T0, one);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const x = await make(ctx.store, task, T0 + 2, two);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [x], "x's limit of 2 has room beside a");
+    const h = await make(ctx.store, task, T0 + 4, two);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 5), [], "h waits: two run");
+    await complete(ctx.store, task, a, one, T0 + 6);
+    assert.deepEqual(await claimIds(ctx.store, task, T0 + 7), [h], "one runs, h's limit is 2: h starts");
+  });
 }

@@ -8,7 +8,7 @@
 
 import type { Checkpoint, ClaimedExecution, ClaimResult, Notice } from "../store.js";
 import { checkpointParams, type Decided, rowNotice, workerTransition, writtenRow } from "../writes.js";
-import { type ClaimRow, claimParams, type FlooredClaim, firstPlainDue, parkedGroups, toClaimResult } from "./claim.js";
+import { type ClaimRow, claimParams, type FlooredClaim, firstPlainDue, leftNotices, parkedGroups, toClaimResult } from "./claim.js";
 import { applyConsequences, type Change, handOnSlots, releasedSlots, type SlotGroup, type WrittenRow } from "./consequences.js";
 import { insertExecution, type Queryable } from "./create.js";
 import { inTransaction, preparedWith, type SqlContext } from "./sql-context.js";
@@ -168,6 +168,7 @@ async function write(ctx: SqlContext, q: Queryable, batch: readonly Checkpoint[]
     if (notice) notices.push(notice);
   }
   const claimed = claim === null ? null : toClaimResult(claimRow);
+  if (claim !== null) notices.push(...leftNotices(claimRow, claim));
   return {
     results: written.map((row) => row !== null),
     notices,

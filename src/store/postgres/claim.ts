@@ -21,6 +21,8 @@ export interface ClaimRow {
   more: boolean;
   /** Rows parked for want of a concurrency slot, by group (one entry per row). */
   parked: SlotGroup[] | null;
+  /** The earliest due time of the rows left for the next claim (their group's lock was busy), if any. */
+  left: number | null;
 }
 
 /** A claim whose scan of the due index starts at `from`, straight at the priority tiers if `tiered` (claim-floor.ts). */
@@ -49,9 +51,20 @@ export async function claim(ctx: SqlContext, request: FlooredClaim): Promise<Cla
   const parked = parkedGroups(row);
   return {
     claim: toClaimResult(row),
-    notices: parked.length > 0 ? await handOnSlots(ctx, parked, request.now) : [],
+    notices: [...leftNotices(row, request), ...(parked.length > 0 ? await handOnSlots(ctx, parked, request.now) : [])],
     firstPlainDue: firstPlainDue(row),
   };
+}
+
+/**
+ * Rows a claim left for the next one (their group's lock was busy) were locked by it: other claims skipped
+ * them and may raise their floors past them. A `runnable` notice at their due time keeps them in reach
+ * (claim-floor.ts: a skipped row "is claimed there or released with a notice").
+ */
+export function leftNotices(row: ClaimRow | null, request: { tasks: readonly string[] }): Notice[] {
+  const at = row?.left ?? null;
+  if (at === null) return [];
+  return request.tasks.map((task): Notice => ({ kind: "runnable", task, at }));
 }
 
 export function firstPlainDue(row: ClaimRow | null): number | null {

@@ -33,10 +33,17 @@ export interface SlotGroup {
   limit: number;
 }
 
-/** The groups whose slots these changes released (rows that left `running`). */
+/**
+ * The groups whose slots these changes released: rows that left `running`, and pending rows cancelled (one
+ * may have been granted a slot it never took).
+ */
 export function releasedSlots(changes: readonly Change[]): SlotGroup[] {
   return changes
-    .filter(({ before, after }) => before === "running" && after.status !== "running" && after.concurrency_limit !== null)
+    .filter(
+      ({ before, after }) =>
+        after.concurrency_limit !== null &&
+        (before === "running" ? after.status !== "running" : before === "pending" && after.status === "cancelled"),
+    )
     .map(({ after }) => ({ task: after.task, key: after.concurrency_key ?? "", limit: after.concurrency_limit as number }));
 }
 
@@ -99,8 +106,9 @@ async function grantWaiting(ctx: SqlContext, groups: readonly SlotGroup[], now: 
   );
   if (waiting.rows.length === 0) return [];
   const has = new Set(waiting.rows.map((w) => `${w.task}\u001f${w.key}`));
+  // Once per group: a grant hands on every slot free there (grantSlot).
   const sorted = groups
-    .filter((g) => has.has(`${g.task}\u001f${g.key}`))
+    .filter((g) => has.delete(`${g.task}\u001f${g.key}`))
     .sort((a, b) => (a.task === b.task ? (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) : a.task < b.task ? -1 : 1));
   const notices: Notice[] = [];
   await inTransaction(ctx, async (client) => {
@@ -141,22 +149,30 @@ async function answerParent(ctx: SqlContext, q: Queryable, child: WrittenRow, no
 async function grantSlot(
   ctx: SqlContext,
   q: Queryable,
-  group: { task: string; key: string; limit: number },
+  group: { task: string; key: string },
   now: number,
   notices: Notice[],
 ): Promise<void> {
   await q.query("SELECT pg_advisory_xact_lock(1515870811, hashtext($1 || chr(31) || $2))", [group.task, group.key]);
-  const next = await q.query<{ id: string }>(
-    `SELECT w.id FROM ${ctx.s}.executions w
-     WHERE w.task = $1 AND w.concurrency_key = $2 AND w.status = 'pending' AND w.runnable_at IS NULL
-       AND (SELECT count(*) FROM ${ctx.s}.executions r WHERE r.task = $1 AND r.concurrency_key = $2
-            AND r.status = 'running' AND r.concurrency_limit IS NOT NULL) < $3
-     ORDER BY w.priority DESC, w.created_at, w.id LIMIT 1`,
-    [group.task, group.key, group.limit],
+  const used = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${ctx.s}.executions r WHERE r.task = $1 AND r.concurrency_key = $2
+       AND r.status = 'running' AND r.concurrency_limit IS NOT NULL`,
+    [group.task, group.key],
   );
-  const id = next.rows[0]?.id;
-  if (id === undefined) return;
-  const granted = await transitionById(ctx, q, TRANSITIONS.grant_slot, id, { now });
-  const notice = granted ? rowNotice(granted) : null;
-  if (notice) notices.push(notice);
+  const running = used.rows[0]?.n ?? 0;
+  // The waiting rows in queue order while the next one's own limit has room, counting those granted here
+  // (rows of a group may carry different limits after a deploy): one row per freed slot when limits agree.
+  for (let granted = 0; ; granted++) {
+    const next = await q.query<{ id: string; cap: number }>(
+      `SELECT w.id, w.concurrency_limit AS cap FROM ${ctx.s}.executions w
+       WHERE w.task = $1 AND w.concurrency_key = $2 AND w.status = 'pending' AND w.runnable_at IS NULL
+       ORDER BY w.priority DESC, w.created_at, w.id LIMIT 1`,
+      [group.task, group.key],
+    );
+    const head = next.rows[0];
+    if (head === undefined || running + granted >= head.cap) return;
+    const row = await transitionById(ctx, q, TRANSITIONS.grant_slot, head.id, { now });
+    const notice = row ? rowNotice(row) : null;
+    if (notice) notices.push(notice);
+  }
 }

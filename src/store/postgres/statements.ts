@@ -157,6 +157,7 @@ ${countDeltasSql(s, "claim_counted", "claimed", "claimed.old_status", "claimed.s
 ${countDeltasSql(s, "park_counted", "parked", "parked.old_status", "parked.status")}`;
   const result = `json_build_object('claimed', (SELECT json_agg(row_to_json(cl)) FROM claimed cl),
     'more', EXISTS (SELECT 1 FROM picked WHERE picked.id IS NULL OR picked.declined),
+    'left', (SELECT min(picked.due_at) FROM picked WHERE picked.id IS NULL),
     'parked', (SELECT json_agg(json_build_object('task', pk.task, 'key', COALESCE(pk.concurrency_key, ''), 'limit', pk.concurrency_limit)) FROM parked pk))`;
   return { ctes, result, names: positional.names };
 }

@@ -8,7 +8,7 @@ import { TRANSITIONS } from "../../state/transitions.js";
 import type { ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store.js";
 import { rowNotice } from "../writes.js";
 import { claimedFrom } from "./commands.js";
-import { grantSlot, type QueuePlace, slotsUsed, waitingHead } from "./consequences.js";
+import { handOn, type QueuePlace, slotsUsed, waitingHead } from "./consequences.js";
 import type { Connection } from "./statement-cache.js";
 import { transitionSql } from "./transition-statements.js";
 
@@ -107,8 +107,8 @@ function claimIn(conn: Connection, request: ClaimRequest): { result: ClaimResult
 /**
  * Whether the candidate may run now. A row that is not concurrency-limited, or is running already (its
  * lease expired: it holds its slot), needs no slot. One that needs a slot queues behind its group's oldest
- * row waiting for one when that row is ahead of it (priority, then creation order), and a free slot goes to
- * that row here; otherwise it takes a free slot.
+ * row waiting for one when that row is ahead of it (priority, then creation order), and free slots go to
+ * the waiting rows here (`handOn`); otherwise it takes a free slot.
  */
 function takesSlot(conn: Connection, candidate: Candidate, now: number, notices: Notice[], queue: QueueState): boolean {
   if (candidate.concurrency_limit === null || candidate.status === "running") return true;
@@ -116,13 +116,13 @@ function takesSlot(conn: Connection, candidate: Candidate, now: number, notices:
   queue.waiting ??= (conn.sql.get(ANY_WAITING).get({ tasks: queue.tasks }) as { found: number }).found === 1;
   const head = queue.waiting ? waitingHead(conn, group.task, group.key) : undefined;
   if (head !== undefined && isAhead(head, candidate)) {
-    grantSlot(conn, group, head.id, now, notices);
+    handOn(conn, group.task, group.key, now, notices);
     return false;
   }
   return slotsUsed(conn, group.task, group.key) < group.limit;
 }
 
-function isAhead(a: QueuePlace, b: QueuePlace): boolean {
+function isAhead(a: Pick<QueuePlace, "id" | "priority" | "created_at">, b: Pick<QueuePlace, "id" | "priority" | "created_at">): boolean {
   if (a.priority !== b.priority) return a.priority > b.priority;
   if (a.created_at !== b.created_at) return a.created_at < b.created_at;
   return a.id < b.id;

@@ -11,7 +11,7 @@ const ANSWER_PARENT = `UPDATE steps SET state = ?, result = ?, error = ?, comple
 const RUNNING_IN_GROUP = `SELECT count(*) AS n FROM executions INDEXED BY executions_group_running
   WHERE task = ? AND concurrency_key = ? AND status = 'running' AND concurrency_limit IS NOT NULL`;
 
-const NEXT_IN_GROUP = `SELECT id, priority, created_at FROM executions INDEXED BY executions_slot_wait
+const NEXT_IN_GROUP = `SELECT id, priority, created_at, concurrency_limit FROM executions INDEXED BY executions_slot_wait
   WHERE task = ? AND concurrency_key = ? AND status = 'pending' AND runnable_at IS NULL
   ORDER BY priority DESC, created_at, id LIMIT 1`;
 
@@ -20,11 +20,9 @@ export function applyConsequences(conn: Connection, before: string, after: Writt
   if (after.parent_id !== null && after.parent_step !== null && TERMINAL.has(after.status) && !TERMINAL.has(before)) {
     answerParent(conn, after, now, notices);
   }
-  if (before === "running" && after.status !== "running" && after.concurrency_limit !== null) {
-    const group = { task: after.task, key: after.concurrency_key ?? "", limit: after.concurrency_limit };
-    const next = waitingHead(conn, group.task, group.key);
-    if (next) grantSlot(conn, group, next.id, now, notices);
-  }
+  // A slot freed (a run left `running`), or a pending row that may have been granted one was cancelled.
+  const freed = before === "running" ? after.status !== "running" : before === "pending" && after.status === "cancelled";
+  if (freed && after.concurrency_limit !== null) handOn(conn, after.task, after.concurrency_key ?? "", now, notices);
 }
 
 function answerParent(conn: Connection, child: WrittenRow, now: number, notices: Notice[]): void {
@@ -46,6 +44,24 @@ export interface QueuePlace {
   id: string;
   priority: number;
   created_at: number;
+  concurrency_limit: number;
+}
+
+/**
+ * Grants slots to the group's waiting rows in queue order while the next one's own limit has room (rows of
+ * one group may carry different limits after a deploy): counting the rows granted here, so a release of one
+ * slot grants one row when the limits agree.
+ */
+export function handOn(conn: Connection, task: string, key: string, now: number, notices: Notice[]): void {
+  let next = waitingHead(conn, task, key);
+  if (next === undefined) return;
+  const used = slotsUsed(conn, task, key);
+  for (let granted = 0; next !== undefined && used + granted < next.concurrency_limit; granted++) {
+    const row = conn.sql.executionRow(transitionSql(TRANSITIONS.grant_slot), { id: next.id, now });
+    const notice = row ? rowNotice(row) : null;
+    if (notice) notices.push(notice);
+    next = waitingHead(conn, task, key);
+  }
 }
 
 /** The group's oldest row waiting for a slot (priority first), if any: usually none. */
@@ -56,18 +72,4 @@ export function waitingHead(conn: Connection, task: string, key: string): QueueP
 /** The group's running rows: the slots in use. */
 export function slotsUsed(conn: Connection, task: string, key: string): number {
   return (conn.sql.get(RUNNING_IN_GROUP).get(task, key) as { n: number }).n;
-}
-
-/** Makes `waiting` (the group's oldest row waiting for a slot) due, if a slot of the group is free. */
-export function grantSlot(
-  conn: Connection,
-  group: { task: string; key: string; limit: number },
-  waiting: string,
-  now: number,
-  notices: Notice[],
-): void {
-  if (slotsUsed(conn, group.task, group.key) >= group.limit) return;
-  const granted = conn.sql.executionRow(transitionSql(TRANSITIONS.grant_slot), { id: waiting, now });
-  const notice = granted ? rowNotice(granted) : null;
-  if (notice) notices.push(notice);
 }
