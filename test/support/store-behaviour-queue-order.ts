@@ -27,6 +27,22 @@ async function complete(store: Store, task: string, id: string, group: { key: st
   assert.equal(await applyOne(store, checkpoint(fence, { transition: "complete", outputJson: "1" }, { now, owner })), true);
 }
 
+/** A deploy raised the group's limit: rows created before it carry 1, rows created after carry 2. */
+const BEFORE_DEPLOY = { key: "acme", limit: 1 };
+const AFTER_DEPLOY = { key: "acme", limit: 2 };
+
+/** `a` (limit 1) runs, `b` (limit 1) waits for a slot, `c` (limit 2, created after b) has queued behind b. */
+async function deployRaisedLimit(store: Store) {
+  const task = `order-${newId()}`;
+  const a = await make(store, task, T0, BEFORE_DEPLOY);
+  assert.deepEqual(await claimIds(store, task, T0 + 1), [a]);
+  const b = await make(store, task, T0 + 2, BEFORE_DEPLOY);
+  assert.deepEqual(await claimIds(store, task, T0 + 3), [], "b waits: its limit of 1 is taken");
+  const c = await make(store, task, T0 + 4, AFTER_DEPLOY);
+  assert.deepEqual(await claimIds(store, task, T0 + 5), [], "c does not pass b, which waited first");
+  return { task, a, b, c };
+}
+
 export function queueOrderBehaviour(ctx: SuiteContext): void {
   test("a freed slot goes to the row that waited for it, not to a younger row of the group due since its creation", async () => {
     const task = `order-${newId()}`;
@@ -44,35 +60,19 @@ export function queueOrderBehaviour(ctx: SuiteContext): void {
   });
 
   test("a row that wants a slot queues behind an older one waiting for it, even when its own limit has room", async () => {
-    const task = `order-${newId()}`;
-    // A deploy raised the limit: rows created before it carry 1, rows created after carry 2.
-    const before = { key: "acme", limit: 1 };
-    const after = { key: "acme", limit: 2 };
-    const a = await make(ctx.store, task, T0, before);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
-    const b = await make(ctx.store, task, T0 + 2, before);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [], "b waits: its limit of 1 is taken");
-    const c = await make(ctx.store, task, T0 + 4, after);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 5), [], "c does not pass b, which waited first");
+    const { task, a, b, c } = await deployRaisedLimit(ctx.store);
     const waiting = await rowOf(ctx.store, c);
     assert.deepEqual([waiting.status, waiting.runnable_at], ["pending", null]);
-    await complete(ctx.store, task, a, before, T0 + 6);
+    await complete(ctx.store, task, a, BEFORE_DEPLOY, T0 + 6);
     // In claim order b first (its limit of 1 is free now), then c beside it (its own limit is 2).
     assert.deepEqual(await claimIds(ctx.store, task, T0 + 7), [b, c]);
   });
+
   test("a row that queued behind one parked again starts beside it once that one runs, as its own limit allows", async () => {
-    const task = `order-${newId()}`;
-    const before = { key: "acme", limit: 1 };
-    const after = { key: "acme", limit: 2 };
-    const a = await make(ctx.store, task, T0, before);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
-    const b = await make(ctx.store, task, T0 + 2, before);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [], "b waits: its limit of 1 is taken");
-    const c = await make(ctx.store, task, T0 + 4, after);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 5), [], "c queues behind b");
+    const { task, a, b, c } = await deployRaisedLimit(ctx.store);
     // b was handed the free slot of c's limit, but a claim reaches it while a runs: its own limit parks it again.
     assert.deepEqual(await claimIds(ctx.store, task, T0 + 6), []);
-    await complete(ctx.store, task, a, before, T0 + 7);
+    await complete(ctx.store, task, a, BEFORE_DEPLOY, T0 + 7);
     const claimed = [...(await claimIds(ctx.store, task, T0 + 8)), ...(await claimIds(ctx.store, task, T0 + 9))];
     assert.deepEqual(claimed, [b, c], "c, with a limit of 2, is not left waiting once b runs");
   });
