@@ -54,3 +54,13 @@ export function tickDecision(overlap: OverlapPolicy, previousStatus: string | nu
 }
 
 export const ENDED: ReadonlySet<string> = new Set(["completed", "failed", "cancelled"]);
+
+/**
+ * Whether a tick's insert stands for this schedule's tick: it created the execution, or found one this
+ * schedule started (a tick fired again). An execution a client created under the tick's idempotency key
+ * (`schedule:<id>:<tick>`) is not adopted: the tick is dropped instead (`failed`), and the client's
+ * execution is left as it is.
+ */
+export function startedHere(started: { execution: { scheduleId: string | null }; created: boolean }, scheduleId: string): boolean {
+  return started.created || started.execution.scheduleId === scheduleId;
+}

@@ -326,6 +326,28 @@ export function scheduleBehaviour(ctx: SuiteContext): void {
     );
   });
 
+  test("a tick whose idempotency key a client's execution holds starts nothing and adopts nothing; the schedule moves on", async () => {
+    const schedule = await created(ctx.store, { overlap: "buffer_one" });
+    const tick = tickOf(schedule);
+    const client = { ...(tick.execution as NewExecution), id: newId(), scheduleId: null };
+    assert.equal((await ctx.store.createExecution(client)).created, true);
+    assert.deepEqual(await ctx.store.fireScheduleTick(tick), { outcome: "failed" });
+    const after = await stored(ctx.store);
+    assert.deepEqual([after.nextTickAt, after.lastExecutionId, after.lastTickAt], [tick.nextTickAt, null, null]);
+    // A held tick released under a key a client holds is dropped the same way.
+    const previous = await fireStarted(ctx.store);
+    assert.equal((await ctx.store.fireScheduleTick(tickOf(await stored(ctx.store)))).outcome, "held");
+    await ctx.store.cancelExecution(previous, T0 + 4 * MINUTE);
+    const holding = await stored(ctx.store);
+    const heldTickAt = holding.heldTickAt as number;
+    const taken = { ...tickExecution(holding, heldTickAt), id: newId(), scheduleId: null };
+    assert.equal((await ctx.store.createExecution(taken)).created, true);
+    const release = { scheduleId: "nightly", heldTickAt, revision: holding.revision, createdAt: holding.createdAt };
+    assert.deepEqual(await ctx.store.releaseHeldTick({ ...release, execution: tickExecution(holding, heldTickAt) }), { outcome: "failed" });
+    const released = await stored(ctx.store);
+    assert.deepEqual([released.heldTickAt, released.lastExecutionId], [null, previous]);
+  });
+
   test("a paused schedule never fires: its tick is stale", async () => {
     const schedule = await created(ctx.store);
     await ctx.store.setSchedulePaused({ scheduleId: "nightly", paused: true, nextTickAt: null, now: T0 });

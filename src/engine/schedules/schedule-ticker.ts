@@ -202,6 +202,7 @@ export class ScheduleTicker {
       execution,
     });
     this.report(schedule, result);
+    if (result.outcome === "failed" && execution !== null) this.keyTaken(schedule, tickAt);
     if (result.outcome === "held") await this.watchHeld(schedule, result.previousExecutionId);
   }
 
@@ -253,6 +254,15 @@ export class ScheduleTicker {
       execution,
     });
     if (result.outcome === "started" || result.outcome === "failed") this.report(schedule, result);
+    if (result.outcome === "failed" && execution !== null) this.keyTaken(schedule, heldTickAt);
+  }
+
+  /** The store refused to adopt an execution a client created under the tick's idempotency key (schedule-rows.ts). */
+  private keyTaken(schedule: ScheduleRecord, tickAt: number): void {
+    this.deps.logger.warn(
+      { scheduleId: schedule.scheduleId, tick: new Date(tickAt).toISOString() },
+      "a schedule's tick found its idempotency key taken by an execution the schedule did not start; the tick is dropped",
+    );
   }
 
   private report(schedule: ScheduleRecord, result: TickResult): void {

@@ -19,7 +19,7 @@ import type {
   ScheduleWork,
   TickResult,
 } from "../schedule-records.js";
-import { ENDED, SCHEDULE_COLUMNS, type ScheduleRow, tickDecision, toSchedule } from "../schedule-rows.js";
+import { ENDED, SCHEDULE_COLUMNS, type ScheduleRow, startedHere, tickDecision, toSchedule } from "../schedule-rows.js";
 import type { Notice } from "../store.js";
 import { insertExecution } from "./create.js";
 import { inTransaction, type SqlContext } from "./sql-context.js";
@@ -199,6 +199,10 @@ export async function fireScheduleTick(ctx: SqlContext, tick: ScheduleTick): Pro
       return { outcome: "held", previousExecutionId: schedule.last_execution_id as string };
     }
     const started = await insertExecution(ctx, client, tick.execution, notices);
+    if (!startedHere(started, tick.scheduleId)) {
+      await advance("");
+      return { outcome: "failed" };
+    }
     await advance(", last_tick_at = $3, last_execution_id = $4, held_tick_at = NULL", [tick.tickAt, started.execution.id]);
     return { outcome: "started", ...started };
   });
@@ -222,6 +226,10 @@ export async function releaseHeldTick(ctx: SqlContext, release: HeldTickRelease)
       return { outcome: "failed" };
     }
     const started = await insertExecution(ctx, client, release.execution, notices);
+    if (!startedHere(started, release.scheduleId)) {
+      await client.query(`UPDATE ${ctx.s}.schedules SET held_tick_at = NULL WHERE schedule_id = $1`, [release.scheduleId]);
+      return { outcome: "failed" };
+    }
     await client.query(
       `UPDATE ${ctx.s}.schedules SET last_tick_at = $2, last_execution_id = $3, held_tick_at = NULL WHERE schedule_id = $1`,
       [release.scheduleId, release.heldTickAt, started.execution.id],

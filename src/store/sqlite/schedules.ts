@@ -15,7 +15,7 @@ import type {
   ScheduleWork,
   TickResult,
 } from "../schedule-records.js";
-import { ENDED, SCHEDULE_COLUMNS, type ScheduleRow, tickDecision, toSchedule } from "../schedule-rows.js";
+import { ENDED, SCHEDULE_COLUMNS, type ScheduleRow, startedHere, tickDecision, toSchedule } from "../schedule-rows.js";
 import type { Notice } from "../store.js";
 import { insertExecution } from "./create.js";
 import type { Connection } from "./statement-cache.js";
@@ -170,6 +170,10 @@ export function fireScheduleTick(conn: Connection, tick: ScheduleTick): { result
       return { outcome: "held", previousExecutionId: schedule.last_execution_id as string };
     }
     const started = insertExecution(conn, tick.execution, notices);
+    if (!startedHere(started, tick.scheduleId)) {
+      conn.sql.get(ADVANCE).run({ schedule_id: params.schedule_id, next_tick_at: params.next_tick_at });
+      return { outcome: "failed" };
+    }
     conn.sql.get(STARTED).run({ ...params, execution_id: started.execution.id });
     return { outcome: "started", ...started };
   });
@@ -190,6 +194,10 @@ export function releaseHeldTick(conn: Connection, release: HeldTickRelease): { r
       return { outcome: "failed" };
     }
     const started = insertExecution(conn, release.execution, notices);
+    if (!startedHere(started, release.scheduleId)) {
+      conn.sql.get(DROP_HELD).run(release.scheduleId);
+      return { outcome: "failed" };
+    }
     conn.sql.get(RELEASED).run({ schedule_id: release.scheduleId, tick: release.heldTickAt, execution_id: started.execution.id });
     return { outcome: "started", ...started };
   });
