@@ -5,11 +5,14 @@
  * polling tick. It also runs executions started outside the loop: eager starts and eager resumes, whose
  * first write may still be held (held-write.ts).
  *
- * A little over 300 lines: the loop's state (room, wanted claims, notices seen while a claim was out, folded
- * claims) is read and changed by each of these paths, so it stays in one class.
+ * Over 300 lines because the claim loop, the claims folded into checkpoint flushes and the eager paths'
+ * slot reservations all read and change the same few fields (room, `mayHaveMore`, `wanted`, the buffer);
+ * split apart, each would reach into the others' state. What stands alone is in its own module (slots,
+ * wake timer, lease keeper, hand-back, run launcher, claim notices).
  */
 import type { ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store/store.js";
 import { CancelCheck } from "./cancel-check.js";
+import { ClaimNotices } from "./claim-notices.js";
 import type { RunnerDeps } from "./execution-runner.js";
 import type { FlushClaimer } from "./group-committer.js";
 import { HandBack } from "./hand-back.js";
@@ -40,10 +43,8 @@ export class Worker implements FlushClaimer {
   private kickQueued = false;
   /** Work may be claimable beyond what we hold: set by notices and full claims, cleared by short ones. */
   private mayHaveMore = true;
-  /** Runnable notices seen so far: a claim sent before the last one cannot say that nothing is left. */
-  private runnableNotices = 0;
-  /** `runnableNotices` when each folded claim was sent (one with no entry is taken as sent before the last). */
-  private readonly foldedSentAt = new WeakMap<ClaimRequest, number>();
+  /** Whether a claim's short answer can mean that nothing is due (no notice came while it was out). */
+  private readonly notices = new ClaimNotices();
   /** Read the next wake-up time after the next short claim (start, timer, safety poll, reconnect). */
   private refreshWake = true;
   private stopped = false;
@@ -185,7 +186,7 @@ export class Worker implements FlushClaimer {
     if (notice.kind === "runnable" && this.deps.tasks.has(notice.task)) {
       if (notice.at > this.deps.clock.now()) this.wake.arm(notice.at);
       else {
-        this.runnableNotices += 1;
+        this.notices.noted();
         this.mayHaveMore = true;
         this.kick();
       }
@@ -207,13 +208,13 @@ export class Worker implements FlushClaimer {
       const room = this.slots.claimRoom();
       if (room === 0) return;
       this.slots.claimingRows += room;
-      const sent = this.runnableNotices;
+      const sent = this.notices.mark();
       const result = await this.claimBatch(room).finally(() => {
         this.slots.claimingRows -= room;
       });
       if (result === null) return;
       this.slots.buffer.push(...result.claimed);
-      const rearm = this.took(result, room, sent);
+      const rearm = this.took(result, room, this.notices.since(sent));
       if (this.mayHaveMore) this.wanted = true;
       else if (rearm !== undefined) await rearm;
     }
@@ -223,10 +224,10 @@ export class Worker implements FlushClaimer {
    * Starts what a claim for `limit` rows brought. A full claim (or rows left for a later one) means there
    * may be more; a short one drained what is due, and the next wake-up time is read if asked (`refreshWake`).
    */
-  private took(result: ClaimResult, limit: number, sent: number): Promise<void> | undefined {
+  private took(result: ClaimResult, limit: number, noticedSince: boolean): Promise<void> | undefined {
     this.runs.startBuffered();
     // A notice that came while the claim was out may name a row the claim's snapshot did not see.
-    this.mayHaveMore = result.claimed.length === limit || result.more || this.runnableNotices !== sent;
+    this.mayHaveMore = result.claimed.length === limit || result.more || noticedSince;
     if (this.mayHaveMore || !this.refreshWake) return undefined;
     this.refreshWake = false;
     return this.armNextWake();
@@ -263,7 +264,7 @@ export class Worker implements FlushClaimer {
       now: this.deps.clock.now(),
       leaseMs: this.deps.options.leaseMs,
     };
-    this.foldedSentAt.set(request, this.runnableNotices);
+    this.notices.markFolded(request);
     return request;
   }
 
@@ -274,12 +275,11 @@ export class Worker implements FlushClaimer {
 
   folded(request: ClaimRequest, result: ClaimResult | null, moreFlushes: boolean): void {
     const { leaseMs } = this.deps.options;
-    const sent = this.foldedSentAt.get(request) ?? -1;
     if (result !== null && result.claimed.length > 0 && claimIsLate(this.deps.clock, request.now, leaseMs)) {
       // The claim's rows keep their room (claimingRows) until the renewal says which are still ours.
       void keepLateResult({ ...this.deps, leaseMs }, request.now, result).then((kept) => {
         const again = { ...request, now: this.deps.clock.now() };
-        this.foldedSentAt.set(again, sent);
+        this.notices.foldedMark(request, again);
         this.folded(again, kept, moreFlushes);
       });
       return;
@@ -297,7 +297,7 @@ export class Worker implements FlushClaimer {
       void this.handBack.buffer();
       return;
     }
-    void this.took(result, request.limit, sent);
+    void this.took(result, request.limit, this.notices.since(this.notices.foldedMark(request)));
     // With another flush coming, its folded claim takes the slots that free meanwhile.
     if (this.mayHaveMore && !moreFlushes) this.kick();
   }
