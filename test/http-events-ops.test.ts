@@ -121,6 +121,7 @@ describe("routes, ops and the error shape", () => {
       'route="/api/v1/executions/:id",method="GET",status="200"',
       "zart_http_open_long_polls",
       "zart_queue_depth",
+      "zart_store_pending_inserts 0",
     ]) {
       assert.ok(metrics.text.includes(name), `metrics lack ${name}`);
     }

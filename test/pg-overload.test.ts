@@ -2,8 +2,9 @@
  * Back-pressure on PostgreSQL, against a real API-only `zart-server`: while the database cannot take new
  * rows (the test holds a SHARE lock on the executions table), new executions wait in the store's bounded
  * insert queue; beyond `limits.queuedInserts` a POST is refused at once with `503 overloaded` and
- * `Retry-After`, so what the server holds stays bounded (a count, not a timing). Once the database catches
- * up, every accepted POST answers 201 and is stored. Without the lock, a burst within the bound answers no 5xx.
+ * `Retry-After`, so what the server holds stays bounded (a count, not a timing), and `/metrics` shows it.
+ * Once the database catches up, every accepted POST answers 201 and is stored. Without the lock, a burst
+ * within the bound answers no 5xx.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -63,6 +64,14 @@ async function storedRows(): Promise<number> {
   return Object.values(stats).reduce((sum, n) => sum + n, 0);
 }
 
+/** The server's `zart_store_pending_inserts` gauge. */
+async function pendingInserts(): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("zart_store_pending_inserts "));
+  assert.ok(line, "the gauge is exported");
+  return Number(line.split(" ")[1]);
+}
+
 /**
  * This server's statements waiting on a lock: its inserts, behind the test's lock (nothing else it sends
  * conflicts with it). `client` must not be in a transaction, which would keep reading one snapshot of the view.
@@ -101,6 +110,7 @@ test("inserts blocked: POSTs beyond the bound get 503 overloaded with Retry-Afte
       JSON.stringify(early.find((a) => a.status !== 503 || a.code !== "overloaded" || a.retryAfter !== "1")),
     );
     assert.equal(early.length, BURST - BOUND - IN_FLIGHT, "exactly the bound plus the statements in flight are held");
+    assert.equal(await pendingInserts(), BOUND + IN_FLIGHT, "/metrics shows the held ones");
   } finally {
     await lock.query("COMMIT");
     await lock.end();
@@ -112,6 +122,7 @@ test("inserts blocked: POSTs beyond the bound get 503 overloaded with Retry-Afte
   assert.equal(created, BOUND + IN_FLIGHT, "every held POST was answered 201 once the database caught up");
   assert.equal(created + refused, BURST, JSON.stringify(answers.filter((a) => a.status !== 201 && a.status !== 503)));
   assert.equal((await storedRows()) - before, created, "exactly the accepted executions are stored");
+  assert.equal(await pendingInserts(), 0);
 });
 
 test("a burst within the bound answers no 5xx: 1,000 POSTs, as many at once as the bound, all 201 and all stored", async () => {

@@ -219,6 +219,14 @@ export async function burst(server: ServerProcess, posts: number, concurrency: n
   };
 }
 
+/** The server's `zart_store_pending_inserts` gauge: new executions it holds, waiting for their insert. */
+async function pendingInserts(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("zart_store_pending_inserts "));
+  if (line === undefined) throw new Error("the server exports no zart_store_pending_inserts");
+  return Number(line.split(" ")[1]);
+}
+
 export interface BackPressureFigures {
   bound: number;
   posts: number;
@@ -253,17 +261,9 @@ export async function backPressure(
       () => void answers.push({ status: 0, retryAfter: null }),
     ),
   );
-  // Settled once the answers stop coming: the rest are held by the store, waiting for the lock.
-  let seen = -1;
-  await waitFor(
-    async () => {
-      const settled = answers.length === seen && answers.length > 0;
-      seen = answers.length;
-      return settled;
-    },
-    120_000,
-    "the refusals",
-  );
+  // Settled once every POST is either answered or held by the store, waiting for the lock (a count the
+  // server reports, not a pause in the answers, which a loaded machine can make at any point).
+  await waitFor(async () => answers.length + (await pendingInserts(server.url)) === posts, 120_000, "the refusals");
   const whileLocked = [...answers];
   const peakRssWhileLockedMb = sampler.stop();
   await lock.query("COMMIT");

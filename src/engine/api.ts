@@ -106,6 +106,8 @@ export interface ZartApi {
   tasks(): Promise<TaskInfo[]>;
   /** Number of open `waitForTerminal` calls (for metrics). */
   openWaiters(): number;
+  /** New executions waiting for their insert in this process's store (for metrics). */
+  pendingInserts(): number;
 
   // ── Operating executions (operations.md §1-§2) ──────────────────────────────
   /** Every step, sleep, event wait and child start with its attempts. Throws execution_not_found. */

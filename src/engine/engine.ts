@@ -245,6 +245,10 @@ export class Engine implements ZartApi {
     return this.runtime.waiters.size;
   }
 
+  pendingInserts(): number {
+    return this.options.store.pendingInserts();
+  }
+
   steps(id: string): Promise<Timeline> {
     return this.runtime.operations.steps(id);
   }

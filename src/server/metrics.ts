@@ -95,6 +95,14 @@ export class ServerMetrics implements EngineMetrics {
       },
     });
     new Gauge({
+      name: "zart_store_pending_inserts",
+      help: "New executions waiting for their insert, queued or in a statement (beyond limits.queuedInserts queued, POSTs are refused with 503)",
+      registers,
+      collect() {
+        this.set(self.sources?.api.pendingInserts() ?? 0);
+      },
+    });
+    new Gauge({
       name: "zart_executions",
       help: "Stored executions by status",
       labelNames: ["status"],

@@ -106,6 +106,11 @@ export interface Store {
   /** Inserts the execution, or returns the one that already holds the idempotency key. */
   createExecution(input: NewExecution): Promise<CreateResult>;
   /**
+   * `createExecution` calls accepted and not yet answered: waiting for a shared insert or in one (for
+   * metrics: how close the store is to refusing with `overloaded`, which the waiting ones count toward).
+   */
+  pendingInserts(): number;
+  /**
    * Inserts many in one transaction (all or none), results in input order. An idempotency key already
    * stored, or repeated within the batch, yields the execution that holds it (`created: false`).
    */

@@ -159,6 +159,11 @@ export class MemoryApi implements ZartApi {
     return this.waiters.size;
   }
 
+  /** Inserts here are synchronous: none ever waits. */
+  pendingInserts(): number {
+    return 0;
+  }
+
   async steps(id: string): Promise<Timeline> {
     await this.get(id);
     return { executionId: id, entries: [] };

@@ -22,13 +22,14 @@ import {
 } from "./store-fixtures.js";
 
 export function apiBehaviour(ctx: SuiteContext): void {
-  test("createExecution: beyond maxQueuedInserts waiting inserts, a new one is refused at once with overloaded; the rest are stored", async () => {
+  test("createExecution: beyond maxQueuedInserts waiting inserts, a new one is refused at once with overloaded; the rest are stored; pendingInserts counts the waiting ones", async () => {
     const store = await ctx.peer({ maxQueuedInserts: 3 });
     const ids = Array.from({ length: 40 }, () => newId());
     // All in one turn: more than the bound must be waiting at once, whatever the store sends ahead.
-    const outcomes = await Promise.allSettled(
-      ids.map((id, i) => store.createExecution({ id, task: "burst", dataJson: "{}", idempotencyKey: null, now: T0 + i })),
-    );
+    const calls = ids.map((id, i) => store.createExecution({ id, task: "burst", dataJson: "{}", idempotencyKey: null, now: T0 + i }));
+    assert.equal(store.pendingInserts(), 3, "the bound's worth waits; the refused ones are not counted");
+    const outcomes = await Promise.allSettled(calls);
+    assert.equal(store.pendingInserts(), 0, "every call answered");
     const refused = outcomes.flatMap((o, i) => (o.status === "rejected" ? [i] : []));
     const stored = outcomes.flatMap((o, i) => (o.status === "fulfilled" ? [i] : []));
     assert.ok(refused.length > 0, "some inserts were refused");

@@ -39,6 +39,11 @@ export class ExecutionInserts {
     return InsertBatcher.accepts(input) ? this.batcher.submit(input) : this.insertOne(input);
   }
 
+  /** Rows accepted by the shared inserts and not yet answered (those going alone are not counted). */
+  pending(): number {
+    return this.batcher.pending();
+  }
+
   insertMany(inputs: readonly NewBatchedExecution[]): Promise<CreateResult[]> {
     // Retried on a lost connection like insertOne (see createExecutions() for how it recognises its own rows).
     // And run again when PostgreSQL breaks a deadlock with it, recognising its own rows the same way.

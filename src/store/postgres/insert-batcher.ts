@@ -41,6 +41,8 @@ const MAX_BATCH = 500;
 export class InsertBatcher {
   private queue: Queued[] = [];
   private inFlight = 0;
+  /** Rows in the statements in flight. */
+  private rowsInFlight = 0;
   /** A pump is due at the end of this turn. */
   private pumpDue = false;
 
@@ -55,6 +57,11 @@ export class InsertBatcher {
   /** Whether `input` can ride in a shared insert. */
   static accepts(input: NewExecution): input is NewBatchedExecution & NewExecution {
     return (input.steps?.length ?? 0) === 0;
+  }
+
+  /** Rows waiting for a statement or in one. */
+  pending(): number {
+    return this.queue.length + this.rowsInFlight;
   }
 
   submit(input: NewBatchedExecution): Promise<CreateResult> {
@@ -74,8 +81,10 @@ export class InsertBatcher {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.takeBatch();
       this.inFlight += 1;
+      this.rowsInFlight += batch.length;
       void this.send(batch).finally(() => {
         this.inFlight -= 1;
+        this.rowsInFlight -= batch.length;
         this.pump();
       });
     }

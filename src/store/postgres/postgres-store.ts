@@ -137,6 +137,10 @@ export class PostgresStore implements Store {
     return this.inserts.insert(input);
   }
 
+  pendingInserts(): number {
+    return this.inserts.pending();
+  }
+
   createExecutions(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
     return this.inserts.insertMany(inputs);
   }

@@ -31,6 +31,11 @@ export class InsertBatcher {
     private readonly maxQueued: number,
   ) {}
 
+  /** Inserts waiting for the next flush (a flush is synchronous, so none is ever half done). */
+  pending(): number {
+    return this.queue.length;
+  }
+
   submit(input: NewExecution): Promise<CreateResult> {
     if (this.queue.length >= this.maxQueued) return Promise.reject(overloadedError(this.maxQueued));
     return new Promise((resolve, reject) => {

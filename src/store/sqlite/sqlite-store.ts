@@ -126,6 +126,10 @@ export class SqliteStore implements Store {
     return this.inserts.submit(input);
   }
 
+  pendingInserts(): number {
+    return this.inserts.pending();
+  }
+
   async createExecutions(inputs: readonly NewQueuedExecution[]): Promise<CreateResult[]> {
     const { results, notices } = createExecutions(this.conn, inputs);
     this.notices.emit(notices);
