@@ -20,7 +20,9 @@ export interface FlushClaimer {
   foldClaim(): ClaimRequest | null;
   /**
    * What it claimed, or null when the flush failed (the worker then claims on its own). `moreFlushes`:
-   * another flush is queued or in flight, so a claim can ride with it instead of going alone.
+   * a later claim is sure to come back here (a flush is queued, and will ask for one as it starts, or
+   * one in flight carries one), so a claim can ride with it instead of going alone. A flush in flight
+   * without a claim does not count: it asked before this answer and will bring none.
    */
   folded(request: ClaimRequest, claim: ClaimResult | null, moreFlushes: boolean): void;
 }
@@ -54,6 +56,8 @@ export interface GroupCommitterOptions {
 export class GroupCommitter {
   private queue: Pending[] = [];
   private readonly flushes = new Set<Promise<void>>();
+  /** Flushes in flight that carry a folded claim. */
+  private claimsOut = 0;
   /** Executions with a write in a flush under way: their next writes wait, so each applies in order. */
   private readonly busy = new Set<string>();
   private scheduled = false;
@@ -170,11 +174,14 @@ export class GroupCommitter {
     for (let delay = 50, tries = 1; ; delay = Math.min(delay * 2, 2000), tries++) {
       try {
         if (tries === 1 && request) {
+          this.claimsOut += 1;
           const { results, claim } = await this.store.applyAndClaim(checkpoints, request).catch((error: unknown) => {
+            this.claimsOut -= 1;
             this.claimer?.folded(request, null, false);
             throw error;
           });
-          this.claimer?.folded(request, claim, this.queue.length > 0 || this.flushes.size > 1);
+          this.claimsOut -= 1;
+          this.claimer?.folded(request, claim, this.queue.length > 0 || this.claimsOut > 0);
           return results;
         }
         const results = await this.store.applyCheckpoints(checkpoints);
