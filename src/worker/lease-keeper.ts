@@ -26,7 +26,8 @@ export class LeaseKeeper {
     private readonly leaseMs: number,
     /** Every lease this worker holds: running executions and prefetched ones. */
     private readonly held: () => Fence[],
-    private readonly onLost: (executionId: string) => void,
+    /** A lease the store no longer holds for this worker: the run (or buffered claim) holding that fence. */
+    private readonly onLost: (fence: Fence) => void,
   ) {}
 
   start(): void {
@@ -56,7 +57,7 @@ export class LeaseKeeper {
       const renewed = new Map<string, { token: number; sentAt: number }>();
       for (const fence of fences) {
         if (held.has(fence.executionId)) renewed.set(fence.executionId, { token: fence.leaseToken, sentAt });
-        else this.onLost(fence.executionId);
+        else this.onLost(fence);
       }
       this.renewed = renewed;
     } catch (error) {

@@ -115,8 +115,11 @@ export class Slots {
     return true;
   }
 
-  dropBuffered(executionId: string): void {
-    this.buffer = this.buffer.filter((item) => item.execution.id !== executionId);
+  /** Drops a buffered claim of `executionId`: any, or only the one holding `leaseToken`. */
+  dropBuffered(executionId: string, leaseToken?: number): void {
+    this.buffer = this.buffer.filter(
+      (item) => item.execution.id !== executionId || (leaseToken !== undefined && item.execution.leaseToken !== leaseToken),
+    );
   }
 
   idle(): boolean {

@@ -10,7 +10,7 @@
  * split apart, each would reach into the others' state. What stands alone is in its own module (slots,
  * wake timer, lease keeper, hand-back, run launcher, claim notices).
  */
-import type { ClaimedExecution, ClaimRequest, ClaimResult, Notice } from "../store/store.js";
+import type { ClaimedExecution, ClaimRequest, ClaimResult, Fence, Notice } from "../store/store.js";
 import { CancelCheck } from "./cancel-check.js";
 import { ClaimNotices } from "./claim-notices.js";
 import type { RunnerDeps } from "./execution-runner.js";
@@ -67,7 +67,7 @@ export class Worker implements FlushClaimer {
     this.runs = new RunLauncher({ ...deps, slots, parked, runnerDeps, stopped, freed: () => this.slotFreed() });
     this.wake = new WakeTimer(clock, options.safetyPollMs, () => this.poll());
     const fences = () => slots.fences(this.unstored);
-    this.leases = new LeaseKeeper(store, clock, logger, options.leaseMs, fences, (id) => this.lost(id));
+    this.leases = new LeaseKeeper(store, clock, logger, options.leaseMs, fences, (fence) => this.lost(fence));
     this.handBack = new HandBack({ ...deps, commit: runnerDeps.commit, slots, stopped, released: () => this.kick() });
   }
 
@@ -302,9 +302,14 @@ export class Worker implements FlushClaimer {
     if (this.mayHaveMore && !moreFlushes) this.kick();
   }
 
-  private lost(executionId: string): void {
-    this.slots.running.get(executionId)?.abort("lease_lost");
-    this.slots.dropBuffered(executionId);
+  /**
+   * Only the run or buffered claim that holds `fence`: a renewal's answer can arrive after the execution was
+   * claimed again here (a run that parked it for a short sleep was in the renewal), and the newer lease holds.
+   */
+  private lost(fence: Fence): void {
+    const runner = this.slots.running.get(fence.executionId);
+    if (runner?.fence.leaseToken === fence.leaseToken) runner.abort("lease_lost");
+    this.slots.dropBuffered(fence.executionId, fence.leaseToken);
   }
 
   private async armNextWake(): Promise<void> {
