@@ -113,8 +113,12 @@ export class ClaimFloor {
     let reached = scan.from;
     if (result.claimed.length < request.limit && !result.more) reached = request.now - FLOOR_MARGIN_MS;
     else if (firstPlainDue !== null) reached = Math.max(scan.from, firstPlainDue);
-    // A scan from the start knows everything below where it reached; a bounded one adds to what the floor knew.
-    floor.at = Math.min(scan.from === NO_FLOOR ? reached : Math.max(floor.at, reached), scan.noticed);
+    // A scan from the start knows everything below where it reached. A bounded one adds to what the floor
+    // knew only while the floor still vouches for everything below where it began: a scan from the start
+    // that ended meanwhile may have put the floor lower (on a row no notice announced), where this one never looked.
+    let at = reached;
+    if (scan.from !== NO_FLOOR) at = floor.at < scan.from ? floor.at : Math.max(floor.at, reached);
+    floor.at = Math.min(at, scan.noticed);
   }
 
   /** A claim failed: what it locked is free again, unseen by the floor. */
