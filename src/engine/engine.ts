@@ -1,6 +1,8 @@
 /**
  * The engine: what the HTTP server and library users call. It checks requests, talks to the store, wakes
- * long-poll waiters on terminal notices and (unless API-only) runs a {@link Worker}.
+ * long-poll waiters on terminal notices and (unless API-only) runs a {@link Worker}. Just over 300 lines
+ * because it is the public API's one class: each of its methods is a few lines that delegate (to the
+ * store, the runtime's parts or operations.ts), and splitting it would scatter the API users read.
  *
  * ```ts
  * const store = await openStore("./zart.db");
