@@ -219,14 +219,6 @@ export async function burst(server: ServerProcess, posts: number, concurrency: n
   };
 }
 
-/** The server's `zart_store_pending_inserts` gauge: new executions it holds, waiting for their insert. */
-async function pendingInserts(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith("zart_store_pending_inserts "));
-  if (line === undefined) throw new Error("the server exports no zart_store_pending_inserts");
-  return Number(line.split(" ")[1]);
-}
-
 export interface BackPressureFigures {
   bound: number;
   posts: number;
@@ -263,7 +255,7 @@ export async function backPressure(
   );
   // Settled once every POST is either answered or held by the store, waiting for the lock (a count the
   // server reports, not a pause in the answers, which a loaded machine can make at any point).
-  await waitFor(async () => answers.length + (await pendingInserts(server.url)) === posts, 120_000, "the refusals");
+  await waitFor(async () => answers.length + (await readProcessFigures(server.url)).pendingInserts === posts, 120_000, "the refusals");
   const whileLocked = [...answers];
   const peakRssWhileLockedMb = sampler.stop();
   await lock.query("COMMIT");

@@ -15,6 +15,8 @@ export interface ProcessFigures {
   youngGenerationBytes: number;
   activeHandles: number;
   openLongPolls: number;
+  /** New executions the server holds until their insert is stored (`zart_store_pending_inserts`). */
+  pendingInserts: number;
 }
 
 /** The value of an unlabelled series in Prometheus text (NaN when absent). */
@@ -52,6 +54,7 @@ export async function readProcessFigures(baseUrl: string, headers: Record<string
     youngGenerationBytes: labelled(text, "zart_nodejs_heap_space_size_total_bytes", 'space="new"'),
     activeHandles: series(text, "zart_nodejs_active_handles_total"),
     openLongPolls: series(text, "zart_http_open_long_polls"),
+    pendingInserts: series(text, "zart_store_pending_inserts"),
   };
 }
 

@@ -135,7 +135,12 @@ export class Slots {
   fences(unstored: ReadonlySet<string>): Fence[] {
     const fences: Fence[] = [];
     for (const runner of this.running.values()) if (!unstored.has(runner.ctx.executionId)) fences.push(runner.fence);
-    for (const runner of this.settling.values()) if (!unstored.has(runner.ctx.executionId)) fences.push(runner.fence);
+    // A settling run whose execution runs here again (claimed anew after it parked) holds an older lease than
+    // that run: the store answers a renewal by execution, so only the newer lease is sent.
+    for (const runner of this.settling.values()) {
+      const id = runner.ctx.executionId;
+      if (!unstored.has(id) && !this.running.has(id)) fences.push(runner.fence);
+    }
     for (const item of this.buffer) fences.push({ executionId: item.execution.id, leaseToken: item.execution.leaseToken });
     return fences;
   }

@@ -27,15 +27,21 @@ async function complete(store: Store, task: string, id: string, group: { key: st
   assert.equal(await applyOne(store, checkpoint(fence, { transition: "complete", outputJson: "1" }, { now, owner })), true);
 }
 
+/** A new task whose group runs one row, `a`, created at T0 and claimed at T0 + 1. */
+async function oneRunning(store: Store, group: { key: string; limit: number }): Promise<{ task: string; a: string }> {
+  const task = `order-${newId()}`;
+  const a = await make(store, task, T0, group);
+  assert.deepEqual(await claimIds(store, task, T0 + 1), [a]);
+  return { task, a };
+}
+
 /** A deploy raised the group's limit: rows created before it carry 1, rows created after carry 2. */
 const BEFORE_DEPLOY = { key: "acme", limit: 1 };
 const AFTER_DEPLOY = { key: "acme", limit: 2 };
 
 /** `a` (limit 1) runs, `b` (limit 1) waits for a slot, `c` (limit 2, created after b) has queued behind b. */
 async function deployRaisedLimit(store: Store) {
-  const task = `order-${newId()}`;
-  const a = await make(store, task, T0, BEFORE_DEPLOY);
-  assert.deepEqual(await claimIds(store, task, T0 + 1), [a]);
+  const { task, a } = await oneRunning(store, BEFORE_DEPLOY);
   const b = await make(store, task, T0 + 2, BEFORE_DEPLOY);
   assert.deepEqual(await claimIds(store, task, T0 + 3), [], "b waits: its limit of 1 is taken");
   const c = await make(store, task, T0 + 4, AFTER_DEPLOY);
@@ -45,10 +51,8 @@ async function deployRaisedLimit(store: Store) {
 
 export function queueOrderBehaviour(ctx: SuiteContext): void {
   test("a freed slot goes to the row that waited for it, not to a younger row of the group due since its creation", async () => {
-    const task = `order-${newId()}`;
     const group = { key: "acme", limit: 1 };
-    const a = await make(ctx.store, task, T0, group);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const { task, a } = await oneRunning(ctx.store, group);
     const b = await make(ctx.store, task, T0 + 2, group);
     assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [], "the group is full: b waits for a slot");
     // c is created while every worker is busy: no claim reaches it before a's slot frees.
@@ -78,10 +82,8 @@ export function queueOrderBehaviour(ctx: SuiteContext): void {
   });
 
   test("a granted row cancelled before a claim reached it hands its slot to the next waiting row", async () => {
-    const task = `order-${newId()}`;
     const group = { key: "k", limit: 1 };
-    const a = await make(ctx.store, task, T0, group);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const { task, a } = await oneRunning(ctx.store, group);
     const b = await make(ctx.store, task, T0 + 2, group);
     const c = await make(ctx.store, task, T0 + 3, group);
     assert.deepEqual(await claimIds(ctx.store, task, T0 + 4), [], "b and c wait");
@@ -92,11 +94,9 @@ export function queueOrderBehaviour(ctx: SuiteContext): void {
   });
 
   test("a freed slot goes to the waiting row when its own limit has room, whatever the limit of the row that freed it", async () => {
-    const task = `order-${newId()}`;
     const one = { key: "acme", limit: 1 };
     const two = { key: "acme", limit: 2 };
-    const a = await make(ctx.store, task, T0, one);
-    assert.deepEqual(await claimIds(ctx.store, task, T0 + 1), [a]);
+    const { task, a } = await oneRunning(ctx.store, one);
     const x = await make(ctx.store, task, T0 + 2, two);
     assert.deepEqual(await claimIds(ctx.store, task, T0 + 3), [x], "x's limit of 2 has room beside a");
     const h = await make(ctx.store, task, T0 + 4, two);

@@ -14,8 +14,8 @@
  * completion reported as fenced out, a delivery reported as not_waiting); they fail with
  * `store_unavailable` and the engine decides.
  *
- * One class for the whole Store interface, some forty methods of a line or two each, so that every call's
- * lost-connection policy reads in one place.
+ * Just over 300 lines because it is one class for the whole Store interface, some forty methods of a line
+ * or two each, so that every call's lost-connection policy reads in one place.
  */
 import type { ExecutionRecord, ExecutionStatus, StatusCounts, TaskRegistration } from "../../core/types.js";
 import type { RerunOutcome, ResumeOutcome, TaskSummary, TimelineData, WorkerBeat, WorkerRecord } from "../operations.js";
