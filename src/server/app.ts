@@ -31,6 +31,9 @@ import { scheduleRoutes } from "./routes/schedules.js";
 import { ErrorResponse } from "./schemas.js";
 import { compileValidator } from "./validation.js";
 
+/** While draining: how often connections that went idle are closed. */
+const IDLE_REAP_MS = 50;
+
 declare module "fastify" {
   interface FastifyRequest {
     /** Set by routes that create an execution, for the request's log line. */
@@ -173,7 +176,15 @@ export async function buildServer(
     metrics,
     async close() {
       longPolls.drain();
-      await app.close();
+      // Node's close() ends only the connections idle at that moment. One that goes idle later (its answer
+      // written during the drain, or an early answer's request body read to its end) would stay open for
+      // its keep-alive timeout, past the shutdown watchdog: such connections are closed as they go idle.
+      const reaper = setInterval(() => app.server.closeIdleConnections(), IDLE_REAP_MS);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(reaper);
+      }
     },
   };
 }
