@@ -82,6 +82,7 @@ describe("steps", () => {
 
   test("short backoffs wait in place on the clock; every attempt is kept", async () => {
     let attempts = 0;
+    const starts: number[] = [];
     const task = defineTask({
       name: "retry-in-place",
       async run(ctx) {
@@ -89,6 +90,7 @@ describe("steps", () => {
           "unreliable",
           (step) => {
             attempts += 1;
+            starts.push(step.startedAt.getTime());
             if (step.attempt < 3) throw new Error(`failure ${step.attempt}`);
             return { attempt: step.attempt };
           },
@@ -118,6 +120,12 @@ describe("steps", () => {
         ],
       );
       assert.equal(detail.steps[0]?.attempts, 3);
+      // Each attempt's context says when it started, on the engine's clock: a backoff apart.
+      assert.deepEqual(
+        detail.attempts.map((a) => a.startedAt),
+        starts.slice(0, 2),
+      );
+      assert.deepEqual([starts[1]! - starts[0]!, starts[2]! - starts[1]!], [1000, 1000]);
     } finally {
       await h.close();
     }

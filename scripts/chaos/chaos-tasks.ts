@@ -1,8 +1,9 @@
 /**
  * The chaos run's task module, loaded by every worker (`zart worker --tasks`). Each kind of work the run
  * mixes is one task here; every step body appends one line to the side-effect log named by
- * ZART_EFFECTS_FILE when it starts, `<ms> <pid> <execution> <step> <phase>`, so the run can count how often
- * each step really ran and on which worker:
+ * ZART_EFFECTS_FILE when it starts, `<ms> <pid> <execution> <step> <phase> <began>`, so the run can count
+ * how often each step really ran and on which worker (`began`: when the engine started the attempt, after
+ * its lease check; a process stopped between the two writes its line only once it continues):
  * - `run`: a body that is meant to return (a second `run` of one step is a duplicate);
  * - `throw`: an attempt of the flaky step that throws on purpose (retried, never a duplicate);
  * - `end`: written when the slow step returns, so a paused worker's late finish shows in the log.
@@ -11,12 +12,15 @@
  */
 import { appendFileSync } from "node:fs";
 import { setTimeout as delay } from "node:timers/promises";
-import { defineSchedule, defineTask, type WorkflowContext } from "../../src/index.js";
+import { defineSchedule, defineTask, type StepContext, type WorkflowContext } from "../../src/index.js";
 
 const effects = process.env.ZART_EFFECTS_FILE;
 
-function logRun(executionId: string, step: string, phase: "run" | "throw" | "end"): void {
-  if (effects) appendFileSync(effects, `${Date.now()} ${process.pid} ${executionId} ${step} ${phase}\n`);
+/** A start (`run`, `throw`) also writes when its attempt began, on the engine's clock (after the lease check). */
+function logRun(executionId: string, step: string, phase: "run" | "throw" | "end", attempt?: StepContext): void {
+  if (!effects) return;
+  const began = attempt ? ` ${attempt.startedAt.getTime()}` : "";
+  appendFileSync(effects, `${Date.now()} ${process.pid} ${executionId} ${step} ${phase}${began}\n`);
 }
 
 /** A few milliseconds of "user work", so that steps are in flight when a worker is killed. */
@@ -34,8 +38,8 @@ function oneStep(name: string, step: string, factor: number) {
     name,
     input,
     async run(ctx, data: Input) {
-      return ctx.step(step, async () => {
-        logRun(ctx.executionId, step, "run");
+      return ctx.step(step, async (attempt) => {
+        logRun(ctx.executionId, step, "run", attempt);
         await work();
         return data.i * factor;
       });
@@ -56,8 +60,8 @@ export const chain = defineTask({
       ["b", (v: number) => v * 2],
       ["c", (v: number) => v - 1],
     ] as const) {
-      value = await ctx.step(name, async () => {
-        logRun(ctx.executionId, name, "run");
+      value = await ctx.step(name, async (attempt) => {
+        logRun(ctx.executionId, name, "run", attempt);
         await work();
         return next(value);
       });
@@ -68,8 +72,8 @@ export const chain = defineTask({
 
 /** Step `a` of the tasks that wait: `i + 1`, logged. */
 function firstStep(ctx: WorkflowContext, data: Input): Promise<number> {
-  return ctx.step("a", async () => {
-    logRun(ctx.executionId, "a", "run");
+  return ctx.step("a", async (attempt) => {
+    logRun(ctx.executionId, "a", "run", attempt);
     await work();
     return data.i + 1;
   });
@@ -81,8 +85,8 @@ export const sleeper = defineTask({
   async run(ctx, data: Input) {
     const a = await firstStep(ctx, data);
     await ctx.sleep("nap", "2s");
-    return ctx.step("b", () => {
-      logRun(ctx.executionId, "b", "run");
+    return ctx.step("b", (attempt) => {
+      logRun(ctx.executionId, "b", "run", attempt);
       return a * 2;
     });
   },
@@ -95,8 +99,8 @@ export const eventWaiter = defineTask({
   async run(ctx, data: Input) {
     const a = await firstStep(ctx, data);
     const payload = await ctx.waitForEvent<{ add: number }>("go", { timeout: "1h" });
-    return ctx.step("b", () => {
-      logRun(ctx.executionId, "b", "run");
+    return ctx.step("b", (attempt) => {
+      logRun(ctx.executionId, "b", "run", attempt);
       return a + payload.add;
     });
   },
@@ -111,7 +115,7 @@ export const flaky = defineTask({
       "shaky",
       async (step) => {
         const fails = step.attempt <= 2;
-        logRun(ctx.executionId, "shaky", fails ? "throw" : "run");
+        logRun(ctx.executionId, "shaky", fails ? "throw" : "run", step);
         await work();
         if (fails) throw new Error(`attempt ${step.attempt} fails on purpose`);
         return data.i * 3;
@@ -139,12 +143,12 @@ export const poison = defineTask({
   name: "chaos-poison",
   input,
   async run(ctx) {
-    await ctx.step("before", () => {
-      logRun(ctx.executionId, "before", "run");
+    await ctx.step("before", (attempt) => {
+      logRun(ctx.executionId, "before", "run", attempt);
       return "fine";
     });
-    await ctx.step("explode", () => {
-      logRun(ctx.executionId, "explode", "run");
+    await ctx.step("explode", (attempt) => {
+      logRun(ctx.executionId, "explode", "run", attempt);
       process.exit(7);
     });
     return "unreachable";
@@ -159,8 +163,8 @@ export const slow = defineTask({
   name: "chaos-slow",
   input: { type: "object", properties: { i: { type: "integer" }, ms: { type: "integer" } }, required: ["i", "ms"] },
   async run(ctx, data: Input & { ms: number }) {
-    const done = await ctx.step("slow", async () => {
-      logRun(ctx.executionId, "slow", "run");
+    const done = await ctx.step("slow", async (attempt) => {
+      logRun(ctx.executionId, "slow", "run", attempt);
       await delay(data.ms);
       logRun(ctx.executionId, "slow", "end");
       return { i: data.i, pid: process.pid };
@@ -172,8 +176,8 @@ export const slow = defineTask({
 export const tick = defineTask({
   name: "chaos-tick",
   async run(ctx) {
-    return ctx.step("beat", () => {
-      logRun(ctx.executionId, "beat", "run");
+    return ctx.step("beat", (attempt) => {
+      logRun(ctx.executionId, "beat", "run", attempt);
       return "tick";
     });
   },

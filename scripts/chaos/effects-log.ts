@@ -10,6 +10,11 @@ export type Phase = "run" | "throw" | "end";
 export interface StepRun {
   /** Wall-clock milliseconds in the worker when the body started (or, for `end`, returned). */
   at: number;
+  /**
+   * When the attempt began: the engine's time for it (after it confirmed the lease, before it called the
+   * body), or `at` when that is later (the two clocks differ by the measured database offset) or unknown.
+   */
+  began: number;
   pid: number;
   execution: string;
   step: string;
@@ -49,10 +54,11 @@ export class EffectsLog {
   }
 
   private add(line: string): void {
-    const [at, pid, execution, step, phase] = line.split(" ");
+    const [at, pid, execution, step, phase, began] = line.split(" ");
     if (!at || !pid || !execution || !step || (phase !== "run" && phase !== "throw" && phase !== "end"))
       throw new Error(`malformed side-effect line: ${line}`);
-    const run: StepRun = { at: Number(at), pid: Number(pid), execution, step, phase };
+    const ms = Number(at);
+    const run: StepRun = { at: ms, pid: Number(pid), execution, step, phase, began: began ? Math.min(Number(began), ms) : ms };
     this.runs.push(run);
     if (phase === "end") return;
     const key = stepKey(execution, step);

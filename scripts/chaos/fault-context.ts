@@ -33,6 +33,10 @@ export interface ZombieRecord {
   pid: number;
   /** The slow executions it held mid-step when stopped, with their fencing token then. */
   held: Array<{ id: string; token: number }>;
+  /** Everything it held when stopped (for the report of a check that failed). */
+  heldAll: Array<{ id: string; token: number }>;
+  stoppedAt: number;
+  thawedAt: number | null;
 }
 
 export interface FaultContext {
@@ -44,6 +48,12 @@ export interface FaultContext {
   load: MixedLoad;
   counts: FaultCounts;
   zombies: ZombieRecord[];
+  /**
+   * Workers stopped (SIGSTOP) and continued, with the fault each counts under. A step attempt the engine
+   * began before the stop (its lease checked) may reach its body's first line, and its log line, only
+   * after the worker continues: that run was in flight at the stop (invariants.ts).
+   */
+  freezes: Array<{ fault: string; pid: number; stoppedAt: number }>;
   /** When each fault of the plan ran (this machine's clock), for the report of a check that failed. */
   timeline: Array<{ fault: string; start: number; end: number }>;
 }

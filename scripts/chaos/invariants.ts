@@ -111,10 +111,10 @@ export async function checkInvariants(ctx: FaultContext, acknowledged: readonly 
     ),
   );
 
-  // Exactly-once records: no run of a step started after its completed record was first seen.
+  // Exactly-once records: no attempt of a step began after its completed record was first seen.
   const reran: unknown[] = [];
   for (const [key, seenAt] of ledger.firstSeen) {
-    const late = (effects.startsByKey.get(key) ?? []).filter((run) => run.at > seenAt);
+    const late = (effects.startsByKey.get(key) ?? []).filter((run) => run.began > seenAt);
     if (late.length > 0) reran.push({ key, recordSeenAt: seenAt, runs: late });
   }
   checks.push(check("no step recorded as completed ran again after its record committed", reran));
@@ -139,6 +139,12 @@ export async function checkInvariants(ctx: FaultContext, acknowledged: readonly 
     ledger.allowStartedUnrecorded(`${outage.kind}-lapsed-leases-${n}`, runs);
   }
 
+  // A worker stopped between beginning an attempt and its body's first line logs that run after it continues.
+  for (const freeze of ctx.freezes) {
+    const begun = (effects.startsByPid.get(freeze.pid) ?? []).filter((run) => run.began <= freeze.stoppedAt && run.at > freeze.stoppedAt);
+    ledger.allowStartedUnrecorded(freeze.fault, begun);
+  }
+
   // At-least-once, and no more: a step body meant to return ran twice only if it was in flight at a fault.
   const byFault: Record<string, number> = {};
   const notInFlight: unknown[] = [];
@@ -156,7 +162,8 @@ export async function checkInvariants(ctx: FaultContext, acknowledged: readonly 
       // What ran around them (from a lease before the first run to the last), so a failure can be explained.
       const [first, last] = [returns[0]!.at - leaseMs, returns[returns.length - 1]!.at];
       const near = ctx.timeline.filter((f) => f.end >= first && f.start <= last);
-      notInFlight.push({ key, runs: returns, inFlightAt: faults, faultsNear: near });
+      const zombies = ctx.zombies.filter((z) => (z.thawedAt ?? Number.POSITIVE_INFINITY) >= first && z.stoppedAt <= last);
+      notInFlight.push({ key, runs: returns, inFlightAt: faults, faultsNear: near, ...(zombies.length > 0 ? { zombies } : {}) });
     }
     if (poisoned) continue;
     dupSteps += 1;

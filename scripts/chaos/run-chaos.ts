@@ -54,6 +54,7 @@ export async function runChaos(config: ChaosConfig, say: (line: string) => void 
       load,
       counts: newCounts(),
       zombies: [],
+      freezes: [],
       timeline: [],
     };
     const crashErrors: string[] = [];

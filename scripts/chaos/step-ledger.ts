@@ -40,9 +40,9 @@ export class StepLedger {
     return this.allow(fault, runs, () => Date.now());
   }
 
-  /** The same, judged after the fact: a run counts if its step was not yet seen recorded when it started. */
+  /** The same, judged after the fact: a run counts if its step was not yet seen recorded when its attempt began. */
   allowStartedUnrecorded(fault: string, runs: readonly StepRun[]): number {
-    return this.allow(fault, runs, (run) => run.at);
+    return this.allow(fault, runs, (run) => run.began);
   }
 
   private allow(fault: string, runs: readonly StepRun[], asOf: (run: StepRun) => number): number {

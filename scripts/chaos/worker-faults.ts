@@ -49,7 +49,10 @@ let looks = 0;
  */
 async function thawLooked(ctx: FaultContext, worker: ZartProcess, frozenAt: number, fault: string): Promise<void> {
   const leaseMs = ctx.cluster.config.leaseSeconds * 1000;
-  if (Date.now() - frozenAt >= leaseMs / 3) await noteWorkerInFlight(ctx, fault, worker.pid);
+  if (Date.now() - frozenAt >= leaseMs / 3) {
+    await noteWorkerInFlight(ctx, fault, worker.pid);
+    ctx.freezes.push({ fault, pid: worker.pid, stoppedAt: frozenAt });
+  }
   thaw(worker.child);
 }
 
@@ -158,9 +161,11 @@ export async function zombie(ctx: FaultContext, slot: number): Promise<void> {
       continue;
     }
     ctx.counts.zombies += 1;
-    ctx.zombies.push({ pid: worker.pid, held: slowHeld });
+    const record = { pid: worker.pid, held: slowHeld, heldAll: found.held, stoppedAt, thawedAt: null as number | null };
+    ctx.zombies.push(record);
     await ctx.ledger.snapshot();
     ctx.ledger.allowInFlight(`zombie-${ctx.counts.zombies}`, found.runs);
+    ctx.freezes.push({ fault: `zombie-${ctx.counts.zombies}`, pid: worker.pid, stoppedAt });
     // Everything it held is claimed again elsewhere (a newer fencing token), and the slow ones finish there.
     const deadline = Date.now() + ctx.cluster.config.leaseSeconds * 1000 * 4 + 120_000;
     for (;;) {
@@ -186,6 +191,7 @@ export async function zombie(ctx: FaultContext, slot: number): Promise<void> {
       await pause(250);
     }
     ctx.counts.zombieStoppedMs.push(Date.now() - stoppedAt);
+    record.thawedAt = Date.now();
     thaw(worker.child);
     // Its slow steps return now (they ignore the abort); the log says when. Their writes follow.
     for (const limit = Date.now() + 30_000; Date.now() < limit; await pause(50)) {

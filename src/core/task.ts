@@ -15,6 +15,11 @@ export interface StepOptions {
 export interface StepContext {
   /** 1-based attempt number of this step. */
   readonly attempt: number;
+  /**
+   * When this attempt started, on the engine's clock (the database's, on PostgreSQL): after the engine
+   * confirmed the execution's lease, before the step's function was called.
+   */
+  readonly startedAt: Date;
   /** Fires on cancel, execution timeout, lost lease, shutdown, or this attempt's timeout. */
   readonly signal: AbortSignal;
   readonly log: Logger;

@@ -120,7 +120,7 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
       const leave = deps.log.enter(log);
       let value: T;
       try {
-        const attemptFn = (signal: SignalSource) => call.fn(new AttemptContext(attempt, log, signal));
+        const attemptFn = (signal: SignalSource) => call.fn(new AttemptContext(attempt, attemptStart, log, signal));
         const options = { stop: deps.stop, clock, timeoutMs: call.timeoutMs, step: name };
         const pending = span ? span.run(() => runAttempt(attemptFn, options)) : runAttempt(attemptFn, options);
         // A synchronous step's value goes on without a microtask hop; anything with a `then` is awaited.
@@ -188,13 +188,21 @@ export async function runStep<T>(deps: StepRunDeps, call: StepCall<T>): Promise<
 /** What a step's function receives; the run's signal is made on first read (most functions never read it). */
 class AttemptContext implements StepContext {
   readonly #source: SignalSource;
+  readonly #startedAt: number;
 
   constructor(
     readonly attempt: number,
+    startedAt: number,
     readonly log: Logger,
     source: SignalSource,
   ) {
+    this.#startedAt = startedAt;
     this.#source = source;
+  }
+
+  /** A Date only for a function that asks (most never do). */
+  get startedAt(): Date {
+    return new Date(this.#startedAt);
   }
 
   get signal(): AbortSignal {
