@@ -93,3 +93,48 @@ test("an event for a wait whose timeout a worker already recorded is refused say
     await h.close();
   }
 });
+
+test("an event for an execution past its task timeout is refused saying the execution timed out; the execution then fails with timeout", async () => {
+  const task = defineTask({
+    name: "late-after-deadline",
+    timeout: "10m",
+    async run(ctx) {
+      return ctx.waitForEvent("answer");
+    },
+  });
+  const file = join(dir, `zart-${++files}.db`);
+  const first = await start(() => openStore(file), [task]);
+  let id: string;
+  try {
+    const { execution } = await first.engine.schedule({ task: "late-after-deadline", data: {} });
+    id = execution.id;
+    await first.outcome(id, "parked");
+    const parked = await first.engine.get(id);
+    assert.equal(parked.runnableAt, (parked.startedAt as number) + 600_000, "parked until the deadline at the latest");
+  } finally {
+    await first.close();
+  }
+  // An API-only process past the deadline, before any worker recorded the timeout.
+  const store = await openStore(file);
+  const clock = new ManualClock();
+  clock.advance(600_000);
+  const api = await Engine.start({ store, tasks: [task], clock, logger: silentLogger, worker: false });
+  try {
+    await assert.rejects(api.deliverEvent(id, "answer", '"late"'), {
+      code: "not_waiting_for_event",
+      message: /the execution timed out/,
+    });
+    assert.equal((await api.get(id)).status, "waiting", "nothing written");
+  } finally {
+    await api.stop();
+    await store.close();
+  }
+  const worker = await start(() => openStore(file), [task]);
+  try {
+    worker.clock.advance(600_000);
+    await worker.outcome(id, "failed");
+    assert.equal((await worker.engine.get(id)).error?.code, "timeout");
+  } finally {
+    await worker.close();
+  }
+});

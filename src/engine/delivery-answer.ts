@@ -4,7 +4,7 @@
  * payload its wait's schema refused.
  */
 import { ZartError } from "../core/errors.js";
-import type { DeliverOutcome } from "../store/store.js";
+import type { DeliverOutcome, NotWaitingReason } from "../store/store.js";
 import { executionNotFound } from "./execution-id.js";
 
 export function deliveryAnswer(id: string, eventName: string, result: DeliverOutcome): "delivered" | "buffered" {
@@ -21,9 +21,10 @@ export function deliveryAnswer(id: string, eventName: string, result: DeliverOut
   }
 }
 
-function notWaitingMessage(id: string, eventName: string, reason: "no_wait" | "timed_out" | "ended"): string {
+function notWaitingMessage(id: string, eventName: string, reason: NotWaitingReason): string {
   const base = `Execution ${id} is not waiting for event "${eventName}"`;
   if (reason === "timed_out") return `${base}: the wait timed out`;
+  if (reason === "deadline") return `${base}: the execution timed out`;
   if (reason === "ended") return `${base}: it has ended`;
   return base;
 }

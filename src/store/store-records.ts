@@ -112,6 +112,13 @@ export interface DeliverRequest {
 }
 
 /**
+ * Why an event was refused though its execution exists: no wait of that name is open (`no_wait`), the wait's
+ * timeout passed (`timed_out`), the execution's own task timeout passed while it waited (`deadline`), or it
+ * ended (`ended`).
+ */
+export type NotWaitingReason = "no_wait" | "timed_out" | "deadline" | "ended";
+
+/**
  * `buffered`: no wait for the event is open, and the execution's task keeps such events (its registration
  * says `events: "buffered"`): stored for the execution's next wait of that name.
  */
@@ -119,7 +126,7 @@ export type DeliverOutcome =
   | { outcome: "delivered"; task: string; claimed?: ClaimedExecution; finished?: boolean }
   | { outcome: "buffered"; task: string }
   | { outcome: "not_found" }
-  | { outcome: "not_waiting"; reason: "no_wait" | "timed_out" | "ended" }
+  | { outcome: "not_waiting"; reason: NotWaitingReason }
   | { outcome: "invalid"; message: string };
 
 export interface ClaimRequest {

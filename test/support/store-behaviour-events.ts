@@ -14,6 +14,7 @@ import {
   create,
   createRunning,
   createWaitingForEvent,
+  eventWait,
   LEASE_MS,
   NoticeRecorder,
   newId,
@@ -221,6 +222,38 @@ export function eventBehaviour(ctx: SuiteContext): void {
       const row = await ctx.store.getExecution(running.execution.id);
       assert.deepEqual([row?.status, row?.bufferedEvents], ["running", 0], `${task}: nothing buffered`);
     }
+  });
+
+  test("deliverEvent: a row due at its task deadline (no open wait or backoff due by then) is refused as deadline; one due for a sleep is not", async () => {
+    // The worker parks at the earliest of its waits' times and its deadline (execution-runner.ts, wakeBy).
+    const park = async (task: string, wakeAt: number, sleepWake: number | null) => {
+      const { execution, fence } = await createRunning(ctx.store, { task });
+      const steps = [eventWait(execution.id, "go", null)];
+      if (sleepWake !== null) {
+        steps.push(
+          stepRecord(execution.id, "nap", { kind: "sleep", state: "waiting", resultJson: null, wakeAt: sleepWake, completedAt: null }),
+        );
+      }
+      const patch = { transition: "park" as const, currentStep: "go", waitingForEvent: "go", wakeAt, stepsCompleted: 0 };
+      assert.equal(await applyOne(ctx.store, checkpoint(fence, patch, { steps })), true);
+      return execution.id;
+    };
+    const deliver = (executionId: string, now: number) => ctx.store.deliverEvent({ executionId, eventName: "go", payloadJson: "1", now });
+
+    const timedOut = await park("dl-deadline", T0 + 20, null);
+    assert.deepEqual(await deliver(timedOut, T0 + 20), { outcome: "not_waiting", reason: "deadline" });
+    const kept = await ctx.store.getExecution(timedOut);
+    assert.deepEqual([kept?.status, kept?.stepsCompleted], ["waiting", 0], "nothing written");
+    assert.equal((await ctx.store.getStepDetail(timedOut)).steps.find((st) => st.name === "go")?.state, "waiting");
+
+    const beside = await park("dl-sleep-later", T0 + 20, T0 + 50);
+    assert.deepEqual(await deliver(beside, T0 + 21), { outcome: "not_waiting", reason: "deadline" }, "the sleep was not due yet");
+
+    const early = await park("dl-early", T0 + 20, null);
+    assert.deepEqual(await deliver(early, T0 + 19), { outcome: "delivered", task: "dl-early" }, "before the deadline");
+
+    const sleeper = await park("dl-sleep", T0 + 20, T0 + 20);
+    assert.deepEqual(await deliver(sleeper, T0 + 21), { outcome: "delivered", task: "dl-sleep" }, "woken by its sleep");
   });
 
   test("deliverEvent: the wait's schema is checked through validate; a refusal writes nothing", async () => {

@@ -63,7 +63,7 @@ function cancelled(row: ExecutionRow & { old_status: string }, notices: Notice[]
 }
 
 interface DeliverRow {
-  action: "stale" | "ended" | "buffer" | "no_wait" | "timed_out" | "validate" | "deliver";
+  action: "stale" | "ended" | "buffer" | "no_wait" | "timed_out" | "deadline" | "validate" | "deliver";
   task: string;
   schema: string | null;
   row: (ExecutionRow & { old_status: string; claimed: boolean }) | null;
@@ -107,7 +107,8 @@ export async function deliverEvent(ctx: SqlContext, request: DeliverRequest): Pr
       case "no_wait":
         return { result: { outcome: "not_waiting", reason: "no_wait" }, notices: [] };
       case "timed_out":
-        return { result: { outcome: "not_waiting", reason: "timed_out" }, notices: [] };
+      case "deadline":
+        return { result: { outcome: "not_waiting", reason: row.action }, notices: [] };
       case "buffer":
         return { result: { outcome: "buffered", task: row.task }, notices: [] };
       case "deliver":

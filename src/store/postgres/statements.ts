@@ -199,7 +199,8 @@ SELECT * FROM u`;
  * statement then writes nothing and answers `stale`, and runs again in a fresh snapshot (every writer
  * of a row's steps also updates the row). $1 id, $2 event,
  * $3 payload, $4 check schema?, $5 schema checked, $6 claim tasks, $7 expected token. A task registered with
- * `events: "buffered"` stores an event no wait is open for.
+ * `events: "buffered"` stores an event no wait is open for. A waiting row due with no open wait or backoff
+ * due by its wake-up woke for its task's deadline (`deadline`: refused, as the SQLite store does).
  */
 export function deliverSql(s: string, finish: "complete" | "fail" | null): Statement {
   const positional = new Positional(8);
@@ -215,7 +216,7 @@ export function deliverSql(s: string, finish: "complete" | "fail" | null): State
   cases.push({ when: claim, transition: COMPOSITES.deliver_claimed }, { when: "TRUE", transition: TRANSITIONS.deliver });
   const text = `
 WITH locked AS MATERIALIZED (
-  SELECT e.id, e.task, e.status AS old_status, e.concurrency_limit, e.lease_token, e.parent_id, e.xmin AS locked_xmin
+  SELECT e.id, e.task, e.status AS old_status, e.concurrency_limit, e.lease_token, e.parent_id, e.runnable_at, e.xmin AS locked_xmin
   FROM ${s}.executions e WHERE e.id = $1 FOR UPDATE
 ),
 wait AS MATERIALIZED (
@@ -232,6 +233,8 @@ decided AS MATERIALIZED (
          WHEN EXISTS (SELECT 1 FROM ${s}.tasks t WHERE t.name = l.task
            AND t.options::jsonb->>'bufferedEvents' = 'true') THEN 'buffer' ELSE 'no_wait' END
          WHEN w.wake_at IS NOT NULL AND w.wake_at <= ${now} THEN 'timed_out'
+         WHEN l.old_status = 'waiting' AND l.runnable_at <= ${now} AND NOT EXISTS (SELECT 1 FROM ${s}.steps o
+           WHERE o.execution_id = l.id AND o.state IN ('waiting', 'retrying') AND o.wake_at <= l.runnable_at) THEN 'deadline'
          WHEN w.schema IS NOT NULL AND $4::boolean AND w.schema IS DISTINCT FROM $5::text THEN 'validate'
          ELSE 'deliver' END AS action
   FROM locked l LEFT JOIN (SELECT true AS present, wait.* FROM wait) w ON true

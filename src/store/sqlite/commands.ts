@@ -25,6 +25,9 @@ const RECORD_EVENT = `UPDATE steps SET state = 'completed', result = ?, complete
   settled_in = (SELECT lease_token + 1 FROM executions WHERE id = steps.execution_id) WHERE execution_id = ? AND name = ?`;
 // A wait of that name the worker already timed out (the only way an event wait fails).
 const TIMED_OUT_WAIT = "SELECT 1 AS yes FROM steps WHERE execution_id = ? AND name = ? AND kind = 'event' AND state = 'failed'";
+/** An open wait or backoff of the execution due by `?`: the row's wake-up is its, not the execution's deadline. */
+const OPEN_WAKE_BY =
+  "SELECT 1 AS yes FROM steps WHERE execution_id = ? AND state IN ('waiting', 'retrying') AND wake_at IS NOT NULL AND wake_at <= ? LIMIT 1";
 const BUFFERS_EVENTS = "SELECT json_extract(options, '$.bufferedEvents') = 1 AS yes FROM tasks WHERE name = ?";
 const BUFFER_EVENT = "INSERT INTO events (execution_id, name, payload, created_at) VALUES (?, ?, ?, ?)";
 const DESCENDANTS = `
@@ -94,6 +97,7 @@ function deliverIn(conn: Connection, request: DeliverRequest): { result: Deliver
   }
   // A wait whose deadline passed has timed out, whether or not a worker has recorded it yet.
   if (wait.wake_at !== null && now >= wait.wake_at) return { result: { outcome: "not_waiting", reason: "timed_out" }, notices: [] };
+  if (pastDeadline(conn, row, now)) return { result: { outcome: "not_waiting", reason: "deadline" }, notices: [] };
   if (wait.schema !== null && request.validate) {
     const message = request.validate(wait.schema, payloadJson);
     if (message !== null) return { result: { outcome: "invalid", message }, notices: [] };
@@ -106,6 +110,15 @@ function deliverIn(conn: Connection, request: DeliverRequest): { result: Deliver
   const after = conn.sql.executionRow(transitionSql(TRANSITIONS.deliver), { id: executionId, now }) as ExecutionRow;
   const notice = rowNotice(after);
   return { result: { outcome: "delivered", task: row.task }, notices: notice ? [notice] : [] };
+}
+
+/**
+ * A parked execution wakes at its earliest wait, backoff or task deadline (whichever comes first): due, with
+ * no open wait or backoff due by then, it woke for its deadline and fails with `timeout` when claimed.
+ */
+function pastDeadline(conn: Connection, row: ExecutionRow, now: number): boolean {
+  if (row.status !== "waiting" || row.runnable_at === null || now < row.runnable_at) return false;
+  return conn.sql.get(OPEN_WAKE_BY).get(row.id, row.runnable_at) === undefined;
 }
 
 /** Eager resume: delivered and claimed in one write, and finished too when the caller's run already ended. */
