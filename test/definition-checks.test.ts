@@ -5,7 +5,7 @@
  * inside a workflow (a step's retry, a wait's schema) it fails the execution as a definition error, once.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
@@ -171,15 +171,26 @@ describe("schedules", () => {
 describe("task lists", () => {
   test("an engine's tasks list holding something that is not a task is refused, naming its place", async () => {
     const a = defineTask({ name: "a", run: () => 1 });
-    for (const [item, shown] of [
-      [undefined, "undefined"],
-      [{ name: "b" }, "an object"],
-      ["b", "a string"],
-    ] as const) {
-      await assert.rejects(
-        createTestEngine({ tasks: [a, item as unknown as typeof a] }),
-        new RegExp(`^TypeError: tasks\\[1\\] is ${shown}, not a task made with defineTask`),
-      );
+    // Its temporary directory goes with the refusal: createTestEngine made one in TMPDIR before the check.
+    const scratch = mkdtempSync(join(tmpdir(), "zart-refused-"));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = scratch;
+    try {
+      for (const [item, shown] of [
+        [undefined, "undefined"],
+        [{ name: "b" }, "an object"],
+        ["b", "a string"],
+      ] as const) {
+        await assert.rejects(
+          createTestEngine({ tasks: [a, item as unknown as typeof a] }),
+          new RegExp(`^TypeError: tasks\\[1\\] is ${shown}, not a task made with defineTask`),
+        );
+      }
+      assert.deepEqual(readdirSync(scratch), [], "no directory left by a refused test engine");
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      rmSync(scratch, { recursive: true, force: true });
     }
   });
 

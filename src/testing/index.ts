@@ -113,8 +113,17 @@ export async function createTestEngine(options: TestEngineOptions): Promise<Test
       schedules: options.schedules,
       ...overrides,
     });
+  let engine: Engine;
+  try {
+    engine = await start();
+  } catch (error) {
+    // A refused definition (a test may expect one) leaves no open file and no directory behind.
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const harness: TestEngine = {
-    engine: await start(),
+    engine,
     store,
     clock,
     log,
