@@ -69,6 +69,7 @@ describe("draining with requests in flight", () => {
     await conn.closed;
     assert.match(conn.received(), /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 201 /);
     assert.equal(await server.exited, 0, "the kept-alive connection held the shutdown");
+    await server.stop(); // exited already: only removes its directory
   });
 
   it("a body still being read after an early 401 does not hold the shutdown either", async () => {
@@ -84,5 +85,6 @@ describe("draining with requests in flight", () => {
     conn.socket.write(body.slice(1024));
     await conn.closed;
     assert.equal(await server.exited, 0, "the kept-alive connection held the shutdown");
+    await server.stop(); // exited already: only removes its directory
   });
 });
