@@ -1,6 +1,6 @@
 /**
  * Slot and run accounting: a run whose code is done gives up its slot while its final write commits; a run
- * whose final write fails is still reported as ended.
+ * whose final write fails is still reported as ended; renewals carry one lease per execution.
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,6 +14,8 @@ import { Engine } from "../src/engine/engine.js";
 import { openStore } from "../src/store/open-store.js";
 import type { Store } from "../src/store/store.js";
 import { createTestEngine } from "../src/testing/index.js";
+import type { ExecutionRunner } from "../src/worker/execution-runner.js";
+import { Slots } from "../src/worker/slots.js";
 import { deferred } from "./support/deferred.js";
 
 test("a finished run frees its slot while its completion commits; settling runs beyond concurrency + prefetch hold slots", async () => {
@@ -156,4 +158,17 @@ test("a run whose final write the store fails is reported as ended (aborted), on
   } finally {
     await h.close();
   }
+});
+
+test("renewals send one lease per execution: a settling run's older lease is left out while a newer run of it is running", () => {
+  // Only what fences() reads of a runner: its execution and the lease it holds.
+  const runner = (executionId: string, leaseToken: number) =>
+    ({ ctx: { executionId }, fence: { executionId, leaseToken } }) as unknown as ExecutionRunner;
+  const slots = new Slots(4, 0);
+  slots.settling.set("exec-parked", runner("exec-parked", 1));
+  slots.running.set("exec-parked", runner("exec-parked", 2));
+  slots.settling.set("exec-ending", runner("exec-ending", 5));
+  slots.running.set("exec-held", runner("exec-held", 7));
+  const sent = slots.fences(new Set(["exec-held"])).map((f) => `${f.executionId}:${f.leaseToken}`);
+  assert.deepEqual(sent.sort(), ["exec-ending:5", "exec-parked:2"], "the newer lease only; none for an unstored execution");
 });
