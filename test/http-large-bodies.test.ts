@@ -6,10 +6,10 @@
  * beyond the drain limit is refused at once, with `Connection: close`. Against a real server process.
  */
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { after, before, describe, test } from "node:test";
 import { drainLimit } from "../src/server/json-body.js";
 import { assertError, JSON_HEADERS } from "./support/http-helpers.js";
+import { openRawConnection } from "./support/raw-http.js";
 import { call, type ServerProcess, startServer } from "./support/server-process.js";
 
 const TOKEN = "large-bodies-token";
@@ -67,16 +67,13 @@ describe("oversized bodies from Node's fetch", () => {
   });
 
   test("a body declared beyond the drain limit is refused at once and the connection closed", async () => {
-    const { port } = new URL(server.url);
-    const socket = connect(Number(port), "127.0.0.1");
-    let response = "";
-    socket.on("data", (chunk: Buffer) => (response += chunk.toString("latin1")));
-    const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-    socket.write(
+    const conn = openRawConnection(Number(new URL(server.url).port));
+    conn.socket.write(
       `POST /api/v1/executions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${drainLimit(MIB) + 1}\r\n\r\n{"task":`,
     );
-    await closed;
+    await conn.closed;
+    const response = conn.received();
     assert.match(response, /^HTTP\/1\.1 413 /);
     assert.match(response, /\r\nconnection: close\r\n/i);
     const body = JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4)) as { error: { code: string } };

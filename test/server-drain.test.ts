@@ -7,36 +7,19 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { openRawConnection } from "./support/raw-http.js";
 import { startServer } from "./support/server-process.js";
 
 const TOKEN = "drain-token";
-
-/** A raw keep-alive connection: what it received, and whether the server ended it. */
-function rawConnection(url: string): { socket: Socket; received: () => string; closed: Promise<void> } {
-  const socket = connect(Number(new URL(url).port), "127.0.0.1");
-  let text = "";
-  socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
-  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-  return { socket, received: () => text, closed };
-}
 
 function postHead(length: number, token?: string, extra = ""): string {
   return (
     "POST /api/v1/executions HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\nContent-Type: application/json\r\n" +
     `${token ? `Authorization: Bearer ${token}\r\n` : ""}${extra}Content-Length: ${length}\r\n\r\n`
   );
-}
-
-/** Resolves once `received()` holds `text`. */
-function receivedText(conn: { socket: Socket; received: () => string }, text: string): Promise<void> {
-  return new Promise((resolve) => {
-    const check = () => (conn.received().includes(text) ? resolve() : conn.socket.once("data", check));
-    check();
-  });
 }
 
 /** A short grace: a shutdown held by a connection fails in seconds (exit 1 from the watchdog). */
@@ -58,10 +41,10 @@ describe("draining with requests in flight", () => {
     const server = await startServer({ env: { ZART_API_TOKEN: TOKEN }, args: ["--config", graceConfig()] });
     const body = JSON.stringify({ task: "echo", data: { in_flight: true } });
     const split = Math.floor(body.length / 2);
-    const conn = rawConnection(server.url);
+    const conn = openRawConnection(Number(new URL(server.url).port));
     // `Expect: 100-continue`: the server's "100 Continue" says the request is in, before any of its body.
     conn.socket.write(postHead(Buffer.byteLength(body), TOKEN, "Expect: 100-continue\r\n"));
-    await receivedText(conn, "100 Continue");
+    await conn.receivedText("100 Continue");
     conn.socket.write(body.slice(0, split));
     server.child.kill("SIGTERM");
     await server.waitForLine((line) => line.includes("SIGTERM received, draining"), "the drain to begin");
@@ -75,10 +58,10 @@ describe("draining with requests in flight", () => {
   it("a body still being read after an early 401 does not hold the shutdown either", async () => {
     const server = await startServer({ env: { ZART_API_TOKEN: TOKEN }, args: ["--config", graceConfig()] });
     const body = JSON.stringify({ task: "echo", data: { blob: "x".repeat(256 * 1024) } });
-    const conn = rawConnection(server.url);
+    const conn = openRawConnection(Number(new URL(server.url).port));
     conn.socket.write(postHead(Buffer.byteLength(body)) + body.slice(0, 1024));
     // The answer comes before the body: the server reads (and discards) the rest to keep the connection.
-    await receivedText(conn, "\r\n\r\n");
+    await conn.receivedText("\r\n\r\n");
     assert.match(conn.received(), /^HTTP\/1\.1 401 /);
     server.child.kill("SIGTERM");
     await server.waitForLine((line) => line.includes("SIGTERM received, draining"), "the drain to begin");

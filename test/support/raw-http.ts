@@ -1,10 +1,11 @@
 /**
  * One raw HTTP/1.1 exchange over a TCP socket, for requests `fetch` refuses to send (garbage request
- * lines, broken framing), and a reader for the first final response in what came back. Nothing is
+ * lines, broken framing), a connection written to piece by piece (a body sent in parts, around a
+ * server's shutdown, say), and a reader for the first final response in what came back. Nothing is
  * swallowed: a socket error, a timeout and a truncated response are all part of the result, so a test
  * can tell "answered, then reset" from "never answered".
  */
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 
 export interface RawExchange {
   /** Every byte the server sent, as latin1 text. */
@@ -91,4 +92,30 @@ function dechunk(status: number, head: string, text: string): RawResponse | null
     body += rest.slice(0, size);
     rest = rest.slice(size + 2);
   }
+}
+
+/** A raw connection written to piece by piece: what it received so far, and when the server ended it. */
+export interface RawConnection {
+  socket: Socket;
+  received(): string;
+  /** Resolves once what was received holds `text`. */
+  receivedText(text: string): Promise<void>;
+  closed: Promise<void>;
+}
+
+export function openRawConnection(port: number): RawConnection {
+  const socket = connect(port, "127.0.0.1");
+  let text = "";
+  socket.on("data", (chunk: Buffer) => (text += chunk.toString("latin1")));
+  const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+  return {
+    socket,
+    received: () => text,
+    receivedText: (wanted) =>
+      new Promise((resolve) => {
+        const check = () => (text.includes(wanted) ? resolve() : socket.once("data", check));
+        check();
+      }),
+    closed,
+  };
 }
