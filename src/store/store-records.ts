@@ -156,8 +156,9 @@ export interface ClaimedExecution {
 export interface ClaimResult {
   claimed: ClaimedExecution[];
   /**
-   * Due rows were left for a later claim (their concurrency group's lock was busy, or their group was
-   * full and they now wait for a slot): the caller should not conclude the queue is drained.
+   * Due rows were left for a later claim (their concurrency group's lock was busy, their group was full
+   * and they now wait for a slot, or a row was committed too late for this claim to take it): the caller
+   * should not conclude the queue is drained.
    */
   more: boolean;
 }

@@ -21,7 +21,10 @@ export interface ClaimRow {
   more: boolean;
   /** Rows parked for want of a concurrency slot, by group (one entry per row). */
   parked: SlotGroup[] | null;
-  /** The earliest due time of the rows left for the next claim (their group's lock was busy), if any. */
+  /**
+   * The earliest due time of the rows it locked and left for the next claim, if any: their group's lock was
+   * busy, or they were committed after the claiming statement's snapshot (statements.ts, `claimPart`).
+   */
   left: number | null;
 }
 
@@ -57,7 +60,7 @@ export async function claim(ctx: SqlContext, request: FlooredClaim): Promise<Cla
 }
 
 /**
- * Rows a claim left for the next one (their group's lock was busy) were locked by it: other claims skipped
+ * Rows a claim left for the next one (see `ClaimRow.left`) were locked by it: other claims skipped
  * them and may raise their floors past them. A `runnable` notice at their due time keeps them in reach
  * (claim-floor.ts: a skipped row "is claimed there or released with a notice").
  */

@@ -155,9 +155,13 @@ parked AS (
 ),
 ${countDeltasSql(s, "claim_counted", "claimed", "claimed.old_status", "claimed.status")},
 ${countDeltasSql(s, "park_counted", "parked", "parked.old_status", "parked.status")}`;
+  // A row pick_due locked but this statement did not write (left for a busy group's lock, or committed
+  // after the statement's snapshot, which its UPDATEs read) is reported as left: this claim kept other
+  // claims from it, so its due time must hold their floors below it (claim-floor.ts).
   const result = `json_build_object('claimed', (SELECT json_agg(row_to_json(cl)) FROM claimed cl),
-    'more', EXISTS (SELECT 1 FROM picked WHERE picked.id IS NULL OR picked.declined),
-    'left', (SELECT min(picked.due_at) FROM picked WHERE picked.id IS NULL),
+    'more', (SELECT count(*) FROM claimed) < (SELECT count(*) FROM picked),
+    'left', (SELECT min(picked.due_at) FROM picked WHERE picked.id IS NULL
+      OR (picked.id NOT IN (SELECT claimed.id FROM claimed) AND picked.id NOT IN (SELECT parked.id FROM parked))),
     'parked', (SELECT json_agg(json_build_object('task', pk.task, 'key', COALESCE(pk.concurrency_key, ''), 'limit', pk.concurrency_limit)) FROM parked pk))`;
   return { ctes, result, names: positional.names };
 }
