@@ -13,7 +13,8 @@
  * {@link FULL_SCAN_EVERY_MS} makes. The floor rises only to what a scan saw: to the first row it claimed
  * when it claimed as many as it asked for, or to a little before its `now` when it found fewer and none
  * was left for later (a row it skipped, locked by another transaction, is claimed there or released with
- * a notice; a claim that rolls back is the one case left to the full scan).
+ * a notice; a row it locked but could not take is reported left, with a notice: decision 053; a claim
+ * that rolls back is the one case left to the full scan).
  *
  * Beside the floor, a hint: `tiered` when the last claim of these tasks took rows with a priority. Such a
  * claim skips `pick_due`'s question whether a row with a priority is due and reads the priority tiers at
