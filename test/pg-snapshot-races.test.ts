@@ -140,14 +140,7 @@ describe("postgres snapshot races", () => {
       // Committed after the claim's snapshot, before pick_due's: its priority puts it first in line, so
       // pick_due locks it and asks nothing more, but the claim's UPDATE, reading the older snapshot, cannot
       // see it.
-      const late = await creator.createExecution({
-        id: newId(),
-        task,
-        dataJson: "{}",
-        idempotencyKey: null,
-        now: T0 + 9_000,
-        priority: 1,
-      });
+      const late = await create(creator, { task, now: T0 + 9_000, priority: 1 });
       await gate.query("COMMIT");
       const result = await first;
       assert.ok(
@@ -159,7 +152,7 @@ describe("postgres snapshot races", () => {
       for (let round = 0; round < 3; round++) {
         for (const c of await claimRows(store, { ...request, limit: 10, now: T0 + 10_001 + round })) seen.add(c.execution.id);
       }
-      assert.ok(seen.has(late.execution.id), "the late row is claimed");
+      assert.ok(seen.has(late.id), "the late row is claimed");
       assert.ok(seen.has(early.id), "the row due before both is claimed: the floor did not rise over it");
     } finally {
       await ungatePickDue();

@@ -114,6 +114,7 @@ export interface CreateOptions {
   now?: number;
   dataJson?: string;
   id?: string;
+  priority?: number;
 }
 
 /**
@@ -129,6 +130,7 @@ export async function create(store: Store, options: CreateOptions = {}): Promise
     dataJson: options.dataJson ?? '{"n":1}',
     idempotencyKey: options.key ?? null,
     now: options.now ?? T0,
+    ...(options.priority === undefined ? {} : { priority: options.priority }),
   });
   assert.equal(result.created, true, "fixture create must insert a new row");
   taskOf.set(result.execution.id, result.execution.task);
